@@ -1,0 +1,49 @@
+# airwarn: `make demo` and `make test` do all the set-up on a fresh machine.
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV   := .venv
+BIN    := $(VENV)/bin
+PIP    := $(BIN)/python -m pip
+
+.PHONY: demo test venv test-deps browser bench clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(PIP) install --quiet --upgrade pip
+
+# Installed package (editable) with its runtime dependencies.
+$(VENV)/.installed: $(BIN)/python setup.cfg pyproject.toml
+	$(PIP) install --quiet -e .
+	touch $@
+
+$(VENV)/.installed-test: $(VENV)/.installed
+	$(PIP) install --quiet -e '.[test]'
+	touch $@
+
+$(VENV)/.installed-dev: $(VENV)/.installed-test
+	$(PIP) install --quiet -e '.[dev]'
+	touch $@
+
+venv: $(VENV)/.installed
+
+test-deps: $(VENV)/.installed-test browser
+
+# Debian's chromium and chromedriver for the end-to-end browser tests (needs root or sudo).
+browser:
+	@if ! command -v chromium >/dev/null 2>&1 || ! command -v chromedriver >/dev/null 2>&1; then \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  echo "installing Debian's chromium and chromium-driver for the browser tests"; \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium chromium-driver >/dev/null \
+	    || echo "WARNING: could not install chromium; browser tests will be skipped"; \
+	fi
+
+demo: $(VENV)/.installed
+	$(BIN)/airwarn demo $(DEMO_ARGS)
+
+test: test-deps
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+bench: $(VENV)/.installed-dev
+	@for f in bench/bench_*.py; do echo "== $$f"; $(BIN)/python $$f || exit 1; done
+
+clean:
+	rm -rf $(VENV) var *.egg-info .pytest_cache

@@ -1,0 +1,66 @@
+"""Database plumbing shared by every package: one declarative base, engines, sessions.
+
+Each package declares its tables on :class:`Base` in its own module
+(``enterprise_list/models.py``, ``emergency/models.py``, ``dashboard/auth.py``)
+and calls :func:`create_tables` for them. SQLite is the default; any SQLAlchemy
+URL (PostgreSQL included) works.
+"""
+from __future__ import annotations
+
+from contextlib import contextmanager
+from typing import Iterator
+
+from sqlalchemy import create_engine, event
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
+
+
+class Base(DeclarativeBase):
+    """Declarative base of every airwarn table."""
+
+
+_ENGINES: dict[str, Engine] = {}
+
+
+def get_engine(url: str) -> Engine:
+    """Return one engine per URL (SQLite gets foreign keys and a busy timeout).
+
+    Parameters
+    ----------
+    url : str
+        SQLAlchemy URL, e.g. ``sqlite:///var/airwarn.sqlite``.
+    """
+    engine = _ENGINES.get(url)
+    if engine is None:
+        if url.startswith("sqlite"):
+            engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
+            event.listen(engine, "connect", _sqlite_pragmas)
+        else:
+            engine = create_engine(url, pool_pre_ping=True)
+        _ENGINES[url] = engine
+    return engine
+
+
+def _sqlite_pragmas(dbapi_conn, _record) -> None:
+    cur = dbapi_conn.cursor()
+    cur.execute("PRAGMA foreign_keys=ON")
+    cur.close()
+
+
+def create_tables(engine: Engine) -> None:
+    """Create every table declared on :class:`Base` so far (idempotent)."""
+    Base.metadata.create_all(engine)
+
+
+@contextmanager
+def session_scope(engine: Engine) -> Iterator[Session]:
+    """A transaction: commit on success, roll back everything on any error."""
+    session = sessionmaker(bind=engine, expire_on_commit=False)()
+    try:
+        yield session
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise
+    finally:
+        session.close()

@@ -1,0 +1,52 @@
+"""``airwarn demo``: build the embedded demo and run the daily chain on it.
+
+Every package contributes one step, a ``build_demo(settings, date)`` function in
+its own ``demo`` module that returns a one-line summary; the steps run in the
+order of :data:`DEMO_STEPS` (observations and model, the enterprise list, the
+daily warning chain, the dashboard's users). All demo inputs are synthetic and
+marked so; none of the third-party data in ``../shared/data`` is copied.
+"""
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import importlib
+import time
+
+from airwarn.settings import Settings
+
+#: The demo steps, one module per package, run in this order.
+DEMO_STEPS = ("forecast.demo", "enterprise_list.demo", "emergency.demo", "dashboard.demo")
+
+
+def today_beijing() -> dt.date:
+    """Today's date in Beijing time (UTC+8), the date of the daily products."""
+    return (dt.datetime.now(dt.timezone.utc) + dt.timedelta(hours=8)).date()
+
+
+def run_demo(settings: Settings, *, date: dt.date | None = None, serve: bool = True,
+             host: str = "127.0.0.1", port: int = 8050) -> None:
+    """Build the demo database and data, run the daily chain, then serve the dashboard."""
+    settings.ensure_dirs()
+    date = date or today_beijing()
+    print(f"airwarn demo for {settings.city} on {date} (database {settings.db_url})", flush=True)
+    for name in DEMO_STEPS:
+        start = time.perf_counter()
+        summary = importlib.import_module(name).build_demo(settings, date=date)
+        print(f"  [{name.split('.')[0]:>15}] {summary} ({time.perf_counter() - start:.1f} s)", flush=True)
+    if serve:
+        from dashboard.server import serve as serve_dashboard
+
+        serve_dashboard(settings, host=host, port=port)
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    """Add ``airwarn demo``."""
+    p = subparsers.add_parser("demo", help="build the demo (database, synthetic data, model), run the "
+                              "daily chain and serve the dashboard")
+    p.add_argument("--no-serve", action="store_true", help="stop after building; do not serve the dashboard")
+    p.add_argument("--date", type=dt.date.fromisoformat, help="issue date (default: today, Beijing time)")
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--port", type=int, default=8050)
+    p.set_defaults(func=lambda args, settings: run_demo(
+        settings, date=args.date, serve=not args.no_serve, host=args.host, port=args.port))

@@ -1,0 +1,139 @@
+"""Runtime settings: one small frozen object read from a file and the environment.
+
+Precedence (highest first): environment variables, the settings file, defaults.
+The settings file is TOML, found at ``$AIRWARN_SETTINGS`` or ``./airwarn.toml``;
+its keys are the field names of :class:`Settings`.
+
+=====================  ======================  ==========================================
+field                  environment             default
+=====================  ======================  ==========================================
+``data_dir``           ``AIRWARN_DATA_DIR``    ``./var``
+``db_url``             ``AIRWARN_DB``          ``sqlite:///<data_dir>/airwarn.sqlite``
+``output_dir``         ``AIRWARN_OUTPUT_DIR``  ``<data_dir>/products``
+``model_dir``          ``AIRWARN_MODEL``       ``<repo>/models/aqistudy-2016``
+``city``               ``AIRWARN_CITY``        ``阳泉``
+``rules``              ``AIRWARN_RULES``       ``national-2024``
+=====================  ======================  ==========================================
+"""
+from __future__ import annotations
+
+import os
+import tomllib
+from dataclasses import dataclass, fields, replace
+from pathlib import Path
+from typing import Any, Mapping
+
+#: Folder that holds the committed trained models (``<repo>/models``).
+MODELS_DIR = Path(__file__).resolve().parent.parent / "models"
+DEFAULT_MODEL = "aqistudy-2016"
+
+_ENV = {
+    "data_dir": "AIRWARN_DATA_DIR",
+    "db_url": "AIRWARN_DB",
+    "output_dir": "AIRWARN_OUTPUT_DIR",
+    "model_dir": "AIRWARN_MODEL",
+    "city": "AIRWARN_CITY",
+    "rules": "AIRWARN_RULES",
+}
+
+
+@dataclass(frozen=True, kw_only=True)
+class Settings:
+    """Validated runtime settings.
+
+    Attributes
+    ----------
+    data_dir : Path
+        Folder for the embedded database, demo data and caches.
+    db_url : str
+        SQLAlchemy URL of the database (SQLite by default, PostgreSQL works).
+    output_dir : Path
+        Folder for daily products (forecasts, bulletins, notification lists).
+    model_dir : Path
+        Folder of the trained forecast model (booster files and ``card.json``).
+    city : str
+        The city the daily chain runs for, by its Chinese name (``阳泉``).
+    rules : str
+        Name of a bundled warning-rule set or a path to one.
+    """
+
+    data_dir: Path
+    db_url: str
+    output_dir: Path
+    model_dir: Path
+    city: str
+    rules: str
+
+    def __post_init__(self) -> None:
+        if not self.city or not isinstance(self.city, str):
+            raise ValueError(f"settings: city must be a non-empty string, got {self.city!r}")
+        if "://" not in self.db_url:
+            raise ValueError(
+                f"settings: db_url must be a SQLAlchemy URL such as "
+                f"'sqlite:///var/airwarn.sqlite' or 'postgresql://user@host/db', got {self.db_url!r}"
+            )
+
+    def ensure_dirs(self) -> "Settings":
+        """Create the data and output folders (and the SQLite file's folder)."""
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        self.output_dir.mkdir(parents=True, exist_ok=True)
+        if self.db_url.startswith("sqlite:///"):
+            Path(self.db_url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+        return self
+
+    def with_(self, **changes: Any) -> "Settings":
+        """A copy with some fields changed."""
+        return replace(self, **changes)
+
+
+def load_settings(
+    path: str | os.PathLike | None = None, env: Mapping[str, str] | None = None
+) -> Settings:
+    """Read settings from a TOML file and environment overrides.
+
+    Parameters
+    ----------
+    path : path-like, optional
+        Settings file. Defaults to ``$AIRWARN_SETTINGS`` or ``./airwarn.toml`` if it exists.
+    env : mapping, optional
+        Environment to read overrides from (defaults to ``os.environ``).
+
+    Raises
+    ------
+    KeyError
+        If the file has a key that is not a setting; the message lists the valid keys.
+    ValueError
+        If a value is invalid.
+    """
+    env = os.environ if env is None else env
+    values: dict[str, Any] = {}
+    if path is None:
+        path = env.get("AIRWARN_SETTINGS") or ("airwarn.toml" if Path("airwarn.toml").exists() else None)
+    if path is not None:
+        with open(path, "rb") as fh:
+            try:
+                values = tomllib.load(fh)
+            except tomllib.TOMLDecodeError as exc:
+                raise ValueError(f"settings file {path}: not valid TOML: {exc}") from exc
+        unknown = set(values) - {f.name for f in fields(Settings)}
+        if unknown:
+            raise KeyError(
+                f"settings file {path}: unknown key(s) {sorted(unknown)}; "
+                f"valid keys are {[f.name for f in fields(Settings)]}"
+            )
+    for name, var in _ENV.items():
+        if env.get(var):
+            values[name] = env[var]
+    data_dir = Path(values.get("data_dir", "var"))
+    model = values.get("model_dir", DEFAULT_MODEL)
+    model_dir = Path(model)
+    if not model_dir.exists() and (MODELS_DIR / model).exists():
+        model_dir = MODELS_DIR / model
+    return Settings(
+        data_dir=data_dir,
+        db_url=str(values.get("db_url", f"sqlite:///{data_dir / 'airwarn.sqlite'}")),
+        output_dir=Path(values.get("output_dir", data_dir / "products")),
+        model_dir=model_dir,
+        city=str(values.get("city", "阳泉")),
+        rules=str(values.get("rules", "national-2024")),
+    )

@@ -1,0 +1,117 @@
+"""One glossary of names, units and levels shared by every package.
+
+Every reader maps its source's column names onto these names, and every
+function documents its inputs in these units. Nothing here depends on any
+other airwarn module.
+"""
+from __future__ import annotations
+
+from enum import IntEnum
+
+#: Canonical pollutant variables of a daily record and their units.
+#: CO is in mg/m³; everything else in µg/m³.
+POLLUTANT_UNITS: dict[str, str] = {
+    "pm25": "ug m-3",
+    "pm10": "ug m-3",
+    "so2": "ug m-3",
+    "no2": "ug m-3",
+    "co": "mg m-3",
+    "o3_8h": "ug m-3",
+    "o3_1h": "ug m-3",
+}
+
+#: The six pollutants of a daily AQI (HJ 633-2026 daily report).
+DAILY_POLLUTANTS: tuple[str, ...] = ("pm25", "pm10", "so2", "no2", "co", "o3_8h")
+
+#: Human-readable labels for the dashboard and reports.
+POLLUTANT_LABELS: dict[str, str] = {
+    "pm25": "PM2.5",
+    "pm10": "PM10",
+    "so2": "SO2",
+    "no2": "NO2",
+    "co": "CO",
+    "o3_8h": "O3-8h",
+    "o3_1h": "O3-1h",
+}
+
+#: Pollutants of the emission inventory and reduction targets [t/day].
+EMISSION_POLLUTANTS: tuple[str, ...] = ("so2", "nox", "pm", "vocs")
+EMISSION_LABELS: dict[str, str] = {"so2": "SO2", "nox": "NOx", "pm": "颗粒物", "vocs": "VOCs"}
+
+
+class WarningLevel(IntEnum):
+    """Heavy-pollution warning level; the order is the severity."""
+
+    NONE = 0
+    YELLOW = 1
+    ORANGE = 2
+    RED = 3
+
+    @property
+    def key(self) -> str:
+        """Lower-case English key used in files and the CLI (``none``, ``yellow`` …)."""
+        return self.name.lower()
+
+    @property
+    def label(self) -> str:
+        """Chinese name of the warning (黄色预警 …)."""
+        return _LEVEL_LABELS[self]
+
+    @property
+    def response(self) -> str:
+        """Chinese name of the emergency response level (III级响应 …)."""
+        return _RESPONSE_LABELS[self]
+
+    @classmethod
+    def parse(cls, value: "str | int | WarningLevel") -> "WarningLevel":
+        """Return the level for ``'yellow'``, ``'黄色'``, ``1`` or a level.
+
+        Raises
+        ------
+        KeyError
+            If the value names no level; the message lists the valid names.
+        """
+        if isinstance(value, cls):
+            return value
+        if isinstance(value, int):
+            return cls(value)
+        text = str(value).strip().lower()
+        for level in cls:
+            if text in (level.key, level.label, level.label[:2], level.response):
+                return level
+        raise KeyError(
+            f"unknown warning level {value!r}; expected one of "
+            f"{[lvl.key for lvl in cls]} or {[lvl.label for lvl in cls]}"
+        )
+
+
+_LEVEL_LABELS = {
+    WarningLevel.NONE: "无预警",
+    WarningLevel.YELLOW: "黄色预警",
+    WarningLevel.ORANGE: "橙色预警",
+    WarningLevel.RED: "红色预警",
+}
+_RESPONSE_LABELS = {
+    WarningLevel.NONE: "无",
+    WarningLevel.YELLOW: "III级响应",
+    WarningLevel.ORANGE: "II级响应",
+    WarningLevel.RED: "I级响应",
+}
+
+#: Colours of the warning levels (the dashboard and bulletins use these).
+LEVEL_COLOURS: dict[WarningLevel, str] = {
+    WarningLevel.NONE: "#9E9E9E",
+    WarningLevel.YELLOW: "#F2C200",
+    WarningLevel.ORANGE: "#FF7E00",
+    WarningLevel.RED: "#E00000",
+}
+
+#: Yangquan's districts and counties, plus the high-tech zone named in the city plan.
+YANGQUAN_COUNTIES: tuple[str, ...] = ("城区", "矿区", "郊区", "平定县", "盂县", "高新区")
+
+#: The "2+26" cities of the Beijing–Tianjin–Hebei transport channel.
+CITIES_2_26: tuple[str, ...] = (
+    "北京", "天津", "石家庄", "唐山", "廊坊", "保定", "沧州", "衡水", "邢台", "邯郸",
+    "太原", "阳泉", "长治", "晋城", "济南", "淄博", "济宁", "德州", "聊城", "滨州", "菏泽",
+    "郑州", "开封", "安阳", "鹤壁", "新乡", "焦作", "濮阳",
+)

@@ -1,0 +1,1 @@
+"""Dash + Plotly web app for the consultation, the emergency command and enterprises."""

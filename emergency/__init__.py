@@ -1,0 +1,1 @@
+"""The warning engine: grading rules, recommendation, lifecycle, measures and reductions, bulletins."""

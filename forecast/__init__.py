@@ -1,0 +1,1 @@
+"""Forecasting: observations and NWP readers, the AQI engine, the probabilistic model, verification."""

@@ -1,0 +1,8 @@
+"""Subcommands of ``airwarn`` contributed by the ``forecast`` package."""
+from __future__ import annotations
+
+import argparse
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    """Add this package's subcommands to the ``airwarn`` parser."""

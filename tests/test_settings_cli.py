@@ -1,0 +1,48 @@
+import pytest
+
+from airwarn.cli import main
+from airwarn.settings import load_settings
+from airwarn.vocab import WarningLevel
+
+
+def test_env_overrides_file(tmp_path):
+    cfg = tmp_path / "airwarn.toml"
+    cfg.write_text('city = "太原"\ndata_dir = "%s"\n' % (tmp_path / "d").as_posix(), encoding="utf-8")
+    s = load_settings(cfg, env={"AIRWARN_DB": "postgresql://u@localhost/airwarn"})
+    assert s.city == "太原"
+    assert s.db_url == "postgresql://u@localhost/airwarn"
+    assert s.output_dir == tmp_path / "d" / "products"
+
+
+def test_default_db_is_sqlite_under_data_dir(tmp_path):
+    s = load_settings(env={"AIRWARN_DATA_DIR": str(tmp_path)})
+    assert s.db_url == f"sqlite:///{tmp_path / 'airwarn.sqlite'}"
+
+
+def test_unknown_settings_key_lists_valid_keys(tmp_path):
+    cfg = tmp_path / "airwarn.toml"
+    cfg.write_text('cty = "阳泉"\n', encoding="utf-8")
+    with pytest.raises(KeyError, match=r"unknown key\(s\) \['cty'\].*valid keys"):
+        load_settings(cfg, env={})
+
+
+def test_bad_db_url(tmp_path):
+    with pytest.raises(ValueError, match="must be a SQLAlchemy URL"):
+        load_settings(env={"AIRWARN_DB": "airwarn.sqlite"})
+
+
+@pytest.mark.parametrize("text,level", [("yellow", 1), ("橙色预警", 2), ("红色", 3), ("none", 0), (2, 2)])
+def test_warning_level_parse(text, level):
+    assert WarningLevel.parse(text) == level
+
+
+def test_warning_level_parse_unknown():
+    with pytest.raises(KeyError, match="unknown warning level 'purple'"):
+        WarningLevel.parse("purple")
+
+
+def test_cli_help_lists_commands(capsys):
+    with pytest.raises(SystemExit) as exc:
+        main(["--help"])
+    assert exc.value.code == 0
+    assert "demo" in capsys.readouterr().out
