@@ -1,0 +1,141 @@
+"""Tables of the emergency emission-reduction list (应急减排清单).
+
+A list *version* (one year's approved list, or a mid-year revision) owns its
+enterprises, their production lines and each line's measures per warning level.
+A revision is a new version with its own rows: nothing is overwritten, and the
+list in force on any past day is the version with the latest
+``effective_date`` on or before that day (:func:`version_on`).
+
+Units: baseline emissions and cuts in t/day; fractions in 0–1.
+"""
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import (
+    Boolean, CheckConstraint, Date, DateTime, Float, ForeignKey, Index, Integer, String, Text,
+    UniqueConstraint, func, select,
+)
+from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
+
+from airwarn.db import Base
+
+#: Performance grades, an open set (环办大气〔2026〕2号 adds A+; B- and 引领性 may go).
+GRADES: tuple[str, ...] = ("A+", "A", "B", "B-", "C", "D", "引领性", "非引领性", "保障类", "未评级")
+#: Grades that take voluntary measures only (自主减排) and must never be told to stop.
+VOLUNTARY_GRADES: frozenset[str] = frozenset({"A+", "A", "引领性"})
+#: Warning levels a list gives measures for, mildest first.
+LEVELS: tuple[str, ...] = ("yellow", "orange", "red")
+#: Kinds of measure.
+MEASURE_KINDS: tuple[str, ...] = ("stop", "limit", "transport", "process", "voluntary")
+MEASURE_KIND_LABELS: dict[str, str] = {
+    "stop": "停产", "limit": "限产", "transport": "运输管控", "process": "工艺措施", "voluntary": "自主减排",
+}
+
+
+class ListVersion(Base):
+    """One approved version of the list (e.g. the 2026 annual revision)."""
+
+    __tablename__ = "list_version"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(64), unique=True)
+    year: Mapped[int] = mapped_column(Integer)
+    effective_date: Mapped[dt.date] = mapped_column(Date, index=True)
+    approved_by: Mapped[str | None] = mapped_column(String(64))
+    approval_doc: Mapped[str | None] = mapped_column(String(128))
+    source_file: Mapped[str | None] = mapped_column(String(256))
+    synthetic: Mapped[bool] = mapped_column(Boolean, default=False)
+    note: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, server_default=func.now())
+
+    enterprises: Mapped[list["Enterprise"]] = relationship(
+        back_populates="version", cascade="all, delete-orphan")
+
+
+class Enterprise(Base):
+    """An air-emitting enterprise on one list version."""
+
+    __tablename__ = "enterprise"
+    __table_args__ = (
+        UniqueConstraint("version_id", "credit_code"),
+        Index("ix_enterprise_version_name", "version_id", "name"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    version_id: Mapped[int] = mapped_column(ForeignKey("list_version.id", ondelete="CASCADE"), index=True)
+    credit_code: Mapped[str] = mapped_column(String(18), index=True)
+    name: Mapped[str] = mapped_column(String(128))
+    county: Mapped[str] = mapped_column(String(32))
+    industry: Mapped[str] = mapped_column(String(64))
+    grade: Mapped[str] = mapped_column(String(8))
+    compliant: Mapped[bool] = mapped_column(Boolean, default=True)
+    permit_no: Mapped[str | None] = mapped_column(String(32))
+    lon: Mapped[float | None] = mapped_column(Float)
+    lat: Mapped[float | None] = mapped_column(Float)
+    contact_person: Mapped[str | None] = mapped_column(String(32))
+    contact_phone: Mapped[str | None] = mapped_column(String(32))
+    note: Mapped[str | None] = mapped_column(Text)
+
+    version: Mapped[ListVersion] = relationship(back_populates="enterprises")
+    lines: Mapped[list["ProductionLine"]] = relationship(
+        back_populates="enterprise", cascade="all, delete-orphan", order_by="ProductionLine.line_code")
+
+
+class ProductionLine(Base):
+    """A production line or process of an enterprise, with its baseline emissions [t/day]."""
+
+    __tablename__ = "production_line"
+    __table_args__ = (
+        UniqueConstraint("enterprise_id", "line_code"),
+        CheckConstraint("so2 >= 0 AND nox >= 0 AND pm >= 0 AND vocs >= 0", name="ck_line_baseline_nonneg"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    enterprise_id: Mapped[int] = mapped_column(ForeignKey("enterprise.id", ondelete="CASCADE"), index=True)
+    line_code: Mapped[str] = mapped_column(String(32))
+    name: Mapped[str] = mapped_column(String(128))
+    process: Mapped[str | None] = mapped_column(String(64))
+    capacity: Mapped[float | None] = mapped_column(Float)
+    capacity_unit: Mapped[str | None] = mapped_column(String(32))
+    capacity_basis: Mapped[str | None] = mapped_column(String(64))
+    so2: Mapped[float] = mapped_column(Float, default=0.0)
+    nox: Mapped[float] = mapped_column(Float, default=0.0)
+    pm: Mapped[float] = mapped_column(Float, default=0.0)
+    vocs: Mapped[float] = mapped_column(Float, default=0.0)
+
+    enterprise: Mapped[Enterprise] = relationship(back_populates="lines")
+    measures: Mapped[list["Measure"]] = relationship(
+        back_populates="line", cascade="all, delete-orphan")
+
+
+class Measure(Base):
+    """What a line does at one warning level, and the resulting cut [t/day]."""
+
+    __tablename__ = "measure"
+    __table_args__ = (
+        UniqueConstraint("line_id", "level"),
+        CheckConstraint("level IN ('yellow', 'orange', 'red')", name="ck_measure_level"),
+        CheckConstraint("fraction IS NULL OR (fraction >= 0 AND fraction <= 1)", name="ck_measure_fraction"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    line_id: Mapped[int] = mapped_column(ForeignKey("production_line.id", ondelete="CASCADE"), index=True)
+    level: Mapped[str] = mapped_column(String(8))
+    kind: Mapped[str] = mapped_column(String(16))
+    fraction: Mapped[float | None] = mapped_column(Float)
+    text: Mapped[str] = mapped_column(Text, default="")
+    timing: Mapped[str | None] = mapped_column(String(64))
+    cut_so2: Mapped[float] = mapped_column(Float, default=0.0)
+    cut_nox: Mapped[float] = mapped_column(Float, default=0.0)
+    cut_pm: Mapped[float] = mapped_column(Float, default=0.0)
+    cut_vocs: Mapped[float] = mapped_column(Float, default=0.0)
+
+    line: Mapped[ProductionLine] = relationship(back_populates="measures")
+
+
+def version_on(session: Session, day: dt.date) -> ListVersion | None:
+    """The list version in force on ``day``: the latest effective on or before it."""
+    stmt = (select(ListVersion).where(ListVersion.effective_date <= day)
+            .order_by(ListVersion.effective_date.desc(), ListVersion.id.desc()).limit(1))
+    return session.scalars(stmt).first()
