@@ -543,3 +543,693 @@ def _parse_aqi_range(df: pd.DataFrame, source: str, origin: Mapping[str, str]) -
             got=raw.loc[idx],
         )
     return lo.where(present).astype("float64"), hi.where(present).astype("float64")
+
+
+# --------------------------------------------------------------------------- hourly helpers
+
+#: Glossary names of hourly pollutant concentrations (µg/m³; CO mg/m³). The hourly
+#: O3 value is ``o3`` (its daily maximum is the daily record's ``o3_1h``).
+HOURLY_POLLUTANTS: tuple[str, ...] = ("pm25", "pm10", "so2", "no2", "co", "o3")
+
+
+def _hourly_grid(df: pd.DataFrame, by: str | None = None) -> pd.DataFrame:
+    """Reindex to a complete hourly time axis (per ``by`` group), NaN for absent hours."""
+    if df.empty:
+        return df
+    if by is None:
+        full = pd.date_range(df["time"].min(), df["time"].max(), freq="h", unit="ns")
+        return df.set_index("time").reindex(full).rename_axis("time").reset_index()
+    start, end = df["time"].min(), df["time"].max()
+    full = pd.date_range(start, end, freq="h", unit="ns")
+    groups = df[by].drop_duplicates().tolist()
+    index = pd.MultiIndex.from_product([groups, full], names=[by, "time"])
+    out = df.set_index([by, "time"]).reindex(index).reset_index()
+    return out[[c for c in df.columns]]
+
+
+def _check_unique_times(df: pd.DataFrame, keys: list[str], source: str, rows: pd.Series) -> None:
+    dup = df.duplicated(keys, keep="first")
+    if dup.any():
+        idx = _first_bad(dup)
+        where = ", ".join(f"{k}={df.loc[idx, k]}" for k in keys)
+        raise ReaderError(
+            source,
+            row=int(rows.loc[idx]),
+            message=f"duplicate record ({where}); expected one row per {'/'.join(keys)}",
+        )
+
+
+# --------------------------------------------------------------------------- CNEMC single-station hourly
+
+#: Source column → glossary name of the CNEMC single-station hourly layout
+#: (``../shared/data/cnemc_station_hourly``, README §4), plus the names used by
+#: other CNEMC exports (``pm2_5``, ``timepoint``, ``stationcode``).
+CNEMC_HOURLY_VARIABLE_MAP: dict[str, str] = {
+    "datetime": "time",
+    "timepoint": "time",
+    "time": "time",
+    "station": "station",
+    "stationcode": "station",
+    "pm2.5": "pm25",
+    "pm2_5": "pm25",
+    "pm25": "pm25",
+    "pm10": "pm10",
+    "so2": "so2",
+    "no2": "no2",
+    "co": "co",
+    "o3": "o3",
+}
+
+
+def read_cnemc_station_hourly(path: PathLike, station: str | None = None) -> pd.DataFrame:
+    """Read one CNEMC station's hourly series (``datetime,PM2.5,O3,NO2,CO,SO2``).
+
+    Parameters
+    ----------
+    path : path-like
+        CSV (``.csv``/``.csv.gz``) with a ``datetime`` column ``YYYY-MM-DD HH:MM:SS``
+        (Beijing time, CNEMC *hour-ending* label: 01:00 is the mean of 00:00–01:00)
+        and pollutant columns among ``PM2.5, PM10, SO2, NO2, CO, O3`` (µg/m³; CO
+        mg/m³). Empty fields are missing.
+    station : str, optional
+        Station code. Defaults to a ``station`` column if the file has one, else
+        the code in the file name (``station_1410A_haikou_….csv.gz`` → ``1410A``).
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``time`` (``datetime64[ns]``, naive Beijing time, hour-ending), ``station``,
+        then the pollutants present in the file among :data:`HOURLY_POLLUTANTS`
+        (``o3`` is the 1-h O3 concentration). The hours absent from the file are
+        added with NaN values so that the time axis is a complete hourly grid
+        (``df.attrs["qc"]["absent_hours"]`` counts them).
+
+    Raises
+    ------
+    ReaderError
+        Missing ``datetime`` or pollutant columns, an unreadable timestamp or
+        value, a timestamp off the hour or repeated.
+    """
+    path = _as_paths(path)[0]
+    source = str(path)
+    raw = _read_text_table(path, source)
+    df, origin = _map_columns(raw, CNEMC_HOURLY_VARIABLE_MAP, ("time",), source)
+    present = [p for p in HOURLY_POLLUTANTS if p in df.columns]
+    if not present:
+        raise ReaderError(
+            source,
+            f"no pollutant column; expected some of {['PM2.5', 'PM10', 'SO2', 'NO2', 'CO', 'O3']}, "
+            f"found {list(raw.columns)}",
+        )
+    out = pd.DataFrame(index=df.index)
+    out["time"] = _to_datetime(df, "time", source, origin, None, "a timestamp YYYY-MM-DD HH:MM:SS")
+    off = out["time"] != out["time"].dt.floor("h")
+    if off.any():
+        idx = _first_bad(off)
+        raise ReaderError(
+            source, row=int(idx) + 2, column=origin["time"], expected="a timestamp on the hour",
+            got=df.loc[idx, "time"],
+        )
+    if "station" in df.columns and station is None:
+        out["station"] = _to_text(df, "station", source, origin, required=True)
+    else:
+        out["station"] = station or _station_from_name(path)
+    for name in present:
+        out[name] = _to_numeric(df, name, source, origin)
+    rows = pd.Series(df.index + 2, index=df.index)
+    _check_unique_times(out, ["station", "time"], source, rows)
+    qc: dict[str, int] = {}
+    out = _range_check(out, present, qc)
+    n = len(out)
+    out = _hourly_grid(out.sort_values(["station", "time"]), by="station")
+    if len(out) > n:
+        qc["absent_hours"] = len(out) - n
+    out = out.reset_index(drop=True)
+    _warn_qc(source, {k: v for k, v in qc.items() if k != "absent_hours"})
+    out.attrs.update(qc=qc, time_label="hour-ending", timezone="Asia/Shanghai")
+    return out
+
+
+def _station_from_name(path: Path) -> str:
+    import re
+
+    match = re.search(r"(\d{4}A)", path.name)
+    if not match:
+        raise ReaderError(
+            str(path),
+            "no station code: the file has no 'station' column and its name holds no code like '1410A'; "
+            "pass station=...",
+        )
+    return match.group(1)
+
+
+# --------------------------------------------------------------------------- CNEMC national archive (china_sites)
+
+#: ``type`` values of the national archive (``china_sites_YYYYMMDD.csv``) → glossary
+#: names. ``_24h`` types are the 24-h moving averages (for O3, the maximum over
+#: the past 24 h) that the real-time report carries.
+CHINA_SITES_TYPE_MAP: dict[str, str] = {
+    "AQI": "aqi",
+    "PM2.5": "pm25",
+    "PM2.5_24h": "pm25_24h",
+    "PM10": "pm10",
+    "PM10_24h": "pm10_24h",
+    "SO2": "so2",
+    "SO2_24h": "so2_24h",
+    "NO2": "no2",
+    "NO2_24h": "no2_24h",
+    "O3": "o3",
+    "O3_24h": "o3_24h",
+    "O3_8h": "o3_8h",
+    "O3_8h_24h": "o3_8h_24h",
+    "CO": "co",
+    "CO_24h": "co_24h",
+}
+
+#: Column of the archive layout → glossary name (the station columns follow).
+CHINA_SITES_VARIABLE_MAP: dict[str, str] = {"date": "date", "hour": "hour", "type": "type"}
+
+_CHINA_SITES_RANGE = {
+    "pm25_24h": "pm25", "pm10_24h": "pm10", "so2_24h": "so2", "no2_24h": "no2", "co_24h": "co",
+    "o3_24h": "o3", "o3_8h_24h": "o3_8h",
+}
+
+
+def read_china_sites(
+    paths: PathLike | Iterable[PathLike], stations: Iterable[str] | None = None
+) -> pd.DataFrame:
+    """Read CNEMC national archive files (``china_sites_YYYYMMDD.csv``).
+
+    Parameters
+    ----------
+    paths : path-like or iterable of path-likes
+        Daily files in the archive layout: header ``date,hour,type,<station
+        codes…>``, one row per hour and ``type`` (see :data:`CHINA_SITES_TYPE_MAP`),
+        ``date`` as ``YYYYMMDD``, ``hour`` 0–23 (Beijing time, CNEMC hour-ending
+        label), station values in µg/m³ (CO mg/m³), empty where missing.
+        Files may list different stations; a (time, type) found in several
+        files takes the later file's row.
+    stations : iterable of str, optional
+        Station codes to keep (e.g. the Yangquan ``1738A``…``1743A``); all by default.
+        A requested code in no file raises :class:`KeyError`.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Wide tidy hourly frame sorted by ``station, time``: ``time``
+        (``datetime64[ns]``, naive Beijing time, hour-ending), ``station``, then one
+        column per type present, in the order of :data:`CHINA_SITES_TYPE_MAP`
+        (``aqi``, ``pm25``, ``pm25_24h``, … ``o3`` is 1-h O3). Hours absent from
+        the files are added with NaN so every station has a complete hourly grid
+        over the span of the files.
+    """
+    path_list = _as_paths(paths)
+    wanted = None if stations is None else [str(s).strip() for s in stations]
+    longs = []
+    for order, path in enumerate(path_list):
+        longs.append(_parse_china_sites_file(path, wanted).assign(_order=order))
+    data = pd.concat(longs, ignore_index=True)
+    if wanted is not None:
+        found = set(data["station"].unique())
+        absent = [s for s in wanted if s not in found]
+        if absent:
+            raise KeyError(
+                f"station(s) {absent} in none of the {len(path_list)} file(s); "
+                f"stations found: {sorted(found)[:20]}{' …' if len(found) > 20 else ''}"
+            )
+    data = data.sort_values("_order", kind="stable").drop_duplicates(["time", "type", "station"], keep="last")
+    wide = data.pivot(index=["station", "time"], columns="type", values="value")
+    order = [v for v in CHINA_SITES_TYPE_MAP.values() if v in wide.columns]
+    wide = wide[order].reset_index()
+    wide.columns.name = None
+    qc: dict[str, int] = {}
+    for name in order:
+        base = _CHINA_SITES_RANGE.get(name, name)
+        if base in PLAUSIBLE_RANGES:
+            low, high = PLAUSIBLE_RANGES[base]
+            bad = (wide[name] < low) | (wide[name] > high)
+            if bad.any():
+                qc[f"{name} outside {low:g}..{high:g}"] = int(bad.sum())
+                wide[name] = wide[name].mask(bad)
+    n = len(wide)
+    wide = _hourly_grid(wide.sort_values(["station", "time"]), by="station").reset_index(drop=True)
+    if len(wide) > n:
+        qc["absent_hours"] = len(wide) - n
+    source = str(path_list[0]) if len(path_list) == 1 else f"{len(path_list)} files ({path_list[0].name} …)"
+    _warn_qc(source, {k: v for k, v in qc.items() if k != "absent_hours"})
+    wide.attrs.update(qc=qc, time_label="hour-ending", timezone="Asia/Shanghai")
+    return wide
+
+
+def _parse_china_sites_file(path: Path, wanted: list[str] | None) -> pd.DataFrame:
+    """One archive file → long frame ``time, type, station, value``."""
+    source = str(path)
+    raw = _read_text_table(path, source, dtype={"date": str, "type": str})
+    df, origin = _map_columns(raw, CHINA_SITES_VARIABLE_MAP, ("date", "hour", "type"), source)
+    station_cols = [c for c in df.columns if c not in ("date", "hour", "type")]
+    if not station_cols:
+        raise ReaderError(source, f"no station columns after date,hour,type; found {list(raw.columns)}")
+    day = _to_datetime(df, "date", source, origin, "%Y%m%d", "a date YYYYMMDD")
+    hour = _to_numeric(df, "hour", source, origin)
+    bad = hour.isna() | (hour != hour.round()) | (hour < 0) | (hour > 23)
+    if bad.any():
+        idx = _first_bad(bad)
+        raw_hour = df.loc[idx, "hour"]
+        raise ReaderError(
+            source, row=int(idx) + 2, column=origin["hour"], expected="an hour 0-23",
+            got="" if pd.isna(raw_hour) else raw_hour,
+        )
+    types = _to_text(df, "type", source, origin, required=True)
+    unknown = ~types.isin(list(CHINA_SITES_TYPE_MAP))
+    if unknown.any():
+        idx = _first_bad(unknown)
+        raise ReaderError(
+            source, row=int(idx) + 2, column=origin["type"],
+            expected=f"a pollutant type, one of {list(CHINA_SITES_TYPE_MAP)}", got=df.loc[idx, "type"],
+        )
+    keep = station_cols if wanted is None else [c for c in station_cols if c in wanted]
+    values = pd.DataFrame({c: _to_numeric(df, c, source, {}) for c in keep}, index=df.index)
+    frame = pd.DataFrame({"time": day + pd.to_timedelta(hour, unit="h"), "type": types.map(CHINA_SITES_TYPE_MAP)})
+    rows = pd.Series(df.index + 2, index=df.index)
+    _check_unique_times(frame, ["time", "type"], source, rows)
+    long = pd.concat([frame, values], axis=1).melt(
+        id_vars=["time", "type"], var_name="station", value_name="value"
+    )
+    return long
+
+
+# --------------------------------------------------------------------------- UCI PRSA (Beijing)
+
+#: Source column → glossary name of the UCI *Beijing Multi-Site Air-Quality* files.
+#: ``CO`` there is µg/m³ and is converted to mg/m³.
+PRSA_MULTISITE_VARIABLE_MAP: dict[str, str] = {
+    "No": "no",
+    "year": "year",
+    "month": "month",
+    "day": "day",
+    "hour": "hour",
+    "PM2.5": "pm25",
+    "PM10": "pm10",
+    "SO2": "so2",
+    "NO2": "no2",
+    "CO": "co",
+    "O3": "o3",
+    "TEMP": "temp",
+    "PRES": "pres",
+    "DEWP": "dewp",
+    "RAIN": "rain",
+    "wd": "wd",
+    "WSPM": "wspm",
+    "station": "station",
+}
+
+#: UCI station name → CNEMC station code (README §2).
+PRSA_STATION_CODES: dict[str, str] = {
+    "Aotizhongxin": "1011A",
+    "Changping": "1010A",
+    "Dingling": "1002A",
+    "Dongsi": "1003A",
+    "Guanyuan": "1006A",
+    "Gucheng": "1012A",
+    "Huairou": "1009A",
+    "Nongzhanguan": "1005A",
+    "Shunyi": "1008A",
+    "Tiantan": "1004A",
+    "Wanliu": "1007A",
+    "Wanshouxigong": "1001A",
+}
+
+#: The 16 compass points of the ``wd`` column.
+COMPASS_16: tuple[str, ...] = (
+    "N", "NNE", "NE", "ENE", "E", "ESE", "SE", "SSE", "S", "SSW", "SW", "WSW", "W", "WNW", "NW", "NNW",
+)
+
+_MET = ("temp", "pres", "dewp", "rain", "wspm")
+
+
+def read_prsa_multisite(paths: PathLike | Iterable[PathLike]) -> pd.DataFrame:
+    """Read UCI *Beijing Multi-Site Air-Quality* files (``PRSA_Data_<Station>_….csv``).
+
+    Parameters
+    ----------
+    paths : path-like or iterable of path-likes
+        One or more station files (header ``No,year,month,day,hour,PM2.5,PM10,
+        SO2,NO2,CO,O3,TEMP,PRES,DEWP,RAIN,wd,WSPM,station``; ``NA`` missing), or a
+        folder holding them.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Hourly rows sorted by ``station, time``: ``time`` (``datetime64[ns]``, naive
+        Beijing time from ``year, month, day, hour``; UCI does not say whether
+        the hour starts or ends the average), ``station`` (UCI name),
+        ``station_code`` (CNEMC code, :data:`PRSA_STATION_CODES`; NaN if unknown),
+        ``pm25 pm10 so2 no2 o3`` [µg/m³], ``co`` [mg/m³, converted from the
+        file's µg/m³], ``temp`` [°C], ``pres`` [hPa], ``dewp`` [°C], ``rain``
+        [mm/h], ``wd`` (16-point compass, ``str``), ``wspm`` [m/s].
+    """
+    path_list = _expand_dir(paths, "PRSA_Data_*.csv*")
+    frames = [_parse_prsa_multisite_file(p) for p in path_list]
+    data = pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
+    qc: dict[str, int] = {}
+    for f in frames:
+        for k, v in f.attrs.get("qc", {}).items():
+            qc[k] = qc.get(k, 0) + v
+    dup = data.duplicated(["station", "time"])
+    if dup.any():
+        idx = _first_bad(dup)
+        raise ReaderError(
+            f"{len(path_list)} files",
+            f"station {data.loc[idx, 'station']!r} at {data.loc[idx, 'time']} appears in more than one file; "
+            "expected each station's hours once",
+        )
+    data = data.sort_values(["station", "time"], kind="stable").reset_index(drop=True)
+    data.attrs.update(qc=qc, timezone="Asia/Shanghai")
+    return data
+
+
+def _expand_dir(paths: PathLike | Iterable[PathLike], pattern: str) -> list[Path]:
+    if isinstance(paths, (str, os.PathLike)) and Path(paths).is_dir():
+        found = sorted(Path(paths).glob(pattern))
+        if not found:
+            raise FileNotFoundError(f"no file matching {pattern!r} in folder {paths}")
+        return found
+    return _as_paths(paths)
+
+
+def _time_from_parts(df: pd.DataFrame, source: str, origin: Mapping[str, str]) -> pd.Series:
+    parts = {}
+    for name, (low, high) in {"year": (1900, 2200), "month": (1, 12), "day": (1, 31), "hour": (0, 23)}.items():
+        values = _to_numeric(df, name, source, origin)
+        bad = values.isna() | (values != values.round()) | (values < low) | (values > high)
+        if bad.any():
+            idx = _first_bad(bad)
+            got = df.loc[idx, name]
+            raise ReaderError(
+                source, row=int(idx) + 2, column=origin.get(name, name),
+                expected=f"a whole number {low}-{high}", got="" if pd.isna(got) else got,
+            )
+        parts[name] = values.astype("int64")
+    time = pd.to_datetime(pd.DataFrame(parts), errors="coerce")
+    if time.isna().any():
+        idx = _first_bad(time.isna())
+        raise ReaderError(
+            source, row=int(idx) + 2, column=origin.get("day", "day"), expected="a valid calendar date",
+            got=f"{parts['year'][idx]}-{parts['month'][idx]}-{parts['day'][idx]}",
+        )
+    return time.astype("datetime64[ns]")
+
+
+def _parse_prsa_multisite_file(path: Path) -> pd.DataFrame:
+    source = str(path)
+    raw = _read_text_table(path, source)
+    required = ("year", "month", "day", "hour", "pm25", "pm10", "so2", "no2", "co", "o3", *_MET, "wd", "station")
+    df, origin = _map_columns(raw, PRSA_MULTISITE_VARIABLE_MAP, required, source)
+    out = pd.DataFrame(index=df.index)
+    out["time"] = _time_from_parts(df, source, origin)
+    out["station"] = _to_text(df, "station", source, origin, required=True)
+    out["station_code"] = out["station"].map(PRSA_STATION_CODES)
+    for name in ("pm25", "pm10", "so2", "no2", "co", "o3", *_MET):
+        out[name] = _to_numeric(df, name, source, origin)
+    out["co"] = out["co"] / 1000.0  # µg/m³ → mg/m³
+    wd = _to_text(df, "wd", source, origin, required=False)
+    bad = wd.notna() & ~wd.isin(COMPASS_16)
+    if bad.any():
+        idx = _first_bad(bad)
+        raise ReaderError(
+            source, row=int(idx) + 2, column=origin["wd"],
+            expected=f"a 16-point compass direction {list(COMPASS_16)}", got=df.loc[idx, "wd"],
+        )
+    out["wd"] = wd
+    rows = pd.Series(df.index + 2, index=df.index)
+    _check_unique_times(out, ["station", "time"], source, rows)
+    qc: dict[str, int] = {}
+    out = _range_check(out, ("pm25", "pm10", "so2", "no2", "co", "o3", *_MET), qc)
+    _warn_qc(source, qc, stacklevel=4)
+    out = out.reset_index(drop=True)
+    out.attrs["qc"] = qc
+    return out
+
+
+#: Source column → glossary name of the UCI *Beijing PM2.5* file (US Embassy PM2.5,
+#: Beijing Capital Airport meteorology). ``cbwd`` is the combined wind direction
+#: (``NW``, ``NE``, ``SE``, ``cv`` calm/variable); ``iws`` the cumulated wind speed
+#: [m/s]; ``is``/``ir`` the cumulated hours of snow / rain.
+PRSA_SINGLE_VARIABLE_MAP: dict[str, str] = {
+    "No": "no",
+    "year": "year",
+    "month": "month",
+    "day": "day",
+    "hour": "hour",
+    "pm2.5": "pm25",
+    "DEWP": "dewp",
+    "TEMP": "temp",
+    "PRES": "pres",
+    "cbwd": "cbwd",
+    "Iws": "iws",
+    "Is": "is",
+    "Ir": "ir",
+}
+
+CBWD_VALUES: tuple[str, ...] = ("NW", "NE", "SE", "SW", "cv")
+
+
+def read_prsa_single(path: PathLike) -> pd.DataFrame:
+    """Read the UCI *Beijing PM2.5* file (``PRSA_data_2010.1.1-….csv``).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Hourly rows: ``time`` (``datetime64[ns]``, naive Beijing time), ``pm25``
+        [µg/m³] (US Embassy), ``dewp`` [°C], ``temp`` [°C], ``pres`` [hPa],
+        ``cbwd`` (``NW NE SE SW cv``), ``iws`` [m/s, cumulated], ``is``, ``ir``
+        [cumulated hours of snow, rain]. Absent hours are added as NaN rows.
+    """
+    path = _as_paths(path)[0]
+    source = str(path)
+    raw = _read_text_table(path, source)
+    required = ("year", "month", "day", "hour", "pm25", "dewp", "temp", "pres", "cbwd", "iws", "is", "ir")
+    df, origin = _map_columns(raw, PRSA_SINGLE_VARIABLE_MAP, required, source)
+    out = pd.DataFrame(index=df.index)
+    out["time"] = _time_from_parts(df, source, origin)
+    for name in ("pm25", "dewp", "temp", "pres"):
+        out[name] = _to_numeric(df, name, source, origin)
+    cbwd = _to_text(df, "cbwd", source, origin, required=False)
+    bad = cbwd.notna() & ~cbwd.isin(CBWD_VALUES)
+    if bad.any():
+        idx = _first_bad(bad)
+        raise ReaderError(
+            source, row=int(idx) + 2, column=origin["cbwd"],
+            expected=f"a combined wind direction {list(CBWD_VALUES)}", got=df.loc[idx, "cbwd"],
+        )
+    out["cbwd"] = cbwd
+    for name in ("iws", "is", "ir"):
+        values = _to_numeric(df, name, source, origin)
+        neg = values < 0
+        if neg.any():
+            idx = _first_bad(neg)
+            raise ReaderError(
+                source, row=int(idx) + 2, column=origin[name], expected="a cumulated value >= 0",
+                got=df.loc[idx, name],
+            )
+        out[name] = values
+    rows = pd.Series(df.index + 2, index=df.index)
+    _check_unique_times(out, ["time"], source, rows)
+    qc: dict[str, int] = {}
+    out = _range_check(out, ("pm25", "dewp", "temp", "pres"), qc)
+    n = len(out)
+    out = _hourly_grid(out.sort_values("time"))
+    if len(out) > n:
+        qc["absent_hours"] = len(out) - n
+    _warn_qc(source, {k: v for k, v in qc.items() if k != "absent_hours"})
+    out.attrs.update(qc=qc, timezone="Asia/Shanghai")
+    return out.reset_index(drop=True)
+
+
+# --------------------------------------------------------------------------- station list
+
+#: Source column → glossary name of the CNEMC station list (``站点列表``,
+#: ``../shared/data/stations``, README §5) and of English exports of it.
+STATION_LIST_VARIABLE_MAP: dict[str, str] = {
+    "监测点编码": "code",
+    "code": "code",
+    "stationcode": "code",
+    "监测点名称": "name",
+    "name": "name",
+    "positionname": "name",
+    "城市": "city",
+    "city": "city",
+    "area": "city",
+    "经度": "lon",
+    "lon": "lon",
+    "longitude": "lon",
+    "纬度": "lat",
+    "lat": "lat",
+    "latitude": "lat",
+    "对照点": "control",
+    "control": "control",
+    "省级行政区": "province",
+    "province": "province",
+    "地级行政区": "prefecture",
+    "prefecture": "prefecture",
+}
+
+
+def read_station_list(path: PathLike) -> pd.DataFrame:
+    """Read the CNEMC national station list.
+
+    Parameters
+    ----------
+    path : path-like
+        CSV with ``监测点编码,监测点名称,城市,经度,纬度,对照点,省级行政区,地级行政区``
+        (or the English names of :data:`STATION_LIST_VARIABLE_MAP`); UTF-8 or
+        GB18030. ``对照点``, ``省级行政区`` and ``地级行政区`` are optional.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per station, in file order: ``code`` (``1738A``), ``name``,
+        ``city`` (short name as in the list, ``阳泉``), ``lon`` [°E], ``lat`` [°N]
+        (WGS-84 as published; NaN where the list leaves them blank), ``control``
+        (bool, background/control site ``Y``), ``province``, ``prefecture``.
+
+    Raises
+    ------
+    ReaderError
+        Missing columns, an empty or repeated station code, unreadable or
+        out-of-range coordinates.
+    """
+    path = _as_paths(path)[0]
+    source = str(path)
+    raw = _read_text_table(path, source, dtype=str)
+    df, origin = _map_columns(raw, STATION_LIST_VARIABLE_MAP, ("code", "name", "city", "lon", "lat"), source)
+    out = pd.DataFrame(index=df.index)
+    out["code"] = _to_text(df, "code", source, origin, required=True)
+    out["name"] = _to_text(df, "name", source, origin, required=False)
+    out["city"] = _to_text(df, "city", source, origin, required=True)
+    for name, (low, high) in {"lon": (-180, 180), "lat": (-90, 90)}.items():
+        values = _to_numeric(df, name, source, origin)
+        bad = (values < low) | (values > high)
+        if bad.any():
+            idx = _first_bad(bad)
+            raise ReaderError(
+                source, row=int(idx) + 2, column=origin[name],
+                expected=f"a {'longitude' if name == 'lon' else 'latitude'} in degrees {low}..{high}",
+                got=df.loc[idx, name],
+            )
+        out[name] = values
+    out["control"] = _bool_column(df, "control", source, origin) if "control" in df.columns else False
+    for name in ("province", "prefecture"):
+        out[name] = _to_text(df, name, source, origin, required=False) if name in df.columns else pd.NA
+    dup = out["code"].duplicated()
+    if dup.any():
+        idx = _first_bad(dup)
+        raise ReaderError(
+            source, row=int(idx) + 2, column=origin["code"], expected="a station code not used before",
+            got=out.loc[idx, "code"],
+        )
+    return out.reset_index(drop=True)
+
+
+#: aqistudy city names that no rule derives from the station list, and why:
+#: ``库尔勒`` is the seat of 巴音郭楞州, whose stations are all in Korla;
+#: ``博州`` is the usual short name of 博尔塔拉蒙古自治州; ``莱芜`` was merged into
+#: 济南 in 2019, its remaining station is listed under 济南 and named 莱芜….
+CITY_ALIASES: dict[str, tuple[str, str | None]] = {
+    "库尔勒": ("巴音郭楞州", None),
+    "博州": ("博尔塔拉蒙古自治州", None),
+    "莱芜": ("济南", "莱芜"),
+}
+
+
+def city_coordinates(
+    stations: pd.DataFrame | PathLike, cities: Iterable[str] | None = None
+) -> pd.DataFrame:
+    """City coordinates as the mean lon/lat of the city's stations.
+
+    Parameters
+    ----------
+    stations : DataFrame or path-like
+        The result of :func:`read_station_list`, or the path of a station list.
+    cities : iterable of str, optional
+        City names to locate, e.g. the aqistudy names (``阳泉``, ``临夏州``,
+        ``山南地区``). Names are matched to the list's ``city`` column: exactly;
+        through :data:`CITY_ALIASES`; after dropping a ``地区``/``市``/``州``
+        suffix, to the one list city or prefecture starting with the rest
+        (``临夏州`` → ``临夏回族自治州``, ``山南地区`` → ``山南``). Without
+        ``cities``, one row per city of the list.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per city, in the order given (or sorted): ``city``, ``lon``,
+        ``lat`` [°; mean over the stations with coordinates], ``n_stations``,
+        ``matched`` (the list's city name used), ``match`` (``exact``, ``alias``,
+        ``suffix``, ``prefecture`` or ``none``). Unmatched cities keep NaN
+        coordinates and are counted in a :class:`ReaderWarning`.
+    """
+    st = stations if isinstance(stations, pd.DataFrame) else read_station_list(stations)
+    missing = [c for c in ("city", "lon", "lat") if c not in st.columns]
+    if missing:
+        raise KeyError(f"stations lacks column(s) {missing}; expected the columns of read_station_list, "
+                       f"found {list(st.columns)}")
+    located = st.dropna(subset=["lon", "lat"])
+    by_city = located.groupby("city", sort=True).agg(
+        lon=("lon", "mean"), lat=("lat", "mean"), n_stations=("lon", "size")
+    )
+    if cities is None:
+        out = by_city.reset_index()
+        out["matched"] = out["city"]
+        out["match"] = "exact"
+        return out[["city", "lon", "lat", "n_stations", "matched", "match"]]
+
+    names = sorted(by_city.index)
+    prefectures = {}
+    if "prefecture" in located.columns:
+        prefectures = {
+            p: g for p, g in located.dropna(subset=["prefecture"]).groupby("prefecture") if isinstance(p, str)
+        }
+    rows = []
+    for city in cities:
+        city = str(city).strip()
+        row = {"city": city, "lon": np.nan, "lat": np.nan, "n_stations": 0, "matched": None, "match": "none"}
+        group, how, matched = None, "none", None
+        if city in by_city.index:
+            group, how, matched = located[located.city == city], "exact", city
+        elif city in CITY_ALIASES:
+            target, name_part = CITY_ALIASES[city]
+            g = located[located.city == target]
+            if name_part is not None and "name" in g.columns:
+                g = g[g["name"].fillna("").str.contains(name_part, regex=False)]
+            if len(g):
+                group, how, matched = g, "alias", target
+        if group is None:
+            base = city
+            for suffix in ("地区", "市", "州"):
+                if base.endswith(suffix) and len(base) > len(suffix) + 1:
+                    base = base[: -len(suffix)]
+                    break
+            if base != city:
+                candidates = [n for n in names if n.startswith(base)]
+                if len(candidates) == 1:
+                    group, how, matched = located[located.city == candidates[0]], "suffix", candidates[0]
+            if group is None:
+                pref = [p for p in prefectures if p.startswith(base) and len(p) > len(base)]
+                if len(pref) == 1:
+                    group, how, matched = prefectures[pref[0]], "prefecture", pref[0]
+        if group is not None and len(group):
+            row.update(
+                lon=float(group["lon"].mean()), lat=float(group["lat"].mean()),
+                n_stations=int(len(group)), matched=matched, match=how,
+            )
+        rows.append(row)
+    out = pd.DataFrame(rows, columns=["city", "lon", "lat", "n_stations", "matched", "match"])
+    unmatched = out.loc[out["match"] == "none", "city"].tolist()
+    if unmatched:
+        warnings.warn(
+            f"city_coordinates: {len(unmatched)} of {len(out)} cities have no station in the list: "
+            f"{unmatched[:20]}{' …' if len(unmatched) > 20 else ''}",
+            ReaderWarning,
+            stacklevel=2,
+        )
+    return out
