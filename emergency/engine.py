@@ -1,0 +1,711 @@
+"""The recommendation: which warning level, from when to when, why, how likely, how robust.
+
+:func:`assess` reads a forecast (the model's xarray Dataset or netCDF, or a CSV), evaluates a rule set
+(:mod:`emergency.rules`) on the median daily AQI series, and returns a frozen :class:`Recommendation`.
+
+Logic
+-----
+1. Each level's condition marks the days (or hours) of the runs that meet it; each point gets the
+   highest level whose condition marks it.
+2. Runs of marked points are *episodes*; two episodes separated by a gap shorter than
+   ``rules.merge_gap_hours`` are merged, and the merged episode takes the higher level. The level
+   steps inside an episode (e.g. yellow then orange) are kept as ``steps``.
+3. The recommendation is the first episode of the series. An episode's warning may be lifted once the
+   series stays below the yellow condition for ``rules.lifting_hours``; if the forecast ends sooner,
+   ``lift_confirmed`` is False.
+4. A regional (provincial) warning sets a minimum level.
+5. Probabilities: the share of forecast members for which the level's criteria (or a higher level's)
+   are met anywhere in the series. Members are the model's ``aqi_scenario`` when present. Otherwise
+   they are built from the per-day quantiles and ``p_aqi_gt_*`` under the assumption of *perfect rank
+   correlation across days* (comonotonic: member k sits at the same quantile every day). That is an
+   upper bound for the probability of multi-day runs (real errors are strongly but not perfectly
+   correlated); single-day probabilities are reproduced exactly. With a median only, the
+   probabilities are 0 or 1.
+6. Sensitivity: the smallest change of one day's AQI (and the smallest uniform shift of the whole
+   series) that changes the level.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Mapping, Sequence
+
+import numpy as np
+import pandas as pd
+
+from airwarn.vocab import WarningLevel
+from emergency.rules import AllOf, AnyOf, RuleSet, Threshold, load_rules, mark, runs
+
+#: Levels in order of severity (without NONE).
+LEVELS = (WarningLevel.YELLOW, WarningLevel.ORANGE, WarningLevel.RED)
+#: Number of comonotonic pseudo-members built from quantiles.
+N_PSEUDO_MEMBERS = 200
+
+
+# ------------------------------------------------------------------------------------ forecast input
+@dataclass(frozen=True)
+class ForecastSeries:
+    """One city's forecast AQI series, as the engine reads it.
+
+    Attributes
+    ----------
+    city : str
+    times : pandas.DatetimeIndex
+        Valid date of each value (daily) or the hour ending each rolling 24-h window (hourly).
+    aqi : ndarray, shape (n,)
+        Median (deterministic) AQI.
+    members : ndarray, shape (m, n) or None
+        AQI members (scenarios or comonotonic pseudo-members).
+    step_hours : float
+        24 (daily) or 1 (hourly rolling).
+    member_method : str
+        ``"scenarios"``, ``"comonotonic"`` or ``"deterministic"``.
+    issued : datetime.date or None
+    source : str
+        File name or ``"<Dataset>"``; ``sha256`` the file's content hash (empty for objects).
+    """
+
+    city: str
+    times: pd.DatetimeIndex
+    aqi: np.ndarray
+    members: np.ndarray | None
+    step_hours: float
+    member_method: str
+    issued: dt.date | None = None
+    source: str = ""
+    sha256: str = ""
+
+
+def _pseudo_members(median: np.ndarray, cdf_points: list[list[tuple[float, float]]], m: int) -> np.ndarray:
+    """Comonotonic members from per-day CDF points ``(prob_below, value)``."""
+    u = (np.arange(m) + 0.5) / m
+    out = np.empty((m, median.size))
+    for j, pts in enumerate(cdf_points):
+        pts = sorted((p, v) for p, v in pts if np.isfinite(p) and np.isfinite(v))
+        if not pts:
+            out[:, j] = median[j]
+            continue
+        p = np.array([q for q, _ in pts])
+        v = np.maximum.accumulate(np.array([x for _, x in pts]))
+        if p.size == 1:
+            out[:, j] = v[0]
+            continue
+        vals = np.interp(u, p, v)
+        # extrapolate linearly beyond the outermost points, so tails cross thresholds
+        lo_slope = (v[1] - v[0]) / max(p[1] - p[0], 1e-9)
+        hi_slope = (v[-1] - v[-2]) / max(p[-1] - p[-2], 1e-9)
+        vals = np.where(u < p[0], v[0] - (p[0] - u) * lo_slope, vals)
+        vals = np.where(u > p[-1], v[-1] + (u - p[-1]) * hi_slope, vals)
+        out[:, j] = np.clip(vals, 0, 500)
+    return out
+
+
+def _file_hash(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def read_forecast(forecast: Any, city: str | None = None, issued: "dt.date | str | None" = None
+                  ) -> ForecastSeries:
+    """Read one city's forecast AQI series from any accepted input.
+
+    Parameters
+    ----------
+    forecast : xarray.Dataset, path (``.nc`` or ``.csv``), pandas.DataFrame, or ForecastSeries
+        * Dataset / netCDF in the forecast-model layout: ``aqi(city, issued, lead_day, quantile)``,
+          coordinate ``valid_date(issued, lead_day)``, optional ``aqi_scenario(..., member)`` and
+          ``p_aqi_gt_150/200/300``.
+        * CSV / DataFrame with ``city, valid_date, aqi`` (the median) or ``aqi_p50``, optional
+          ``issued`` (the latest issue is used), ``aqi_pNN`` quantile columns and ``p_aqi_gt_*``
+          [probability 0-1]. A ``time`` column instead of ``valid_date`` means an hourly rolling
+          24-h AQI series.
+    city : str, optional
+        Needed when the forecast holds several cities.
+    issued : date, optional
+        Issue date to use (default: the latest in the forecast).
+
+    Raises
+    ------
+    KeyError
+        Unknown city or issue date (the message lists the valid ones), missing columns.
+    ValueError
+        Empty series, bad values.
+    """
+    if isinstance(forecast, ForecastSeries):
+        return forecast
+    issued_d = pd.Timestamp(issued).normalize() if issued is not None else None
+    source, digest = "<object>", ""
+    if isinstance(forecast, (str, os.PathLike)):
+        path = Path(forecast)
+        if not path.exists():
+            raise FileNotFoundError(f"forecast file not found: {path}")
+        source, digest = str(path), _file_hash(path)
+        if path.suffix.lower() in (".nc", ".nc4", ".netcdf"):
+            import xarray as xr
+
+            with xr.open_dataset(path) as ds:
+                series = _from_dataset(ds.load(), city, issued_d, source)
+        elif path.suffix.lower() in (".csv", ".gz"):
+            series = _from_frame(pd.read_csv(path), city, issued_d, source)
+        else:
+            raise ValueError(f"forecast file {path}: expected a .nc or .csv file, got {path.suffix!r}")
+        return _with(series, source=source, sha256=digest)
+    if isinstance(forecast, pd.DataFrame):
+        return _from_frame(forecast, city, issued_d, "<DataFrame>")
+    try:
+        import xarray as xr
+    except ImportError:  # pragma: no cover
+        xr = None
+    if xr is not None and isinstance(forecast, xr.Dataset):
+        return _from_dataset(forecast, city, issued_d, "<Dataset>")
+    raise TypeError(f"forecast: expected an xarray Dataset, a .nc/.csv path or a DataFrame, got "
+                    f"{type(forecast).__name__}")
+
+
+def _with(s: ForecastSeries, **kw) -> ForecastSeries:
+    from dataclasses import replace
+
+    return replace(s, **kw)
+
+
+def _pick_city(cities: Sequence[str], city: str | None, source: str) -> str:
+    cities = [str(c) for c in cities]
+    if city is None:
+        if len(cities) == 1:
+            return cities[0]
+        raise KeyError(f"forecast {source}: holds {len(cities)} cities; choose one with city=, one of {cities}")
+    if city not in cities:
+        raise KeyError(f"forecast {source}: no city {city!r}; cities in the forecast are {cities}")
+    return city
+
+
+def _from_dataset(ds, city, issued, source) -> ForecastSeries:
+    if "aqi" not in ds:
+        raise KeyError(f"forecast {source}: no variable 'aqi'; variables are {sorted(ds.data_vars)}")
+    if "city" in ds.dims:
+        c = _pick_city(ds["city"].values.tolist(), city, source)
+        ds = ds.sel(city=c)
+    else:
+        c = city or str(ds.attrs.get("city", ""))
+    iss = None
+    if "issued" in ds.dims:
+        issued_vals = pd.DatetimeIndex(ds["issued"].values)
+        if issued is None:
+            idx = int(np.argmax(issued_vals.values))
+        else:
+            hits = np.flatnonzero(issued_vals.normalize() == issued)
+            if not hits.size:
+                raise KeyError(f"forecast {source}: no issue date {issued.date()}; issue dates are "
+                               f"{[d.date().isoformat() for d in issued_vals]}")
+            idx = int(hits[-1])
+        ds = ds.isel(issued=idx)
+        iss = issued_vals[idx].date()
+    elif "issued" in ds.coords:
+        iss = pd.Timestamp(ds["issued"].values).date()
+    if "lead_day" in ds.dims:
+        ds = ds.sortby("lead_day")
+    if "valid_date" in ds.coords or "valid_date" in ds:
+        times = pd.DatetimeIndex(np.atleast_1d(ds["valid_date"].values))
+    elif iss is not None:
+        times = pd.DatetimeIndex([pd.Timestamp(iss) + pd.Timedelta(days=int(d)) for d in ds["lead_day"].values])
+    else:
+        raise KeyError(f"forecast {source}: needs a 'valid_date' coordinate or 'issued' + 'lead_day'")
+    aqi = ds["aqi"]
+    cdf: list[list[tuple[float, float]]] = [[] for _ in range(times.size)]
+    if "quantile" in aqi.dims:
+        qs = np.asarray(ds["quantile"].values, dtype=float)
+        median = aqi.sel(quantile=qs[np.argmin(np.abs(qs - 0.5))]).values.astype(float)
+        arr = aqi.transpose("quantile", ...).values.astype(float)
+        for j in range(times.size):
+            cdf[j] += [(float(q), float(arr[i, j])) for i, q in enumerate(qs)]
+    else:
+        median = aqi.values.astype(float)
+    for t in (150, 200, 300):
+        var = f"p_aqi_gt_{t}"
+        if var in ds:
+            pv = np.atleast_1d(ds[var].values.astype(float))
+            for j in range(times.size):
+                cdf[j].append((1.0 - float(pv[j]), float(t)))
+    members, method = None, "deterministic"
+    if "aqi_scenario" in ds and "member" in ds["aqi_scenario"].dims:
+        members = ds["aqi_scenario"].transpose("member", ...).values.astype(float)
+        method = "scenarios"
+    elif any(len(p) > 1 for p in cdf):
+        members = _pseudo_members(median, cdf, N_PSEUDO_MEMBERS)
+        method = "comonotonic"
+    return ForecastSeries(city=str(c), times=times, aqi=np.atleast_1d(median), members=members,
+                          step_hours=24.0, member_method=method, issued=iss, source=source)
+
+
+def _from_frame(df: pd.DataFrame, city, issued, source) -> ForecastSeries:
+    df = df.copy()
+    time_col = "valid_date" if "valid_date" in df.columns else "time" if "time" in df.columns else None
+    if time_col is None:
+        raise KeyError(f"forecast {source}: needs a 'valid_date' (daily) or 'time' (hourly) column; "
+                       f"columns are {list(df.columns)}")
+    aqi_col = "aqi" if "aqi" in df.columns else "aqi_p50" if "aqi_p50" in df.columns else None
+    if aqi_col is None:
+        raise KeyError(f"forecast {source}: needs an 'aqi' (median) or 'aqi_p50' column; columns are {list(df.columns)}")
+    if "city" in df.columns:
+        c = _pick_city(pd.unique(df["city"].astype(str)).tolist(), city, source)
+        df = df[df["city"].astype(str) == c]
+    else:
+        c = city or ""
+    iss = None
+    if "issued" in df.columns:
+        iss_vals = pd.to_datetime(df["issued"]).dt.normalize()
+        target = issued if issued is not None else iss_vals.max()
+        if not (iss_vals == target).any():
+            raise KeyError(f"forecast {source}: no issue date {target.date()}; issue dates are "
+                           f"{sorted({d.date().isoformat() for d in iss_vals})}")
+        df = df[iss_vals == target]
+        iss = target.date()
+    times = pd.to_datetime(df[time_col], errors="coerce")
+    if times.isna().any():
+        row = int(np.flatnonzero(times.isna().to_numpy())[0])
+        raise ValueError(f"forecast {source}: column {time_col!r} row {row}: expected a date, got "
+                         f"{df[time_col].iloc[row]!r}")
+    df = df.assign(_t=times.to_numpy()).sort_values("_t")
+    if df.empty:
+        raise ValueError(f"forecast {source}: no rows for city {c!r}")
+    t = pd.DatetimeIndex(df["_t"])
+    if t.has_duplicates:
+        raise ValueError(f"forecast {source}: duplicate {time_col} values for city {c!r}: "
+                         f"{sorted({x.isoformat() for x in t[t.duplicated()]})[:5]}")
+    step = 24.0 if time_col == "valid_date" else (
+        float(np.median(np.diff(t.values).astype("timedelta64[s]").astype(float))) / 3600 if t.size > 1 else 1.0)
+    median = pd.to_numeric(df[aqi_col], errors="coerce").to_numpy(dtype=float)
+    cdf: list[list[tuple[float, float]]] = [[] for _ in range(len(df))]
+    for col in df.columns:
+        if col.startswith("aqi_p") and col[5:].isdigit():
+            q = int(col[5:]) / 100.0
+            vals = pd.to_numeric(df[col], errors="coerce").to_numpy(dtype=float)
+            for j in range(len(df)):
+                cdf[j].append((q, vals[j]))
+        if col.startswith("p_aqi_gt_") and col[9:].isdigit():
+            thr = float(col[9:])
+            vals = pd.to_numeric(df[col], errors="coerce").to_numpy(dtype=float)
+            if np.nanmax(np.abs(vals - 0.5), initial=0) > 0.5:
+                raise ValueError(f"forecast {source}: column {col!r} must hold probabilities in 0-1, "
+                                 f"got values up to {np.nanmax(vals)}")
+            for j in range(len(df)):
+                cdf[j].append((1.0 - vals[j], thr))
+    if not any(q == 0.5 for q, _ in (cdf[0] if cdf else [])):
+        for j in range(len(df)):
+            cdf[j].append((0.5, median[j]))
+    members, method = None, "deterministic"
+    if any(len([p for p in pts if np.isfinite(p[0])]) > 1 for pts in cdf):
+        members = _pseudo_members(median, cdf, N_PSEUDO_MEMBERS)
+        method = "comonotonic"
+    return ForecastSeries(city=str(c), times=t, aqi=median, members=members, step_hours=step,
+                          member_method=method, issued=iss, source=source)
+
+
+# ------------------------------------------------------------------------------------ evaluation
+@dataclass(frozen=True)
+class Episode:
+    """A warning episode found in a series (indices are half-open into the series)."""
+
+    start_index: int
+    stop_index: int
+    level: WarningLevel
+    point_levels: tuple[WarningLevel, ...]
+    lift_confirmed: bool
+    clean_hours_after: float
+
+    def steps(self) -> list[tuple[int, WarningLevel]]:
+        """(index, level) where the level in force changes (only rises are steps; the higher applies)."""
+        out: list[tuple[int, WarningLevel]] = []
+        cur = WarningLevel.NONE
+        for k, lvl in enumerate(self.point_levels):
+            if lvl > cur:
+                out.append((self.start_index + k, lvl))
+                cur = lvl
+        return out
+
+
+def point_levels(values: np.ndarray, rules: RuleSet, step_hours: float = 24.0) -> np.ndarray:
+    """Highest level whose condition marks each point (0 = none)."""
+    values = np.asarray(values, dtype=float)
+    out = np.zeros(values.shape, dtype=np.int8)
+    for lvl in LEVELS:
+        out[mark(rules.levels[lvl], values, step_hours)] = int(lvl)
+    return out
+
+
+def find_episodes(values: np.ndarray, rules: RuleSet, step_hours: float = 24.0) -> list[Episode]:
+    """Warning episodes of a series, with short gaps merged (see module notes).
+
+    Parameters
+    ----------
+    values : ndarray, shape (n,)
+        Daily AQI (``step_hours=24``) or hourly rolling 24-h AQI (``step_hours=1``).
+    rules : RuleSet
+    step_hours : float
+
+    Returns
+    -------
+    list of Episode, in time order.
+    """
+    levels = point_levels(values, rules, step_hours)
+    segs = runs(levels > 0)
+    merged: list[list[int]] = []
+    for a, b in segs:
+        if merged and (a - merged[-1][1]) * step_hours < rules.merge_gap_hours:
+            merged[-1][1] = b
+        else:
+            merged.append([a, b])
+    n = len(values)
+    out = []
+    for i, (a, b) in enumerate(merged):
+        nxt = merged[i + 1][0] if i + 1 < len(merged) else n
+        clean = (nxt - b) * step_hours
+        pl = tuple(WarningLevel(int(x)) for x in levels[a:b])
+        out.append(Episode(a, b, max(pl), pl, clean >= rules.lifting_hours, clean))
+    return out
+
+
+def _first_level(values: np.ndarray, rules: RuleSet, step_hours: float) -> WarningLevel:
+    eps = find_episodes(values, rules, step_hours)
+    return eps[0].level if eps else WarningLevel.NONE
+
+
+def _max_level(values: np.ndarray, rules: RuleSet, step_hours: float) -> int:
+    return int(point_levels(values, rules, step_hours).max(initial=0))
+
+
+# ------------------------------------------------------------------------------------ recommendation
+@dataclass(frozen=True)
+class Trigger:
+    """A condition of the rules that the median forecast meets."""
+
+    level: WarningLevel
+    key: str
+    text: str
+    threshold: float
+    hours: int
+    dates: tuple[str, ...]
+    values: tuple[float, ...]
+
+
+@dataclass(frozen=True)
+class Sensitivity:
+    """A change of the forecast that would change the recommended level."""
+
+    day: int | None
+    date: str | None
+    aqi_from: float | None
+    aqi_to: float | None
+    shift: float | None
+    level_to: WarningLevel
+    text: str
+
+
+@dataclass(frozen=True)
+class Recommendation:
+    """The warning recommendation for one city.
+
+    Attributes
+    ----------
+    city : str
+    level : WarningLevel
+    start, end : datetime.date or datetime.datetime or None
+        First and last day (daily series; for an hourly series, start of the first 24-h window and
+        the last hour) of the recommended episode; None when the level is NONE.
+    probability : dict
+        ``{"yellow", "orange", "red"}``: share of forecast members meeting the level's criteria or a
+        higher level's, anywhere in the series.
+    reasons : tuple of str
+        Chinese explanation, one sentence each.
+    reason_details : tuple of dict
+        The same, English-keyed (``code``, ``level``, ``threshold``, ``hours``, ``dates``, ``values``).
+    triggers : tuple of Trigger
+    steps : tuple of (date, WarningLevel)
+        Level changes inside the episode (an upgrade mid-episode).
+    sensitivity : tuple of Sensitivity
+    temporary_measures : bool
+        Below yellow, the temporary-measures condition is met.
+    lift_confirmed : bool
+        The forecast shows the series below the yellow condition for ``rules.lifting_hours`` after
+        the episode.
+    rules_name, rules_version, rules_sha256 : str
+    issued : datetime.date or None
+    forecast_source, forecast_sha256 : str
+    probability_method : str
+        ``scenarios``, ``comonotonic`` or ``deterministic``.
+    regional_minimum : WarningLevel or None
+    dates : tuple of str; aqi : tuple of float
+        The median series the decision used.
+    episodes : tuple of dict
+        Every episode in the series (start, end, level).
+    """
+
+    city: str
+    level: WarningLevel
+    start: dt.date | None
+    end: dt.date | None
+    probability: Mapping[str, float]
+    reasons: tuple[str, ...]
+    reason_details: tuple[Mapping[str, Any], ...] = ()
+    triggers: tuple[Trigger, ...] = ()
+    steps: tuple[tuple[str, WarningLevel], ...] = ()
+    sensitivity: tuple[Sensitivity, ...] = ()
+    temporary_measures: bool = False
+    lift_confirmed: bool = False
+    rules_name: str = ""
+    rules_version: str = ""
+    rules_sha256: str = ""
+    issued: dt.date | None = None
+    forecast_source: str = ""
+    forecast_sha256: str = ""
+    probability_method: str = "deterministic"
+    regional_minimum: WarningLevel | None = None
+    dates: tuple[str, ...] = ()
+    aqi: tuple[float, ...] = ()
+    episodes: tuple[Mapping[str, Any], ...] = field(default=())
+
+    @property
+    def duration_days(self) -> int:
+        """Days from start to end, inclusive (0 without a warning)."""
+        if self.start is None or self.end is None:
+            return 0
+        return (pd.Timestamp(self.end).normalize() - pd.Timestamp(self.start).normalize()).days + 1
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready dict; the first keys are the pinned CLI output."""
+        def iso(d):
+            return None if d is None else d.isoformat()
+        return {
+            "city": self.city,
+            "level": self.level.key,
+            "start": iso(self.start),
+            "end": iso(self.end),
+            "probability": {k: round(float(v), 4) for k, v in self.probability.items()},
+            "reasons": list(self.reasons),
+            "level_label": self.level.label,
+            "response": self.level.response,
+            "steps": [{"date": d, "level": lvl.key} for d, lvl in self.steps],
+            "temporary_measures": self.temporary_measures,
+            "lift_confirmed": self.lift_confirmed,
+            "sensitivity": [s.text for s in self.sensitivity],
+            "triggers": [{"level": t.level.key, "key": t.key, "text": t.text, "threshold": t.threshold,
+                          "hours": t.hours, "dates": list(t.dates), "values": list(t.values)}
+                         for t in self.triggers],
+            "reason_details": [dict(r) for r in self.reason_details],
+            "regional_minimum": self.regional_minimum.key if self.regional_minimum is not None else None,
+            "rules": {"name": self.rules_name, "version": self.rules_version, "sha256": self.rules_sha256},
+            "forecast": {"source": self.forecast_source, "sha256": self.forecast_sha256,
+                         "issued": iso(self.issued), "probability_method": self.probability_method,
+                         "dates": list(self.dates), "aqi": [None if not np.isfinite(v) else v for v in self.aqi]},
+            "episodes": [dict(e) for e in self.episodes],
+        }
+
+    def to_json(self, **kw) -> str:
+        """JSON text of :meth:`to_dict` (UTF-8, Chinese kept)."""
+        return json.dumps(self.to_dict(), ensure_ascii=False, **kw)
+
+
+def _fmt_time(t: pd.Timestamp, step: float) -> str:
+    return t.date().isoformat() if step >= 24 else t.isoformat()
+
+
+def _period(times: pd.DatetimeIndex, a: int, b: int, step: float):
+    if step >= 24:
+        return times[a].date(), times[b - 1].date()
+    return (times[a] - pd.Timedelta(hours=24 - step)).to_pydatetime(), times[b - 1].to_pydatetime()
+
+
+def _leaf_triggers(cond, lvl, values, times, step, a, b) -> list[Trigger]:
+    out = []
+    for leaf in cond.leaves():
+        m = mark(leaf, values, step)[a:b]
+        if m.any():
+            idx = np.flatnonzero(m) + a
+            out.append(Trigger(lvl, f"{lvl.key}.{leaf.key()}", leaf.describe(), leaf.value, leaf.hours,
+                               tuple(_fmt_time(times[i], step) for i in idx),
+                               tuple(float(values[i]) for i in idx)))
+    return out
+
+
+def _sensitivity(values: np.ndarray, times: pd.DatetimeIndex, rules: RuleSet, step: float,
+                 level: WarningLevel) -> tuple[Sensitivity, ...]:
+    """Smallest one-day changes (per resulting level) and uniform shifts that change the level."""
+    leaves = [leaf for lvl in LEVELS for leaf in rules.levels[lvl].leaves()]
+    ups = sorted({leaf.value if leaf.inclusive else np.floor(leaf.value) + 1 for leaf in leaves})
+    downs = sorted({leaf.value - 1 if leaf.inclusive else leaf.value for leaf in leaves})
+    best: dict[WarningLevel, tuple[float, Sensitivity]] = {}
+    for i, v in enumerate(values):
+        if not np.isfinite(v):
+            continue
+        for c in [u for u in ups if u > v] + [d for d in downs if d < v]:
+            trial = values.copy()
+            trial[i] = c
+            new = _first_level(trial, rules, step)
+            if new == level or (new in best and best[new][0] <= abs(c - v)):
+                continue
+            date = _fmt_time(times[i], step)
+            label = f"第{i + 1}天({date})" if step >= 24 else date
+            text = (f"若{label}AQI为{c:g}而非{v:g},预警级别变为{new.label}"
+                    f" (if AQI on {date} were {c:g} instead of {v:g}, the level becomes {new.key})")
+            best[new] = (abs(c - v), Sensitivity(i, date, float(v), float(c), None, new, text))
+    single = sorted(best.values(), key=lambda x: (abs(int(x[1].level_to) - int(level)), x[0]))
+    shifts: list[Sensitivity] = []
+    if np.isfinite(values).any():
+        for sign in (1, -1):
+            for d in range(1, 301):
+                new = _first_level(values + sign * d, rules, step)
+                if new != level:
+                    text = (f"若整个预报序列AQI{'上调' if sign > 0 else '下调'}{d},预警级别变为{new.label}"
+                            f" (a uniform shift of {sign * d:+d} AQI makes the level {new.key})")
+                    shifts.append(Sensitivity(None, None, None, None, float(sign * d), new, text))
+                    break
+    return tuple([s for _, s in single] + shifts)
+
+
+def assess(forecast: Any, rules: "RuleSet | str | os.PathLike" = "national-2024", city: str | None = None,
+           regional_minimum: "WarningLevel | str | None" = None, issued: "dt.date | str | None" = None
+           ) -> Recommendation:
+    """Recommend a warning level from a forecast.
+
+    Parameters
+    ----------
+    forecast : xarray.Dataset, path, DataFrame or ForecastSeries
+        See :func:`read_forecast`.
+    rules : RuleSet, bundled name or path
+        Warning-grading rules (default ``national-2024``).
+    city : str, optional
+        City to assess when the forecast holds several.
+    regional_minimum : WarningLevel or str, optional
+        Level of a regional warning from the province: the recommendation is at least this level,
+        starting no later than the first forecast day.
+    issued : date, optional
+        Issue date to use (default: the latest in the forecast).
+
+    Returns
+    -------
+    Recommendation
+
+    Notes
+    -----
+    The level comes from the median series; the probabilities from the members (see module notes).
+
+    References
+    ----------
+    环大气〔2024〕6号 (2024 grading); 环办大气函〔2019〕648号 (2019 grading); 国发〔2023〕24号 item 27
+    (regional warnings).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> df = pd.DataFrame({"city": "阳泉", "valid_date": pd.date_range("2026-01-01", periods=4),
+    ...                    "aqi": [120, 160, 170, 90]})
+    >>> r = assess(df)
+    >>> r.level.key, str(r.start), str(r.end)
+    ('yellow', '2026-01-02', '2026-01-03')
+    """
+    rules = load_rules(rules)
+    s = read_forecast(forecast, city=city, issued=issued)
+    values, times, step = np.asarray(s.aqi, dtype=float), s.times, s.step_hours
+    if values.size == 0:
+        raise ValueError(f"forecast {s.source}: empty AQI series for city {s.city!r}")
+    eps = find_episodes(values, rules, step)
+    reasons: list[str] = []
+    details: list[dict] = []
+    triggers: list[Trigger] = []
+    steps: tuple = ()
+    level, start, end, lift_ok = WarningLevel.NONE, None, None, False
+    if eps:
+        ep = eps[0]
+        level = ep.level
+        start, end = _period(times, ep.start_index, ep.stop_index, step)
+        lift_ok = ep.lift_confirmed
+        for lvl in LEVELS:
+            if lvl <= level:
+                triggers += _leaf_triggers(rules.levels[lvl], lvl, values, times, step, ep.start_index,
+                                           ep.stop_index)
+        steps = tuple((_fmt_time(times[i], step), lvl) for i, lvl in ep.steps())
+        top = [t for t in triggers if t.level == level]
+        cond_text = rules.describe(level)
+        reasons.append(f"预测{s.city}{start}至{end}达到{level.label}启动条件({rules.title}:{cond_text})")
+        details.append({"code": f"level.{level.key}", "level": level.key, "condition": cond_text,
+                        "start": str(start), "end": str(end)})
+        for t in top:
+            vals = "、".join(f"{d} AQI {v:g}" for d, v in zip(t.dates, t.values))
+            reasons.append(f"满足{t.text}:{vals}")
+            details.append({"code": t.key, "level": t.level.key, "threshold": t.threshold, "hours": t.hours,
+                            "dates": list(t.dates), "values": list(t.values)})
+        if len(steps) > 1:
+            chain = "→".join(f"{d}起{lvl.label}" for d, lvl in steps)
+            reasons.append(f"过程中级别升级({chain}),整个过程按较高级别{level.label}执行")
+            details.append({"code": "episode.upgrade", "steps": [[d, lvl.key] for d, lvl in steps]})
+        gaps = [i for i, x in enumerate(ep.point_levels) if x == WarningLevel.NONE]
+        if gaps:
+            gd = [_fmt_time(times[ep.start_index + i], step) for i in gaps]
+            reasons.append(f"两次过程间隔不足{rules.merge_gap_hours:g}小时({'、'.join(gd)}),合并为一次过程")
+            details.append({"code": "episode.merged", "gap": gd, "gap_shorter_than_hours": rules.merge_gap_hours})
+        if lift_ok:
+            reasons.append(f"预计{end}后AQI低于黄色预警启动条件且持续≥{rules.lifting_hours:g}小时,届时可解除预警")
+            details.append({"code": "lifting.confirmed", "after": str(end), "hours": rules.lifting_hours})
+        else:
+            reasons.append(f"预报时段内未见AQI低于启动条件持续≥{rules.lifting_hours:g}小时,解除时间待后续会商")
+            details.append({"code": "lifting.open", "hours": rules.lifting_hours})
+        for later in eps[1:]:
+            a, b = _period(times, later.start_index, later.stop_index, step)
+            reasons.append(f"另预测{a}至{b}出现{later.level.label}过程")
+            details.append({"code": "episode.later", "level": later.level.key, "start": str(a), "end": str(b)})
+    temp = False
+    if level == WarningLevel.NONE and rules.temporary_measures is not None:
+        m = mark(rules.temporary_measures, values, step)
+        if m.any():
+            temp = True
+            idx = np.flatnonzero(m)
+            txt = "、".join(f"{_fmt_time(times[i], step)} AQI {values[i]:g}" for i in idx)
+            reasons.append(f"未达黄色预警条件,但满足临时管控条件({rules.temporary_measures.describe()}):{txt};"
+                           f"可在上级部署下采取临时管控措施")
+            details.append({"code": "temporary_measures", "condition": rules.temporary_measures.describe(),
+                            "dates": [_fmt_time(times[i], step) for i in idx]})
+    if level == WarningLevel.NONE and not temp:
+        reasons.append(f"预报期内未达到任何预警启动条件(最高AQI {np.nanmax(values):g})"
+                       if np.isfinite(values).any() else "预报无有效AQI")
+        details.append({"code": "no_warning", "max_aqi": float(np.nanmax(values)) if np.isfinite(values).any() else None})
+    reg = WarningLevel.parse(regional_minimum) if regional_minimum is not None else None
+    if reg is not None and reg > level:
+        reasons.append(f"省级区域预警要求不低于{reg.label},按区域预警级别{reg.label}执行(由{level.label}上调)")
+        details.append({"code": "regional_minimum", "from": level.key, "to": reg.key})
+        level = reg
+        first = _period(times, 0, 1, step)[0]
+        start = first if start is None else min(start, first)
+        end = end if end is not None else first
+    elif reg is not None:
+        details.append({"code": "regional_minimum.met", "regional": reg.key, "level": level.key})
+    # probabilities
+    if s.members is not None and s.members.size:
+        maxima = np.array([_max_level(row, rules, step) for row in s.members])
+    else:
+        maxima = np.array([_max_level(values, rules, step)])
+    prob = {lvl.key: float(np.mean(maxima >= int(lvl))) for lvl in LEVELS}
+    if reg is not None:
+        for lvl in LEVELS:
+            if lvl <= reg:
+                prob[lvl.key] = 1.0
+    sens = _sensitivity(values, times, rules, step, _first_level(values, rules, step))
+    eps_out = []
+    for e in eps:
+        a, b = _period(times, e.start_index, e.stop_index, step)
+        eps_out.append({"start": str(a), "end": str(b), "level": e.level.key, "lift_confirmed": e.lift_confirmed})
+    return Recommendation(
+        city=s.city, level=level, start=start, end=end, probability=prob, reasons=tuple(reasons),
+        reason_details=tuple(details), triggers=tuple(triggers), steps=steps, sensitivity=sens,
+        temporary_measures=temp, lift_confirmed=lift_ok, rules_name=rules.name, rules_version=rules.version,
+        rules_sha256=rules.sha256, issued=s.issued, forecast_source=s.source, forecast_sha256=s.sha256,
+        probability_method=s.member_method, regional_minimum=reg,
+        dates=tuple(_fmt_time(t, step) for t in times), aqi=tuple(float(v) for v in values),
+        episodes=tuple(eps_out),
+    )
