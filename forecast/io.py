@@ -746,11 +746,13 @@ def read_china_sites(
     path_list = _as_paths(paths)
     wanted = None if stations is None else [str(s).strip() for s in stations]
     longs = []
+    found: set[str] = set()
     for order, path in enumerate(path_list):
-        longs.append(_parse_china_sites_file(path, wanted).assign(_order=order))
+        long, in_file = _parse_china_sites_file(path, wanted)
+        longs.append(long.assign(_order=order))
+        found.update(in_file)
     data = pd.concat(longs, ignore_index=True)
     if wanted is not None:
-        found = set(data["station"].unique())
         absent = [s for s in wanted if s not in found]
         if absent:
             raise KeyError(
@@ -762,6 +764,7 @@ def read_china_sites(
     order = [v for v in CHINA_SITES_TYPE_MAP.values() if v in wide.columns]
     wide = wide[order].reset_index()
     wide.columns.name = None
+    wide = wide[["time", "station", *order]]
     qc: dict[str, int] = {}
     for name in order:
         base = _CHINA_SITES_RANGE.get(name, name)
@@ -781,8 +784,8 @@ def read_china_sites(
     return wide
 
 
-def _parse_china_sites_file(path: Path, wanted: list[str] | None) -> pd.DataFrame:
-    """One archive file → long frame ``time, type, station, value``."""
+def _parse_china_sites_file(path: Path, wanted: list[str] | None) -> tuple[pd.DataFrame, list[str]]:
+    """One archive file → (long frame ``time, type, station, value``, the file's station codes)."""
     source = str(path)
     raw = _read_text_table(path, source, dtype={"date": str, "type": str})
     df, origin = _map_columns(raw, CHINA_SITES_VARIABLE_MAP, ("date", "hour", "type"), source)
@@ -815,7 +818,7 @@ def _parse_china_sites_file(path: Path, wanted: list[str] | None) -> pd.DataFram
     long = pd.concat([frame, values], axis=1).melt(
         id_vars=["time", "type"], var_name="station", value_name="value"
     )
-    return long
+    return long, station_cols
 
 
 # --------------------------------------------------------------------------- UCI PRSA (Beijing)

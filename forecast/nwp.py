@@ -1,0 +1,473 @@
+"""Gridded NWP / reanalysis fields: open lazily, normalise once, sample at points.
+
+:func:`open_nwp` opens one or many netCDF files with :func:`xarray.open_mfdataset`
+and dask chunks (a national grid streams instead of loading), then normalises
+the dataset **once**, where it is read:
+
+* coordinates renamed to ``lon`` [°E, −180..180, ascending], ``lat`` [°N,
+  ascending], ``level`` [hPa] and ``time`` (:data:`COORD_MAP`);
+* variable names mapped to ECMWF short names (:data:`NWP_VARIABLE_MAP`:
+  NCEP ``air`` → ``t``, ``hgt`` → ``gh`` …);
+* CF ``units`` checked and converted to the glossary units
+  (:data:`UNIT_CONVERSIONS`: K → °C, Pa → hPa, precipitation m → mm,
+  geopotential m² s⁻² → geopotential height m if asked). Each converted
+  variable keeps its source unit in ``attrs["units_source"]``; a dataset that
+  is already normalised is left as it is.
+
+:func:`interp_to_points` gives bilinear values at stations or cities.
+"""
+from __future__ import annotations
+
+import glob
+import os
+import warnings
+from collections.abc import Iterable, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import xarray as xr
+
+from forecast.io import ReaderError, ReaderWarning
+
+__all__ = [
+    "COORD_MAP",
+    "G0",
+    "NWP_VARIABLE_MAP",
+    "UNIT_CONVERSIONS",
+    "interp_to_points",
+    "normalise_nwp",
+    "open_nwp",
+]
+
+#: Standard gravity [m s⁻²] (WMO), geopotential → geopotential height.
+G0 = 9.80665
+
+#: Coordinate / dimension names → normalised names.
+COORD_MAP: dict[str, str] = {
+    "latitude": "lat",
+    "lat": "lat",
+    "nav_lat": "lat",
+    "longitude": "lon",
+    "lon": "lon",
+    "nav_lon": "lon",
+    "level": "level",
+    "lev": "level",
+    "plev": "level",
+    "isobaricinhpa": "level",
+    "pressure_level": "level",
+    "pressure": "level",
+    "time": "time",
+    "valid_time": "time",
+    "t": "time",
+}
+
+#: Variable aliases (NCEP/NCAR reanalysis, GRIB-style names) → ECMWF short names.
+NWP_VARIABLE_MAP: dict[str, str] = {
+    "air": "t",
+    "hgt": "gh",
+    "uwnd": "u",
+    "vwnd": "v",
+    "rhum": "r",
+    "shum": "q",
+    "omega": "w",
+    "2t": "t2m",
+    "2d": "d2m",
+    "10u": "u10",
+    "10v": "v10",
+    "slp": "msl",
+    "prmsl": "msl",
+    "pres": "sp",
+    "hpbl": "blh",
+    "apcp": "tp",
+}
+
+#: Source unit spellings → (glossary unit, factor, offset): ``value * factor + offset``.
+#: Units not listed here are kept as they are and reported in a :class:`ReaderWarning`.
+UNIT_CONVERSIONS: dict[str, tuple[str, float, float]] = {
+    # temperature
+    "K": ("degC", 1.0, -273.15),
+    "kelvin": ("degC", 1.0, -273.15),
+    "degK": ("degC", 1.0, -273.15),
+    "degC": ("degC", 1.0, 0.0),
+    "C": ("degC", 1.0, 0.0),
+    "celsius": ("degC", 1.0, 0.0),
+    "degrees_Celsius": ("degC", 1.0, 0.0),
+    # pressure
+    "Pa": ("hPa", 0.01, 0.0),
+    "hPa": ("hPa", 1.0, 0.0),
+    "mbar": ("hPa", 1.0, 0.0),
+    "millibars": ("hPa", 1.0, 0.0),
+    "millibar": ("hPa", 1.0, 0.0),
+    "mb": ("hPa", 1.0, 0.0),
+    # speed
+    "m s**-1": ("m s-1", 1.0, 0.0),
+    "m s-1": ("m s-1", 1.0, 0.0),
+    "m/s": ("m s-1", 1.0, 0.0),
+    "m s^-1": ("m s-1", 1.0, 0.0),
+    # geopotential
+    "m**2 s**-2": ("m2 s-2", 1.0, 0.0),
+    "m2 s-2": ("m2 s-2", 1.0, 0.0),
+    "m^2 s^-2": ("m2 s-2", 1.0, 0.0),
+    "m^2/s^2": ("m2 s-2", 1.0, 0.0),
+    # lengths, heights
+    "m": ("m", 1.0, 0.0),
+    "gpm": ("m", 1.0, 0.0),
+    "mm": ("mm", 1.0, 0.0),
+    # humidity, fractions
+    "%": ("%", 1.0, 0.0),
+    "percent": ("%", 1.0, 0.0),
+    "kg kg**-1": ("kg kg-1", 1.0, 0.0),
+    "kg/kg": ("kg kg-1", 1.0, 0.0),
+    "kg kg-1": ("kg kg-1", 1.0, 0.0),
+    "1": ("1", 1.0, 0.0),
+    "(0 - 1)": ("1", 1.0, 0.0),
+    "Pa s**-1": ("Pa s-1", 1.0, 0.0),
+    "Pa s-1": ("Pa s-1", 1.0, 0.0),
+    "W m**-2": ("W m-2", 1.0, 0.0),
+    "W m-2": ("W m-2", 1.0, 0.0),
+    "J m**-2": ("J m-2", 1.0, 0.0),
+    "J m-2": ("J m-2", 1.0, 0.0),
+    "kg m**-2": ("kg m-2", 1.0, 0.0),
+    "kg m-2": ("kg m-2", 1.0, 0.0),
+}
+
+#: Precipitation totals given in metres (ERA5 ``tp``) are converted to mm.
+_PRECIP_NAMES = {"tp", "cp", "lsp"}
+_PRECIP_STANDARD_NAMES = {"precipitation_amount", "lwe_thickness_of_precipitation_amount"}
+
+_LAT_UNITS = {"degrees_north", "degree_north", "degree_n", "degrees_n", "degreen", "degreesn"}
+_LON_UNITS = {"degrees_east", "degree_east", "degree_e", "degrees_e", "degreee", "degreese"}
+
+
+def _expand(paths: str | os.PathLike | Iterable[str | os.PathLike]) -> list[str]:
+    if isinstance(paths, (str, os.PathLike)):
+        text = str(paths)
+        if any(ch in text for ch in "*?["):
+            found = sorted(glob.glob(text))
+            if not found:
+                raise FileNotFoundError(f"no netCDF file matches {text!r}")
+            return found
+        items = [text]
+    else:
+        items = [str(p) for p in paths]
+    if not items:
+        raise ValueError("no file given; expected a path, a glob pattern or a non-empty list of paths")
+    for p in items:
+        if not Path(p).exists():
+            raise FileNotFoundError(f"no such file: {p}")
+    return items
+
+
+def open_nwp(
+    paths: str | os.PathLike | Iterable[str | os.PathLike],
+    *,
+    chunks: Mapping[str, int] | str | None = "auto",
+    variables: Sequence[str] | None = None,
+    geopotential_height: bool = False,
+    concat_dim: str | None = None,
+    parallel: bool = False,
+) -> xr.Dataset:
+    """Open gridded NWP or reanalysis netCDF file(s) lazily, normalised to the glossary.
+
+    Parameters
+    ----------
+    paths : path-like, glob pattern or iterable of path-likes
+        One file, several files of one time series (combined by their
+        coordinates), or a pattern such as ``"era5_*.nc"``.
+    chunks : mapping, "auto" or None
+        Dask chunks, by source or normalised dimension names (``{"time": 24}``);
+        ``"auto"`` lets dask choose. ``None`` still opens lazily through
+        :func:`xarray.open_mfdataset`'s default of one chunk per file.
+    variables : sequence of str, optional
+        Variables to keep (source or normalised names). Unknown names raise
+        :class:`KeyError` listing the available ones.
+    geopotential_height : bool
+        Convert geopotential ``z`` [m² s⁻²] to geopotential height ``gh`` [m]
+        (divided by :data:`G0`).
+    concat_dim : str, optional
+        Dimension to concatenate files along when they lack a shared coordinate
+        to combine by (``combine="nested"``); by default files are combined by
+        their coordinates.
+    parallel : bool
+        Open the files in parallel with dask delayed (many files).
+
+    Returns
+    -------
+    xarray.Dataset
+        Dask-backed dataset with coordinates ``lon`` (−180..180, ascending),
+        ``lat`` (ascending), ``level`` [hPa] and ``time`` where present;
+        variables in glossary units (temperature °C, pressure hPa, wind m s-1,
+        precipitation mm); ``attrs["airwarn_normalised"] = 1``.
+
+    Raises
+    ------
+    FileNotFoundError
+        A file or pattern matches nothing.
+    ReaderError
+        A file is not readable netCDF, the files cannot be combined, or the
+        dataset has no recognisable longitude/latitude coordinates.
+    KeyError
+        ``variables`` names a variable the files lack.
+    """
+    files = _expand(paths)
+    source = files[0] if len(files) == 1 else f"{len(files)} files ({Path(files[0]).name} …)"
+    kwargs: dict[str, Any] = dict(
+        chunks=_source_chunks(files[0], chunks),
+        parallel=parallel,
+        data_vars="minimal",
+        coords="minimal",
+        compat="override",
+        join="outer",
+    )
+    if concat_dim is not None:
+        kwargs.update(combine="nested", concat_dim=concat_dim)
+    else:
+        kwargs.update(combine="by_coords")
+    with warnings.catch_warnings():
+        # netCDF3 files (ERA-Interim) often declare _FillValue = NaN for float data
+        warnings.filterwarnings("ignore", message=".*non-conforming '_FillValue'", category=Warning)
+        try:
+            ds = xr.open_mfdataset(files, **kwargs)
+        except (OSError, RuntimeError) as exc:
+            raise ReaderError(source, f"not a readable netCDF file: {exc}") from exc
+        except ValueError as exc:
+            raise ReaderError(source, f"the files cannot be combined into one dataset: {exc}") from exc
+    if variables is not None:
+        ds = _select(ds, variables, source)
+    return normalise_nwp(ds, geopotential_height=geopotential_height, source=source)
+
+
+def _source_chunks(path: str, chunks: Mapping[str, int] | str | None) -> Any:
+    """Translate chunks given by normalised names (``lat``) to the file's dimension names."""
+    if not isinstance(chunks, Mapping):
+        return chunks
+    try:
+        with xr.open_dataset(path, decode_times=False) as probe:
+            dims = list(probe.dims)
+    except (OSError, ValueError, RuntimeError) as exc:
+        raise ReaderError(path, f"not a readable netCDF file: {exc}") from exc
+    out = {}
+    for name, size in chunks.items():
+        if name in dims:
+            out[name] = size
+            continue
+        matches = [d for d in dims if COORD_MAP.get(d.lower()) == name]
+        if not matches:
+            raise KeyError(f"chunks: no dimension {name!r}; the file has dimensions {dims}")
+        out[matches[0]] = size
+    return out
+
+
+def _select(ds: xr.Dataset, variables: Sequence[str], source: str) -> xr.Dataset:
+    available = list(ds.data_vars)
+    reverse = {NWP_VARIABLE_MAP.get(v.lower(), v): v for v in available}
+    keep = []
+    for name in variables:
+        if name in available:
+            keep.append(name)
+        elif name in reverse:
+            keep.append(reverse[name])
+        elif name == "gh" and "z" in available:
+            keep.append("z")
+        else:
+            raise KeyError(f"{source}: no variable {name!r}; available variables are {available}")
+    return ds[keep]
+
+
+def normalise_nwp(
+    ds: xr.Dataset, *, geopotential_height: bool = False, source: str = "<dataset>"
+) -> xr.Dataset:
+    """Normalise coordinates, variable names and units of a gridded dataset (see module doc).
+
+    Idempotent: converting relies on each variable's ``units`` attribute, which
+    is rewritten to the glossary unit, so a second call changes nothing.
+    """
+    ds = _normalise_coords(ds, source)
+    renames = {v: NWP_VARIABLE_MAP[v.lower()] for v in ds.data_vars if v.lower() in NWP_VARIABLE_MAP}
+    renames = {k: v for k, v in renames.items() if v not in ds.data_vars}
+    if renames:
+        ds = ds.rename(renames)
+    unchecked = []
+    new_vars = {}
+    for name, da in ds.data_vars.items():
+        converted, ok = _convert_units(name, da)
+        if not ok:
+            unchecked.append(f"{name} [{da.attrs.get('units', 'no units')}]")
+        new_vars[name] = converted
+    ds = ds.assign(new_vars)
+    if geopotential_height and "z" in ds.data_vars and ds["z"].attrs.get("units") == "m2 s-2":
+        gh = ds["z"] / G0
+        gh.attrs = {
+            **ds["z"].attrs,
+            "units": "m",
+            "standard_name": "geopotential_height",
+            "long_name": "Geopotential height",
+            "units_source": ds["z"].attrs.get("units_source", "m2 s-2"),
+        }
+        ds = ds.drop_vars("z").assign(gh=gh)
+    if unchecked:
+        warnings.warn(
+            f"{source}: units not recognised, kept as they are: {', '.join(unchecked)}; "
+            f"known units are {sorted(set(UNIT_CONVERSIONS))}",
+            ReaderWarning,
+            stacklevel=3,
+        )
+    ds.attrs["airwarn_normalised"] = 1
+    return ds
+
+
+def _normalise_coords(ds: xr.Dataset, source: str) -> xr.Dataset:
+    renames = {}
+    for name in list(ds.coords) + list(ds.dims):
+        if name in renames:
+            continue
+        target = COORD_MAP.get(str(name).lower())
+        units = str(ds[name].attrs.get("units", "")).lower().replace(" ", "") if name in ds.variables else ""
+        if units in _LAT_UNITS:
+            target = "lat"
+        elif units in _LON_UNITS:
+            target = "lon"
+        if target and target != name and target not in ds.variables and target not in renames.values():
+            renames[name] = target
+    if renames:
+        ds = ds.rename(renames)
+    missing = [c for c in ("lon", "lat") if c not in ds.coords]
+    if missing:
+        raise ReaderError(
+            source,
+            f"no {' / '.join(missing)} coordinate; expected coordinates named like "
+            f"{[k for k, v in COORD_MAP.items() if v in missing]} or with CF units degrees_east/degrees_north, "
+            f"found {list(ds.coords)}",
+        )
+    for c in ("lon", "lat"):
+        if ds[c].ndim != 1:
+            raise ReaderError(source, f"coordinate {c!r} has {ds[c].ndim} dimensions; expected a regular 1-D grid")
+    lon = ds["lon"].values.astype("float64")
+    if np.nanmax(lon) > 180:
+        ds = ds.assign_coords(lon=("lon", ((lon + 180.0) % 360.0) - 180.0, ds["lon"].attrs))
+    if not ds.indexes["lon"].is_monotonic_increasing:
+        ds = ds.sortby("lon")
+    if not ds.indexes["lat"].is_monotonic_increasing:
+        ds = ds.sortby("lat")
+    ds["lon"].attrs.update(units="degrees_east", standard_name="longitude")
+    ds["lat"].attrs.update(units="degrees_north", standard_name="latitude")
+    if "level" in ds.coords:
+        units = str(ds["level"].attrs.get("units", "hPa"))
+        if units == "Pa":
+            ds = ds.assign_coords(level=("level", ds["level"].values / 100.0, ds["level"].attrs))
+            ds["level"].attrs["units_source"] = "Pa"
+        elif units not in ("hPa", "millibars", "millibar", "mbar", "mb"):
+            raise ReaderError(source, column="level", expected="pressure levels in Pa or hPa", got=units)
+        ds["level"].attrs["units"] = "hPa"
+    return ds
+
+
+def _convert_units(name: str, da: xr.DataArray) -> tuple[xr.DataArray, bool]:
+    units = da.attrs.get("units")
+    if units is None:
+        return da, False
+    units = str(units).strip()
+    if units == "m" and (name in _PRECIP_NAMES or da.attrs.get("standard_name") in _PRECIP_STANDARD_NAMES):
+        target, factor, offset = "mm", 1000.0, 0.0
+    elif units in UNIT_CONVERSIONS:
+        target, factor, offset = UNIT_CONVERSIONS[units]
+    else:
+        return da, False
+    if factor == 1.0 and offset == 0.0:
+        if target == units:
+            return da, True
+        out = da.copy()
+    else:
+        out = da * factor + offset if offset else da * factor
+        out.attrs = dict(da.attrs)
+        out.encoding = dict(da.encoding)
+    out.attrs["units"] = target
+    out.attrs.setdefault("units_source", units)
+    return out, True
+
+
+def interp_to_points(
+    ds: xr.Dataset | xr.DataArray,
+    lon: Sequence[float] | np.ndarray | float,
+    lat: Sequence[float] | np.ndarray | float,
+    names: Sequence[str] | None = None,
+) -> xr.Dataset | xr.DataArray:
+    """Bilinear values of gridded fields at points (stations, cities).
+
+    Parameters
+    ----------
+    ds : Dataset or DataArray
+        A normalised grid (:func:`open_nwp`): coordinates ``lon`` and ``lat``,
+        ascending. Dask-backed inputs stay lazy; only the cells around the
+        points are read.
+    lon, lat : float or array-like
+        Point longitudes [°E; 0..360 accepted] and latitudes [°N], same length.
+    names : sequence of str, optional
+        Point labels (station codes, city names) for the ``point`` coordinate;
+        0..n-1 by default.
+
+    Returns
+    -------
+    Dataset or DataArray
+        The fields with ``lon``/``lat`` replaced by a ``point`` dimension, and
+        ``lon``/``lat`` coordinates along ``point``.
+
+    Raises
+    ------
+    ValueError
+        Lengths differ, a coordinate is NaN, or a point lies outside the grid
+        (the message lists the points and the grid's extent).
+
+    Notes
+    -----
+    On a regular lon/lat grid, linear interpolation along ``lon`` and ``lat``
+    is bilinear interpolation: with the cell corners
+    :math:`f_{00}, f_{10}, f_{01}, f_{11}` and fractional position
+    :math:`(x, y)`, :math:`f = f_{00}(1-x)(1-y) + f_{10}x(1-y) + f_{01}(1-x)y + f_{11}xy`.
+    A global grid wraps around the date line.
+    """
+    lon_arr = np.atleast_1d(np.asarray(lon, dtype="float64"))
+    lat_arr = np.atleast_1d(np.asarray(lat, dtype="float64"))
+    if lon_arr.shape != lat_arr.shape or lon_arr.ndim != 1:
+        raise ValueError(f"lon and lat must be 1-D of the same length, got {lon_arr.shape} and {lat_arr.shape}")
+    labels = np.arange(lon_arr.size) if names is None else np.asarray(list(names))
+    if labels.shape != lon_arr.shape:
+        raise ValueError(f"names has {labels.size} labels for {lon_arr.size} points")
+    bad = np.isnan(lon_arr) | np.isnan(lat_arr)
+    if bad.any():
+        raise ValueError(f"points {labels[bad].tolist()} have no coordinates (NaN lon/lat)")
+    for c in ("lon", "lat"):
+        if c not in ds.coords:
+            raise KeyError(f"the grid has no {c!r} coordinate; open it with open_nwp (found {list(ds.coords)})")
+    lon_arr = ((lon_arr + 180.0) % 360.0) - 180.0
+    grid_lon = ds["lon"].values
+    grid_lat = ds["lat"].values
+    step = float(np.median(np.diff(grid_lon))) if grid_lon.size > 1 else 0.0
+    is_global = step > 0 and abs(grid_lon[-1] + step - grid_lon[0] - 360.0) < 1e-6 * 360
+    if is_global:
+        # wrap: append the first column after the last (and the last before the first)
+        left = ds.isel(lon=[-1]).assign_coords(lon=[grid_lon[-1] - 360.0])
+        right = ds.isel(lon=[0]).assign_coords(lon=[grid_lon[0] + 360.0])
+        ds = xr.concat([left, ds, right], dim="lon", data_vars="minimal", coords="minimal", compat="override")
+        grid_lon = ds["lon"].values
+    outside = (
+        (lon_arr < grid_lon.min()) | (lon_arr > grid_lon.max()) | (lat_arr < grid_lat.min()) | (lat_arr > grid_lat.max())
+    )
+    if outside.any():
+        raise ValueError(
+            f"points {labels[outside].tolist()} at lon {lon_arr[outside].tolist()}, lat {lat_arr[outside].tolist()} "
+            f"lie outside the grid (lon {grid_lon.min():g}..{grid_lon.max():g}, "
+            f"lat {grid_lat.min():g}..{grid_lat.max():g})"
+        )
+    # read only the cells around the points
+    dlon = abs(step) if step else 0.0
+    dlat = float(np.max(np.abs(np.diff(grid_lat)))) if grid_lat.size > 1 else 0.0
+    sub = ds.sel(
+        lon=slice(lon_arr.min() - dlon, lon_arr.max() + dlon),
+        lat=slice(lat_arr.min() - dlat, lat_arr.max() + dlat),
+    )
+    target_lon = xr.DataArray(lon_arr, dims="point", coords={"point": labels})
+    target_lat = xr.DataArray(lat_arr, dims="point", coords={"point": labels})
+    out = sub.interp(lon=target_lon, lat=target_lat, method="linear")
+    return out.assign_coords(lon=("point", lon_arr), lat=("point", lat_arr))
