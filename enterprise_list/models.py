@@ -139,3 +139,49 @@ def version_on(session: Session, day: dt.date) -> ListVersion | None:
     stmt = (select(ListVersion).where(ListVersion.effective_date <= day)
             .order_by(ListVersion.effective_date.desc(), ListVersion.id.desc()).limit(1))
     return session.scalars(stmt).first()
+
+
+def list_versions(session: Session) -> list[ListVersion]:
+    """Every list version, oldest effective date first."""
+    return list(session.scalars(select(ListVersion).order_by(ListVersion.effective_date, ListVersion.id)))
+
+
+def resolve_version(session: Session, version: "ListVersion | int | str | dt.date | None" = None) -> ListVersion:
+    """The list version meant by ``version``.
+
+    Parameters
+    ----------
+    version : ListVersion, int, str, date or None
+        A version, its id, its name, a day (the version in force on it, see
+        :func:`version_on`), or ``None``: the version in force today (Beijing
+        time), or the latest one if none is in force yet.
+
+    Raises
+    ------
+    KeyError
+        If no version matches; the message lists the versions there are.
+    """
+    if isinstance(version, ListVersion):
+        return version
+    if isinstance(version, dt.date) and not isinstance(version, dt.datetime):
+        found = version_on(session, version)
+        if found is None:
+            raise KeyError(f"no list version in force on {version}; versions: {_describe(session)}")
+        return found
+    if isinstance(version, int) and not isinstance(version, bool):
+        found = session.get(ListVersion, version)
+    elif isinstance(version, str):
+        found = session.scalars(select(ListVersion).where(ListVersion.name == version)).first()
+    elif version is None:
+        today = (dt.datetime.now(dt.timezone.utc) + dt.timedelta(hours=8)).date()
+        found = version_on(session, today) or session.scalars(
+            select(ListVersion).order_by(ListVersion.effective_date.desc(), ListVersion.id.desc())).first()
+    else:
+        raise TypeError(f"version must be a ListVersion, id, name, date or None, got {type(version).__name__}")
+    if found is None:
+        raise KeyError(f"no list version {version!r}; versions: {_describe(session)}")
+    return found
+
+
+def _describe(session: Session) -> list[str]:
+    return [f"{v.name} (id {v.id}, effective {v.effective_date})" for v in list_versions(session)] or ["none imported"]

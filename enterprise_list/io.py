@@ -1,0 +1,232 @@
+"""Import a list file into the database as a new version, and export a version back.
+
+An import is all or nothing: the file is read and validated first (every
+problem reported at once), and only a file without errors is written, in one
+transaction, as a new :class:`~enterprise_list.models.ListVersion`. A revision is
+always a new version; history is never overwritten, and
+:func:`~enterprise_list.models.version_on` reads back the list in force on any day.
+
+The export writes a version in the template (:mod:`enterprise_list.template`), in
+import order, so that export → import → export gives the same workbook.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterable
+
+from sqlalchemy import func, insert, select
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Session
+
+from airwarn.db import create_tables, session_scope
+from airwarn.vocab import YANGQUAN_COUNTIES
+from enterprise_list.models import (
+    Enterprise, ListVersion, Measure, ProductionLine, resolve_version,
+)
+from enterprise_list.template import SHEETS
+from enterprise_list.validate import Problem, errors, format_report, validate
+from enterprise_list.workbook import ParsedList, read_list_workbook, write_list_workbook
+
+__all__ = ["ImportResult", "ListValidationError", "import_list", "export_list", "load_list",
+           "read_list_workbook", "validate", "write_list_workbook"]
+
+_ENT_COLS = [c.key for c in SHEETS[0].columns]
+_LINE_COLS = [c.key for c in SHEETS[1].columns if c.key != "credit_code"]
+_MEAS_COLS = [c.key for c in SHEETS[2].columns if c.key not in ("credit_code", "line_code")]
+
+
+class ListValidationError(ValueError):
+    """A list file has errors; nothing was imported. ``problems`` holds every problem."""
+
+    def __init__(self, message: str, problems: list[Problem]):
+        super().__init__(message)
+        self.problems = problems
+
+
+@dataclass(frozen=True)
+class ImportResult:
+    """What an import stored.
+
+    Attributes
+    ----------
+    version_id, version_name : int, str
+        The new list version.
+    effective_date : date
+    n_enterprises, n_lines, n_measures : int
+    warnings : list of Problem
+        Problems that did not block the import (weaker than the guide, ignored columns).
+    """
+
+    version_id: int
+    version_name: str
+    effective_date: dt.date
+    n_enterprises: int
+    n_lines: int
+    n_measures: int
+    warnings: list[Problem]
+
+    def summary(self) -> str:
+        """One line: version, counts, warnings."""
+        return (f"imported list version {self.version_name!r} (id {self.version_id}, effective "
+                f"{self.effective_date}): {self.n_enterprises} enterprises, {self.n_lines} lines, "
+                f"{self.n_measures} measures, {len(self.warnings)} warning(s)")
+
+
+def import_list(session_or_engine: Session | Engine, path: str | os.PathLike | ParsedList, version_name: str,
+                effective_date: dt.date, *, year: int | None = None, approved_by: str | None = None,
+                approval_doc: str | None = None, note: str | None = None, synthetic: bool = False,
+                counties: Iterable[str] | None = YANGQUAN_COUNTIES, guide=None) -> ImportResult:
+    """Validate a list file and store it as a new list version, in one transaction.
+
+    Parameters
+    ----------
+    session_or_engine : Session or Engine
+        With an engine, the tables are created if needed and the import commits on
+        success. With a session, the rows are written inside a savepoint and the
+        caller commits.
+    path : path-like or ParsedList
+        xlsx, CSV folder/file (see :func:`read_list_workbook`), or an already parsed list.
+    version_name : str
+        Unique name of the new version, e.g. ``"2026年度"`` or ``"2026年度第1次修订"``.
+    effective_date : date
+        First day the version is in force.
+    year : int, optional
+        The list's year (default: the effective date's).
+    approved_by, approval_doc, note : str, optional
+        Approval authority, approval document number, free note.
+    synthetic : bool
+        Mark the version as synthetic (demo data).
+    counties : iterable of str, optional
+        Valid counties (default Yangquan's); ``None`` accepts any.
+    guide : Guide, optional
+        Guide defaults for warnings (default bundled; ``False`` for none).
+
+    Returns
+    -------
+    ImportResult
+
+    Raises
+    ------
+    ListValidationError
+        If the file has any error (a ValueError; its message is the full report). Nothing is written.
+    ValueError
+        If the version name exists already.
+    """
+    parsed = path if isinstance(path, ParsedList) else read_list_workbook(path)
+    if not version_name or not str(version_name).strip():
+        raise ValueError("version_name must be a non-empty string")
+    if not isinstance(effective_date, dt.date):
+        raise ValueError(f"effective_date must be a date, got {effective_date!r}")
+    problems = validate(parsed, counties=counties, guide=guide)
+    errs = errors(problems)
+    if errs:
+        raise ListValidationError(f"{parsed.source}: {len(errs)} error(s); nothing imported\n"
+                                  + format_report(problems), problems)
+    meta = dict(name=str(version_name).strip(), year=year or effective_date.year, effective_date=effective_date,
+                approved_by=approved_by, approval_doc=approval_doc, note=note, synthetic=synthetic,
+                source_file=None if isinstance(path, ParsedList) else str(Path(path).name)[:256])
+    warnings = [p for p in problems if p.severity == "warning"]
+    if isinstance(session_or_engine, Session):
+        with session_or_engine.begin_nested():
+            return _store(session_or_engine, parsed, meta, warnings)
+    create_tables(session_or_engine)
+    with session_scope(session_or_engine) as session:
+        return _store(session, parsed, meta, warnings)
+
+
+def _store(session: Session, parsed: ParsedList, meta: dict, warnings: list[Problem]) -> ImportResult:
+    existing = session.scalars(select(ListVersion).where(ListVersion.name == meta["name"])).first()
+    if existing is not None:
+        raise ValueError(f"list version {meta['name']!r} already exists (id {existing.id}, effective "
+                         f"{existing.effective_date}); a revision is imported under a new name")
+    version = ListVersion(**meta)
+    session.add(version)
+    session.flush()
+    ents = parsed.records["enterprises"]
+    ent_rows = [{"version_id": version.id, **{k: e.get(k) for k in _ENT_COLS}} for e in ents]
+    for r in ent_rows:
+        r["compliant"] = True if r["compliant"] is None else r["compliant"]
+    ent_ids: dict[str, int] = {}
+    if ent_rows:
+        res = session.execute(insert(Enterprise).returning(Enterprise.id, Enterprise.credit_code,
+                                                           sort_by_parameter_order=True), ent_rows)
+        ent_ids = {code: i for i, code in res}
+    line_rows = [{"enterprise_id": ent_ids[ln["credit_code"]], **{k: ln.get(k) for k in _LINE_COLS}}
+                 for ln in parsed.records["lines"]]
+    for r in line_rows:
+        for p in ("so2", "nox", "pm", "vocs"):
+            r[p] = r[p] or 0.0
+    line_ids: dict[tuple[int, str], int] = {}
+    if line_rows:
+        res = session.execute(insert(ProductionLine).returning(
+            ProductionLine.id, ProductionLine.enterprise_id, ProductionLine.line_code,
+            sort_by_parameter_order=True), line_rows)
+        line_ids = {(eid, lc): i for i, eid, lc in res}
+    meas_rows = []
+    for m in parsed.records["measures"]:
+        row = {"line_id": line_ids[(ent_ids[m["credit_code"]], m["line_code"])],
+               **{k: m.get(k) for k in _MEAS_COLS}}
+        row["text"] = row["text"] or ""
+        for p in ("so2", "nox", "pm", "vocs"):
+            row[f"cut_{p}"] = row[f"cut_{p}"] or 0.0
+        meas_rows.append(row)
+    if meas_rows:
+        session.execute(insert(Measure), meas_rows)
+    session.flush()
+    return ImportResult(version.id, version.name, version.effective_date, len(ent_rows), len(line_rows),
+                        len(meas_rows), warnings)
+
+
+def load_list(session: Session, version: "ListVersion | int | str | dt.date | None" = None) -> ParsedList:
+    """Read a stored version back as a :class:`ParsedList` (records in import order).
+
+    Parameters
+    ----------
+    version : ListVersion, id, name, date or None
+        See :func:`enterprise_list.models.resolve_version`.
+    """
+    v = resolve_version(session, version)
+    e_cols = [getattr(Enterprise, k) for k in _ENT_COLS]
+    ents = [dict(zip(_ENT_COLS, r)) | {"_row": None, "_bad": set()} for r in session.execute(
+        select(*e_cols).where(Enterprise.version_id == v.id).order_by(Enterprise.id))]
+    l_cols = [getattr(ProductionLine, k) for k in _LINE_COLS]
+    lines = [dict(zip(["credit_code", *_LINE_COLS], r)) | {"_row": None, "_bad": set()} for r in session.execute(
+        select(Enterprise.credit_code, *l_cols).join(Enterprise).where(Enterprise.version_id == v.id)
+        .order_by(ProductionLine.id))]
+    m_cols = [getattr(Measure, k) for k in _MEAS_COLS]
+    meas = [dict(zip(["credit_code", "line_code", *_MEAS_COLS], r)) | {"_row": None, "_bad": set()}
+            for r in session.execute(
+                select(Enterprise.credit_code, ProductionLine.line_code, *m_cols)
+                .join(ProductionLine, Measure.line_id == ProductionLine.id)
+                .join(Enterprise, ProductionLine.enterprise_id == Enterprise.id)
+                .where(Enterprise.version_id == v.id).order_by(Measure.id))]
+    return ParsedList(records={"enterprises": ents, "lines": lines, "measures": meas},
+                      source=f"list version {v.name!r} (id {v.id})")
+
+
+def export_list(session_or_engine: Session | Engine, out: str | os.PathLike,
+                version: "ListVersion | int | str | dt.date | None" = None) -> Path:
+    """Write a stored version to an xlsx workbook in the template (atomic write).
+
+    Returns
+    -------
+    Path
+        The file written.
+    """
+    if isinstance(session_or_engine, Session):
+        return write_list_workbook(load_list(session_or_engine, version), out)
+    with session_scope(session_or_engine) as session:
+        return write_list_workbook(load_list(session, version), out)
+
+
+def count_rows(session: Session, version: ListVersion) -> tuple[int, int, int]:
+    """Numbers of enterprises, lines and measures of a version."""
+    n_e = session.scalar(select(func.count()).select_from(Enterprise).where(Enterprise.version_id == version.id))
+    n_l = session.scalar(select(func.count()).select_from(ProductionLine).join(Enterprise)
+                         .where(Enterprise.version_id == version.id))
+    n_m = session.scalar(select(func.count()).select_from(Measure).join(ProductionLine).join(Enterprise)
+                         .where(Enterprise.version_id == version.id))
+    return int(n_e or 0), int(n_l or 0), int(n_m or 0)
