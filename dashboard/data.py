@@ -1,0 +1,883 @@
+"""The dashboard's only door to files, the database and the library packages.
+
+Pages and callbacks call these functions; nothing else in :mod:`dashboard`
+reads a file, opens a session or calls the forecast, list or warning engine.
+The settings of the running app are kept in the Flask config
+(``AIRWARN_SETTINGS``, set by :func:`dashboard.app.create_app`); every function
+here takes them from there unless passed explicitly.
+
+Reads of files are cached by (path, modification time), so a product rewritten
+by the daily chain is picked up at once.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import functools
+import io
+import json
+import os
+import re
+import secrets
+import tempfile
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any, Iterator
+
+import numpy as np
+import pandas as pd
+
+from airwarn.db import create_tables, get_engine, session_scope
+from airwarn.settings import Settings
+
+#: Key of the settings object in the Flask config.
+SETTINGS_KEY = "AIRWARN_SETTINGS"
+#: Hand-made city-centre coordinates for the map.
+CITY_COORDS_FILE = Path(__file__).parent / "data" / "city_coords.csv"
+_DATE_DIR = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+#: Quantile columns of the forecast table, in order.
+QUANTILE_COLUMNS = ("aqi_p05", "aqi_p10", "aqi_p25", "aqi_p50", "aqi_p75", "aqi_p90", "aqi_p95")
+
+
+# --------------------------------------------------------------------------- settings and db
+def settings() -> Settings:
+    """Settings of the running app (from the Flask config of the current request)."""
+    import flask
+
+    try:
+        return flask.current_app.config[SETTINGS_KEY]
+    except (RuntimeError, KeyError) as exc:
+        raise RuntimeError("dashboard.data used outside a dashboard app context "
+                           "(create_app(settings) sets it)") from exc
+
+
+def ensure_tables(s: Settings | None = None) -> None:
+    """Create every table the dashboard reads or writes (idempotent)."""
+    s = s or settings()
+    import dashboard.auth  # noqa: F401  (registers the user table)
+    import dashboard.models  # noqa: F401
+    import enterprise_list.models  # noqa: F401
+    try:
+        import emergency.models  # noqa: F401
+    except ImportError:  # pragma: no cover - emergency keeps its tables elsewhere
+        pass
+    create_tables(get_engine(s.db_url))
+
+
+@contextmanager
+def session(s: Settings | None = None) -> Iterator[Any]:
+    """A database transaction on the app's database."""
+    s = s or settings()
+    with session_scope(get_engine(s.db_url)) as sess:
+        yield sess
+
+
+# --------------------------------------------------------------------------- files
+def _cached_by_mtime(func):
+    """Cache ``func(path, *args)`` by (path, mtime, size)."""
+
+    @functools.lru_cache(maxsize=32)
+    def cached(path: str, stamp: tuple, *args):
+        return func(Path(path), *args)
+
+    @functools.wraps(func)
+    def wrapper(path, *args):
+        p = Path(path)
+        st = p.stat()
+        return cached(str(p), (st.st_mtime_ns, st.st_size), *args)
+
+    wrapper.cache_clear = cached.cache_clear
+    return wrapper
+
+
+def product_dates(s: Settings | None = None) -> list[dt.date]:
+    """Dates that have a forecast product under ``output_dir``, newest first."""
+    s = s or settings()
+    if not s.output_dir.exists():
+        return []
+    out = [dt.date.fromisoformat(p.name) for p in s.output_dir.iterdir()
+           if p.is_dir() and _DATE_DIR.match(p.name) and (p / "forecast.nc").exists()]
+    return sorted(out, reverse=True)
+
+
+def product_dir(day: dt.date | str, s: Settings | None = None) -> Path:
+    """Folder of the daily products of ``day``."""
+    s = s or settings()
+    day = dt.date.fromisoformat(str(day)[:10])
+    return s.output_dir / day.isoformat()
+
+
+def resolve_date(day: "dt.date | str | None", s: Settings | None = None) -> dt.date | None:
+    """``day`` if it has products, else the newest product date on or before it (or the newest)."""
+    dates = product_dates(s)
+    if not dates:
+        return None
+    if day:
+        day = dt.date.fromisoformat(str(day)[:10])
+        if day in dates:
+            return day
+        earlier = [d for d in dates if d <= day]
+        if earlier:
+            return earlier[0]
+    return dates[0]
+
+
+@_cached_by_mtime
+def _open_forecast(path: Path):
+    import xarray as xr
+
+    with xr.open_dataset(path) as ds:
+        return ds.load()
+
+
+def load_forecast(day: "dt.date | str | None" = None, s: Settings | None = None):
+    """The forecast Dataset issued on ``day`` (newest available if None).
+
+    Raises
+    ------
+    FileNotFoundError
+        If there is no forecast product at all.
+    """
+    s = s or settings()
+    day = resolve_date(day, s)
+    if day is None:
+        raise FileNotFoundError(f"no forecast products under {s.output_dir} (run `airwarn daily` or the demo)")
+    return _open_forecast(product_dir(day, s) / "forecast.nc")
+
+
+def forecast_cities(ds) -> list[str]:
+    """City names of a forecast Dataset."""
+    return [str(c) for c in ds["city"].values]
+
+
+def forecast_table(ds, city: str) -> pd.DataFrame:
+    """One row per lead day for ``city`` and the newest issue time in ``ds``.
+
+    Columns: ``lead_day, valid_date, aqi_p05 … aqi_p95, p_aqi_gt_150/200/300``
+    and ``<pollutant>_p50`` for each pollutant variable of the Dataset.
+
+    Raises
+    ------
+    KeyError
+        If ``city`` is not in the forecast; the message lists the cities.
+    """
+    cities = forecast_cities(ds)
+    if city not in cities:
+        raise KeyError(f"city {city!r} is not in the forecast; cities: {cities}")
+    sub = ds.sel(city=city)
+    if "issued" in sub.dims:
+        sub = sub.isel(issued=-1)
+    quantiles = [float(q) for q in sub["quantile"].values]
+    out = pd.DataFrame({"lead_day": sub["lead_day"].values.astype(int)})
+    out["valid_date"] = pd.to_datetime(sub["valid_date"].values).normalize()
+    for q in quantiles:
+        out[f"aqi_p{int(round(q * 100)):02d}"] = sub["aqi"].sel(quantile=q).values.astype(float)
+    for thr in (150, 200, 300):
+        name = f"p_aqi_gt_{thr}"
+        if name in sub:
+            out[name] = sub[name].values.astype(float)
+    for var in sub.data_vars:
+        if var in ("aqi",) or var.startswith("p_aqi") or "member" in sub[var].dims:
+            continue
+        if "quantile" in sub[var].dims and set(sub[var].dims) <= {"lead_day", "quantile"}:
+            out[f"{var}_p50"] = sub[var].sel(quantile=0.5, method="nearest").values.astype(float)
+    return out
+
+
+def city_levels(ds, lead_day: int, quantile: float = 0.5) -> pd.DataFrame:
+    """Forecast AQI, level, category and colour per city for one lead day, with coordinates.
+
+    Cities without known coordinates are left out.
+    """
+    from forecast import aqi as aqi_mod
+
+    sub = ds.sel(lead_day=int(lead_day))
+    if "issued" in sub.dims:
+        sub = sub.isel(issued=-1)
+    values = sub["aqi"].sel(quantile=quantile, method="nearest").values.astype(float)
+    df = pd.DataFrame({"city": forecast_cities(ds), "aqi": values})
+    for thr in (200,):
+        if f"p_aqi_gt_{thr}" in sub:
+            df[f"p_aqi_gt_{thr}"] = sub[f"p_aqi_gt_{thr}"].values.astype(float)
+    levels = aqi_levels()
+    df["level"] = [level_of(v, levels) for v in df["aqi"]]
+    by_level = {lv["level"]: lv for lv in levels}
+    df["category"] = [by_level[lv]["category"] if lv in by_level else "无数据" for lv in df["level"]]
+    df["colour"] = [by_level[lv]["colour"] if lv in by_level else "#BBBBBB" for lv in df["level"]]
+    coords = city_coords()
+    if "lon" in ds.coords and "lat" in ds.coords:
+        extra = pd.DataFrame({"city": forecast_cities(ds), "lon": ds["lon"].values, "lat": ds["lat"].values})
+        coords = pd.concat([extra, coords[~coords["city"].isin(extra["city"])]], ignore_index=True)
+    df = df.merge(coords[["city", "lon", "lat"]], on="city", how="inner")
+    _ = aqi_mod  # the level table comes from forecast.aqi (see aqi_levels)
+    return df
+
+
+@functools.lru_cache(maxsize=1)
+def aqi_levels() -> tuple[dict, ...]:
+    """The official AQI level table from :mod:`forecast.aqi` as plain dicts.
+
+    Keys: ``level`` (1–6), ``lo``, ``hi`` (AQI range), ``category``, ``colour``.
+    """
+    from forecast.aqi import AQI_LEVELS
+
+    rows = AQI_LEVELS.to_dict("records") if isinstance(AQI_LEVELS, pd.DataFrame) else list(AQI_LEVELS)
+    out = []
+    for row in rows:
+        r = row if isinstance(row, dict) else {k: getattr(row, k) for k in dir(row) if not k.startswith("_")}
+        lo = r.get("aqi_lo", r.get("lo", r.get("low", r.get("aqi_min"))))
+        hi = r.get("aqi_hi", r.get("hi", r.get("high", r.get("aqi_max"))))
+        out.append({
+            "level": int(r["level"]),
+            "lo": float(lo),
+            "hi": float(hi) if hi is not None and np.isfinite(float(hi)) else 500.0,
+            "category": str(r.get("category", r.get("category_zh", r.get("name", "")))),
+            "colour": str(r.get("colour", r.get("color", r.get("hex")))),
+        })
+    return tuple(sorted(out, key=lambda r: r["level"]))
+
+
+def level_of(value: float, levels: tuple[dict, ...]) -> int:
+    """AQI level (1–6) of an AQI value, 0 if missing."""
+    if value is None or not np.isfinite(value):
+        return 0
+    for lv in levels:
+        if value <= lv["hi"]:
+            return lv["level"]
+    return levels[-1]["level"]
+
+
+@functools.lru_cache(maxsize=1)
+def city_coords() -> pd.DataFrame:
+    """City-centre coordinates: ``city, lon, lat, province`` (hand-made table in the package)."""
+    return pd.read_csv(CITY_COORDS_FILE, comment="#")
+
+
+@_cached_by_mtime
+def _read_csv(path: Path) -> pd.DataFrame:
+    return pd.read_csv(path)
+
+
+def recent_verification(city: str, s: Settings | None = None, leads: tuple[int, ...] = (1, 2, 3)
+                        ) -> pd.DataFrame:
+    """Recent observations against what was forecast for them.
+
+    Joins ``<data_dir>/demo/recent_forecasts.csv`` with the observed daily AQI
+    of ``<data_dir>/demo/synthetic_city_daily.csv`` on (city, valid date).
+
+    Returns
+    -------
+    DataFrame
+        ``valid_date, lead_day, aqi_p10, aqi_p50, aqi_p90, observed`` (empty if the files are absent).
+    """
+    s = s or settings()
+    fc_path = s.data_dir / "demo" / "recent_forecasts.csv"
+    obs_path = s.data_dir / "demo" / "synthetic_city_daily.csv"
+    cols = ["valid_date", "lead_day", "aqi_p10", "aqi_p50", "aqi_p90", "observed"]
+    if not fc_path.exists():
+        return pd.DataFrame(columns=cols)
+    fc = _read_csv(fc_path)
+    fc = fc[(fc["city"] == city) & fc["lead_day"].isin(leads)].copy()
+    fc["valid_date"] = pd.to_datetime(fc["valid_date"]).dt.normalize()
+    if obs_path.exists():
+        obs = observations(city, s)
+        fc = fc.merge(obs[["date", "aqi"]].rename(columns={"date": "valid_date", "aqi": "observed"}),
+                      on="valid_date", how="left")
+    else:
+        fc["observed"] = np.nan
+    keep = [c for c in cols if c in fc.columns]
+    return fc[keep].sort_values(["lead_day", "valid_date"]).reset_index(drop=True)
+
+
+def observations(city: str, s: Settings | None = None) -> pd.DataFrame:
+    """Observed daily records of ``city`` from the demo observation file (``date, aqi, …``)."""
+    s = s or settings()
+    obs = _read_csv(s.data_dir / "demo" / "synthetic_city_daily.csv")
+    obs = obs[obs["city"] == city].copy()
+    obs["date"] = pd.to_datetime(obs["date"]).dt.normalize()
+    if "aqi" not in obs.columns or obs["aqi"].isna().all():
+        from forecast.aqi import daily_aqi
+
+        obs["aqi"] = daily_aqi(obs)["aqi"].to_numpy()
+    return obs
+
+
+def backtest_scores(s: Settings | None = None) -> pd.DataFrame:
+    """The model's verification scores ``lead_day, metric, model, value`` (empty if absent)."""
+    s = s or settings()
+    path = Path(s.model_dir) / "backtest_scores.csv"
+    if not path.exists():
+        return pd.DataFrame(columns=["lead_day", "metric", "model", "value"])
+    return _read_csv(path)
+
+
+def model_card(s: Settings | None = None) -> dict:
+    """The model card (``card.json``) or an empty dict."""
+    s = s or settings()
+    path = Path(s.model_dir) / "card.json"
+    return json.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
+
+
+# --------------------------------------------------------------------------- consultation notes
+def get_note(day: dt.date | str, city: str, s: Settings | None = None) -> dict | None:
+    """The consultation note of (day, city): ``{"text", "author", "updated_at"}`` or None."""
+    from sqlalchemy import select
+
+    from dashboard.models import ConsultationNote
+
+    day = dt.date.fromisoformat(str(day)[:10])
+    with session(s) as sess:
+        note = sess.scalars(select(ConsultationNote).where(
+            ConsultationNote.date == day, ConsultationNote.city == city)).first()
+        if note is None:
+            return None
+        return {"text": note.text, "author": note.author, "updated_at": note.updated_at}
+
+
+def save_note(day: dt.date | str, city: str, text: str, author: str, s: Settings | None = None) -> None:
+    """Save (insert or replace) the consultation note of (day, city)."""
+    from sqlalchemy import select
+
+    from dashboard.models import ConsultationNote
+
+    day = dt.date.fromisoformat(str(day)[:10])
+    if len(text) > 20000:
+        raise ValueError(f"consultation note too long: {len(text)} characters, at most 20000")
+    with session(s) as sess:
+        note = sess.scalars(select(ConsultationNote).where(
+            ConsultationNote.date == day, ConsultationNote.city == city)).first()
+        if note is None:
+            note = ConsultationNote(date=day, city=city)
+            sess.add(note)
+        note.text = text
+        note.author = author
+        note.updated_at = dt.datetime.now()
+
+
+# --------------------------------------------------------------------------- atomic writes
+def write_atomic(path: Path, payload: bytes, mode: int | None = None) -> None:
+    """Write ``payload`` to ``path`` through a temp file and ``os.replace``."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(payload)
+        if mode is not None:
+            os.chmod(tmp, mode)
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+
+
+
+
+# --------------------------------------------------------------------------- warnings (emergency)
+def engine(s: Settings | None = None):
+    """The SQLAlchemy engine of the app's database."""
+    return get_engine((s or settings()).db_url)
+
+
+@functools.lru_cache(maxsize=8)
+def _rules(name: str):
+    from emergency.rules import load_rules
+
+    return load_rules(name)
+
+
+@functools.lru_cache(maxsize=16)
+def _assess(path: str, stamp: tuple, city: str, rules: str):
+    from emergency.engine import assess
+
+    return assess(path, _rules(rules), city=city)
+
+
+def recommendation(day: "dt.date | str | None" = None, city: str | None = None, s: Settings | None = None):
+    """The warning recommendation (:class:`emergency.engine.Recommendation`) for a forecast.
+
+    Parameters
+    ----------
+    day : date, optional
+        Issue date of the forecast (newest if None).
+    city : str, optional
+        Default: ``settings.city``.
+
+    Raises
+    ------
+    FileNotFoundError
+        If there is no forecast product.
+    """
+    s = s or settings()
+    resolved = resolve_date(day, s)
+    if resolved is None:
+        raise FileNotFoundError(f"no forecast products under {s.output_dir} (run `airwarn daily` or the demo)")
+    path = product_dir(resolved, s) / "forecast.nc"
+    st = path.stat()
+    return _assess(str(path), (st.st_mtime_ns, st.st_size), city or s.city, s.rules)
+
+
+def active_warning(s: Settings | None = None) -> dict | None:
+    """The city's active warning as a dict (``id, level, start, end, user, revision``) or None."""
+    from emergency import lifecycle
+
+    s = s or settings()
+    w = lifecycle.active_warning(engine(s), s.city)
+    if w is None:
+        return None
+    return {"id": w.id, "level": w.level, "start": w.start, "end": w.end, "user": w.issued_by or w.created_by,
+            "revision": w.revision, "issued_at": w.issued_at}
+
+
+def today_level(s: Settings | None = None):
+    """Level of the city's active warning (``WarningLevel.NONE`` without one)."""
+    from airwarn.vocab import WarningLevel
+
+    active = active_warning(s)
+    return active["level"] if active else WarningLevel.NONE
+
+
+def today_level_key(s: Settings | None = None) -> str:
+    """``today_level().key``."""
+    return today_level(s).key
+
+
+def default_reduction_level(s: Settings | None = None) -> str:
+    """Level to preview reductions at: the active warning's, else the recommended, else yellow."""
+    from airwarn.vocab import WarningLevel
+
+    s = s or settings()
+    active = active_warning(s)
+    if active:
+        return active["level"].key
+    reco = recommendation(s=s)
+    return reco.level.key if reco.level != WarningLevel.NONE else WarningLevel.YELLOW.key
+
+
+_ACTION_LABELS = {"issue": "发布", "upgrade": "升级为", "downgrade": "降级为", "lift": "解除"}
+
+
+def describe_action(action: str, level: str, who: str, s: Settings | None = None) -> str:
+    """What a warning action will do, for the confirmation dialog (plain text)."""
+    from airwarn.vocab import WarningLevel
+
+    s = s or settings()
+    if action not in _ACTION_LABELS:
+        raise KeyError(f"unknown action {action!r}; valid actions are {list(_ACTION_LABELS)}")
+    active = active_warning(s)
+    lines = []
+    if action == "lift":
+        if active is None:
+            return f"{s.city}当前没有生效的预警，无需解除。"
+        lines.append(f"将以 {who} 的名义解除 {s.city} 的{active['level'].label}（{active['level'].response}）。")
+        lines.append("全部企业停止执行应急减排措施。")
+    else:
+        lv = WarningLevel.parse(level)
+        if action == "issue":
+            lines.append(f"将以 {who} 的名义发布 {s.city} {lv.label}（{lv.response}）。")
+            if active is not None:
+                lines.append(f"注意：当前已有{active['level'].label}生效，发布将被拒绝；请改用升级/降级。")
+        else:
+            now = active["level"].label if active else "（当前无生效预警，操作将被拒绝）"
+            lines.append(f"将以 {who} 的名义把 {s.city} 的预警由{now}{_ACTION_LABELS[action]}{lv.label}"
+                         f"（{lv.response}）。")
+        try:
+            reco = recommendation(s=s)
+            if reco.start:
+                lines.append(f"系统建议：{reco.level.label}，{reco.start} 至 {reco.end}。")
+        except FileNotFoundError:
+            pass
+        summary, target, n_ent, _version = reduction_summary(lv.key, s)
+        cuts = "，".join(f"{_EMISSION_LABELS[p]} {c:.2f} t/d（{100 * r:.1f}%）"
+                        for p, c, r in zip(summary["pollutant"], summary["cut"], summary["ratio"]))
+        lines.append(f"{n_ent} 家企业将执行{lv.label}措施，预计减排：{cuts}；目标 {100 * (target or 0):.0f}%。")
+    lines.append("该操作将写入预警历史与审计日志。确定执行吗？")
+    return "\n".join(lines)
+
+
+def warning_action(action: str, level: str, *, user: str, role: str, reason: str = "",
+                   s: Settings | None = None) -> str:
+    """Issue, upgrade, downgrade or lift the city's warning through :mod:`emergency.lifecycle`.
+
+    The lifecycle functions check the role again (PermissionError unless commander).
+
+    Returns
+    -------
+    str
+        A Chinese one-line account of what was done.
+
+    Raises
+    ------
+    PermissionError, ValueError, KeyError
+        Refused by the lifecycle (role, state, level).
+    """
+    from airwarn.vocab import WarningLevel
+    from emergency import lifecycle
+
+    s = s or settings()
+    eng = engine(s)
+    active = active_warning(s)
+    try:
+        reco = recommendation(s=s)
+    except FileNotFoundError:
+        reco = None
+    if action == "issue":
+        w = lifecycle.issue(eng, user=user, role=role, area=s.city, level=WarningLevel.parse(level),
+                            reason=reason, recommendation=reco)
+        done = f"已发布{w.level.label}（{w.level.response}），预警编号 #{w.id}"
+    elif action in ("upgrade", "downgrade", "lift"):
+        if active is None:
+            lifecycle.check_role(action, user, role)
+            raise ValueError(f"{s.city}当前没有生效的预警，无法{_ACTION_LABELS[action].rstrip('为')}")
+        if action == "lift":
+            w = lifecycle.lift(eng, active["id"], user=user, role=role, reason=reason)
+            done = f"已解除预警 #{w.id}"
+        else:
+            func = lifecycle.upgrade if action == "upgrade" else lifecycle.downgrade
+            w = func(eng, active["id"], WarningLevel.parse(level), user=user, role=role, reason=reason,
+                     recommendation=reco)
+            done = f"预警 #{w.id} 已{_ACTION_LABELS[action]}{w.level.label}（{w.level.response}）"
+    else:
+        raise KeyError(f"unknown action {action!r}; valid actions are {list(_ACTION_LABELS)}")
+    return f"{done}；操作人 {user}。"
+
+
+def warning_history(s: Settings | None = None) -> pd.DataFrame:
+    """The city's warnings, newest first, with Chinese column names."""
+    from emergency import lifecycle
+
+    s = s or settings()
+    rows = [{"编号": w.id, "级别": w.level.label, "状态": _STATUS_LABELS.get(w.status, w.status),
+             "开始": str(w.start or ""), "结束": str(w.end or ""), "发布人": w.issued_by or "",
+             "发布时间": _fmt_dt(w.issued_at), "解除人": w.lifted_by or "", "解除时间": _fmt_dt(w.lifted_at)}
+            for w in lifecycle.history(engine(s), s.city)]
+    return pd.DataFrame(rows, columns=["编号", "级别", "状态", "开始", "结束", "发布人", "发布时间", "解除人", "解除时间"])
+
+
+def audit_log(s: Settings | None = None) -> pd.DataFrame:
+    """The city's audit log, newest first, with Chinese column names."""
+    from emergency import lifecycle
+
+    s = s or settings()
+    rows = [{"时间": _fmt_dt(a.at), "用户": a.user, "角色": a.role, "操作": a.action, "预警": a.warning_id,
+             "级别": f"{a.level_from or ''}→{a.level_to or ''}", "状态": f"{a.status_from or ''}→{a.status_to or ''}",
+             "依据": a.reason or ""} for a in reversed(lifecycle.audit_log(engine(s), s.city))]
+    return pd.DataFrame(rows, columns=["时间", "用户", "角色", "操作", "预警", "级别", "状态", "依据"])
+
+
+_STATUS_LABELS = {"draft": "草稿", "issued": "生效", "lifted": "已解除", "cancelled": "已取消"}
+
+
+def _fmt_dt(t) -> str:
+    return "" if t is None else pd.Timestamp(t).strftime("%Y-%m-%d %H:%M")
+
+
+# --------------------------------------------------------------------------- products
+def product_file(name: str, day: "dt.date | str | None" = None, s: Settings | None = None) -> Path:
+    """A file of the daily products (``bulletin.html``, ``notifications.xlsx`` …).
+
+    Raises
+    ------
+    KeyError
+        If ``name`` is not a product file name.
+    FileNotFoundError
+        If the product does not exist.
+    """
+    allowed = ("bulletin.html", "bulletin.txt", "notifications.xlsx", "notifications.csv",
+               "recommendation.json", "reductions.json", "forecast.csv", "forecast.nc")
+    if name not in allowed:
+        raise KeyError(f"unknown product {name!r}; valid products are {list(allowed)}")
+    s = s or settings()
+    resolved = resolve_date(day, s)
+    path = product_dir(resolved, s) / name if resolved else s.output_dir / name
+    if not path.exists():
+        raise FileNotFoundError(f"product {name} not found at {path}")
+    return path
+
+
+def bulletin_html(day: "dt.date | str | None" = None, s: Settings | None = None) -> str:
+    """The day's bulletin HTML, or a short placeholder page."""
+    try:
+        return product_file("bulletin.html", day, s).read_text(encoding="utf-8")
+    except FileNotFoundError as exc:
+        return f"<html><body><p>尚无预警公告：{exc}</p></body></html>"
+
+
+# --------------------------------------------------------------------------- reductions and the list
+_EMISSION_LABELS = {"so2": "SO2", "nox": "NOx", "pm": "颗粒物", "vocs": "VOCs"}
+_POLLUTANTS = ("so2", "nox", "pm", "vocs")
+
+
+def _reduction_key(s: Settings) -> tuple:
+    """What the cached reductions depend on: the list in force today and the latest inventory."""
+    from sqlalchemy import func, select
+
+    from emergency.models import EmissionInventory
+    from enterprise_list.models import ListVersion, version_on
+
+    with session(s) as sess:
+        v = version_on(sess, dt.date.today())
+        if v is None:
+            v = sess.scalars(select(ListVersion).order_by(ListVersion.id.desc()).limit(1)).first()
+        inv = sess.execute(select(func.max(EmissionInventory.id))).scalar()
+        return (None if v is None else v.id, inv)
+
+
+@functools.lru_cache(maxsize=12)
+def _reductions(db_url: str, key: tuple, level: str, rules: str):
+    from emergency.reductions import compute_reductions
+
+    if key[0] is None:
+        raise FileNotFoundError("no emergency-reduction list in the database (import one on the 清单管理 page)")
+    return compute_reductions(get_engine(db_url), level, version=key[0], rules=_rules(rules))
+
+
+def reductions(level: str, s: Settings | None = None):
+    """Reductions of ``level`` on the list in force today (:func:`emergency.reductions.compute_reductions`).
+
+    Cached per (list version, inventory, level).
+    """
+    s = s or settings()
+    return _reductions(s.db_url, _reduction_key(s), level, s.rules)
+
+
+def reduction_summary(level: str, s: Settings | None = None) -> tuple[pd.DataFrame, float, int, str]:
+    """Per-pollutant cut against the target.
+
+    Returns
+    -------
+    summary : DataFrame
+        ``pollutant, baseline, cut, total, ratio, target, met`` (ratio 0 and met False without an inventory).
+    target : float
+        The level's target fraction.
+    n_enterprises : int
+        Enterprises with measures at the level.
+    version : str
+        List version name.
+    """
+    red = reductions(level, s)
+    rows = [{"pollutant": t.pollutant, "baseline": float(red.list_baseline.get(t.pollutant, 0.0)), "cut": t.cut,
+             "total": t.total, "ratio": float(t.ratio) if t.ratio is not None else 0.0, "target": t.target,
+             "met": bool(t.met)} for t in red.targets]
+    target = red.targets[0].target if red.targets else None
+    return pd.DataFrame(rows), target, int(len(red.enterprises)), red.version
+
+
+def reduction_groups(level: str, by: str, s: Settings | None = None) -> pd.DataFrame:
+    """Cuts [t/day] per pollutant by ``county``, ``industry`` or ``grade``."""
+    red = reductions(level, s)
+    if by not in red.by:
+        raise KeyError(f"unknown grouping {by!r}; valid: {sorted(red.by)}")
+    return red.by[by].reset_index()
+
+
+#: Columns of the affected-enterprise table, in order.
+AFFECTED_COLUMNS = ("credit_code", "name", "county", "industry", "grade", "lines", "measures",
+                    "cut_so2", "cut_nox", "cut_pm", "cut_vocs")
+
+
+def affected_enterprises(level: str, s: Settings | None = None) -> pd.DataFrame:
+    """Enterprises with measures at ``level`` (from the reductions), cuts rounded to 0.001 t/day."""
+    red = reductions(level, s)
+    df = red.enterprises
+    out = df[[c for c in AFFECTED_COLUMNS if c in df.columns]].copy()
+    for c in ("cut_so2", "cut_nox", "cut_pm", "cut_vocs"):
+        if c in out:
+            out[c] = out[c].astype(float).round(3)
+    return out
+
+
+_FILTER_OPS = ("s<=", "s>=", "s<", "s>", "s!=", "s=", "<=", ">=", "<", ">", "!=", "=", "contains ", "eq ", "ne ")
+
+
+def _apply_filter(df: pd.DataFrame, filter_query: str) -> pd.DataFrame:
+    """Apply a Dash DataTable filter query (``{col} op value && …``) to ``df``."""
+    for part in filter(None, (p.strip() for p in filter_query.split(" && "))):
+        m = re.match(r"^\{(?P<col>[^}]+)\}\s*(?P<op>s?<=|s?>=|s?<|s?>|s?!=|s?=|contains|eq|ne|datestartswith)?\s*"
+                     r"(?P<val>.*)$", part)
+        if not m or m.group("col") not in df.columns:
+            continue
+        col, op, val = m.group("col"), (m.group("op") or "contains").lstrip("s"), m.group("val").strip()
+        if len(val) >= 2 and val[0] == val[-1] and val[0] in "\"'`":
+            val = val[1:-1]
+        series = df[col]
+        if op in ("<", "<=", ">", ">=") or (op in ("=", "eq", "!=", "ne") and pd.api.types.is_numeric_dtype(series)):
+            try:
+                num = float(val)
+            except ValueError:
+                continue
+            mask = {"<": series < num, "<=": series <= num, ">": series > num, ">=": series >= num,
+                    "=": series == num, "eq": series == num, "!=": series != num, "ne": series != num}[op]
+        elif op in ("=", "eq"):
+            mask = series.astype(str) == val
+        elif op in ("!=", "ne"):
+            mask = series.astype(str) != val
+        else:
+            mask = series.astype(str).str.contains(val, regex=False, na=False)
+        df = df[mask]
+    return df
+
+
+def affected_page(level: str, page: int, size: int, filter_query: str = "", sort_by: list | None = None,
+                  s: Settings | None = None) -> tuple[list[dict], int, int]:
+    """One page of the affected-enterprise table.
+
+    Returns
+    -------
+    rows : list of dict
+    n_filtered : int
+        Rows after the filter.
+    n_all : int
+        Rows before the filter.
+    """
+    df = affected_enterprises(level, s)
+    n_all = len(df)
+    df = _apply_filter(df, filter_query)
+    if sort_by:
+        df = df.sort_values(sort_by[0]["column_id"], ascending=sort_by[0].get("direction", "asc") == "asc")
+    start = max(page, 0) * size
+    return df.iloc[start:start + size].to_dict("records"), len(df), n_all
+
+
+# --------------------------------------------------------------------------- enterprise lookup
+def find_enterprises(query: str, limit: int = 30, s: Settings | None = None) -> list[dict]:
+    """Enterprises of the list in force matching a credit code or (part of) a name, best first."""
+    from enterprise_list.lookup import find_enterprises as _find
+
+    with session(s) as sess:
+        try:
+            return [h.as_dict() for h in _find(sess, query, limit=limit)]
+        except KeyError:  # no list version at all
+            return []
+
+
+def enterprise_sheet(credit_code: str, level: str, s: Settings | None = None) -> dict:
+    """The 一厂一策 sheet of an enterprise at ``level``, flattened for the page and the print view.
+
+    Returns
+    -------
+    dict
+        ``enterprise`` (dict), ``version`` (name), ``synthetic`` (bool), ``rows`` (one per line:
+        ``line, kind, text, timing, cut_so2 … cut_vocs``), ``total`` (``so2 … vocs`` [t/day]).
+
+    Raises
+    ------
+    KeyError
+        Unknown enterprise (the message says so).
+    """
+    from enterprise_list.lookup import policy_sheet
+
+    with session(s) as sess:
+        sheet = policy_sheet(sess, credit_code, level)
+    rows = []
+    for ln in sheet["lines"]:
+        m = ln["measure"]
+        label = f"{ln['name']}" + (f"（{ln['process']}）" if ln.get("process") else "")
+        if m is None:
+            rows.append({"line": label, "kind": "—", "text": "本级别无措施", "timing": "",
+                         **{f"cut_{p}": 0.0 for p in _POLLUTANTS}})
+            continue
+        frac = "" if m["fraction"] is None else f" {m['fraction']:.0%}"
+        rows.append({"line": label, "kind": f"{m['kind_label']}{frac}", "text": m["text"] or "",
+                     "timing": m["timing"] or "", **{f"cut_{p}": float(m["cut"][p]) for p in _POLLUTANTS}})
+    return {"enterprise": sheet["enterprise"], "version": sheet["version"]["name"],
+            "synthetic": bool(sheet["version"]["synthetic"]), "rows": rows, "total": sheet["total_cut"],
+            "level": sheet["level"]}
+
+
+# --------------------------------------------------------------------------- list management
+_UPLOAD_NAME = re.compile(r"^[0-9a-f]{16}\.(xlsx|csv)$")
+
+
+def list_versions(s: Settings | None = None) -> pd.DataFrame:
+    """The list versions in the database, with Chinese column names."""
+    from enterprise_list.io import count_rows
+    from enterprise_list.models import list_versions as _versions
+
+    with session(s) as sess:
+        rows = []
+        for v in _versions(sess):
+            n_e, n_l, n_m = count_rows(sess, v)
+            rows.append({"版本": v.name, "生效日期": v.effective_date.isoformat(), "企业": n_e, "生产线": n_l,
+                         "措施": n_m, "合成示例": "是" if v.synthetic else "", "来源文件": v.source_file or ""})
+    return pd.DataFrame(rows, columns=["版本", "生效日期", "企业", "生产线", "措施", "合成示例", "来源文件"])
+
+
+def _upload_path(token: str, s: Settings) -> Path:
+    if not _UPLOAD_NAME.match(token or ""):
+        raise KeyError(f"unknown upload {token!r}")
+    return s.data_dir / "uploads" / token
+
+
+def save_upload(contents: str, filename: str, s: Settings | None = None) -> dict:
+    """Store a ``dcc.Upload`` data URL under ``<data_dir>/uploads`` and return ``{"token"}``.
+
+    Raises
+    ------
+    ValueError
+        If the file is not .xlsx or .csv, or the contents are not a base64 data URL.
+    """
+    import base64
+
+    s = s or settings()
+    ext = Path(filename).suffix.lower().lstrip(".")
+    if ext not in ("xlsx", "csv"):
+        raise ValueError(f"{filename}: expected an .xlsx or .csv file, got .{ext or '(none)'}")
+    try:
+        _, b64 = contents.split(",", 1)
+        payload = base64.b64decode(b64, validate=True)
+    except (ValueError, TypeError) as exc:
+        raise ValueError(f"{filename}: upload is not a base64 data URL") from exc
+    token = f"{secrets.token_hex(8)}.{ext}"
+    write_atomic(_upload_path(token, s), payload, mode=0o600)
+    return {"token": token, "size": len(payload)}
+
+
+def validate_upload(token: str, s: Settings | None = None) -> dict:
+    """Read and validate an uploaded list (:func:`enterprise_list.io.validate`).
+
+    Returns
+    -------
+    dict
+        ``ok`` (no errors), ``n_errors``, ``n_warnings``, ``n_enterprises``, ``n_lines``, ``n_measures``,
+        ``problems`` (DataFrame with Chinese column names).
+    """
+    from enterprise_list.io import read_list_workbook, validate
+
+    s = s or settings()
+    parsed = read_list_workbook(_upload_path(token, s))
+    problems = validate(parsed)
+    table = pd.DataFrame([{"严重性": p.severity, "工作表": p.sheet, "行": p.row, "列": p.column or "",
+                           "说明": p.message, "值": "" if p.value is None else str(p.value)} for p in problems],
+                         columns=["严重性", "工作表", "行", "列", "说明", "值"])
+    n_err = int((table["严重性"] == "error").sum())
+    return {"ok": n_err == 0, "n_errors": n_err, "n_warnings": int(len(table) - n_err),
+            "n_enterprises": len(parsed.records.get("enterprises", [])),
+            "n_lines": len(parsed.records.get("lines", [])),
+            "n_measures": len(parsed.records.get("measures", [])), "problems": table}
+
+
+def import_upload(token: str, version_name: str, effective: dt.date, user: str, s: Settings | None = None) -> str:
+    """Import an uploaded list as a new version (all or nothing) and delete the upload.
+
+    Raises
+    ------
+    ValueError
+        If the file has errors (nothing imported) or the version name exists.
+    """
+    from enterprise_list.io import import_list
+
+    s = s or settings()
+    path = _upload_path(token, s)
+    if not path.exists():
+        raise ValueError("上传文件已失效，请重新上传")
+    result = import_list(engine(s), path, version_name, effective, note=f"由 {user} 在仪表盘上传导入")
+    path.unlink(missing_ok=True)
+    _reductions.cache_clear()
+    return (f"已导入清单版本“{result.version_name}”（{result.effective_date} 生效）：{result.n_enterprises} 家企业、"
+            f"{result.n_lines} 条生产线、{result.n_measures} 条措施，{len(result.warnings)} 个警告。")
+
+
+def discard_upload(token: str, s: Settings | None = None) -> None:
+    """Delete an uploaded file that was rejected."""
+    s = s or settings()
+    _upload_path(token, s).unlink(missing_ok=True)

@@ -1,0 +1,241 @@
+"""Pure figure functions: DataFrame (and the AQI level table) in, ``go.Figure`` out.
+
+Nothing here reads a file or the database; the level colours always come in as
+an argument (from :func:`dashboard.data.aqi_levels`, i.e. :mod:`forecast.aqi`).
+"""
+from __future__ import annotations
+
+from typing import Sequence
+
+import numpy as np
+import pandas as pd
+import plotly.graph_objects as go
+
+from airwarn.vocab import EMISSION_LABELS, POLLUTANT_LABELS
+
+#: Font stack with CJK faces commonly installed on Linux and Windows offices.
+FONT = "Noto Sans CJK SC, Source Han Sans SC, Microsoft YaHei, WenQuanYi Micro Hei, SimHei, sans-serif"
+_BASE_LAYOUT = dict(font=dict(family=FONT, size=13), margin=dict(l=50, r=20, t=50, b=40),
+                    plot_bgcolor="white", paper_bgcolor="white", hovermode="x unified")
+_PROB_COLOURS = {150: "#FF7E00", 200: "#FF0000", 300: "#99004C"}
+_MODEL_COLOURS = {"airwarn": "#1f77b4", "persistence": "#7f7f7f", "climatology": "#2ca02c"}
+
+
+def empty_figure(message: str) -> go.Figure:
+    """A blank figure that shows a message (no data, no permission …)."""
+    fig = go.Figure()
+    fig.add_annotation(text=message, showarrow=False, x=0.5, y=0.5, xref="paper", yref="paper",
+                       font=dict(size=15, color="#666"))
+    fig.update_layout(**_BASE_LAYOUT, xaxis=dict(visible=False), yaxis=dict(visible=False), height=300)
+    return fig
+
+
+def _add_level_bands(fig: go.Figure, levels: Sequence[dict], ymax: float) -> None:
+    for lv in levels:
+        if lv["lo"] > ymax:
+            break
+        fig.add_hrect(y0=max(lv["lo"] - (1 if lv["lo"] > 0 else 0), 0), y1=min(lv["hi"], ymax),
+                      fillcolor=lv["colour"], opacity=0.18, line_width=0, layer="below")
+        fig.add_annotation(x=1.0, xref="paper", xanchor="left", y=(lv["lo"] + min(lv["hi"], ymax)) / 2,
+                           text=lv["category"], showarrow=False, font=dict(size=11, color="#444"))
+
+
+def fan_figure(table: pd.DataFrame, levels: Sequence[dict], title: str = "") -> go.Figure:
+    """10-day AQI forecast as a quantile fan over the official AQI colour bands.
+
+    Parameters
+    ----------
+    table : DataFrame
+        One row per lead day: ``valid_date, aqi_p05, aqi_p25, aqi_p50, aqi_p75, aqi_p95``
+        (``aqi_p10``/``aqi_p90`` used when p05/p95 are absent).
+    levels : sequence of dict
+        AQI level table (``lo, hi, category, colour``), from :mod:`forecast.aqi`.
+    """
+    if table.empty:
+        return empty_figure("无预报数据")
+    x = pd.to_datetime(table["valid_date"])
+    lo_outer = table.get("aqi_p05", table.get("aqi_p10"))
+    hi_outer = table.get("aqi_p95", table.get("aqi_p90"))
+    ymax = float(np.nanmax([np.nanmax(hi_outer), 160.0])) * 1.15
+    fig = go.Figure()
+    _add_level_bands(fig, levels, ymax)
+    fig.add_trace(go.Scatter(x=x, y=hi_outer, mode="lines", line=dict(width=0), showlegend=False,
+                             hoverinfo="skip"))
+    fig.add_trace(go.Scatter(x=x, y=lo_outer, mode="lines", line=dict(width=0), fill="tonexty",
+                             fillcolor="rgba(30,60,120,0.18)", name="5–95% 区间",
+                             customdata=np.c_[lo_outer, hi_outer],
+                             hovertemplate="5–95%%: %{customdata[0]:.0f}–%{customdata[1]:.0f}<extra></extra>"))
+    if "aqi_p25" in table and "aqi_p75" in table:
+        fig.add_trace(go.Scatter(x=x, y=table["aqi_p75"], mode="lines", line=dict(width=0), showlegend=False,
+                                 hoverinfo="skip"))
+        fig.add_trace(go.Scatter(x=x, y=table["aqi_p25"], mode="lines", line=dict(width=0), fill="tonexty",
+                                 fillcolor="rgba(30,60,120,0.35)", name="25–75% 区间",
+                                 customdata=np.c_[table["aqi_p25"], table["aqi_p75"]],
+                                 hovertemplate="25–75%%: %{customdata[0]:.0f}–%{customdata[1]:.0f}<extra></extra>"))
+    fig.add_trace(go.Scatter(x=x, y=table["aqi_p50"], mode="lines+markers", name="中位数",
+                             line=dict(color="#102a5c", width=3),
+                             hovertemplate="中位数 AQI %{y:.0f}<extra></extra>"))
+    for thr in (150, 200, 300):
+        if thr < ymax:
+            fig.add_hline(y=thr, line=dict(color="#555", width=1, dash="dot"))
+    fig.update_layout(**_BASE_LAYOUT, title=title or "未来10天 AQI 概率预报",
+                      yaxis=dict(title="AQI", range=[0, ymax], gridcolor="#eee"),
+                      xaxis=dict(title="日期", tickformat="%m-%d", dtick=86400000.0),
+                      legend=dict(orientation="h", y=-0.18), height=380)
+    fig.update_layout(margin=dict(r=70))
+    return fig
+
+
+def probability_figure(table: pd.DataFrame) -> go.Figure:
+    """Daily probabilities of AQI > 150 / 200 / 300 as grouped bars [%]."""
+    cols = [c for c in ("p_aqi_gt_150", "p_aqi_gt_200", "p_aqi_gt_300") if c in table]
+    if table.empty or not cols:
+        return empty_figure("无超标概率数据")
+    x = pd.to_datetime(table["valid_date"])
+    fig = go.Figure()
+    for col in cols:
+        thr = int(col.rsplit("_", 1)[-1])
+        fig.add_trace(go.Bar(x=x, y=100 * table[col], name=f"P(AQI>{thr})", marker_color=_PROB_COLOURS[thr],
+                             hovertemplate=f"P(AQI>{thr}) " + "%{y:.0f}%<extra></extra>"))
+    fig.update_layout(**_BASE_LAYOUT, barmode="group", title="逐日超标概率",
+                      yaxis=dict(title="概率 (%)", range=[0, 100], gridcolor="#eee"),
+                      xaxis=dict(tickformat="%m-%d", dtick=86400000.0),
+                      legend=dict(orientation="h", y=-0.18), height=320)
+    return fig
+
+
+def pollutant_figure(table: pd.DataFrame) -> go.Figure:
+    """Median forecast of each pollutant by day (µg/m³; CO in mg/m³ on a second axis)."""
+    cols = [c for c in table.columns if c.endswith("_p50") and not c.startswith("aqi")]
+    if table.empty or not cols:
+        return empty_figure("无分污染物预报")
+    x = pd.to_datetime(table["valid_date"])
+    fig = go.Figure()
+    for col in cols:
+        var = col[:-4]
+        is_co = var == "co"
+        fig.add_trace(go.Scatter(
+            x=x, y=table[col], mode="lines+markers", name=POLLUTANT_LABELS.get(var, var) + (" (mg/m³)" if is_co else ""),
+            yaxis="y2" if is_co else "y",
+            line=dict(dash="dot") if is_co else None,
+            hovertemplate=POLLUTANT_LABELS.get(var, var) + " %{y:.1f}<extra></extra>"))
+    fig.update_layout(**_BASE_LAYOUT, title="分污染物浓度预报（中位数）",
+                      yaxis=dict(title="浓度 (µg/m³)", gridcolor="#eee", rangemode="tozero"),
+                      yaxis2=dict(title="CO (mg/m³)", overlaying="y", side="right", rangemode="tozero",
+                                  showgrid=False),
+                      xaxis=dict(tickformat="%m-%d", dtick=86400000.0),
+                      legend=dict(orientation="h", y=-0.18), height=340)
+    return fig
+
+
+def recent_figure(df: pd.DataFrame, levels: Sequence[dict]) -> go.Figure:
+    """Recent observed AQI against the forecasts made for those days (lead days 1–3)."""
+    if df.empty:
+        return empty_figure("无近期预报检验数据")
+    fig = go.Figure()
+    ymax = float(np.nanmax([df[["aqi_p50", "observed"]].max().max(), 160.0])) * 1.15
+    _add_level_bands(fig, levels, ymax)
+    first = df[df["lead_day"] == df["lead_day"].min()]
+    if {"aqi_p10", "aqi_p90"} <= set(df.columns):
+        fig.add_trace(go.Scatter(x=first["valid_date"], y=first["aqi_p90"], mode="lines", line=dict(width=0),
+                                 showlegend=False, hoverinfo="skip"))
+        fig.add_trace(go.Scatter(x=first["valid_date"], y=first["aqi_p10"], mode="lines", line=dict(width=0),
+                                 fill="tonexty", fillcolor="rgba(30,60,120,0.2)",
+                                 name=f"提前{int(first['lead_day'].iloc[0])}天 10–90%"))
+    dashes = {1: "solid", 2: "dash", 3: "dot"}
+    for lead, part in df.groupby("lead_day"):
+        fig.add_trace(go.Scatter(x=part["valid_date"], y=part["aqi_p50"], mode="lines",
+                                 name=f"提前{int(lead)}天预报", line=dict(color="#1f4e99", dash=dashes.get(int(lead)))))
+    obs = first.dropna(subset=["observed"])
+    fig.add_trace(go.Scatter(x=obs["valid_date"], y=obs["observed"], mode="markers+lines", name="实况",
+                             line=dict(color="black", width=2), marker=dict(size=7)))
+    fig.update_layout(**_BASE_LAYOUT, title="近期实况与预报对比",
+                      yaxis=dict(title="AQI", range=[0, ymax], gridcolor="#eee"),
+                      xaxis=dict(tickformat="%m-%d"), legend=dict(orientation="h", y=-0.18), height=360)
+    return fig
+
+
+def scorecard_figure(scores: pd.DataFrame, metric: str) -> go.Figure:
+    """A verification score per lead day, one line per model (airwarn, persistence, climatology)."""
+    part = scores[scores["metric"] == metric] if not scores.empty else scores
+    if part.empty:
+        return empty_figure(f"无检验评分（{metric}）")
+    fig = go.Figure()
+    for model, rows in part.sort_values("lead_day").groupby("model", sort=False):
+        fig.add_trace(go.Scatter(x=rows["lead_day"], y=rows["value"], mode="lines+markers", name=str(model),
+                                 line=dict(color=_MODEL_COLOURS.get(str(model)), width=3 if model == "airwarn" else 2)))
+    fig.update_layout(**_BASE_LAYOUT, title=f"预报检验：{metric}（按预报时效）",
+                      xaxis=dict(title="预报时效（天）", dtick=1), yaxis=dict(title=metric, gridcolor="#eee"),
+                      legend=dict(orientation="h", y=-0.2), height=320, hovermode="x")
+    return fig
+
+
+def map_figure(points: pd.DataFrame, highlight: str | None = None, title: str = "") -> go.Figure:
+    """Cities on a lon/lat plane coloured by forecast AQI level (no tiles, no internet).
+
+    Parameters
+    ----------
+    points : DataFrame
+        ``city, lon, lat, aqi, category, colour`` (from :func:`dashboard.data.city_levels`).
+    highlight : str, optional
+        City drawn larger with a black ring.
+    """
+    if points.empty:
+        return empty_figure("无城市坐标")
+    fig = go.Figure()
+    sizes = np.where(points["city"] == highlight, 22, 14)
+    fig.add_trace(go.Scatter(
+        x=points["lon"], y=points["lat"], mode="markers+text", text=points["city"], textposition="top center",
+        marker=dict(color=points["colour"], size=sizes, line=dict(color=np.where(points["city"] == highlight,
+                                                                                  "black", "#555"), width=1.5)),
+        customdata=np.c_[points["aqi"].round(0), points["category"]],
+        hovertemplate="%{text}: AQI %{customdata[0]} %{customdata[1]}<extra></extra>", showlegend=False))
+    for category, colour in points[["category", "colour"]].drop_duplicates().itertuples(index=False):
+        fig.add_trace(go.Scatter(x=[None], y=[None], mode="markers", marker=dict(color=colour, size=12),
+                                 name=category))
+    fig.update_layout(**_BASE_LAYOUT, title=title or "城市预报等级", height=460, hovermode="closest",
+                      xaxis=dict(title="经度 (°E)", gridcolor="#eee", dtick=1),
+                      yaxis=dict(title="纬度 (°N)", gridcolor="#eee", dtick=1, scaleanchor="x",
+                                 scaleratio=1 / np.cos(np.deg2rad(float(points["lat"].mean())))),
+                      legend=dict(orientation="h", y=-0.15))
+    return fig
+
+
+def targets_figure(summary: pd.DataFrame, level_label: str, target: float | None) -> go.Figure:
+    """Cut ratio per pollutant against the level's target (10 / 20 / 30 %).
+
+    Parameters
+    ----------
+    summary : DataFrame
+        ``pollutant, baseline, cut, ratio, target, met`` (ratio and target as fractions).
+    """
+    if summary.empty:
+        return empty_figure("无减排数据")
+    labels = [EMISSION_LABELS.get(p, p) for p in summary["pollutant"]]
+    colours = np.where(summary["met"], "#2e7d32", "#c62828")
+    fig = go.Figure(go.Bar(
+        x=labels, y=100 * summary["ratio"], marker_color=colours, name="减排比例",
+        text=[f"{100 * r:.1f}%<br>{c:.2f} t/d" for r, c in zip(summary["ratio"], summary["cut"])],
+        textposition="outside", hovertemplate="%{x}: %{y:.1f}%<extra></extra>"))
+    if target is not None:
+        fig.add_hline(y=100 * target, line=dict(color="black", dash="dash", width=2),
+                      annotation_text=f"目标 {100 * target:.0f}%", annotation_position="top left")
+    top = max(float(np.nanmax(100 * summary["ratio"])) if len(summary) else 0, 100 * (target or 0)) * 1.3 + 5
+    fig.update_layout(**_BASE_LAYOUT, title=f"{level_label}：各污染物减排比例与目标",
+                      yaxis=dict(title="减排比例 (%)", range=[0, top], gridcolor="#eee"), height=340,
+                      showlegend=False, hovermode="closest")
+    return fig
+
+
+def groups_figure(groups: pd.DataFrame, by: str, title: str) -> go.Figure:
+    """Cuts [t/day] per pollutant stacked by group (county, industry or grade)."""
+    if groups.empty:
+        return empty_figure("无分组减排数据")
+    fig = go.Figure()
+    for pol in ("so2", "nox", "pm", "vocs"):
+        col = f"cut_{pol}" if f"cut_{pol}" in groups else pol
+        if col in groups:
+            fig.add_trace(go.Bar(x=groups[by].astype(str), y=groups[col], name=EMISSION_LABELS[pol]))
+    fig.update_layout(**_BASE_LAYOUT, barmode="group", title=title, yaxis=dict(title="减排量 (t/d)",
+                      gridcolor="#eee"), legend=dict(orientation="h", y=-0.25), height=340, hovermode="closest")
+    return fig

@@ -1,0 +1,1 @@
+"""Dash pages of the dashboard (one module per page; see :mod:`dashboard.app`)."""

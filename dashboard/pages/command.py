@@ -1,0 +1,265 @@
+"""指挥 command page: recommendation, warning actions, reductions against targets, bulletin."""
+from __future__ import annotations
+
+import dash
+from dash import Input, Output, State, callback, dash_table, dcc, html
+
+from airwarn.vocab import EMISSION_LABELS, WarningLevel
+from dashboard import auth, data, figures, ids
+from dashboard.pages._common import ALL_ROLES, error_box, level_badge, sign_in_needed
+
+dash.register_page(__name__, path="/command", name="指挥", title="应急指挥", order=2)
+
+#: Role that may issue, upgrade, downgrade and lift warnings.
+COMMAND_ROLES = ("commander",)
+#: Warning actions, in the order shown.
+ACTIONS = {"issue": "发布预警", "upgrade": "升级预警", "downgrade": "降级预警", "lift": "解除预警"}
+_BY_LABELS = {"county": "按区县", "industry": "按行业", "grade": "按绩效分级"}
+PAGE_SIZE = 15
+TABLE_COLUMNS = [("credit_code", "统一社会信用代码"), ("name", "企业名称"), ("county", "区县"),
+                 ("industry", "行业"), ("grade", "绩效分级"), ("lines", "生产线数"), ("measures", "措施条数"),
+                 ("cut_so2", "SO2 t/d"), ("cut_nox", "NOx t/d"), ("cut_pm", "颗粒物 t/d"), ("cut_vocs", "VOCs t/d")]
+
+
+def layout(**_: str) -> html.Div:
+    """The command page (any signed-in user sees it; only a commander can act)."""
+    user = auth.current_user()
+    if user is None:
+        return sign_in_needed("/command")
+    s = data.settings()
+    try:
+        preview = data.default_reduction_level(s)
+    except FileNotFoundError as exc:
+        return html.Div([html.H2("应急指挥", className="page-title"), error_box(str(exc))])
+    can_act = user.role.value in COMMAND_ROLES
+    level_options = [{"label": lv.label, "value": lv.key} for lv in WarningLevel if lv != WarningLevel.NONE]
+    return html.Div([
+        html.H2(f"应急指挥：{s.city}", className="page-title"),
+        dcc.Store(id=ids.CMD_REFRESH, data=0),
+        html.Div([
+            html.Div([html.H3("预警建议（预报 + 规则）"), html.Div(id=ids.CMD_RECO)], className="card"),
+            html.Div([
+                html.H3("当前预警状态"), html.Div(id=ids.CMD_ACTIVE),
+                html.Hr(),
+                html.H3("预警操作"),
+                html.Div([
+                    dcc.Dropdown([{"label": v, "value": k} for k, v in ACTIONS.items()], "issue",
+                                 id=ids.CMD_ACTION, clearable=False, style={"width": 150}),
+                    dcc.Dropdown(level_options, preview, id=ids.CMD_ACTION_LEVEL, clearable=False,
+                                 style={"width": 150}),
+                ], className="toolbar"),
+                dcc.Input(id=ids.CMD_ACTION_REASON, placeholder="依据 / 会商结论（写入审计日志）",
+                          style={"width": "100%"}),
+                html.Div([
+                    html.Button("执行…", id=ids.CMD_ACTION_BUTTON, className="danger", disabled=not can_act),
+                    html.Span("" if can_act else "  仅“应急指挥”角色可发布、升级、降级或解除预警。", className="muted"),
+                ], style={"marginTop": 8}),
+                dcc.ConfirmDialog(id=ids.CMD_CONFIRM),
+                html.Div(id=ids.CMD_ACTION_RESULT, style={"marginTop": 8}),
+            ], className="card"),
+        ], className="grid2"),
+        html.Div([
+            html.Div([
+                html.H3("减排核算"),
+                html.Div([
+                    html.Label("预警级别"),
+                    dcc.Dropdown(level_options, preview, id=ids.CMD_RED_LEVEL, clearable=False, style={"width": 150}),
+                    html.Label("分组"),
+                    dcc.RadioItems([{"label": v, "value": k} for k, v in _BY_LABELS.items()], "county",
+                                   id=ids.CMD_RED_BY, inline=True),
+                ], className="toolbar"),
+                html.Div(id=ids.CMD_RED_SUMMARY),
+                html.Div([dcc.Graph(id=ids.CMD_RED_TARGETS, config={"displaylogo": False}),
+                          dcc.Graph(id=ids.CMD_RED_GROUPS, config={"displaylogo": False})], className="grid2"),
+            ], className="card"),
+        ]),
+        html.Div([
+            html.H3("受影响企业"),
+            html.Div(id=ids.CMD_TABLE_COUNT, className="muted"),
+            dash_table.DataTable(
+                id=ids.CMD_TABLE, columns=[{"name": n, "id": c} for c, n in TABLE_COLUMNS],
+                page_current=0, page_size=PAGE_SIZE, page_action="custom",
+                filter_action="custom", filter_query="", sort_action="custom", sort_mode="single", sort_by=[],
+                style_table={"overflowX": "auto"}, style_cell={"fontFamily": "inherit", "fontSize": 13,
+                                                               "maxWidth": 320, "whiteSpace": "normal"},
+                style_header={"backgroundColor": "#f2f5f9", "fontWeight": "bold"},
+            ),
+        ], className="card"),
+        html.Div([
+            html.Div([
+                html.H3("预警信息（公告）预览"),
+                html.Iframe(id=ids.CMD_BULLETIN, className="bulletin-frame"),
+                html.Div([
+                    html.Button("下载公告 HTML", id=ids.CMD_DL_BULLETIN, className="secondary"),
+                    html.Button("下载公告 TXT", id=ids.CMD_DL_BULLETIN_TXT, className="secondary",
+                                style={"marginLeft": 8}),
+                    html.Button("下载企业通知清单", id=ids.CMD_DL_NOTIFY, className="secondary",
+                                style={"marginLeft": 8}),
+                ], style={"marginTop": 8}),
+                dcc.Download(id=ids.CMD_DOWNLOAD),
+            ], className="card"),
+            html.Div([
+                html.H3("预警历史"),
+                dash_table.DataTable(id=ids.CMD_HISTORY, page_size=8, style_cell={"fontSize": 13},
+                                     style_table={"overflowX": "auto"}),
+                html.H3("审计日志", style={"marginTop": 12}),
+                dash_table.DataTable(id=ids.CMD_AUDIT, page_size=8, style_cell={"fontSize": 13},
+                                     style_table={"overflowX": "auto"}),
+            ], className="card"),
+        ], className="grid2"),
+    ])
+
+
+# --------------------------------------------------------------------------- recommendation and status
+@callback(
+    Output(ids.CMD_RECO, "children"),
+    Output(ids.CMD_ACTIVE, "children"),
+    Output(ids.CMD_HISTORY, "data"),
+    Output(ids.CMD_HISTORY, "columns"),
+    Output(ids.CMD_AUDIT, "data"),
+    Output(ids.CMD_AUDIT, "columns"),
+    Output(ids.CMD_BULLETIN, "srcDoc"),
+    Input(ids.CMD_REFRESH, "data"),
+)
+def show_status(_refresh):
+    """The recommendation, the active warning, history, audit log and the bulletin preview."""
+    auth.require_role(*ALL_ROLES)
+    reco = data.recommendation()
+    history = data.warning_history()
+    audit = data.audit_log()
+    return (_recommendation_view(reco), _active_view(data.active_warning()),
+            history.to_dict("records"), [{"name": c, "id": c} for c in history.columns],
+            audit.to_dict("records"), [{"name": c, "id": c} for c in audit.columns],
+            data.bulletin_html())
+
+
+def _recommendation_view(reco) -> html.Div:
+    level = reco.level
+    period = f"{reco.start} 至 {reco.end}" if reco.start else "—"
+    probs = [html.Span([f"P({WarningLevel.parse(k).label}) ", html.B(f"{100 * float(v):.0f}%")], className="prob")
+             for k, v in reco.probability.items()]
+    parts = [
+        html.Div([level_badge(level, id="cmd-reco-level"),
+                  html.Span(f"  {level.response}  建议时段：{period}", className="muted")]),
+        html.Div(probs, className="prob-row"),
+        html.Ul([html.Li(r) for r in reco.reasons], className="reasons", id="cmd-reco-reasons"),
+    ]
+    sens = [getattr(s, "text", str(s)) for s in getattr(reco, "sensitivity", ())]
+    if sens:
+        parts.append(html.Details([html.Summary("敏感性（预报变化多少会改变建议）"), html.Ul([html.Li(t) for t in sens])]))
+    parts.append(html.P(f"规则：{reco.rules_name} {reco.rules_version}；起报：{reco.issued}；概率方法："
+                        f"{reco.probability_method}", className="muted"))
+    return html.Div(parts)
+
+
+def _active_view(active) -> html.Div:
+    if active is None:
+        return html.Div([level_badge(WarningLevel.NONE, "当前无预警", id="cmd-active-level")])
+    return html.Div([
+        level_badge(active["level"], id="cmd-active-level"),
+        html.Span(f"  {active['level'].response}  自 {active.get('start', '')} 起，"
+                  f"由 {active.get('user', '')} 发布", className="muted"),
+    ])
+
+
+# --------------------------------------------------------------------------- actions
+@callback(
+    Output(ids.CMD_CONFIRM, "message"),
+    Output(ids.CMD_CONFIRM, "displayed"),
+    Input(ids.CMD_ACTION_BUTTON, "n_clicks"),
+    State(ids.CMD_ACTION, "value"),
+    State(ids.CMD_ACTION_LEVEL, "value"),
+    prevent_initial_call=True,
+)
+def confirm_action(n_clicks, action: str, level: str):
+    """Ask for confirmation, saying what the action will do."""
+    if not n_clicks:
+        raise dash.exceptions.PreventUpdate
+    user = auth.current_user()
+    who = f"{user.name}（{user.role.label}）" if user else "未登录用户"
+    return data.describe_action(action, level, who), True
+
+
+@callback(
+    Output(ids.CMD_ACTION_RESULT, "children"),
+    Output(ids.CMD_REFRESH, "data"),
+    Input(ids.CMD_CONFIRM, "submit_n_clicks"),
+    State(ids.CMD_ACTION, "value"),
+    State(ids.CMD_ACTION_LEVEL, "value"),
+    State(ids.CMD_ACTION_REASON, "value"),
+    State(ids.CMD_REFRESH, "data"),
+    prevent_initial_call=True,
+)
+def perform_action(submit_n_clicks, action: str, level: str, reason: str | None, refresh: int | None):
+    """Issue / upgrade / downgrade / lift, as the signed-in commander (role re-checked here)."""
+    if not submit_n_clicks:
+        raise dash.exceptions.PreventUpdate
+    try:
+        user = auth.require_role(*COMMAND_ROLES)
+        message = data.warning_action(action, level, user=user.name, role=user.role.value, reason=reason or "")
+    except (PermissionError, ValueError, KeyError) as exc:
+        text = exc.args[0] if isinstance(exc, KeyError) and exc.args else str(exc)
+        return html.Span(f"操作被拒绝：{text}", className="error", id="cmd-action-error"), dash.no_update
+    return html.Span(message, className="ok", id="cmd-action-ok"), (refresh or 0) + 1
+
+
+# --------------------------------------------------------------------------- reductions
+@callback(
+    Output(ids.CMD_RED_SUMMARY, "children"),
+    Output(ids.CMD_RED_TARGETS, "figure"),
+    Output(ids.CMD_RED_GROUPS, "figure"),
+    Input(ids.CMD_RED_LEVEL, "value"),
+    Input(ids.CMD_RED_BY, "value"),
+    Input(ids.CMD_REFRESH, "data"),
+)
+def update_reductions(level: str, by: str, _refresh):
+    """Cuts per pollutant against the level's target, and by county, industry or grade."""
+    auth.require_role(*ALL_ROLES)
+    lv = WarningLevel.parse(level)
+    summary, target, n_enterprises, version = data.reduction_summary(lv.key)
+    groups = data.reduction_groups(lv.key, by)
+    met = bool(summary["met"].all()) if len(summary) else False
+    short = [f"{EMISSION_LABELS.get(p, p)} 差 {100 * max(t - r, 0):.1f}%" for p, r, t in
+             zip(summary["pollutant"], summary["ratio"], summary["target"]) if r < t]
+    text = html.P([
+        f"清单版本 {version}；{lv.label}下 {n_enterprises} 家企业执行措施；目标减排比例 "
+        f"{100 * (target or 0):.0f}%：",
+        html.B("全部达标" if met else "未达标（" + "，".join(short) + "）", className="ok" if met else "error",
+               id="cmd-red-met"),
+    ])
+    return (text, figures.targets_figure(summary, lv.label, target),
+            figures.groups_figure(groups, by, f"{lv.label}减排量{_BY_LABELS.get(by, '')}"))
+
+
+@callback(
+    Output(ids.CMD_TABLE, "data"),
+    Output(ids.CMD_TABLE, "page_count"),
+    Output(ids.CMD_TABLE_COUNT, "children"),
+    Input(ids.CMD_RED_LEVEL, "value"),
+    Input(ids.CMD_TABLE, "page_current"),
+    Input(ids.CMD_TABLE, "page_size"),
+    Input(ids.CMD_TABLE, "filter_query"),
+    Input(ids.CMD_TABLE, "sort_by"),
+)
+def table_page(level: str, page_current: int, page_size: int, filter_query: str, sort_by: list):
+    """One page of the affected-enterprise table, filtered and sorted on the server."""
+    auth.require_role(*ALL_ROLES)
+    rows, total, n_all = data.affected_page(WarningLevel.parse(level).key, int(page_current or 0),
+                                            int(page_size or PAGE_SIZE), filter_query or "", sort_by or [])
+    pages = max(1, -(-total // int(page_size or PAGE_SIZE)))
+    return rows, pages, f"共 {n_all} 家企业，筛选后 {total} 家（在表头下方输入筛选条件，如 盂县 或 >0.5）"
+
+
+# --------------------------------------------------------------------------- downloads
+@callback(Output(ids.CMD_DOWNLOAD, "data"), Input(ids.CMD_DL_BULLETIN, "n_clicks"),
+          Input(ids.CMD_DL_BULLETIN_TXT, "n_clicks"), Input(ids.CMD_DL_NOTIFY, "n_clicks"),
+          prevent_initial_call=True)
+def download(n_html, n_txt, n_notify):
+    """Send the bulletin (HTML or text) or the notification list of today's products."""
+    auth.require_role(*ALL_ROLES)
+    trigger = dash.ctx.triggered_id if dash.ctx.triggered else None
+    name = {ids.CMD_DL_BULLETIN: "bulletin.html", ids.CMD_DL_BULLETIN_TXT: "bulletin.txt",
+            ids.CMD_DL_NOTIFY: "notifications.xlsx"}.get(trigger)
+    if name is None:
+        raise dash.exceptions.PreventUpdate
+    return dcc.send_file(str(data.product_file(name)))

@@ -1,0 +1,168 @@
+"""会商 consultation page: the 10-day probabilistic outlook, its verification and the note."""
+from __future__ import annotations
+
+import dash
+from dash import Input, Output, State, callback, dcc, html
+
+from dashboard import auth, data, figures, ids
+from dashboard.pages._common import ALL_ROLES, error_box, sign_in_needed
+
+dash.register_page(__name__, path="/consult", name="会商", title="每日会商", order=1)
+
+#: Roles that may write the consultation note.
+NOTE_ROLES = ("forecaster", "commander")
+_METRICS = ("RMSE", "MAE", "bias", "corr", "level_accuracy", "TS_200", "ETS_200", "POD_200", "FAR_200",
+            "Brier_200", "CRPS")
+
+
+def layout(city: str | None = None, date: str | None = None, **_: str) -> html.Div:
+    """The consultation page (any signed-in user; writing the note needs forecaster or commander)."""
+    user = auth.current_user()
+    if user is None:
+        return sign_in_needed("/consult")
+    s = data.settings()
+    dates = data.product_dates(s)
+    if not dates:
+        return html.Div([html.H2("每日会商", className="page-title"),
+                         error_box(f"尚无预报产品（{s.output_dir}）：请先运行 airwarn daily 或 airwarn demo。")])
+    ds = data.load_forecast(dates[0], s)
+    cities = data.forecast_cities(ds)
+    city = city if city in cities else (s.city if s.city in cities else cities[0])
+    scores = data.backtest_scores(s)
+    metrics = [m for m in _METRICS if m in set(scores["metric"])] or sorted(set(scores["metric"])) or ["RMSE"]
+    leads = [int(v) for v in ds["lead_day"].values]
+    can_write = user.role.value in NOTE_ROLES
+    return html.Div([
+        html.H2("每日会商：未来10天空气质量概率预报", className="page-title"),
+        html.Div([
+            html.Label("城市"),
+            dcc.Dropdown(cities, city, id=ids.CONSULT_CITY, clearable=False, style={"width": 160}),
+            html.Label("起报日期"),
+            dcc.Dropdown([d.isoformat() for d in dates], (date if date else dates[0].isoformat()),
+                         id=ids.CONSULT_DATE, clearable=False, style={"width": 160}),
+            html.Span(id=ids.CONSULT_SUMMARY),
+        ], className="toolbar"),
+        html.Div([
+            html.Div(dcc.Graph(id=ids.CONSULT_FAN, config={"displaylogo": False}), className="card"),
+            html.Div(dcc.Graph(id=ids.CONSULT_PROB, config={"displaylogo": False}), className="card"),
+        ], className="grid2"),
+        html.Div([
+            html.Div(dcc.Graph(id=ids.CONSULT_POLLUTANTS, config={"displaylogo": False}), className="card"),
+            html.Div(dcc.Graph(id=ids.CONSULT_RECENT, config={"displaylogo": False}), className="card"),
+        ], className="grid2"),
+        html.Div([
+            html.Div([
+                html.Div([html.Label("预报时效（天）"),
+                          dcc.Slider(min(leads), max(leads), 1, value=min(leads), id=ids.CONSULT_MAP_LEAD,
+                                     marks={d: str(d) for d in leads})], className="toolbar-slider"),
+                dcc.Graph(id=ids.CONSULT_MAP, config={"displaylogo": False}),
+            ], className="card"),
+            html.Div([
+                html.Div([html.Label("检验指标"),
+                          dcc.Dropdown(metrics, metrics[0], id=ids.CONSULT_SCORE_METRIC, clearable=False,
+                                       style={"width": 200})], className="toolbar"),
+                dcc.Graph(id=ids.CONSULT_SCORECARD, config={"displaylogo": False}),
+                html.P(_card_text(data.model_card(s)), className="muted"),
+            ], className="card"),
+        ], className="grid2"),
+        html.Div([
+            html.H3("会商意见"),
+            dcc.Textarea(id=ids.CONSULT_NOTE, placeholder="记录本次会商的结论、依据与建议……",
+                         readOnly=not can_write),
+            html.Div([
+                html.Button("保存会商意见", id=ids.CONSULT_NOTE_SAVE, className="primary", disabled=not can_write),
+                html.Span(id=ids.CONSULT_NOTE_STATUS, style={"marginLeft": 12}),
+            ], style={"marginTop": 8}),
+            html.P("" if can_write else "当前角色只读；预报员或应急指挥可编辑。", className="muted"),
+        ], className="card"),
+    ])
+
+
+def _card_text(card: dict) -> str:
+    if not card:
+        return ""
+    name = card.get("name") or card.get("model") or "airwarn"
+    span = card.get("data_span") or card.get("training_period") or ""
+    if isinstance(span, dict):
+        span = f"{span.get('start', '')} – {span.get('end', '')}"
+    return f"模型：{name}；训练数据：{span}；评分来自回测（backtest_scores.csv）。"
+
+
+@callback(
+    Output(ids.CONSULT_FAN, "figure"),
+    Output(ids.CONSULT_PROB, "figure"),
+    Output(ids.CONSULT_POLLUTANTS, "figure"),
+    Output(ids.CONSULT_RECENT, "figure"),
+    Output(ids.CONSULT_SUMMARY, "children"),
+    Input(ids.CONSULT_CITY, "value"),
+    Input(ids.CONSULT_DATE, "value"),
+)
+def update_outlook(city: str, day: str):
+    """Fan chart, probabilities, pollutants and recent verification of one city and issue date."""
+    auth.require_role(*ALL_ROLES)
+    levels = data.aqi_levels()
+    ds = data.load_forecast(day)
+    table = data.forecast_table(ds, city)
+    recent = data.recent_verification(city)
+    top = table.loc[table["aqi_p50"].idxmax()]
+    summary = (f"{city}：未来{len(table)}天中位数 AQI 最高 {top['aqi_p50']:.0f}"
+               f"（{top['valid_date']:%m-%d}）")
+    if "p_aqi_gt_200" in table:
+        summary += f"；P(AQI>200) 最高 {100 * table['p_aqi_gt_200'].max():.0f}%"
+    return (figures.fan_figure(table, levels, title=f"{city} 未来10天 AQI 概率预报（{day} 起报）"),
+            figures.probability_figure(table),
+            figures.pollutant_figure(table),
+            figures.recent_figure(recent, levels),
+            summary)
+
+
+@callback(
+    Output(ids.CONSULT_MAP, "figure"),
+    Input(ids.CONSULT_DATE, "value"),
+    Input(ids.CONSULT_MAP_LEAD, "value"),
+    Input(ids.CONSULT_CITY, "value"),
+)
+def update_map(day: str, lead_day: int, city: str):
+    """Cities coloured by the forecast AQI level of one lead day."""
+    auth.require_role(*ALL_ROLES)
+    ds = data.load_forecast(day)
+    points = data.city_levels(ds, int(lead_day or 1))
+    valid = data.forecast_table(ds, city)
+    when = valid.loc[valid["lead_day"] == int(lead_day or 1), "valid_date"]
+    title = f"各城市预报等级（中位数，{when.iloc[0]:%m-%d}）" if len(when) else "各城市预报等级"
+    return figures.map_figure(points, highlight=city, title=title)
+
+
+@callback(Output(ids.CONSULT_SCORECARD, "figure"), Input(ids.CONSULT_SCORE_METRIC, "value"))
+def update_scorecard(metric: str):
+    """Verification score per lead day: the model against persistence and climatology."""
+    auth.require_role(*ALL_ROLES)
+    return figures.scorecard_figure(data.backtest_scores(), metric)
+
+
+@callback(Output(ids.CONSULT_NOTE, "value"), Input(ids.CONSULT_DATE, "value"), Input(ids.CONSULT_CITY, "value"))
+def load_note(day: str, city: str):
+    """The saved note of (date, city), or an empty text."""
+    auth.require_role(*ALL_ROLES)
+    note = data.get_note(day, city)
+    return note["text"] if note else ""
+
+
+@callback(
+    Output(ids.CONSULT_NOTE_STATUS, "children"),
+    Input(ids.CONSULT_NOTE_SAVE, "n_clicks"),
+    State(ids.CONSULT_DATE, "value"),
+    State(ids.CONSULT_CITY, "value"),
+    State(ids.CONSULT_NOTE, "value"),
+    prevent_initial_call=True,
+)
+def save_note(n_clicks, day: str, city: str, text: str | None):
+    """Save the note (forecaster or commander only; checked here, server-side)."""
+    if not n_clicks:
+        raise dash.exceptions.PreventUpdate
+    try:
+        user = auth.require_role(*NOTE_ROLES)
+        data.save_note(day, city, text or "", author=user.name)
+    except (PermissionError, ValueError) as exc:
+        return html.Span(str(exc), className="error")
+    return html.Span(f"已保存（{user.name}）", className="ok")

@@ -1,0 +1,30 @@
+"""Plain Flask routes beside the Dash pages: the printable 一厂一策 sheet."""
+from __future__ import annotations
+
+import datetime as dt
+
+from airwarn.vocab import WarningLevel
+
+
+def install(server) -> None:
+    """Add ``/sheet/<credit_code>?level=yellow|orange|red`` (public, read-only) to ``server``."""
+    import flask
+
+    from dashboard import auth, data
+
+    @server.route("/sheet/<credit_code>")
+    def sheet(credit_code: str):
+        level_arg = flask.request.args.get("level") or data.today_level_key()
+        try:
+            level = WarningLevel.parse(level_arg)
+        except KeyError as exc:
+            return flask.Response(str(exc.args[0]), status=400, mimetype="text/plain")
+        if level == WarningLevel.NONE:
+            level = WarningLevel.YELLOW
+        try:
+            info = data.enterprise_sheet(credit_code, level.key)
+        except KeyError as exc:
+            return flask.Response(str(exc.args[0]), status=404, mimetype="text/plain")
+        return auth._render("sheet.html", sheet=info, rows=info["rows"], total=info["total"],  # noqa: SLF001
+                            level_label=level.label, response=level.response, synthetic=info["synthetic"],
+                            today=dt.date.today().isoformat())
