@@ -103,8 +103,19 @@ class ReaderError(ValueError):
         if message:
             text += message
         else:
-            text += f"expected {expected}, got {got!r}"
+            text += f"expected {expected}, got {_as_file_text(got)!r}"
         super().__init__(text)
+
+
+def _as_file_text(value: object) -> str:
+    """A parsed cell shown as it reads in the file (``24`` not ``np.int64(24)``, '' for missing)."""
+    if value is None or (not isinstance(value, str) and pd.isna(value)):
+        return ""
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, float):
+        return str(int(value)) if value.is_integer() else repr(value)
+    return str(value)
 
 
 class ReaderWarning(UserWarning):

@@ -213,3 +213,324 @@ def test_city_daily_range_checks(tmp_path):
     assert df["pm25"].isna().tolist() == [True, False]
     assert df["o3_8h"].isna().tolist() == [True, False]
     assert df["co"].isna().tolist() == [False, True]
+
+
+# --------------------------------------------------------------------------- CNEMC single-station hourly
+
+CNEMC_1410A = "cnemc_station_hourly/station_1410A_haikou_20140513-20220330.csv.gz"
+
+
+def test_cnemc_station_hourly_real(shared_data):
+    df = fio.read_cnemc_station_hourly(shared_data / CNEMC_1410A)
+    assert list(df.columns) == ["time", "station", "pm25", "so2", "no2", "co", "o3"]  # no PM10 in this file
+    assert (df["station"] == "1410A").all()
+    # 66,997 rows in the file + 2,099 absent hours = a complete hourly grid
+    assert df.attrs["qc"]["absent_hours"] == 2_099
+    assert len(df) == 66_997 + 2_099
+    assert df["time"].iloc[0] == pd.Timestamp("2014-05-13 00:00")
+    assert df["time"].iloc[-1] == pd.Timestamp("2022-03-30 23:00")
+    assert df["time"].diff().dropna().eq(pd.Timedelta("1h")).all()
+    assert df.attrs["time_label"] == "hour-ending"
+    # first line 2014-05-13 00:00:00,20.0,2.0,13.0,0.571,7.0 (PM2.5,O3,NO2,CO,SO2); third has an empty SO2
+    assert df.loc[0, ["pm25", "o3", "no2", "co", "so2"]].tolist() == [20.0, 2.0, 13.0, 0.571, 7.0]
+    assert np.isnan(df.loc[2, "so2"])
+    # CO stays mg/m³ (Haikou: about 0.5)
+    assert 0.3 < df["co"].median() < 1.0
+    # the added hours are all-NaN rows
+    added = df[["pm25", "so2", "no2", "co", "o3"]].isna().all(axis=1)
+    assert added.sum() >= 2_099
+
+
+def test_cnemc_station_hourly_station_argument_and_errors(tmp_path):
+    path = _write(
+        tmp_path / "haikou.csv",
+        "datetime,PM2.5,PM10,O3,NO2,CO,SO2\n"
+        "2020-01-01 00:00:00,20,40,30,10,0.5,5\n"
+        "2020-01-01 03:00:00,22,41,31,11,0.6,\n",
+    )
+    with pytest.raises(ReaderError, match=r"haikou\.csv: no station code: .* pass station=\.\.\."):
+        fio.read_cnemc_station_hourly(path)
+    df = fio.read_cnemc_station_hourly(path, station="9999A")
+    assert len(df) == 4 and df["pm10"].tolist()[:1] == [40.0] and df["pm25"].isna().sum() == 2
+    bad = _write(tmp_path / "s_1410A.csv", "datetime,PM2.5\n2020-01-01 00:00:00,20\n2020-01-01 00:30:00,21\n")
+    with pytest.raises(ReaderError, match=r"row 3, column 'datetime': expected a timestamp on the hour, "
+                       r"got '2020-01-01 00:30:00'"):
+        fio.read_cnemc_station_hourly(bad)
+    dup = _write(tmp_path / "d_1410A.csv", "datetime,PM2.5\n2020-01-01 00:00:00,20\n2020-01-01 00:00:00,21\n")
+    with pytest.raises(ReaderError, match=r"row 3: duplicate record \(station=1410A, time=2020-01-01 00:00:00\)"):
+        fio.read_cnemc_station_hourly(dup)
+    nopol = _write(tmp_path / "n_1410A.csv", "datetime,AQI\n2020-01-01 00:00:00,20\n")
+    with pytest.raises(ReaderError, match=r"no pollutant column; expected some of \['PM2.5', .*found "
+                       r"\['datetime', 'AQI'\]"):
+        fio.read_cnemc_station_hourly(nopol)
+    text = _write(tmp_path / "t_1410A.csv", "datetime,PM2.5\n2020-01-01 00:00:00,20\n2020-01-01 01:00:00,n/a!\n")
+    with pytest.raises(ReaderError, match=r"row 3, column 'PM2.5': expected a number, got 'n/a!'"):
+        fio.read_cnemc_station_hourly(text)
+
+
+# --------------------------------------------------------------------------- national archive (china_sites)
+
+YANGQUAN = ["1738A", "1739A", "1740A", "1741A", "1742A", "1743A"]
+
+
+@pytest.fixture
+def china_sites_files(request):
+    from pathlib import Path
+
+    here = Path(request.fspath).resolve().parent.parent / "data"
+    return [here / "china_sites_20250115.csv", here / "china_sites_20250116.csv"]
+
+
+def test_china_sites_fixture_wide_tidy(china_sites_files):
+    df = fio.read_china_sites(china_sites_files)
+    assert list(df.columns[:4]) == ["time", "station", "aqi", "pm25"]
+    assert set(fio.CHINA_SITES_TYPE_MAP.values()) == set(df.columns[2:])
+    stations = sorted(df["station"].unique())
+    assert stations == sorted([*YANGQUAN, "3619A", "1081A", "2171A"])
+    # complete hourly grid over the two days for every station (48 h each)
+    assert df.groupby("station").size().eq(48).all()
+    assert df["time"].min() == pd.Timestamp("2025-01-15 00:00") and df["time"].max() == pd.Timestamp("2025-01-16 23:00")
+    # 3619A is only in the second file; hour 5 of day 2 is absent from the archive
+    s3619 = df[df.station == "3619A"].set_index("time")
+    assert s3619.loc["2025-01-15", "pm25"].isna().all() and s3619.loc["2025-01-16", "pm25"].notna().sum() == 23
+    assert df[df.time == "2025-01-16 05:00"].drop(columns=["time", "station"]).isna().all().all()
+    assert df.attrs["qc"]["absent_hours"] == 24 + 9
+    # values land in the right (station, hour, type) cell: compare with the raw file
+    raw = pd.read_csv(china_sites_files[0], dtype={"date": str})
+    cell = raw[(raw.hour == 7) & (raw.type == "PM2.5_24h")]["1740A"].item()
+    got = df[(df.station == "1740A") & (df.time == "2025-01-15 07:00")]["pm25_24h"].item()
+    assert got == cell
+    co = raw[(raw.hour == 7) & (raw.type == "CO")]["1738A"].item()
+    assert df[(df.station == "1738A") & (df.time == "2025-01-15 07:00")]["co"].item() == co
+    # the analyser fault in the fixture: 1741A has no PM2.5 at 09:00 on the 15th
+    assert np.isnan(df[(df.station == "1741A") & (df.time == "2025-01-15 09:00")]["pm25"].item())
+
+
+def test_china_sites_station_filter(china_sites_files):
+    df = fio.read_china_sites(china_sites_files, stations=YANGQUAN)
+    assert sorted(df["station"].unique()) == YANGQUAN
+    assert len(df) == 6 * 48
+    with pytest.raises(KeyError, match=r"station\(s\) \['3619A'\] in none of the 1 file\(s\); stations found: "
+                       r"\['1081A', '1738A'"):
+        fio.read_china_sites(china_sites_files[:1], stations=["3619A"])
+
+
+def test_china_sites_later_file_wins(china_sites_files, tmp_path):
+    text = china_sites_files[0].read_text(encoding="utf-8")
+    fixed = text.replace("20250115,7,PM2.5,", "20250115,7,PM2.5,999,", 1)
+    header, *_ = text.splitlines()
+    # a correction file holding one re-issued row for 1738A only
+    row = next(line for line in fixed.splitlines() if line.startswith("20250115,7,PM2.5,"))
+    correction = _write(tmp_path / "china_sites_20250115_fix.csv",
+                        "date,hour,type,1738A\n" + ",".join(row.split(",")[:4]) + "\n")
+    df = fio.read_china_sites([china_sites_files[0], correction])
+    assert df[(df.station == "1738A") & (df.time == "2025-01-15 07:00")]["pm25"].item() == 999
+    assert df[(df.station == "1738A") & (df.time == "2025-01-15 08:00")]["pm25"].notna().item()
+
+
+@pytest.mark.parametrize(
+    "body, match",
+    [
+        ("20250115,0,PM25,10\n", r"row 2, column 'type': expected a pollutant type, one of \['AQI', 'PM2.5', .*got 'PM25'"),
+        ("20250115,24,PM2.5,10\n", r"row 2, column 'hour': expected an hour 0-23, got '24'"),
+        ("2025-01-15,0,PM2.5,10\n", r"row 2, column 'date': expected a date YYYYMMDD, got '2025-01-15'"),
+        ("20250115,0,PM2.5,ten\n", r"row 2, column '1738A': expected a number, got 'ten'"),
+        ("20250115,0,PM2.5,10\n20250115,0,PM2.5,11\n",
+         r"row 3: duplicate record \(time=2025-01-15 00:00:00, type=pm25\)"),
+    ],
+)
+def test_china_sites_errors(tmp_path, body, match):
+    path = _write(tmp_path / "china_sites_20250115.csv", "date,hour,type,1738A\n" + body)
+    with pytest.raises(ReaderError, match=r"china_sites_20250115\.csv, " + match):
+        fio.read_china_sites(path)
+
+
+def test_china_sites_missing_columns(tmp_path):
+    path = _write(tmp_path / "china_sites_x.csv", "date,type,1738A\n20250115,PM2.5,10\n")
+    with pytest.raises(ReaderError, match=r"missing required column\(s\) \['hour'\]; .*found \['date', 'type', "
+                       r"'1738A'\]"):
+        fio.read_china_sites(path)
+    path = _write(tmp_path / "china_sites_y.csv", "date,hour,type\n20250115,0,PM2.5\n")
+    with pytest.raises(ReaderError, match=r"no station columns after date,hour,type"):
+        fio.read_china_sites(path)
+
+
+# --------------------------------------------------------------------------- UCI PRSA
+
+PRSA_DIR = "beijing_multisite_uci"
+PRSA_SINGLE = "beijing_pm25_uci/PRSA_data_2010.1.1-2013.12.31.csv.gz"
+
+
+@pytest.fixture(scope="module")
+def prsa(shared_data):
+    return fio.read_prsa_multisite(shared_data / PRSA_DIR)
+
+
+def test_prsa_multisite_real(prsa, shared_data):
+    df = prsa
+    sizes = df.groupby("station").size()
+    assert len(sizes) == 12 and sizes.eq(26_304).all()
+    assert list(df.columns) == [
+        "time", "station", "station_code", "pm25", "pm10", "so2", "no2", "co", "o3",
+        "temp", "pres", "dewp", "rain", "wspm", "wd",
+    ]
+    assert df["station_code"].notna().all()
+    assert dict(df.drop_duplicates("station")[["station", "station_code"]].values)["Dongsi"] == "1003A"
+    t = df.loc[df.station == "Aotizhongxin", "time"]
+    assert t.iloc[0] == pd.Timestamp("2013-03-01 00:00") and t.iloc[-1] == pd.Timestamp("2016-02-29 23:00")
+    # first data line: 1,2013,3,1,0,4,4,4,7,300,77,-0.7,1023,-18.8,0,"NNW",4.4,"Aotizhongxin"
+    first = df.iloc[0]
+    assert (first.pm25, first.so2, first.no2, first.o3, first.temp, first.pres, first.dewp, first.wd, first.wspm) == (
+        4, 4, 7, 77, -0.7, 1023, -18.8, "NNW", 4.4,
+    )
+    # CO converted from µg/m³ (300) to mg/m³
+    assert first.co == pytest.approx(0.3)
+    raw_co = pd.read_csv(shared_data / PRSA_DIR / "PRSA_Data_Dongsi_20130301-20160229.csv.gz")["CO"]
+    ours = df.loc[df.station == "Dongsi", "co"].to_numpy()
+    np.testing.assert_allclose(ours, raw_co.to_numpy() / 1000.0)
+    # missing values (NA) kept as NaN; README: CO 5.7 %, PM2.5 2.0 %, met under 0.3 %
+    assert df["co"].isna().mean() == pytest.approx(0.057, abs=0.002)
+    assert df["pm25"].isna().mean() == pytest.approx(0.020, abs=0.002)
+    assert df[["temp", "pres", "dewp", "rain", "wspm"]].isna().mean().max() < 0.003
+    assert set(df["wd"].dropna().unique()) == set(fio.COMPASS_16)
+
+
+def test_prsa_multisite_list_of_files_and_errors(shared_data, tmp_path):
+    files = sorted((shared_data / PRSA_DIR).glob("PRSA_Data_*"))[:2]
+    df = fio.read_prsa_multisite(files)
+    assert df["station"].nunique() == 2 and len(df) == 2 * 26_304
+    with pytest.raises(ReaderError, match=r"appears in more than one file"):
+        fio.read_prsa_multisite([files[0], files[0]])
+    header = '"No","year","month","day","hour","PM2.5","PM10","SO2","NO2","CO","O3","TEMP","PRES","DEWP",' \
+             '"RAIN","wd","WSPM","station"\r\n'
+    good = '1,2013,3,1,0,4,4,4,7,300,77,-0.7,1023,-18.8,0,"NNW",4.4,"X"\r\n'
+    bad_wd = _write(tmp_path / "wd.csv", header + good + '2,2013,3,1,1,4,4,4,7,300,77,-0.7,1023,-18.8,0,"NORTH",4.4,"X"\r\n')
+    with pytest.raises(ReaderError, match=r"wd\.csv, row 3, column 'wd': expected a 16-point compass direction .*"
+                       r"got 'NORTH'"):
+        fio.read_prsa_multisite(bad_wd)
+    bad_day = _write(tmp_path / "day.csv", header + good + '2,2013,2,30,1,4,4,4,7,300,77,-0.7,1023,-18.8,0,"N",4.4,"X"\r\n')
+    with pytest.raises(ReaderError, match=r"day\.csv, row 3, column 'day': expected a valid calendar date, got '2013-2-30'"):
+        fio.read_prsa_multisite(bad_day)
+    bad_hour = _write(tmp_path / "hour.csv", header + good + '2,2013,3,1,1.5,4,4,4,7,300,77,-0.7,1023,-18.8,0,"N",4.4,"X"\r\n')
+    with pytest.raises(ReaderError, match=r"row 3, column 'hour': expected a whole number 0-23, got '1.5'"):
+        fio.read_prsa_multisite(bad_hour)
+    no_station = _write(tmp_path / "nost.csv", header.replace(',"station"', "") + good.rsplit(",", 1)[0] + "\r\n")
+    with pytest.raises(ReaderError, match=r"missing required column\(s\) \['station'\]"):
+        fio.read_prsa_multisite(no_station)
+    with pytest.raises(FileNotFoundError, match="no file matching 'PRSA_Data_"):
+        fio.read_prsa_multisite(tmp_path)
+
+
+def test_prsa_single_real(shared_data):
+    df = fio.read_prsa_single(shared_data / PRSA_SINGLE)
+    assert len(df) == 35_064
+    assert list(df.columns) == ["time", "pm25", "dewp", "temp", "pres", "cbwd", "iws", "is", "ir"]
+    assert df["time"].iloc[0] == pd.Timestamp("2010-01-01 00:00")
+    assert df["time"].iloc[-1] == pd.Timestamp("2013-12-31 23:00")
+    assert df["pm25"].isna().sum() == 1_968
+    assert df.iloc[0][["dewp", "temp", "pres", "cbwd", "iws", "is", "ir"]].tolist() == [-21, -11, 1021, "NW", 1.79, 0, 0]
+    assert set(df["cbwd"].unique()) == {"NW", "NE", "SE", "cv"}
+
+
+def test_prsa_single_errors(tmp_path):
+    header = "No,year,month,day,hour,pm2.5,DEWP,TEMP,PRES,cbwd,Iws,Is,Ir\n"
+    path = _write(tmp_path / "s.csv", header + "1,2010,1,1,0,NA,-21,-11,1021,NW,1.79,0,0\n"
+                  "2,2010,1,1,1,NA,-21,-12,1020,WNW,4.92,0,0\n")
+    with pytest.raises(ReaderError, match=r"s\.csv, row 3, column 'cbwd': expected a combined wind direction "
+                       r"\['NW', 'NE', 'SE', 'SW', 'cv'\], got 'WNW'"):
+        fio.read_prsa_single(path)
+    path = _write(tmp_path / "n.csv", header + "1,2010,1,1,0,NA,-21,-11,1021,NW,-1.79,0,0\n")
+    with pytest.raises(ReaderError, match=r"row 2, column 'Iws': expected a cumulated value >= 0, got '?-1.79'?"):
+        fio.read_prsa_single(path)
+    gap = _write(tmp_path / "g.csv", header + "1,2010,1,1,0,10,-21,-11,1021,NW,1.79,0,0\n"
+                 "2,2010,1,1,3,12,-21,-12,1020,NW,4.92,0,0\n")
+    df = fio.read_prsa_single(gap)
+    assert len(df) == 4 and df.attrs["qc"]["absent_hours"] == 2
+
+
+# --------------------------------------------------------------------------- station list and city coordinates
+
+STATIONS = "stations/cnemc_station_list_NewSiteList.csv"
+
+
+@pytest.fixture(scope="module")
+def stations(shared_data):
+    return fio.read_station_list(shared_data / STATIONS)
+
+
+def test_station_list_real(stations):
+    st = stations
+    assert len(st) == 2_026
+    assert list(st.columns) == ["code", "name", "city", "lon", "lat", "control", "province", "prefecture"]
+    assert st["code"].is_unique
+    yq = st[st.city == "阳泉"]
+    assert yq["code"].tolist() == ["1738A", "1739A", "1740A", "1741A", "1742A", "1743A", "3619A"]
+    assert yq["name"].tolist() == ["市中心", "赛鱼", "南庄", "白羊墅", "平坦", "大阳泉", "龙柱"]
+    assert (yq["prefecture"] == "阳泉市").all() and (yq["province"] == "山西省").all()
+    assert st.loc[st.code == "1738A", ["lon", "lat"]].iloc[0].tolist() == [113.5758, 37.8572]
+    assert sorted(st.loc[st.city == "晋中", "code"]) == ["2171A", "2172A", "2173A", "2174A", "2865A"]
+    assert len(st[st.city == "太原"]) == 12
+    # 10 stations with blank coordinates, among them 2172A 榆次液压件厂
+    assert st["lon"].isna().sum() == 10 and st["lat"].isna().sum() == 10
+    assert np.isnan(st.loc[st.code == "2172A", "lon"].item())
+    assert st["control"].dtype == bool and st["control"].sum() == 250
+    assert st.loc[st.code == "1083A", "control"].item()  # 上兰(对照点)
+    assert st["lon"].dropna().between(73, 136).all() and st["lat"].dropna().between(3, 54).all()
+
+
+def test_station_list_errors(tmp_path):
+    header = "监测点编码,监测点名称,城市,经度,纬度,对照点,省级行政区,地级行政区\n"
+    good = "1738A,市中心,阳泉,113.5758,37.8572,N,山西省,阳泉市\n"
+    dup = _write(tmp_path / "dup.csv", header + good + good)
+    with pytest.raises(ReaderError, match=r"dup\.csv, row 3, column '监测点编码': expected a station code not used "
+                       r"before, got '1738A'"):
+        fio.read_station_list(dup)
+    lat = _write(tmp_path / "lat.csv", header + good + "1739A,赛鱼,阳泉,113.4894,378.731,N,山西省,阳泉市\n")
+    with pytest.raises(ReaderError, match=r"row 3, column '纬度': expected a latitude in degrees -90\.\.90, got '378.731'"):
+        fio.read_station_list(lat)
+    flag = _write(tmp_path / "flag.csv", header + good.replace(",N,", ",maybe,"))
+    with pytest.raises(ReaderError, match=r"row 2, column '对照点': expected a yes/no flag .*got 'maybe'"):
+        fio.read_station_list(flag)
+    cols = _write(tmp_path / "cols.csv", "监测点编码,监测点名称,城市\n1738A,市中心,阳泉\n")
+    with pytest.raises(ReaderError, match=r"missing required column\(s\) \['lon', 'lat'\]; .*\(source names such as "
+                       r"\['经度 / lon / longitude', '纬度 / lat / latitude'\]\)"):
+        fio.read_station_list(cols)
+    # English headers and GBK encoding work too
+    english = _write(tmp_path / "en.csv", "code,name,city,longitude,latitude\n1738A,市中心,阳泉,113.5758,37.8572\n",
+                     "gb18030")
+    st = fio.read_station_list(english)
+    assert st.loc[0, "city"] == "阳泉" and not st.loc[0, "control"] and pd.isna(st.loc[0, "province"])
+
+
+def test_city_coordinates_all_aqistudy_cities(stations, city_daily):
+    cities = sorted(city_daily["city"].unique())
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ReaderWarning)  # every city is matched: no warning
+        cc = fio.city_coordinates(stations, cities)
+    assert len(cc) == 366 and (cc["match"] != "none").sum() == 366
+    assert cc["lon"].notna().all() and cc["lat"].notna().all()
+    counts = cc["match"].value_counts().to_dict()
+    assert counts["exact"] >= 340
+    yq = cc.set_index("city").loc["阳泉"]
+    stations_yq = stations[stations.city == "阳泉"]
+    assert yq["n_stations"] == 7 and yq["match"] == "exact"
+    assert yq["lon"] == pytest.approx(stations_yq["lon"].mean()) and yq["lat"] == pytest.approx(stations_yq["lat"].mean())
+    by = cc.set_index("city")
+    assert by.loc["临夏州", "matched"] == "临夏回族自治州" and by.loc["临夏州", "match"] == "suffix"
+    assert by.loc["山南地区", "matched"] == "山南"
+    assert by.loc["库尔勒", "matched"] == "巴音郭楞州" and by.loc["库尔勒", "match"] == "alias"
+    assert by.loc["莱芜", "n_stations"] == 1
+    # 晋中 has 5 stations, one without coordinates
+    assert by.loc["晋中", "n_stations"] == 4
+    # 黔东南州's only station under that name has no coordinates: the longer name is used
+    assert by.loc["黔东南州", "matched"] == "黔东南苗族侗族自治州"
+
+
+def test_city_coordinates_unmatched_warns(stations):
+    with pytest.warns(ReaderWarning, match=r"1 of 2 cities have no station in the list: \['亚特兰蒂斯'\]"):
+        cc = fio.city_coordinates(stations, ["阳泉", "亚特兰蒂斯"])
+    assert cc.loc[1, "match"] == "none" and np.isnan(cc.loc[1, "lon"])
+    every = fio.city_coordinates(stations)
+    assert every["city"].is_unique and "阳泉" in set(every["city"])
+    with pytest.raises(KeyError, match=r"stations lacks column\(s\) \['lon', 'lat'\]"):
+        fio.city_coordinates(stations[["code", "city"]])
