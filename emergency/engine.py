@@ -555,15 +555,20 @@ def _sensitivity(values: np.ndarray, times: pd.DatetimeIndex, rules: RuleSet, st
             text = (f"若{label}AQI为{c:g}而非{v:g},预警级别变为{new.label}"
                     f" (if AQI on {date} were {c:g} instead of {v:g}, the level becomes {new.key})")
             best[new] = (abs(c - v), Sensitivity(i, date, float(v), float(c), None, new, text))
-    single = sorted(best.values(), key=lambda x: (abs(int(x[1].level_to) - int(level)), x[0]))
+    # rises first (nearest level first), then falls; smallest change first within each
+    single = sorted(best.values(), key=lambda x: (x[1].level_to < level, abs(int(x[1].level_to) - int(level)), x[0]))
     shifts: list[Sensitivity] = []
     if np.isfinite(values).any():
+        fin = np.unique(values[np.isfinite(values)])
+        cand = {1: sorted({float(u - v) for u in ups for v in fin if u - v > 0}),
+                -1: sorted({float(v - d) for d in downs for v in fin if v - d > 0})}
         for sign in (1, -1):
-            for d in range(1, 301):
+            # the level can only change where some value crosses a threshold
+            for d in cand[sign]:
                 new = _first_level(values + sign * d, rules, step)
                 if new != level:
-                    text = (f"若整个预报序列AQI{'上调' if sign > 0 else '下调'}{d},预警级别变为{new.label}"
-                            f" (a uniform shift of {sign * d:+d} AQI makes the level {new.key})")
+                    text = (f"若整个预报序列AQI{'上调' if sign > 0 else '下调'}{d:g},预警级别变为{new.label}"
+                            f" (a uniform shift of {sign * d:+g} AQI makes the level {new.key})")
                     shifts.append(Sensitivity(None, None, None, None, float(sign * d), new, text))
                     break
     return tuple([s for _, s in single] + shifts)
