@@ -156,7 +156,23 @@ def _expand(paths: str | os.PathLike | Iterable[str | os.PathLike]) -> list[str]
     for p in items:
         if not Path(p).exists():
             raise FileNotFoundError(f"no such file: {p}")
+        _check_signature(p)
     return items
+
+
+#: File signatures of netCDF classic (CDF\x01, 64-bit offset \x02, CDF-5 \x05) and netCDF-4 (HDF5).
+_SIGNATURES = (b"CDF\x01", b"CDF\x02", b"CDF\x05", b"\x89HDF\r\n\x1a\n")
+
+
+def _check_signature(path: str) -> None:
+    with open(path, "rb") as fh:
+        head = fh.read(8)
+    if not any(head.startswith(sig) for sig in _SIGNATURES):
+        raise ReaderError(
+            path,
+            f"not a readable netCDF file: expected a netCDF-3 ('CDF') or netCDF-4 (HDF5) signature, "
+            f"got the bytes {head!r}",
+        )
 
 
 def open_nwp(
@@ -440,7 +456,8 @@ def interp_to_points(
     for c in ("lon", "lat"):
         if c not in ds.coords:
             raise KeyError(f"the grid has no {c!r} coordinate; open it with open_nwp (found {list(ds.coords)})")
-    lon_arr = ((lon_arr + 180.0) % 360.0) - 180.0
+    wrap = (lon_arr < -180.0) | (lon_arr >= 180.0)
+    lon_arr = np.where(wrap, ((lon_arr + 180.0) % 360.0) - 180.0, lon_arr)
     grid_lon = ds["lon"].values
     grid_lat = ds["lat"].values
     step = float(np.median(np.diff(grid_lon))) if grid_lon.size > 1 else 0.0
@@ -449,7 +466,8 @@ def interp_to_points(
         # wrap: append the first column after the last (and the last before the first)
         left = ds.isel(lon=[-1]).assign_coords(lon=[grid_lon[-1] - 360.0])
         right = ds.isel(lon=[0]).assign_coords(lon=[grid_lon[0] + 360.0])
-        ds = xr.concat([left, ds, right], dim="lon", data_vars="minimal", coords="minimal", compat="override")
+        extra = dict(data_vars="minimal") if isinstance(ds, xr.Dataset) else {}
+        ds = xr.concat([left, ds, right], dim="lon", coords="minimal", compat="override", **extra)
         grid_lon = ds["lon"].values
     outside = (
         (lon_arr < grid_lon.min()) | (lon_arr > grid_lon.max()) | (lat_arr < grid_lat.min()) | (lat_arr > grid_lat.max())
