@@ -198,6 +198,7 @@ def _index(sheet: Sheet) -> dict[str, str]:
     for col in sheet.columns:
         for name in (col.header, col.key, *col.aliases):
             out.setdefault(normalise_header(name), col.key)
+            out.setdefault(_strip_unit(name), col.key)
     return out
 
 

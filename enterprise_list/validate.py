@@ -120,6 +120,10 @@ def validate(parsed: "ParsedList", *, counties: Iterable[str] | None = YANGQUAN_
     sheet_names = {s.key: s.name for s in SHEETS}
     sheet_names.update(getattr(parsed, "sheet_names", {}) or {})
 
+    # a sheet that is missing or lacks a required column makes cross-sheet checks meaningless
+    broken = {k for k, name in sheet_names.items()
+              if any(p.severity == "error" and p.row is None and p.sheet == name for p in parsed.problems)}
+
     def hdr(sheet: str, key: str) -> str:
         return names[sheet].get(key) or next(c for s in SHEETS if s.key == sheet for c in s.columns
                                              if c.key == key).header
@@ -156,7 +160,7 @@ def validate(parsed: "ParsedList", *, counties: Iterable[str] | None = YANGQUAN_
     for ln in parsed.records["lines"]:
         required("lines", ln)
         code, lc = ln.get("credit_code"), ln.get("line_code")
-        if code and code not in ents:
+        if code and code not in ents and "enterprises" not in broken:
             add("error", "lines", ln, "credit_code", "enterprise not on the enterprises sheet", code)
         if code and lc:
             if (code, lc) in lines:
@@ -180,7 +184,7 @@ def validate(parsed: "ParsedList", *, counties: Iterable[str] | None = YANGQUAN_
         required("measures", m)
         code, lc, level, kind = m.get("credit_code"), m.get("line_code"), m.get("level"), m.get("kind")
         line = lines.get((code, lc))
-        if code and lc and line is None:
+        if code and lc and line is None and "lines" not in broken:
             add("error", "measures", m, "line_code", f"line not on the lines sheet for {code}", lc)
         if code and lc and level:
             key = (code, lc, level)
@@ -235,10 +239,12 @@ def validate(parsed: "ParsedList", *, counties: Iterable[str] | None = YANGQUAN_
 
     # ---- enterprise completeness
     for code, e in ents.items():
+        if "lines" in broken:
+            break
         if code not in lines_of:
             add("error", "enterprises", e, "credit_code", "no production line on the lines sheet", code)
             continue
-        if e.get("grade") and e.get("grade") != "未评级":
+        if e.get("grade") and e.get("grade") != "未评级" and "measures" not in broken:
             for lvl in LEVELS:
                 if lvl not in levels_of.get(code, set()):
                     add("error", "enterprises", e, "grade",

@@ -441,12 +441,14 @@ def fill_cuts(parsed: ParsedList) -> None:
             if m.get(key) is not None or key in m.get("_bad", ()):
                 continue
             b = (line or {}).get(pol) or 0.0
-            if m.get("kind") == "stop":
-                m[key] = b if m.get("fraction") is None else b * m["fraction"]
+            if m.get("kind") == "stop" and (m.get("fraction") is None or 0 <= m["fraction"] <= 1):
+                m[key] = b if m.get("fraction") is None else round(b * m["fraction"], 6)
             elif m.get("kind") == "voluntary" and m.get("fraction") is None:
                 m[key] = 0.0
             elif m.get("fraction") is not None and 0 <= m["fraction"] <= 1:
                 m[key] = round(b * m["fraction"], 6)
+            elif m.get("fraction") is not None or "fraction" in m.get("_bad", ()):
+                continue  # a bad fraction is reported once; no cut is derived from it
             else:
                 m[key] = 0.0
                 if m.get("kind") == "limit":
