@@ -188,8 +188,6 @@ def city_levels(ds, lead_day: int, quantile: float = 0.5) -> pd.DataFrame:
 
     Cities without known coordinates are left out.
     """
-    from forecast import aqi as aqi_mod
-
     sub = ds.sel(lead_day=int(lead_day))
     if "issued" in sub.dims:
         sub = sub.isel(issued=-1)
@@ -207,33 +205,19 @@ def city_levels(ds, lead_day: int, quantile: float = 0.5) -> pd.DataFrame:
     if "lon" in ds.coords and "lat" in ds.coords:
         extra = pd.DataFrame({"city": forecast_cities(ds), "lon": ds["lon"].values, "lat": ds["lat"].values})
         coords = pd.concat([extra, coords[~coords["city"].isin(extra["city"])]], ignore_index=True)
-    df = df.merge(coords[["city", "lon", "lat"]], on="city", how="inner")
-    _ = aqi_mod  # the level table comes from forecast.aqi (see aqi_levels)
-    return df
+    return df.merge(coords[["city", "lon", "lat"]], on="city", how="inner")
 
 
 @functools.lru_cache(maxsize=1)
 def aqi_levels() -> tuple[dict, ...]:
-    """The official AQI level table from :mod:`forecast.aqi` as plain dicts.
+    """The official AQI level table of :data:`forecast.aqi.AQI_LEVELS` as plain dicts.
 
-    Keys: ``level`` (1–6), ``lo``, ``hi`` (AQI range), ``category``, ``colour``.
+    Keys: ``level`` (1–6), ``lo``, ``hi`` (inclusive AQI range), ``category`` (优 …), ``colour`` (#RRGGBB).
     """
     from forecast.aqi import AQI_LEVELS
 
-    rows = AQI_LEVELS.to_dict("records") if isinstance(AQI_LEVELS, pd.DataFrame) else list(AQI_LEVELS)
-    out = []
-    for row in rows:
-        r = row if isinstance(row, dict) else {k: getattr(row, k) for k in dir(row) if not k.startswith("_")}
-        lo = r.get("aqi_lo", r.get("lo", r.get("low", r.get("aqi_min"))))
-        hi = r.get("aqi_hi", r.get("hi", r.get("high", r.get("aqi_max"))))
-        out.append({
-            "level": int(r["level"]),
-            "lo": float(lo),
-            "hi": float(hi) if hi is not None and np.isfinite(float(hi)) else 500.0,
-            "category": str(r.get("category", r.get("category_zh", r.get("name", "")))),
-            "colour": str(r.get("colour", r.get("color", r.get("hex")))),
-        })
-    return tuple(sorted(out, key=lambda r: r["level"]))
+    return tuple({"level": lv.level, "lo": float(lv.aqi_min), "hi": float(lv.aqi_max), "category": lv.category,
+                  "colour": lv.colour} for lv in AQI_LEVELS.values())
 
 
 def level_of(value: float, levels: tuple[dict, ...]) -> int:

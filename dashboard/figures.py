@@ -26,7 +26,7 @@ def empty_figure(message: str) -> go.Figure:
     fig = go.Figure()
     fig.add_annotation(text=message, showarrow=False, x=0.5, y=0.5, xref="paper", yref="paper",
                        font=dict(size=15, color="#666"))
-    fig.update_layout(**_BASE_LAYOUT, xaxis=dict(visible=False), yaxis=dict(visible=False), height=300)
+    fig.update_layout(_BASE_LAYOUT).update_layout(xaxis=dict(visible=False), yaxis=dict(visible=False), height=300)
     return fig
 
 
@@ -78,7 +78,7 @@ def fan_figure(table: pd.DataFrame, levels: Sequence[dict], title: str = "") -> 
     for thr in (150, 200, 300):
         if thr < ymax:
             fig.add_hline(y=thr, line=dict(color="#555", width=1, dash="dot"))
-    fig.update_layout(**_BASE_LAYOUT, title=title or "未来10天 AQI 概率预报",
+    fig.update_layout(_BASE_LAYOUT).update_layout(title=title or "未来10天 AQI 概率预报",
                       yaxis=dict(title="AQI", range=[0, ymax], gridcolor="#eee"),
                       xaxis=dict(title="日期", tickformat="%m-%d", dtick=86400000.0),
                       legend=dict(orientation="h", y=-0.18), height=380)
@@ -97,7 +97,7 @@ def probability_figure(table: pd.DataFrame) -> go.Figure:
         thr = int(col.rsplit("_", 1)[-1])
         fig.add_trace(go.Bar(x=x, y=100 * table[col], name=f"P(AQI>{thr})", marker_color=_PROB_COLOURS[thr],
                              hovertemplate=f"P(AQI>{thr}) " + "%{y:.0f}%<extra></extra>"))
-    fig.update_layout(**_BASE_LAYOUT, barmode="group", title="逐日超标概率",
+    fig.update_layout(_BASE_LAYOUT).update_layout(barmode="group", title="逐日超标概率",
                       yaxis=dict(title="概率 (%)", range=[0, 100], gridcolor="#eee"),
                       xaxis=dict(tickformat="%m-%d", dtick=86400000.0),
                       legend=dict(orientation="h", y=-0.18), height=320)
@@ -119,7 +119,7 @@ def pollutant_figure(table: pd.DataFrame) -> go.Figure:
             yaxis="y2" if is_co else "y",
             line=dict(dash="dot") if is_co else None,
             hovertemplate=POLLUTANT_LABELS.get(var, var) + " %{y:.1f}<extra></extra>"))
-    fig.update_layout(**_BASE_LAYOUT, title="分污染物浓度预报（中位数）",
+    fig.update_layout(_BASE_LAYOUT).update_layout(title="分污染物浓度预报（中位数）",
                       yaxis=dict(title="浓度 (µg/m³)", gridcolor="#eee", rangemode="tozero"),
                       yaxis2=dict(title="CO (mg/m³)", overlaying="y", side="right", rangemode="tozero",
                                   showgrid=False),
@@ -149,7 +149,7 @@ def recent_figure(df: pd.DataFrame, levels: Sequence[dict]) -> go.Figure:
     obs = first.dropna(subset=["observed"])
     fig.add_trace(go.Scatter(x=obs["valid_date"], y=obs["observed"], mode="markers+lines", name="实况",
                              line=dict(color="black", width=2), marker=dict(size=7)))
-    fig.update_layout(**_BASE_LAYOUT, title="近期实况与预报对比",
+    fig.update_layout(_BASE_LAYOUT).update_layout(title="近期实况与预报对比",
                       yaxis=dict(title="AQI", range=[0, ymax], gridcolor="#eee"),
                       xaxis=dict(tickformat="%m-%d"), legend=dict(orientation="h", y=-0.18), height=360)
     return fig
@@ -164,7 +164,7 @@ def scorecard_figure(scores: pd.DataFrame, metric: str) -> go.Figure:
     for model, rows in part.sort_values("lead_day").groupby("model", sort=False):
         fig.add_trace(go.Scatter(x=rows["lead_day"], y=rows["value"], mode="lines+markers", name=str(model),
                                  line=dict(color=_MODEL_COLOURS.get(str(model)), width=3 if model == "airwarn" else 2)))
-    fig.update_layout(**_BASE_LAYOUT, title=f"预报检验：{metric}（按预报时效）",
+    fig.update_layout(_BASE_LAYOUT).update_layout(title=f"预报检验：{metric}（按预报时效）",
                       xaxis=dict(title="预报时效（天）", dtick=1), yaxis=dict(title=metric, gridcolor="#eee"),
                       legend=dict(orientation="h", y=-0.2), height=320, hovermode="x")
     return fig
@@ -193,7 +193,7 @@ def map_figure(points: pd.DataFrame, highlight: str | None = None, title: str = 
     for category, colour in points[["category", "colour"]].drop_duplicates().itertuples(index=False):
         fig.add_trace(go.Scatter(x=[None], y=[None], mode="markers", marker=dict(color=colour, size=12),
                                  name=category))
-    fig.update_layout(**_BASE_LAYOUT, title=title or "城市预报等级", height=460, hovermode="closest",
+    fig.update_layout(_BASE_LAYOUT).update_layout(title=title or "城市预报等级", height=460, hovermode="closest",
                       xaxis=dict(title="经度 (°E)", gridcolor="#eee", dtick=1),
                       yaxis=dict(title="纬度 (°N)", gridcolor="#eee", dtick=1, scaleanchor="x",
                                  scaleratio=1 / np.cos(np.deg2rad(float(points["lat"].mean())))),
@@ -221,7 +221,7 @@ def targets_figure(summary: pd.DataFrame, level_label: str, target: float | None
         fig.add_hline(y=100 * target, line=dict(color="black", dash="dash", width=2),
                       annotation_text=f"目标 {100 * target:.0f}%", annotation_position="top left")
     top = max(float(np.nanmax(100 * summary["ratio"])) if len(summary) else 0, 100 * (target or 0)) * 1.3 + 5
-    fig.update_layout(**_BASE_LAYOUT, title=f"{level_label}：各污染物减排比例与目标",
+    fig.update_layout(_BASE_LAYOUT).update_layout(title=f"{level_label}：各污染物减排比例与目标",
                       yaxis=dict(title="减排比例 (%)", range=[0, top], gridcolor="#eee"), height=340,
                       showlegend=False, hovermode="closest")
     return fig
@@ -236,6 +236,6 @@ def groups_figure(groups: pd.DataFrame, by: str, title: str) -> go.Figure:
         col = f"cut_{pol}" if f"cut_{pol}" in groups else pol
         if col in groups:
             fig.add_trace(go.Bar(x=groups[by].astype(str), y=groups[col], name=EMISSION_LABELS[pol]))
-    fig.update_layout(**_BASE_LAYOUT, barmode="group", title=title, yaxis=dict(title="减排量 (t/d)",
+    fig.update_layout(_BASE_LAYOUT).update_layout(barmode="group", title=title, yaxis=dict(title="减排量 (t/d)",
                       gridcolor="#eee"), legend=dict(orientation="h", y=-0.25), height=340, hovermode="closest")
     return fig

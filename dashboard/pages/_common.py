@@ -30,3 +30,13 @@ def level_badge(level: WarningLevel, text: str | None = None, id: str | None = N
 def error_box(message: str) -> html.P:
     """A red one-line error."""
     return html.P(message, className="error")
+
+
+def triggered_id(fallback):
+    """The id of the input that fired the callback, or ``fallback`` when called directly (tests)."""
+    import dash
+
+    try:
+        return dash.ctx.triggered_id if dash.ctx.triggered else fallback
+    except dash.exceptions.MissingCallbackContextException:
+        return fallback

@@ -6,7 +6,7 @@ from dash import Input, Output, State, callback, dash_table, dcc, html
 
 from airwarn.vocab import EMISSION_LABELS, WarningLevel
 from dashboard import auth, data, figures, ids
-from dashboard.pages._common import ALL_ROLES, error_box, level_badge, sign_in_needed
+from dashboard.pages._common import ALL_ROLES, error_box, level_badge, sign_in_needed, triggered_id
 
 dash.register_page(__name__, path="/command", name="指挥", title="应急指挥", order=2)
 
@@ -257,7 +257,7 @@ def table_page(level: str, page_current: int, page_size: int, filter_query: str,
 def download(n_html, n_txt, n_notify):
     """Send the bulletin (HTML or text) or the notification list of today's products."""
     auth.require_role(*ALL_ROLES)
-    trigger = dash.ctx.triggered_id if dash.ctx.triggered else None
+    trigger = triggered_id(ids.CMD_DL_NOTIFY if n_notify else ids.CMD_DL_BULLETIN_TXT if n_txt else ids.CMD_DL_BULLETIN)
     name = {ids.CMD_DL_BULLETIN: "bulletin.html", ids.CMD_DL_BULLETIN_TXT: "bulletin.txt",
             ids.CMD_DL_NOTIFY: "notifications.xlsx"}.get(trigger)
     if name is None:

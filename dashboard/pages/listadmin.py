@@ -7,7 +7,7 @@ import dash
 from dash import Input, Output, State, callback, dash_table, dcc, html
 
 from dashboard import auth, data, ids
-from dashboard.pages._common import error_box, sign_in_needed
+from dashboard.pages._common import error_box, sign_in_needed, triggered_id
 
 dash.register_page(__name__, path="/list", name="清单管理", title="应急减排清单管理", order=4)
 
@@ -98,7 +98,7 @@ def _report_view(filename: str | None, report: dict) -> html.Div:
 )
 def import_or_reject(n_import, n_reject, stored: dict | None, version_name: str | None, effective: str | None):
     """Import the uploaded list as a new version, or discard it (list-admin only)."""
-    trigger = dash.ctx.triggered_id if dash.ctx.triggered else (ids.LIST_IMPORT if n_import else ids.LIST_REJECT)
+    trigger = triggered_id(ids.LIST_IMPORT if n_import else ids.LIST_REJECT)
     try:
         user = auth.require_role(*LIST_ROLES)
         if not stored:

@@ -1,0 +1,80 @@
+"""``airwarn demo`` step of the dashboard: one demo user per role.
+
+Each user gets a random password, written with the user names to
+``<data_dir>/demo/demo_users.txt`` (permissions 0600) so that the person running
+the demo and the end-to-end test can sign in. Outside the demo there is no user
+and no default password (``airwarn user add``).
+"""
+from __future__ import annotations
+
+import datetime as dt
+import secrets
+from pathlib import Path
+
+from airwarn.settings import Settings
+
+#: Demo user name per role (the name is the role).
+DEMO_USERS: dict[str, str] = {"viewer": "viewer", "forecaster": "forecaster", "commander": "commander",
+                              "list-admin": "list-admin"}
+USERS_FILE = "demo_users.txt"
+
+
+def users_file(settings: Settings) -> Path:
+    """``<data_dir>/demo/demo_users.txt``."""
+    return Path(settings.data_dir) / "demo" / USERS_FILE
+
+
+def read_demo_users(settings: Settings) -> dict[str, tuple[str, str]]:
+    """``{name: (role, password)}`` from the demo users file (empty if absent)."""
+    path = users_file(settings)
+    out: dict[str, tuple[str, str]] = {}
+    if not path.exists():
+        return out
+    for line in path.read_text(encoding="utf-8").splitlines():
+        if line.startswith("#") or not line.strip():
+            continue
+        parts = line.split("\t")
+        if len(parts) == 3:
+            out[parts[0]] = (parts[1], parts[2])
+    return out
+
+
+def build_demo(settings: Settings, date: dt.date | None = None) -> str:
+    """Create the demo users (idempotent: existing users keep their passwords).
+
+    Parameters
+    ----------
+    settings : Settings
+        Where the database and the data folder are.
+    date : date, optional
+        Unused (the users do not depend on the day).
+
+    Returns
+    -------
+    str
+        One line naming the users, their passwords and the file they are kept in.
+    """
+    from dashboard import auth, data
+
+    settings.ensure_dirs()
+    data.ensure_tables(settings)
+    known = read_demo_users(settings)
+    final: dict[str, tuple[str, str]] = {}
+    created = 0
+    with data.session(settings) as session:
+        for role, name in DEMO_USERS.items():
+            password = known.get(name, (role, ""))[1]
+            user = auth.authenticate(session, name, password) if password else None
+            if user is not None and user.role == role:
+                final[name] = (role, password)
+                continue
+            password = secrets.token_urlsafe(9)
+            auth.add_user(session, name, role, password)
+            final[name] = (role, password)
+            created += 1
+    text = ("# airwarn demo users (SYNTHETIC DEMO ONLY; random passwords made by dashboard.demo)\n"
+            "# name\trole\tpassword\n" + "".join(f"{n}\t{r}\t{p}\n" for n, (r, p) in final.items()))
+    data.write_atomic(users_file(settings), text.encode("utf-8"), mode=0o600)
+    pairs = ", ".join(f"{n}/{p}" for n, (_, p) in final.items())
+    return (f"demo users {'created' if created else 'kept'} ({created} new): {pairs} "
+            f"(saved in {users_file(settings)}, mode 0600)")

@@ -1,0 +1,274 @@
+"""The page callbacks, called directly as plain functions inside a request context."""
+from __future__ import annotations
+
+import base64
+
+from contextlib import contextmanager
+
+import flask
+import pytest
+from sqlalchemy import select
+
+from airwarn.vocab import WarningLevel
+from dashboard import auth, data
+
+
+@contextmanager
+def signed_in(app, name: str | None):
+    """A request context of ``app`` with ``name`` signed in (None: anonymous)."""
+    with app.server.test_request_context("/"):
+        if name is not None:
+            with data.session() as s:
+                flask.session["uid"] = s.scalars(select(auth.User).where(auth.User.name == name)).one().id
+        yield
+
+
+def _texts(component) -> str:
+    """All text inside a Dash component tree."""
+    if component is None:
+        return ""
+    if isinstance(component, (str, int, float)):
+        return str(component)
+    if isinstance(component, (list, tuple)):
+        return " ".join(_texts(c) for c in component)
+    return _texts(getattr(component, "children", None))
+
+
+def test_outlook_figures_use_the_official_level_colours(app):
+    from dashboard.pages import consult
+    from forecast.aqi import AQI_LEVELS
+
+    with signed_in(app, "forecaster"):
+        fan, prob, pollutants, recent, summary = consult.update_outlook("阳泉", "2026-01-10")
+    band_colours = {shape.fillcolor for shape in fan.layout.shapes if shape.type == "rect"}
+    assert band_colours == {lv.colour for lv in AQI_LEVELS.values() if lv.aqi_min < fan.layout.yaxis.range[1]}
+    median = next(t for t in fan.data if t.name == "中位数")
+    assert len(median.y) == 10 and max(median.y) > 200  # the synthetic episode
+    assert [t.name for t in prob.data] == ["P(AQI>150)", "P(AQI>200)", "P(AQI>300)"]
+    assert max(prob.data[1].y) > 50
+    assert {"PM2.5", "PM10", "O3-8h"} <= {t.name for t in pollutants.data}
+    assert any(t.name == "实况" and len(t.y) == 30 for t in recent.data)
+    assert "阳泉" in summary
+
+
+def test_outlook_refused_without_sign_in(app):
+    from dashboard.pages import consult
+
+    with signed_in(app, None), pytest.raises(PermissionError, match="请先登录"):
+        consult.update_outlook("阳泉", "2026-01-10")
+
+
+def test_map_is_offline_scatter_coloured_by_level(app):
+    from dashboard.pages import consult
+
+    with signed_in(app, "viewer"):
+        fig = consult.update_map("2026-01-10", 3, "阳泉")
+    assert {t.type for t in fig.data} == {"scatter"}  # no geo/mapbox traces: nothing fetched from the internet
+    cities = list(fig.data[0].text)
+    assert "阳泉" in cities and len(cities) == 8
+    assert fig.data[0].marker.color[cities.index("阳泉")] == "#99004C"  # median AQI 220 on day 3: 重度污染
+
+
+def test_scorecard_lines_per_model(app):
+    from dashboard.pages import consult
+
+    with signed_in(app, "viewer"):
+        fig = consult.update_scorecard("RMSE")
+    assert sorted(t.name for t in fig.data) == ["airwarn", "climatology", "persistence"]
+    assert list(fig.data[0].x) == list(range(1, 11))
+
+
+def test_note_saved_by_forecaster_not_by_viewer(app):
+    from dashboard.pages import consult
+
+    with signed_in(app, "viewer"):
+        refused = consult.save_note(1, "2026-01-10", "阳泉", "viewer text")
+    assert "无权" in _texts(refused)
+    with signed_in(app, "forecaster"):
+        assert consult.load_note("2026-01-10", "阳泉") == ""
+        assert "已保存" in _texts(consult.save_note(1, "2026-01-10", "阳泉", "静稳天气，建议橙色预警"))
+        assert consult.load_note("2026-01-10", "阳泉") == "静稳天气，建议橙色预警"
+        assert consult.load_note("2026-01-10", "太原") == ""
+
+
+def test_recommendation_view(app):
+    from dashboard.pages import command
+
+    with signed_in(app, "viewer"):
+        reco, active, history, _, audit, _, bulletin = command.show_status(0)
+    text = _texts(reco)
+    assert "橙色预警" in text and "II级响应" in text and "2026-01-12" in text
+    with signed_in(app, "viewer"):
+        p_orange = data.recommendation().probability["orange"]
+    assert f"P(橙色预警)  {100 * p_orange:.0f}%" in text
+    assert "当前无预警" in _texts(active)
+    assert "预警信息" in bulletin
+
+
+def test_viewer_cannot_issue_commander_can(fresh_env):
+    from dashboard.app import create_app
+    from dashboard.pages import command
+
+    app = create_app(fresh_env)
+    with signed_in(app, "viewer"):
+        refused, refresh = command.perform_action(1, "issue", "orange", "test", 0)
+        assert "操作被拒绝" in _texts(refused)
+        assert data.active_warning() is None
+        assert data.warning_history().empty
+    with signed_in(app, "commander"):
+        message = data.describe_action("issue", "orange", "commander")
+        assert "发布 阳泉 橙色预警（II级响应）" in message and "目标 20%" in message
+        done, refresh = command.perform_action(1, "issue", "orange", "会商一致", 0)
+        assert "已发布橙色预警" in _texts(done) and refresh == 1
+        active = data.active_warning()
+        assert active["level"] == WarningLevel.ORANGE and active["user"] == "commander"
+        up, _ = command.perform_action(1, "upgrade", "red", "", 1)
+        assert "红色预警" in _texts(up)
+        bad, _ = command.perform_action(1, "issue", "yellow", "", 2)
+        assert "already has an active warning" in _texts(bad)
+        lifted, _ = command.perform_action(1, "lift", "red", "好转", 2)
+        assert "已解除" in _texts(lifted)
+        assert data.active_warning() is None
+        audit = data.audit_log()
+        assert list(audit["操作"]) == ["lift", "upgrade", "issue"]
+        assert set(audit["用户"]) == {"commander"}
+
+
+def test_reductions_against_targets(app):
+    from dashboard.pages import command
+
+    with signed_in(app, "viewer"):
+        text, targets, groups = command.update_reductions("orange", "county", 0)
+        summary, target, n, _ = data.reduction_summary("orange")
+    assert targets.layout.shapes[0].y0 == pytest.approx(20.0)  # orange target 20 %
+    bars = targets.data[0]
+    assert list(bars.x) == ["SO2", "NOx", "颗粒物", "VOCs"]
+    assert list(bars.y) == pytest.approx(list(100 * summary["ratio"]))
+    # colours say met / not met
+    assert [c == "#2e7d32" for c in bars.marker.color] == list(summary["met"])
+    assert sorted(t.name for t in groups.data) == sorted(["SO2", "NOx", "颗粒物", "VOCs"])
+    assert set(groups.data[0].x) <= {"城区", "矿区", "郊区", "平定县", "盂县", "高新区"}
+    assert "未达标" in _texts(text) or "全部达标" in _texts(text)
+
+
+def test_affected_table_server_side_paging_and_filter(app):
+    from dashboard.pages import command
+
+    with signed_in(app, "viewer"):
+        rows, pages, count = command.table_page("orange", 0, 15, "", [])
+        assert len(rows) == 15 and "共 320 家" in count or "共" in count
+        n_all = int(count.split("共 ")[1].split(" ")[0])
+        assert pages == -(-n_all // 15)
+        rows, pages, count = command.table_page("orange", 0, 15, "{county} contains 盂县", [])
+        assert rows and all(r["county"] == "盂县" for r in rows)
+        rows, _, _ = command.table_page("orange", 0, 50, "{cut_so2} > 0.1",
+                                        [{"column_id": "cut_so2", "direction": "desc"}])
+        values = [r["cut_so2"] for r in rows]
+        assert values == sorted(values, reverse=True) and min(values) > 0.1
+
+
+def test_enterprise_lookup_by_credit_code_shows_measures(app):
+    from dashboard.pages import enterprise
+    from enterprise_list.lookup import find_enterprises, policy_sheet
+
+    with signed_in(app, None):  # public page
+        with data.session() as s:
+            hit = find_enterprises(s, "焦化", limit=1)[0]
+            sheet = policy_sheet(s, hit.credit_code, "orange")
+        results, detail = enterprise.search(1, None, "orange", hit.credit_code)
+    text = _texts(detail)
+    assert results is None
+    assert hit.name in text and "橙色预警" in text
+    for line in sheet["lines"]:
+        if line["measure"]:
+            assert line["measure"]["text"] in text
+    assert f"/sheet/{hit.credit_code}?level=orange" in str(detail)
+
+
+def test_enterprise_search_by_name_lists_matches(app):
+    from dashboard.pages import enterprise
+
+    with signed_in(app, None):
+        results, detail = enterprise.search(1, None, "today", "焦化")
+        assert detail is None and "请选择" in _texts(results)
+        results, detail = enterprise.search(1, None, "today", "不存在的企业名称XYZ")
+        assert "未找到" in _texts(results)
+
+
+def test_printable_sheet_route(app):
+    client = app.server.test_client()
+    with signed_in(app, None):
+        code = data.find_enterprises("焦化", limit=1)[0]["credit_code"]
+    page = client.get(f"/sheet/{code}?level=red")
+    assert page.status_code == 200
+    html = page.get_data(as_text=True)
+    assert "一厂一策" in html and "红色预警" in html and code in html and "@media print" not in html
+    assert client.get("/sheet/000000000000000000?level=red").status_code == 404
+    assert client.get(f"/sheet/{code}?level=purple").status_code == 400
+
+
+def _upload(path) -> str:
+    return "data:application/octet-stream;base64," + base64.b64encode(path.read_bytes()).decode()
+
+
+def test_list_upload_validate_import_and_reject(fresh_env, tmp_path):
+    import openpyxl
+
+    from dashboard.app import create_app
+    from dashboard.pages import listadmin
+    from enterprise_list.io import export_list
+
+    app = create_app(fresh_env)
+    good = tmp_path / "list.xlsx"
+    export_list(data.engine(fresh_env), good)
+    with signed_in(app, "commander"):
+        stored, report = listadmin.receive_upload(_upload(good), "list.xlsx")
+        assert stored is None and "无权" in _texts(report)
+    with signed_in(app, "list-admin"):
+        stored, report = listadmin.receive_upload(_upload(good), "list.xlsx")
+        assert stored["ok"] and "校验通过" in _texts(report)
+        result = listadmin.import_or_reject(1, None, stored, "2026年度第1次修订", "2026-01-05")
+        assert "已导入" in _texts(result)
+        assert "2026年度第1次修订" in set(data.list_versions()["版本"])
+        # a broken file: a credit code with a wrong check character
+        wb = openpyxl.load_workbook(good)
+        ws = wb.worksheets[0]
+        for row in ws.iter_rows(min_row=1, max_row=10):
+            for cell in row:
+                if isinstance(cell.value, str) and len(cell.value) == 18 and cell.value.startswith("91"):
+                    cell.value = cell.value[:-1] + ("0" if cell.value[-1] != "0" else "1")
+                    break
+            else:
+                continue
+            break
+        bad = tmp_path / "bad.xlsx"
+        wb.save(bad)
+        stored, report = listadmin.receive_upload(_upload(bad), "bad.xlsx")
+        assert stored["ok"] is False and "不能导入" in _texts(report)
+        refused = listadmin.import_or_reject(2, None, stored, "坏版本", "2026-01-06")
+        assert "未导入" in _texts(refused)
+        assert "坏版本" not in set(data.list_versions()["版本"])
+
+
+def test_filter_query_parser():
+    import pandas as pd
+
+    df = pd.DataFrame({"county": ["盂县", "城区", "盂县"], "cut_so2": [0.5, 1.5, 2.0]})
+    assert list(data._apply_filter(df, '{county} contains "盂"')["cut_so2"]) == [0.5, 2.0]
+    assert list(data._apply_filter(df, "{county} s= 城区")["cut_so2"]) == [1.5]
+    assert list(data._apply_filter(df, "{cut_so2} >= 1.5 && {county} contains 盂")["cut_so2"]) == [2.0]
+    assert len(data._apply_filter(df, "{nope} > 1")) == 3
+
+
+def test_today_level_follows_the_active_warning(fresh_env):
+    from dashboard.app import create_app
+    from dashboard.pages import enterprise
+
+    app = create_app(fresh_env)
+    with signed_in(app, "commander"):
+        assert data.today_level() == WarningLevel.NONE
+        data.warning_action("issue", "yellow", user="commander", role="commander")
+        code = data.find_enterprises("焦化", limit=1)[0]["credit_code"]
+        _, detail = enterprise.search(1, None, "today", code)
+    assert "今日执行" in _texts(detail) and "黄色预警" in _texts(detail)
+
