@@ -1,8 +1,205 @@
-"""Subcommands of ``airwarn`` contributed by the ``emergency`` package."""
+"""Subcommands of ``airwarn`` contributed by the ``emergency`` package.
+
+``airwarn warn``, ``airwarn reductions``, ``airwarn daily``, ``airwarn inventory import``,
+``airwarn warning draft|issue|upgrade|downgrade|lift|show|log`` and ``airwarn replay``.
+Heavy modules are imported inside the handlers so that ``airwarn --help`` stays fast.
+"""
 from __future__ import annotations
 
 import argparse
+import datetime as dt
+import json
+
+
+def _warn(args, settings) -> int:
+    from emergency.engine import assess
+
+    rec = assess(args.forecast, args.rules or settings.rules, city=args.city,
+                 regional_minimum=args.regional_minimum, issued=args.issued)
+    print(json.dumps(rec.to_dict(), ensure_ascii=False, indent=2 if args.pretty else None))
+    return 0
+
+
+def _engine(settings):
+    import emergency.models  # noqa: F401
+    import enterprise_list.models  # noqa: F401
+    from airwarn.db import create_tables, get_engine
+
+    settings.ensure_dirs()
+    engine = get_engine(settings.db_url)
+    create_tables(engine)
+    return engine
+
+
+def _reductions(args, settings) -> int:
+    from emergency.reductions import compute_reductions, format_reductions
+
+    red = compute_reductions(_engine(settings), args.level, version=args.list_version, inventory=args.inventory,
+                             rules=args.rules or settings.rules)
+    if args.json:
+        print(json.dumps(red.to_dict(with_enterprises=args.enterprises), ensure_ascii=False, indent=2))
+    else:
+        print(format_reductions(red))
+        for key, frame in red.by.items():
+            cols = [f"cut_{p}" for p in ("so2", "nox", "pm", "vocs")]
+            print(f"\n按{ {'county': '区县', 'industry': '行业', 'grade': '绩效分级'}[key] }:")
+            print(frame[["enterprises", "lines", *cols]].round(3).to_string())
+        for p in red.problems:
+            print(f"注意:{p}")
+    return 0
+
+
+def _daily(args, settings) -> int:
+    from emergency.daily import run_daily
+
+    res = run_daily(settings, args.date, rules=args.rules, regional_minimum=args.regional_minimum,
+                    list_version=args.list_version)
+    print(res.summary())
+    for f in res.files:
+        print(f"  {f}")
+    return 0
+
+
+def _inventory_import(args, settings) -> int:
+    from emergency.reductions import import_inventory
+
+    n = import_inventory(_engine(settings), args.file, name=args.name, unit=args.unit, area=args.area,
+                         year=args.year)
+    print(f"imported {n} inventory rows from {args.file} as {args.name or args.file.rsplit('/', 1)[-1].rsplit('.', 1)[0]!r}")
+    return 0
+
+
+def _print_state(w) -> None:
+    print(json.dumps({"id": w.id, "area": w.area, "level": w.level.key, "status": w.status, "revision": w.revision,
+                      "start": str(w.start) if w.start else None, "end": str(w.end) if w.end else None,
+                      "issued_by": w.issued_by, "lifted_by": w.lifted_by, "rules_version": w.rules_version,
+                      "forecast_ref": w.forecast_ref}, ensure_ascii=False))
+
+
+def _warning(args, settings) -> int:
+    from emergency import lifecycle as lc
+
+    eng = _engine(settings)
+    area = args.area or settings.city
+    rec = None
+    if getattr(args, "forecast", None):
+        from emergency.engine import assess
+
+        rec = assess(args.forecast, args.rules or settings.rules, city=area)
+    act = args.action
+    if act == "draft":
+        level = args.level or (rec.level.key if rec is not None else None)
+        if level is None:
+            raise ValueError("warning draft: give --level or --forecast")
+        _print_state(lc.draft(eng, area=area, level=level, user=args.user, role=args.role, reason=args.reason,
+                              recommendation=rec, start=args.start, end=args.end))
+    elif act == "issue":
+        if args.id is None and args.level is None and rec is None:
+            raise ValueError("warning issue: give --id of a draft, or --level / --forecast to issue directly")
+        _print_state(lc.issue(eng, args.id, user=args.user, role=args.role, reason=args.reason, area=area,
+                              level=args.level or (rec.level.key if rec is not None else None),
+                              start=args.start, end=args.end, recommendation=rec))
+    elif act in ("upgrade", "downgrade"):
+        wid = args.id or _active_id(lc, eng, area)
+        fn = lc.upgrade if act == "upgrade" else lc.downgrade
+        _print_state(fn(eng, wid, args.level, user=args.user, role=args.role, reason=args.reason, recommendation=rec))
+    elif act == "lift":
+        _print_state(lc.lift(eng, args.id or _active_id(lc, eng, area), user=args.user, role=args.role,
+                             reason=args.reason))
+    elif act == "show":
+        w = lc.active_warning(eng, area)
+        if w is None:
+            print(json.dumps({"area": area, "active": None}, ensure_ascii=False))
+        else:
+            _print_state(w)
+    elif act == "log":
+        for a in lc.audit_log(eng, area=None if args.all else area):
+            print(f"{a.at:%Y-%m-%d %H:%M:%S}  #{a.warning_id} {a.area}  {a.action:<9} {a.user}({a.role})  "
+                  f"{a.level_from or '-'}→{a.level_to or '-'}  {a.status_from or '-'}→{a.status_to}  "
+                  f"rev {a.revision}  rules {a.rules_version or '-'}  {a.reason}")
+    return 0
+
+
+def _active_id(lc, eng, area) -> int:
+    w = lc.active_warning(eng, area)
+    if w is None:
+        raise ValueError(f"area {area!r} has no active warning; give --id")
+    return w.id
+
+
+def _replay(args, settings) -> int:
+    from emergency.replay import DEFAULT_SEASONS, format_markdown, replay_files
+
+    table = replay_files(args.files, cities=args.cities, rules=args.rules_sets, seasons=DEFAULT_SEASONS)
+    print(format_markdown(table) if args.markdown else table.to_string(index=False))
+    return 0
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     """Add this package's subcommands to the ``airwarn`` parser."""
+    p = subparsers.add_parser("warn", help="recommend a warning level from a forecast (prints JSON)")
+    p.add_argument("--forecast", required=True, help="forecast netCDF, or CSV with city,valid_date,aqi "
+                   "(+ optional p_aqi_gt_150/200/300, aqi_pNN)")
+    p.add_argument("--city", help="city (default: the only one in the file)")
+    p.add_argument("--rules", help="bundled rule set (national-2024, national-2019, yangquan-example) or a "
+                   "YAML path; default from settings")
+    p.add_argument("--regional-minimum", choices=["yellow", "orange", "red"],
+                   help="level of a provincial regional warning in force")
+    p.add_argument("--issued", help="issue date to use when the file holds several (default: latest)")
+    p.add_argument("--pretty", action="store_true", help="indent the JSON")
+    p.set_defaults(func=_warn)
+
+    p = subparsers.add_parser("reductions", help="cuts per pollutant of a warning level against the targets")
+    p.add_argument("--level", required=True, choices=["yellow", "orange", "red"])
+    p.add_argument("--list-version", help="list version name or id (default: the one in force today)")
+    p.add_argument("--inventory", help="emission inventory name (default: the latest imported)")
+    p.add_argument("--rules", help="rule set the targets come from (default from settings)")
+    p.add_argument("--json", action="store_true", help="print JSON")
+    p.add_argument("--enterprises", action="store_true", help="with --json: include the affected enterprises")
+    p.set_defaults(func=_reductions)
+
+    p = subparsers.add_parser("daily", help="run the daily chain for the configured city and write the products")
+    p.add_argument("--date", type=dt.date.fromisoformat, help="issue date (default: today, Beijing time)")
+    p.add_argument("--rules", help="rule set (default from settings)")
+    p.add_argument("--regional-minimum", choices=["yellow", "orange", "red"])
+    p.add_argument("--list-version", help="list version (default: the one in force on the date)")
+    p.set_defaults(func=_daily)
+
+    p = subparsers.add_parser("inventory", help="emission inventory (baseline of the reduction targets)")
+    sub = p.add_subparsers(dest="inventory_command", metavar="ACTION", required=True)
+    q = sub.add_parser("import", help="import a CSV/xlsx inventory: sector,so2,nox,pm,vocs,unit")
+    q.add_argument("file")
+    q.add_argument("--name", help="inventory name (default: the file name)")
+    q.add_argument("--unit", choices=["t/day", "t/year"], help="unit when the file has no unit column")
+    q.add_argument("--area")
+    q.add_argument("--year", type=int)
+    q.set_defaults(func=_inventory_import)
+
+    p = subparsers.add_parser("warning", help="warning lifecycle: draft, issue, upgrade, downgrade, lift, show, log")
+    sub = p.add_subparsers(dest="action", metavar="ACTION", required=True)
+    for action in ("draft", "issue", "upgrade", "downgrade", "lift", "show", "log"):
+        q = sub.add_parser(action, help=f"{action} a warning" if action not in ("show", "log")
+                           else ("the active warning" if action == "show" else "the audit trail"))
+        q.add_argument("--area", help="city or county (default: settings city)")
+        if action not in ("show", "log"):
+            q.add_argument("--user", required=True, help="who acts")
+            q.add_argument("--role", required=True, help="viewer, forecaster, commander or list-admin")
+            q.add_argument("--reason", default="", help="reason recorded in the audit trail")
+            q.add_argument("--id", type=int, help="warning id (default: the area's active warning)")
+        if action in ("draft", "issue", "upgrade", "downgrade"):
+            q.add_argument("--level", choices=["yellow", "orange", "red"], required=action in ("upgrade", "downgrade"))
+            q.add_argument("--forecast", help="forecast file: its recommendation, hash and rules are recorded")
+            q.add_argument("--rules", help="rule set (default from settings)")
+        if action in ("draft", "issue"):
+            q.add_argument("--start", type=dt.date.fromisoformat)
+            q.add_argument("--end", type=dt.date.fromisoformat)
+        if action == "log":
+            q.add_argument("--all", action="store_true", help="every area")
+        q.set_defaults(func=_warning)
+
+    p = subparsers.add_parser("replay", help="replay winters with observed daily AQI as a perfect forecast")
+    p.add_argument("files", nargs="+", help="city daily files (aqistudy layout, read by forecast.io.read_city_daily)")
+    p.add_argument("--cities", nargs="+", default=["阳泉", "太原"])
+    p.add_argument("--rules-sets", nargs="+", default=["national-2024", "national-2019"])
+    p.add_argument("--markdown", action="store_true", help="print a Markdown table")
+    p.set_defaults(func=_replay)

@@ -1,0 +1,175 @@
+"""The daily chain for the configured city: forecast → recommendation → measures → reductions →
+bulletin → notification list, written to ``<settings.output_dir>/<YYYY-MM-DD>/``.
+
+Products (each written atomically: a temp file in the same folder, then ``os.replace``):
+``forecast.nc`` + ``forecast.csv`` (only when the chain had to run the model), ``recommendation.json``,
+``reductions.json``, ``bulletin.html``, ``bulletin.txt``, ``notifications.xlsx``, ``notifications.csv``.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+
+from airwarn.db import create_tables, get_engine, session_scope
+from airwarn.settings import Settings
+from airwarn.vocab import WarningLevel
+from emergency.engine import Recommendation, assess
+from emergency.reductions import Reductions, compute_reductions, resolve_version
+
+#: Product files of a day, in the order they are written.
+PRODUCTS: tuple[str, ...] = ("recommendation.json", "reductions.json", "bulletin.html", "bulletin.txt",
+                             "notifications.xlsx", "notifications.csv")
+
+
+@dataclass(frozen=True)
+class DailyResult:
+    """What :func:`run_daily` did.
+
+    Attributes
+    ----------
+    date : datetime.date
+    city : str
+    folder : Path
+        ``<output_dir>/<YYYY-MM-DD>``.
+    forecast_path : Path
+    forecast_made : bool
+        True if the chain ran the model (no forecast.nc was there).
+    recommendation : Recommendation
+    reductions : Reductions or None
+        At the recommended level (None without a warning or without a list).
+    files : tuple of Path
+    seconds : float
+    """
+
+    date: dt.date
+    city: str
+    folder: Path
+    forecast_path: Path
+    forecast_made: bool
+    recommendation: Recommendation
+    reductions: Reductions | None
+    files: tuple[Path, ...]
+    seconds: float
+
+    def summary(self) -> str:
+        """One line for the CLI and the demo."""
+        r = self.recommendation
+        red = self.reductions
+        met = "" if red is None or red.all_met is None else (
+            f", targets met {sum(bool(t.met) for t in red.targets)}/{len(red.targets)}")
+        ents = "" if red is None else f", {len(red.enterprises)} enterprises"
+        period = f" {r.start}..{r.end}" if r.start else ""
+        return f"{self.city} {self.date}: {r.level.key}{period}{ents}{met} -> {self.folder}"
+
+
+def atomic_write_text(path: Path, text: str) -> None:
+    """Write text to ``path`` via a temp file and ``os.replace``."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(text)
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+
+
+def demo_observations_path(settings: Settings) -> Path:
+    """``<data_dir>/demo/synthetic_city_daily.csv``."""
+    return Path(settings.data_dir) / "demo" / "synthetic_city_daily.csv"
+
+
+def _make_forecast(settings: Settings, date: dt.date, nc: Path) -> None:
+    obs_path = demo_observations_path(settings)
+    if not obs_path.exists():
+        raise FileNotFoundError(f"no forecast {nc} and no observations {obs_path} to run the model on; "
+                                f"run 'airwarn demo' or put a forecast.nc there")
+    from forecast.model import load_model, write_forecast
+
+    obs = pd.read_csv(obs_path, parse_dates=["date"])
+    model = load_model(settings.model_dir)
+    ds = model.predict(obs, issued=pd.Timestamp(date), cities=[settings.city])
+    write_forecast(ds, nc)
+
+
+def run_daily(settings: Settings, date: "dt.date | str | None" = None, *, rules=None,
+              regional_minimum: "WarningLevel | str | None" = None,
+              list_version: "int | str | None" = None) -> DailyResult:
+    """Run the whole daily chain for ``settings.city`` and write the products.
+
+    Parameters
+    ----------
+    settings : Settings
+    date : date, optional
+        Issue date (default: today, Beijing time).
+    rules : RuleSet or name, optional
+        Default ``settings.rules``.
+    regional_minimum : WarningLevel or str, optional
+        A provincial regional warning in force.
+    list_version : int or str, optional
+        List version (default: the one in force on ``date``).
+
+    Returns
+    -------
+    DailyResult
+    """
+    from airwarn.demo import today_beijing
+    from emergency.bulletin import bulletin_html, bulletin_text
+    from emergency.notify import COLUMNS, notification_frame, write_notifications
+    import emergency.models  # noqa: F401  (tables)
+    import enterprise_list.models  # noqa: F401
+
+    t0 = time.perf_counter()
+    date = dt.date.fromisoformat(str(date)) if date is not None else today_beijing()
+    settings.ensure_dirs()
+    folder = Path(settings.output_dir) / date.isoformat()
+    folder.mkdir(parents=True, exist_ok=True)
+    nc = folder / "forecast.nc"
+    made = False
+    if not nc.exists():
+        _make_forecast(settings, date, nc)
+        made = True
+    rec = assess(nc, rules or settings.rules, city=settings.city, regional_minimum=regional_minimum)
+    engine = get_engine(settings.db_url)
+    create_tables(engine)
+    red = standby = None
+    with session_scope(engine) as s:
+        try:
+            version = resolve_version(s, list_version, day=date)
+        except KeyError:
+            if list_version is not None:
+                raise
+            version = None
+        if version is not None:
+            lvl = rec.level if rec.level != WarningLevel.NONE else WarningLevel.YELLOW
+            r = compute_reductions(s, lvl, version=version.id, rules=rules or settings.rules)
+            if rec.level != WarningLevel.NONE:
+                red = r
+            else:
+                standby = r
+        notes = notification_frame(s, red) if red is not None else pd.DataFrame(columns=list(COLUMNS))
+    files = []
+    atomic_write_text(folder / "recommendation.json", rec.to_json(indent=2) + "\n")
+    if red is not None:
+        red_doc = {"active": True, **red.to_dict()}
+    else:
+        red_doc = {"active": False, "level": "none",
+                   "note": ("无预警,以下为黄色预警预案的减排核算(备用)" if standby is not None
+                            else "无预警;数据库中没有应急减排清单"),
+                   "standby": standby.to_dict() if standby is not None else None}
+    atomic_write_text(folder / "reductions.json", json.dumps(red_doc, ensure_ascii=False, indent=2) + "\n")
+    atomic_write_text(folder / "bulletin.html", bulletin_html(rec, red))
+    atomic_write_text(folder / "bulletin.txt", bulletin_text(rec, red))
+    files += [folder / p for p in PRODUCTS[:4]]
+    files += write_notifications(notes, folder / "notifications.xlsx", folder / "notifications.csv",
+                                 title=f"{rec.city} {rec.level.label} 应急减排告知清单")
+    return DailyResult(date, settings.city, folder, nc, made, rec, red, tuple(files), time.perf_counter() - t0)
