@@ -207,7 +207,9 @@ _INDEXES = {s.key: _index(s) for s in SHEETS}
 
 def match_header(sheet: Sheet, text: object) -> str | None:
     """The canonical column key a header names on ``sheet``, or ``None``."""
-    index = _INDEXES[sheet.key]
+    index = _INDEXES.get(sheet.key)
+    if index is None:
+        index = _INDEXES.setdefault(sheet.key, _index(sheet))
     for candidate in (normalise_header(text), _strip_unit(text)):
         if candidate and candidate in index:
             return index[candidate]

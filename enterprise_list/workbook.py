@@ -441,6 +441,8 @@ def fill_cuts(parsed: ParsedList) -> None:
             if m.get(key) is not None or key in m.get("_bad", ()):
                 continue
             b = (line or {}).get(pol) or 0.0
+            if b < 0:
+                continue  # a negative baseline is reported once; no cut is derived from it
             if m.get("kind") == "stop" and (m.get("fraction") is None or 0 <= m["fraction"] <= 1):
                 m[key] = b if m.get("fraction") is None else round(b * m["fraction"], 6)
             elif m.get("kind") == "voluntary" and m.get("fraction") is None:
