@@ -30,13 +30,45 @@ import pandas as pd
 from airwarn.vocab import DAILY_POLLUTANTS
 
 __all__ = [
+    "CHINA_SITES_TYPE_MAP",
+    "CITY_ALIASES",
     "CITY_DAILY_VARIABLE_MAP",
+    "CNEMC_HOURLY_VARIABLE_MAP",
+    "HOURLY_POLLUTANTS",
     "PLAUSIBLE_RANGES",
+    "PRSA_MULTISITE_VARIABLE_MAP",
+    "PRSA_SINGLE_VARIABLE_MAP",
+    "PRSA_STATION_CODES",
+    "STATION_LIST_VARIABLE_MAP",
     "ReaderError",
     "ReaderWarning",
+    "city_coordinates",
+    "interp_to_points",
+    "open_nwp",
+    "parse_china_sites",
     "parse_city_daily",
+    "parse_cnemc_station_hourly",
+    "parse_prsa_multisite",
+    "parse_prsa_single",
+    "parse_station_list",
+    "read_china_sites",
     "read_city_daily",
+    "read_cnemc_station_hourly",
+    "read_prsa_multisite",
+    "read_prsa_single",
+    "read_station_list",
 ]
+
+_NWP_NAMES = ("open_nwp", "interp_to_points", "normalise_nwp")
+
+
+def __getattr__(name: str):
+    """``open_nwp``/``interp_to_points`` live in :mod:`forecast.nwp` (imported on first use)."""
+    if name in _NWP_NAMES:
+        from forecast import nwp
+
+        return getattr(nwp, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 PathLike = str | os.PathLike
 
@@ -642,8 +674,16 @@ def read_cnemc_station_hourly(path: PathLike, station: str | None = None) -> pd.
         value, a timestamp off the hour or repeated.
     """
     path = _as_paths(path)[0]
-    source = str(path)
-    raw = _read_text_table(path, source)
+    return _cnemc_hourly(path, str(path), station)
+
+
+def parse_cnemc_station_hourly(buf: IO[str], station: str | None = None) -> pd.DataFrame:
+    """Parse a CNEMC station hourly table from an open text buffer (see :func:`read_cnemc_station_hourly`)."""
+    return _cnemc_hourly(buf, _source_name(buf), station)
+
+
+def _cnemc_hourly(src: PathLike | IO[str], source: str, station: str | None) -> pd.DataFrame:
+    raw = _read_text_table(src, source)
     df, origin = _map_columns(raw, CNEMC_HOURLY_VARIABLE_MAP, ("time",), source)
     present = [p for p in HOURLY_POLLUTANTS if p in df.columns]
     if not present:
@@ -664,7 +704,7 @@ def read_cnemc_station_hourly(path: PathLike, station: str | None = None) -> pd.
     if "station" in df.columns and station is None:
         out["station"] = _to_text(df, "station", source, origin, required=True)
     else:
-        out["station"] = station or _station_from_name(path)
+        out["station"] = station or _station_from_name(source)
     for name in present:
         out[name] = _to_numeric(df, name, source, origin)
     rows = pd.Series(df.index + 2, index=df.index)
@@ -681,13 +721,13 @@ def read_cnemc_station_hourly(path: PathLike, station: str | None = None) -> pd.
     return out
 
 
-def _station_from_name(path: Path) -> str:
+def _station_from_name(source: str) -> str:
     import re
 
-    match = re.search(r"(\d{4}A)", path.name)
+    match = re.search(r"(\d{4}A)", Path(source).name)
     if not match:
         raise ReaderError(
-            str(path),
+            source,
             "no station code: the file has no 'station' column and its name holds no code like '1410A'; "
             "pass station=...",
         )
@@ -755,11 +795,24 @@ def read_china_sites(
         over the span of the files.
     """
     path_list = _as_paths(paths)
+    source = str(path_list[0]) if len(path_list) == 1 else f"{len(path_list)} files ({path_list[0].name} …)"
+    return _china_sites([(p, str(p)) for p in path_list], stations, source)
+
+
+def parse_china_sites(buf: IO[str], stations: Iterable[str] | None = None) -> pd.DataFrame:
+    """Parse one national archive table from an open text buffer (see :func:`read_china_sites`)."""
+    source = _source_name(buf)
+    return _china_sites([(buf, source)], stations, source)
+
+
+def _china_sites(
+    sources: list[tuple[PathLike | IO[str], str]], stations: Iterable[str] | None, source: str
+) -> pd.DataFrame:
     wanted = None if stations is None else [str(s).strip() for s in stations]
     longs = []
     found: set[str] = set()
-    for order, path in enumerate(path_list):
-        long, in_file = _parse_china_sites_file(path, wanted)
+    for order, (src, name) in enumerate(sources):
+        long, in_file = _parse_china_sites_file(src, name, wanted)
         longs.append(long.assign(_order=order))
         found.update(in_file)
     data = pd.concat(longs, ignore_index=True)
@@ -767,7 +820,7 @@ def read_china_sites(
         absent = [s for s in wanted if s not in found]
         if absent:
             raise KeyError(
-                f"station(s) {absent} in none of the {len(path_list)} file(s); "
+                f"station(s) {absent} in none of the {len(sources)} file(s); "
                 f"stations found: {sorted(found)[:20]}{' …' if len(found) > 20 else ''}"
             )
     data = data.sort_values("_order", kind="stable").drop_duplicates(["time", "type", "station"], keep="last")
@@ -789,16 +842,16 @@ def read_china_sites(
     wide = _hourly_grid(wide.sort_values(["station", "time"]), by="station").reset_index(drop=True)
     if len(wide) > n:
         qc["absent_hours"] = len(wide) - n
-    source = str(path_list[0]) if len(path_list) == 1 else f"{len(path_list)} files ({path_list[0].name} …)"
     _warn_qc(source, {k: v for k, v in qc.items() if k != "absent_hours"})
     wide.attrs.update(qc=qc, time_label="hour-ending", timezone="Asia/Shanghai")
     return wide
 
 
-def _parse_china_sites_file(path: Path, wanted: list[str] | None) -> tuple[pd.DataFrame, list[str]]:
+def _parse_china_sites_file(
+    src: PathLike | IO[str], source: str, wanted: list[str] | None
+) -> tuple[pd.DataFrame, list[str]]:
     """One archive file → (long frame ``time, type, station, value``, the file's station codes)."""
-    source = str(path)
-    raw = _read_text_table(path, source, dtype={"date": str, "type": str})
+    raw = _read_text_table(src, source, dtype={"date": str, "type": str})
     df, origin = _map_columns(raw, CHINA_SITES_VARIABLE_MAP, ("date", "hour", "type"), source)
     station_cols = [c for c in df.columns if c not in ("date", "hour", "type")]
     if not station_cols:
@@ -903,7 +956,7 @@ def read_prsa_multisite(paths: PathLike | Iterable[PathLike]) -> pd.DataFrame:
         [mm/h], ``wd`` (16-point compass, ``str``), ``wspm`` [m/s].
     """
     path_list = _expand_dir(paths, "PRSA_Data_*.csv*")
-    frames = [_parse_prsa_multisite_file(p) for p in path_list]
+    frames = [_parse_prsa_multisite_file(p, str(p)) for p in path_list]
     data = pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
     qc: dict[str, int] = {}
     for f in frames:
@@ -954,9 +1007,14 @@ def _time_from_parts(df: pd.DataFrame, source: str, origin: Mapping[str, str]) -
     return time.astype("datetime64[ns]")
 
 
-def _parse_prsa_multisite_file(path: Path) -> pd.DataFrame:
-    source = str(path)
-    raw = _read_text_table(path, source)
+def parse_prsa_multisite(buf: IO[str]) -> pd.DataFrame:
+    """Parse one UCI multi-site station table from an open text buffer (see :func:`read_prsa_multisite`)."""
+    out = _parse_prsa_multisite_file(buf, _source_name(buf))
+    return out.sort_values(["station", "time"], kind="stable").reset_index(drop=True)
+
+
+def _parse_prsa_multisite_file(src: PathLike | IO[str], source: str) -> pd.DataFrame:
+    raw = _read_text_table(src, source)
     required = ("year", "month", "day", "hour", "pm25", "pm10", "so2", "no2", "co", "o3", *_MET, "wd", "station")
     df, origin = _map_columns(raw, PRSA_MULTISITE_VARIABLE_MAP, required, source)
     out = pd.DataFrame(index=df.index)
@@ -1020,8 +1078,16 @@ def read_prsa_single(path: PathLike) -> pd.DataFrame:
         [cumulated hours of snow, rain]. Absent hours are added as NaN rows.
     """
     path = _as_paths(path)[0]
-    source = str(path)
-    raw = _read_text_table(path, source)
+    return _prsa_single(path, str(path))
+
+
+def parse_prsa_single(buf: IO[str]) -> pd.DataFrame:
+    """Parse the UCI *Beijing PM2.5* table from an open text buffer (see :func:`read_prsa_single`)."""
+    return _prsa_single(buf, _source_name(buf))
+
+
+def _prsa_single(src: PathLike | IO[str], source: str) -> pd.DataFrame:
+    raw = _read_text_table(src, source)
     required = ("year", "month", "day", "hour", "pm25", "dewp", "temp", "pres", "cbwd", "iws", "is", "ir")
     df, origin = _map_columns(raw, PRSA_SINGLE_VARIABLE_MAP, required, source)
     out = pd.DataFrame(index=df.index)
@@ -1114,8 +1180,16 @@ def read_station_list(path: PathLike) -> pd.DataFrame:
         out-of-range coordinates.
     """
     path = _as_paths(path)[0]
-    source = str(path)
-    raw = _read_text_table(path, source, dtype=str)
+    return _station_list(path, str(path))
+
+
+def parse_station_list(buf: IO[str]) -> pd.DataFrame:
+    """Parse a station list from an open text buffer (see :func:`read_station_list`)."""
+    return _station_list(buf, _source_name(buf))
+
+
+def _station_list(src: PathLike | IO[str], source: str) -> pd.DataFrame:
+    raw = _read_text_table(src, source, dtype=str)
     df, origin = _map_columns(raw, STATION_LIST_VARIABLE_MAP, ("code", "name", "city", "lon", "lat"), source)
     out = pd.DataFrame(index=df.index)
     out["code"] = _to_text(df, "code", source, origin, required=True)

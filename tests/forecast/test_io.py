@@ -534,3 +534,36 @@ def test_city_coordinates_unmatched_warns(stations):
     assert every["city"].is_unique and "阳泉" in set(every["city"])
     with pytest.raises(KeyError, match=r"stations lacks column\(s\) \['lon', 'lat'\]"):
         fio.city_coordinates(stations[["code", "city"]])
+
+
+# --------------------------------------------------------------------------- parse_* on open buffers
+
+
+def test_parse_buffers_match_read(shared_data, china_sites_files, stations):
+    with open(shared_data / STATIONS, encoding="utf-8") as fh:
+        pd.testing.assert_frame_equal(fio.parse_station_list(fh), stations)
+    with gzip.open(shared_data / PRSA_SINGLE, "rt", encoding="utf-8") as fh:
+        single = fio.parse_prsa_single(fh)
+    pd.testing.assert_frame_equal(single, fio.read_prsa_single(shared_data / PRSA_SINGLE))
+    dongsi = shared_data / PRSA_DIR / "PRSA_Data_Dongsi_20130301-20160229.csv.gz"
+    with gzip.open(dongsi, "rt", encoding="utf-8") as fh:
+        pd.testing.assert_frame_equal(fio.parse_prsa_multisite(fh), fio.read_prsa_multisite(dongsi))
+    with open(china_sites_files[1], encoding="utf-8") as fh:
+        parsed = fio.parse_china_sites(fh, stations=["3619A"])
+    pd.testing.assert_frame_equal(parsed, fio.read_china_sites(china_sites_files[1], stations=["3619A"]))
+    text = "datetime,PM2.5,CO\n2020-01-01 00:00:00,3,0.4\n2020-01-01 02:00:00,4,0.5\n"
+    import io
+
+    hourly = fio.parse_cnemc_station_hourly(io.StringIO(text), station="1738A")
+    assert hourly["pm25"].tolist()[::2] == [3.0, 4.0] and np.isnan(hourly.loc[1, "pm25"])
+    with pytest.raises(ReaderError, match=r"<buffer>: no station code"):
+        fio.parse_cnemc_station_hourly(io.StringIO(text))
+
+
+def test_nwp_functions_reachable_from_io():
+    from forecast import nwp
+    from forecast.io import interp_to_points, open_nwp
+
+    assert open_nwp is nwp.open_nwp and interp_to_points is nwp.interp_to_points
+    with pytest.raises(AttributeError, match="has no attribute 'read_everything'"):
+        fio.read_everything  # noqa: B018
