@@ -1,0 +1,125 @@
+"""The real server (waitress on a free port): sign-in, CSRF, and the server-side role check."""
+from __future__ import annotations
+
+import http.cookiejar
+import json
+import re
+import urllib.error
+import urllib.parse
+import urllib.request
+
+from dashboard.demo import read_demo_users
+
+
+def demo_password(settings, name: str) -> str:
+    return read_demo_users(settings)[name][1]
+
+
+class Browser:
+    """A cookie-keeping HTTP client without redirects."""
+
+    def __init__(self, base: str):
+        self.base = base
+        self.jar = http.cookiejar.CookieJar()
+        self.opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(self.jar), _NoRedirect())
+
+    def request(self, path: str, data: bytes | None = None, headers: dict | None = None):
+        req = urllib.request.Request(self.base + path, data=data, headers=headers or {})
+        try:
+            with self.opener.open(req, timeout=20) as resp:
+                return resp.status, resp.read().decode("utf-8"), resp.headers
+        except urllib.error.HTTPError as err:
+            return err.code, err.read().decode("utf-8"), err.headers
+
+    def cookie(self, name: str) -> str | None:
+        return next((c.value for c in self.jar if c.name == name), None)
+
+    def sign_in(self, name: str, password: str) -> int:
+        _, page, _ = self.request("/login")
+        token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+        form = urllib.parse.urlencode({"username": name, "password": password, "csrf_token": token, "next": "/"})
+        status, _, _ = self.request("/login", form.encode(), {"Content-Type": "application/x-www-form-urlencoded"})
+        return status
+
+    def issue_callback(self, csrf: str | None):
+        """POST the 'confirm → issue orange warning' callback exactly as dash-renderer does."""
+        body = {
+            "output": "..cmd-action-result.children...cmd-refresh.data..",
+            "outputs": [{"id": "cmd-action-result", "property": "children"},
+                        {"id": "cmd-refresh", "property": "data"}],
+            "inputs": [{"id": "cmd-confirm", "property": "submit_n_clicks", "value": 1}],
+            "state": [{"id": "cmd-action", "property": "value", "value": "issue"},
+                      {"id": "cmd-action-level", "property": "value", "value": "orange"},
+                      {"id": "cmd-action-reason", "property": "value", "value": "test"},
+                      {"id": "cmd-refresh", "property": "data", "value": 0}],
+            "changedPropIds": ["cmd-confirm.submit_n_clicks"],
+        }
+        headers = {"Content-Type": "application/json"}
+        if csrf:
+            headers["X-CSRFToken"] = csrf
+        return self.request("/_dash-update-component", json.dumps(body).encode(), headers)
+
+
+class _NoRedirect(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args, **kwargs):
+        return None
+
+
+def _warning_rows(settings) -> tuple[int, int]:
+    from sqlalchemy import func, select
+
+    from airwarn.db import get_engine, session_scope
+    from emergency.models import WarningAudit, WarningRecord
+
+    with session_scope(get_engine(settings.db_url)) as s:
+        return (s.execute(select(func.count(WarningRecord.id))).scalar(),
+                s.execute(select(func.count(WarningAudit.id))).scalar())
+
+
+def test_viewer_cannot_issue_a_warning_through_the_real_server(live_server):
+    settings = live_server.settings
+    viewer = Browser(live_server.url)
+    assert viewer.sign_in("viewer", "wrong-password") == 401
+    assert viewer.sign_in("viewer", demo_password(settings, "viewer")) == 302
+    csrf = viewer.cookie("_csrf_token")
+    assert csrf
+    status, body, _ = viewer.issue_callback(csrf)
+    assert status == 403
+    assert "无权" in json.loads(body)["error"]
+    assert _warning_rows(settings) == (0, 0)  # nothing stored, not even a draft or an audit row
+
+    commander = Browser(live_server.url)
+    assert commander.sign_in("commander", demo_password(settings, "commander")) == 302
+    status, body, _ = commander.issue_callback(None)  # no CSRF token: refused
+    assert status == 403 and "CSRF" in body
+    status, body, _ = commander.issue_callback("forged-token")
+    assert status == 403
+    assert _warning_rows(settings) == (0, 0)
+    status, body, _ = commander.issue_callback(commander.cookie("_csrf_token"))
+    assert status == 200
+    result = json.loads(body)["response"]["cmd-action-result"]["children"]["props"]["children"]
+    assert "已发布橙色预警" in result
+    assert _warning_rows(settings) == (1, 1)
+
+
+def test_anonymous_sees_public_pages_only(live_server):
+    anon = Browser(live_server.url)
+    status, page, headers = anon.request("/enterprise")
+    assert status == 200
+    session_cookie = next(c for c in headers.get_all("Set-Cookie") if c.startswith("airwarn_session="))
+    assert "HttpOnly" in session_cookie and "SameSite=Lax" in session_cookie
+    status, body, _ = anon.issue_callback(anon.cookie("_csrf_token"))
+    assert status == 403 and "请先登录" in json.loads(body)["error"]
+    # logout needs the token too
+    assert anon.request("/logout", b"", {"Content-Type": "application/x-www-form-urlencoded"})[0] == 403
+
+
+def test_assets_served_locally(live_server):
+    anon = Browser(live_server.url)
+    _, page, _ = anon.request("/")
+    urls = re.findall(r'(?:src|href)="([^"]+)"', page)
+    assert urls and all(u.startswith("/") for u in urls), urls  # nothing from a CDN
+    assert any("plotly" in u or "dash_core_components" in u for u in urls) or "_dash-component-suites" in page
+    plotly_js = next((u for u in urls if "dash_core_components.v" in u), None)
+    assert plotly_js and anon.request(plotly_js)[0] == 200
+    assert anon.request("/assets/style.css")[0] == 200
