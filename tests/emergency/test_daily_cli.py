@@ -1,0 +1,113 @@
+"""The daily chain, demo step, bulletin, notification list and CLI on a real SQLite database."""
+from __future__ import annotations
+
+import datetime as dt
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from airwarn.cli import main
+from airwarn.vocab import LEVEL_COLOURS, WarningLevel
+from emergency.daily import PRODUCTS, run_daily
+from test_engine_inputs import make_dataset
+
+DATE = dt.date(2026, 1, 10)
+
+
+def write_forecast(settings, values, members=None):
+    folder = settings.output_dir / DATE.isoformat()
+    folder.mkdir(parents=True, exist_ok=True)
+    make_dataset({settings.city: values}, {settings.city: members} if members is not None else None,
+                 issued=DATE.isoformat()).to_netcdf(folder / "forecast.nc")
+    return folder
+
+
+@pytest.fixture
+def demo_db(settings):
+    from enterprise_list.demo import build_demo
+
+    build_demo(settings, DATE)
+    return settings
+
+
+def test_demo_step_runs_the_chain_and_is_idempotent(demo_db):
+    settings = demo_db
+    m = np.array([[210, 215, 230, 190, 90, 80, 70, 60, 60, 60]] * 3 + [[120, 130, 150, 140, 90, 80, 70, 60, 60, 60]], float)
+    folder = write_forecast(settings, [205, 212, 225, 180, 95, 80, 70, 60, 60, 60], m)
+    from emergency.demo import DEMO_INVENTORY, build_demo
+
+    first = build_demo(settings, DATE)
+    second = build_demo(settings, DATE)
+    assert "orange" in first and first == second
+    for name in PRODUCTS:
+        assert (folder / name).stat().st_size > 0, name
+    rec = json.loads((folder / "recommendation.json").read_text(encoding="utf-8"))
+    assert rec["level"] == "orange" and rec["start"] == "2026-01-11" and rec["end"] == "2026-01-14"
+    assert rec["probability"] == {"yellow": 0.75, "orange": 0.75, "red": 0.0}
+    red = json.loads((folder / "reductions.json").read_text(encoding="utf-8"))
+    assert red["active"] and red["inventory"] == DEMO_INVENTORY
+    mets = [t["met"] for t in red["targets"]]
+    assert any(mets) and not all(mets)  # the demo shows targets met and missed
+    notes = pd.read_excel(folder / "notifications.xlsx")
+    csv = pd.read_csv(folder / "notifications.csv", encoding="utf-8-sig")
+    assert len(notes) == len(csv) == red["affected_enterprises"] > 0
+    assert set(notes["预警级别"]) == {"橙色预警"}
+    assert abs(csv["预计减排SO2(吨/天)"].sum() - red["cut_t_per_day"]["so2"]) < 0.01
+    html = (folder / "bulletin.html").read_text(encoding="utf-8")
+    assert LEVEL_COLOURS[WarningLevel.ORANGE] in html and "#99004C" in html  # heavy-pollution colour of AQI 205
+    txt = (folder / "bulletin.txt").read_text(encoding="utf-8")
+    assert "橙色预警" in txt and "2026-01-11" in txt and "儿童、老年人" in txt
+
+
+def test_daily_without_warning_writes_standby(demo_db):
+    folder = write_forecast(demo_db, [80, 90, 120, 140, 95, 80, 70, 60, 60, 60])
+    res = run_daily(demo_db, DATE)
+    assert res.recommendation.level == WarningLevel.NONE and res.reductions is None
+    red = json.loads((folder / "reductions.json").read_text(encoding="utf-8"))
+    assert red["active"] is False and red["standby"]["level"] == "yellow"
+    assert pd.read_csv(folder / "notifications.csv", encoding="utf-8-sig").empty
+
+
+def test_daily_without_forecast_or_observations_is_a_clear_error(settings, capsys):
+    with pytest.raises(FileNotFoundError, match="no forecast .*forecast.nc and no observations .*synthetic_city_daily.csv"):
+        run_daily(settings, DATE)
+
+
+def test_cli_warn_prints_pinned_json(tmp_path, capsys, monkeypatch, settings):
+    monkeypatch.setenv("AIRWARN_DATA_DIR", str(settings.data_dir))
+    f = tmp_path / "f.csv"
+    pd.DataFrame({"city": "阳泉", "valid_date": ["2026-01-11", "2026-01-12", "2026-01-13"],
+                  "aqi": [160, 170, 90], "p_aqi_gt_150": [0.7, 0.8, 0.1]}).to_csv(f, index=False)
+    assert main(["warn", "--forecast", str(f), "--city", "阳泉", "--rules", "national-2024"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert list(out)[:6] == ["city", "level", "start", "end", "probability", "reasons"]
+    assert out["level"] == "yellow" and set(out["probability"]) == {"yellow", "orange", "red"}
+    assert main(["warn", "--forecast", str(tmp_path / "missing.csv")]) == 2
+    assert "forecast file not found" in capsys.readouterr().err
+    assert main(["warn", "--forecast", str(f), "--rules", "nope"]) == 2
+    assert "unknown warning rule set 'nope'" in capsys.readouterr().err
+
+
+def test_cli_inventory_reductions_and_lifecycle(tmp_path, capsys, monkeypatch, demo_db):
+    monkeypatch.setenv("AIRWARN_DATA_DIR", str(demo_db.data_dir))
+    inv = tmp_path / "inv.csv"
+    inv.write_text("sector,so2,nox,pm,vocs,unit\nindustry,50,120,60,40,t/day\nmobile,2,80,5,20,t/day\n", encoding="utf-8")
+    assert main(["inventory", "import", str(inv), "--name", "测试"]) == 0
+    assert main(["reductions", "--level", "red", "--json"]) == 0
+    out = json.loads(capsys.readouterr().out.split("\n", 1)[1])
+    assert out["level"] == "red" and out["inventory"] == "测试" and out["total_t_per_day"]["nox"] == 200
+    assert main(["reductions", "--level", "yellow"]) == 0
+    assert "按区县" in capsys.readouterr().out
+    assert main(["warning", "issue", "--level", "yellow", "--user", "li", "--role", "viewer"]) == 2
+    assert "may not issue" in capsys.readouterr().err
+    assert main(["warning", "issue", "--level", "yellow", "--user", "wang", "--role", "commander",
+                 "--reason", "会商"]) == 0
+    assert json.loads(capsys.readouterr().out)["status"] == "issued"
+    assert main(["warning", "upgrade", "--level", "orange", "--user", "wang", "--role", "commander"]) == 0
+    assert main(["warning", "lift", "--user", "wang", "--role", "commander"]) == 0
+    capsys.readouterr()
+    assert main(["warning", "log"]) == 0
+    log = capsys.readouterr().out.strip().splitlines()
+    assert [line.split()[4] for line in log] == ["issue", "upgrade", "lift"]
