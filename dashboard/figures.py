@@ -219,7 +219,7 @@ def targets_figure(summary: pd.DataFrame, level_label: str, target: float | None
         textposition="outside", hovertemplate="%{x}: %{y:.1f}%<extra></extra>"))
     if target is not None:
         fig.add_hline(y=100 * target, line=dict(color="black", dash="dash", width=2),
-                      annotation_text=f"目标 {100 * target:.0f}%", annotation_position="top left")
+                      annotation_text=f"目标 {100 * target:.0f}%", annotation_position="top right")
     top = max(float(np.nanmax(100 * summary["ratio"])) if len(summary) else 0, 100 * (target or 0)) * 1.3 + 5
     fig.update_layout(_BASE_LAYOUT).update_layout(title=f"{level_label}：各污染物减排比例与目标",
                       yaxis=dict(title="减排比例 (%)", range=[0, top], gridcolor="#eee"), height=340,
