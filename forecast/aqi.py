@@ -461,15 +461,20 @@ def _as_float_array(values: Any, what: str) -> np.ndarray:
         arr = np.asarray(values)
         if arr.dtype.kind in "biuf":
             arr = arr.astype(float, copy=False)
+        elif arr.dtype.kind in "Mm":
+            raise TypeError(f"{what}: expected numbers, got {arr.dtype} values")
         else:
-            if arr.dtype.kind in "USM" or arr.dtype.kind == "m":
-                raise TypeError(f"{what}: expected numbers, got {arr.dtype} values such as {arr.flat[0]!r}")
-            try:
-                arr = np.array([np.nan if v is None or v is pd.NA else v for v in arr.ravel()],
-                               dtype=float).reshape(arr.shape)
-            except (TypeError, ValueError):
-                bad = next(v for v in arr.ravel() if not isinstance(v, int | float | np.number | type(None)))
-                raise TypeError(f"{what}: expected numbers, got {type(bad).__name__} {bad!r}") from None
+            cleaned = []
+            objects = arr if isinstance(values, np.ndarray) else np.asarray(values, dtype=object)
+            for v in objects.ravel():
+                if v is None or v is pd.NA:
+                    cleaned.append(np.nan)
+                elif isinstance(v, int | float | np.number) and not isinstance(v, bool | np.bool_):
+                    cleaned.append(v)
+                else:
+                    kind = "str" if isinstance(v, str) else type(v).__name__
+                    raise TypeError(f"{what}: expected numbers, got {kind} {str(v)!r}")
+            arr = np.array(cleaned, dtype=float).reshape(arr.shape)
     return np.ascontiguousarray(arr.ravel())
 
 
