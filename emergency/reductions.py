@@ -1,7 +1,9 @@
 """Measures and reductions of a warning level against the targets, and the emission inventory.
 
-:func:`compute_reductions` runs **one SQL aggregate** over the list's lines and the level's measures
-(grouped per enterprise), then pandas group-bys: it never loads ORM objects per row.
+:func:`compute_reductions` reads the version's enterprises, lines and the level's measures with three
+column queries (no ORM objects per row), caches those frames per list version (versions are
+immutable once imported; a fingerprint of row counts and max ids catches re-imports;
+:func:`clear_cache` forgets them), and applies the policy and the group-bys in pandas.
 
 Policy applied to the list's measures (standards notes §3)
 ----------------------------------------------------------
@@ -38,7 +40,7 @@ from typing import Any, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import and_, case, delete, func, literal, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
@@ -192,37 +194,93 @@ def resolve_version(session: Session, version: "int | str | None" = None,
     return v
 
 
-def _enterprise_frame(session: Session, version_id: int, level: WarningLevel) -> pd.DataFrame:
+#: Cached frames: (url, version_id, fingerprint) -> lines/enterprises, and (+ level) -> measures.
+#: Bounded; list versions are immutable once imported (a revision is a new version), and the
+#: fingerprint (row counts and max ids) catches re-imports. :func:`clear_cache` empties it.
+_CACHE: dict[tuple, pd.DataFrame] = {}
+_CACHE_MAX = 16
+
+
+def clear_cache() -> None:
+    """Forget the cached list frames (after editing a list version in place)."""
+    _CACHE.clear()
+
+
+def _cached(key: tuple, load) -> pd.DataFrame:
+    if key not in _CACHE:
+        if len(_CACHE) >= _CACHE_MAX:
+            _CACHE.pop(next(iter(_CACHE)))
+        _CACHE[key] = load()
+    return _CACHE[key]
+
+
+def _frame(session: Session, stmt, columns: list[str]) -> pd.DataFrame:
+    rows = session.execute(stmt).fetchall()
+    return pd.DataFrame.from_records(rows, columns=columns)
+
+
+def _enterprise_frame(session: Session, version_id: int, level: WarningLevel, cache: bool = True) -> pd.DataFrame:
+    """Per-enterprise baseline and policy-applied cuts at ``level`` (see module notes)."""
     e, l, m = Enterprise.__table__.c, ProductionLine.__table__.c, Measure.__table__.c
-    vol = list(VOLUNTARY_GRADES)
-    cols = [e.id.label("enterprise_id"), e.credit_code, e.name, e.county, e.industry, e.grade, e.compliant,
-            e.contact_person, e.contact_phone,
-            func.count(l.id).label("lines"), func.count(m.id).label("measures"),
-            func.sum(case((and_(e.grade == GUARANTEE_GRADE, m.kind == "stop"), 1), else_=0)).label("guarantee_stops"),
-            func.sum(case((m.cut_so2 > l.so2 + 1e-9, 1), (m.cut_nox > l.nox + 1e-9, 1), (m.cut_pm > l.pm + 1e-9, 1),
-                          (m.cut_vocs > l.vocs + 1e-9, 1), else_=0)).label("over_baseline")]
-    for p in EMISSION_POLLUTANTS:
-        base = l[p]
-        listcut = func.coalesce(m[f"cut_{p}"], 0.0)
-        capped = case((listcut > base, base), else_=listcut)
-        guar = case((and_(m.fraction.is_not(None), capped > base * m.fraction), base * m.fraction), else_=capped)
-        mand = case((e.compliant.is_(False), base), (e.grade.in_(vol), literal(0.0)),
-                    (e.grade == GUARANTEE_GRADE, guar), else_=capped)
-        volc = case((and_(e.compliant.is_not(False), e.grade.in_(vol)), capped), else_=literal(0.0))
-        cols += [func.sum(mand).label(f"cut_{p}"), func.sum(volc).label(f"voluntary_{p}"),
-                 func.sum(base).label(f"baseline_{p}")]
-    stmt = (select(*cols).select_from(Enterprise.__table__
-                                      .join(ProductionLine.__table__, l.enterprise_id == e.id)
-                                      .outerjoin(Measure.__table__, and_(m.line_id == l.id, m.level == level.key)))
-            .where(e.version_id == version_id)
-            .group_by(e.id, e.credit_code, e.name, e.county, e.industry, e.grade, e.compliant,
-                      e.contact_person, e.contact_phone))
-    result = session.execute(stmt)
-    df = pd.DataFrame(result.fetchall(), columns=list(result.keys()))
-    if df.empty:
-        df = pd.DataFrame(columns=[c.name for c in cols])
-    df["compliant"] = df["compliant"].astype(bool)
-    return df
+    pols = list(EMISSION_POLLUTANTS)
+    fp = session.execute(
+        select(func.count(l.id), func.max(l.id), func.max(e.id))
+        .select_from(Enterprise.__table__.join(ProductionLine.__table__, l.enterprise_id == e.id))
+        .where(e.version_id == version_id)).one()
+    mfp = session.execute(select(func.count(m.id), func.max(m.id))).one()
+    url = str(session.get_bind().url)
+    key = (url, version_id, tuple(fp), tuple(mfp))
+    ent_cols = ["enterprise_id", "credit_code", "name", "county", "industry", "grade", "compliant",
+                "contact_person", "contact_phone"]
+
+    def load_ents():
+        return _frame(session, select(e.id, e.credit_code, e.name, e.county, e.industry, e.grade, e.compliant,
+                                      e.contact_person, e.contact_phone).where(e.version_id == version_id)
+                      .order_by(e.id), ent_cols)
+
+    def load_lines():
+        return _frame(session, select(l.id, l.enterprise_id, *[l[p] for p in pols])
+                      .join(Enterprise.__table__, l.enterprise_id == e.id).where(e.version_id == version_id),
+                      ["line_id", "enterprise_id", *pols])
+
+    def load_measures():
+        return _frame(session, select(m.line_id, m.kind, m.fraction, *[m[f"cut_{p}"] for p in pols])
+                      .join(ProductionLine.__table__, m.line_id == l.id)
+                      .join(Enterprise.__table__, l.enterprise_id == e.id)
+                      .where(e.version_id == version_id, m.level == level.key),
+                      ["line_id", "kind", "fraction", *[f"cut_{p}" for p in pols]])
+
+    if not cache:
+        _CACHE.clear()
+    ents = _cached(key + ("enterprises",), load_ents)
+    lines = _cached(key + ("lines",), load_lines)
+    meas = _cached(key + ("measures", level.key), load_measures)
+    df = lines.merge(meas, on="line_id", how="left")
+    gi = pd.Index(ents["enterprise_id"]).get_indexer(df["enterprise_id"])
+    grade = ents["grade"].to_numpy()[gi]
+    compliant = ents["compliant"].to_numpy(dtype=bool)[gi]
+    has_m = df["kind"].notna().to_numpy()
+    vol = np.isin(grade, list(VOLUNTARY_GRADES))
+    guar = grade == GUARANTEE_GRADE
+    frac = pd.to_numeric(df["fraction"], errors="coerce").to_numpy(dtype=float)
+    out = pd.DataFrame({"enterprise_id": df["enterprise_id"].to_numpy(), "lines": 1, "measures": has_m.astype(int),
+                        "guarantee_stops": (guar & (df["kind"].to_numpy() == "stop")).astype(int)})
+    over = np.zeros(len(df), dtype=bool)
+    for p in pols:
+        base = df[p].to_numpy(dtype=float)
+        listcut = np.nan_to_num(pd.to_numeric(df[f"cut_{p}"], errors="coerce").to_numpy(dtype=float))
+        over |= listcut > base + 1e-9
+        capped = np.minimum(listcut, base)
+        gcap = np.where(np.isfinite(frac), np.minimum(capped, base * np.nan_to_num(frac, nan=1.0)), capped)
+        mand = np.where(~compliant, base, np.where(vol, 0.0, np.where(guar, gcap, capped)))
+        out[f"cut_{p}"] = mand
+        out[f"voluntary_{p}"] = np.where(compliant & vol, capped, 0.0)
+        out[f"baseline_{p}"] = base
+    out["over_baseline"] = over.astype(int)
+    agg = out.groupby("enterprise_id", sort=True).sum()
+    res = ents.set_index("enterprise_id").join(agg, how="inner").reset_index()
+    res["compliant"] = res["compliant"].astype(bool)
+    return res
 
 
 def inventory_totals(session: Session, name: str | None = None) -> tuple[str | None, dict[str, float] | None,
