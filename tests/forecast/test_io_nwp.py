@@ -241,3 +241,14 @@ def test_open_nwp_errors(series, tmp_path):
     with pytest.raises(ReaderError, match=r"bad_level\.nc, column 'level': expected pressure levels in Pa or hPa, "
                        r"got 'km'"):
         open_nwp(badlev)
+
+
+def test_interp_compute_now_equals_lazy(series):
+    folder, paths = series
+    ds = open_nwp(paths, chunks={"time": 4})
+    lazy = interp_to_points(ds, [100.0, 120.0], [30.0, 45.0], names=["a", "b"])
+    now = interp_to_points(ds, [100.0, 120.0], [30.0, 45.0], names=["a", "b"], compute=True, file_cache=1)
+    assert isinstance(lazy["t2m"].data, da.Array) and isinstance(now["t2m"].data, np.ndarray)
+    xr.testing.assert_allclose(lazy.compute(), now)
+    assert now["t2m"].attrs["units"] == "degC" and now.attrs["airwarn_normalised"] == 1
+    assert set(now.data_vars) == {"t2m", "sp", "tp", "t", "blh"} and now["t"].dims == ("time", "level", "point")
