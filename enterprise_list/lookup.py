@@ -80,9 +80,18 @@ class _NameIndex:
         self.codes = [r[1] for r in rows]
         self.names = [r[2] for r in rows]
         self.norm = [_norm(r[2]) for r in rows]
-        self.county = np.array([r[3] for r in rows], dtype=object)
-        self.industry = np.array([r[4] for r in rows], dtype=object)
-        self.grade = np.array([r[5] for r in rows], dtype=object)
+        self.county = [r[3] for r in rows]
+        self.industry = [r[4] for r in rows]
+        self.grade = [r[5] for r in rows]
+        # categories as small integer codes, so filters are vectorised integer comparisons
+        self.categories: dict[str, tuple[dict[str, int], np.ndarray]] = {}
+        for field, values in (("county", self.county), ("industry", self.industry), ("grade", self.grade)):
+            codes: dict[str, int] = {}
+            arr = np.fromiter((codes.setdefault(x, len(codes)) for x in values), dtype=np.int32, count=len(values))
+            self.categories[field] = (codes, arr)
+        self.exact: dict[str, list[int]] = {}
+        for i, name in enumerate(self.norm):
+            self.exact.setdefault(name, []).append(i)
         self.permit = [r[6] for r in rows]
         order = sorted(range(len(rows)), key=self.codes.__getitem__)
         self.code_order = np.array(order, dtype=np.int64)
@@ -99,9 +108,10 @@ class _NameIndex:
 
     def mask(self, county: str | None, industry: str | None, grade: str | None) -> np.ndarray | None:
         m = None
-        for arr, want in ((self.county, county), (self.industry, industry), (self.grade, grade)):
+        for field, want in (("county", county), ("industry", industry), ("grade", grade)):
             if want is not None:
-                mm = arr == want
+                codes, arr = self.categories[field]
+                mm = arr == codes.get(want, -1)
                 m = mm if m is None else (m & mm)
         return m
 
@@ -115,13 +125,19 @@ class _NameIndex:
 
     def by_name(self, query: str, allowed: np.ndarray | None, limit: int) -> list[tuple[int, float]]:
         q = _norm(query)
+        exact = [i for i in self.exact.get(q, []) if allowed is None or allowed[i]]
+        if exact:
+            return [(i, 100.0) for i in exact[:limit]]
         chars = [ch for ch in set(q) if ch in self.postings]
         if not chars:
             return []
-        counts = np.bincount(np.concatenate([self.postings[ch] for ch in chars]), minlength=len(self.norm))
+        # characters most names share (阳, 泉, 有限公司 …) do not tell names apart: count the rarer ones
+        common = len(self.norm) // 4
+        rare = [ch for ch in chars if len(self.postings[ch]) <= common] or chars
+        counts = np.bincount(np.concatenate([self.postings[ch] for ch in rare]), minlength=len(self.norm))
         if allowed is not None:
             counts = np.where(allowed, counts, 0)
-        need = max(1, int(np.ceil(0.5 * len(set(q)))))
+        need = max(1, int(np.ceil(0.5 * len(rare))))
         cand = np.flatnonzero(counts >= need)
         if cand.size > _MAX_CANDIDATES:
             top = np.argpartition(-counts[cand], _MAX_CANDIDATES)[:_MAX_CANDIDATES]

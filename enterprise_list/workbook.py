@@ -309,46 +309,144 @@ def _read_rows(sheet: Sheet, rows: list[list[Any]], source: str, sheet_label: st
     return out
 
 
-_MERGE_RE = re.compile(rb'<mergeCell\s+ref="([A-Z]+)(\d+):([A-Z]+)(\d+)"')
-
-
-def _col_index(letters: bytes) -> int:
-    n = 0
-    for ch in letters.decode():
-        n = n * 26 + (ord(ch) - 64)
-    return n - 1
-
-
 def _xlsx_sheets(path: Path) -> dict[str, list[list[Any]]]:
+    """Every sheet's cell values (merged ranges filled with their top-left value).
+
+    A streaming parser of the sheet XML (about ten times faster than openpyxl's
+    read-only mode on large lists); falls back to openpyxl for anything unusual.
+    """
+    import zipfile
+
+    try:
+        with zipfile.ZipFile(path) as zf:
+            return _fast_xlsx(zf)
+    except zipfile.BadZipFile as exc:
+        raise ValueError(f"{path}: not a readable xlsx workbook ({exc})") from exc
+    except (KeyError, ValueError, SyntaxError):
+        return _openpyxl_sheets(path)
+
+
+def _local(tag: str) -> str:
+    return tag.rsplit("}", 1)[-1]
+
+
+def _cell_index(ref: str) -> tuple[int, int]:
+    i = 0
+    while i < len(ref) and ref[i].isalpha():
+        i += 1
+    col = 0
+    for ch in ref[:i]:
+        col = col * 26 + (ord(ch.upper()) - 64)
+    return int(ref[i:]) - 1, col - 1
+
+
+def _fast_xlsx(zf) -> dict[str, list[list[Any]]]:
+    import posixpath
+    import xml.etree.ElementTree as ET
+
+    names = set(zf.namelist())
+    shared: list[str] = []
+    if "xl/sharedStrings.xml" in names:
+        with zf.open("xl/sharedStrings.xml") as fh:
+            for _, el in ET.iterparse(fh, events=("end",)):
+                if _local(el.tag) == "si":
+                    shared.append(_si_text(el))
+                    el.clear()
+    rels = {}
+    with zf.open("xl/_rels/workbook.xml.rels") as fh:
+        for el in ET.parse(fh).getroot():
+            target = el.get("Target", "")
+            rels[el.get("Id")] = target.lstrip("/") if target.startswith("/") else posixpath.normpath(
+                posixpath.join("xl", target))
+    sheets: list[tuple[str, str]] = []
+    with zf.open("xl/workbook.xml") as fh:
+        for el in ET.parse(fh).getroot().iter():
+            if _local(el.tag) == "sheet":
+                rid = next(v for k, v in el.attrib.items() if _local(k) == "id")
+                sheets.append((el.get("name"), rels[rid]))
+    out: dict[str, list[list[Any]]] = {}
+    for title, member in sheets:
+        rows: list[list[Any]] = []
+        merges: list[tuple[int, int, int, int]] = []
+        with zf.open(member) as fh:
+            row: dict[int, Any] = {}
+            for _, el in ET.iterparse(fh, events=("end",)):
+                tag = _local(el.tag)
+                if tag == "c":
+                    ref = el.get("r")
+                    kind = el.get("t", "n")
+                    value: Any = None
+                    for child in el:
+                        ctag = _local(child.tag)
+                        if ctag == "v":
+                            value = child.text
+                        elif ctag == "is":
+                            value = "".join(t.text or "" for t in child.iter() if _local(t.tag) == "t")
+                    if value is not None:
+                        if kind == "s":
+                            value = shared[int(value)]
+                        elif kind == "n":
+                            value = int(value) if value.lstrip("-").isdigit() else float(value)
+                        elif kind == "b":
+                            value = value == "1"
+                    col = _cell_index(ref)[1] if ref else (max(row) + 1 if row else 0)
+                    row[col] = value
+                elif tag == "row":
+                    r = int(el.get("r")) - 1 if el.get("r") else len(rows)
+                    while len(rows) < r:
+                        rows.append([])
+                    width = max(row) + 1 if row else 0
+                    rows.append([row.get(j) for j in range(width)])
+                    row = {}
+                    el.clear()
+                elif tag == "mergeCell":
+                    a, _, b = el.get("ref", "").partition(":")
+                    if b:
+                        (r0, c0), (r1, c1) = _cell_index(a), _cell_index(b)
+                        merges.append((r0, c0, r1, c1))
+        _fill_merges(rows, merges)
+        out[title] = rows
+    return out
+
+
+def _si_text(el) -> str:
+    """Text of a shared string: plain ``<t>`` or rich-text runs ``<r><t>``, phonetic ``<rPh>`` skipped."""
+    parts = []
+    for child in el:
+        tag = _local(child.tag)
+        if tag == "t":
+            parts.append(child.text or "")
+        elif tag == "r":
+            parts.extend(t.text or "" for t in child if _local(t.tag) == "t")
+    return "".join(parts)
+
+
+def _fill_merges(rows: list[list[Any]], merges: list[tuple[int, int, int, int]]) -> None:
+    for r0, c0, r1, c1 in merges:
+        if r0 >= len(rows):
+            continue
+        value = rows[r0][c0] if c0 < len(rows[r0]) else None
+        for r in range(r0, min(r1, len(rows) - 1) + 1):
+            if len(rows[r]) <= c1:
+                rows[r].extend([None] * (c1 + 1 - len(rows[r])))
+            for c in range(c0, c1 + 1):
+                rows[r][c] = value
+
+
+def _openpyxl_sheets(path: Path) -> dict[str, list[list[Any]]]:
     import openpyxl
 
     try:
-        wb = openpyxl.load_workbook(path, read_only=True, data_only=True)
+        wb = openpyxl.load_workbook(path, data_only=True)
     except Exception as exc:  # openpyxl raises several types for a corrupt file
         raise ValueError(f"{path}: not a readable xlsx workbook ({exc})") from exc
-    try:
-        out: dict[str, list[list[Any]]] = {}
-        for ws in wb.worksheets:
-            rows = [list(r) for r in ws.iter_rows(values_only=True)]
-            ws_path = getattr(ws, "_worksheet_path", None)
-            if ws_path:
-                with wb._archive.open(ws_path) as fh:
-                    xml = fh.read()
-                for m in _MERGE_RE.finditer(xml):
-                    c0, r0, c1, r1 = _col_index(m.group(1)), int(m.group(2)) - 1, _col_index(m.group(3)), \
-                        int(m.group(4)) - 1
-                    if r0 >= len(rows):
-                        continue
-                    value = rows[r0][c0] if c0 < len(rows[r0]) else None
-                    for r in range(r0, min(r1, len(rows) - 1) + 1):
-                        if len(rows[r]) <= c1:
-                            rows[r].extend([None] * (c1 + 1 - len(rows[r])))
-                        for c in range(c0, c1 + 1):
-                            rows[r][c] = value
-            out[ws.title] = rows
-        return out
-    finally:
-        wb.close()
+    out: dict[str, list[list[Any]]] = {}
+    for ws in wb.worksheets:
+        rows = [list(r) for r in ws.iter_rows(values_only=True)]
+        merges = [(m.min_row - 1, m.min_col - 1, m.max_row - 1, m.max_col - 1) for m in ws.merged_cells.ranges]
+        _fill_merges(rows, merges)
+        out[ws.title] = rows
+    return out
 
 
 def _csv_rows(path: Path) -> list[list[Any]]:
