@@ -1,10 +1,25 @@
 """The warning engine: grading rules, recommendation, lifecycle, measures and reductions, bulletins.
 
-Public names: :func:`assess` and :class:`Recommendation` (:mod:`emergency.engine`),
-:func:`load_rules` and :class:`RuleSet` (:mod:`emergency.rules`). Lifecycle, reductions, bulletin,
-notification list, post-event report, daily chain and replay live in their own modules.
+Public names: :func:`assess`, :class:`Recommendation`, :func:`read_forecast`, :func:`find_episodes`
+(:mod:`emergency.engine`), :func:`load_rules`, :func:`bundled_rules`, :class:`RuleSet`
+(:mod:`emergency.rules`). Lifecycle, reductions, bulletin, notification list, post-event report,
+daily chain and replay live in their own modules. Names are imported lazily so that
+``airwarn --help`` (which imports :mod:`emergency.cli`) does not load numpy and pandas.
 """
-from emergency.engine import Recommendation, assess, find_episodes, read_forecast
-from emergency.rules import RuleSet, bundled_rules, load_rules
+from __future__ import annotations
 
-__all__ = ["Recommendation", "RuleSet", "assess", "bundled_rules", "find_episodes", "load_rules", "read_forecast"]
+import importlib
+from typing import Any
+
+_EXPORTS = {
+    "Recommendation": "emergency.engine", "assess": "emergency.engine", "find_episodes": "emergency.engine",
+    "read_forecast": "emergency.engine", "RuleSet": "emergency.rules", "bundled_rules": "emergency.rules",
+    "load_rules": "emergency.rules",
+}
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str) -> Any:
+    if name in _EXPORTS:
+        return getattr(importlib.import_module(_EXPORTS[name]), name)
+    raise AttributeError(f"module 'emergency' has no attribute {name!r}")
