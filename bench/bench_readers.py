@@ -10,6 +10,7 @@ The NWP part writes ``--days`` daily netCDF-4 files of hourly 0.25° fields over
 :func:`forecast.nwp.interp_to_points`, lazily and with ``compute=True``, each in a
 fresh process so the peak memory (ru_maxrss) of each way is its own.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -41,13 +42,22 @@ def bench_tables() -> None:
     from forecast import io as fio
 
     print("== table readers on ../shared/data")
-    _time("read_city_daily (aqistudy, 366 cities)", fio.read_city_daily,
-          SHARED / "cn_city_daily_aqistudy/city_daily_aqi_20131202-20160131.csv.gz")
+    _time(
+        "read_city_daily (aqistudy, 366 cities)",
+        fio.read_city_daily,
+        SHARED / "cn_city_daily_aqistudy/city_daily_aqi_20131202-20160131.csv.gz",
+    )
     _time("read_prsa_multisite (12 stations)", fio.read_prsa_multisite, SHARED / "beijing_multisite_uci")
-    _time("read_prsa_single", fio.read_prsa_single,
-          SHARED / "beijing_pm25_uci/PRSA_data_2010.1.1-2013.12.31.csv.gz")
-    _time("read_cnemc_station_hourly (1410A)", fio.read_cnemc_station_hourly,
-          SHARED / "cnemc_station_hourly/station_1410A_haikou_20140513-20220330.csv.gz")
+    _time(
+        "read_prsa_single",
+        fio.read_prsa_single,
+        SHARED / "beijing_pm25_uci/PRSA_data_2010.1.1-2013.12.31.csv.gz",
+    )
+    _time(
+        "read_cnemc_station_hourly (1410A)",
+        fio.read_cnemc_station_hourly,
+        SHARED / "cnemc_station_hourly/station_1410A_haikou_20140513-20220330.csv.gz",
+    )
     _time("read_station_list", fio.read_station_list, SHARED / "stations/cnemc_station_list_NewSiteList.csv")
 
 
@@ -74,8 +84,13 @@ def write_grid(folder: Path, days: int) -> None:
             v = nc.createVariable("longitude", "f4", ("longitude",))
             v.units = "degrees_east"
             v[:] = lon
-            for name, units, base in (("t2m", "K", 270.0), ("blh", "m", 500.0), ("u10", "m s**-1", 0.0),
-                                      ("v10", "m s**-1", 0.0), ("sp", "Pa", 95000.0)):
+            for name, units, base in (
+                ("t2m", "K", 270.0),
+                ("blh", "m", 500.0),
+                ("u10", "m s**-1", 0.0),
+                ("v10", "m s**-1", 0.0),
+                ("sp", "Pa", 95000.0),
+            ):
                 x = nc.createVariable(name, "f4", ("time", "latitude", "longitude"))
                 x.units = units
                 x[:] = (base + rng.normal(0, 5, (24, lat.size, lon.size))).astype("f4")
@@ -91,25 +106,32 @@ def sample(folder: str, mode: str) -> None:
     from forecast.nwp import interp_to_points, open_nwp
 
     warnings.simplefilter("ignore")
-    cities = fio.read_city_daily(
-        SHARED / "cn_city_daily_aqistudy/city_daily_aqi_20131202-20160131.csv.gz")["city"].unique()
-    coords = fio.city_coordinates(fio.read_station_list(SHARED / "stations/cnemc_station_list_NewSiteList.csv"),
-                                  cities)
+    cities = fio.read_city_daily(SHARED / "cn_city_daily_aqistudy/city_daily_aqi_20131202-20160131.csv.gz")[
+        "city"
+    ].unique()
+    coords = fio.city_coordinates(
+        fio.read_station_list(SHARED / "stations/cnemc_station_list_NewSiteList.csv"), cities
+    )
     coords = coords[coords.lon.between(70, 140) & coords.lat.between(15, 55)]
     start = time.perf_counter()
     ds = open_nwp(os.path.join(folder, "era5_*.nc"), chunks={"time": 24})
     opened = time.perf_counter()
     with dask.config.set(scheduler="threads", num_workers=2):
         if mode == "lazy":
-            out = interp_to_points(ds, coords.lon.values, coords.lat.values, names=coords.city.values).compute()
+            out = interp_to_points(
+                ds, coords.lon.values, coords.lat.values, names=coords.city.values
+            ).compute()
         else:
-            out = interp_to_points(ds, coords.lon.values, coords.lat.values, names=coords.city.values,
-                                   compute=True)
+            out = interp_to_points(
+                ds, coords.lon.values, coords.lat.values, names=coords.city.values, compute=True
+            )
     done = time.perf_counter()
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     size = sum(v.size * v.dtype.itemsize for v in ds.data_vars.values()) / 1e9
-    print(f"{mode:<10} grid {dict(ds.sizes)} ({size:.2f} GB), {out.sizes['point']} points: "
-          f"open {opened - start:.2f} s, sample {done - opened:.2f} s, peak RSS {peak:,.0f} MB")
+    print(
+        f"{mode:<10} grid {dict(ds.sizes)} ({size:.2f} GB), {out.sizes['point']} points: "
+        f"open {opened - start:.2f} s, sample {done - opened:.2f} s, peak RSS {peak:,.0f} MB"
+    )
 
 
 def bench_nwp(days: int, keep: str | None) -> None:

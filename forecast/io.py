@@ -15,9 +15,9 @@ beyond :data:`PLAUSIBLE_RANGES`) are set to NaN and counted in one
 
 Gridded NWP / reanalysis fields are read by :mod:`forecast.nwp`.
 """
+
 from __future__ import annotations
 
-import io
 import os
 import warnings
 from collections.abc import Iterable, Mapping, Sequence
@@ -43,8 +43,8 @@ __all__ = [
     "ReaderError",
     "ReaderWarning",
     "city_coordinates",
-    "interp_to_points",
-    "open_nwp",
+    "interp_to_points",  # noqa: F822 (forecast.nwp, via __getattr__)
+    "open_nwp",  # noqa: F822
     "parse_china_sites",
     "parse_city_daily",
     "parse_cnemc_station_hourly",
@@ -69,6 +69,7 @@ def __getattr__(name: str):
 
         return getattr(nwp, name)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 PathLike = str | os.PathLike
 
@@ -293,7 +294,9 @@ def _to_datetime(
     return values.astype("datetime64[ns]")
 
 
-def _to_text(df: pd.DataFrame, name: str, source: str, origin: Mapping[str, str], *, required: bool) -> pd.Series:
+def _to_text(
+    df: pd.DataFrame, name: str, source: str, origin: Mapping[str, str], *, required: bool
+) -> pd.Series:
     """A text column, stripped, NaN where empty; ``required`` makes an empty value an error."""
     raw = df[name]
     if not pd.api.types.is_string_dtype(raw):
@@ -398,7 +401,14 @@ CITY_DAILY_VARIABLE_MAP: dict[str, str] = {
 
 #: Columns of :func:`read_city_daily`'s result, in order (``synthetic`` only if the file has it).
 CITY_DAILY_COLUMNS: tuple[str, ...] = (
-    "city", "date", "aqi", "quality_level", *DAILY_POLLUTANTS, "aqi_min", "aqi_max", "rank",
+    "city",
+    "date",
+    "aqi",
+    "quality_level",
+    *DAILY_POLLUTANTS,
+    "aqi_min",
+    "aqi_max",
+    "rank",
 )
 
 _CITY_DAILY_REQUIRED = ("city", "date", "aqi", *DAILY_POLLUTANTS)
@@ -698,7 +708,10 @@ def _cnemc_hourly(src: PathLike | IO[str], source: str, station: str | None) -> 
     if off.any():
         idx = _first_bad(off)
         raise ReaderError(
-            source, row=int(idx) + 2, column=origin["time"], expected="a timestamp on the hour",
+            source,
+            row=int(idx) + 2,
+            column=origin["time"],
+            expected="a timestamp on the hour",
             got=df.loc[idx, "time"],
         )
     if "station" in df.columns and station is None:
@@ -734,7 +747,7 @@ def _station_from_name(source: str) -> str:
     return match.group(1)
 
 
-# --------------------------------------------------------------------------- CNEMC national archive (china_sites)
+# ------------------------------------------------------------------ CNEMC national archive (china_sites)
 
 #: ``type`` values of the national archive (``china_sites_YYYYMMDD.csv``) → glossary
 #: names. ``_24h`` types are the 24-h moving averages (for O3, the maximum over
@@ -761,8 +774,13 @@ CHINA_SITES_TYPE_MAP: dict[str, str] = {
 CHINA_SITES_VARIABLE_MAP: dict[str, str] = {"date": "date", "hour": "hour", "type": "type"}
 
 _CHINA_SITES_RANGE = {
-    "pm25_24h": "pm25", "pm10_24h": "pm10", "so2_24h": "so2", "no2_24h": "no2", "co_24h": "co",
-    "o3_24h": "o3", "o3_8h_24h": "o3_8h",
+    "pm25_24h": "pm25",
+    "pm10_24h": "pm10",
+    "so2_24h": "so2",
+    "no2_24h": "no2",
+    "co_24h": "co",
+    "o3_24h": "o3",
+    "o3_8h_24h": "o3_8h",
 }
 
 
@@ -863,7 +881,10 @@ def _parse_china_sites_file(
         idx = _first_bad(bad)
         raw_hour = df.loc[idx, "hour"]
         raise ReaderError(
-            source, row=int(idx) + 2, column=origin["hour"], expected="an hour 0-23",
+            source,
+            row=int(idx) + 2,
+            column=origin["hour"],
+            expected="an hour 0-23",
             got="" if pd.isna(raw_hour) else raw_hour,
         )
     types = _to_text(df, "type", source, origin, required=True)
@@ -871,12 +892,17 @@ def _parse_china_sites_file(
     if unknown.any():
         idx = _first_bad(unknown)
         raise ReaderError(
-            source, row=int(idx) + 2, column=origin["type"],
-            expected=f"a pollutant type, one of {list(CHINA_SITES_TYPE_MAP)}", got=df.loc[idx, "type"],
+            source,
+            row=int(idx) + 2,
+            column=origin["type"],
+            expected=f"a pollutant type, one of {list(CHINA_SITES_TYPE_MAP)}",
+            got=df.loc[idx, "type"],
         )
     keep = station_cols if wanted is None else [c for c in station_cols if c in wanted]
     values = pd.DataFrame({c: _to_numeric(df, c, source, {}) for c in keep}, index=df.index)
-    frame = pd.DataFrame({"time": day + pd.to_timedelta(hour, unit="h"), "type": types.map(CHINA_SITES_TYPE_MAP)})
+    frame = pd.DataFrame(
+        {"time": day + pd.to_timedelta(hour, unit="h"), "type": types.map(CHINA_SITES_TYPE_MAP)}
+    )
     rows = pd.Series(df.index + 2, index=df.index)
     _check_unique_times(frame, ["time", "type"], source, rows)
     long = pd.concat([frame, values], axis=1).melt(
@@ -928,7 +954,22 @@ PRSA_STATION_CODES: dict[str, str] = {
 
 #: The 16 compass points of the ``wd`` column.
 COMPASS_16: tuple[str, ...] = (
-    "N", "NNE", "NE", "ENE", "E", "ESE", "SE", "SSE", "S", "SSW", "SW", "WSW", "W", "WNW", "NW", "NNW",
+    "N",
+    "NNE",
+    "NE",
+    "ENE",
+    "E",
+    "ESE",
+    "SE",
+    "SSE",
+    "S",
+    "SSW",
+    "SW",
+    "WSW",
+    "W",
+    "WNW",
+    "NW",
+    "NNW",
 )
 
 _MET = ("temp", "pres", "dewp", "rain", "wspm")
@@ -986,22 +1027,33 @@ def _expand_dir(paths: PathLike | Iterable[PathLike], pattern: str) -> list[Path
 
 def _time_from_parts(df: pd.DataFrame, source: str, origin: Mapping[str, str]) -> pd.Series:
     parts = {}
-    for name, (low, high) in {"year": (1900, 2200), "month": (1, 12), "day": (1, 31), "hour": (0, 23)}.items():
+    for name, (low, high) in {
+        "year": (1900, 2200),
+        "month": (1, 12),
+        "day": (1, 31),
+        "hour": (0, 23),
+    }.items():
         values = _to_numeric(df, name, source, origin)
         bad = values.isna() | (values != values.round()) | (values < low) | (values > high)
         if bad.any():
             idx = _first_bad(bad)
             got = df.loc[idx, name]
             raise ReaderError(
-                source, row=int(idx) + 2, column=origin.get(name, name),
-                expected=f"a whole number {low}-{high}", got="" if pd.isna(got) else got,
+                source,
+                row=int(idx) + 2,
+                column=origin.get(name, name),
+                expected=f"a whole number {low}-{high}",
+                got="" if pd.isna(got) else got,
             )
         parts[name] = values.astype("int64")
     time = pd.to_datetime(pd.DataFrame(parts), errors="coerce")
     if time.isna().any():
         idx = _first_bad(time.isna())
         raise ReaderError(
-            source, row=int(idx) + 2, column=origin.get("day", "day"), expected="a valid calendar date",
+            source,
+            row=int(idx) + 2,
+            column=origin.get("day", "day"),
+            expected="a valid calendar date",
             got=f"{parts['year'][idx]}-{parts['month'][idx]}-{parts['day'][idx]}",
         )
     return time.astype("datetime64[ns]")
@@ -1015,7 +1067,21 @@ def parse_prsa_multisite(buf: IO[str]) -> pd.DataFrame:
 
 def _parse_prsa_multisite_file(src: PathLike | IO[str], source: str) -> pd.DataFrame:
     raw = _read_text_table(src, source)
-    required = ("year", "month", "day", "hour", "pm25", "pm10", "so2", "no2", "co", "o3", *_MET, "wd", "station")
+    required = (
+        "year",
+        "month",
+        "day",
+        "hour",
+        "pm25",
+        "pm10",
+        "so2",
+        "no2",
+        "co",
+        "o3",
+        *_MET,
+        "wd",
+        "station",
+    )
     df, origin = _map_columns(raw, PRSA_MULTISITE_VARIABLE_MAP, required, source)
     out = pd.DataFrame(index=df.index)
     out["time"] = _time_from_parts(df, source, origin)
@@ -1029,8 +1095,11 @@ def _parse_prsa_multisite_file(src: PathLike | IO[str], source: str) -> pd.DataF
     if bad.any():
         idx = _first_bad(bad)
         raise ReaderError(
-            source, row=int(idx) + 2, column=origin["wd"],
-            expected=f"a 16-point compass direction {list(COMPASS_16)}", got=df.loc[idx, "wd"],
+            source,
+            row=int(idx) + 2,
+            column=origin["wd"],
+            expected=f"a 16-point compass direction {list(COMPASS_16)}",
+            got=df.loc[idx, "wd"],
         )
     out["wd"] = wd
     rows = pd.Series(df.index + 2, index=df.index)
@@ -1099,8 +1168,11 @@ def _prsa_single(src: PathLike | IO[str], source: str) -> pd.DataFrame:
     if bad.any():
         idx = _first_bad(bad)
         raise ReaderError(
-            source, row=int(idx) + 2, column=origin["cbwd"],
-            expected=f"a combined wind direction {list(CBWD_VALUES)}", got=df.loc[idx, "cbwd"],
+            source,
+            row=int(idx) + 2,
+            column=origin["cbwd"],
+            expected=f"a combined wind direction {list(CBWD_VALUES)}",
+            got=df.loc[idx, "cbwd"],
         )
     out["cbwd"] = cbwd
     for name in ("iws", "is", "ir"):
@@ -1109,7 +1181,10 @@ def _prsa_single(src: PathLike | IO[str], source: str) -> pd.DataFrame:
         if neg.any():
             idx = _first_bad(neg)
             raise ReaderError(
-                source, row=int(idx) + 2, column=origin[name], expected="a cumulated value >= 0",
+                source,
+                row=int(idx) + 2,
+                column=origin[name],
+                expected="a cumulated value >= 0",
                 got=df.loc[idx, name],
             )
         out[name] = values
@@ -1201,7 +1276,9 @@ def _station_list(src: PathLike | IO[str], source: str) -> pd.DataFrame:
         if bad.any():
             idx = _first_bad(bad)
             raise ReaderError(
-                source, row=int(idx) + 2, column=origin[name],
+                source,
+                row=int(idx) + 2,
+                column=origin[name],
                 expected=f"a {'longitude' if name == 'lon' else 'latitude'} in degrees {low}..{high}",
                 got=df.loc[idx, name],
             )
@@ -1213,7 +1290,10 @@ def _station_list(src: PathLike | IO[str], source: str) -> pd.DataFrame:
     if dup.any():
         idx = _first_bad(dup)
         raise ReaderError(
-            source, row=int(idx) + 2, column=origin["code"], expected="a station code not used before",
+            source,
+            row=int(idx) + 2,
+            column=origin["code"],
+            expected="a station code not used before",
             got=out.loc[idx, "code"],
         )
     return out.reset_index(drop=True)
@@ -1230,9 +1310,7 @@ CITY_ALIASES: dict[str, tuple[str, str | None]] = {
 }
 
 
-def city_coordinates(
-    stations: pd.DataFrame | PathLike, cities: Iterable[str] | None = None
-) -> pd.DataFrame:
+def city_coordinates(stations: pd.DataFrame | PathLike, cities: Iterable[str] | None = None) -> pd.DataFrame:
     """City coordinates as the mean lon/lat of the city's stations.
 
     Parameters
@@ -1259,8 +1337,10 @@ def city_coordinates(
     st = stations if isinstance(stations, pd.DataFrame) else read_station_list(stations)
     missing = [c for c in ("city", "lon", "lat") if c not in st.columns]
     if missing:
-        raise KeyError(f"stations lacks column(s) {missing}; expected the columns of read_station_list, "
-                       f"found {list(st.columns)}")
+        raise KeyError(
+            f"stations lacks column(s) {missing}; expected the columns of read_station_list, "
+            f"found {list(st.columns)}"
+        )
     located = st.dropna(subset=["lon", "lat"])
     by_city = located.groupby("city", sort=True).agg(
         lon=("lon", "mean"), lat=("lat", "mean"), n_stations=("lon", "size")
@@ -1307,8 +1387,11 @@ def city_coordinates(
                     group, how, matched = prefectures[pref[0]], "prefecture", pref[0]
         if group is not None and len(group):
             row.update(
-                lon=float(group["lon"].mean()), lat=float(group["lat"].mean()),
-                n_stations=int(len(group)), matched=matched, match=how,
+                lon=float(group["lon"].mean()),
+                lat=float(group["lat"].mean()),
+                n_stations=len(group),
+                matched=matched,
+                match=how,
             )
         rows.append(row)
     out = pd.DataFrame(rows, columns=["city", "lon", "lat", "n_stations", "matched", "match"])

@@ -16,6 +16,7 @@ the dataset **once**, where it is read:
 
 :func:`interp_to_points` gives bilinear values at stations or cities.
 """
+
 from __future__ import annotations
 
 import glob
@@ -228,14 +229,14 @@ def open_nwp(
     """
     files = _expand(paths)
     source = files[0] if len(files) == 1 else f"{len(files)} files ({Path(files[0]).name} …)"
-    kwargs: dict[str, Any] = dict(
-        chunks=_source_chunks(files[0], chunks),
-        parallel=parallel,
-        data_vars="minimal",
-        coords="minimal",
-        compat="override",
-        join="outer",
-    )
+    kwargs: dict[str, Any] = {
+        "chunks": _source_chunks(files[0], chunks),
+        "parallel": parallel,
+        "data_vars": "minimal",
+        "coords": "minimal",
+        "compat": "override",
+        "join": "outer",
+    }
     if concat_dim is not None:
         kwargs.update(combine="nested", concat_dim=concat_dim)
     else:
@@ -353,12 +354,15 @@ def _normalise_coords(ds: xr.Dataset, source: str) -> xr.Dataset:
         raise ReaderError(
             source,
             f"no {' / '.join(missing)} coordinate; expected coordinates named like "
-            f"{[k for k, v in COORD_MAP.items() if v in missing]} or with CF units degrees_east/degrees_north, "
+            f"{[k for k, v in COORD_MAP.items() if v in missing]} "
+            "or with CF units degrees_east/degrees_north, "
             f"found {list(ds.coords)}",
         )
     for c in ("lon", "lat"):
         if ds[c].ndim != 1:
-            raise ReaderError(source, f"coordinate {c!r} has {ds[c].ndim} dimensions; expected a regular 1-D grid")
+            raise ReaderError(
+                source, f"coordinate {c!r} has {ds[c].ndim} dimensions; expected a regular 1-D grid"
+            )
     lon = ds["lon"].values.astype("float64")
     if np.nanmax(lon) > 180:
         ds = ds.assign_coords(lon=("lon", ((lon + 180.0) % 360.0) - 180.0, ds["lon"].attrs))
@@ -464,7 +468,9 @@ def interp_to_points(
     lon_arr = np.atleast_1d(np.asarray(lon, dtype="float64"))
     lat_arr = np.atleast_1d(np.asarray(lat, dtype="float64"))
     if lon_arr.shape != lat_arr.shape or lon_arr.ndim != 1:
-        raise ValueError(f"lon and lat must be 1-D of the same length, got {lon_arr.shape} and {lat_arr.shape}")
+        raise ValueError(
+            f"lon and lat must be 1-D of the same length, got {lon_arr.shape} and {lat_arr.shape}"
+        )
     labels = np.arange(lon_arr.size) if names is None else np.asarray(list(names))
     if labels.shape != lon_arr.shape:
         raise ValueError(f"names has {labels.size} labels for {lon_arr.size} points")
@@ -473,13 +479,17 @@ def interp_to_points(
         raise ValueError(f"points {labels[bad].tolist()} have no coordinates (NaN lon/lat)")
     for c in ("lon", "lat"):
         if c not in ds.coords:
-            raise KeyError(f"the grid has no {c!r} coordinate; open it with open_nwp (found {list(ds.coords)})")
+            raise KeyError(
+                f"the grid has no {c!r} coordinate; open it with open_nwp (found {list(ds.coords)})"
+            )
     wrap = (lon_arr < -180.0) | (lon_arr >= 180.0)
     lon_arr = np.where(wrap, ((lon_arr + 180.0) % 360.0) - 180.0, lon_arr)
     grid_lon = ds["lon"].values.astype("float64")
     grid_lat = ds["lat"].values.astype("float64")
     if grid_lon.size < 2 or grid_lat.size < 2:
-        raise ValueError(f"the grid needs at least 2 longitudes and 2 latitudes, got {grid_lon.size} and {grid_lat.size}")
+        raise ValueError(
+            f"the grid needs at least 2 longitudes and 2 latitudes, got {grid_lon.size} and {grid_lat.size}"
+        )
     step = float(np.median(np.diff(grid_lon)))
     regular = np.allclose(np.diff(grid_lon), step, rtol=1e-6, atol=1e-9)
     is_global = regular and step > 0 and abs(grid_lon[-1] + step - grid_lon[0] - 360.0) < 1e-6 * 360
@@ -492,7 +502,8 @@ def interp_to_points(
     outside = outside_lon | (lat_arr < grid_lat[0]) | (lat_arr > grid_lat[-1])
     if outside.any():
         raise ValueError(
-            f"points {labels[outside].tolist()} at lon {lon_arr[outside].tolist()}, lat {lat_arr[outside].tolist()} "
+            f"points {labels[outside].tolist()} at lon {lon_arr[outside].tolist()}, "
+            f"lat {lat_arr[outside].tolist()} "
             f"lie outside the grid (lon {grid_lon[0]:g}..{grid_lon[-1]:g}, "
             f"lat {grid_lat[0]:g}..{grid_lat[-1]:g})"
         )

@@ -12,6 +12,7 @@ exact HJ 633 value. Quirks on purpose: day 2 has no rows for hour 5; station
 
     python tests/data/make_china_sites_fixture.py
 """
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -20,10 +21,34 @@ import numpy as np
 import pandas as pd
 
 HERE = Path(__file__).resolve().parent
-TYPES = ["AQI", "PM2.5", "PM2.5_24h", "PM10", "PM10_24h", "SO2", "SO2_24h", "NO2", "NO2_24h",
-         "O3", "O3_24h", "O3_8h", "O3_8h_24h", "CO", "CO_24h"]
-STATIONS = {"1738A": 1.0, "1739A": 0.9, "1740A": 1.05, "1741A": 1.1, "1742A": 0.95, "1743A": 1.0,
-            "3619A": 0.85, "1081A": 1.15, "2171A": 1.2}
+TYPES = [
+    "AQI",
+    "PM2.5",
+    "PM2.5_24h",
+    "PM10",
+    "PM10_24h",
+    "SO2",
+    "SO2_24h",
+    "NO2",
+    "NO2_24h",
+    "O3",
+    "O3_24h",
+    "O3_8h",
+    "O3_8h_24h",
+    "CO",
+    "CO_24h",
+]
+STATIONS = {
+    "1738A": 1.0,
+    "1739A": 0.9,
+    "1740A": 1.05,
+    "1741A": 1.1,
+    "1742A": 0.95,
+    "1743A": 1.0,
+    "3619A": 0.85,
+    "1081A": 1.15,
+    "2171A": 1.2,
+}
 
 
 def _hourly(seed: int) -> dict[str, pd.DataFrame]:
@@ -41,8 +66,9 @@ def _hourly(seed: int) -> dict[str, pd.DataFrame]:
         no2 = np.round(48 * factor * (1 + 0.3 * np.cos(2 * np.pi * (hours.hour - 20) / 24)) * noise)
         o3 = np.round(np.clip(40 * np.sin(np.pi * (hours.hour - 8) / 12), 0, None) + 6 * noise)
         co = np.round(1.2 + pm25 / 90 * factor, 3)
-        out[code] = pd.DataFrame({"PM2.5": pm25, "PM10": pm10, "SO2": so2, "NO2": no2, "O3": o3, "CO": co},
-                                 index=hours)
+        out[code] = pd.DataFrame(
+            {"PM2.5": pm25, "PM10": pm10, "SO2": so2, "NO2": no2, "O3": o3, "CO": co}, index=hours
+        )
     return out
 
 

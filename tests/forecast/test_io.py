@@ -1,4 +1,5 @@
 """Readers of observation files: real shared files, hand-made fixtures and every error message."""
+
 from __future__ import annotations
 
 import gzip
@@ -37,7 +38,16 @@ def test_city_daily_real_counts_and_schema(city_daily):
     assert len(df) == 217_218
     assert df["city"].nunique() == 366
     assert list(df.columns[:10]) == [
-        "city", "date", "aqi", "quality_level", "pm25", "pm10", "so2", "no2", "co", "o3_8h",
+        "city",
+        "date",
+        "aqi",
+        "quality_level",
+        "pm25",
+        "pm10",
+        "so2",
+        "no2",
+        "co",
+        "o3_8h",
     ]
     assert df["date"].dtype == "datetime64[ns]"
     assert (df["date"] == df["date"].dt.normalize()).all()
@@ -60,7 +70,13 @@ def test_city_daily_real_values_and_units(city_daily):
     first = yq.loc["2013-12-02"]
     # the file's line: 阳泉,2013-12-02,89,78~119,良,47.6,99.3,186.5,1.41,53.5,37,27
     assert (first.aqi, first.pm25, first.pm10, first.so2, first.co, first.no2, first.o3_8h) == (
-        89, 47.6, 99.3, 186.5, 1.41, 53.5, 37,
+        89,
+        47.6,
+        99.3,
+        186.5,
+        1.41,
+        53.5,
+        37,
     )
     assert (first.aqi_min, first.aqi_max, first["rank"], first.quality_level) == (78, 119, 27, "良")
     # CO stays in mg/m³ (city means around 1-3), O3 is O3-8h: higher in June than in winter
@@ -114,7 +130,8 @@ def test_city_daily_zero_rows_drop_or_nan(tmp_path):
 
 def test_city_daily_several_files_later_wins(tmp_path):
     old = _write(
-        tmp_path / "old.csv.gz", "",
+        tmp_path / "old.csv.gz",
+        "",
     )
     with gzip.open(old, "wt", encoding="utf-8") as fh:
         fh.write(
@@ -159,16 +176,26 @@ def test_city_daily_gbk_and_buffer(tmp_path):
 @pytest.mark.parametrize(
     "line, match",
     [
-        ("阳泉,2014-01-02,80,70~90,良,50,abc,30,1.2,40,60,12",
-         r"bad\.csv, row 3, column 'pm10': expected a number, got 'abc'"),
-        ("阳泉,2014/01/02,80,70~90,良,50,70,30,1.2,40,60,12",
-         r"bad\.csv, row 3, column 'date': expected a date YYYY-MM-DD, got '2014/01/02'"),
-        ("阳泉,,80,70~90,良,50,70,30,1.2,40,60,12",
-         r"bad\.csv, row 3, column 'date': expected a date YYYY-MM-DD, got ''"),
-        (",2014-01-02,80,70~90,良,50,70,30,1.2,40,60,12",
-         r"bad\.csv, row 3, column 'city': expected a non-empty name, got ''"),
-        ("阳泉,2014-01-02,80,70-90x,良,50,70,30,1.2,40,60,12",
-         r"bad\.csv, row 3, column 'aqi_range': expected an AQI range 'min~max', got '70-90x'"),
+        (
+            "阳泉,2014-01-02,80,70~90,良,50,abc,30,1.2,40,60,12",
+            r"bad\.csv, row 3, column 'pm10': expected a number, got 'abc'",
+        ),
+        (
+            "阳泉,2014/01/02,80,70~90,良,50,70,30,1.2,40,60,12",
+            r"bad\.csv, row 3, column 'date': expected a date YYYY-MM-DD, got '2014/01/02'",
+        ),
+        (
+            "阳泉,,80,70~90,良,50,70,30,1.2,40,60,12",
+            r"bad\.csv, row 3, column 'date': expected a date YYYY-MM-DD, got ''",
+        ),
+        (
+            ",2014-01-02,80,70~90,良,50,70,30,1.2,40,60,12",
+            r"bad\.csv, row 3, column 'city': expected a non-empty name, got ''",
+        ),
+        (
+            "阳泉,2014-01-02,80,70-90x,良,50,70,30,1.2,40,60,12",
+            r"bad\.csv, row 3, column 'aqi_range': expected an AQI range 'min~max', got '70-90x'",
+        ),
     ],
 )
 def test_city_daily_bad_value_names_file_row_column(tmp_path, line, match):
@@ -190,8 +217,11 @@ def test_city_daily_line_numbers_count_blank_lines(tmp_path):
 
 def test_city_daily_missing_columns_and_empty_file(tmp_path):
     path = _write(tmp_path / "cols.csv", "city,date,aqi,pm25,pm10\n阳泉,2014-01-01,80,50,70\n")
-    with pytest.raises(ReaderError, match=r"cols\.csv: missing required column\(s\) \['so2', 'no2', 'co', "
-                       r"'o3_8h'\]; expected columns .* found \['city', 'date', 'aqi', 'pm25', 'pm10'\]"):
+    with pytest.raises(
+        ReaderError,
+        match=r"cols\.csv: missing required column\(s\) \['so2', 'no2', 'co', "
+        r"'o3_8h'\]; expected columns .* found \['city', 'date', 'aqi', 'pm25', 'pm10'\]",
+    ):
         fio.read_city_daily(path)
     with pytest.raises(ReaderError, match=r"empty\.csv: the file is empty; expected a CSV header line"):
         fio.read_city_daily(_write(tmp_path / "empty.csv", ""))
@@ -253,17 +283,27 @@ def test_cnemc_station_hourly_station_argument_and_errors(tmp_path):
     df = fio.read_cnemc_station_hourly(path, station="9999A")
     assert len(df) == 4 and df["pm10"].tolist()[:1] == [40.0] and df["pm25"].isna().sum() == 2
     bad = _write(tmp_path / "s_1410A.csv", "datetime,PM2.5\n2020-01-01 00:00:00,20\n2020-01-01 00:30:00,21\n")
-    with pytest.raises(ReaderError, match=r"row 3, column 'datetime': expected a timestamp on the hour, "
-                       r"got '2020-01-01 00:30:00'"):
+    with pytest.raises(
+        ReaderError,
+        match=r"row 3, column 'datetime': expected a timestamp on the hour, "
+        r"got '2020-01-01 00:30:00'",
+    ):
         fio.read_cnemc_station_hourly(bad)
     dup = _write(tmp_path / "d_1410A.csv", "datetime,PM2.5\n2020-01-01 00:00:00,20\n2020-01-01 00:00:00,21\n")
-    with pytest.raises(ReaderError, match=r"row 3: duplicate record \(station=1410A, time=2020-01-01 00:00:00\)"):
+    with pytest.raises(
+        ReaderError, match=r"row 3: duplicate record \(station=1410A, time=2020-01-01 00:00:00\)"
+    ):
         fio.read_cnemc_station_hourly(dup)
     nopol = _write(tmp_path / "n_1410A.csv", "datetime,AQI\n2020-01-01 00:00:00,20\n")
-    with pytest.raises(ReaderError, match=r"no pollutant column; expected some of \['PM2.5', .*found "
-                       r"\['datetime', 'AQI'\]"):
+    with pytest.raises(
+        ReaderError,
+        match=r"no pollutant column; expected some of \['PM2.5', .*found "
+        r"\['datetime', 'AQI'\]",
+    ):
         fio.read_cnemc_station_hourly(nopol)
-    text = _write(tmp_path / "t_1410A.csv", "datetime,PM2.5\n2020-01-01 00:00:00,20\n2020-01-01 01:00:00,n/a!\n")
+    text = _write(
+        tmp_path / "t_1410A.csv", "datetime,PM2.5\n2020-01-01 00:00:00,20\n2020-01-01 01:00:00,n/a!\n"
+    )
     with pytest.raises(ReaderError, match=r"row 3, column 'PM2.5': expected a number, got 'n/a!'"):
         fio.read_cnemc_station_hourly(text)
 
@@ -289,10 +329,14 @@ def test_china_sites_fixture_wide_tidy(china_sites_files):
     assert stations == sorted([*YANGQUAN, "3619A", "1081A", "2171A"])
     # complete hourly grid over the two days for every station (48 h each)
     assert df.groupby("station").size().eq(48).all()
-    assert df["time"].min() == pd.Timestamp("2025-01-15 00:00") and df["time"].max() == pd.Timestamp("2025-01-16 23:00")
+    assert df["time"].min() == pd.Timestamp("2025-01-15 00:00") and df["time"].max() == pd.Timestamp(
+        "2025-01-16 23:00"
+    )
     # 3619A is only in the second file; hour 5 of day 2 is absent from the archive
     s3619 = df[df.station == "3619A"].set_index("time")
-    assert s3619.loc["2025-01-15", "pm25"].isna().all() and s3619.loc["2025-01-16", "pm25"].notna().sum() == 23
+    assert (
+        s3619.loc["2025-01-15", "pm25"].isna().all() and s3619.loc["2025-01-16", "pm25"].notna().sum() == 23
+    )
     assert df[df.time == "2025-01-16 05:00"].drop(columns=["time", "station"]).isna().all().all()
     assert df.attrs["qc"]["absent_hours"] == 24 + 9
     # values land in the right (station, hour, type) cell: compare with the raw file
@@ -310,19 +354,24 @@ def test_china_sites_station_filter(china_sites_files):
     df = fio.read_china_sites(china_sites_files, stations=YANGQUAN)
     assert sorted(df["station"].unique()) == YANGQUAN
     assert len(df) == 6 * 48
-    with pytest.raises(KeyError, match=r"station\(s\) \['3619A'\] in none of the 1 file\(s\); stations found: "
-                       r"\['1081A', '1738A'"):
+    with pytest.raises(
+        KeyError,
+        match=r"station\(s\) \['3619A'\] in none of the 1 file\(s\); stations found: "
+        r"\['1081A', '1738A'",
+    ):
         fio.read_china_sites(china_sites_files[:1], stations=["3619A"])
 
 
 def test_china_sites_later_file_wins(china_sites_files, tmp_path):
     text = china_sites_files[0].read_text(encoding="utf-8")
     fixed = text.replace("20250115,7,PM2.5,", "20250115,7,PM2.5,999,", 1)
-    header, *_ = text.splitlines()
+    _header, *_ = text.splitlines()
     # a correction file holding one re-issued row for 1738A only
     row = next(line for line in fixed.splitlines() if line.startswith("20250115,7,PM2.5,"))
-    correction = _write(tmp_path / "china_sites_20250115_fix.csv",
-                        "date,hour,type,1738A\n" + ",".join(row.split(",")[:4]) + "\n")
+    correction = _write(
+        tmp_path / "china_sites_20250115_fix.csv",
+        "date,hour,type,1738A\n" + ",".join(row.split(",")[:4]) + "\n",
+    )
     df = fio.read_china_sites([china_sites_files[0], correction])
     assert df[(df.station == "1738A") & (df.time == "2025-01-15 07:00")]["pm25"].item() == 999
     assert df[(df.station == "1738A") & (df.time == "2025-01-15 08:00")]["pm25"].notna().item()
@@ -331,12 +380,17 @@ def test_china_sites_later_file_wins(china_sites_files, tmp_path):
 @pytest.mark.parametrize(
     "body, match",
     [
-        ("20250115,0,PM25,10\n", r"row 2, column 'type': expected a pollutant type, one of \['AQI', 'PM2.5', .*got 'PM25'"),
+        (
+            "20250115,0,PM25,10\n",
+            r"row 2, column 'type': expected a pollutant type, one of \['AQI', 'PM2.5', .*got 'PM25'",
+        ),
         ("20250115,24,PM2.5,10\n", r"row 2, column 'hour': expected an hour 0-23, got '24'"),
         ("2025-01-15,0,PM2.5,10\n", r"row 2, column 'date': expected a date YYYYMMDD, got '2025-01-15'"),
         ("20250115,0,PM2.5,ten\n", r"row 2, column '1738A': expected a number, got 'ten'"),
-        ("20250115,0,PM2.5,10\n20250115,0,PM2.5,11\n",
-         r"row 3: duplicate record \(time=2025-01-15 00:00:00, type=pm25\)"),
+        (
+            "20250115,0,PM2.5,10\n20250115,0,PM2.5,11\n",
+            r"row 3: duplicate record \(time=2025-01-15 00:00:00, type=pm25\)",
+        ),
     ],
 )
 def test_china_sites_errors(tmp_path, body, match):
@@ -347,8 +401,11 @@ def test_china_sites_errors(tmp_path, body, match):
 
 def test_china_sites_missing_columns(tmp_path):
     path = _write(tmp_path / "china_sites_x.csv", "date,type,1738A\n20250115,PM2.5,10\n")
-    with pytest.raises(ReaderError, match=r"missing required column\(s\) \['hour'\]; .*found \['date', 'type', "
-                       r"'1738A'\]"):
+    with pytest.raises(
+        ReaderError,
+        match=r"missing required column\(s\) \['hour'\]; .*found \['date', 'type', "
+        r"'1738A'\]",
+    ):
         fio.read_china_sites(path)
     path = _write(tmp_path / "china_sites_y.csv", "date,hour,type\n20250115,0,PM2.5\n")
     with pytest.raises(ReaderError, match=r"no station columns after date,hour,type"):
@@ -371,8 +428,21 @@ def test_prsa_multisite_real(prsa, shared_data):
     sizes = df.groupby("station").size()
     assert len(sizes) == 12 and sizes.eq(26_304).all()
     assert list(df.columns) == [
-        "time", "station", "station_code", "pm25", "pm10", "so2", "no2", "co", "o3",
-        "temp", "pres", "dewp", "rain", "wspm", "wd",
+        "time",
+        "station",
+        "station_code",
+        "pm25",
+        "pm10",
+        "so2",
+        "no2",
+        "co",
+        "o3",
+        "temp",
+        "pres",
+        "dewp",
+        "rain",
+        "wspm",
+        "wd",
     ]
     assert df["station_code"].notna().all()
     assert dict(df.drop_duplicates("station")[["station", "station_code"]].values)["Dongsi"] == "1003A"
@@ -380,8 +450,26 @@ def test_prsa_multisite_real(prsa, shared_data):
     assert t.iloc[0] == pd.Timestamp("2013-03-01 00:00") and t.iloc[-1] == pd.Timestamp("2016-02-29 23:00")
     # first data line: 1,2013,3,1,0,4,4,4,7,300,77,-0.7,1023,-18.8,0,"NNW",4.4,"Aotizhongxin"
     first = df.iloc[0]
-    assert (first.pm25, first.so2, first.no2, first.o3, first.temp, first.pres, first.dewp, first.wd, first.wspm) == (
-        4, 4, 7, 77, -0.7, 1023, -18.8, "NNW", 4.4,
+    assert (
+        first.pm25,
+        first.so2,
+        first.no2,
+        first.o3,
+        first.temp,
+        first.pres,
+        first.dewp,
+        first.wd,
+        first.wspm,
+    ) == (
+        4,
+        4,
+        7,
+        77,
+        -0.7,
+        1023,
+        -18.8,
+        "NNW",
+        4.4,
     )
     # CO converted from µg/m³ (300) to mg/m³
     assert first.co == pytest.approx(0.3)
@@ -401,20 +489,37 @@ def test_prsa_multisite_list_of_files_and_errors(shared_data, tmp_path):
     assert df["station"].nunique() == 2 and len(df) == 2 * 26_304
     with pytest.raises(ReaderError, match=r"appears in more than one file"):
         fio.read_prsa_multisite([files[0], files[0]])
-    header = '"No","year","month","day","hour","PM2.5","PM10","SO2","NO2","CO","O3","TEMP","PRES","DEWP",' \
-             '"RAIN","wd","WSPM","station"\r\n'
+    header = (
+        '"No","year","month","day","hour","PM2.5","PM10","SO2","NO2","CO","O3","TEMP","PRES","DEWP",'
+        '"RAIN","wd","WSPM","station"\r\n'
+    )
     good = '1,2013,3,1,0,4,4,4,7,300,77,-0.7,1023,-18.8,0,"NNW",4.4,"X"\r\n'
-    bad_wd = _write(tmp_path / "wd.csv", header + good + '2,2013,3,1,1,4,4,4,7,300,77,-0.7,1023,-18.8,0,"NORTH",4.4,"X"\r\n')
-    with pytest.raises(ReaderError, match=r"wd\.csv, row 3, column 'wd': expected a 16-point compass direction .*"
-                       r"got 'NORTH'"):
+    bad_wd = _write(
+        tmp_path / "wd.csv",
+        header + good + '2,2013,3,1,1,4,4,4,7,300,77,-0.7,1023,-18.8,0,"NORTH",4.4,"X"\r\n',
+    )
+    with pytest.raises(
+        ReaderError,
+        match=r"wd\.csv, row 3, column 'wd': expected a 16-point compass direction .*"
+        r"got 'NORTH'",
+    ):
         fio.read_prsa_multisite(bad_wd)
-    bad_day = _write(tmp_path / "day.csv", header + good + '2,2013,2,30,1,4,4,4,7,300,77,-0.7,1023,-18.8,0,"N",4.4,"X"\r\n')
-    with pytest.raises(ReaderError, match=r"day\.csv, row 3, column 'day': expected a valid calendar date, got '2013-2-30'"):
+    bad_day = _write(
+        tmp_path / "day.csv", header + good + '2,2013,2,30,1,4,4,4,7,300,77,-0.7,1023,-18.8,0,"N",4.4,"X"\r\n'
+    )
+    with pytest.raises(
+        ReaderError, match=r"day\.csv, row 3, column 'day': expected a valid calendar date, got '2013-2-30'"
+    ):
         fio.read_prsa_multisite(bad_day)
-    bad_hour = _write(tmp_path / "hour.csv", header + good + '2,2013,3,1,1.5,4,4,4,7,300,77,-0.7,1023,-18.8,0,"N",4.4,"X"\r\n')
+    bad_hour = _write(
+        tmp_path / "hour.csv",
+        header + good + '2,2013,3,1,1.5,4,4,4,7,300,77,-0.7,1023,-18.8,0,"N",4.4,"X"\r\n',
+    )
     with pytest.raises(ReaderError, match=r"row 3, column 'hour': expected a whole number 0-23, got '1.5'"):
         fio.read_prsa_multisite(bad_hour)
-    no_station = _write(tmp_path / "nost.csv", header.replace(',"station"', "") + good.rsplit(",", 1)[0] + "\r\n")
+    no_station = _write(
+        tmp_path / "nost.csv", header.replace(',"station"', "") + good.rsplit(",", 1)[0] + "\r\n"
+    )
     with pytest.raises(ReaderError, match=r"missing required column\(s\) \['station'\]"):
         fio.read_prsa_multisite(no_station)
     with pytest.raises(FileNotFoundError, match="no file matching 'PRSA_Data_"):
@@ -428,27 +533,44 @@ def test_prsa_single_real(shared_data):
     assert df["time"].iloc[0] == pd.Timestamp("2010-01-01 00:00")
     assert df["time"].iloc[-1] == pd.Timestamp("2013-12-31 23:00")
     assert df["pm25"].isna().sum() == 1_968
-    assert df.iloc[0][["dewp", "temp", "pres", "cbwd", "iws", "is", "ir"]].tolist() == [-21, -11, 1021, "NW", 1.79, 0, 0]
+    assert df.iloc[0][["dewp", "temp", "pres", "cbwd", "iws", "is", "ir"]].tolist() == [
+        -21,
+        -11,
+        1021,
+        "NW",
+        1.79,
+        0,
+        0,
+    ]
     assert set(df["cbwd"].unique()) == {"NW", "NE", "SE", "cv"}
 
 
 def test_prsa_single_errors(tmp_path):
     header = "No,year,month,day,hour,pm2.5,DEWP,TEMP,PRES,cbwd,Iws,Is,Ir\n"
-    path = _write(tmp_path / "s.csv", header + "1,2010,1,1,0,NA,-21,-11,1021,NW,1.79,0,0\n"
-                  "2,2010,1,1,1,NA,-21,-12,1020,WNW,4.92,0,0\n")
-    with pytest.raises(ReaderError, match=r"s\.csv, row 3, column 'cbwd': expected a combined wind direction "
-                       r"\['NW', 'NE', 'SE', 'SW', 'cv'\], got 'WNW'"):
+    path = _write(
+        tmp_path / "s.csv",
+        header + "1,2010,1,1,0,NA,-21,-11,1021,NW,1.79,0,0\n2,2010,1,1,1,NA,-21,-12,1020,WNW,4.92,0,0\n",
+    )
+    with pytest.raises(
+        ReaderError,
+        match=r"s\.csv, row 3, column 'cbwd': expected a combined wind direction "
+        r"\['NW', 'NE', 'SE', 'SW', 'cv'\], got 'WNW'",
+    ):
         fio.read_prsa_single(path)
     path = _write(tmp_path / "n.csv", header + "1,2010,1,1,0,NA,-21,-11,1021,NW,-1.79,0,0\n")
-    with pytest.raises(ReaderError, match=r"row 2, column 'Iws': expected a cumulated value >= 0, got '?-1.79'?"):
+    with pytest.raises(
+        ReaderError, match=r"row 2, column 'Iws': expected a cumulated value >= 0, got '?-1.79'?"
+    ):
         fio.read_prsa_single(path)
-    gap = _write(tmp_path / "g.csv", header + "1,2010,1,1,0,10,-21,-11,1021,NW,1.79,0,0\n"
-                 "2,2010,1,1,3,12,-21,-12,1020,NW,4.92,0,0\n")
+    gap = _write(
+        tmp_path / "g.csv",
+        header + "1,2010,1,1,0,10,-21,-11,1021,NW,1.79,0,0\n2,2010,1,1,3,12,-21,-12,1020,NW,4.92,0,0\n",
+    )
     df = fio.read_prsa_single(gap)
     assert len(df) == 4 and df.attrs["qc"]["absent_hours"] == 2
 
 
-# --------------------------------------------------------------------------- station list and city coordinates
+# ---------------------------------------------------------------- station list and city coordinates
 
 STATIONS = "stations/cnemc_station_list_NewSiteList.csv"
 
@@ -482,22 +604,33 @@ def test_station_list_errors(tmp_path):
     header = "监测点编码,监测点名称,城市,经度,纬度,对照点,省级行政区,地级行政区\n"
     good = "1738A,市中心,阳泉,113.5758,37.8572,N,山西省,阳泉市\n"
     dup = _write(tmp_path / "dup.csv", header + good + good)
-    with pytest.raises(ReaderError, match=r"dup\.csv, row 3, column '监测点编码': expected a station code not used "
-                       r"before, got '1738A'"):
+    with pytest.raises(
+        ReaderError,
+        match=r"dup\.csv, row 3, column '监测点编码': expected a station code not used "
+        r"before, got '1738A'",
+    ):
         fio.read_station_list(dup)
     lat = _write(tmp_path / "lat.csv", header + good + "1739A,赛鱼,阳泉,113.4894,378.731,N,山西省,阳泉市\n")
-    with pytest.raises(ReaderError, match=r"row 3, column '纬度': expected a latitude in degrees -90\.\.90, got '378.731'"):
+    with pytest.raises(
+        ReaderError, match=r"row 3, column '纬度': expected a latitude in degrees -90\.\.90, got '378.731'"
+    ):
         fio.read_station_list(lat)
     flag = _write(tmp_path / "flag.csv", header + good.replace(",N,", ",maybe,"))
     with pytest.raises(ReaderError, match=r"row 2, column '对照点': expected a yes/no flag .*got 'maybe'"):
         fio.read_station_list(flag)
     cols = _write(tmp_path / "cols.csv", "监测点编码,监测点名称,城市\n1738A,市中心,阳泉\n")
-    with pytest.raises(ReaderError, match=r"missing required column\(s\) \['lon', 'lat'\]; .*\(source names such as "
-                       r"\['经度 / lon / longitude', '纬度 / lat / latitude'\]\)"):
+    with pytest.raises(
+        ReaderError,
+        match=r"missing required column\(s\) \['lon', 'lat'\]; .*\(source names such as "
+        r"\['经度 / lon / longitude', '纬度 / lat / latitude'\]\)",
+    ):
         fio.read_station_list(cols)
     # English headers and GBK encoding work too
-    english = _write(tmp_path / "en.csv", "code,name,city,longitude,latitude\n1738A,市中心,阳泉,113.5758,37.8572\n",
-                     "gb18030")
+    english = _write(
+        tmp_path / "en.csv",
+        "code,name,city,longitude,latitude\n1738A,市中心,阳泉,113.5758,37.8572\n",
+        "gb18030",
+    )
     st = fio.read_station_list(english)
     assert st.loc[0, "city"] == "阳泉" and not st.loc[0, "control"] and pd.isna(st.loc[0, "province"])
 
@@ -514,7 +647,9 @@ def test_city_coordinates_all_aqistudy_cities(stations, city_daily):
     yq = cc.set_index("city").loc["阳泉"]
     stations_yq = stations[stations.city == "阳泉"]
     assert yq["n_stations"] == 7 and yq["match"] == "exact"
-    assert yq["lon"] == pytest.approx(stations_yq["lon"].mean()) and yq["lat"] == pytest.approx(stations_yq["lat"].mean())
+    assert yq["lon"] == pytest.approx(stations_yq["lon"].mean()) and yq["lat"] == pytest.approx(
+        stations_yq["lat"].mean()
+    )
     by = cc.set_index("city")
     assert by.loc["临夏州", "matched"] == "临夏回族自治州" and by.loc["临夏州", "match"] == "suffix"
     assert by.loc["山南地区", "matched"] == "山南"

@@ -1,4 +1,5 @@
 """Gridded NWP / reanalysis reading: the real ERA-Interim file and a multi-file series made with netCDF4."""
+
 from __future__ import annotations
 
 import warnings
@@ -86,21 +87,26 @@ def test_interp_several_points_and_errors(eraint):
     out = interp_to_points(eraint, [113.567, 112.523, 116.397], [37.857, 37.857, 40.069], names=names)
     assert out.sizes["point"] == 3 and out["point"].values.tolist() == names
     assert np.isfinite(out["u"].values).all()
-    with pytest.raises(ValueError, match=r"lon and lat must be 1-D of the same length, got \(2,\) and \(1,\)"):
+    with pytest.raises(
+        ValueError, match=r"lon and lat must be 1-D of the same length, got \(2,\) and \(1,\)"
+    ):
         interp_to_points(eraint, [1, 2], [3])
     with pytest.raises(ValueError, match=r"points \['b'\] have no coordinates \(NaN lon/lat\)"):
         interp_to_points(eraint, [1, np.nan], [3, 4], names=["a", "b"])
     with pytest.raises(ValueError, match=r"names has 1 labels for 2 points"):
         interp_to_points(eraint, [1, 2], [3, 4], names=["a"])
     regional = eraint.sel(lat=slice(33, 45), lon=slice(108, 122))
-    with pytest.raises(ValueError, match=r"points \[1\] at lon \[125.0\], lat \[30.0\] lie outside the grid "
-                       r"\(lon 108\.\.121\.5, lat 33\.\.45\)"):
+    with pytest.raises(
+        ValueError,
+        match=r"points \[1\] at lon \[125.0\], lat \[30.0\] lie outside the grid "
+        r"\(lon 108\.\.121\.5, lat 33\.\.45\)",
+    ):
         interp_to_points(regional, [113.5, 125.0], [37.8, 30.0])
     with pytest.raises(KeyError, match=r"the grid has no 'lon' coordinate"):
         interp_to_points(xr.Dataset({"a": ("x", [1.0])}), [1], [2])
 
 
-# --------------------------------------------------------------------------- multi-file series written with netCDF4
+# ---------------------------------------------------------------- multi-file series written with netCDF4
 
 LON = np.arange(0.0, 360.0, 2.5)  # 0..357.5, a global grid in 0..360
 LAT = np.arange(60.0, -0.1, -2.5)  # descending
@@ -162,7 +168,7 @@ def series(tmp_path):
 
 
 def test_multifile_series_streams_and_converts_once(series):
-    folder, paths = series
+    folder, _paths = series
     ds = open_nwp(str(folder / "nwp_*.nc"), chunks={"time": 2, "lat": 25})
     assert ds.sizes["time"] == 12
     assert ds["time"].to_index().is_monotonic_increasing
@@ -188,9 +194,11 @@ def test_multifile_series_streams_and_converts_once(series):
 
 
 def test_multifile_bilinear_exact_on_linear_field_and_wraps(series):
-    folder, paths = series
+    _folder, paths = series
     ds = open_nwp(paths, variables=["t2m"])
-    points = interp_to_points(ds, [YQ_LON, 358.75, -1.25], [YQ_LAT, 10.0, 10.0], names=["阳泉", "wrap", "wrap2"])
+    points = interp_to_points(
+        ds, [YQ_LON, 358.75, -1.25], [YQ_LAT, 10.0, 10.0], names=["阳泉", "wrap", "wrap2"]
+    )
     assert isinstance(points["t2m"].data, da.Array)  # still lazy
     got = points["t2m"].compute()
     hours = (pd.to_datetime(ds["time"].values) - pd.Timestamp("2025-01-01")) / pd.Timedelta("1h")
@@ -206,9 +214,12 @@ def test_multifile_bilinear_exact_on_linear_field_and_wraps(series):
 
 
 def test_open_nwp_errors(series, tmp_path):
-    folder, paths = series
-    with pytest.raises(KeyError, match=r"no variable 'pm25'; available variables are \['t2m', 'sp', 'tp', 'air', "
-                       r"'blh'\]"):
+    _folder, paths = series
+    with pytest.raises(
+        KeyError,
+        match=r"no variable 'pm25'; available variables are \['t2m', 'sp', 'tp', 'air', "
+        r"'blh'\]",
+    ):
         open_nwp(paths[0], variables=["pm25"])
     with pytest.raises(KeyError, match=r"chunks: no dimension 'member'; the file has dimensions"):
         open_nwp(paths[0], chunks={"member": 1})
@@ -218,19 +229,31 @@ def test_open_nwp_errors(series, tmp_path):
         open_nwp(tmp_path / "absent.nc")
     junk = tmp_path / "junk.nc"
     junk.write_text("this is not netCDF\n")
-    with pytest.raises(ReaderError, match=r"junk\.nc: not a readable netCDF file: expected a netCDF-3 \('CDF'\) or netCDF-4 \(HDF5\) signature, got the bytes b'this is '"):
+    with pytest.raises(
+        ReaderError,
+        match=r"junk\.nc: not a readable netCDF file: expected a netCDF-3 \('CDF'\) or netCDF-4 \(HDF5\) "
+        r"signature, got the bytes b'this is '",
+    ):
         open_nwp(junk)
     nolatlon = tmp_path / "nolatlon.nc"
     xr.Dataset({"a": (("i", "j"), np.zeros((2, 2)))}).to_netcdf(nolatlon)
-    with pytest.raises(ReaderError, match=r"nolatlon\.nc: no lon / lat coordinate; expected coordinates named like"):
+    with pytest.raises(
+        ReaderError, match=r"nolatlon\.nc: no lon / lat coordinate; expected coordinates named like"
+    ):
         open_nwp(nolatlon)
     odd = tmp_path / "odd_units.nc"
     xr.Dataset(
-        {"pm": (("lat", "lon"), np.ones((2, 2)), {"units": "furlongs"}), "q": (("lat", "lon"), np.ones((2, 2)))},
+        {
+            "pm": (("lat", "lon"), np.ones((2, 2)), {"units": "furlongs"}),
+            "q": (("lat", "lon"), np.ones((2, 2))),
+        },
         coords={"lat": [30.0, 31.0], "lon": [110.0, 111.0]},
     ).to_netcdf(odd)
-    with pytest.warns(ReaderWarning, match=r"odd_units\.nc: units not recognised, kept as they are: "
-                      r"pm \[furlongs\], q \[no units\]"):
+    with pytest.warns(
+        ReaderWarning,
+        match=r"odd_units\.nc: units not recognised, kept as they are: "
+        r"pm \[furlongs\], q \[no units\]",
+    ):
         ds = open_nwp(odd)
     assert ds["pm"].attrs["units"] == "furlongs"
     badlev = tmp_path / "bad_level.nc"
@@ -238,17 +261,24 @@ def test_open_nwp_errors(series, tmp_path):
         {"u": (("level", "lat", "lon"), np.ones((1, 2, 2)), {"units": "m s-1"})},
         coords={"level": ("level", [5.0], {"units": "km"}), "lat": [30.0, 31.0], "lon": [110.0, 111.0]},
     ).to_netcdf(badlev)
-    with pytest.raises(ReaderError, match=r"bad_level\.nc, column 'level': expected pressure levels in Pa or hPa, "
-                       r"got 'km'"):
+    with pytest.raises(
+        ReaderError,
+        match=r"bad_level\.nc, column 'level': expected pressure levels in Pa or hPa, "
+        r"got 'km'",
+    ):
         open_nwp(badlev)
 
 
 def test_interp_compute_now_equals_lazy(series):
-    folder, paths = series
+    _folder, paths = series
     ds = open_nwp(paths, chunks={"time": 4})
     lazy = interp_to_points(ds, [100.0, 120.0], [30.0, 45.0], names=["a", "b"])
     now = interp_to_points(ds, [100.0, 120.0], [30.0, 45.0], names=["a", "b"], compute=True, file_cache=1)
     assert isinstance(lazy["t2m"].data, da.Array) and isinstance(now["t2m"].data, np.ndarray)
     xr.testing.assert_allclose(lazy.compute(), now)
     assert now["t2m"].attrs["units"] == "degC" and now.attrs["airwarn_normalised"] == 1
-    assert set(now.data_vars) == {"t2m", "sp", "tp", "t", "blh"} and now["t"].dims == ("time", "level", "point")
+    assert set(now.data_vars) == {"t2m", "sp", "tp", "t", "blh"} and now["t"].dims == (
+        "time",
+        "level",
+        "point",
+    )

@@ -7,6 +7,7 @@ daily concentrations* of the same file, read by :func:`forecast.io.read_city_dai
 Run ``pytest tests/forecast/test_real_data_agreement.py -s`` to see the table (it is copied
 into docs/readers.md).
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -55,9 +56,7 @@ def _agreement(recomputed: pd.DataFrame) -> pd.DataFrame:
 def recomputed(shared_data):
     """The three cities' rows with the AQI recomputed three ways (o3 as O3-8h, as O3-1h, left out)."""
     from forecast.aqi import daily_aqi
-    from forecast.io import read_city_daily
-
-    from forecast.io import ReaderWarning
+    from forecast.io import ReaderWarning, read_city_daily
 
     with pytest.warns(ReaderWarning, match=r"o3_8h>1000: 3"):
         obs = read_city_daily(shared_data / CITY_DAILY)
@@ -100,8 +99,16 @@ def test_recomputed_daily_aqi_agrees_with_published(recomputed):
     table = _agreement(recomputed["o3 = O3-8h (as documented)"])
     pd.set_option("display.width", 120)
     print("\nPublished vs recomputed daily AQI (HJ 633-2012), aqistudy 2013-12-02 .. 2016-01-31")
-    print((table.assign(**{c: table[c].map("{:.1%}".format) for c in
-                           ("exact", "within_10", "same_level", "ours_higher")})).to_string())
+    print(
+        (
+            table.assign(
+                **{
+                    c: table[c].map("{:.1%}".format)
+                    for c in ("exact", "within_10", "same_level", "ours_higher")
+                }
+            )
+        ).to_string()
+    )
     for city in CITIES:
         row = table.loc[city]
         assert row["days"] == 791 and row["scored"] == 791
