@@ -532,7 +532,7 @@ def _parse_city_daily_table(
     qc: dict[str, int] = {}
     out = pd.DataFrame(index=df.index)
     out["city"] = _to_text(df, "city", source, origin, required=True)
-    out["date"] = _to_datetime(df, "date", source, origin, "%Y-%m-%d", "a date YYYY-MM-DD")
+    out["date"] = _to_day(df, source, origin)
     out["aqi"] = _to_numeric(df, "aqi", source, origin)
     if "quality_level" in df.columns:
         out["quality_level"] = _to_text(df, "quality_level", source, origin, required=False)
@@ -571,6 +571,28 @@ def _parse_city_daily_table(
         out = out.assign(**updates)
     out = _range_check(out, ["aqi", *DAILY_POLLUTANTS], qc)
     return out.reset_index(drop=True), qc
+
+
+def _to_day(df: pd.DataFrame, source: str, origin: Mapping[str, str]) -> pd.Series:
+    """``YYYY-MM-DD``; ``YYYY-MM-DD 00:00:00`` (as pandas may write a datetime column) is accepted too."""
+    try:
+        return _to_datetime(df, "date", source, origin, "%Y-%m-%d", "a date YYYY-MM-DD")
+    except ReaderError as strict:
+        try:
+            values = _to_datetime(df, "date", source, origin, "%Y-%m-%d %H:%M:%S", "a date YYYY-MM-DD")
+        except ReaderError:
+            raise strict from None
+        off = values != values.dt.normalize()
+        if off.any():
+            idx = _first_bad(off)
+            raise ReaderError(
+                source,
+                row=int(idx) + 2,
+                column=origin["date"],
+                expected="a date YYYY-MM-DD (a whole day)",
+                got=df.loc[idx, "date"],
+            ) from None
+        return values
 
 
 def _parse_aqi_range(df: pd.DataFrame, source: str, origin: Mapping[str, str]) -> tuple[pd.Series, pd.Series]:

@@ -702,3 +702,38 @@ def test_nwp_functions_reachable_from_io():
     assert open_nwp is nwp.open_nwp and interp_to_points is nwp.interp_to_points
     with pytest.raises(AttributeError, match="has no attribute 'read_everything'"):
         fio.read_everything  # noqa: B018
+
+
+def test_city_daily_reads_a_frame_written_by_pandas(tmp_path):
+    """The demo's synthetic file: the read_city_daily schema written with to_csv, plus ``synthetic``."""
+    frame = pd.DataFrame(
+        {
+            "city": ["阳泉", "阳泉"],
+            "date": pd.to_datetime(["2026-01-01", "2026-01-02"]),
+            "aqi": [85.0, np.nan],
+            "pm25": [60.2, 70.0],
+            "pm10": [90.0, 100.0],
+            "so2": [20.0, 22.0],
+            "no2": [35.0, 40.0],
+            "co": [1.1, 1.3],
+            "o3_8h": [50.0, 55.0],
+            "synthetic": [True, True],
+        }
+    )
+    frame.to_csv(tmp_path / "synthetic_city_daily.csv", index=False)
+    df = fio.read_city_daily(tmp_path / "synthetic_city_daily.csv")
+    assert df["synthetic"].tolist() == [True, True] and df["synthetic"].dtype == bool
+    pd.testing.assert_series_equal(df["date"], frame["date"].astype("datetime64[ns]"))
+    assert df["pm25"].tolist() == [60.2, 70.0] and np.isnan(df.loc[1, "aqi"])
+    # timestamps at midnight are accepted, other times are not
+    frame.assign(date=frame["date"].dt.strftime("%Y-%m-%d %H:%M:%S")).to_csv(tmp_path / "t.csv", index=False)
+    assert fio.read_city_daily(tmp_path / "t.csv")["date"].dt.day.tolist() == [1, 2]
+    frame.assign(date=["2026-01-01 00:00:00", "2026-01-02 12:00:00"]).to_csv(
+        tmp_path / "noon.csv", index=False
+    )
+    with pytest.raises(
+        ReaderError,
+        match=r"noon\.csv, row 3, column 'date': expected a date YYYY-MM-DD "
+        r"\(a whole day\), got '2026-01-02 12:00:00'",
+    ):
+        fio.read_city_daily(tmp_path / "noon.csv")
