@@ -21,23 +21,41 @@ _PROB_COLOURS = {150: "#FF7E00", 200: "#FF0000", 300: "#99004C"}
 _MODEL_COLOURS = {"airwarn": "#1f77b4", "persistence": "#7f7f7f", "climatology": "#2ca02c"}
 
 
+def _figure(traces: list[dict], shapes: list[dict] | None = None, annotations: list[dict] | None = None,
+            **layout) -> go.Figure:
+    """Build the figure in one go (plain dicts validated once: much faster than add_* calls)."""
+    lay = {**_BASE_LAYOUT, **layout}
+    if shapes:
+        lay["shapes"] = shapes
+    if annotations:
+        lay["annotations"] = annotations
+    return go.Figure(data=traces, layout=lay)
+
+
+def _hline(y: float, colour: str = "#555", width: float = 1, dash: str = "dot") -> dict:
+    return dict(type="line", xref="paper", x0=0, x1=1, yref="y", y0=y, y1=y,
+                line=dict(color=colour, width=width, dash=dash))
+
+
 def empty_figure(message: str) -> go.Figure:
     """A blank figure that shows a message (no data, no permission …)."""
-    fig = go.Figure()
-    fig.add_annotation(text=message, showarrow=False, x=0.5, y=0.5, xref="paper", yref="paper",
-                       font=dict(size=15, color="#666"))
-    fig.update_layout(_BASE_LAYOUT).update_layout(xaxis=dict(visible=False), yaxis=dict(visible=False), height=300)
-    return fig
+    return _figure([], annotations=[dict(text=message, showarrow=False, x=0.5, y=0.5, xref="paper", yref="paper",
+                                         font=dict(size=15, color="#666"))],
+                   xaxis=dict(visible=False), yaxis=dict(visible=False), height=300)
 
 
-def _add_level_bands(fig: go.Figure, levels: Sequence[dict], ymax: float) -> None:
+def _level_bands(levels: Sequence[dict], ymax: float) -> tuple[list[dict], list[dict]]:
+    """Shapes (coloured AQI bands) and their category labels up to ``ymax``."""
+    shapes, notes = [], []
     for lv in levels:
         if lv["lo"] > ymax:
             break
-        fig.add_hrect(y0=max(lv["lo"] - (1 if lv["lo"] > 0 else 0), 0), y1=min(lv["hi"], ymax),
-                      fillcolor=lv["colour"], opacity=0.18, line_width=0, layer="below")
-        fig.add_annotation(x=1.0, xref="paper", xanchor="left", y=(lv["lo"] + min(lv["hi"], ymax)) / 2,
-                           text=lv["category"], showarrow=False, font=dict(size=11, color="#444"))
+        y0, y1 = max(lv["lo"] - (1 if lv["lo"] > 0 else 0), 0), min(lv["hi"], ymax)
+        shapes.append(dict(type="rect", xref="paper", x0=0, x1=1, yref="y", y0=y0, y1=y1, fillcolor=lv["colour"],
+                           opacity=0.18, line=dict(width=0), layer="below"))
+        notes.append(dict(x=1.0, xref="paper", xanchor="left", y=(lv["lo"] + y1) / 2, yref="y",
+                          text=lv["category"], showarrow=False, font=dict(size=11, color="#444")))
+    return shapes, notes
 
 
 def fan_figure(table: pd.DataFrame, levels: Sequence[dict], title: str = "") -> go.Figure:
@@ -53,37 +71,34 @@ def fan_figure(table: pd.DataFrame, levels: Sequence[dict], title: str = "") -> 
     """
     if table.empty:
         return empty_figure("无预报数据")
-    x = pd.to_datetime(table["valid_date"])
-    lo_outer = table.get("aqi_p05", table.get("aqi_p10"))
-    hi_outer = table.get("aqi_p95", table.get("aqi_p90"))
+    x = list(pd.to_datetime(table["valid_date"]).dt.strftime("%Y-%m-%d"))
+    lo_outer = table["aqi_p05"] if "aqi_p05" in table else table["aqi_p10"]
+    hi_outer = table["aqi_p95"] if "aqi_p95" in table else table["aqi_p90"]
     ymax = float(np.nanmax([np.nanmax(hi_outer), 160.0])) * 1.15
-    fig = go.Figure()
-    _add_level_bands(fig, levels, ymax)
-    fig.add_trace(go.Scatter(x=x, y=hi_outer, mode="lines", line=dict(width=0), showlegend=False,
-                             hoverinfo="skip"))
-    fig.add_trace(go.Scatter(x=x, y=lo_outer, mode="lines", line=dict(width=0), fill="tonexty",
-                             fillcolor="rgba(30,60,120,0.18)", name="5–95% 区间",
-                             customdata=np.c_[lo_outer, hi_outer],
-                             hovertemplate="5–95%%: %{customdata[0]:.0f}–%{customdata[1]:.0f}<extra></extra>"))
+    traces = [
+        dict(type="scatter", x=x, y=list(hi_outer), mode="lines", line=dict(width=0), showlegend=False,
+             hoverinfo="skip"),
+        dict(type="scatter", x=x, y=list(lo_outer), mode="lines", line=dict(width=0), fill="tonexty",
+             fillcolor="rgba(30,60,120,0.18)", name="5–95% 区间", customdata=np.c_[lo_outer, hi_outer].tolist(),
+             hovertemplate="5–95%%: %{customdata[0]:.0f}–%{customdata[1]:.0f}<extra></extra>"),
+    ]
     if "aqi_p25" in table and "aqi_p75" in table:
-        fig.add_trace(go.Scatter(x=x, y=table["aqi_p75"], mode="lines", line=dict(width=0), showlegend=False,
-                                 hoverinfo="skip"))
-        fig.add_trace(go.Scatter(x=x, y=table["aqi_p25"], mode="lines", line=dict(width=0), fill="tonexty",
-                                 fillcolor="rgba(30,60,120,0.35)", name="25–75% 区间",
-                                 customdata=np.c_[table["aqi_p25"], table["aqi_p75"]],
-                                 hovertemplate="25–75%%: %{customdata[0]:.0f}–%{customdata[1]:.0f}<extra></extra>"))
-    fig.add_trace(go.Scatter(x=x, y=table["aqi_p50"], mode="lines+markers", name="中位数",
-                             line=dict(color="#102a5c", width=3),
-                             hovertemplate="中位数 AQI %{y:.0f}<extra></extra>"))
-    for thr in (150, 200, 300):
-        if thr < ymax:
-            fig.add_hline(y=thr, line=dict(color="#555", width=1, dash="dot"))
-    fig.update_layout(_BASE_LAYOUT).update_layout(title=title or "未来10天 AQI 概率预报",
-                      yaxis=dict(title="AQI", range=[0, ymax], gridcolor="#eee"),
-                      xaxis=dict(title="日期", tickformat="%m-%d", dtick=86400000.0),
-                      legend=dict(orientation="h", y=-0.18), height=380)
-    fig.update_layout(margin=dict(r=70))
-    return fig
+        traces += [
+            dict(type="scatter", x=x, y=list(table["aqi_p75"]), mode="lines", line=dict(width=0), showlegend=False,
+                 hoverinfo="skip"),
+            dict(type="scatter", x=x, y=list(table["aqi_p25"]), mode="lines", line=dict(width=0), fill="tonexty",
+                 fillcolor="rgba(30,60,120,0.35)", name="25–75% 区间",
+                 customdata=np.c_[table["aqi_p25"], table["aqi_p75"]].tolist(),
+                 hovertemplate="25–75%%: %{customdata[0]:.0f}–%{customdata[1]:.0f}<extra></extra>"),
+        ]
+    traces.append(dict(type="scatter", x=x, y=list(table["aqi_p50"]), mode="lines+markers", name="中位数",
+                       line=dict(color="#102a5c", width=3), hovertemplate="中位数 AQI %{y:.0f}<extra></extra>"))
+    shapes, notes = _level_bands(levels, ymax)
+    shapes += [_hline(thr) for thr in (150, 200, 300) if thr < ymax]
+    return _figure(traces, shapes, notes, title=title or "未来10天 AQI 概率预报",
+                   yaxis=dict(title="AQI", range=[0, ymax], gridcolor="#eee"),
+                   xaxis=dict(title="日期", tickformat="%m-%d", dtick=86400000.0),
+                   legend=dict(orientation="h", y=-0.18), height=380, margin=dict(l=50, r=70, t=50, b=40))
 
 
 def probability_figure(table: pd.DataFrame) -> go.Figure:
@@ -91,17 +106,17 @@ def probability_figure(table: pd.DataFrame) -> go.Figure:
     cols = [c for c in ("p_aqi_gt_150", "p_aqi_gt_200", "p_aqi_gt_300") if c in table]
     if table.empty or not cols:
         return empty_figure("无超标概率数据")
-    x = pd.to_datetime(table["valid_date"])
-    fig = go.Figure()
+    x = list(pd.to_datetime(table["valid_date"]).dt.strftime("%Y-%m-%d"))
+    traces = []
     for col in cols:
         thr = int(col.rsplit("_", 1)[-1])
-        fig.add_trace(go.Bar(x=x, y=100 * table[col], name=f"P(AQI>{thr})", marker_color=_PROB_COLOURS[thr],
-                             hovertemplate=f"P(AQI>{thr}) " + "%{y:.0f}%<extra></extra>"))
-    fig.update_layout(_BASE_LAYOUT).update_layout(barmode="group", title="逐日超标概率",
-                      yaxis=dict(title="概率 (%)", range=[0, 100], gridcolor="#eee"),
-                      xaxis=dict(tickformat="%m-%d", dtick=86400000.0),
-                      legend=dict(orientation="h", y=-0.18), height=320)
-    return fig
+        traces.append(dict(type="bar", x=x, y=list(100 * table[col]), name=f"P(AQI>{thr})",
+                           marker=dict(color=_PROB_COLOURS[thr]),
+                           hovertemplate=f"P(AQI>{thr}) " + "%{y:.0f}%<extra></extra>"))
+    return _figure(traces, barmode="group", title="逐日超标概率",
+                   yaxis=dict(title="概率 (%)", range=[0, 100], gridcolor="#eee"),
+                   xaxis=dict(tickformat="%m-%d", dtick=86400000.0), legend=dict(orientation="h", y=-0.18),
+                   height=320)
 
 
 def pollutant_figure(table: pd.DataFrame) -> go.Figure:
@@ -109,50 +124,52 @@ def pollutant_figure(table: pd.DataFrame) -> go.Figure:
     cols = [c for c in table.columns if c.endswith("_p50") and not c.startswith("aqi")]
     if table.empty or not cols:
         return empty_figure("无分污染物预报")
-    x = pd.to_datetime(table["valid_date"])
-    fig = go.Figure()
+    x = list(pd.to_datetime(table["valid_date"]).dt.strftime("%Y-%m-%d"))
+    traces = []
     for col in cols:
         var = col[:-4]
-        is_co = var == "co"
-        fig.add_trace(go.Scatter(
-            x=x, y=table[col], mode="lines+markers", name=POLLUTANT_LABELS.get(var, var) + (" (mg/m³)" if is_co else ""),
-            yaxis="y2" if is_co else "y",
-            line=dict(dash="dot") if is_co else None,
-            hovertemplate=POLLUTANT_LABELS.get(var, var) + " %{y:.1f}<extra></extra>"))
-    fig.update_layout(_BASE_LAYOUT).update_layout(title="分污染物浓度预报（中位数）",
-                      yaxis=dict(title="浓度 (µg/m³)", gridcolor="#eee", rangemode="tozero"),
-                      yaxis2=dict(title="CO (mg/m³)", overlaying="y", side="right", rangemode="tozero",
-                                  showgrid=False),
-                      xaxis=dict(tickformat="%m-%d", dtick=86400000.0),
-                      legend=dict(orientation="h", y=-0.18), height=340)
-    return fig
+        label = POLLUTANT_LABELS.get(var, var)
+        trace = dict(type="scatter", x=x, y=list(table[col]), mode="lines+markers",
+                     name=label + (" (mg/m³)" if var == "co" else ""),
+                     hovertemplate=label + " %{y:.1f}<extra></extra>")
+        if var == "co":
+            trace.update(yaxis="y2", line=dict(dash="dot"))
+        traces.append(trace)
+    return _figure(traces, title="分污染物浓度预报（中位数）",
+                   yaxis=dict(title="浓度 (µg/m³)", gridcolor="#eee", rangemode="tozero"),
+                   yaxis2=dict(title="CO (mg/m³)", overlaying="y", side="right", rangemode="tozero", showgrid=False),
+                   xaxis=dict(tickformat="%m-%d", dtick=86400000.0), legend=dict(orientation="h", y=-0.18),
+                   height=340)
 
 
 def recent_figure(df: pd.DataFrame, levels: Sequence[dict]) -> go.Figure:
     """Recent observed AQI against the forecasts made for those days (lead days 1–3)."""
     if df.empty:
         return empty_figure("无近期预报检验数据")
-    fig = go.Figure()
     ymax = float(np.nanmax([df[["aqi_p50", "observed"]].max().max(), 160.0])) * 1.15
-    _add_level_bands(fig, levels, ymax)
     first = df[df["lead_day"] == df["lead_day"].min()]
+    fx = list(pd.to_datetime(first["valid_date"]).dt.strftime("%Y-%m-%d"))
+    traces = []
     if {"aqi_p10", "aqi_p90"} <= set(df.columns):
-        fig.add_trace(go.Scatter(x=first["valid_date"], y=first["aqi_p90"], mode="lines", line=dict(width=0),
-                                 showlegend=False, hoverinfo="skip"))
-        fig.add_trace(go.Scatter(x=first["valid_date"], y=first["aqi_p10"], mode="lines", line=dict(width=0),
-                                 fill="tonexty", fillcolor="rgba(30,60,120,0.2)",
-                                 name=f"提前{int(first['lead_day'].iloc[0])}天 10–90%"))
+        traces += [
+            dict(type="scatter", x=fx, y=list(first["aqi_p90"]), mode="lines", line=dict(width=0), showlegend=False,
+                 hoverinfo="skip"),
+            dict(type="scatter", x=fx, y=list(first["aqi_p10"]), mode="lines", line=dict(width=0), fill="tonexty",
+                 fillcolor="rgba(30,60,120,0.2)", name=f"提前{int(first['lead_day'].iloc[0])}天 10–90%"),
+        ]
     dashes = {1: "solid", 2: "dash", 3: "dot"}
     for lead, part in df.groupby("lead_day"):
-        fig.add_trace(go.Scatter(x=part["valid_date"], y=part["aqi_p50"], mode="lines",
-                                 name=f"提前{int(lead)}天预报", line=dict(color="#1f4e99", dash=dashes.get(int(lead)))))
+        traces.append(dict(type="scatter", x=list(pd.to_datetime(part["valid_date"]).dt.strftime("%Y-%m-%d")),
+                           y=list(part["aqi_p50"]), mode="lines", name=f"提前{int(lead)}天预报",
+                           line=dict(color="#1f4e99", dash=dashes.get(int(lead)))))
     obs = first.dropna(subset=["observed"])
-    fig.add_trace(go.Scatter(x=obs["valid_date"], y=obs["observed"], mode="markers+lines", name="实况",
-                             line=dict(color="black", width=2), marker=dict(size=7)))
-    fig.update_layout(_BASE_LAYOUT).update_layout(title="近期实况与预报对比",
-                      yaxis=dict(title="AQI", range=[0, ymax], gridcolor="#eee"),
-                      xaxis=dict(tickformat="%m-%d"), legend=dict(orientation="h", y=-0.18), height=360)
-    return fig
+    traces.append(dict(type="scatter", x=list(pd.to_datetime(obs["valid_date"]).dt.strftime("%Y-%m-%d")),
+                       y=list(obs["observed"]), mode="markers+lines", name="实况", line=dict(color="black", width=2),
+                       marker=dict(size=7)))
+    shapes, notes = _level_bands(levels, ymax)
+    return _figure(traces, shapes, notes, title="近期实况与预报对比",
+                   yaxis=dict(title="AQI", range=[0, ymax], gridcolor="#eee"), xaxis=dict(tickformat="%m-%d"),
+                   legend=dict(orientation="h", y=-0.18), height=360, margin=dict(l=50, r=70, t=50, b=40))
 
 
 def scorecard_figure(scores: pd.DataFrame, metric: str) -> go.Figure:
@@ -160,14 +177,13 @@ def scorecard_figure(scores: pd.DataFrame, metric: str) -> go.Figure:
     part = scores[scores["metric"] == metric] if not scores.empty else scores
     if part.empty:
         return empty_figure(f"无检验评分（{metric}）")
-    fig = go.Figure()
-    for model, rows in part.sort_values("lead_day").groupby("model", sort=False):
-        fig.add_trace(go.Scatter(x=rows["lead_day"], y=rows["value"], mode="lines+markers", name=str(model),
-                                 line=dict(color=_MODEL_COLOURS.get(str(model)), width=3 if model == "airwarn" else 2)))
-    fig.update_layout(_BASE_LAYOUT).update_layout(title=f"预报检验：{metric}（按预报时效）",
-                      xaxis=dict(title="预报时效（天）", dtick=1), yaxis=dict(title=metric, gridcolor="#eee"),
-                      legend=dict(orientation="h", y=-0.2), height=320, hovermode="x")
-    return fig
+    traces = [dict(type="scatter", x=list(rows["lead_day"]), y=list(rows["value"]), mode="lines+markers",
+                   name=str(model), line=dict(color=_MODEL_COLOURS.get(str(model)),
+                                              width=3 if model == "airwarn" else 2))
+              for model, rows in part.sort_values("lead_day").groupby("model", sort=False)]
+    return _figure(traces, title=f"预报检验：{metric}（按预报时效）",
+                   xaxis=dict(title="预报时效（天）", dtick=1), yaxis=dict(title=metric, gridcolor="#eee"),
+                   legend=dict(orientation="h", y=-0.2), height=320, hovermode="x")
 
 
 def map_figure(points: pd.DataFrame, highlight: str | None = None, title: str = "") -> go.Figure:
@@ -182,23 +198,22 @@ def map_figure(points: pd.DataFrame, highlight: str | None = None, title: str = 
     """
     if points.empty:
         return empty_figure("无城市坐标")
-    fig = go.Figure()
-    sizes = np.where(points["city"] == highlight, 22, 14)
-    fig.add_trace(go.Scatter(
-        x=points["lon"], y=points["lat"], mode="markers+text", text=points["city"], textposition="top center",
-        marker=dict(color=points["colour"], size=sizes, line=dict(color=np.where(points["city"] == highlight,
-                                                                                  "black", "#555"), width=1.5)),
-        customdata=np.c_[points["aqi"].round(0), points["category"]],
-        hovertemplate="%{text}: AQI %{customdata[0]} %{customdata[1]}<extra></extra>", showlegend=False))
+    is_hl = (points["city"] == highlight).to_numpy()
+    traces = [dict(
+        type="scatter", x=list(points["lon"]), y=list(points["lat"]), mode="markers+text", text=list(points["city"]),
+        textposition="top center",
+        marker=dict(color=list(points["colour"]), size=list(np.where(is_hl, 22, 14)),
+                    line=dict(color=list(np.where(is_hl, "black", "#555")), width=1.5)),
+        customdata=np.c_[points["aqi"].round(0), points["category"]].tolist(),
+        hovertemplate="%{text}: AQI %{customdata[0]} %{customdata[1]}<extra></extra>", showlegend=False)]
     for category, colour in points[["category", "colour"]].drop_duplicates().itertuples(index=False):
-        fig.add_trace(go.Scatter(x=[None], y=[None], mode="markers", marker=dict(color=colour, size=12),
-                                 name=category))
-    fig.update_layout(_BASE_LAYOUT).update_layout(title=title or "城市预报等级", height=460, hovermode="closest",
-                      xaxis=dict(title="经度 (°E)", gridcolor="#eee", dtick=1),
-                      yaxis=dict(title="纬度 (°N)", gridcolor="#eee", dtick=1, scaleanchor="x",
-                                 scaleratio=1 / np.cos(np.deg2rad(float(points["lat"].mean())))),
-                      legend=dict(orientation="h", y=-0.15))
-    return fig
+        traces.append(dict(type="scatter", x=[None], y=[None], mode="markers", marker=dict(color=colour, size=12),
+                           name=category))
+    return _figure(traces, title=title or "城市预报等级", height=460, hovermode="closest",
+                   xaxis=dict(title="经度 (°E)", gridcolor="#eee", dtick=1),
+                   yaxis=dict(title="纬度 (°N)", gridcolor="#eee", dtick=1, scaleanchor="x",
+                              scaleratio=1 / float(np.cos(np.deg2rad(float(points["lat"].mean()))))),
+                   legend=dict(orientation="h", y=-0.15))
 
 
 def targets_figure(summary: pd.DataFrame, level_label: str, target: float | None) -> go.Figure:
@@ -212,30 +227,27 @@ def targets_figure(summary: pd.DataFrame, level_label: str, target: float | None
     if summary.empty:
         return empty_figure("无减排数据")
     labels = [EMISSION_LABELS.get(p, p) for p in summary["pollutant"]]
-    colours = np.where(summary["met"], "#2e7d32", "#c62828")
-    fig = go.Figure(go.Bar(
-        x=labels, y=100 * summary["ratio"], marker_color=colours, name="减排比例",
-        text=[f"{100 * r:.1f}%<br>{c:.2f} t/d" for r, c in zip(summary["ratio"], summary["cut"])],
-        textposition="outside", hovertemplate="%{x}: %{y:.1f}%<extra></extra>"))
+    colours = ["#2e7d32" if m else "#c62828" for m in summary["met"]]
+    traces = [dict(type="bar", x=labels, y=list(100 * summary["ratio"]), marker=dict(color=colours), name="减排比例",
+                   text=[f"{100 * r:.1f}%<br>{c:.2f} t/d" for r, c in zip(summary["ratio"], summary["cut"])],
+                   textposition="outside", hovertemplate="%{x}: %{y:.1f}%<extra></extra>")]
+    shapes, notes = [], []
     if target is not None:
-        fig.add_hline(y=100 * target, line=dict(color="black", dash="dash", width=2),
-                      annotation_text=f"目标 {100 * target:.0f}%", annotation_position="top right")
+        shapes.append(_hline(100 * target, colour="black", width=2, dash="dash"))
+        notes.append(dict(x=1, xref="paper", xanchor="right", y=100 * target, yref="y", yanchor="bottom",
+                          text=f"目标 {100 * target:.0f}%", showarrow=False, font=dict(size=12)))
     top = max(float(np.nanmax(100 * summary["ratio"])) if len(summary) else 0, 100 * (target or 0)) * 1.3 + 5
-    fig.update_layout(_BASE_LAYOUT).update_layout(title=f"{level_label}：各污染物减排比例与目标",
-                      yaxis=dict(title="减排比例 (%)", range=[0, top], gridcolor="#eee"), height=340,
-                      showlegend=False, hovermode="closest")
-    return fig
+    return _figure(traces, shapes, notes, title=f"{level_label}：各污染物减排比例与目标",
+                   yaxis=dict(title="减排比例 (%)", range=[0, top], gridcolor="#eee"), height=340, showlegend=False,
+                   hovermode="closest")
 
 
 def groups_figure(groups: pd.DataFrame, by: str, title: str) -> go.Figure:
-    """Cuts [t/day] per pollutant stacked by group (county, industry or grade)."""
+    """Cuts [t/day] per pollutant side by side per group (county, industry or grade)."""
     if groups.empty:
         return empty_figure("无分组减排数据")
-    fig = go.Figure()
-    for pol in ("so2", "nox", "pm", "vocs"):
-        col = f"cut_{pol}" if f"cut_{pol}" in groups else pol
-        if col in groups:
-            fig.add_trace(go.Bar(x=groups[by].astype(str), y=groups[col], name=EMISSION_LABELS[pol]))
-    fig.update_layout(_BASE_LAYOUT).update_layout(barmode="group", title=title, yaxis=dict(title="减排量 (t/d)",
-                      gridcolor="#eee"), legend=dict(orientation="h", y=-0.25), height=340, hovermode="closest")
-    return fig
+    x = list(groups[by].astype(str))
+    traces = [dict(type="bar", x=x, y=list(groups[f"cut_{pol}"]), name=EMISSION_LABELS[pol])
+              for pol in ("so2", "nox", "pm", "vocs") if f"cut_{pol}" in groups]
+    return _figure(traces, barmode="group", title=title, yaxis=dict(title="减排量 (t/d)", gridcolor="#eee"),
+                   legend=dict(orientation="h", y=-0.25), height=340, hovermode="closest")

@@ -40,3 +40,7 @@ def triggered_id(fallback):
         return dash.ctx.triggered_id if dash.ctx.triggered else fallback
     except dash.exceptions.MissingCallbackContextException:
         return fallback
+
+
+#: dcc.Graph config: no plotly logo, mode bar only on hover, nothing sent anywhere.
+GRAPH_CONFIG = {"displaylogo": False, "displayModeBar": False, "showTips": False, "responsive": True}

@@ -6,7 +6,7 @@ from dash import Input, Output, State, callback, dash_table, dcc, html
 
 from airwarn.vocab import EMISSION_LABELS, WarningLevel
 from dashboard import auth, data, figures, ids
-from dashboard.pages._common import ALL_ROLES, error_box, level_badge, sign_in_needed, triggered_id
+from dashboard.pages._common import ALL_ROLES, GRAPH_CONFIG as _GRAPH_CONFIG, error_box, level_badge, sign_in_needed, triggered_id
 
 dash.register_page(__name__, path="/command", name="指挥", title="应急指挥", order=2)
 
@@ -69,8 +69,8 @@ def layout(**_: str) -> html.Div:
                                    id=ids.CMD_RED_BY, inline=True),
                 ], className="toolbar"),
                 html.Div(id=ids.CMD_RED_SUMMARY),
-                html.Div([dcc.Graph(id=ids.CMD_RED_TARGETS, config={"displaylogo": False}),
-                          dcc.Graph(id=ids.CMD_RED_GROUPS, config={"displaylogo": False})], className="grid2"),
+                html.Div([dcc.Graph(id=ids.CMD_RED_TARGETS, config=_GRAPH_CONFIG),
+                          dcc.Graph(id=ids.CMD_RED_GROUPS, config=_GRAPH_CONFIG)], className="grid2"),
             ], className="card"),
         ]),
         html.Div([

@@ -5,7 +5,7 @@ import dash
 from dash import Input, Output, State, callback, dcc, html
 
 from dashboard import auth, data, figures, ids
-from dashboard.pages._common import ALL_ROLES, error_box, sign_in_needed
+from dashboard.pages._common import ALL_ROLES, GRAPH_CONFIG as _GRAPH_CONFIG, error_box, sign_in_needed
 
 dash.register_page(__name__, path="/consult", name="会商", title="每日会商", order=1)
 
@@ -43,25 +43,25 @@ def layout(city: str | None = None, date: str | None = None, **_: str) -> html.D
             html.Span(id=ids.CONSULT_SUMMARY),
         ], className="toolbar"),
         html.Div([
-            html.Div(dcc.Graph(id=ids.CONSULT_FAN, config={"displaylogo": False}), className="card"),
-            html.Div(dcc.Graph(id=ids.CONSULT_PROB, config={"displaylogo": False}), className="card"),
+            html.Div(dcc.Graph(id=ids.CONSULT_FAN, config=_GRAPH_CONFIG), className="card"),
+            html.Div(dcc.Graph(id=ids.CONSULT_PROB, config=_GRAPH_CONFIG), className="card"),
         ], className="grid2"),
         html.Div([
-            html.Div(dcc.Graph(id=ids.CONSULT_POLLUTANTS, config={"displaylogo": False}), className="card"),
-            html.Div(dcc.Graph(id=ids.CONSULT_RECENT, config={"displaylogo": False}), className="card"),
+            html.Div(dcc.Graph(id=ids.CONSULT_POLLUTANTS, config=_GRAPH_CONFIG), className="card"),
+            html.Div(dcc.Graph(id=ids.CONSULT_RECENT, config=_GRAPH_CONFIG), className="card"),
         ], className="grid2"),
         html.Div([
             html.Div([
                 html.Div([html.Label("预报时效（天）"),
                           dcc.Slider(min(leads), max(leads), 1, value=min(leads), id=ids.CONSULT_MAP_LEAD,
                                      marks={d: str(d) for d in leads})], className="toolbar-slider"),
-                dcc.Graph(id=ids.CONSULT_MAP, config={"displaylogo": False}),
+                dcc.Graph(id=ids.CONSULT_MAP, config=_GRAPH_CONFIG),
             ], className="card"),
             html.Div([
                 html.Div([html.Label("检验指标"),
                           dcc.Dropdown(metrics, metrics[0], id=ids.CONSULT_SCORE_METRIC, clearable=False,
                                        style={"width": 200})], className="toolbar"),
-                dcc.Graph(id=ids.CONSULT_SCORECARD, config={"displaylogo": False}),
+                dcc.Graph(id=ids.CONSULT_SCORECARD, config=_GRAPH_CONFIG),
                 html.P(_card_text(data.model_card(s)), className="muted"),
             ], className="card"),
         ], className="grid2"),

@@ -60,3 +60,11 @@ def live_server(fresh_env):
     yield srv
     srv.close()
 
+
+
+@pytest.fixture(scope="session")
+def shared_server(env):
+    """A running server on the shared (read-mostly) environment."""
+    srv = LiveServer(env)
+    yield srv
+    srv.close()

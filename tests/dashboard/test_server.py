@@ -102,8 +102,8 @@ def test_viewer_cannot_issue_a_warning_through_the_real_server(live_server):
     assert _warning_rows(settings) == (1, 1)
 
 
-def test_anonymous_sees_public_pages_only(live_server):
-    anon = Browser(live_server.url)
+def test_anonymous_sees_public_pages_only(shared_server):
+    anon = Browser(shared_server.url)
     status, page, headers = anon.request("/enterprise")
     assert status == 200
     session_cookie = next(c for c in headers.get_all("Set-Cookie") if c.startswith("airwarn_session="))
@@ -114,8 +114,8 @@ def test_anonymous_sees_public_pages_only(live_server):
     assert anon.request("/logout", b"", {"Content-Type": "application/x-www-form-urlencoded"})[0] == 403
 
 
-def test_assets_served_locally(live_server):
-    anon = Browser(live_server.url)
+def test_assets_served_locally(shared_server):
+    anon = Browser(shared_server.url)
     _, page, _ = anon.request("/")
     urls = re.findall(r'(?:src|href)="([^"]+)"', page)
     assert urls and all(u.startswith("/") for u in urls), urls  # nothing from a CDN
