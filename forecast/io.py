@@ -752,7 +752,7 @@ def _cnemc_hourly(src: PathLike | IO[str], source: str, station: str | None) -> 
         qc["absent_hours"] = len(out) - n
     out = out.reset_index(drop=True)
     _warn_qc(source, {k: v for k, v in qc.items() if k != "absent_hours"})
-    out.attrs.update(qc=qc, time_label="hour-ending", timezone="Asia/Shanghai")
+    out.attrs.update(qc=qc, hour_label="end", timezone="Asia/Shanghai")
     return out
 
 
@@ -883,7 +883,7 @@ def _china_sites(
     if len(wide) > n:
         qc["absent_hours"] = len(wide) - n
     _warn_qc(source, {k: v for k, v in qc.items() if k != "absent_hours"})
-    wide.attrs.update(qc=qc, time_label="hour-ending", timezone="Asia/Shanghai")
+    wide.attrs.update(qc=qc, hour_label="end", timezone="Asia/Shanghai")
     return wide
 
 

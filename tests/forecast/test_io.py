@@ -260,7 +260,7 @@ def test_cnemc_station_hourly_real(shared_data):
     assert df["time"].iloc[0] == pd.Timestamp("2014-05-13 00:00")
     assert df["time"].iloc[-1] == pd.Timestamp("2022-03-30 23:00")
     assert df["time"].diff().dropna().eq(pd.Timedelta("1h")).all()
-    assert df.attrs["time_label"] == "hour-ending"
+    assert df.attrs["hour_label"] == "end"  # the value of aggregate.hourly_to_daily(hour_label=...)
     # first line 2014-05-13 00:00:00,20.0,2.0,13.0,0.571,7.0 (PM2.5,O3,NO2,CO,SO2); third has an empty SO2
     assert df.loc[0, ["pm25", "o3", "no2", "co", "so2"]].tolist() == [20.0, 2.0, 13.0, 0.571, 7.0]
     assert np.isnan(df.loc[2, "so2"])
