@@ -33,7 +33,7 @@ _POLLUTANTS = ("so2", "nox", "pm", "vocs")
 #: Fuzzy matches below this partial-ratio score are dropped.
 FUZZY_CUTOFF = 60.0
 #: Candidates passed to the fuzzy scorer after the character pre-filter.
-_MAX_CANDIDATES = 3000
+_MAX_CANDIDATES = 1000
 _CACHE_SIZE = 8
 
 
