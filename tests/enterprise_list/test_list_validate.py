@@ -1,6 +1,8 @@
 """Each validation rule on a small list, with the exact message; every problem reported at once."""
 from __future__ import annotations
 
+import pytest
+
 from conftest import CODES, good_rows, write_book
 from enterprise_list.validate import errors, validate
 from enterprise_list.workbook import read_list_workbook
@@ -101,3 +103,36 @@ def test_counties_are_configurable(tmp_path):
     rows["企业"][0][2] = "小店区"
     assert _check(tmp_path, rows, counties=None) == []
     assert _check(tmp_path, rows, counties=["小店区", "平定县", "高新区"]) == []
+
+
+def test_prefill_measures_from_the_guide(tmp_path):
+    from enterprise_list.guide import load_guide, prefill_measures
+
+    rows = good_rows()
+    rows["企业"][1][4] = "B"  # the cement plant, graded B, with no measures at all
+    rows["减排措施"] = [r for r in rows["减排措施"] if r[0] != C2]
+    parsed = read_list_workbook(write_book(tmp_path / "p.xlsx", rows))
+    assert [str(p) for p in errors(validate(parsed))][:1] == [
+        "error: 企业 row 3, column 绩效分级: graded enterprise has no measure for 黄色预警 (yellow) [value: 'B']"]
+    filled = prefill_measures(parsed)
+    assert validate(filled) == []
+    added = [m for m in filled.records["measures"] if m["credit_code"] == C2]
+    assert [(m["level"], m["kind"], m["fraction"]) for m in added] == [
+        ("yellow", "transport", None), ("orange", "limit", 0.2), ("red", "stop", None)]
+    assert [m["cut_nox"] for m in added] == [0.0, pytest.approx(0.4), 2.0]
+    guide = load_guide()
+    assert guide.lookup("水泥", "B", "orange").provenance == "S"
+    assert guide.lookup("任意行业", "A", "red").kind == "voluntary"
+    assert guide.lookup("焦化", "C", "red") is None
+
+
+def test_guide_loader_names_bad_rows(tmp_path):
+    from enterprise_list.guide import load_guide
+
+    bad = tmp_path / "g.csv"
+    bad.write_text("industry,grade,level,kind,fraction,text,provenance,note\n水泥,B,orange,limit,1.2,x,S,\n",
+                   encoding="utf-8")
+    with pytest.raises(ValueError, match=r"g.csv row 2, column fraction: expected 0–1, got 1.2"):
+        load_guide(bad)
+    with pytest.raises(KeyError, match=r"unknown guide 'nope'; bundled: \['guide_measures_2020'\]"):
+        load_guide("nope")
