@@ -97,9 +97,8 @@ def time_pages(url: str, users: dict, tmp: Path) -> list[tuple[str, float]]:
     plots = ("return arguments[0].every(id => { const g = document.querySelector('#' + id + ' .js-plotly-plot');"
              " return g && g.querySelector('.main-svg') && g.data && g.data.length > 0; });")
     pages = {
-        "/consult (会商)": ("/consult", lambda d: d.execute_script(plots, ["consult-fan", "consult-prob",
-                                                                          "consult-pollutants", "consult-recent",
-                                                                          "consult-map", "consult-scorecard"])),
+        "/consult (会商, first tab)": ("/consult", lambda d: d.execute_script(plots, ["consult-fan", "consult-prob",
+                                                                                    "consult-pollutants"])),
         "/command (指挥)": ("/command", lambda d: d.execute_script(plots, ["cmd-red-targets", "cmd-red-groups"])
                             and "共" in d.find_element(By.ID, "cmd-table-count").text
                             and d.find_elements(By.ID, "cmd-reco-level")),
@@ -109,7 +108,7 @@ def time_pages(url: str, users: dict, tmp: Path) -> list[tuple[str, float]]:
     }
     out = []
     try:
-        for user, page_names in (("commander", ["/consult (会商)", "/command (指挥)", "/ (首页)"]),
+        for user, page_names in (("commander", ["/consult (会商, first tab)", "/command (指挥)", "/ (首页)"]),
                                  ("list-admin", ["/list (清单管理)"]), (None, ["/enterprise?code=… (企业查询)"])):
             drv.delete_all_cookies()
             if user:

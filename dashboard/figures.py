@@ -210,7 +210,7 @@ def map_figure(points: pd.DataFrame, highlight: str | None = None, title: str = 
         traces.append(dict(type="scatter", x=[None], y=[None], mode="markers", marker=dict(color=colour, size=12),
                            name=category))
     return _figure(traces, title=title or "城市预报等级", height=460, hovermode="closest",
-                   xaxis=dict(title="经度 (°E)", gridcolor="#eee", dtick=1),
+                   xaxis=dict(title="经度 (°E)", gridcolor="#eee", dtick=1, constrain="domain"),
                    yaxis=dict(title="纬度 (°N)", gridcolor="#eee", dtick=1, scaleanchor="x",
                               scaleratio=1 / float(np.cos(np.deg2rad(float(points["lat"].mean()))))),
                    legend=dict(orientation="h", y=-0.15))

@@ -124,10 +124,13 @@ def layout(**_: str) -> html.Div:
 def show_status(_refresh):
     """The recommendation, the active warning, history, audit log and the bulletin preview."""
     auth.require_role(*ALL_ROLES)
-    reco = data.recommendation()
+    try:
+        reco_view = _recommendation_view(data.recommendation())
+    except FileNotFoundError as exc:
+        reco_view = error_box(str(exc))
     history = data.warning_history()
     audit = data.audit_log()
-    return (_recommendation_view(reco), _active_view(data.active_warning()),
+    return (reco_view, _active_view(data.active_warning()),
             history.to_dict("records"), [{"name": c, "id": c} for c in history.columns],
             audit.to_dict("records"), [{"name": c, "id": c} for c in audit.columns],
             data.bulletin_html())

@@ -42,29 +42,35 @@ def layout(city: str | None = None, date: str | None = None, **_: str) -> html.D
                          id=ids.CONSULT_DATE, clearable=False, style={"width": 160}),
             html.Span(id=ids.CONSULT_SUMMARY),
         ], className="toolbar"),
-        html.Div([
-            html.Div(dcc.Graph(id=ids.CONSULT_FAN, config=_GRAPH_CONFIG), className="card"),
-            html.Div(dcc.Graph(id=ids.CONSULT_PROB, config=_GRAPH_CONFIG), className="card"),
-        ], className="grid2"),
-        html.Div([
-            html.Div(dcc.Graph(id=ids.CONSULT_POLLUTANTS, config=_GRAPH_CONFIG), className="card"),
-            html.Div(dcc.Graph(id=ids.CONSULT_RECENT, config=_GRAPH_CONFIG), className="card"),
-        ], className="grid2"),
-        html.Div([
-            html.Div([
-                html.Div([html.Label("预报时效（天）"),
-                          dcc.Slider(min(leads), max(leads), 1, value=min(leads), id=ids.CONSULT_MAP_LEAD,
-                                     marks={d: str(d) for d in leads})], className="toolbar-slider"),
-                dcc.Graph(id=ids.CONSULT_MAP, config=_GRAPH_CONFIG),
-            ], className="card"),
-            html.Div([
-                html.Div([html.Label("检验指标"),
-                          dcc.Dropdown(metrics, metrics[0], id=ids.CONSULT_SCORE_METRIC, clearable=False,
-                                       style={"width": 200})], className="toolbar"),
-                dcc.Graph(id=ids.CONSULT_SCORECARD, config=_GRAPH_CONFIG),
-                html.P(_card_text(data.model_card(s)), className="muted"),
-            ], className="card"),
-        ], className="grid2"),
+        dcc.Tabs(id=ids.CONSULT_TABS, value="outlook", children=[
+            dcc.Tab(label="概率预报", value="outlook", id="consult-tab-outlook", children=[
+                html.Div([
+                    html.Div(dcc.Graph(id=ids.CONSULT_FAN, config=_GRAPH_CONFIG), className="card"),
+                    html.Div(dcc.Graph(id=ids.CONSULT_PROB, config=_GRAPH_CONFIG), className="card"),
+                ], className="grid2"),
+                html.Div(dcc.Graph(id=ids.CONSULT_POLLUTANTS, config=_GRAPH_CONFIG), className="card"),
+            ]),
+            dcc.Tab(label="预报检验", value="verify", id="consult-tab-verify", children=[
+                html.Div([
+                    html.Div(dcc.Graph(id=ids.CONSULT_RECENT, config=_GRAPH_CONFIG), className="card"),
+                    html.Div([
+                        html.Div([html.Label("检验指标"),
+                                  dcc.Dropdown(metrics, metrics[0], id=ids.CONSULT_SCORE_METRIC, clearable=False,
+                                               style={"width": 200})], className="toolbar"),
+                        dcc.Graph(id=ids.CONSULT_SCORECARD, config=_GRAPH_CONFIG),
+                        html.P(_card_text(data.model_card(s)), className="muted"),
+                    ], className="card"),
+                ], className="grid2"),
+            ]),
+            dcc.Tab(label="区域形势图", value="map", id="consult-tab-map", children=[
+                html.Div([
+                    html.Div([html.Label("预报时效（天）"),
+                              dcc.Slider(min(leads), max(leads), 1, value=min(leads), id=ids.CONSULT_MAP_LEAD,
+                                         marks={d: str(d) for d in leads})], className="toolbar-slider"),
+                    dcc.Graph(id=ids.CONSULT_MAP, config=_GRAPH_CONFIG),
+                ], className="card"),
+            ]),
+        ], className="tabs"),
         html.Div([
             html.H3("会商意见"),
             dcc.Textarea(id=ids.CONSULT_NOTE, placeholder="记录本次会商的结论、依据与建议……",

@@ -124,9 +124,14 @@ def test_commander_issues_then_enterprise_looks_up_its_measures(live_server, dri
 
     # --- consultation page renders its figures
     driver.get(f"{url}/consult")
-    _plots_drawn(driver, ["consult-fan", "consult-prob", "consult-pollutants", "consult-recent", "consult-map",
-                          "consult-scorecard"], timeout=30)
+    _plots_drawn(driver, ["consult-fan", "consult-prob", "consult-pollutants"], timeout=30)
     driver.save_screenshot(str(shots / "3-consult.png"))
+    driver.find_element(By.ID, "consult-tab-verify").click()
+    _plots_drawn(driver, ["consult-recent", "consult-scorecard"])
+    driver.save_screenshot(str(shots / "3-consult-verify.png"))
+    driver.find_element(By.ID, "consult-tab-map").click()
+    _plots_drawn(driver, ["consult-map"])
+    driver.save_screenshot(str(shots / "3-consult-map.png"))
 
     # --- sign out, then the public enterprise lookup
     driver.find_element(By.ID, "nav-signout").click()
@@ -155,4 +160,4 @@ def test_commander_issues_then_enterprise_looks_up_its_measures(live_server, dri
     _sign_in(driver, url, "list-admin", users["list-admin"][1], "/list")
     _wait(driver, "#list-versions", "2026年度")
     driver.save_screenshot(str(shots / "6-list.png"))
-    assert len(list(shots.glob("*.png"))) == 7
+    assert len(list(shots.glob("*.png"))) == 9
