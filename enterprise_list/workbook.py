@@ -30,7 +30,7 @@ from airwarn.vocab import WarningLevel
 from enterprise_list import credit_code as cc
 from enterprise_list.models import GRADES, LEVELS, MEASURE_KIND_LABELS, MEASURE_KINDS
 from enterprise_list.template import (
-    ENTERPRISES, LINES, MEASURES, README_SHEET, SHEETS, Column, Sheet, match_header, match_sheet,
+    README_SHEET, SHEETS, Column, Sheet, match_header, match_sheet,
     normalise_header, _strip_unit,
 )
 from enterprise_list.validate import Problem
@@ -370,17 +370,19 @@ def _fast_xlsx(zf) -> dict[str, list[list[Any]]]:
         merges: list[tuple[int, int, int, int]] = []
         with zf.open(member) as fh:
             row: dict[int, Any] = {}
+            col_of: dict[str, int] = {}
             for _, el in ET.iterparse(fh, events=("end",)):
-                tag = _local(el.tag)
-                if tag == "c":
+                tag = el.tag
+                last = tag[-1]
+                if last == "c" and tag.endswith("}c") or tag == "c":
                     ref = el.get("r")
                     kind = el.get("t", "n")
                     value: Any = None
                     for child in el:
-                        ctag = _local(child.tag)
-                        if ctag == "v":
+                        ctag = child.tag
+                        if ctag[-1] == "v":
                             value = child.text
-                        elif ctag == "is":
+                        elif ctag.endswith("is"):
                             value = "".join(t.text or "" for t in child.iter() if _local(t.tag) == "t")
                     if value is not None:
                         if kind == "s":
@@ -389,9 +391,15 @@ def _fast_xlsx(zf) -> dict[str, list[list[Any]]]:
                             value = int(value) if value.lstrip("-").isdigit() else float(value)
                         elif kind == "b":
                             value = value == "1"
-                    col = _cell_index(ref)[1] if ref else (max(row) + 1 if row else 0)
+                    if ref:
+                        letters = ref.rstrip("0123456789")
+                        col = col_of.get(letters)
+                        if col is None:
+                            col = col_of[letters] = _cell_index(letters + "1")[1]
+                    else:
+                        col = max(row) + 1 if row else 0
                     row[col] = value
-                elif tag == "row":
+                elif last == "w" and _local(tag) == "row":
                     r = int(el.get("r")) - 1 if el.get("r") else len(rows)
                     while len(rows) < r:
                         rows.append([])
@@ -399,7 +407,7 @@ def _fast_xlsx(zf) -> dict[str, list[list[Any]]]:
                     rows.append([row.get(j) for j in range(width)])
                     row = {}
                     el.clear()
-                elif tag == "mergeCell":
+                elif last == "l" and _local(tag) == "mergeCell":
                     a, _, b = el.get("ref", "").partition(":")
                     if b:
                         (r0, c0), (r1, c1) = _cell_index(a), _cell_index(b)
