@@ -27,12 +27,14 @@ venv: $(VENV)/.installed
 
 test-deps: $(VENV)/.installed-test browser
 
-# Debian's chromium and chromedriver for the end-to-end browser tests (needs root or sudo).
+# Debian's chromium, chromedriver and a CJK font (the interface is Chinese) for the
+# end-to-end browser tests (needs root or sudo).
 browser:
-	@if ! command -v chromium >/dev/null 2>&1 || ! command -v chromedriver >/dev/null 2>&1; then \
+	@if ! command -v chromium >/dev/null 2>&1 || ! command -v chromedriver >/dev/null 2>&1 \
+	    || ! fc-list 2>/dev/null | grep -qi -e wqy -e 'noto.*cjk'; then \
 	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
-	  echo "installing Debian's chromium and chromium-driver for the browser tests"; \
-	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium chromium-driver >/dev/null \
+	  echo "installing Debian's chromium, chromium-driver and fonts-wqy-microhei for the browser tests"; \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium chromium-driver fonts-wqy-microhei >/dev/null \
 	    || echo "WARNING: could not install chromium; browser tests will be skipped"; \
 	fi
 
