@@ -360,10 +360,13 @@ class _Kernel:
                     # More than 6 decimals: the result from N is exact unless within 1e-4 of a whole
                     # IAQI (whole IAQIs are only reached at concentrations with at most 2 decimals).
                     frac = o - v
-                    fix = inexact & ((frac < 1e-4) | (frac > 1 - 1e-4)) & (n <= self.top) & (xs >= 0)
+                    fix = inexact & ((frac < 1e-4) | (frac > 1 - 1e-4)) & (xs <= self.ind.top) & (xs >= 0)
                     for i in np.flatnonzero(fix):
                         o[i] = self.exact_one(xs[i])
-            over = n > self.top
+                # compare the value itself: 2620.0000001 is above the table though N rounds to its top
+                over = xs > self.ind.top
+            else:
+                over = n > self.top
             o[over] = self.above_value
             o[xs < 0] = np.nan
         return o, over

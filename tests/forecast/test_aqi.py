@@ -114,6 +114,16 @@ def test_2012_does_not_round_concentrations():
     assert iaqi("co_24h", 0.001, S12) == 1
     assert iaqi("pm25_24h", 35.0000001, S12) == 51  # beyond 6 decimals: exact too
     assert iaqi("pm25_24h", 35 + 1e-12, S12) == 51
+    assert iaqi("pm25_24h", 34.9999999, S12) == 50 and iaqi("pm25_24h", 1e-7, S12) == 1
+
+
+def test_2012_values_a_hair_above_the_top_are_above_the_table():
+    # 2620.0000001 has more than 6 decimals; it must not be scored inside the last segment (501)
+    with pytest.warns(AirwarnWarning):
+        got, flags = iaqi("so2_24h", [2620, 2620.0000001], S12, return_flags=True)
+    np.testing.assert_array_equal(got, [500, 500])
+    np.testing.assert_array_equal(flags, [False, True])
+    np.testing.assert_array_equal(iaqi("o3_8h", [800.0000001], S12), [np.nan])
 
 
 # --------------------------------------------------------------------------- rules above the tables

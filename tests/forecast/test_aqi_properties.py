@@ -15,22 +15,25 @@ INDICATORS = [(std, ind) for std, table in TABLES.items() for ind in table]
 FAST = settings(max_examples=150, deadline=None)
 
 
-def concentrations(top: float, size: int = 40):
-    """Lists of concentrations as they arrive: decimals with 0–7 places, and arbitrary floats."""
-    upper = round(top * 1.05, 1)
+def concentrations(bps: tuple[int, ...], size: int = 40):
+    """Lists of concentrations as they arrive: decimals with 0–7 places, GB/T 8170 halves, values a hair
+    off a breakpoint (including the top), arbitrary floats and NaN."""
+    upper = round(bps[-1] * 1.05, 1)
     decimal = st.integers(0, 7).flatmap(
         lambda p: st.decimals(min_value=0, max_value=upper, places=p, allow_nan=False, allow_infinity=False)
     ).map(lambda d: float(d))
     halves = st.integers(0, int(upper * 10)).map(lambda k: (2 * k + 1) / 20)  # x.x5: halves of CO tenths
+    near = st.tuples(st.sampled_from(bps), st.sampled_from([-1, 1]), st.integers(1, 7)).map(
+        lambda t: max(0.0, float(f"{t[0] + t[1] * 10.0 ** -t[2]:.{t[2]}f}")))
     anyfloat = st.floats(min_value=0, max_value=upper, allow_nan=False)
-    return st.lists(st.one_of(decimal, halves, anyfloat, st.just(float("nan"))), min_size=1, max_size=size)
+    return st.lists(st.one_of(decimal, halves, near, anyfloat, st.just(float("nan"))), min_size=1, max_size=size)
 
 
 @FAST
 @given(data=st.data())
 def test_engine_equals_the_fraction_reference(data):
     std, ind = data.draw(st.sampled_from(INDICATORS))
-    values = data.draw(concentrations(TABLES[std][ind][-1]))
+    values = data.draw(concentrations(TABLES[std][ind]))
     got, flags = iaqi(ind, values, std, return_flags=True, above="ignore")
     ref = [reference_iaqi(ind, v, std) for v in values]
     np.testing.assert_array_equal(got, [r[0] for r in ref], err_msg=f"{std} {ind} {values}")
@@ -41,7 +44,7 @@ def test_engine_equals_the_fraction_reference(data):
 @given(data=st.data())
 def test_iaqi_never_falls_as_concentration_rises(data):
     std, ind = data.draw(st.sampled_from(INDICATORS))
-    values = sorted(v for v in data.draw(concentrations(TABLES[std][ind][-1], 60)) if not math.isnan(v))
+    values = sorted(v for v in data.draw(concentrations(TABLES[std][ind], 60)) if not math.isnan(v))
     got = iaqi(ind, values, std, above="ignore")
     scored = got[~np.isnan(got)]  # 2012 SO2 1 h / O3 8 h above 800: another indicator scores them
     assert np.all(np.diff(scored) >= 0), (std, ind, values, got)
