@@ -20,6 +20,7 @@ import os
 import re
 import tempfile
 import unicodedata
+import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable, Sequence
@@ -310,123 +311,36 @@ def _read_rows(sheet: Sheet, rows: list[list[Any]], source: str, sheet_label: st
 
 
 def _xlsx_sheets(path: Path) -> dict[str, list[list[Any]]]:
-    """Every sheet's cell values (merged ranges filled with their top-left value).
+    """Every sheet's cell values, laid out as in Excel (row 1 first), merged ranges
+    filled with their top-left value; empty cells are ``None``.
 
-    A streaming parser of the sheet XML (about ten times faster than openpyxl's
-    read-only mode on large lists); falls back to openpyxl for anything unusual.
+    python-calamine (a Rust reader) is about ten times faster than openpyxl's
+    read-only mode on large lists; openpyxl is the fallback for anything it refuses.
     """
-    import zipfile
+    import python_calamine
 
     try:
-        with zipfile.ZipFile(path) as zf:
-            return _fast_xlsx(zf)
-    except zipfile.BadZipFile as exc:
-        raise ValueError(f"{path}: not a readable xlsx workbook ({exc})") from exc
-    except (KeyError, ValueError, SyntaxError):
+        workbook = python_calamine.CalamineWorkbook.from_path(str(path))
+    except python_calamine.CalamineError as exc:
+        if not zipfile.is_zipfile(path):
+            raise ValueError(f"{path}: not a readable xlsx workbook ({exc})") from exc
         return _openpyxl_sheets(path)
-
-
-def _local(tag: str) -> str:
-    return tag.rsplit("}", 1)[-1]
-
-
-def _cell_index(ref: str) -> tuple[int, int]:
-    i = 0
-    while i < len(ref) and ref[i].isalpha():
-        i += 1
-    col = 0
-    for ch in ref[:i]:
-        col = col * 26 + (ord(ch.upper()) - 64)
-    return int(ref[i:]) - 1, col - 1
-
-
-def _fast_xlsx(zf) -> dict[str, list[list[Any]]]:
-    import posixpath
-    import xml.etree.ElementTree as ET
-
-    names = set(zf.namelist())
-    shared: list[str] = []
-    if "xl/sharedStrings.xml" in names:
-        with zf.open("xl/sharedStrings.xml") as fh:
-            for _, el in ET.iterparse(fh, events=("end",)):
-                if _local(el.tag) == "si":
-                    shared.append(_si_text(el))
-                    el.clear()
-    rels = {}
-    with zf.open("xl/_rels/workbook.xml.rels") as fh:
-        for el in ET.parse(fh).getroot():
-            target = el.get("Target", "")
-            rels[el.get("Id")] = target.lstrip("/") if target.startswith("/") else posixpath.normpath(
-                posixpath.join("xl", target))
-    sheets: list[tuple[str, str]] = []
-    with zf.open("xl/workbook.xml") as fh:
-        for el in ET.parse(fh).getroot().iter():
-            if _local(el.tag) == "sheet":
-                rid = next(v for k, v in el.attrib.items() if _local(k) == "id")
-                sheets.append((el.get("name"), rels[rid]))
     out: dict[str, list[list[Any]]] = {}
-    for title, member in sheets:
-        rows: list[list[Any]] = []
-        merges: list[tuple[int, int, int, int]] = []
-        with zf.open(member) as fh:
-            row: dict[int, Any] = {}
-            col_of: dict[str, int] = {}
-            for _, el in ET.iterparse(fh, events=("end",)):
-                tag = el.tag
-                last = tag[-1]
-                if last == "c" and tag.endswith("}c") or tag == "c":
-                    ref = el.get("r")
-                    kind = el.get("t", "n")
-                    value: Any = None
-                    for child in el:
-                        ctag = child.tag
-                        if ctag[-1] == "v":
-                            value = child.text
-                        elif ctag.endswith("is"):
-                            value = "".join(t.text or "" for t in child.iter() if _local(t.tag) == "t")
-                    if value is not None:
-                        if kind == "s":
-                            value = shared[int(value)]
-                        elif kind == "n":
-                            value = int(value) if value.lstrip("-").isdigit() else float(value)
-                        elif kind == "b":
-                            value = value == "1"
-                    if ref:
-                        letters = ref.rstrip("0123456789")
-                        col = col_of.get(letters)
-                        if col is None:
-                            col = col_of[letters] = _cell_index(letters + "1")[1]
-                    else:
-                        col = max(row) + 1 if row else 0
-                    row[col] = value
-                elif last == "w" and _local(tag) == "row":
-                    r = int(el.get("r")) - 1 if el.get("r") else len(rows)
-                    while len(rows) < r:
-                        rows.append([])
-                    width = max(row) + 1 if row else 0
-                    rows.append([row.get(j) for j in range(width)])
-                    row = {}
-                    el.clear()
-                elif last == "l" and _local(tag) == "mergeCell":
-                    a, _, b = el.get("ref", "").partition(":")
-                    if b:
-                        (r0, c0), (r1, c1) = _cell_index(a), _cell_index(b)
-                        merges.append((r0, c0, r1, c1))
-        _fill_merges(rows, merges)
-        out[title] = rows
+    for name in workbook.sheet_names:
+        sheet = workbook.get_sheet_by_name(name)
+        rows = [[_calamine_value(v) for v in row] for row in sheet.to_python(skip_empty_area=False)]
+        _fill_merges(rows, [(r0, c0, r1, c1) for (r0, c0), (r1, c1) in (sheet.merged_cell_ranges or [])])
+        out[name] = rows
     return out
 
 
-def _si_text(el) -> str:
-    """Text of a shared string: plain ``<t>`` or rich-text runs ``<r><t>``, phonetic ``<rPh>`` skipped."""
-    parts = []
-    for child in el:
-        tag = _local(child.tag)
-        if tag == "t":
-            parts.append(child.text or "")
-        elif tag == "r":
-            parts.extend(t.text or "" for t in child if _local(t.tag) == "t")
-    return "".join(parts)
+def _calamine_value(value: Any) -> Any:
+    """calamine gives '' for an empty cell and floats for every number: map to None and ints."""
+    if isinstance(value, str):
+        return value if value != "" else None
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
 
 
 def _fill_merges(rows: list[list[Any]], merges: list[tuple[int, int, int, int]]) -> None:
