@@ -23,13 +23,17 @@ Exactness
 ---------
 Both standards round every IAQI and AQI **up** to an integer (HJ 633-2012 §6.2, HJ 633-2026 §4.2.6), so
 floating-point noise changes results (CO 1 h 65.4 mg/m³ gives 218.00000000000003 in float, IAQI 218).
-Here every IAQI is computed from integers: a concentration ``C`` with at most ``d`` decimals is the
-integer ``N = C·10^d`` and ``IAQI = ceil((a·N + B)/D)`` with integer ``a, B, D`` from the table
-segment; all operands stay below 2^53, so the float64 division is correctly rounded and its ceiling is
-exact. HJ 633-2026 inputs are first rounded to integers (CO to 0.1 mg/m³), so ``d`` is 0 or 1; under
-HJ 633-2012 ``d = 6``, and values with more decimals (means such as 35.291666…) are scored from the
-nearest 10⁻⁶ and, in the rare case where that lands within 10⁻⁴ of a whole IAQI, recomputed one by one
-with :class:`fractions.Fraction`.
+Every IAQI here is exact:
+
+* The IAQI of a concentration ``C`` with ``d`` decimals is ``ceil((a·N + B) / D)`` with ``N = C·10^d`` and
+  integer ``a, B, D`` from the table segment; all operands stay below 2^53, so the float64 division is
+  correctly rounded and its ceiling exact. Each indicator keeps a lookup table of these values for every
+  concentration with at most 1 decimal (µg/m³) or 3 decimals (CO, mg/m³), built once: published data
+  are scored by one table look-up per value.
+* HJ 633-2026 rounds other values first (GB/T 8170, to integers and CO to 0.1 mg/m³), then looks them up.
+* HJ 633-2012 scores other values (means such as 35.291666…) by float interpolation, exact except within
+  2·10⁻⁵ of a whole IAQI; those few are recomputed with integers at 10⁻⁶ or, beyond 6 decimals, with
+  :class:`fractions.Fraction`.
 
 A float input stands for the **decimal it was written as**: its shortest round-trip decimal
 (``repr``), e.g. ``0.15`` is 0.15, not 0.1499999999999999944… This is what a CSV or a report holds.
@@ -282,24 +286,29 @@ _LEVEL_EDGES = np.array([lv.aqi_max for lv in AQI_LEVELS.values()][:-1], dtype=f
 _UNIT_TEXT = {"ug/m3": "µg/m³", "mg/m3": "mg/m³"}
 _CHUNK = 1 << 13
 _SCALE_2012 = 1e6  # HJ 633-2012 values are scored exactly when they have at most 6 decimals
+#: A float IAQI this close to a whole number is recomputed exactly. Scaling to 1e-6 moves a
+#: concentration by at most 5e-7, i.e. an IAQI by at most 25 x 5e-7 = 1.25e-5 (steepest slope:
+#: CO 24 h, 25 per mg/m³); float interpolation errs by ~1e-13.
+_NEAR = 2e-5
 #: Scale of the lookup tables: concentrations with at most 1 decimal (µg/m³) or 3 decimals (CO, mg/m³)
 #: are looked up; others take the general path.
 _LUT_SCALE = {"ug/m3": 10, "mg/m3": 1000}
 
 
 class _Kernel:
-    """Exact IAQI of one indicator: a lookup table for short decimals, integer arithmetic otherwise.
+    """Exact IAQI of one indicator: a lookup table for short decimals, exact arithmetic otherwise.
 
-    The general path scales a concentration to the integer ``N = C·S`` (``S`` = 10^decimals after the
-    HJ 633-2026 rounding, 10^6 under HJ 633-2012) and computes ``ceil((a N + B) / D)`` with the integer
-    coefficients of its segment. The fast path looks up the IAQI of every concentration with at most one
-    decimal (µg/m³) or three (mg/m³) in a table built once with that same exact arithmetic.
+    ``_unrounded`` computes ``(a N + B) / D`` for integer-valued ``N`` (the concentration at ``scale``:
+    10^decimals after the HJ 633-2026 rounding, 10^6 under HJ 633-2012) with the integer coefficients of
+    its segment; the ceiling of that is exact. ``lut`` holds those IAQIs for every concentration on the
+    ``lut_scale`` grid; ``general`` scores any other value (module docstring).
     """
 
     def __init__(self, ind: Indicator):
         self.ind = ind
         bp = np.asarray(ind.concentrations, dtype=float)
         ia = np.asarray(ind.iaqis, dtype=float)
+        self.bp, self.ia = bp, ia
         scale = float(10 ** ind.decimals) if ind.decimals is not None else _SCALE_2012
         self.scale = scale
         a = ia[1:] - ia[:-1]
@@ -351,22 +360,31 @@ class _Kernel:
     def general(self, xs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """IAQIs and above-table flags of any float values (NaN and negatives give NaN)."""
         with np.errstate(invalid="ignore", over="ignore"):
-            n = self.round_gbt8170(xs) if self.ind.decimals is not None else np.rint(xs * self.scale)
-            v = self._unrounded(n)
-            o = np.ceil(v)
-            if self.ind.decimals is None:
-                inexact = (n / self.scale) != xs
-                if inexact.any():
-                    # More than 6 decimals: the result from N is exact unless within 1e-4 of a whole
-                    # IAQI (whole IAQIs are only reached at concentrations with at most 2 decimals).
-                    frac = o - v
-                    fix = inexact & ((frac < 1e-4) | (frac > 1 - 1e-4)) & (xs <= self.ind.top) & (xs >= 0)
-                    for i in np.flatnonzero(fix):
-                        o[i] = self.exact_one(xs[i])
+            if self.ind.decimals is not None:
+                # HJ 633-2026: round (GB/T 8170), then look the rounded value up
+                n = self.round_gbt8170(xs)
+                k = n * (self.lut_scale / self.scale)
+                np.fmax(k, -1.0, out=k)
+                np.minimum(k, self.lut_top + 1.0, out=k)
+                k += 1.0
+                o = self.lut.take(k.astype(np.intp))
+                over = n > self.top
+            else:
+                # HJ 633-2012: float interpolation is exact except within 2e-5 of a whole IAQI; redo
+                # those exactly (integer arithmetic at 1e-6 for up to 6 decimals, else Fraction).
+                v = np.interp(xs, self.bp, self.ia)
+                o = np.ceil(v)
+                d = o - v
+                near = np.flatnonzero((d < _NEAR) | (d > 1.0 - _NEAR))
+                if near.size:
+                    xn = xs[near]
+                    n = np.rint(xn * self.scale)
+                    o[near] = np.ceil(self._unrounded(n))
+                    inexact = ((n / self.scale) != xn) & (xn <= self.ind.top) & (xn >= 0)
+                    for i in np.flatnonzero(inexact):
+                        o[near[i]] = self.exact_one(xn[i])
                 # compare the value itself: 2620.0000001 is above the table though N rounds to its top
                 over = xs > self.ind.top
-            else:
-                over = n > self.top
             o[over] = self.above_value
             o[xs < 0] = np.nan
         return o, over
@@ -395,40 +413,105 @@ class _Kernel:
             self._lut_top = float(last)
         return self._lut
 
+    @property
+    def lut_top(self) -> float:
+        """The largest scaled concentration inside the lookup table."""
+        self.lut  # noqa: B018 - builds the table
+        return self._lut_top
+
     def score(self, x: np.ndarray, out: np.ndarray, above: np.ndarray) -> None:
         """IAQIs of the 1-D float array ``x`` into ``out``; ``above[i]`` set where over the table."""
-        lut = self.lut
-        top = self._lut_top
-        s = self.lut_scale
-        buf = np.empty(min(_CHUNK, x.shape[0]), dtype=float)
-        idx = np.empty(buf.shape, dtype=np.intp)
-        chk = np.empty(buf.shape, dtype=float)
+        _lut_set((self,)).score(x, None, out, above)
+
+class _LutSet:
+    """One kernel, or the HJ 633-2012 and HJ 633-2026 kernels of one pollutant, behind one lookup table.
+
+    With two kernels a row's standard (0 = 2012, 1 = 2026) offsets its index into the joint table, so
+    rows of both standards are scored in one pass. A missing kernel (``None``: an indicator the other
+    standard does not score) gives NaN.
+    """
+
+    def __init__(self, kernels: tuple[_Kernel | None, ...]):
+        self.kernels = kernels
+        scales = {k.lut_scale for k in kernels if k is not None}
+        if len(scales) != 1:
+            raise ValueError(f"kernels of different units cannot share a table: {kernels}")
+        self.scale = scales.pop()
+        parts, tops, above_idx, offs = [], [], [], []
+        off = 0
+        for k in kernels:
+            lut = np.array([np.nan, np.nan]) if k is None else k.lut
+            top = -1.0 if k is None else k.lut_top
+            parts.append(lut)
+            tops.append(top + 1.0)
+            above_idx.append(-1 if k is None else off + int(top) + 2)
+            offs.append(off + 1.0)
+            off += len(lut)
+        self.lut = np.concatenate(parts)
+        self.tops = np.array(tops)
+        self.above_idx = np.array(above_idx, dtype=np.intp)
+        self.offs = np.array(offs)
+
+    def _general(self, xs: np.ndarray, sel: np.ndarray | None, rows: np.ndarray, out: np.ndarray,
+                 above: np.ndarray) -> None:
+        """General path for ``rows`` (positions in ``xs``), split by standard."""
+        for code, kernel in enumerate(self.kernels):
+            r = rows if sel is None else rows[sel[rows] == code]
+            if kernel is None:
+                out[r] = np.nan
+            elif r.size:
+                o, fl = kernel.general(xs[r])
+                out[r] = o
+                above[r] = fl
+
+    def score(self, x: np.ndarray, sel: np.ndarray | None, out: np.ndarray, above: np.ndarray) -> None:
+        """IAQIs of ``x`` into ``out`` (``sel``: int8 kernel index per row, or None for one kernel)."""
+        s = self.scale
+        size = min(_CHUNK, x.shape[0])
+        buf, chk = np.empty(size), np.empty(size)
+        idx = np.empty(size, dtype=np.intp)
         with np.errstate(invalid="ignore", over="ignore"):
             for start in range(0, x.shape[0], _CHUNK):
                 xs = x[start:start + _CHUNK]
                 m = xs.shape[0]
                 n, ix, ck = buf[:m], idx[:m], chk[:m]
+                o, ab = out[start:start + m], above[start:start + m]
+                sc = None if sel is None else sel[start:start + m]
                 np.multiply(xs, s, out=n)
                 np.rint(n, out=n)
                 np.divide(n, s, out=ck)
-                needs = ck != xs  # not a short decimal (or NaN)
-                np.fmax(n, -1.0, out=n)  # NaN and negatives -> -1
-                np.minimum(n, top + 1.0, out=n)  # above -> top + 1
-                n += 1.0
+                needs = ck != xs  # not a short decimal, or NaN
+                n_needs = int(np.count_nonzero(needs))
+                if n_needs > m // 2:  # mostly long decimals (unrounded means): general path throughout
+                    ab[...] = False
+                    self._general(xs, sc, np.arange(m), o, ab)
+                    continue
+                np.fmax(n, -1.0, out=n)  # NaN and negatives -> -1 (entry 0: NaN)
+                if sc is None:
+                    np.minimum(n, self.tops[0], out=n)  # above the table -> the last entry
+                    n += self.offs[0]
+                else:
+                    np.minimum(n, self.tops.take(sc), out=n)
+                    n += self.offs.take(sc)
                 ix[...] = n
-                lut.take(ix, out=out[start:start + m])
-                over = ix == top + 2
-                if over.any():
-                    above[start:start + m] = over
-                if needs.any():
-                    sub = np.flatnonzero(needs)
-                    vals = xs[sub]
-                    keep = ~np.isnan(vals)
-                    sub, vals = sub[keep], vals[keep]
-                    if sub.size:
-                        o, fl = self.general(vals)
-                        out[start + sub] = o
-                        above[start + sub] = fl
+                self.lut.take(ix, out=o)
+                np.equal(ix, self.above_idx[0] if sc is None else self.above_idx.take(sc), out=ab)
+                if n_needs:
+                    rows = np.flatnonzero(needs)
+                    rows = rows[~np.isnan(xs[rows])]
+                    if rows.size:
+                        self._general(xs, sc, rows, o, ab)
+
+
+_LUT_SETS: dict[tuple, _LutSet] = {}
+
+
+def _lut_set(kernels: tuple[_Kernel | None, ...]) -> _LutSet:
+    """The (cached, immutable) joint lookup table of ``kernels``."""
+    key = tuple(None if k is None else (k.ind.standard, k.ind.name) for k in kernels)
+    if key not in _LUT_SETS:
+        _LUT_SETS[key] = _LutSet(kernels)
+    return _LUT_SETS[key]
 
 
 _KERNELS: Mapping[tuple[Standard, str], _Kernel] = MappingProxyType(
@@ -750,9 +833,6 @@ class _Rows:
         return self.is2026 if std is Standard.HJ633_2026 else ~self.is2026
 
 
-_BLOCK = 1 << 16  # rows per block when a report mixes the two standards
-
-
 def _evaluate(
     n: int,
     rows: _Rows,
@@ -763,8 +843,8 @@ def _evaluate(
 ) -> tuple[dict[str, np.ndarray], np.ndarray, dict]:
     """IAQI per pollutant over all rows: ``plan[pollutant][std]`` is the concentration array.
 
-    With both standards present, each block of rows is scored with one kernel when all its rows share a
-    standard (the usual case: rows sorted by place and date) and split otherwise.
+    With both standards present, each row is looked up in the joint table of its pollutant's two
+    indicators (one pass, whatever the order of the rows).
     """
     iaqis: dict[str, np.ndarray] = {}
     capped = np.zeros(n, dtype=bool)
@@ -784,26 +864,15 @@ def _evaluate(
             else:
                 out.fill(np.nan)
         else:
-            for start in range(0, n, _BLOCK):
-                sl = slice(start, min(start + _BLOCK, n))
-                m26 = rows.is2026[sl]
-                k = int(np.count_nonzero(m26))
-                if k in (0, m26.shape[0]):
-                    job = jobs.get(Standard.HJ633_2026 if k else Standard.HJ633_2012)
-                    if job:
-                        job[0].score(job[1][sl], out[sl], above[sl])
-                    else:
-                        out[sl] = np.nan
-                    continue
-                for std, mask in ((Standard.HJ633_2012, ~m26), (Standard.HJ633_2026, m26)):
-                    idx = np.flatnonzero(mask) + start
-                    job = jobs.get(std)
-                    if job is None:
-                        out[idx] = np.nan
-                        continue
-                    vals, flags = _score(job[0], job[1][idx])
-                    out[idx] = vals
-                    above[idx] = flags
+            k12, k26 = jobs.get(Standard.HJ633_2012), jobs.get(Standard.HJ633_2026)
+            if k12 is None and k26 is None:
+                out.fill(np.nan)
+            else:
+                x12 = k12[1] if k12 else None
+                x26 = k26[1] if k26 else None
+                x = x12 if x26 is None or x12 is x26 else (x26 if x12 is None else np.where(rows.is2026, x26, x12))
+                lut = _lut_set((k12[0] if k12 else None, k26[0] if k26 else None))
+                lut.score(np.ascontiguousarray(x), rows.is2026.view(np.int8), out, above)
         for std, (kernel, x) in jobs.items():
             if kernel.ind.above != "cap":
                 continue
