@@ -38,10 +38,12 @@ Every IAQI here is exact:
 A float input stands for the **decimal it was written as**: its shortest round-trip decimal
 (``repr``), e.g. ``0.15`` is 0.15, not 0.1499999999999999944… This is what a CSV or a report holds.
 
-Rounding of concentrations (HJ 633-2026 §4.2.2) follows GB/T 8170-2008 §3.3 (进舍规则): a discarded
+Rounding of concentrations (HJ 633-2026 §4.2.2) follows GB/T 8170-2008 (进舍规则, §3.2): a discarded
 part below half is dropped, above half rounds up, and exactly half ("5 followed by nothing or only
 zeros") rounds to the even last digit (奇进偶舍), i.e. round-half-even on the decimal value, in one step
-(§3.4: no successive rounding). So PM2.5 34.5 → 34, 35.5 → 36, 35.50001 → 36; CO 0.15 → 0.2, 0.25 → 0.2.
+(no successive rounding, §3.3). So PM2.5 34.5 → 34, 35.5 → 36, 35.50001 → 36; CO 0.15 → 0.2, 0.25 → 0.2,
+and the standard's own examples 0.35 → 0.4, 1.050 → 1.0, 10.5002 → 11. (Clause numbers from secondary
+sources; the rule itself is quoted identically by all of them.)
 """
 from __future__ import annotations
 
@@ -423,6 +425,7 @@ class _Kernel:
         """IAQIs of the 1-D float array ``x`` into ``out``; ``above[i]`` set where over the table."""
         _lut_set((self,)).score(x, None, out, above)
 
+
 class _LutSet:
     """One kernel, or the HJ 633-2012 and HJ 633-2026 kernels of one pollutant, behind one lookup table.
 
@@ -642,7 +645,7 @@ def iaqi(
 
     References
     ----------
-    HJ 633-2012 §5, §6.2 and Table 1; HJ 633-2026 §4.2 and Table 3; GB/T 8170-2008 §3.3.
+    HJ 633-2012 Table 1 and §6.2; HJ 633-2026 Table 3, §4.2.2 and §4.2.6; GB/T 8170-2008 (进舍规则).
 
     Examples
     --------
@@ -1093,7 +1096,8 @@ def realtime_aqi(
 
     References
     ----------
-    HJ 633-2012 §4.2 (9 real-time indicators), Table 1 notes 1–3; HJ 633-2026 §4.3, Table 3 notes a–c.
+    HJ 633-2012 (real-time report: 9 indicators; Table 1 notes 1–3); HJ 633-2026 (real-time report: the
+    six 1 h values, PM on the daily breakpoints; Table 3 notes a–c).
     """
     where = "realtime_aqi"
     if "o3" in df.columns and "o3_1h" in df.columns:

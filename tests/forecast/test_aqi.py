@@ -89,7 +89,8 @@ def test_worked_values(ind, value, std, expected):
 @pytest.mark.parametrize(
     "value, rounded",
     [(34.5, 34), (35.5, 36), (36.5, 36), (34.49, 34), (34.51, 35), (59.5, 60), (60.5, 60),
-     (60.50001, 61), (61.5, 62), (0.4, 0), (0.5, 0), (1.5, 2), (114.5, 114), (115.5, 116)],
+     (60.50001, 61), (61.5, 62), (0.4, 0), (0.5, 0), (1.5, 2), (114.5, 114), (115.5, 116),
+     (10.5002, 11), (12.1498, 12)],  # the last two: GB/T 8170-2008's own examples
 )
 def test_2026_rounds_pm_half_even_before_scoring(value, rounded):
     assert iaqi("pm25_24h", value, S26) == iaqi("pm25_24h", rounded, S26)
@@ -99,7 +100,8 @@ def test_2026_rounds_pm_half_even_before_scoring(value, rounded):
 @pytest.mark.parametrize(
     "value, rounded",
     [(0.05, 0.0), (0.15, 0.2), (0.25, 0.2), (0.35, 0.4), (1.45, 1.4), (3.95, 4.0), (4.05, 4.0),
-     (4.0500001, 4.1), (4.15, 4.2), (5.45, 5.4), (5.35, 5.4), (2.25, 2.2), (2.35, 2.4)],
+     (4.0500001, 4.1), (4.15, 4.2), (5.45, 5.4), (5.35, 5.4), (2.25, 2.2), (2.35, 2.4),
+     (1.050, 1.0), (12.1498, 12.1)],  # the last two: GB/T 8170-2008's own examples
 )
 def test_2026_rounds_co_to_a_tenth_half_even_on_the_decimal(value, rounded):
     # 0.15 is 0.1499999999999999944... in binary and 5.35 is 5.3499999999999996...: read as the
