@@ -268,11 +268,11 @@ def main(argv=None) -> int:
     print(f"   ({share:.0%} of rows on or after 2026-03-01; values as published, 1 % missing)")
     best: dict[str, float] = {}
     for std in ("auto", "HJ633-2012", "HJ633-2026"):
-        cpu, wall = timed(lambda: daily_aqi(df, std, above="ignore"), args.repeat)
+        cpu, wall = timed(lambda s=std: daily_aqi(df, s, above="ignore"), args.repeat)
         best[std] = cpu
         print(f"   {std:<11} {len(df) / cpu / 1e6:6.2f} M station-days/s (CPU {cpu:.2f} s, wall {wall:.2f} s)")
     raw = station_days(args.rows, rounded=False)
-    cpu, wall = timed(lambda: daily_aqi(raw, "auto", above="ignore"), max(1, args.repeat - 1))
+    cpu, wall = timed(lambda r=raw: daily_aqi(r, "auto", above="ignore"), max(1, args.repeat - 1))
     print(f"   unrounded  {len(raw) / cpu / 1e6:6.2f} M station-days/s (CPU {cpu:.2f} s, wall {wall:.2f} s; "
           f"general path, auto)")
     del raw

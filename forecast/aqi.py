@@ -51,12 +51,13 @@ import csv
 import datetime as dt
 import math
 import warnings
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from fractions import Fraction
 from pathlib import Path
 from types import MappingProxyType
-from typing import Any, Literal, Mapping, Sequence
+from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
@@ -67,6 +68,7 @@ __all__ = [
     "AQI_LEVELS",
     "BREAKPOINTS",
     "CATEGORIES",
+    "DAILY_OUTPUT_COLUMNS",
     "SWITCH_DATE",
     "AqiLevel",
     "Indicator",
@@ -89,7 +91,7 @@ class Standard(StrEnum):
     HJ633_2026 = "HJ633-2026"
 
     @classmethod
-    def parse(cls, value: "str | Standard") -> "Standard":
+    def parse(cls, value: str | Standard) -> Standard:
         """Return the standard for ``"HJ633-2026"``, ``"HJ 633-2026"``, ``"2026"`` or a :class:`Standard`.
 
         Raises
@@ -103,7 +105,9 @@ class Standard(StrEnum):
         for std in cls:
             if text in (std.value, std.value[-4:], std.value.replace("-", "")):
                 return std
-        raise KeyError(f"unknown AQI standard {value!r}; valid names are {[s.value for s in cls]}")
+        hint = (" ('auto' picks the standard by date: daily_aqi/realtime_aqi take it, or use "
+                "standard_for_date)") if text == "AUTO" else ""
+        raise KeyError(f"unknown AQI standard {value!r}{hint}; valid names are {[s.value for s in cls]}")
 
 
 #: First day of HJ 633-2026 (and GB 3095-2026): data from this day on are scored under the 2026 rules.
@@ -267,7 +271,7 @@ def _load_levels() -> dict[int, AqiLevel]:
         )
         if lvl.level != i or not (len(lvl.colour) == 7 and lvl.colour.startswith("#")):
             raise ValueError(f"{path}: data row {i}: expected level {i} with a #RRGGBB colour, got {r}")
-        if "#%02X%02X%02X" % lvl.rgb != lvl.colour:
+        if "#{:02X}{:02X}{:02X}".format(*lvl.rgb) != lvl.colour:
             raise ValueError(f"{path}: data row {i}: colour {lvl.colour} does not match rgb {lvl.rgb}")
         levels[lvl.level] = lvl
     if [lv.aqi_min for lv in levels.values()] != [0, 51, 101, 151, 201, 301]:
@@ -674,8 +678,9 @@ def iaqi(
         result.attrs = {"long_name": f"IAQI of {pollutant}", "units": "1", "standard": std.value}
         result.name = f"iaqi_{pollutant}"
         if return_flags:
-            flags = xr.apply_ufunc(lambda b: b > kernel.ind.top, concentration, dask="parallelized",
-                                   output_dtypes=[bool])
+            flags = xr.apply_ufunc(
+                lambda b: _score(kernel, _as_float_array(b, "iaqi"))[1].reshape(np.shape(b)), concentration,
+                dask="parallelized", output_dtypes=[bool])
             return result, flags
         return result
     x = _as_float_array(concentration, f"iaqi({pollutant!r})")

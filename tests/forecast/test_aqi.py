@@ -190,6 +190,8 @@ def test_accepted_input_types_and_what_comes_back():
     assert isinstance(out, xr.DataArray) and out.dims == ("city", "lead_day")
     assert list(out.city.values) == ["阳泉", "太原"] and out.attrs["standard"] == S26
     np.testing.assert_array_equal(out.values, [[50, 100], [np.nan, 200]])
+    values, flags = iaqi("so2_1h", xr.DataArray([800.4, 800.6]), return_flags=True)
+    assert values.values.tolist() == [200, 200] and flags.values.tolist() == [False, True]
 
 
 def test_dask_backed_dataarray_stays_lazy():
@@ -457,6 +459,8 @@ def test_aqi_from_concentrations_with_dataarrays():
     out = aqi_from_concentrations(S26, pm25=q, o3_8h=100.0)
     assert isinstance(out, xr.DataArray) and out.dims == ("lead_day", "quantile")
     np.testing.assert_array_equal(out.values, [[50, iaqi("pm25_24h", 80), iaqi("pm25_24h", 160)]])
+    with pytest.raises(KeyError, match=r"'auto' picks the standard by date"):
+        aqi_from_concentrations("auto", pm25=q)
     with pytest.raises(KeyError, match=r"unknown or no pollutant\(s\) \['o3_1h'\]; valid names under HJ633-2026"):
         aqi_from_concentrations(S26, pm25=q, o3_1h=q)
     assert aqi_from_concentrations(S12, o3_8h=[900.0], o3_1h=[900.0])[0] == 350
