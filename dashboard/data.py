@@ -13,12 +13,9 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
-import io
 import json
-import os
 import re
 import secrets
-import tempfile
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Iterator
@@ -27,6 +24,7 @@ import numpy as np
 import pandas as pd
 
 from airwarn.db import create_tables, get_engine, session_scope
+from airwarn.files import atomic_write_bytes
 from airwarn.settings import Settings
 
 #: Key of the settings object in the Flask config.
@@ -338,24 +336,6 @@ def save_note(day: dt.date | str, city: str, text: str, author: str, s: Settings
 
 
 # --------------------------------------------------------------------------- atomic writes
-def write_atomic(path: Path, payload: bytes, mode: int | None = None) -> None:
-    """Write ``payload`` to ``path`` through a temp file and ``os.replace``."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(payload)
-        if mode is not None:
-            os.chmod(tmp, mode)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
-
-
-
-
 # --------------------------------------------------------------------------- warnings (emergency)
 def engine(s: Settings | None = None):
     """The SQLAlchemy engine of the app's database."""
@@ -812,7 +792,7 @@ def save_upload(contents: str, filename: str, s: Settings | None = None) -> dict
     except (ValueError, TypeError) as exc:
         raise ValueError(f"{filename}: upload is not a base64 data URL") from exc
     token = f"{secrets.token_hex(8)}.{ext}"
-    write_atomic(_upload_path(token, s), payload, mode=0o600)
+    atomic_write_bytes(_upload_path(token, s), payload, mode=0o600)
     return {"token": token, "size": len(payload)}
 
 

@@ -11,6 +11,7 @@ import datetime as dt
 import secrets
 from pathlib import Path
 
+from airwarn.files import atomic_write_bytes
 from airwarn.settings import Settings
 
 #: Demo user name per role (the name is the role).
@@ -74,7 +75,7 @@ def build_demo(settings: Settings, date: dt.date | None = None) -> str:
             created += 1
     text = ("# airwarn demo users (SYNTHETIC DEMO ONLY; random passwords made by dashboard.demo)\n"
             "# name\trole\tpassword\n" + "".join(f"{n}\t{r}\t{p}\n" for n, (r, p) in final.items()))
-    data.write_atomic(users_file(settings), text.encode("utf-8"), mode=0o600)
+    atomic_write_bytes(users_file(settings), text.encode("utf-8"), mode=0o600)
     pairs = ", ".join(f"{n}/{p}" for n, (_, p) in final.items())
     return (f"demo users {'created' if created else 'kept'} ({created} new): {pairs} "
             f"(saved in {users_file(settings)}, mode 0600)")

@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import os
-import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,6 +16,7 @@ from pathlib import Path
 import pandas as pd
 
 from airwarn.db import create_tables, get_engine, session_scope
+from airwarn.files import atomic_write_text
 from airwarn.settings import Settings
 from airwarn.vocab import WarningLevel
 from emergency.engine import Recommendation, assess
@@ -69,20 +68,6 @@ class DailyResult:
         return f"{self.city} {self.date}: {r.level.key}{period}{ents}{met} -> {self.folder}"
 
 
-def atomic_write_text(path: Path, text: str) -> None:
-    """Write text to ``path`` via a temp file and ``os.replace``."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
-
-
 def demo_observations_path(settings: Settings) -> Path:
     """``<data_dir>/demo/synthetic_city_daily.csv``."""
     return Path(settings.data_dir) / "demo" / "synthetic_city_daily.csv"
@@ -122,11 +107,11 @@ def run_daily(settings: Settings, date: "dt.date | str | None" = None, *, rules=
     -------
     DailyResult
     """
+    import emergency.models  # noqa: F401  (tables)
+    import enterprise_list.models  # noqa: F401
     from airwarn.demo import today_beijing
     from emergency.bulletin import bulletin_html, bulletin_text
     from emergency.notify import COLUMNS, notification_frame, write_notifications
-    import emergency.models  # noqa: F401  (tables)
-    import enterprise_list.models  # noqa: F401
 
     t0 = time.perf_counter()
     date = dt.date.fromisoformat(str(date)) if date is not None else today_beijing()

@@ -14,6 +14,7 @@ from pathlib import Path
 import pandas as pd
 
 from airwarn.db import create_tables, get_engine, session_scope
+from airwarn.files import atomic_write_text
 from airwarn.settings import Settings
 from airwarn.vocab import EMISSION_POLLUTANTS
 
@@ -52,7 +53,11 @@ def build_demo(settings: Settings, date: dt.date | None = None) -> str:
     import emergency.models  # noqa: F401
     from airwarn.demo import today_beijing
     from emergency.daily import run_daily
-    from emergency.reductions import compute_reductions, import_inventory, resolve_version
+    from emergency.reductions import (
+        compute_reductions,
+        import_inventory,
+        resolve_version,
+    )
 
     date = date or today_beijing()
     settings.ensure_dirs()
@@ -70,7 +75,6 @@ def build_demo(settings: Settings, date: dt.date | None = None) -> str:
         path = Path(settings.data_dir) / "demo" / "synthetic_emission_inventory.csv"
         path.parent.mkdir(parents=True, exist_ok=True)
         df["note"] = "SYNTHETIC demo inventory (合成示例), not real Yangquan emissions"
-        from emergency.daily import atomic_write_text
 
         atomic_write_text(path, df.to_csv(index=False))
         import_inventory(engine, path, name=DEMO_INVENTORY, area=settings.city, year=date.year, synthetic=True)

@@ -8,16 +8,21 @@ enterprises' lines.
 from __future__ import annotations
 
 import os
-import tempfile
 from pathlib import Path
 
 import pandas as pd
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from airwarn.files import atomic_path
 from airwarn.vocab import EMISSION_LABELS, EMISSION_POLLUTANTS
 from emergency.reductions import Reductions
-from enterprise_list.models import MEASURE_KIND_LABELS, Enterprise, Measure, ProductionLine
+from enterprise_list.models import (
+    MEASURE_KIND_LABELS,
+    Enterprise,
+    Measure,
+    ProductionLine,
+)
 
 #: Column names of the notification list, in order.
 COLUMNS: tuple[str, ...] = (
@@ -69,19 +74,6 @@ def notification_frame(session: Session, reductions: Reductions) -> pd.DataFrame
     return out[list(COLUMNS)].sort_values(["区县", "企业名称"]).reset_index(drop=True)
 
 
-def _atomic(path: Path, write) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=path.suffix)
-    os.close(fd)
-    try:
-        write(tmp)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
-
-
 def write_notifications(frame: pd.DataFrame, xlsx_path: "str | os.PathLike",
                         csv_path: "str | os.PathLike | None" = None, title: str | None = None) -> list[Path]:
     """Write the notification list to xlsx (one sheet, frozen header) and CSV (UTF-8 with BOM), atomically."""
@@ -97,10 +89,12 @@ def write_notifications(frame: pd.DataFrame, xlsx_path: "str | os.PathLike",
                 ws.column_dimensions[col].width = width
             if title:
                 ws.oddHeader.center.text = title
-    _atomic(xlsx_path, to_xlsx)
+    with atomic_path(xlsx_path) as tmp:
+        to_xlsx(tmp)
     written.append(xlsx_path)
     if csv_path is not None:
         csv_path = Path(csv_path)
-        _atomic(csv_path, lambda tmp: frame.to_csv(tmp, index=False, encoding="utf-8-sig"))
+        with atomic_path(csv_path) as tmp:
+            frame.to_csv(tmp, index=False, encoding="utf-8-sig")
         written.append(csv_path)
     return written

@@ -16,6 +16,7 @@ from typing import Any, Mapping
 import numpy as np
 import pandas as pd
 
+from airwarn.files import atomic_path, atomic_write_text
 from airwarn.vocab import EMISSION_LABELS, EMISSION_POLLUTANTS, WarningLevel
 from emergency.engine import Recommendation, find_episodes
 from emergency.reductions import Reductions
@@ -40,10 +41,10 @@ class EventReport:
 
     def to_csv(self, path: "str | os.PathLike") -> Path:
         """Write the table as CSV (UTF-8 with BOM) atomically."""
-        from emergency.notify import _atomic
 
         path = Path(path)
-        _atomic(path, lambda tmp: self.table.to_csv(tmp, index=False, encoding="utf-8-sig"))
+        with atomic_path(path) as tmp:
+            self.table.to_csv(tmp, index=False, encoding="utf-8-sig")
         return path
 
     def to_html(self) -> str:
@@ -61,7 +62,6 @@ class EventReport:
 
     def write(self, folder: "str | os.PathLike", stem: str = "event_report") -> list[Path]:
         """Write ``<stem>.csv`` and ``<stem>.html`` into ``folder``."""
-        from emergency.daily import atomic_write_text
 
         folder = Path(folder)
         out = [self.to_csv(folder / f"{stem}.csv")]

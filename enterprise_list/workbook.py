@@ -18,7 +18,6 @@ import csv
 import math
 import os
 import re
-import tempfile
 import unicodedata
 import zipfile
 from dataclasses import dataclass, field
@@ -27,12 +26,19 @@ from typing import Any, Iterable, Sequence
 
 import pandas as pd
 
+from airwarn.files import atomic_path
 from airwarn.vocab import WarningLevel
 from enterprise_list import credit_code as cc
 from enterprise_list.models import GRADES, LEVELS, MEASURE_KIND_LABELS, MEASURE_KINDS
 from enterprise_list.template import (
-    README_SHEET, SHEETS, Column, Sheet, match_header, match_sheet,
-    normalise_header, _strip_unit,
+    README_SHEET,
+    SHEETS,
+    Column,
+    Sheet,
+    _strip_unit,
+    match_header,
+    match_sheet,
+    normalise_header,
 )
 from enterprise_list.validate import Problem
 
@@ -478,19 +484,6 @@ def fill_cuts(parsed: ParsedList) -> None:
 
 
 # --------------------------------------------------------------------------- writing
-def _atomic_save(wb, out: Path) -> None:
-    out.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{out.stem}-", suffix=".xlsx", dir=out.parent)
-    os.close(fd)
-    try:
-        wb.save(tmp)
-        os.replace(tmp, out)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
-
-
 def _readme_rows() -> Iterable[list[Any]]:
     yield ["工作表", "列名", "英文名/别名", "必填", "类型", "说明"]
     for sheet in SHEETS:
@@ -552,7 +545,8 @@ def write_list_workbook(parsed: ParsedList | None, path: str | os.PathLike) -> P
     ws = wb.create_sheet(README_SHEET)
     for row in _readme_rows():
         ws.append(row)
-    _atomic_save(wb, out)
+    with atomic_path(out) as tmp:
+        wb.save(tmp)
     return out
 
 

@@ -16,9 +16,10 @@ import argparse
 import os
 import re
 import sys
-import tempfile
 import warnings
 from pathlib import Path
+
+from airwarn.files import atomic_path
 
 #: Cells read as missing values.
 MISSING_TOKENS = frozenset({"", "na", "n/a", "nan", "/", "-", "—", "null", "none"})
@@ -112,18 +113,6 @@ def read_daily_csv(path: str | os.PathLike, *, notes: list[str] | None = None):
     return df
 
 
-def _write_atomic(frame, out: Path) -> None:
-    out.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{out.name}.", suffix=".tmp", dir=out.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
-            frame.to_csv(fh, index=False)
-        os.replace(tmp, out)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
 def _handler(args: argparse.Namespace, settings) -> int:
     from airwarn import AirwarnWarning
     from forecast.aqi import daily_aqi
@@ -145,7 +134,8 @@ def _handler(args: argparse.Namespace, settings) -> int:
     out = out.astype({c: "Int64" for c in whole})
     if "date" in out.columns:
         out["date"] = out["date"].dt.strftime("%Y-%m-%d")
-    _write_atomic(out, Path(args.out))
+    with atomic_path(args.out) as tmp:
+        out.to_csv(tmp, index=False, encoding="utf-8")
     counts = out["category"].value_counts(sort=False)
     summary = ", ".join(f"{k} {v}" for k, v in counts.items() if v)
     standards = ", ".join(sorted(out["standard"].astype(str).unique()))
