@@ -44,10 +44,9 @@ import pandas as pd  # noqa: E402
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
-sys.path.insert(0, str(REPO / "tests" / "forecast"))
 
 from forecast.aqi import daily_aqi, iaqi  # noqa: E402
-from test_aqi_reference import IAQI_STEPS, TABLES, reference_iaqi  # noqa: E402
+from tests.forecast.test_aqi_reference import IAQI_STEPS, TABLES, reference_iaqi  # noqa: E402
 
 POLLUTANTS = ("pm25", "pm10", "so2", "no2", "co", "o3_8h")
 IND_2012 = {"pm25": "pm25_24h", "pm10": "pm10_24h", "so2": "so2_24h", "no2": "no2_24h", "co": "co_24h",

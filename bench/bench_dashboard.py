@@ -27,7 +27,6 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
-sys.path.insert(0, str(REPO / "tests" / "dashboard"))
 
 
 @contextmanager
@@ -147,7 +146,7 @@ def main(argv=None) -> int:
     parser.add_argument("--no-browser", action="store_true")
     args = parser.parse_args(argv)
 
-    from dash_env import build_env
+    from tests.dashboard.dash_env import build_env
 
     from dashboard import data
     from dashboard.app import create_app

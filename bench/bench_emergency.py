@@ -20,7 +20,6 @@ import numpy as np
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
-sys.path.insert(0, str(REPO / "tests" / "emergency"))
 
 
 def build_list(engine, n: int, seed: int = 1) -> None:
@@ -90,7 +89,7 @@ def main() -> None:
               f"notification list with measure texts: {dt_note:.2f} s ({len(notes):,} rows)")
 
     # airwarn daily end to end on the demo list + inventory + a forecast file in the pinned layout
-    from test_engine_inputs import make_dataset
+    from tests.emergency.test_engine_inputs import make_dataset
 
     from airwarn.settings import load_settings
 

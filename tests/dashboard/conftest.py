@@ -6,7 +6,7 @@ import threading
 import time
 
 import pytest
-from dash_env import build_env
+from tests.dashboard.dash_env import build_env
 
 
 @pytest.fixture(scope="session")

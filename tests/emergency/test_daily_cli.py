@@ -11,7 +11,7 @@ import pytest
 from airwarn.cli import main
 from airwarn.vocab import LEVEL_COLOURS, WarningLevel
 from emergency.daily import PRODUCTS, run_daily
-from test_engine_inputs import make_dataset
+from tests.emergency.test_engine_inputs import make_dataset
 
 DATE = dt.date(2026, 1, 10)
 

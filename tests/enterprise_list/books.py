@@ -1,4 +1,4 @@
-"""Fixtures of the list tests: a small valid list and a writer of office-style workbooks."""
+"""Helpers of the list tests: a small valid list, a writer of office-style workbooks, a database dump."""
 from __future__ import annotations
 
 import random
@@ -69,18 +69,3 @@ def dump_db(url: str) -> str:
         return "\n".join(con.iterdump())
     finally:
         con.close()
-
-
-@pytest.fixture
-def good_book(tmp_path) -> Path:
-    return write_book(tmp_path / "good.xlsx")
-
-
-@pytest.fixture
-def engine(tmp_path):
-    from airwarn.db import create_tables, get_engine
-    import enterprise_list.models  # noqa: F401
-
-    eng = get_engine(f"sqlite:///{tmp_path / 'list.sqlite'}")
-    create_tables(eng)
-    return eng

@@ -7,7 +7,7 @@ import openpyxl
 import pytest
 from sqlalchemy import select
 
-from conftest import CODES, dump_db, good_rows, write_book
+from tests.enterprise_list.books import CODES, dump_db, good_rows, write_book
 from enterprise_list.io import ListValidationError, export_list, import_list, load_list
 from enterprise_list.lookup import find_enterprises, get_enterprise
 from enterprise_list.models import Enterprise, ListVersion, resolve_version, version_on

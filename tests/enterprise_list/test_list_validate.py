@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from conftest import CODES, good_rows, write_book
+from tests.enterprise_list.books import CODES, good_rows, write_book
 from enterprise_list.validate import errors, validate
 from enterprise_list.workbook import read_list_workbook
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 import openpyxl
 import pytest
 
-from conftest import CODES, HEADERS, good_rows, write_book
+from tests.enterprise_list.books import CODES, HEADERS, good_rows, write_book
 from enterprise_list.template import SHEETS, match_header, normalise_header
 from enterprise_list.validate import errors, format_report, validate
 from enterprise_list.workbook import read_list_workbook, write_template

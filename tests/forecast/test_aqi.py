@@ -22,7 +22,7 @@ from forecast.aqi import (
     realtime_aqi,
     standard_for_date,
 )
-from test_aqi_reference import IAQI_STEPS, TABLES, reference_iaqi
+from tests.forecast.test_aqi_reference import IAQI_STEPS, TABLES, reference_iaqi
 
 S12, S26 = "HJ633-2012", "HJ633-2026"
 POINTS = [  # every breakpoint of every column of both versions

@@ -9,7 +9,7 @@ from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from forecast.aqi import AQI_LEVELS, aqi_from_concentrations, daily_aqi, iaqi
-from test_aqi_reference import IAQI_STEPS, TABLES, reference_iaqi
+from tests.forecast.test_aqi_reference import IAQI_STEPS, TABLES, reference_iaqi
 
 INDICATORS = [(std, ind) for std, table in TABLES.items() for ind in table]
 FAST = settings(max_examples=150, deadline=None)
