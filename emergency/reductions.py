@@ -215,7 +215,8 @@ def _cached(key: tuple, load) -> pd.DataFrame:
 
 
 def _frame(session: Session, stmt, columns: list[str]) -> pd.DataFrame:
-    rows = session.execute(stmt).fetchall()
+    # Plain tuples: pandas probes every SQLAlchemy Row for attributes, ten times slower.
+    rows = [tuple(row) for row in session.execute(stmt).fetchall()]
     return pd.DataFrame.from_records(rows, columns=columns)
 
 
