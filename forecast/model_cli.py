@@ -1,8 +1,242 @@
-"""Placeholder: subcommands registered here are being written."""
+"""``airwarn train``, ``airwarn forecast`` and ``airwarn backtest`` (the pinned forecast CLI).
+
+::
+
+    airwarn train --obs FILE [--obs FILE ...] [--met FILE ...] [--until YYYY-MM-DD] --out models/NAME
+    airwarn forecast --model models/NAME --obs FILE ... --issued YYYY-MM-DD [--cities 阳泉,太原] --out OUT.nc
+    airwarn backtest --model models/NAME --obs FILE ... --start YYYY-MM-DD --end YYYY-MM-DD
+                     [--cities ...] [--scheduler ADDRESS] --out DIR
+
+``--obs`` takes city daily files (aqistudy layout, :func:`forecast.io.read_city_daily`) or UCI
+Beijing multi-site files (``PRSA_Data_*.csv*``: hourly, aggregated to daily per station, each
+station a "city"; the AQI from the AQI engine). ``--met`` takes UCI multi-site files (station
+meteorology) or gridded NWP netCDF (read through :func:`forecast.nwp.open_nwp`, interpolated to
+the cities' coordinates, daily means).
+"""
 from __future__ import annotations
 
 import argparse
+import datetime as dt
+import os
+import time
+import warnings
+from pathlib import Path
+
+#: Where the station list is looked for when ``--stations`` is not given (shared data beside the repo).
+_DEFAULT_STATIONS = Path("stations") / "cnemc_station_list_NewSiteList.csv"
+
+
+def _date(text: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a date YYYY-MM-DD, got {text!r}") from None
+
+
+def _cities(text: str) -> list[str]:
+    return [c.strip() for c in text.replace("，", ",").split(",") if c.strip()]
+
+
+def _is_prsa(path: Path) -> bool:
+    return path.name.startswith("PRSA_Data_") or (path.is_dir() and any(path.glob("PRSA_Data_*.csv*")))
+
+
+def load_observations(paths) -> "pd.DataFrame":  # noqa: F821
+    """Observations from city daily files and/or UCI multi-site files, in the city daily schema.
+
+    Raises
+    ------
+    FileNotFoundError
+        If a file does not exist.
+    """
+    import pandas as pd
+
+    from forecast import io
+
+    paths = [Path(p) for p in paths]
+    for p in paths:
+        if not p.exists():
+            raise FileNotFoundError(f"--obs: no such file {p}")
+    prsa = [p for p in paths if _is_prsa(p)]
+    daily = [p for p in paths if p not in prsa]
+    frames = []
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", category=io.ReaderWarning)
+        if daily:
+            frames.append(io.read_city_daily(daily))
+        if prsa:
+            frames.append(prsa_daily(io.read_prsa_multisite(prsa)))
+    obs = pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
+    return obs.sort_values(["city", "date"], kind="stable").reset_index(drop=True)
+
+
+def prsa_daily(hourly: "pd.DataFrame") -> "pd.DataFrame":  # noqa: F821
+    """UCI multi-site hourly rows → daily rows per station (``city`` = station name) with the AQI."""
+    from forecast.aggregate import hourly_to_daily
+    from forecast.aqi import daily_aqi
+
+    pollutants = [c for c in ("pm25", "pm10", "so2", "no2", "co", "o3") if c in hourly.columns]
+    daily = hourly_to_daily(hourly[["station", "time", *pollutants]], by="station")
+    daily = daily.rename(columns={"station": "city"})
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        rep = daily_aqi(daily.drop(columns=[c for c in ("o3_1h",) if c in daily.columns]), standard="auto")
+    daily["aqi"] = rep["aqi"].to_numpy()
+    keep = ["city", "date", "aqi", "pm25", "pm10", "so2", "no2", "co", "o3_8h"]
+    return daily[[c for c in keep if c in daily.columns]]
+
+
+def load_met(paths, cities=None, coords=None) -> "pd.DataFrame":  # noqa: F821
+    """Daily meteorology per city from UCI multi-site files or NWP netCDF grids.
+
+    UCI station meteorology keeps one series per station (``city`` = station name) and adds the
+    station mean as ``北京``; a grid is interpolated to ``coords`` (``city, lon, lat``).
+    """
+    import pandas as pd
+
+    from forecast import features as F
+    from forecast import io
+
+    paths = [Path(p) for p in paths]
+    for p in paths:
+        if not p.exists():
+            raise FileNotFoundError(f"--met: no such file {p}")
+    frames = []
+    prsa = [p for p in paths if _is_prsa(p)]
+    grids = [p for p in paths if p not in prsa]
+    if prsa:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", category=io.ReaderWarning)
+            hourly = io.read_prsa_multisite(prsa)
+        met = hourly[["station", "time", "temp", "pres", "dewp", "rain", "wd", "wspm"]].rename(
+            columns={"station": "city"})
+        per_station = F.met_daily(met)
+        city_mean = per_station.drop(columns="city").groupby("date", as_index=False).mean()
+        city_mean.insert(0, "city", "北京")
+        frames += [per_station, city_mean]
+    if grids:
+        if coords is None or not len(coords):
+            raise ValueError("--met: a gridded NWP file needs city coordinates (--stations)")
+        from forecast.nwp import interp_to_points, open_nwp
+
+        ds = open_nwp([str(p) for p in grids])
+        if "time" not in ds.dims:
+            raise ValueError(f"--met {grids[0]}: the grid has no time axis (dims {dict(ds.sizes)}); "
+                             "a forecast predictor needs daily or hourly times")
+        c = coords.dropna(subset=["lon", "lat"])
+        pts = interp_to_points(ds, c["lon"].to_numpy(), c["lat"].to_numpy(), names=list(c["city"]),
+                               compute=True)
+        df = pts.to_dataframe().reset_index().rename(columns={"point": "city"})
+        frames.append(F.met_daily(df))
+    return pd.concat(frames, ignore_index=True)
+
+
+def _coords(args, cities):
+    """City coordinates from ``--stations`` or the shared station list, or None."""
+    from forecast import io
+
+    candidates = [Path(args.stations)] if getattr(args, "stations", None) else []
+    shared = os.environ.get("AIRWARN_SHARED_DATA")
+    repo = Path(__file__).resolve().parent.parent
+    candidates += [Path(shared) / _DEFAULT_STATIONS] if shared else []
+    candidates += [repo.parent / "shared" / "data" / _DEFAULT_STATIONS]
+    for path in candidates:
+        if path.exists():
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", category=io.ReaderWarning)
+                c = io.city_coordinates(path, cities)
+            return c[["city", "lon", "lat"]]
+        if getattr(args, "stations", None) and path == Path(args.stations):
+            raise FileNotFoundError(f"--stations: no such file {path}")
+    return None
+
+
+def _train(args, settings) -> int:
+    from forecast.model import ForecastModel
+
+    t0 = time.perf_counter()
+    obs = load_observations(args.obs)
+    cities = sorted(obs["city"].unique())
+    coords = _coords(args, cities)
+    met = load_met(args.met, cities, coords) if args.met else None
+    out = Path(args.out)
+    model = ForecastModel(name=out.name, max_rows=args.max_rows, seed=args.seed)
+    if args.n_estimators:
+        model.params["n_estimators"] = args.n_estimators
+    model.fit(obs, met=met, coords=coords, until=args.until, log=lambda m: print(f"  {m}", flush=True))
+    model.save(out)
+    size = sum(f.stat().st_size for f in out.iterdir() if f.is_file()) / 1e6
+    print(f"trained {out.name}: {len(model.cities_)} cities, {model.train_span_[0]} → {model.train_span_[1]}, "
+          f"{len(model.pollutants_)} pollutants, {size:.1f} MB, {time.perf_counter() - t0:.0f} s → {out}")
+    return 0
+
+
+def _forecast(args, settings) -> int:
+    from forecast.model import load_model, write_forecast
+
+    model = load_model(args.model)
+    obs = load_observations(args.obs)
+    met = load_met(args.met, None, model.coords_) if args.met else None
+    ds = model.predict(obs, issued=args.issued, cities=args.cities, met=met)
+    nc, csv = write_forecast(ds, args.out)
+    print(f"forecast issued {args.issued} for {ds.sizes['city']} cities × {ds.sizes['lead_day']} days → {nc} "
+          f"(+ {csv.name})")
+    return 0
+
+
+def _backtest(args, settings) -> int:
+    from forecast.backtest import run_backtest, write_backtest
+    from forecast.model import load_model
+
+    t0 = time.perf_counter()
+    model = load_model(args.model)
+    from forecast.backtest import check_period
+
+    check_period(model, args.start, args.end)
+    obs = load_observations(args.obs)
+    met = load_met(args.met, None, model.coords_) if args.met else None
+    forecasts, scores, rel = run_backtest(model, obs, args.start, args.end, cities=args.cities, met=met,
+                                          scheduler=args.scheduler)
+    paths = write_backtest(args.out, forecasts, scores, rel)
+    s = scores[(scores["metric"] == "rmse")].pivot(index="lead_day", columns="model", values="value")
+    print(f"backtest {args.start} → {args.end}: {forecasts['city'].nunique()} cities, {len(forecasts):,} "
+          f"forecast rows ({time.perf_counter() - t0:.0f} s) → {paths['forecasts'].parent}")
+    print("RMSE by lead:\n" + s.round(1).to_string())
+    return 0
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    """Add subcommands to the ``airwarn`` parser."""
+    """Add ``train``, ``forecast`` and ``backtest``."""
+    p = subparsers.add_parser("train", help="train the probabilistic forecast model on city daily observations")
+    p.add_argument("--obs", action="append", required=True, metavar="FILE",
+                   help="observations: city daily CSV (aqistudy layout) or UCI PRSA_Data_* files; repeatable")
+    p.add_argument("--met", action="append", default=[], metavar="FILE",
+                   help="meteorology: UCI PRSA_Data_* files or NWP netCDF; repeatable")
+    p.add_argument("--until", type=_date, help="last day used for training (default: the last day of --obs)")
+    p.add_argument("--stations", metavar="FILE",
+                   help="CNEMC station list for city coordinates (default: ../shared/data/stations/…)")
+    p.add_argument("--max-rows", type=int, default=300_000, help="rows per booster (seeded sample)")
+    p.add_argument("--n-estimators", type=int, default=None, help="trees of the location booster")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--out", required=True, metavar="models/NAME", help="model folder to write")
+    p.set_defaults(func=_train)
+
+    p = subparsers.add_parser("forecast", help="issue a 1-10 day probabilistic AQI forecast")
+    p.add_argument("--model", required=True, metavar="models/NAME")
+    p.add_argument("--obs", action="append", required=True, metavar="FILE")
+    p.add_argument("--met", action="append", default=[], metavar="FILE")
+    p.add_argument("--issued", type=_date, required=True, help="issue day YYYY-MM-DD (lead 1 = the next day)")
+    p.add_argument("--cities", type=_cities, help="comma-separated cities (default: all)")
+    p.add_argument("--out", required=True, metavar="OUT.nc", help="netCDF to write (OUT.csv beside it)")
+    p.set_defaults(func=_forecast)
+
+    p = subparsers.add_parser("backtest", help="rolling-origin backtest against persistence and climatology")
+    p.add_argument("--model", required=True, metavar="models/NAME")
+    p.add_argument("--obs", action="append", required=True, metavar="FILE")
+    p.add_argument("--met", action="append", default=[], metavar="FILE")
+    p.add_argument("--start", type=_date, required=True, help="first issue day")
+    p.add_argument("--end", type=_date, required=True, help="last issue day")
+    p.add_argument("--cities", type=_cities, help="comma-separated cities (default: all)")
+    p.add_argument("--scheduler", help="dask.distributed scheduler address (default: local threads)")
+    p.add_argument("--out", required=True, metavar="DIR")
+    p.set_defaults(func=_backtest)

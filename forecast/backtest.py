@@ -1,0 +1,177 @@
+"""Rolling-origin backtest of a trained model, in parallel through dask and xarray.
+
+A forecast issued on day ``D`` sees observations up to and including ``D`` only (the
+observations are cut at ``D`` before the features are computed, per chunk of issue days
+the cut is at the chunk's last day and the features only look backwards); lead 1 is
+``D + 1``. The issue days are split into chunks; each chunk is one dask task returning an
+:class:`xarray.Dataset`, and the chunks are concatenated along ``issued``. By default the
+tasks run on dask's threaded scheduler (LightGBM releases the GIL); ``scheduler`` may name
+``"synchronous"``, ``"threads"``, ``"processes"`` or the address of a running
+``dask.distributed`` scheduler (``tcp://host:8786``).
+
+Outputs (:func:`write_backtest`): ``forecasts.csv`` (``city,issued,lead_day,valid_date,
+aqi_p10,aqi_p50,aqi_p90,p_aqi_gt_150,p_aqi_gt_200,p_aqi_gt_300`` then the pollutant medians,
+the other AQI quantiles and the criterion probabilities), ``scores.csv``
+(``lead_day,metric,model,value``; model ∈ airwarn / persistence / climatology) and
+``reliability.csv`` (``lead_day,threshold,bin_lower,bin_upper,n,mean_probability,
+observed_frequency``).
+"""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Sequence
+
+import numpy as np
+import pandas as pd
+import xarray as xr
+
+from forecast import verify
+from forecast.model import CRITERIA, QUANTILES, THRESHOLDS, ForecastModel, _atomic_write, forecast_frame
+
+#: Leading columns of ``forecasts.csv`` (pinned).
+FORECAST_COLUMNS: tuple[str, ...] = ("city", "issued", "lead_day", "valid_date", "aqi_p10", "aqi_p50",
+                                     "aqi_p90", "p_aqi_gt_150", "p_aqi_gt_200", "p_aqi_gt_300")
+
+
+def check_period(model: ForecastModel, start, end) -> tuple[pd.Timestamp, pd.Timestamp]:
+    """Validate a backtest period against the model's training span (from its card).
+
+    Raises
+    ------
+    ValueError
+        If ``end`` is before ``start`` or the period overlaps the training span.
+    """
+    start, end = pd.Timestamp(start), pd.Timestamp(end)
+    if end < start:
+        raise ValueError(f"backtest period: end {end.date()} is before start {start.date()}")
+    t0, t1 = (pd.Timestamp(d) for d in model.train_span_)
+    if start <= t1 and end >= t0:
+        raise ValueError(
+            f"backtest period {start.date()} → {end.date()} overlaps the training span of model "
+            f"{model.name!r} ({t0.date()} → {t1.date()}, from its card.json); a backtest must be out of "
+            f"sample: start after {t1.date()} or use a model trained on an earlier period")
+    return start, end
+
+
+def _predict_chunk(model: ForecastModel, obs: pd.DataFrame, issued: list, cities, met, n_members: int):
+    last = max(issued)
+    seen = obs[obs["date"] <= last]  # nothing after the chunk's last issue day
+    return model.predict(seen, issued, cities=cities, met=met, n_members=n_members)
+
+
+def backtest_dataset(model: ForecastModel, obs: pd.DataFrame, start, end, *,
+                     cities: Sequence[str] | None = None, met: pd.DataFrame | None = None,
+                     scheduler: str | None = None, chunk_days: int = 15, n_members: int = 50) -> xr.Dataset:
+    """Forecasts issued on every day from ``start`` to ``end`` as one Dataset (dim ``issued``).
+
+    Parameters
+    ----------
+    model : ForecastModel
+    obs : DataFrame
+        Observations (``read_city_daily`` schema), covering at least 30 days before ``start``.
+    start, end : date-like
+        First and last issue day (inclusive); must not overlap the training span.
+    cities : sequence of str, optional
+        Cities (default: all in ``obs``).
+    met : DataFrame, optional
+        Daily meteorology (for models trained with it).
+    scheduler : str, optional
+        Dask scheduler: ``"threads"`` (default), ``"synchronous"``, ``"processes"`` or a
+        ``dask.distributed`` address.
+    chunk_days : int
+        Issue days per task.
+    n_members : int
+        Scenario members per forecast (used for the criterion probabilities).
+    """
+    import dask
+
+    start, end = check_period(model, start, end)
+    obs = obs.copy()
+    obs["date"] = pd.to_datetime(obs["date"])
+    days = list(pd.date_range(start, end, freq="D"))
+    chunks = [days[i:i + chunk_days] for i in range(0, len(days), chunk_days)]
+    tasks = [dask.delayed(_predict_chunk)(model, obs[obs["date"] >= chunk[0] - pd.Timedelta(days=60)],
+                                          chunk, cities, met, n_members) for chunk in chunks]
+    if scheduler and "://" in scheduler or (scheduler and ":" in scheduler and scheduler[0].isdigit()):
+        from distributed import Client
+
+        with Client(scheduler) as client:
+            parts = client.compute(tasks, sync=True)
+    else:
+        parts = dask.compute(*tasks, scheduler=scheduler or "threads")
+    ds = xr.concat(parts, dim="issued", data_vars="minimal", coords="minimal", compat="override",
+                   join="outer")
+    return ds.sortby("issued")
+
+
+def backtest_frame(ds: xr.Dataset) -> pd.DataFrame:
+    """The ``forecasts.csv`` table of a backtest Dataset (pinned leading columns first)."""
+    flat = forecast_frame(ds)
+    crit = ds["p_criterion"].to_dataframe().reset_index().pivot_table(
+        index=["city", "issued"], columns="criterion", values="p_criterion")
+    crit.columns = [f"p_{c}" for c in crit.columns]
+    crit = crit.reset_index()
+    crit["issued"] = crit["issued"].dt.date.astype(str)
+    flat = flat.merge(crit, on=["city", "issued"], how="left")
+    first = list(FORECAST_COLUMNS)
+    rest = [c for c in flat.columns if c not in first]
+    return flat[first + rest]
+
+
+def run_backtest(model: ForecastModel, obs: pd.DataFrame, start, end, *,
+                 cities: Sequence[str] | None = None, met: pd.DataFrame | None = None,
+                 scheduler: str | None = None, chunk_days: int = 15, n_members: int = 50
+                 ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """Backtest and score: returns ``(forecasts, scores, reliability)`` tables.
+
+    Climatology comes from the observations inside the model's training span only.
+    See :func:`backtest_dataset` for the parameters.
+    """
+    ds = backtest_dataset(model, obs, start, end, cities=cities, met=met, scheduler=scheduler,
+                          chunk_days=chunk_days, n_members=n_members)
+    forecasts = backtest_frame(ds)
+    scores, reliability = score_forecasts(model, forecasts, obs)
+    return forecasts, scores, reliability
+
+
+def score_forecasts(model: ForecastModel, forecasts: pd.DataFrame, obs: pd.DataFrame
+                    ) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Scores (long table) and reliability tables of backtest forecasts against observations."""
+    obs = obs.copy()
+    obs["date"] = pd.to_datetime(obs["date"])
+    t0, t1 = (pd.Timestamp(d) for d in model.train_span_)
+    train = obs[(obs["date"] >= t0) & (obs["date"] <= t1)]
+    clim = verify.climatology(train)
+    frame = verify.attach_references(forecasts, obs, clim)
+    levels = {q: f"aqi_p{int(round(q * 100)):02d}" for q in QUANTILES}
+    scores = verify.score_table(frame, model.decision_thresholds_,
+                                {q: c for q, c in levels.items() if c in frame.columns})
+    rel = []
+    ok = np.isfinite(frame[["obs_aqi", "persistence_aqi", "clim_aqi"]].to_numpy(float)).all(axis=1)
+    for lead, g in frame[ok].groupby("lead_day"):
+        for t in THRESHOLDS:
+            r = verify.reliability_table(g[f"p_aqi_gt_{t}"], (g["obs_aqi"] > t).astype(float))
+            r.insert(0, "threshold", t)
+            r.insert(0, "lead_day", int(lead))
+            rel.append(r)
+    reliability = pd.concat(rel, ignore_index=True) if rel else pd.DataFrame()
+    return scores, reliability
+
+
+def write_backtest(out_dir: str | os.PathLike, forecasts: pd.DataFrame, scores: pd.DataFrame,
+                   reliability: pd.DataFrame | None = None) -> dict[str, Path]:
+    """Write ``forecasts.csv``, ``scores.csv`` (and ``reliability.csv``) atomically to ``out_dir``."""
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    paths = {"forecasts": out / "forecasts.csv", "scores": out / "scores.csv"}
+    _atomic_write(paths["forecasts"], forecasts.to_csv(index=False, float_format="%.4g"))
+    _atomic_write(paths["scores"], scores.to_csv(index=False, float_format="%.6g"))
+    if reliability is not None and len(reliability):
+        paths["reliability"] = out / "reliability.csv"
+        _atomic_write(paths["reliability"], reliability.to_csv(index=False, float_format="%.6g"))
+    return paths
+
+
+__all__ = ["FORECAST_COLUMNS", "CRITERIA", "check_period", "backtest_dataset", "backtest_frame",
+           "run_backtest", "score_forecasts", "write_backtest"]
