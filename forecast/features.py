@@ -308,12 +308,12 @@ def calendar_features(dates, prefix: str = "") -> pd.DataFrame:
         days from the Spring Festival, clipped to ±45) — each prefixed.
     """
     d = pd.DatetimeIndex(pd.to_datetime(dates))
-    doy = d.dayofyear.to_numpy(dtype=float)
+    doy = d.day_of_year.to_numpy(dtype=float)
     md = d.month.to_numpy() * 100 + d.day.to_numpy()
     return pd.DataFrame({
         f"{prefix}doy_sin": np.sin(2 * np.pi * doy / 365.25),
         f"{prefix}doy_cos": np.cos(2 * np.pi * doy / 365.25),
-        f"{prefix}weekday": d.weekday.to_numpy(dtype=float),
+        f"{prefix}weekday": d.day_of_week.to_numpy(dtype=float),
         f"{prefix}heating": ((md >= 1115) | (md <= 315)).astype(float),
         f"{prefix}sf_days": np.clip(days_from_spring_festival(d), -45, 45),
     })

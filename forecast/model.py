@@ -568,7 +568,9 @@ class ForecastModel:
         return {p: r.predict_log_quantiles(X, g) for p, r in self.regressors_.items()}
 
     def _conc_grid(self, table: pd.DataFrame) -> dict[str, np.ndarray]:
-        return {p: F.from_log(q, p) for p, q in self._log_quantiles(table).items()}
+        # clip to the plausible range (O3-8h above 800 µg/m³ has no HJ 633-2012 IAQI)
+        return {p: np.minimum(F.from_log(q, p), F.VALID_RANGES[p][1])
+                for p, q in self._log_quantiles(table).items()}
 
     def _aqi_grid(self, table: pd.DataFrame, conc: dict | None = None) -> np.ndarray:
         conc = conc if conc is not None else self._conc_grid(table)
@@ -744,8 +746,8 @@ class ForecastModel:
                 files.append(fname)
         statics = self.statics_.reset_index()
         coords = self.coords_.set_index("city").reindex(statics["city"]).reset_index(drop=True)
-        _atomic_write(out / "statics.csv", statics.to_csv(index=False, float_format="%.6g"))
-        _atomic_write(out / "coords.csv", self.coords_.to_csv(index=False, float_format="%.6f"))
+        _atomic_write(out / "statics.csv", statics.to_csv(index=False))
+        _atomic_write(out / "coords.csv", self.coords_.to_csv(index=False))
         del coords
         card = dict(self.card_, files=files + ["statics.csv", "coords.csv"])
         _atomic_write(out / "card.json", json.dumps(card, ensure_ascii=False, indent=1, default=_json_default))

@@ -195,7 +195,7 @@ def climatology(train_obs: pd.DataFrame, thresholds: Iterable[int] = EVENT_THRES
     out = []
     kernel = np.ones(2 * half_window + 1)
     for city, g in df.groupby("city", sort=True):
-        doy = pd.DatetimeIndex(g["date"]).dayofyear.to_numpy() - 1
+        doy = pd.DatetimeIndex(g["date"]).day_of_year.to_numpy() - 1
         a = g["aqi"].to_numpy(float)
 
         def smooth(values):
@@ -236,7 +236,7 @@ def attach_references(forecasts: pd.DataFrame, obs: pd.DataFrame, clim: pd.DataF
     f["obs_aqi"] = a.reindex(pd.MultiIndex.from_arrays([f["city"], f["valid_date"]])).to_numpy()
     f["persistence_aqi"] = a.reindex(pd.MultiIndex.from_arrays([f["city"], f["issued"]])).to_numpy()
     c = clim.set_index(["city", "doy"])
-    key = pd.MultiIndex.from_arrays([f["city"], pd.DatetimeIndex(f["valid_date"]).dayofyear])
+    key = pd.MultiIndex.from_arrays([f["city"], pd.DatetimeIndex(f["valid_date"]).day_of_year])
     for col in c.columns:
         f[col] = c[col].reindex(key).to_numpy()
     return f

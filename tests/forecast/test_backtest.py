@@ -1,0 +1,91 @@
+"""Backtest (dask) and the pinned train / forecast / backtest CLI end to end on a tiny real subset."""
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+import xarray as xr
+
+from airwarn.cli import main
+from forecast import backtest as B
+from forecast import model as M
+from tests.forecast._model_fixtures import SMALL_PARAMS, coordinates, read_subset, write_subset_csv
+
+CITIES = ("阳泉", "太原", "晋中", "石家庄", "邢台", "长治")
+
+
+@pytest.fixture(scope="module")
+def subset(shared_data):
+    return read_subset(shared_data, CITIES, end="2015-03-31")
+
+
+@pytest.fixture(scope="module")
+def small_model(subset, shared_data):
+    m = M.ForecastModel(name="bt", params=SMALL_PARAMS, max_rows=10_000, valid_days=90)
+    return m.fit(subset, coords=coordinates(shared_data, CITIES), until="2014-12-31")
+
+
+def test_backtest_refuses_overlap(small_model, subset):
+    with pytest.raises(ValueError, match="overlaps the training span"):
+        B.run_backtest(small_model, subset, "2014-12-20", "2015-01-20")
+    with pytest.raises(ValueError, match="before start"):
+        B.check_period(small_model, "2015-02-10", "2015-02-01")
+
+
+def test_backtest_threads_equals_synchronous_and_scores(small_model, subset):
+    kw = dict(cities=["阳泉", "太原"], chunk_days=5, n_members=20)
+    a = B.backtest_dataset(small_model, subset, "2015-01-05", "2015-01-14", scheduler="threads", **kw)
+    b = B.backtest_dataset(small_model, subset, "2015-01-05", "2015-01-14", scheduler="synchronous", **kw)
+    xr.testing.assert_identical(a, b)
+    assert a.sizes["issued"] == 10
+    # each issue day is forecast from observations up to that day only: same as a single predict
+    one = small_model.predict(subset[subset["date"] <= "2015-01-09"], issued="2015-01-09",
+                              cities=["阳泉", "太原"], n_members=20)
+    xr.testing.assert_allclose(a.sel(issued=["2015-01-09"]), one)
+    fc, scores, rel = B.run_backtest(small_model, subset, "2015-01-05", "2015-02-20", **kw)
+    assert list(fc.columns[:10]) == list(B.FORECAST_COLUMNS)
+    assert set(scores["model"]) == {"airwarn", "persistence", "climatology"}
+    assert set(scores["lead_day"]) == set(range(1, 11))
+    rm = scores[scores["metric"] == "rmse"]
+    assert np.isfinite(rm["value"]).all() and (rm["value"] > 0).all()
+    assert {"lead_day", "threshold", "mean_probability", "observed_frequency"} <= set(rel.columns)
+
+
+def test_cli_train_forecast_backtest(subset, tmp_path, shared_data, capsys):
+    obs = tmp_path / "obs.csv"
+    write_subset_csv(subset, obs)
+    out = tmp_path / "models" / "tiny"
+    rc = main(["train", "--obs", str(obs), "--until", "2014-12-31", "--max-rows", "8000",
+               "--n-estimators", "30", "--stations", str(shared_data / "stations/cnemc_station_list_NewSiteList.csv"),
+               "--out", str(out)])
+    assert rc == 0
+    card = json.loads((out / "card.json").read_text(encoding="utf-8"))
+    assert card["train_span"][1] == "2014-12-31" and sorted(card["cities"]) == sorted(CITIES)
+
+    nc = tmp_path / "fc" / "out.nc"
+    rc = main(["forecast", "--model", str(out), "--obs", str(obs), "--issued", "2015-02-10",
+               "--cities", "阳泉,太原", "--out", str(nc)])
+    assert rc == 0 and nc.exists() and nc.with_suffix(".csv").exists()
+    ds = xr.open_dataset(nc)
+    assert sorted(ds["city"].values.tolist()) == ["太原", "阳泉"] and ds.sizes["lead_day"] == 10
+    ds.close()
+    csv = pd.read_csv(nc.with_suffix(".csv"))
+    assert len(csv) == 20 and (csv["valid_date"] > csv["issued"]).all()
+
+    bt = tmp_path / "bt"
+    rc = main(["backtest", "--model", str(out), "--obs", str(obs), "--start", "2015-01-01", "--end",
+               "2015-01-20", "--cities", "阳泉", "--out", str(bt)])
+    assert rc == 0
+    f = pd.read_csv(bt / "forecasts.csv")
+    assert list(f.columns[:10]) == ["city", "issued", "lead_day", "valid_date", "aqi_p10", "aqi_p50", "aqi_p90",
+                                    "p_aqi_gt_150", "p_aqi_gt_200", "p_aqi_gt_300"]
+    s = pd.read_csv(bt / "scores.csv")
+    assert list(s.columns) == ["lead_day", "metric", "model", "value"]
+
+    rc = main(["backtest", "--model", str(out), "--obs", str(obs), "--start", "2014-12-01", "--end",
+               "2015-01-20", "--out", str(tmp_path / "bad")])
+    assert rc == 2
+    assert "overlaps the training span" in capsys.readouterr().err
+    assert not (tmp_path / "bad").exists()

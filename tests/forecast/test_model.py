@@ -1,0 +1,166 @@
+"""The probabilistic model on a small real subset: fit, predict, quantiles, probabilities, scenarios."""
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+import xarray as xr
+
+from forecast import model as M
+from tests.forecast._model_fixtures import SMALL_PARAMS, coordinates, read_subset
+
+
+@pytest.fixture(scope="module")
+def subset(shared_data):
+    return read_subset(shared_data, end="2015-03-31")
+
+
+@pytest.fixture(scope="module")
+def trained(subset, shared_data, tmp_path_factory):
+    m = M.ForecastModel(name="small", params=SMALL_PARAMS, max_rows=15_000, valid_days=90)
+    m.fit(subset, coords=coordinates(shared_data), until="2014-12-31")
+    out = m.save(tmp_path_factory.mktemp("model") / "small")
+    return m, out
+
+
+@pytest.fixture(scope="module")
+def forecast_ds(trained, subset):
+    m, _ = trained
+    return m.predict(subset, issued=["2015-01-10", "2015-02-20"], cities=["阳泉", "太原", "北京"])
+
+
+def test_estimator_contract():
+    est = M.LogLocationScaleRegressor(n_estimators=5)
+    assert est.get_params()["n_estimators"] == 5
+    assert not hasattr(est, "location_")
+    X = pd.DataFrame({"a": np.arange(100.0), "b": np.arange(100.0) % 7})
+    with pytest.raises(ValueError, match="non-finite"):
+        est.fit(X, np.r_[np.nan, np.ones(99)])
+    with pytest.raises(ValueError, match="rows but y has"):
+        est.fit(X, np.ones(99))
+    est.fit(X, np.log1p(X["a"]))
+    assert est.n_features_in_ == 2 and hasattr(est, "location_") and hasattr(est, "scale_")
+    assert np.all(est.predict_scale(X) > 0)
+
+
+def test_dataset_layout(forecast_ds):
+    ds = forecast_ds
+    assert dict(ds.sizes) == {"city": 3, "issued": 2, "lead_day": 10, "quantile": 7,
+                              "member": M.N_MEMBERS, "criterion": len(M.CRITERIA)}
+    assert list(ds["quantile"].values) == list(M.QUANTILES)
+    for v in ("pm25", "pm10", "o3_8h", "aqi"):
+        assert ds[v].dims == ("city", "issued", "lead_day", "quantile")
+    assert ds["p_aqi_gt_200"].dims == ("city", "issued", "lead_day")
+    assert ds["aqi_scenario"].dims == ("city", "issued", "lead_day", "member")
+    assert (ds["valid_date"].sel(issued="2015-01-10", lead_day=1).values
+            == np.datetime64("2015-01-11"))
+    assert ds.attrs["standard"] == "HJ633-2012" and ds.attrs["Conventions"].startswith("CF")
+    assert ds["pm25"].attrs["units"] == "ug m-3"
+
+
+def test_quantiles_monotone_and_probabilities_bounded(forecast_ds):
+    ds = forecast_ds
+    for v in ("pm25", "pm10", "so2", "no2", "co", "o3_8h", "aqi"):
+        d = np.diff(ds[v].values, axis=-1)
+        assert np.all(d >= -1e-6), v
+    for t in (150, 200, 300):
+        p = ds[f"p_aqi_gt_{t}"].values
+        assert np.isfinite(p).all() and (p >= 0).all() and (p <= 1).all()
+    # exceedance probabilities fall with the threshold (calibrated separately, so allow a small slack)
+    assert np.mean(ds["p_aqi_gt_150"].values >= ds["p_aqi_gt_300"].values - 1e-6) > 0.95
+    pc = ds["p_criterion"].values
+    assert ((pc >= 0) & (pc <= 1)).all()
+
+
+def test_aqi_quantiles_are_the_engine_of_pollutant_quantiles(forecast_ds):
+    from forecast.aqi import aqi_from_concentrations
+
+    ds = forecast_ds
+    conc = {p: ds[p].values for p in ("pm25", "pm10", "so2", "no2", "co", "o3_8h")}
+    expected = aqi_from_concentrations("HJ633-2012", **conc)
+    np.testing.assert_array_equal(ds["aqi"].values, expected.astype("float32"))
+
+
+def test_standard_by_valid_date():
+    std = M.standard_for(pd.to_datetime(["2026-02-28", "2026-03-01"]))
+    assert list(std) == ["HJ633-2012", "HJ633-2026"]
+
+
+def test_scenarios_consistent_with_quantiles(forecast_ds):
+    ds = forecast_ds
+    scen = ds["aqi_scenario"].values          # (city, issued, lead, member)
+    q = ds["aqi"].values                      # (city, issued, lead, quantile)
+    lo, hi = q[..., 0], q[..., -1]           # 5 % and 95 %
+    below = (scen < lo[..., None]).mean()
+    above = (scen > hi[..., None]).mean()
+    assert 0.0 < below < 0.15 and 0.0 < above < 0.15
+    med = np.median(scen, axis=-1)
+    rel = np.abs(med - q[..., 3]) / np.maximum(q[..., 3], 1)
+    assert np.median(rel) < 0.15
+    # consecutive days co-vary in the members (copula correlation from the validation residuals)
+    s = scen[0, 0]
+    r = np.corrcoef(s[0], s[1])[0, 1]
+    assert r > 0.2
+
+
+def test_criterion_met_runs():
+    aqi = np.array([[160, 210, 220, 140, 310, 100, 90, 90, 90, 90],
+                    [120, 120, 120, 120, 120, 120, 120, 120, 120, 120.0]])
+    assert list(M.criterion_met(aqi, M.Criterion("x", 200, 2))) == [True, False]
+    assert list(M.criterion_met(aqi, M.Criterion("x", 200, 3))) == [False, False]
+    assert list(M.criterion_met(aqi, M.Criterion("x", 150, 3))) == [True, False]
+    assert list(M.criterion_met(aqi, M.Criterion("x", 300, 1))) == [True, False]
+
+
+def test_exceedance_probability_interpolates():
+    levels = np.array([0.1, 0.5, 0.9])
+    grid = np.array([[100.0, 200.0, 300.0]])
+    assert M.exceedance_probability(grid, 200.0, levels)[0] == pytest.approx(0.5)
+    assert M.exceedance_probability(grid, 250.0, levels)[0] == pytest.approx(0.3)
+    assert M.exceedance_probability(grid, 50.0, levels)[0] == pytest.approx(0.95)
+
+
+def test_save_load_roundtrip_and_card(trained, subset, forecast_ds):
+    m, folder = trained
+    card = json.loads((folder / "card.json").read_text(encoding="utf-8"))
+    for key in ("train_span", "validation_span", "cities", "features", "hyperparameters", "created_with",
+                "validation_scores", "calibration", "decision_thresholds", "copula_correlation"):
+        assert key in card, key
+    assert card["train_span"] == ["2013-12-02", "2014-12-31"]
+    assert card["validation_span"][1] == "2014-12-31"
+    loaded = M.load_model(folder)
+    ds = loaded.predict(subset, issued=["2015-01-10", "2015-02-20"], cities=["阳泉", "太原", "北京"])
+    xr.testing.assert_allclose(ds, forecast_ds)
+
+
+def test_deterministic_files(trained, subset, tmp_path):
+    m, _ = trained
+    paths = []
+    for k in range(2):
+        ds = m.predict(subset, issued="2015-02-20", cities=["阳泉", "太原"])
+        nc, csv = M.write_forecast(ds, tmp_path / f"run{k}" / "forecast.nc")
+        paths.append((nc, csv))
+    assert paths[0][1].read_bytes() == paths[1][1].read_bytes()
+    assert paths[0][0].read_bytes() == paths[1][0].read_bytes()
+    head = paths[0][1].read_text(encoding="utf-8").splitlines()[0].split(",")
+    assert head[:4] == ["city", "issued", "lead_day", "valid_date"]
+    assert {"aqi_p05", "aqi_p50", "aqi_p95", "p_aqi_gt_150", "p_aqi_gt_200", "p_aqi_gt_300", "pm25_p50"} <= set(head)
+
+
+def test_forecast_uses_observations_up_to_issue_day_only(trained, subset):
+    m, _ = trained
+    a = m.predict(subset, issued="2015-01-10", cities=["阳泉"])
+    later = subset.copy()
+    later.loc[later["date"] > "2015-01-10", ["pm25", "pm10", "aqi"]] *= 5
+    b = m.predict(later, issued="2015-01-10", cities=["阳泉"])
+    xr.testing.assert_equal(a, b)
+
+
+def test_unknown_city_and_missing_card(trained, subset, tmp_path):
+    m, _ = trained
+    with pytest.raises(KeyError, match="no observations for city"):
+        m.predict(subset, issued="2015-01-10", cities=["不存在"])
+    with pytest.raises(FileNotFoundError, match="no card.json"):
+        M.load_model(tmp_path)
