@@ -50,6 +50,10 @@ VALID_RANGES: dict[str, tuple[float, float]] = {
 LAGS: tuple[int, ...] = (0, 1, 2, 3, 6)
 #: Rolling windows [days] ending on the issue day.
 WINDOWS: tuple[int, ...] = (3, 7, 14, 30)
+#: Variables that rarely set the AQI get fewer lags and windows (fewer, more useful predictors).
+LIGHT_VARIABLES: tuple[str, ...] = ("so2", "no2", "co")
+LIGHT_LAGS: tuple[int, ...] = (0, 1)
+LIGHT_WINDOWS: tuple[int, ...] = (7, 30)
 #: E-folding distance [km] of the regional weights and the largest distance used.
 REGION_SCALE_KM = 250.0
 REGION_MAX_KM = 600.0
@@ -142,6 +146,8 @@ def lag_features(obs: pd.DataFrame, variables: Sequence[str] | None = None,
         Indexed like ``obs`` with columns ``<var>_lag<k>``, ``<var>_mean<w>``,
         ``<var>_max<w>`` (w ≥ 7), ``<var>_std<w>`` (w = 7), ``<var>_trend`` (lag0 − mean of
         lags 1–3) and ``<var>_nvalid7``; ``city, date`` kept. Uses rows ≤ the row's date only.
+        :data:`LIGHT_VARIABLES` get only :data:`LIGHT_LAGS`, the means over
+        :data:`LIGHT_WINDOWS` and the trend.
     """
     _require(obs, ["city", "date"], "observations")
     if variables is None:
@@ -152,11 +158,14 @@ def lag_features(obs: pd.DataFrame, variables: Sequence[str] | None = None,
     cols: dict[str, np.ndarray | pd.Series] = {"city": obs["city"], "date": obs["date"]}
     for v in variables:
         g = grouped[v]
-        for k in lags:
+        light = v in LIGHT_VARIABLES
+        for k in (LIGHT_LAGS if light else lags):
             cols[f"{v}_lag{k}"] = logs[v] if k == 0 else g.shift(k)
-        for w in windows:
+        for w in (LIGHT_WINDOWS if light else windows):
             roll = g.rolling(w, min_periods=max(1, w // 3))
             cols[f"{v}_mean{w}"] = roll.mean().reset_index(level=0, drop=True)
+            if light:
+                continue
             if w >= 7:
                 cols[f"{v}_max{w}"] = roll.max().reset_index(level=0, drop=True)
             if w == 7:

@@ -215,7 +215,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--until", type=_date, help="last day used for training (default: the last day of --obs)")
     p.add_argument("--stations", metavar="FILE",
                    help="CNEMC station list for city coordinates (default: ../shared/data/stations/…)")
-    p.add_argument("--max-rows", type=int, default=300_000, help="rows per booster (seeded sample)")
+    p.add_argument("--max-rows", type=int, default=150_000,
+                   help="rows per booster, i.e. per pollutant and lead group (seeded sample)")
     p.add_argument("--n-estimators", type=int, default=None, help="trees of the location booster")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--out", required=True, metavar="models/NAME", help="model folder to write")

@@ -249,8 +249,9 @@ def score_table(frame: pd.DataFrame, decision_thresholds: dict | None = None,
     Parameters
     ----------
     frame : DataFrame
-        Output of :func:`attach_references` with the model columns ``aqi_p50`` and
-        ``p_aqi_gt_<t>`` (and the quantile columns for the CRPS). Only rows where the
+        Output of :func:`attach_references` with the model columns ``aqi_mean`` (the point
+        forecast: the mean of the forecast distribution, which minimises the expected squared
+        error; ``aqi_p50`` if absent) and ``p_aqi_gt_<t>`` (and the quantile columns for the CRPS). Only rows where the
         observation, persistence and climatology all exist are scored, so the three models
         share the days.
     decision_thresholds : dict, optional
@@ -271,12 +272,13 @@ def score_table(frame: pd.DataFrame, decision_thresholds: dict | None = None,
         quantile_columns = {int(c[5:]) / 100: c for c in frame.columns
                             if c.startswith("aqi_p") and c[5:].isdigit()}
     levels = sorted(quantile_columns)
-    need = ["obs_aqi", "persistence_aqi", "clim_aqi", "aqi_p50"]
+    point = "aqi_mean" if "aqi_mean" in frame.columns else "aqi_p50"
+    need = ["obs_aqi", "persistence_aqi", "clim_aqi", point]
     ok = np.isfinite(frame[need].to_numpy(float)).all(axis=1)
     rows = []
     for lead, g in frame[ok].groupby("lead_day", sort=True):
         o = g["obs_aqi"].to_numpy(float)
-        fc = {"airwarn": g["aqi_p50"].to_numpy(float), "persistence": g["persistence_aqi"].to_numpy(float),
+        fc = {"airwarn": g[point].to_numpy(float), "persistence": g["persistence_aqi"].to_numpy(float),
               "climatology": g["clim_aqi"].to_numpy(float)}
 
         def add(metric, model, value):

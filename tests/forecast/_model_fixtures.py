@@ -10,7 +10,7 @@ STATIONS = "stations/cnemc_station_list_NewSiteList.csv"
 #: Yangquan and neighbours: a small, real, regionally coherent subset.
 SMALL_CITIES = ("阳泉", "太原", "晋中", "石家庄", "邢台", "长治", "北京", "保定")
 #: Small, fast hyperparameters for tests.
-SMALL_PARAMS = dict(n_estimators=40, scale_n_estimators=20, num_leaves=15, min_child_samples=40)
+SMALL_PARAMS = dict(n_estimators=25, scale_n_estimators=10, num_leaves=15, min_child_samples=40)
 
 
 def read_subset(shared_data, cities=SMALL_CITIES, end="2015-03-31") -> pd.DataFrame:
