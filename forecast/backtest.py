@@ -173,5 +173,33 @@ def write_backtest(out_dir: str | os.PathLike, forecasts: pd.DataFrame, scores: 
     return paths
 
 
-__all__ = ["FORECAST_COLUMNS", "CRITERIA", "check_period", "backtest_dataset", "backtest_frame",
+def record_backtest(model_dir, model: ForecastModel, paths: dict, args=None) -> None:
+    """Copy a backtest's ``scores.csv`` into ``model_dir/backtest_scores.csv`` and describe it in its card.
+
+    The recorded scorecard is usually that of *another* model (the same recipe trained on an
+    earlier period, so the test year is out of sample); the card says which.
+    """
+    import json
+
+    folder = Path(model_dir)
+    card_path = folder / "card.json"
+    if not card_path.exists():
+        raise FileNotFoundError(f"--record-in {folder}: no card.json")
+    card = json.loads(card_path.read_text(encoding="utf-8"))
+    _atomic_write(folder / "backtest_scores.csv", Path(paths["scores"]).read_text(encoding="utf-8"))
+    entry = {
+        "scores_file": "backtest_scores.csv",
+        "scored_model": model.name,
+        "scored_model_train_span": list(model.train_span_),
+        "note": (f"out-of-sample scorecard of a separate model ({model.name}) trained with the same recipe "
+                 f"on {model.train_span_[0]} → {model.train_span_[1]}; this model's own span overlaps the "
+                 "test period, so it cannot be scored on it"),
+    }
+    if args is not None:
+        entry.update(period=[str(args.start), str(args.end)], cities=args.cities or "all")
+    card["backtest"] = entry
+    _atomic_write(card_path, json.dumps(card, ensure_ascii=False, indent=1))
+
+
+__all__ = ["record_backtest", "FORECAST_COLUMNS", "CRITERIA", "check_period", "backtest_dataset", "backtest_frame",
            "run_backtest", "score_forecasts", "write_backtest"]

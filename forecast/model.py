@@ -686,12 +686,11 @@ class ForecastModel:
             if unknown:
                 raise KeyError(f"no observations for city {unknown}; cities in the observations: "
                                f"{all_cities[:20]}{' …' if len(all_cities) > 20 else ''}")
-            obs = obs[obs["city"].isin(list(cities))]
         cities = list(cities) if cities is not None else all_cities
+        # every city's observations stay: the neighbours make the regional features
         # only the history that the features need (30-day windows)
         first = min(issued_list) - pd.Timedelta(days=45)
-        neighbours = obs  # neighbours are needed for the regional features
-        clean = F.clean_observations(neighbours[pd.to_datetime(neighbours["date"]) >= first], variables)
+        clean = F.clean_observations(obs[pd.to_datetime(obs["date"]) >= first], variables)
         for v in self.variables_:
             if v not in clean.columns:
                 clean[v] = np.nan
@@ -812,6 +811,7 @@ def _atomic_write(path: Path, text: str) -> None:
     try:
         with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as fh:
             fh.write(text)
+        os.chmod(tmp, 0o644)
         os.replace(tmp, path)
     except BaseException:
         if os.path.exists(tmp):
@@ -1123,6 +1123,7 @@ def write_forecast(ds: xr.Dataset, out_nc: str | os.PathLike) -> tuple[Path, Pat
     os.close(fd)
     try:
         ds.to_netcdf(tmp, engine="netcdf4", encoding=encoding)
+        os.chmod(tmp, 0o644)
         os.replace(tmp, out_nc)
     except BaseException:
         if os.path.exists(tmp):

@@ -38,7 +38,23 @@ def _cities(text: str) -> list[str]:
 
 
 def _is_prsa(path: Path) -> bool:
-    return path.name.startswith("PRSA_Data_") or (path.is_dir() and any(path.glob("PRSA_Data_*.csv*")))
+    return path.name.startswith("PRSA_Data_")
+
+
+def _expand(paths, option: str) -> list[Path]:
+    """Paths with folders replaced by the data files inside them (``*.csv``, ``*.csv.gz``, ``*.nc``)."""
+    out = []
+    for p in map(Path, paths):
+        if not p.exists():
+            raise FileNotFoundError(f"{option}: no such file or folder {p}")
+        if p.is_dir():
+            found = sorted(f for f in p.iterdir() if f.name.endswith((".csv", ".csv.gz", ".nc")))
+            if not found:
+                raise FileNotFoundError(f"{option}: folder {p} holds no .csv, .csv.gz or .nc file")
+            out += found
+        else:
+            out.append(p)
+    return out
 
 
 def load_observations(paths) -> "pd.DataFrame":  # noqa: F821
@@ -53,10 +69,7 @@ def load_observations(paths) -> "pd.DataFrame":  # noqa: F821
 
     from forecast import io
 
-    paths = [Path(p) for p in paths]
-    for p in paths:
-        if not p.exists():
-            raise FileNotFoundError(f"--obs: no such file {p}")
+    paths = _expand(paths, "--obs")
     prsa = [p for p in paths if _is_prsa(p)]
     daily = [p for p in paths if p not in prsa]
     frames = []
@@ -97,10 +110,7 @@ def load_met(paths, cities=None, coords=None) -> "pd.DataFrame":  # noqa: F821
     from forecast import features as F
     from forecast import io
 
-    paths = [Path(p) for p in paths]
-    for p in paths:
-        if not p.exists():
-            raise FileNotFoundError(f"--met: no such file {p}")
+    paths = _expand(paths, "--met")
     frames = []
     prsa = [p for p in paths if _is_prsa(p)]
     grids = [p for p in paths if p not in prsa]
@@ -198,6 +208,11 @@ def _backtest(args, settings) -> int:
     forecasts, scores, rel = run_backtest(model, obs, args.start, args.end, cities=args.cities, met=met,
                                           scheduler=args.scheduler)
     paths = write_backtest(args.out, forecasts, scores, rel)
+    if args.record_in:
+        from forecast.backtest import record_backtest
+
+        record_backtest(args.record_in, model, paths, args)
+        print(f"recorded the scores in {args.record_in} (backtest_scores.csv, card.json 'backtest')")
     s = scores[(scores["metric"] == "rmse")].pivot(index="lead_day", columns="model", values="value")
     print(f"backtest {args.start} → {args.end}: {forecasts['city'].nunique()} cities, {len(forecasts):,} "
           f"forecast rows ({time.perf_counter() - t0:.0f} s) → {paths['forecasts'].parent}")
@@ -239,5 +254,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--end", type=_date, required=True, help="last issue day")
     p.add_argument("--cities", type=_cities, help="comma-separated cities (default: all)")
     p.add_argument("--scheduler", help="dask.distributed scheduler address (default: local threads)")
+    p.add_argument("--record-in", metavar="MODEL_DIR",
+                   help="also copy scores.csv to MODEL_DIR/backtest_scores.csv and describe the backtest "
+                        "(model, period, cities) in MODEL_DIR/card.json (out-of-sample scorecard of that model)")
     p.add_argument("--out", required=True, metavar="DIR")
     p.set_defaults(func=_backtest)
