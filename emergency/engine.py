@@ -80,6 +80,11 @@ class ForecastSeries:
     sha256: str = ""
 
 
+#: A level the median forecast does not reach, but whose criteria the forecast members meet with at
+#: least this probability somewhere in the horizon, is named in the reasons as an advisory.
+ADVISORY_PROBABILITY = 0.5
+
+
 def _pseudo_members(median: np.ndarray, cdf_points: list[list[tuple[float, float]]], m: int) -> np.ndarray:
     """Comonotonic members from per-day CDF points ``(prob_below, value)``."""
     u = (np.arange(m) + 0.5) / m
@@ -700,6 +705,13 @@ def assess(forecast: Any, rules: "RuleSet | str | os.PathLike" = "national-2024"
         for lvl in LEVELS:
             if lvl <= reg:
                 prob[lvl.key] = 1.0
+    likely = [lvl for lvl in LEVELS if lvl > level and prob[lvl.key] >= ADVISORY_PROBABILITY]
+    if likely:
+        top = likely[-1]
+        reasons.append(f"概率预报:预报期内达到{top.label}启动条件的概率为{prob[top.key]:.0%},高于中位数预报给出的"
+                       f"{level.label};建议会商重点研判,必要时提前预警")
+        details.append({"code": "probability.advisory", "level": top.key, "probability": prob[top.key],
+                        "threshold": ADVISORY_PROBABILITY})
     sens = _sensitivity(values, times, rules, step, _first_level(values, rules, step))
     eps_out = []
     for e in eps:

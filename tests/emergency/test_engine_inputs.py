@@ -48,6 +48,10 @@ def test_dataset_with_scenarios_gives_member_shares(tmp_path):
     assert rec.probability_method == "scenarios"
     assert rec.level == WarningLevel.YELLOW and rec.start == dt.date(2026, 1, 11) and rec.end == dt.date(2026, 1, 12)
     assert rec.issued == dt.date(2026, 1, 10)
+    # P(orange) = 0.5 reaches the advisory threshold although the median gives yellow
+    advisory = [d for d in rec.reason_details if d["code"] == "probability.advisory"]
+    assert advisory == [{"code": "probability.advisory", "level": "orange", "probability": 0.5, "threshold": 0.5}]
+    assert any("橙色预警启动条件的概率为50%" in r for r in rec.reasons)
     # the same from the netCDF file, whose hash is recorded
     path = tmp_path / "forecast.nc"
     ds.to_netcdf(path)
@@ -150,3 +154,16 @@ def test_bundled_rules_and_validation(tmp_path):
     p.write_text(text.read_text(encoding="utf-8") + "reduction_targets: {yellow: 10}\n", encoding="utf-8")
     with pytest.raises(ValueError, match=r"reduction_targets.yellow must be a fraction"):
         load_rules(p)
+
+
+def test_probability_advisory_when_median_stays_below():
+    # median [195, 140, 120] meets nothing; members: 3 of 4 have a day above 200 -> P(yellow) = 0.75
+    m = np.array([[230, 140, 120], [205, 150, 110], [210, 100, 90], [150, 120, 100]], dtype=float)
+    ds = make_dataset({"阳泉": [195, 140, 120]}, {"阳泉": m})
+    rec = assess(ds, "national-2024")
+    assert rec.level == WarningLevel.NONE
+    assert rec.probability["yellow"] == 0.75
+    assert [d["level"] for d in rec.reason_details if d["code"] == "probability.advisory"] == ["yellow"]
+    # below the threshold: no advisory
+    ds_low = make_dataset({"阳泉": [195, 140, 120]}, {"阳泉": np.where(m > 200, 190.0, m)})
+    assert not [d for d in assess(ds_low).reason_details if d["code"] == "probability.advisory"]
