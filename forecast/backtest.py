@@ -174,7 +174,8 @@ def write_backtest(out_dir: str | os.PathLike, forecasts: pd.DataFrame, scores: 
 
 
 def record_backtest(model_dir, model: ForecastModel, paths: dict, args=None) -> None:
-    """Copy a backtest's ``scores.csv`` into ``model_dir/backtest_scores.csv`` and describe it in its card.
+    """Copy a backtest's ``scores.csv`` (and ``reliability.csv``) into ``model_dir/backtest_scores.csv``
+    (``backtest_reliability.csv``) and describe the backtest in the model's card.
 
     The recorded scorecard is usually that of *another* model (the same recipe trained on an
     earlier period, so the test year is out of sample); the card says which.
@@ -195,6 +196,9 @@ def record_backtest(model_dir, model: ForecastModel, paths: dict, args=None) -> 
                  f"on {model.train_span_[0]} → {model.train_span_[1]}; this model's own span overlaps the "
                  "test period, so it cannot be scored on it"),
     }
+    if "reliability" in paths:
+        _atomic_write(folder / "backtest_reliability.csv", Path(paths["reliability"]).read_text(encoding="utf-8"))
+        entry["reliability_file"] = "backtest_reliability.csv"
     if args is not None:
         entry.update(period=[str(args.start), str(args.end)], cities=args.cities or "all")
     card["backtest"] = entry
