@@ -50,7 +50,7 @@ def test_demo_step_runs_the_chain_and_is_idempotent(demo_db):
     assert red["active"] and red["inventory"] == DEMO_INVENTORY
     mets = [t["met"] for t in red["targets"]]
     assert any(mets) and not all(mets)  # the demo shows targets met and missed
-    notes = pd.read_excel(folder / "notifications.xlsx")
+    notes = pd.read_excel(folder / "notifications.xlsx", engine="calamine")
     csv = pd.read_csv(folder / "notifications.csv", encoding="utf-8-sig")
     assert len(notes) == len(csv) == red["affected_enterprises"] > 0
     assert set(notes["预警级别"]) == {"橙色预警"}
