@@ -20,7 +20,8 @@ from airwarn.files import atomic_write_text
 from airwarn.settings import Settings
 from airwarn.vocab import WarningLevel
 from emergency.engine import Recommendation, assess
-from emergency.reductions import Reductions, compute_reductions, resolve_version
+from emergency.reductions import Reductions, compute_reductions
+from enterprise_list.models import resolve_version
 
 #: Product files of a day, in the order they are written.
 PRODUCTS: tuple[str, ...] = ("recommendation.json", "reductions.json", "bulletin.html", "bulletin.txt",
@@ -129,7 +130,7 @@ def run_daily(settings: Settings, date: "dt.date | str | None" = None, *, rules=
     red = standby = None
     with session_scope(engine) as s:
         try:
-            version = resolve_version(s, list_version, day=date)
+            version = resolve_version(s, list_version if list_version is not None else date)
         except KeyError:
             if list_version is not None:
                 raise

@@ -53,11 +53,8 @@ def build_demo(settings: Settings, date: dt.date | None = None) -> str:
     import emergency.models  # noqa: F401
     from airwarn.demo import today_beijing
     from emergency.daily import run_daily
-    from emergency.reductions import (
-        compute_reductions,
-        import_inventory,
-        resolve_version,
-    )
+    from emergency.reductions import compute_reductions, import_inventory
+    from enterprise_list.models import resolve_version
 
     date = date or today_beijing()
     settings.ensure_dirs()
@@ -65,7 +62,7 @@ def build_demo(settings: Settings, date: dt.date | None = None) -> str:
     create_tables(engine)
     with session_scope(engine) as s:
         try:
-            version = resolve_version(s, None, day=date)
+            version = resolve_version(s, date)
         except KeyError:
             version = None
         baseline = compute_reductions(s, "yellow", version=version.id).list_baseline if version else None

@@ -38,7 +38,7 @@ import numpy as np
 import pandas as pd
 
 from airwarn.vocab import WarningLevel
-from emergency.rules import AllOf, AnyOf, RuleSet, Threshold, load_rules, mark, runs
+from emergency.rules import RuleSet, load_rules, mark, runs
 
 #: Levels in order of severity (without NONE).
 LEVELS = (WarningLevel.YELLOW, WarningLevel.ORANGE, WarningLevel.RED)

@@ -32,7 +32,6 @@ accepted. The total over sectors is the baseline of the 10/20/30 % targets.
 """
 from __future__ import annotations
 
-import datetime as dt
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -47,7 +46,7 @@ from sqlalchemy.orm import Session
 from airwarn.db import session_scope
 from airwarn.vocab import EMISSION_LABELS, EMISSION_POLLUTANTS, WarningLevel
 from emergency.models import SECTOR_LABELS, SECTORS, EmissionInventory
-from enterprise_list.models import VOLUNTARY_GRADES, Enterprise, ListVersion, Measure, ProductionLine
+from enterprise_list.models import VOLUNTARY_GRADES, Enterprise, Measure, ProductionLine, resolve_version
 
 GUARANTEE_GRADE = "保障类"
 BY_KEYS: tuple[str, ...] = ("county", "industry", "grade")
@@ -163,35 +162,6 @@ def _records(df: pd.DataFrame) -> list[dict]:
     recs = df.reset_index().to_dict(orient="records")
     return [{k: (round(v, 4) if isinstance(v, float) else v.item() if hasattr(v, "item") else v)
              for k, v in rec.items()} for rec in recs]
-
-
-def resolve_version(session: Session, version: "int | str | None" = None,
-                    day: dt.date | None = None) -> ListVersion:
-    """The list version by id or name; by default the one in force on ``day`` (today), else the latest.
-
-    Raises
-    ------
-    KeyError
-        Unknown version (the message lists the versions in the database).
-    """
-    if isinstance(version, ListVersion):
-        return version
-    if version is None:
-        from enterprise_list.models import version_on
-
-        v = version_on(session, day or dt.date.today())
-        if v is None:
-            v = session.scalars(select(ListVersion).order_by(ListVersion.effective_date.desc(),
-                                                             ListVersion.id.desc())).first()
-    elif isinstance(version, int) or (isinstance(version, str) and version.isdigit()
-                                      and session.get(ListVersion, int(version)) is not None):
-        v = session.get(ListVersion, int(version))
-    else:
-        v = session.scalars(select(ListVersion).where(ListVersion.name == str(version))).first()
-    if v is None:
-        names = session.scalars(select(ListVersion.name).order_by(ListVersion.effective_date)).all()
-        raise KeyError(f"no enterprise-list version {version!r}; versions in the database are {list(names)}")
-    return v
 
 
 #: Cached frames: (url, version_id, fingerprint) -> lines/enterprises, and (+ level) -> measures.

@@ -172,6 +172,8 @@ def resolve_version(session: Session, version: "ListVersion | int | str | dt.dat
         found = session.get(ListVersion, version)
     elif isinstance(version, str):
         found = session.scalars(select(ListVersion).where(ListVersion.name == version)).first()
+        if found is None and version.strip().isdigit():  # an id typed on the command line
+            found = session.get(ListVersion, int(version))
     elif version is None:
         today = (dt.datetime.now(dt.timezone.utc) + dt.timedelta(hours=8)).date()
         found = version_on(session, today) or session.scalars(

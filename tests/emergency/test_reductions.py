@@ -124,7 +124,7 @@ def test_orange_and_red_by_hand(engine, inventory_csv):
 def test_without_inventory_and_bad_names(engine):
     r = compute_reductions(engine, "yellow")
     assert r.total is None and r.all_met is None and r.targets[0].ratio is None
-    with pytest.raises(KeyError, match=r"no enterprise-list version 'x'.*五家测试清单"):
+    with pytest.raises(KeyError, match=r"no list version 'x'; versions: .*五家测试清单"):
         compute_reductions(engine, "yellow", version="x")
     with pytest.raises(KeyError, match="unknown warning level 'purple'"):
         compute_reductions(engine, "purple")
