@@ -5,7 +5,7 @@
 * ``<data_dir>/demo/synthetic_city_daily.csv``: synthetic observations
   (:func:`forecast.synthetic.make_city_daily`) for the "2+26" and Shanxi cities, 400 days up to
   the demo date, ending in a heavy-pollution process building over the region (阳泉's AQI
-  reaches about 200 on the demo date), marked ``synthetic = True``;
+  reaches about 235 on the demo date), marked ``synthetic = True``;
 * ``<output_dir>/<YYYY-MM-DD>/forecast.nc`` and ``forecast.csv``: the forecast issued on the demo
   date by the committed model (``settings.model_dir``);
 * ``<data_dir>/demo/recent_forecasts.csv``: the forecasts issued on each of the 30 days before

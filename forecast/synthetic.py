@@ -24,7 +24,7 @@ the AQI engine (:func:`forecast.aqi.daily_aqi`, standard chosen by date).
 
 **Demo scenario.** With ``episode_at_end=True`` (the default) the last five days before ``end``
 show a heavy-pollution process building over the whole region, scaled so that 阳泉's AQI
-reaches about 200 on ``end``; the demo's forecast then shows a process the warning engine can
+reaches about 235 (heavy pollution) on ``end``; the demo's forecast then shows a process the warning engine can
 act on.
 
 Every value is synthetic and the table carries ``synthetic = True``.
@@ -71,7 +71,7 @@ EPISODE_DAYS = (3, 7)
 EPISODE_PEAK = (0.5, 1.0)
 #: Demo scenario: days of the final build-up and Yangquan's target AQI on the last day.
 FINAL_EPISODE_DAYS = 5
-FINAL_TARGET_PM25 = 152.0  # µg/m³ → IAQI ≈ 201 (PM2.5 150 is IAQI 200 in both HJ 633 versions)
+FINAL_TARGET_PM25 = 185.0  # µg/m³ → IAQI 235, 重度污染 (PM2.5 150 → 200 and 250 → 300 in both HJ 633 versions)
 FINAL_START_PM25 = 62.0  # µg/m³ on the day before the build-up (AQI ≈ 85-90, 良)
 
 
@@ -122,7 +122,7 @@ def make_city_daily(cities: Sequence[str] = DEMO_CITIES, start="2025-10-24", end
         Seed; the same arguments give the same table.
     episode_at_end : bool
         Add the demo scenario: a regional episode building over the last
-        :data:`FINAL_EPISODE_DAYS` days so that ``focus_city``'s AQI reaches about 200 on ``end``.
+        :data:`FINAL_EPISODE_DAYS` days so that ``focus_city``'s AQI reaches about 235 on ``end``.
     focus_city : str
         City whose AQI the final episode is scaled to (must be in ``cities``).
 
