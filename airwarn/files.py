@@ -15,7 +15,7 @@ from typing import Iterator
 
 
 @contextmanager
-def atomic_path(path: str | os.PathLike, mode: int | None = None) -> Iterator[Path]:
+def atomic_path(path: str | os.PathLike, mode: int = 0o644) -> Iterator[Path]:
     """Yield a temporary path beside ``path``; on success it replaces ``path``.
 
     Parameters
@@ -23,7 +23,8 @@ def atomic_path(path: str | os.PathLike, mode: int | None = None) -> Iterator[Pa
     path : path-like
         The file to write. Its folder is created if needed.
     mode : int, optional
-        Permission bits for the new file (e.g. ``0o600`` for secrets).
+        Permission bits for the new file: ``0o644`` by default (readable products),
+        ``0o600`` for secrets.
 
     Examples
     --------
@@ -40,8 +41,7 @@ def atomic_path(path: str | os.PathLike, mode: int | None = None) -> Iterator[Pa
     os.close(fd)
     try:
         yield Path(tmp)
-        if mode is not None:
-            os.chmod(tmp, mode)
+        os.chmod(tmp, mode)
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
@@ -55,7 +55,7 @@ def atomic_write_text(path: str | os.PathLike, text: str, encoding: str = "utf-8
             fh.write(text)
 
 
-def atomic_write_bytes(path: str | os.PathLike, payload: bytes, mode: int | None = None) -> None:
+def atomic_write_bytes(path: str | os.PathLike, payload: bytes, mode: int = 0o644) -> None:
     """Write ``payload`` to ``path`` atomically, optionally with permission bits ``mode``."""
     with atomic_path(path, mode=mode) as tmp:
         tmp.write_bytes(payload)

@@ -27,7 +27,8 @@ import pandas as pd
 import xarray as xr
 
 from forecast import verify
-from forecast.model import CRITERIA, QUANTILES, THRESHOLDS, ForecastModel, _atomic_write, forecast_frame
+from airwarn.files import atomic_write_text
+from forecast.model import CRITERIA, QUANTILES, THRESHOLDS, ForecastModel, forecast_frame
 
 #: Leading columns of ``forecasts.csv`` (pinned).
 FORECAST_COLUMNS: tuple[str, ...] = ("city", "issued", "lead_day", "valid_date", "aqi_p10", "aqi_p50",
@@ -165,11 +166,11 @@ def write_backtest(out_dir: str | os.PathLike, forecasts: pd.DataFrame, scores: 
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     paths = {"forecasts": out / "forecasts.csv", "scores": out / "scores.csv"}
-    _atomic_write(paths["forecasts"], forecasts.to_csv(index=False, float_format="%.4g"))
-    _atomic_write(paths["scores"], scores.to_csv(index=False, float_format="%.6g"))
+    atomic_write_text(paths["forecasts"], forecasts.to_csv(index=False, float_format="%.4g"))
+    atomic_write_text(paths["scores"], scores.to_csv(index=False, float_format="%.6g"))
     if reliability is not None and len(reliability):
         paths["reliability"] = out / "reliability.csv"
-        _atomic_write(paths["reliability"], reliability.to_csv(index=False, float_format="%.6g"))
+        atomic_write_text(paths["reliability"], reliability.to_csv(index=False, float_format="%.6g"))
     return paths
 
 
@@ -187,7 +188,7 @@ def record_backtest(model_dir, model: ForecastModel, paths: dict, args=None) -> 
     if not card_path.exists():
         raise FileNotFoundError(f"--record-in {folder}: no card.json")
     card = json.loads(card_path.read_text(encoding="utf-8"))
-    _atomic_write(folder / "backtest_scores.csv", Path(paths["scores"]).read_text(encoding="utf-8"))
+    atomic_write_text(folder / "backtest_scores.csv", Path(paths["scores"]).read_text(encoding="utf-8"))
     entry = {
         "scores_file": "backtest_scores.csv",
         "scored_model": model.name,
@@ -197,12 +198,12 @@ def record_backtest(model_dir, model: ForecastModel, paths: dict, args=None) -> 
                  "test period, so it cannot be scored on it"),
     }
     if "reliability" in paths:
-        _atomic_write(folder / "backtest_reliability.csv", Path(paths["reliability"]).read_text(encoding="utf-8"))
+        atomic_write_text(folder / "backtest_reliability.csv", Path(paths["reliability"]).read_text(encoding="utf-8"))
         entry["reliability_file"] = "backtest_reliability.csv"
     if args is not None:
         entry.update(period=[str(args.start), str(args.end)], cities=args.cities or "all")
     card["backtest"] = entry
-    _atomic_write(card_path, json.dumps(card, ensure_ascii=False, indent=1))
+    atomic_write_text(card_path, json.dumps(card, ensure_ascii=False, indent=1))
 
 
 __all__ = ["record_backtest", "FORECAST_COLUMNS", "CRITERIA", "check_period", "backtest_dataset", "backtest_frame",

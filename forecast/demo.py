@@ -55,7 +55,8 @@ def build_demo(settings: Settings, date: dt.date | None = None) -> str:
         One-line summary.
     """
     from forecast.backtest import backtest_frame
-    from forecast.model import _atomic_write, load_model, write_forecast
+    from airwarn.files import atomic_write_text
+    from forecast.model import load_model, write_forecast
     from forecast.synthetic import DEMO_CITIES, make_city_daily
 
     date = date or dt.date.today()
@@ -68,7 +69,7 @@ def build_demo(settings: Settings, date: dt.date | None = None) -> str:
     start = pd.Timestamp(date) - pd.Timedelta(days=DEMO_HISTORY_DAYS)
     obs = make_city_daily(cities, start, date, seed=DEMO_SEED, focus_city=focus)
     out = obs.assign(date=obs["date"].dt.strftime("%Y-%m-%d"))
-    _atomic_write(paths["observations"], out.to_csv(index=False))
+    atomic_write_text(paths["observations"], out.to_csv(index=False))
 
     model = load_model(settings.model_dir)
     ds = model.predict(obs, issued=date)
@@ -76,7 +77,7 @@ def build_demo(settings: Settings, date: dt.date | None = None) -> str:
 
     recent_days = [pd.Timestamp(date) - pd.Timedelta(days=k) for k in range(RECENT_DAYS, 0, -1)]
     recent = model.predict(obs, issued=recent_days, n_members=50)
-    _atomic_write(paths["recent"], backtest_frame(recent).to_csv(index=False, float_format="%.4g"))
+    atomic_write_text(paths["recent"], backtest_frame(recent).to_csv(index=False, float_format="%.4g"))
 
     city = settings.city
     p200 = ds["p_aqi_gt_200"].sel(city=city).isel(issued=0).values if city in ds.city else np.array([np.nan])

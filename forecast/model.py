@@ -44,7 +44,6 @@ import datetime as dt
 import json
 import os
 import platform
-import tempfile
 import time
 import zlib
 from dataclasses import dataclass
@@ -59,6 +58,7 @@ from sklearn.base import BaseEstimator, RegressorMixin
 from sklearn.isotonic import IsotonicRegression
 from sklearn.utils.validation import check_is_fitted
 
+from airwarn.files import atomic_path, atomic_write_text
 from airwarn.vocab import DAILY_POLLUTANTS, POLLUTANT_UNITS
 from forecast import features as F
 
@@ -780,15 +780,15 @@ class ForecastModel:
             p, g = key.split("|")
             for part, booster in (("location", r.location_), ("scale", r.scale_)):
                 fname = f"booster_{p}_{g}_{part}.txt"
-                _atomic_write(out / fname, booster.model_to_string(num_iteration=-1))
+                atomic_write_text(out / fname, booster.model_to_string(num_iteration=-1))
                 files.append(fname)
         statics = self.statics_.reset_index()
         coords = self.coords_.set_index("city").reindex(statics["city"]).reset_index(drop=True)
-        _atomic_write(out / "statics.csv", statics.to_csv(index=False))
-        _atomic_write(out / "coords.csv", self.coords_.to_csv(index=False))
+        atomic_write_text(out / "statics.csv", statics.to_csv(index=False))
+        atomic_write_text(out / "coords.csv", self.coords_.to_csv(index=False))
         del coords
         card = dict(self.card_, files=files + ["statics.csv", "coords.csv"])
-        _atomic_write(out / "card.json", json.dumps(card, ensure_ascii=False, indent=1, default=_json_default))
+        atomic_write_text(out / "card.json", json.dumps(card, ensure_ascii=False, indent=1, default=_json_default))
         self.card_ = card
         return out
 
@@ -803,20 +803,6 @@ def _json_default(o):
     if isinstance(o, (pd.Timestamp, dt.date)):
         return str(o)
     raise TypeError(f"not JSON serialisable: {type(o).__name__}")
-
-
-def _atomic_write(path: Path, text: str) -> None:
-    path = Path(path)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as fh:
-            fh.write(text)
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
 
 
 def load_model(model_dir: str | os.PathLike) -> ForecastModel:
@@ -1119,17 +1105,9 @@ def write_forecast(ds: xr.Dataset, out_nc: str | os.PathLike) -> tuple[Path, Pat
     out_nc.parent.mkdir(parents=True, exist_ok=True)
     out_csv = out_nc.with_suffix(".csv")
     encoding = {v: {"zlib": True, "complevel": 4} for v in ds.data_vars if ds[v].dtype.kind == "f"}
-    fd, tmp = tempfile.mkstemp(dir=out_nc.parent, prefix=f".{out_nc.name}.", suffix=".tmp")
-    os.close(fd)
-    try:
+    with atomic_path(out_nc) as tmp:
         ds.to_netcdf(tmp, engine="netcdf4", encoding=encoding)
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, out_nc)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
-    _atomic_write(out_csv, forecast_frame(ds).to_csv(index=False, float_format="%.4g"))
+    atomic_write_text(out_csv, forecast_frame(ds).to_csv(index=False, float_format="%.4g"))
     return out_nc, out_csv
 
 

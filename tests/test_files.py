@@ -19,3 +19,9 @@ def test_mode_and_nested_folder(tmp_path):
     atomic_write_bytes(out, b"k", mode=0o600)
     assert out.read_bytes() == b"k"
     assert out.stat().st_mode & 0o777 == 0o600
+
+
+def test_products_are_readable_by_default(tmp_path):
+    out = tmp_path / "forecast.csv"
+    atomic_write_text(out, "city\n")
+    assert out.stat().st_mode & 0o777 == 0o644
