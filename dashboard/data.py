@@ -502,7 +502,23 @@ def warning_action(action: str, level: str, *, user: str, role: str, reason: str
             done = f"预警 #{w.id} 已{_ACTION_LABELS[action]}{w.level.label}（{w.level.response}）"
     else:
         raise KeyError(f"unknown action {action!r}; valid actions are {list(_ACTION_LABELS)}")
+    if action != "lift":
+        done += _publish(w, s)
     return f"{done}；操作人 {user}。"
+
+
+def _publish(warning, s: Settings) -> str:
+    """Rewrite the newest day's bulletin and notification list for the issued warning."""
+    from emergency.daily import publish_issued
+
+    day = resolve_date(None, s)
+    if day is None:
+        return "（无当日产品，公告未更新）"
+    try:
+        publish_issued(s, warning, day)
+    except (FileNotFoundError, KeyError) as exc:
+        return f"（公告未更新：{exc}）"
+    return "，公告与告知清单已按签发级别更新"
 
 
 def warning_history(s: Settings | None = None) -> pd.DataFrame:

@@ -76,20 +76,38 @@ def _measures_lines(red: Reductions | None) -> list[str]:
     return lines
 
 
-def bulletin_text(rec: Recommendation, reductions: Reductions | None = None, issuer: str | None = None) -> str:
+def _issued_text(issued) -> tuple[str, str]:
+    """Conclusion and sign-off lines of an issued warning (a ``lifecycle.WarningState``)."""
+    period = f"自{issued.start}起" if issued.start else "即日起"
+    until = f",预计持续至{issued.end}" if issued.end else ""
+    when = f"{issued.issued_at:%Y-%m-%d %H:%M}" if issued.issued_at else "-"
+    return (f"决定:{period}发布{issued.level.label},启动{issued.level.response}{until}。",
+            f"签发:{issued.issued_by or '-'}(预警编号 #{issued.id},{when})。")
+
+
+def bulletin_text(rec: Recommendation, reductions: Reductions | None = None, issuer: str | None = None,
+                  issued=None) -> str:
     """The bulletin as Chinese plain text.
 
     Parameters
     ----------
     rec : Recommendation
     reductions : Reductions, optional
-        Measures and cuts at the recommended level.
+        Measures and cuts at the bulletin's level.
     issuer : str, optional
         Issuing body (default ``<city>市重污染天气应急指挥部``).
+    issued : emergency.lifecycle.WarningState, optional
+        The warning the command issued: the bulletin then states its level, period and signer
+        instead of being the system's draft recommendation (建议稿).
     """
     issuer = issuer or f"{rec.city}市重污染天气应急指挥部"
-    out = [f"{rec.city}市重污染天气预警信息(建议稿)", f"{issuer}  发布日期:{rec.issued or '-'}", ""]
-    if rec.level == WarningLevel.NONE:
+    title = f"{rec.city}市重污染天气预警信息" + ("" if issued is not None else "(建议稿)")
+    out = [title, f"{issuer}  发布日期:{rec.issued or '-'}", ""]
+    if issued is not None:
+        out += list(_issued_text(issued))
+        if issued.level != rec.level:
+            out.append(f"(系统建议为{rec.level.label},指挥部会商决定为{issued.level.label}。)")
+    elif rec.level == WarningLevel.NONE:
         out.append("研判结论:预报期内未达到重污染天气预警启动条件,不发布预警。")
     else:
         lift = "预计届时可解除" if rec.lift_confirmed else "解除时间视后续会商确定"
@@ -108,13 +126,15 @@ def bulletin_text(rec: Recommendation, reductions: Reductions | None = None, iss
     out += ["", "三、健康防护提示", f"  {top.category}:{adv.health_effect}", f"  {adv.advice}"]
     if rec.sensitivity:
         out += ["", "四、敏感性"] + [f"  {s.text}" for s in rec.sensitivity[:4]]
-    out += ["", f"规则:{rec.rules_version};预报文件:{rec.forecast_source or '-'}。本建议稿由系统生成,须经指挥部会商、"
-                f"指挥长签发后方可发布。"]
+    closing = ("本预警经指挥部会商、指挥长签发发布。" if issued is not None
+               else "本建议稿由系统生成,须经指挥部会商、指挥长签发后方可发布。")
+    out += ["", f"规则:{rec.rules_version};预报文件:{rec.forecast_source or '-'}。{closing}"]
     return "\n".join(out) + "\n"
 
 
-def bulletin_html(rec: Recommendation, reductions: Reductions | None = None, issuer: str | None = None) -> str:
-    """The bulletin as a printable HTML page (A4)."""
+def bulletin_html(rec: Recommendation, reductions: Reductions | None = None, issuer: str | None = None,
+                  issued=None) -> str:
+    """The bulletin as a printable HTML page (A4); ``issued`` as in :func:`bulletin_text`."""
     e = html.escape
     issuer = issuer or f"{rec.city}市重污染天气应急指挥部"
     rows = []
@@ -125,7 +145,11 @@ def bulletin_html(rec: Recommendation, reductions: Reductions | None = None, iss
         lv = _aqi_level(v)
         rows.append(f"<tr><td>{e(d)}</td><td>{v:.0f}</td><td>{e(lv.category)}</td>"
                     f"<td><span class=\"swatch\" style=\"background:{lv.colour}\"></span></td></tr>")
-    if rec.level == WarningLevel.NONE:
+    level = issued.level if issued is not None else rec.level
+    if issued is not None:
+        decided, signed = _issued_text(issued)
+        period = decided + signed
+    elif rec.level == WarningLevel.NONE:
         period = "预报期内未达到预警启动条件,不发布预警。"
     else:
         lift = "预计届时可解除" if rec.lift_confirmed else "解除时间视后续会商确定"
@@ -144,14 +168,16 @@ def bulletin_html(rec: Recommendation, reductions: Reductions | None = None, iss
     adv = health_advice()[top.level]
     tpl = Template((_HERE / "templates" / "bulletin.html").read_text(encoding="utf-8"))
     return tpl.substitute(
-        title=e(f"{rec.city}市重污染天气预警信息(建议稿)"), issuer=e(issuer), issued=e(str(rec.issued or "-")),
-        rules_version=e(rec.rules_version), level_colour=LEVEL_COLOURS[rec.level], level_label=e(rec.level.label),
-        response=e(rec.level.response), period_text=e(period), forecast_rows="\n".join(rows),
+        title=e(f"{rec.city}市重污染天气预警信息" + ("" if issued is not None else "(建议稿)")), issuer=e(issuer),
+        issued=e(str(rec.issued or "-")),
+        rules_version=e(rec.rules_version), level_colour=LEVEL_COLOURS[level], level_label=e(level.label),
+        response=e(level.response), period_text=e(period), forecast_rows="\n".join(rows),
         p_yellow=_pct(rec.probability["yellow"]), p_orange=_pct(rec.probability["orange"]),
         p_red=_pct(rec.probability["red"]), probability_method=e(rec.probability_method),
         reason_items="\n".join(f"<li>{e(r)}</li>" for r in rec.reasons), measures_html=measures,
         health_category=e(top.category), health_effect=e(adv.health_effect), health_advice=e(adv.advice),
         sensitivity_items="\n".join(f"<li>{e(s.text)}</li>" for s in rec.sensitivity[:4]) or "<li>—</li>",
         footer=e(f"规则 {rec.rules_version};预报文件 {rec.forecast_source or '-'}(sha256 {rec.forecast_sha256[:12] or '-'})。"
-                 f"本建议稿由系统生成,须经指挥部会商、指挥长签发后方可发布。"),
+                 + ("本预警经指挥部会商、指挥长签发发布。" if issued is not None
+                    else "本建议稿由系统生成,须经指挥部会商、指挥长签发后方可发布。")),
     )

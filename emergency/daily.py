@@ -159,3 +159,50 @@ def run_daily(settings: Settings, date: "dt.date | str | None" = None, *, rules=
     files += write_notifications(notes, folder / "notifications.xlsx", folder / "notifications.csv",
                                  title=f"{rec.city} {rec.level.label} 应急减排告知清单")
     return DailyResult(date, settings.city, folder, nc, made, rec, red, tuple(files), time.perf_counter() - t0)
+
+
+def publish_issued(settings: Settings, warning, date: "dt.date | str | None" = None, *, rules=None) -> list[Path]:
+    """Rewrite a day's bulletin, reductions and notification list for the warning the command issued.
+
+    :func:`run_daily` writes the products for the *recommended* level as a draft (建议稿). Once a
+    commander issues, upgrades or downgrades a warning (:mod:`emergency.lifecycle`), the bulletin must
+    state the decided level, period and signer, and the enterprises must be told the measures of
+    that level; this rewrites those products (atomically) in ``<output_dir>/<date>/``.
+
+    Parameters
+    ----------
+    settings : Settings
+    warning : emergency.lifecycle.WarningState
+        The issued warning (its level, start, end, issued_by, issued_at, id).
+    date : date, optional
+        Day of the products (default: today, Beijing time). Its ``forecast.nc`` must exist.
+
+    Raises
+    ------
+    FileNotFoundError
+        If the day has no forecast (run :func:`run_daily` first).
+    KeyError
+        If no list version is in force on that day.
+    """
+    import emergency.models  # noqa: F401  (tables)
+    from airwarn.demo import today_beijing
+    from emergency.bulletin import bulletin_html, bulletin_text
+    from emergency.notify import notification_frame, write_notifications
+
+    date = dt.date.fromisoformat(str(date)) if date is not None else today_beijing()
+    folder = Path(settings.output_dir) / date.isoformat()
+    nc = folder / "forecast.nc"
+    if not nc.exists():
+        raise FileNotFoundError(f"no forecast for {date} at {nc}; run 'airwarn daily --date {date}' first")
+    rec = assess(nc, rules or settings.rules, city=settings.city)
+    with session_scope(get_engine(settings.db_url)) as s:
+        version = resolve_version(s, date)
+        red = compute_reductions(s, warning.level, version=version.id, rules=rules or settings.rules)
+        notes = notification_frame(s, red)
+    doc = {"active": True, "issued_warning": warning.id, **red.to_dict()}
+    atomic_write_text(folder / "reductions.json", json.dumps(doc, ensure_ascii=False, indent=2) + "\n")
+    atomic_write_text(folder / "bulletin.html", bulletin_html(rec, red, issued=warning))
+    atomic_write_text(folder / "bulletin.txt", bulletin_text(rec, red, issued=warning))
+    files = [folder / "reductions.json", folder / "bulletin.html", folder / "bulletin.txt"]
+    return files + write_notifications(notes, folder / "notifications.xlsx", folder / "notifications.csv",
+                                       title=f"{rec.city} {warning.level.label} 应急减排告知清单")

@@ -120,10 +120,13 @@ def test_viewer_cannot_issue_commander_can(fresh_env):
         assert "发布 阳泉 橙色预警（II级响应）" in message and "目标 20%" in message
         done, refresh = command.perform_action(1, "issue", "orange", "会商一致", 0)
         assert "已发布橙色预警" in _texts(done) and refresh == 1
+        assert "公告与告知清单已按签发级别更新" in _texts(done)
+        assert "建议稿" not in data.bulletin_html() and "签发:commander" in data.bulletin_html()
         active = data.active_warning()
         assert active["level"] == WarningLevel.ORANGE and active["user"] == "commander"
         up, _ = command.perform_action(1, "upgrade", "red", "", 1)
         assert "红色预警" in _texts(up)
+        assert "发布红色预警" in data.bulletin_html()
         bad, _ = command.perform_action(1, "issue", "yellow", "", 2)
         assert "already has an active warning" in _texts(bad)
         lifted, _ = command.perform_action(1, "lift", "red", "好转", 2)

@@ -111,3 +111,39 @@ def test_cli_inventory_reductions_and_lifecycle(tmp_path, capsys, monkeypatch, d
     assert main(["warning", "log"]) == 0
     log = capsys.readouterr().out.strip().splitlines()
     assert [line.split()[4] for line in log] == ["issue", "upgrade", "lift"]
+
+
+def test_issued_warning_rewrites_bulletin_and_notifications(demo_db):
+    # the system recommends orange; the commander decides red: the products must follow the decision
+    from emergency import lifecycle
+    from emergency.daily import publish_issued
+
+    settings = demo_db
+    folder = write_forecast(settings, [205, 212, 225, 180, 95, 80, 70, 60, 60, 60])
+    run_daily(settings, DATE)
+    assert "(建议稿)" in (folder / "bulletin.txt").read_text(encoding="utf-8")
+    from airwarn.db import get_engine
+
+    w = lifecycle.issue(get_engine(settings.db_url), user="zhang", role="commander", area=settings.city,
+                        level="red", start=dt.date(2026, 1, 11), end=dt.date(2026, 1, 14), reason="会商决定")
+    publish_issued(settings, w, DATE)
+    txt = (folder / "bulletin.txt").read_text(encoding="utf-8")
+    assert "(建议稿)" not in txt
+    assert "决定:自2026-01-11起发布红色预警,启动I级响应,预计持续至2026-01-14。" in txt
+    assert f"签发:zhang(预警编号 #{w.id}" in txt and "系统建议为橙色预警" in txt
+    html = (folder / "bulletin.html").read_text(encoding="utf-8")
+    assert LEVEL_COLOURS[WarningLevel.RED] in html and "建议稿" not in html
+    red = json.loads((folder / "reductions.json").read_text(encoding="utf-8"))
+    assert red["level"] == "red" and red["issued_warning"] == w.id
+    notes = pd.read_csv(folder / "notifications.csv", encoding="utf-8-sig")
+    assert set(notes["预警级别"]) == {"红色预警"} and len(notes) == red["affected_enterprises"]
+
+
+def test_publish_issued_needs_the_days_forecast(demo_db):
+    from emergency.daily import publish_issued
+    from emergency.lifecycle import issue
+    from airwarn.db import get_engine
+
+    w = issue(get_engine(demo_db.db_url), user="zhang", role="commander", area=demo_db.city, level="yellow")
+    with pytest.raises(FileNotFoundError, match="no forecast for 2026-01-10.*airwarn daily --date 2026-01-10"):
+        publish_issued(demo_db, w, DATE)
