@@ -13,15 +13,11 @@ import datetime as dt
 import importlib
 import time
 
+from airwarn.dates import today_beijing
 from airwarn.settings import Settings
 
 #: The demo steps, one module per package, run in this order.
 DEMO_STEPS = ("forecast.demo", "enterprise_list.demo", "emergency.demo", "dashboard.demo")
-
-
-def today_beijing() -> dt.date:
-    """Today's date in Beijing time (UTC+8), the date of the daily products."""
-    return (dt.datetime.now(dt.timezone.utc) + dt.timedelta(hours=8)).date()
 
 
 def run_demo(settings: Settings, *, date: dt.date | None = None, serve: bool = True,

@@ -23,6 +23,7 @@ from typing import Any, Iterator
 import numpy as np
 import pandas as pd
 
+from airwarn.dates import today_beijing
 from airwarn.db import create_tables, get_engine, session_scope
 from airwarn.files import atomic_write_bytes
 from airwarn.settings import Settings
@@ -595,7 +596,7 @@ def _reduction_key(s: Settings) -> tuple:
     from enterprise_list.models import ListVersion, version_on
 
     with session(s) as sess:
-        v = version_on(sess, dt.date.today())
+        v = version_on(sess, today_beijing())
         if v is None:
             v = sess.scalars(select(ListVersion).order_by(ListVersion.id.desc()).limit(1)).first()
         inv = sess.execute(select(func.max(EmissionInventory.id))).scalar()

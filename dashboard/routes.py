@@ -1,8 +1,7 @@
 """Plain Flask routes beside the Dash pages: the printable 一厂一策 sheet."""
 from __future__ import annotations
 
-import datetime as dt
-
+from airwarn.dates import today_beijing
 from airwarn.vocab import WarningLevel
 
 
@@ -27,4 +26,4 @@ def install(server) -> None:
             return flask.Response(str(exc.args[0]), status=404, mimetype="text/plain")
         return auth._render("sheet.html", sheet=info, rows=info["rows"], total=info["total"],  # noqa: SLF001
                             level_label=level.label, response=level.response, synthetic=info["synthetic"],
-                            today=dt.date.today().isoformat())
+                            today=today_beijing().isoformat())

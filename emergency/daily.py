@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from airwarn.dates import today_beijing
 from airwarn.db import create_tables, get_engine, session_scope
 from airwarn.files import atomic_write_text
 from airwarn.settings import Settings
@@ -110,7 +111,6 @@ def run_daily(settings: Settings, date: "dt.date | str | None" = None, *, rules=
     """
     import emergency.models  # noqa: F401  (tables)
     import enterprise_list.models  # noqa: F401
-    from airwarn.demo import today_beijing
     from emergency.bulletin import bulletin_html, bulletin_text
     from emergency.notify import COLUMNS, notification_frame, write_notifications
 
@@ -185,7 +185,6 @@ def publish_issued(settings: Settings, warning, date: "dt.date | str | None" = N
         If no list version is in force on that day.
     """
     import emergency.models  # noqa: F401  (tables)
-    from airwarn.demo import today_beijing
     from emergency.bulletin import bulletin_html, bulletin_text
     from emergency.notify import notification_frame, write_notifications
 

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from airwarn.dates import today_beijing
 from airwarn.db import create_tables, get_engine, session_scope
 from airwarn.files import atomic_write_text
 from airwarn.settings import Settings
@@ -51,7 +52,6 @@ def build_demo(settings: Settings, date: dt.date | None = None) -> str:
     Idempotent: the inventory of the same name is replaced; the day's products are rewritten.
     """
     import emergency.models  # noqa: F401
-    from airwarn.demo import today_beijing
     from emergency.daily import run_daily
     from emergency.reductions import compute_reductions, import_inventory
     from enterprise_list.models import resolve_version

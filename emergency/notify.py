@@ -19,7 +19,6 @@ from airwarn.vocab import EMISSION_LABELS, EMISSION_POLLUTANTS
 from emergency.reductions import Reductions
 from enterprise_list.models import (
     MEASURE_KIND_LABELS,
-    Enterprise,
     Measure,
     ProductionLine,
 )
@@ -36,7 +35,7 @@ def notification_frame(session: Session, reductions: Reductions) -> pd.DataFrame
     ents = reductions.enterprises
     if ents.empty:
         return pd.DataFrame(columns=list(COLUMNS))
-    e, l, m = Enterprise.__table__.c, ProductionLine.__table__.c, Measure.__table__.c
+    l, m = ProductionLine.__table__.c, Measure.__table__.c
     ids = [int(x) for x in ents["enterprise_id"]]
     texts: dict[int, list[str]] = {}
     lines: dict[int, list[str]] = {}

@@ -18,6 +18,8 @@ import argparse
 import datetime as dt
 import json
 
+from airwarn.dates import today_beijing
+
 
 def _version_arg(text: str | None):
     if text is None:
@@ -74,7 +76,7 @@ def _import(args, settings) -> int:
 
     from enterprise_list.io import ListValidationError, import_list
 
-    effective = args.effective or dt.date.today()
+    effective = args.effective or today_beijing()
     name = args.name or f"{args.year or effective.year}年度"
     try:
         result = import_list(_engine(settings), args.file, name, effective, year=args.year,

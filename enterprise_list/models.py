@@ -13,11 +13,23 @@ from __future__ import annotations
 import datetime as dt
 
 from sqlalchemy import (
-    Boolean, CheckConstraint, Date, DateTime, Float, ForeignKey, Index, Integer, String, Text,
-    UniqueConstraint, func, select,
+    Boolean,
+    CheckConstraint,
+    Date,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    func,
+    select,
 )
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
+from airwarn.dates import today_beijing
 from airwarn.db import Base
 
 #: Performance grades, an open set (环办大气〔2026〕2号 adds A+; B- and 引领性 may go).
@@ -175,8 +187,7 @@ def resolve_version(session: Session, version: "ListVersion | int | str | dt.dat
         if found is None and version.strip().isdigit():  # an id typed on the command line
             found = session.get(ListVersion, int(version))
     elif version is None:
-        today = (dt.datetime.now(dt.timezone.utc) + dt.timedelta(hours=8)).date()
-        found = version_on(session, today) or session.scalars(
+        found = version_on(session, today_beijing()) or session.scalars(
             select(ListVersion).order_by(ListVersion.effective_date.desc(), ListVersion.id.desc())).first()
     else:
         raise TypeError(f"version must be a ListVersion, id, name, date or None, got {type(version).__name__}")

@@ -20,6 +20,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from airwarn.dates import today_beijing
 from airwarn.settings import Settings
 
 #: Seed of the demo's synthetic observations.
@@ -54,12 +55,12 @@ def build_demo(settings: Settings, date: dt.date | None = None) -> str:
     str
         One-line summary.
     """
-    from forecast.backtest import backtest_frame
     from airwarn.files import atomic_write_text
+    from forecast.backtest import backtest_frame
     from forecast.model import load_model, write_forecast
     from forecast.synthetic import DEMO_CITIES, make_city_daily
 
-    date = date or dt.date.today()
+    date = date or today_beijing()
     paths = demo_paths(settings, date)
     paths["observations"].parent.mkdir(parents=True, exist_ok=True)
     cities = list(DEMO_CITIES)

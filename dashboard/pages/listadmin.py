@@ -6,6 +6,7 @@ import datetime as dt
 import dash
 from dash import Input, Output, State, callback, dash_table, dcc, html
 
+from airwarn.dates import today_beijing
 from dashboard import auth, data, ids
 from dashboard.pages._common import error_box, sign_in_needed, triggered_id
 
@@ -33,7 +34,7 @@ def layout(**_: str) -> html.Div:
                 html.Label("版本名称"),
                 dcc.Input(id=ids.LIST_VERSION_NAME, placeholder="如 2026年度修订", style={"width": 220}),
                 html.Label("生效日期"),
-                dcc.Input(id=ids.LIST_EFFECTIVE, type="date", value=dt.date.today().isoformat()),
+                dcc.Input(id=ids.LIST_EFFECTIVE, type="date", value=today_beijing().isoformat()),
             ], className="toolbar", style={"marginTop": 10}),
         ], className="card"),
         html.Div([html.H3("2. 校验报告"), html.Div(id=ids.LIST_REPORT, children=html.P("尚未上传文件。",
