@@ -31,7 +31,6 @@ from airwarn.settings import Settings
 #: Key of the settings object in the Flask config.
 SETTINGS_KEY = "AIRWARN_SETTINGS"
 #: Hand-made city-centre coordinates for the map.
-CITY_COORDS_FILE = Path(__file__).parent / "data" / "city_coords.csv"
 _DATE_DIR = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 #: Quantile columns of the forecast table, in order.
 QUANTILE_COLUMNS = ("aqi_p05", "aqi_p10", "aqi_p25", "aqi_p50", "aqi_p75", "aqi_p90", "aqi_p95")
@@ -185,8 +184,11 @@ def forecast_table(ds, city: str) -> pd.DataFrame:
 def city_levels(ds, lead_day: int, quantile: float = 0.5) -> pd.DataFrame:
     """Forecast AQI, level, category and colour per city for one lead day, with coordinates.
 
-    Cities without known coordinates are left out.
+    The coordinates are the forecast's own ``lon``/``lat`` (the model writes each city's station
+    mean); cities without them are left out.
     """
+    from forecast.aqi import aqi_level
+
     sub = ds.sel(lead_day=int(lead_day))
     if "issued" in sub.dims:
         sub = sub.isel(issued=-1)
@@ -195,16 +197,14 @@ def city_levels(ds, lead_day: int, quantile: float = 0.5) -> pd.DataFrame:
     for thr in (200,):
         if f"p_aqi_gt_{thr}" in sub:
             df[f"p_aqi_gt_{thr}"] = sub[f"p_aqi_gt_{thr}"].values.astype(float)
-    levels = aqi_levels()
-    df["level"] = [level_of(v, levels) for v in df["aqi"]]
-    by_level = {lv["level"]: lv for lv in levels}
-    df["category"] = [by_level[lv]["category"] if lv in by_level else "无数据" for lv in df["level"]]
-    df["colour"] = [by_level[lv]["colour"] if lv in by_level else "#BBBBBB" for lv in df["level"]]
-    coords = city_coords()
-    if "lon" in ds.coords and "lat" in ds.coords:
-        extra = pd.DataFrame({"city": forecast_cities(ds), "lon": ds["lon"].values, "lat": ds["lat"].values})
-        coords = pd.concat([extra, coords[~coords["city"].isin(extra["city"])]], ignore_index=True)
-    return df.merge(coords[["city", "lon", "lat"]], on="city", how="inner")
+    levels = {lv["level"]: lv for lv in aqi_levels()}
+    df["level"] = np.nan_to_num(aqi_level(df["aqi"].to_numpy()), nan=0).astype(int)
+    df["category"] = [levels[lv]["category"] if lv in levels else "无数据" for lv in df["level"]]
+    df["colour"] = [levels[lv]["colour"] if lv in levels else "#BBBBBB" for lv in df["level"]]
+    if "lon" not in ds.coords or "lat" not in ds.coords:
+        return df.iloc[0:0].assign(lon=[], lat=[])
+    df["lon"], df["lat"] = ds["lon"].values.astype(float), ds["lat"].values.astype(float)
+    return df.dropna(subset=["lon", "lat"]).reset_index(drop=True)
 
 
 @functools.lru_cache(maxsize=1)
@@ -217,22 +217,6 @@ def aqi_levels() -> tuple[dict, ...]:
 
     return tuple({"level": lv.level, "lo": float(lv.aqi_min), "hi": float(lv.aqi_max), "category": lv.category,
                   "colour": lv.colour} for lv in AQI_LEVELS.values())
-
-
-def level_of(value: float, levels: tuple[dict, ...]) -> int:
-    """AQI level (1–6) of an AQI value, 0 if missing."""
-    if value is None or not np.isfinite(value):
-        return 0
-    for lv in levels:
-        if value <= lv["hi"]:
-            return lv["level"]
-    return levels[-1]["level"]
-
-
-@functools.lru_cache(maxsize=1)
-def city_coords() -> pd.DataFrame:
-    """City-centre coordinates: ``city, lon, lat, province`` (hand-made table in the package)."""
-    return pd.read_csv(CITY_COORDS_FILE, comment="#")
 
 
 @_cached_by_mtime

@@ -1044,6 +1044,13 @@ def forecast_dataset(model: ForecastModel, table: pd.DataFrame, keys: pd.DataFra
                       {"long_name": "warning criterion within the 10-day horizon"}),
         "valid_date": (("issued", "lead_day"), valid, {"long_name": "valid day (Beijing natural day)"}),
     }
+    where = model.coords_.set_index("city").reindex(list(cities))
+    coords["lon"] = ("city", where["lon"].to_numpy(dtype=float),
+                     {"standard_name": "longitude", "units": "degrees_east",
+                      "comment": "mean of the city's CNEMC stations"})
+    coords["lat"] = ("city", where["lat"].to_numpy(dtype=float),
+                     {"standard_name": "latitude", "units": "degrees_north",
+                      "comment": "mean of the city's CNEMC stations"})
     data = {}
     for p, q in conc_q.items():
         data[p] = (("city", "issued", "lead_day", "quantile"), cube4(q),
@@ -1082,10 +1089,9 @@ def forecast_dataset(model: ForecastModel, table: pd.DataFrame, keys: pd.DataFra
         "model_train_span": " to ".join(model.train_span_),
         "standard": stds[0] if len(stds) == 1 else ", ".join(stds),
         "issued": ", ".join(str(pd.Timestamp(d).date()) for d in issued[:5]) + (" …" if len(issued) > 5 else ""),
-        "history": f"created {dt.datetime.now(dt.timezone.utc).date()} by airwarn forecast.model",
+        # no wall-clock time: identical inputs give identical files
+        "history": "created by airwarn forecast.model",
     }
-    # keep files identical for identical inputs: no wall-clock time in the attributes
-    attrs["history"] = "created by airwarn forecast.model"
     return xr.Dataset(data, coords=coords, attrs=attrs)
 
 

@@ -21,6 +21,9 @@ import pandas as pd
 ISSUED = dt.date(2026, 1, 10)
 CITIES = ("阳泉", "太原", "晋中", "石家庄", "北京", "长治", "邢台", "郑州")
 QUANTILES = (0.05, 0.1, 0.25, 0.5, 0.75, 0.9, 0.95)
+#: Approximate city centres [°E, °N]; the model output carries its cities' lon/lat the same way.
+LONLAT = {"阳泉": (113.58, 37.86), "太原": (112.55, 37.87), "晋中": (112.75, 37.69), "石家庄": (114.51, 38.04),
+          "北京": (116.40, 39.90), "长治": (113.12, 36.20), "邢台": (114.50, 37.07), "郑州": (113.63, 34.75)}
 #: Median PM2.5 [µg/m³] by lead day for 阳泉: a 3-day episode on days 2–4.
 EPISODE_PM25 = np.array([70, 165, 190, 175, 110, 70, 55, 60, 75, 80], dtype=float)
 
@@ -62,7 +65,9 @@ def make_forecast(issued: dt.date = ISSUED, cities=CITIES, members: int = 60, se
         data_vars[f"p_aqi_gt_{thr}"] = (("city", "issued", "lead_day"), (aqi > thr).mean(axis=-1)[:, None])
     data_vars["aqi_scenario"] = (("city", "issued", "lead_day", "member"), aqi[:, None])
     ds = xr.Dataset(data_vars, coords=coords)
-    ds = ds.assign_coords(valid_date=(("issued", "lead_day"), valid))
+    ds = ds.assign_coords(valid_date=(("issued", "lead_day"), valid),
+                          lon=("city", [LONLAT.get(c, (np.nan, np.nan))[0] for c in cities]),
+                          lat=("city", [LONLAT.get(c, (np.nan, np.nan))[1] for c in cities]))
     ds.attrs.update(model="test-synthetic", standard="HJ633-2026", issued=issued.isoformat(), synthetic="true")
     return ds
 
