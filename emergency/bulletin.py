@@ -46,12 +46,10 @@ def health_advice() -> dict[int, HealthAdvice]:
 
 
 def _aqi_level(aqi: float):
-    from forecast.aqi import AQI_LEVELS
+    """The HJ 633 level record (category, colour) of one AQI value."""
+    from forecast.aqi import AQI_LEVELS, aqi_level
 
-    for lv in AQI_LEVELS.values():
-        if aqi <= lv.aqi_max:
-            return lv
-    return AQI_LEVELS[max(AQI_LEVELS)]
+    return AQI_LEVELS[int(aqi_level(aqi))]
 
 
 def _pct(x: float) -> str:

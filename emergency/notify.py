@@ -18,7 +18,9 @@ from airwarn.files import atomic_path
 from airwarn.vocab import EMISSION_LABELS, EMISSION_POLLUTANTS
 from emergency.reductions import Reductions
 from enterprise_list.models import (
+    GUARANTEE_GRADE,
     MEASURE_KIND_LABELS,
+    VOLUNTARY_GRADES,
     Measure,
     ProductionLine,
 )
@@ -62,9 +64,9 @@ def notification_frame(session: Session, reductions: Reductions) -> pd.DataFrame
         t = "; ".join(texts.get(int(i), []))
         if not ok:
             t = "未稳定达标排放,全部生产线停产(执行最严格措施)" + (f";清单措施:{t}" if t else "")
-        elif grade in ("A+", "A", "引领性"):
+        elif grade in VOLUNTARY_GRADES:
             t = "自主减排" + (f":{t}" if t else "")
-        elif grade == "保障类":
+        elif grade == GUARANTEE_GRADE:
             t = "按保障负荷生产" + (f":{t}" if t else "")
         meas.append(t)
     out["应急减排措施"] = meas

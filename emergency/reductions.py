@@ -46,9 +46,10 @@ from sqlalchemy.orm import Session
 from airwarn.db import session_scope
 from airwarn.vocab import EMISSION_LABELS, EMISSION_POLLUTANTS, WarningLevel
 from emergency.models import SECTOR_LABELS, SECTORS, EmissionInventory
-from enterprise_list.models import VOLUNTARY_GRADES, Enterprise, Measure, ProductionLine, resolve_version
+from enterprise_list.models import (
+    GUARANTEE_GRADE, VOLUNTARY_GRADES, Enterprise, Measure, ProductionLine, resolve_version,
+)
 
-GUARANTEE_GRADE = "保障类"
 BY_KEYS: tuple[str, ...] = ("county", "industry", "grade")
 
 

@@ -36,6 +36,8 @@ from airwarn.db import Base
 GRADES: tuple[str, ...] = ("A+", "A", "B", "B-", "C", "D", "引领性", "非引领性", "保障类", "未评级")
 #: Grades that take voluntary measures only (自主减排) and must never be told to stop.
 VOLUNTARY_GRADES: frozenset[str] = frozenset({"A+", "A", "引领性"})
+#: Livelihood / key-project enterprises (保障类): capped at the load their task needs, never stopped outright.
+GUARANTEE_GRADE = "保障类"
 #: Warning levels a list gives measures for, mildest first.
 LEVELS: tuple[str, ...] = ("yellow", "orange", "red")
 #: Kinds of measure.

@@ -716,11 +716,12 @@ def aqi_level(aqi: Any) -> np.ndarray:
     --------
     >>> aqi_level([0, 50, 51, 150, 151, 201, 301, 500])
     array([1., 1., 2., 3., 4., 5., 6., 6.])
+    >>> float(aqi_level(201))
+    5.0
     """
     a = np.asarray(aqi, dtype=float)
-    level = np.searchsorted(_LEVEL_EDGES, a, side="left").astype(float) + 1.0
-    level[np.isnan(a)] = np.nan
-    return level
+    level = np.searchsorted(_LEVEL_EDGES, a, side="left") + 1.0
+    return np.where(np.isnan(a), np.nan, level)
 
 
 def standard_for_date(date: Any) -> Any:
