@@ -6,7 +6,7 @@ other airwarn module.
 """
 from __future__ import annotations
 
-from enum import IntEnum
+from enum import Enum, IntEnum
 
 #: Canonical pollutant variables of a daily record and their units.
 #: CO is in mg/m³; everything else in µg/m³.
@@ -97,6 +97,45 @@ _RESPONSE_LABELS = {
     WarningLevel.ORANGE: "II级响应",
     WarningLevel.RED: "I级响应",
 }
+
+
+class Role(str, Enum):
+    """Role of a user: what the dashboard shows and what the warning lifecycle allows."""
+
+    VIEWER = "viewer"
+    FORECASTER = "forecaster"
+    COMMANDER = "commander"
+    LIST_ADMIN = "list-admin"
+
+    @property
+    def label(self) -> str:
+        """Chinese name of the role."""
+        return _ROLE_LABELS[self]
+
+    @classmethod
+    def parse(cls, value: "str | Role") -> "Role":
+        """Return the role named ``value``.
+
+        Raises
+        ------
+        KeyError
+            If no role has that name; the message lists the valid names.
+        """
+        if isinstance(value, cls):
+            return value
+        for role in cls:
+            if str(value).strip().lower() in (role.value, role.name.lower()):
+                return role
+        raise KeyError(f"unknown role {value!r}; valid roles are {[r.value for r in cls]}")
+
+
+_ROLE_LABELS = {
+    Role.VIEWER: "查看",
+    Role.FORECASTER: "预报员",
+    Role.COMMANDER: "应急指挥",
+    Role.LIST_ADMIN: "清单管理员",
+}
+
 
 #: Colours of the warning levels (the dashboard and bulletins use these).
 LEVEL_COLOURS: dict[WarningLevel, str] = {

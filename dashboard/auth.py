@@ -30,7 +30,6 @@ import json
 import os
 import secrets
 from dataclasses import dataclass
-from enum import Enum
 from pathlib import Path
 from typing import Iterable
 
@@ -39,6 +38,7 @@ from sqlalchemy.orm import Mapped, Session, mapped_column
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from airwarn.db import Base
+from airwarn.vocab import Role  # noqa: F401  (re-exported: dashboard.auth.Role)
 
 #: File name of the session-signing key under ``settings.data_dir``.
 SECRET_KEY_FILE = "dashboard_secret.key"
@@ -48,44 +48,6 @@ CSRF_COOKIE = "_csrf_token"
 CSRF_HEADER = "X-CSRFToken"
 #: Minimum password length accepted by :func:`add_user`.
 MIN_PASSWORD_LENGTH = 8
-
-
-class Role(str, Enum):
-    """Role of a dashboard user."""
-
-    VIEWER = "viewer"
-    FORECASTER = "forecaster"
-    COMMANDER = "commander"
-    LIST_ADMIN = "list-admin"
-
-    @property
-    def label(self) -> str:
-        """Chinese name of the role."""
-        return _ROLE_LABELS[self]
-
-    @classmethod
-    def parse(cls, value: "str | Role") -> "Role":
-        """Return the role named ``value``.
-
-        Raises
-        ------
-        KeyError
-            If no role has that name; the message lists the valid names.
-        """
-        if isinstance(value, cls):
-            return value
-        for role in cls:
-            if str(value).strip().lower() in (role.value, role.name.lower()):
-                return role
-        raise KeyError(f"unknown role {value!r}; valid roles are {[r.value for r in cls]}")
-
-
-_ROLE_LABELS = {
-    Role.VIEWER: "查看",
-    Role.FORECASTER: "预报员",
-    Role.COMMANDER: "应急指挥",
-    Role.LIST_ADMIN: "清单管理员",
-}
 
 
 class User(Base):

@@ -30,11 +30,11 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from airwarn.db import session_scope
-from airwarn.vocab import WarningLevel
+from airwarn.vocab import Role, WarningLevel
 from emergency.models import ActiveWarning, WarningAudit, WarningRecord, _utcnow
 
 #: Roles of the system (the dashboard's User table uses the same names).
-ROLES: tuple[str, ...] = ("viewer", "forecaster", "commander", "list-admin")
+ROLES: tuple[str, ...] = tuple(r.value for r in Role)
 #: Which roles may take each action.
 PERMISSIONS: dict[str, frozenset[str]] = {
     "draft": frozenset({"forecaster", "commander"}),
