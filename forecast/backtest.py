@@ -145,6 +145,11 @@ def score_forecasts(model: ForecastModel, forecasts: pd.DataFrame, obs: pd.DataF
     train = obs[(obs["date"] >= t0) & (obs["date"] <= t1)]
     clim = verify.climatology(train)
     frame = verify.attach_references(forecasts, obs, clim)
+    cities = sorted(frame["city"].unique())
+    ci = pd.Index(cities).get_indexer(frame["city"])
+    li = frame["lead_day"].to_numpy(int) - 1
+    for t in THRESHOLDS:  # the yes/no forecast's threshold of each row's city and lead
+        frame[f"decision_threshold_gt_{t}"] = model.decision_thresholds(t, cities)[ci, li]
     levels = {q: f"aqi_p{int(round(q * 100)):02d}" for q in QUANTILES}
     scores = verify.score_table(frame, model.decision_thresholds_,
                                 {q: c for q, c in levels.items() if c in frame.columns})

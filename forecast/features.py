@@ -183,6 +183,24 @@ def _haversine_km(lon1, lat1, lon2, lat2) -> np.ndarray:
     return 2 * 6371.0 * np.arcsin(np.sqrt(np.clip(a, 0, 1)))
 
 
+def distance_matrix_km(coords: pd.DataFrame, cities: Sequence[str]) -> pd.DataFrame:
+    """Great-circle distances [km] between cities (NaN where a city has no coordinates).
+
+    Parameters
+    ----------
+    coords : DataFrame
+        ``city, lon, lat``.
+    cities : sequence of str
+        Cities (rows and columns of the result).
+    """
+    _require(coords, ["city", "lon", "lat"], "city coordinates")
+    c = coords.drop_duplicates("city").set_index("city").reindex(list(cities))
+    lon = c["lon"].to_numpy(float)
+    lat = c["lat"].to_numpy(float)
+    d = _haversine_km(lon[:, None], lat[:, None], lon[None, :], lat[None, :])
+    return pd.DataFrame(d, index=list(cities), columns=list(cities))
+
+
 def region_weights(coords: pd.DataFrame, cities: Sequence[str],
                    scale_km: float = REGION_SCALE_KM, max_km: float = REGION_MAX_KM) -> pd.DataFrame:
     """Row-normalisable weights ``exp(-d/scale)`` of the neighbours of each city (self excluded).
@@ -202,11 +220,7 @@ def region_weights(coords: pd.DataFrame, cities: Sequence[str],
         Square matrix (cities × cities); rows of cities without coordinates are all zero,
         so their regional features come out NaN (LightGBM treats them as missing).
     """
-    _require(coords, ["city", "lon", "lat"], "city coordinates")
-    c = coords.drop_duplicates("city").set_index("city").reindex(list(cities))
-    lon = c["lon"].to_numpy(float)
-    lat = c["lat"].to_numpy(float)
-    d = _haversine_km(lon[:, None], lat[:, None], lon[None, :], lat[None, :])
+    d = distance_matrix_km(coords, cities).to_numpy()
     w = np.exp(-d / scale_km)
     w[~np.isfinite(w) | (d > max_km)] = 0.0
     np.fill_diagonal(w, 0.0)

@@ -27,8 +27,11 @@ Design
 * **Probabilities.** P(AQI > 150/200/300) comes from the AQI quantile function on a fine grid
   of levels and is then recalibrated per lead with isotonic regression fitted on a validation
   fold *inside* the training period (the last :attr:`ForecastModel.valid_days` days). The
-  probability threshold that maximises the threat score on the validation fold is stored per
-  lead (``decision_threshold_gt_<t>``).
+  probability threshold of the yes/no forecast (``decision_threshold_gt_<t>``) maximises the
+  threat score on the validation fold, per lead and per city over the validation rows of the
+  cities within :data:`THRESHOLD_POOL_KM` (:func:`neighbourhood_thresholds`): one threshold for
+  all cities (the first version) is set by the polluted plains and never said "yes" beyond D+1
+  in a city with few heavy days such as 阳泉.
 * **Scenarios.** ``aqi_scenario`` members draw a Gaussian vector across the ten leads with the
   correlation of the normal scores of the validation residuals (a Gaussian copula) and read
   each lead's AQI quantile function at ``Φ(z)``: every member's marginal is the forecast
@@ -380,6 +383,62 @@ def best_threshold(p: np.ndarray, observed: np.ndarray) -> float:
     return best
 
 
+#: Radius [km] of the neighbourhood whose validation rows set a city's decision thresholds
+#: (the e-folding distance of the regional features).
+THRESHOLD_POOL_KM: float = F.REGION_SCALE_KM
+
+
+def neighbourhood_thresholds(p: np.ndarray, observed: np.ndarray, row_cities: np.ndarray,
+                             distances: pd.DataFrame, fallback: float,
+                             radius_km: float = THRESHOLD_POOL_KM) -> tuple[np.ndarray, np.ndarray]:
+    """TS-maximising probability threshold of each city, from the rows of its neighbourhood.
+
+    The threshold that maximises the threat score depends on how often the event happens and
+    how well it can be forecast, which vary between regions: one threshold for all cities is
+    set by the polluted plains and rarely says "yes" in a city with few heavy days. Here each
+    city's threshold is :func:`best_threshold` on the (validation) rows of the cities within
+    ``radius_km`` of it, itself included.
+
+    Parameters
+    ----------
+    p, observed : ndarray
+        Calibrated probabilities and observed events (0/1, NaN unknown) of the rows of one lead.
+    row_cities : ndarray of str
+        City of each row.
+    distances : DataFrame
+        Square distance matrix [km] (:func:`forecast.features.distance_matrix_km`); its index
+        lists the cities to get a threshold for.
+    fallback : float
+        Threshold used when a neighbourhood saw no event or the city has no coordinates (the
+        all-city threshold).
+    radius_km : float
+
+    Returns
+    -------
+    thresholds, events : ndarray
+        Per city of ``distances.index``: the threshold and the number of events it was chosen on.
+    """
+    cities = list(distances.index)
+    codes = pd.Index(cities).get_indexer(row_cities)
+    order = np.argsort(codes, kind="stable")
+    bounds = np.searchsorted(codes[order], np.arange(len(cities) + 1))
+    rows_of = [order[bounds[i]:bounds[i + 1]] for i in range(len(cities))]
+    d = distances.to_numpy(float)
+    ev = np.nan_to_num(np.asarray(observed, float), nan=0.0)
+    out = np.full(len(cities), float(fallback))
+    events = np.zeros(len(cities), dtype=int)
+    for i in range(len(cities)):
+        if not np.isfinite(d[i, i]):  # no coordinates: the all-city threshold
+            continue
+        near = np.nonzero(d[i] <= radius_km)[0]
+        near = np.union1d(near, [i])
+        rows = np.concatenate([rows_of[j] for j in near])
+        events[i] = int(ev[rows].sum())
+        if events[i]:
+            out[i] = best_threshold(p[rows], np.asarray(observed, float)[rows])
+    return out, events
+
+
 class ForecastModel:
     """The trained probabilistic forecast: one :class:`LogLocationScaleRegressor` per pollutant.
 
@@ -537,6 +596,9 @@ class ForecastModel:
         aqi_grid = self._aqi_grid(tab_val)
         leads_val = tab_val["lead_day"].to_numpy()
         raw = {t: exceedance_probability(aqi_grid, t) for t in THRESHOLDS}
+        trained_cities = sorted(clean["city"].unique())
+        distances = F.distance_matrix_km(self.coords_, trained_cities)
+        city_thr = []
         for t in THRESHOLDS:
             self.calibration_["daily"][str(t)] = {}
             self.decision_thresholds_[str(t)] = {}
@@ -547,6 +609,11 @@ class ForecastModel:
                 self.calibration_["daily"][str(t)][str(L)] = tab
                 pc = _apply_isotonic(tab, raw[t][m])
                 self.decision_thresholds_[str(t)][str(L)] = best_threshold(pc, event)
+                thr, n_ev = neighbourhood_thresholds(pc, event, tab_val["city"].to_numpy()[m], distances,
+                                                     self.decision_thresholds_[str(t)][str(L)])
+                city_thr.append(pd.DataFrame({"city": distances.index, "lead_day": L, "threshold": t,
+                                              "value": thr, "events": n_ev}))
+        self.city_thresholds_ = pd.concat(city_thr, ignore_index=True)
         self.copula_corr_ = _copula_correlation(tab_val, aqi_grid, obs_aqi)
         self._fit_criteria_calibration(tab_val, aqi_grid, obs_aqi)
         self.validation_ = _validation_scores(tab_val, aqi_grid, obs_aqi, raw, self)
@@ -571,6 +638,21 @@ class ForecastModel:
         self.train_seconds_ = time.perf_counter() - t0
         self.card_ = self._make_card()
         return self
+
+    def decision_thresholds(self, threshold: int, cities: Sequence[str]) -> np.ndarray:
+        """Probability thresholds of the yes/no forecast of AQI > ``threshold``, shape (city, lead).
+
+        The city's own (neighbourhood) threshold where the model has one, else the all-city one.
+        """
+        glob = np.array([float(self.decision_thresholds_[str(threshold)][str(L)]) for L in LEADS])
+        out = np.tile(glob, (len(cities), 1))
+        t = self.city_thresholds_
+        t = t[t["threshold"].astype(int) == int(threshold)]
+        if len(t):
+            wide = t.pivot_table(index="city", columns="lead_day", values="value").reindex(
+                index=list(cities), columns=list(LEADS)).to_numpy(float)
+            out = np.where(np.isfinite(wide), wide, out)
+        return out
 
     def _regressor(self, pollutant: str) -> LogLocationScaleRegressor:
         params = dict(self.params)
@@ -762,6 +844,12 @@ class ForecastModel:
             "aqi_standard": "HJ633-2012 for valid dates before 2026-03-01, HJ633-2026 from then on",
             "comonotonic_assumption": "AQI quantile q = AQI engine applied to every pollutant's quantile q",
             "decision_thresholds": self.decision_thresholds_,
+            "decision_thresholds_per_city": {
+                "file": "decision_thresholds.csv",
+                "method": (f"per city and lead: the probability threshold maximising the threat score on the "
+                           f"validation rows of the cities within {THRESHOLD_POOL_KM:.0f} km (itself included); "
+                           "the all-city threshold ('decision_thresholds') where that neighbourhood saw no event"),
+                "radius_km": THRESHOLD_POOL_KM},
             "calibration": self.calibration_,
             "copula_correlation": np.round(np.asarray(self.copula_corr_), 6).tolist(),
             "residual_quantiles": {key: {"groups": [int(g) for g in r.z_groups_],
@@ -786,8 +874,9 @@ class ForecastModel:
         coords = self.coords_.set_index("city").reindex(statics["city"]).reset_index(drop=True)
         atomic_write_text(out / "statics.csv", statics.to_csv(index=False))
         atomic_write_text(out / "coords.csv", self.coords_.to_csv(index=False))
+        atomic_write_text(out / "decision_thresholds.csv", self.city_thresholds_.to_csv(index=False))
         del coords
-        card = dict(self.card_, files=files + ["statics.csv", "coords.csv"])
+        card = dict(self.card_, files=files + ["statics.csv", "coords.csv", "decision_thresholds.csv"])
         atomic_write_text(out / "card.json", json.dumps(card, ensure_ascii=False, indent=1, default=_json_default))
         self.card_ = card
         return out
@@ -848,6 +937,11 @@ def load_model(model_dir: str | os.PathLike) -> ForecastModel:
     coords = pd.read_csv(folder / "coords.csv")
     coords["city"] = coords["city"].astype(str)
     m.coords_ = coords
+    thr_path = folder / "decision_thresholds.csv"
+    if thr_path.exists():
+        m.city_thresholds_ = pd.read_csv(thr_path, dtype={"city": str})
+    else:  # a model trained before per-city thresholds: the all-city ones everywhere
+        m.city_thresholds_ = pd.DataFrame(columns=["city", "lead_day", "threshold", "value", "events"])
     m.regressors_ = {}
     groups = [tuple(g) for g in card.get("lead_groups", [])]
     if groups != list(LEAD_GROUPS):
@@ -974,13 +1068,15 @@ def _validation_scores(table, aqi_grid, obs_aqi, raw, model) -> dict:
     """A few scores on the validation fold for the card (per lead)."""
     q50 = aqi_grid @ GRID_WEIGHTS  # the point forecast: the mean of the AQI distribution
     leads = table["lead_day"].to_numpy()
+    cities = sorted(table["city"].unique())
+    codes = pd.Index(cities).get_indexer(table["city"])
     out = {}
     for L in LEADS:
         m = (leads == L) & np.isfinite(obs_aqi)
         err = q50[m] - obs_aqi[m]
         p200 = _apply_isotonic(model.calibration_["daily"]["200"][str(L)], raw[200][m])
         o200 = (obs_aqi[m] > 200).astype(float)
-        thr = model.decision_thresholds_["200"][str(L)]
+        thr = model.decision_thresholds(200, cities)[codes[m], L - 1]
         f = p200 >= thr
         hits = (f & (o200 > 0)).sum()
         denom = (f | (o200 > 0)).sum()
@@ -1002,7 +1098,7 @@ def forecast_dataset(model: ForecastModel, table: pd.DataFrame, keys: pd.DataFra
     ``valid_date(issued, lead_day)``; ``<pollutant>`` and ``aqi`` (city, issued, lead_day,
     quantile); ``p_aqi_gt_150/200/300`` (city, issued, lead_day); ``aqi_scenario`` (city,
     issued, lead_day, member); ``p_criterion`` (city, issued, criterion);
-    ``decision_threshold_gt_<t>`` (lead_day). CF attributes throughout.
+    ``decision_threshold_gt_<t>`` (city, lead_day). CF attributes throughout.
     """
     cities = sorted(keys["city"].unique())
     issued = sorted(pd.DatetimeIndex(keys["issued"].unique()))
@@ -1067,9 +1163,9 @@ def forecast_dataset(model: ForecastModel, table: pd.DataFrame, keys: pd.DataFra
                                  {"long_name": f"probability that the daily AQI exceeds {t} "
                                   "(isotonic-calibrated)", "units": "1", "valid_min": 0.0, "valid_max": 1.0})
         data[f"decision_threshold_gt_{t}"] = (
-            ("lead_day",), np.asarray([model.decision_thresholds_[str(t)][str(L)] for L in LEADS], "float32"),
-            {"long_name": f"probability threshold for a yes/no forecast of AQI>{t} "
-             "(maximises the threat score on the validation fold)", "units": "1"})
+            ("city", "lead_day"), model.decision_thresholds(t, cities).astype("float32"),
+            {"long_name": f"probability threshold for a yes/no forecast of AQI>{t} (maximises the threat "
+             f"score on the validation fold, over the cities within {THRESHOLD_POOL_KM:.0f} km)", "units": "1"})
     data["aqi_scenario"] = (("city", "issued", "lead_day", "member"), scen,
                             {"long_name": "AQI scenarios: Gaussian copula across lead days, marginals = "
                              "the AQI quantile function", "units": "1"})

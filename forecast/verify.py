@@ -257,7 +257,8 @@ def score_table(frame: pd.DataFrame, decision_thresholds: dict | None = None,
     decision_thresholds : dict, optional
         ``{"200": {"1": 0.2, ...}, ...}``: probability thresholds of the model's yes/no event
         forecast per threshold and lead (from the model card; chosen on the validation fold).
-        Without them the event forecast is ``aqi_p50 > t``.
+        A column ``decision_threshold_gt_<t>`` in ``frame`` (a threshold per row, e.g. per city)
+        takes precedence. Without either the event forecast is ``aqi_p50 > t``.
     quantile_columns : dict, optional
         ``{level: column}`` for the CRPS (default: the ``aqi_pNN`` columns present).
 
@@ -301,7 +302,9 @@ def score_table(frame: pd.DataFrame, decision_thresholds: dict | None = None,
             p_model = g[f"p_aqi_gt_{t}"].to_numpy(float) if f"p_aqi_gt_{t}" in g else None
             p_clim = g[f"clim_p_gt_{t}"].to_numpy(float) if f"clim_p_gt_{t}" in g else None
             thr = None
-            if decision_thresholds and str(t) in decision_thresholds:
+            if f"decision_threshold_gt_{t}" in g:
+                thr = g[f"decision_threshold_gt_{t}"].to_numpy(float)
+            elif decision_thresholds and str(t) in decision_thresholds:
                 thr = float(decision_thresholds[str(t)][str(int(lead))])
             yes = {"airwarn": (p_model >= thr) if (thr is not None and p_model is not None) else fc["airwarn"] > t,
                    "persistence": fc["persistence"] > t, "climatology": fc["climatology"] > t}

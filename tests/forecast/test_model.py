@@ -122,6 +122,29 @@ def test_exceedance_probability_interpolates():
     assert M.exceedance_probability(grid, 50.0, levels)[0] == pytest.approx(0.95)
 
 
+def test_best_threshold_maximises_threat_score():
+    p = np.array([0.9, 0.8, 0.6, 0.3, 0.2, 0.1, 0.05])
+    o = np.array([1, 1, 0, 1, 0, 0, 0.0])
+    # ≥ 0.3 → 3 hits, 1 false alarm (TS 0.75); ≥ 0.8 → 2 hits, 1 miss (TS 0.667)
+    assert 0.2 < M.best_threshold(p, o) <= 0.3
+    assert M.best_threshold(p, np.zeros(7)) == 0.5  # no event: the neutral 0.5
+
+
+def test_neighbourhood_thresholds_pool_nearby_cities_only():
+    coords = pd.DataFrame({"city": ["甲", "乙", "丙", "丁"], "lon": [113.0, 113.5, 120.0, np.nan],
+                           "lat": [38.0, 38.2, 30.0, np.nan]})
+    dist = __import__("forecast.features", fromlist=["x"]).distance_matrix_km(coords, ["甲", "乙", "丙", "丁"])
+    # 甲 and 乙 (~50 km apart) share events forecast with low probabilities; 丙 (far) with high ones
+    cities = np.array(["甲"] * 4 + ["乙"] * 4 + ["丙"] * 4 + ["丁"] * 4)
+    p = np.array([0.2, 0.1, 0.05, 0.05, 0.15, 0.05, 0.05, 0.05, 0.9, 0.7, 0.6, 0.1, 0.9, 0.1, 0.1, 0.1])
+    o = np.array([1, 0, 0, 0, 1, 0, 0, 0, 1, 1, 0, 0, 1, 0, 0, 0.0])
+    thr, events = M.neighbourhood_thresholds(p, o, cities, dist, fallback=0.5)
+    assert list(events) == [2, 2, 2, 0]
+    assert thr[0] == thr[1] and 0.1 < thr[0] <= 0.15  # pooled 甲 + 乙: both events caught, no false alarm
+    assert 0.6 < thr[2] <= 0.7  # 丙 alone (>250 km away)
+    assert thr[3] == 0.5  # no coordinates: the all-city fallback
+
+
 def test_save_load_roundtrip_and_card(trained, subset, forecast_ds):
     m, folder = trained
     card = json.loads((folder / "card.json").read_text(encoding="utf-8"))
@@ -130,7 +153,13 @@ def test_save_load_roundtrip_and_card(trained, subset, forecast_ds):
         assert key in card, key
     assert card["train_span"] == ["2013-12-02", "2014-12-31"]
     assert card["validation_span"][1] == "2014-12-31"
+    thr = pd.read_csv(folder / "decision_thresholds.csv")
+    assert list(thr.columns) == ["city", "lead_day", "threshold", "value", "events"]
+    assert len(thr) == len(card["cities"]) * len(M.LEADS) * len(M.THRESHOLDS)
+    assert thr["value"].between(0.05, 0.95).all()
     loaded = M.load_model(folder)
+    assert np.array_equal(loaded.decision_thresholds(200, ["阳泉", "北京"]), m.decision_thresholds(200, ["阳泉", "北京"]))
+    assert forecast_ds["decision_threshold_gt_200"].dims == ("city", "lead_day")
     ds = loaded.predict(subset, issued=["2015-01-10", "2015-02-20"], cities=["阳泉", "太原", "北京"])
     xr.testing.assert_allclose(ds, forecast_ds)
 
