@@ -54,6 +54,7 @@ def time_callbacks(app, repeat: int) -> list[tuple[str, float, float, float, flo
     levels = ("yellow", "orange", "red")
     cases = {
         "consult.update_outlook": lambda i: consult.update_outlook(cities[i % len(cities)], "2026-01-10"),
+        "consult.update_recent": lambda i: consult.update_recent(cities[i % len(cities)], "verify"),
         "consult.update_map": lambda i: consult.update_map("2026-01-10", 1 + i % 10, cities[0]),
         "consult.update_scorecard": lambda i: consult.update_scorecard(("RMSE", "MAE")[i % 2]),
         "command.show_status": lambda i: command.show_status(i),

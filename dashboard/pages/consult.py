@@ -94,22 +94,28 @@ def _card_text(card: dict) -> str:
     return f"模型：{name}；训练数据：{span}；评分来自回测（backtest_scores.csv）。"
 
 
+def _only_on(tab: str | None, wanted: str) -> None:
+    """Figures of a tab are built when the tab is shown (a hidden tab's graphs would be built,
+    sent and kept for nothing on every page load; the tab's ``value`` is an input, so showing it
+    builds them with the current city and date)."""
+    if tab != wanted:
+        raise dash.exceptions.PreventUpdate
+
+
 @callback(
     Output(ids.CONSULT_FAN, "figure"),
     Output(ids.CONSULT_PROB, "figure"),
     Output(ids.CONSULT_POLLUTANTS, "figure"),
-    Output(ids.CONSULT_RECENT, "figure"),
     Output(ids.CONSULT_SUMMARY, "children"),
     Input(ids.CONSULT_CITY, "value"),
     Input(ids.CONSULT_DATE, "value"),
 )
 def update_outlook(city: str, day: str):
-    """Fan chart, probabilities, pollutants and recent verification of one city and issue date."""
+    """Fan chart, probabilities and pollutants of one city and issue date, and a one-line summary."""
     auth.require_role(*ALL_ROLES)
     levels = data.aqi_levels()
     ds = data.load_forecast(day)
     table = data.forecast_table(ds, city)
-    recent = data.recent_verification(city)
     top = table.loc[table["aqi_p50"].idxmax()]
     summary = (f"{city}：未来{len(table)}天中位数 AQI 最高 {top['aqi_p50']:.0f}"
                f"（{top['valid_date']:%m-%d}）")
@@ -118,8 +124,16 @@ def update_outlook(city: str, day: str):
     return (figures.fan_figure(table, levels, title=f"{city} 未来10天 AQI 概率预报（{day} 起报）"),
             figures.probability_figure(table),
             figures.pollutant_figure(table),
-            figures.recent_figure(recent, levels),
             summary)
+
+
+@callback(Output(ids.CONSULT_RECENT, "figure"), Input(ids.CONSULT_CITY, "value"),
+          Input(ids.CONSULT_TABS, "value"))
+def update_recent(city: str, tab: str = "verify"):
+    """Recent observations against what was forecast for them (verification tab)."""
+    _only_on(tab, "verify")
+    auth.require_role(*ALL_ROLES)
+    return figures.recent_figure(data.recent_verification(city), data.aqi_levels())
 
 
 @callback(
@@ -127,9 +141,11 @@ def update_outlook(city: str, day: str):
     Input(ids.CONSULT_DATE, "value"),
     Input(ids.CONSULT_MAP_LEAD, "value"),
     Input(ids.CONSULT_CITY, "value"),
+    Input(ids.CONSULT_TABS, "value"),
 )
-def update_map(day: str, lead_day: int, city: str):
-    """Cities coloured by the forecast AQI level of one lead day."""
+def update_map(day: str, lead_day: int, city: str, tab: str = "map"):
+    """Cities coloured by the forecast AQI level of one lead day (map tab)."""
+    _only_on(tab, "map")
     auth.require_role(*ALL_ROLES)
     ds = data.load_forecast(day)
     points = data.city_levels(ds, int(lead_day or 1))
@@ -139,9 +155,11 @@ def update_map(day: str, lead_day: int, city: str):
     return figures.map_figure(points, highlight=city, title=title)
 
 
-@callback(Output(ids.CONSULT_SCORECARD, "figure"), Input(ids.CONSULT_SCORE_METRIC, "value"))
-def update_scorecard(metric: str):
-    """Verification score per lead day: the model against persistence and climatology."""
+@callback(Output(ids.CONSULT_SCORECARD, "figure"), Input(ids.CONSULT_SCORE_METRIC, "value"),
+          Input(ids.CONSULT_TABS, "value"))
+def update_scorecard(metric: str, tab: str = "verify"):
+    """Verification score per lead day: the model against persistence and climatology (verification tab)."""
+    _only_on(tab, "verify")
     auth.require_role(*ALL_ROLES)
     return figures.scorecard_figure(data.backtest_scores(), metric)
 

@@ -39,7 +39,8 @@ def test_outlook_figures_use_the_official_level_colours(app):
     from forecast.aqi import AQI_LEVELS
 
     with signed_in(app, "forecaster"):
-        fan, prob, pollutants, recent, summary = consult.update_outlook("阳泉", "2026-01-10")
+        fan, prob, pollutants, summary = consult.update_outlook("阳泉", "2026-01-10")
+        recent = consult.update_recent("阳泉", "verify")
     band_colours = {shape.fillcolor for shape in fan.layout.shapes if shape.type == "rect"}
     assert band_colours == {lv.colour for lv in AQI_LEVELS.values() if lv.aqi_min < fan.layout.yaxis.range[1]}
     median = next(t for t in fan.data if t.name == "中位数")
@@ -67,6 +68,22 @@ def test_map_is_offline_scatter_coloured_by_level(app):
     cities = list(fig.data[0].text)
     assert "阳泉" in cities and len(cities) == 8
     assert fig.data[0].marker.color[cities.index("阳泉")] == "#99004C"  # median AQI 220 on day 3: 重度污染
+
+
+def test_hidden_tab_figures_wait_until_their_tab_is_shown(app):
+    from dash.exceptions import PreventUpdate
+
+    from dashboard.pages import consult
+
+    with signed_in(app, "viewer"):
+        for call in (lambda: consult.update_recent("阳泉", "outlook"),
+                     lambda: consult.update_scorecard("RMSE", "outlook"),
+                     lambda: consult.update_map("2026-01-10", 3, "阳泉", "verify")):
+            with pytest.raises(PreventUpdate):
+                call()
+        assert consult.update_scorecard("RMSE", "verify").data  # shown: built
+    with signed_in(app, None), pytest.raises(PermissionError):
+        consult.update_recent("阳泉", "verify")
 
 
 def test_scorecard_lines_per_model(app):
