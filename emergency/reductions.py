@@ -242,30 +242,55 @@ def _enterprise_frame(session: Session, version_id: int, level: WarningLevel, ca
     ents = _cached(key + ("enterprises",), load_ents)
     lines = _cached(key + ("lines",), load_lines)
     meas = _cached(key + ("measures", level.key), load_measures)
-    df = lines.merge(meas, on="line_id", how="left")
-    gi = pd.Index(ents["enterprise_id"]).get_indexer(df["enterprise_id"])
-    grade = ents["grade"].to_numpy()[gi]
-    compliant = ents["compliant"].to_numpy(dtype=bool)[gi]
-    has_m = df["kind"].notna().to_numpy()
+    return _apply_policy(ents, lines, meas)
+
+
+def _apply_policy(ents: pd.DataFrame, lines: pd.DataFrame, meas: pd.DataFrame) -> pd.DataFrame:
+    """Per-line cuts under the policy (module notes), summed per enterprise with ``np.bincount``.
+
+    ``meas`` holds at most one measure per line (the list's unique (line, level)); enterprises
+    without lines are left out.
+    """
+    pols = list(EMISSION_POLLUTANTS)
+    n_lines, n_ents = len(lines), len(ents)
+    at = pd.Index(lines["line_id"]).get_indexer(meas["line_id"])  # measure → its line's row
+    has_m = np.zeros(n_lines, dtype=bool)
+    has_m[at] = True
+
+    def per_line(column, fill):
+        out = np.full(n_lines, fill, dtype=float)
+        out[at] = pd.to_numeric(meas[column], errors="coerce").to_numpy(dtype=float)
+        return out
+
+    kind = np.full(n_lines, None, dtype=object)
+    kind[at] = meas["kind"].to_numpy(dtype=object)
+    frac = per_line("fraction", np.nan)
+    owner = pd.Index(ents["enterprise_id"]).get_indexer(lines["enterprise_id"])
+    grade = ents["grade"].to_numpy(dtype=object)[owner]
+    compliant = ents["compliant"].to_numpy(dtype=bool)[owner]
     vol = np.isin(grade, list(VOLUNTARY_GRADES))
     guar = grade == GUARANTEE_GRADE
-    frac = pd.to_numeric(df["fraction"], errors="coerce").to_numpy(dtype=float)
-    out = pd.DataFrame({"enterprise_id": df["enterprise_id"].to_numpy(), "lines": 1, "measures": has_m.astype(int),
-                        "guarantee_stops": (guar & (df["kind"].to_numpy() == "stop")).astype(int)})
-    over = np.zeros(len(df), dtype=bool)
+
+    def total(x):
+        return np.bincount(owner, weights=np.asarray(x, dtype=float), minlength=n_ents)
+
+    out = {"lines": total(np.ones(n_lines)), "measures": total(has_m),
+           "guarantee_stops": total(guar & (kind == "stop"))}
+    over = np.zeros(n_lines, dtype=bool)
     for p in pols:
-        base = df[p].to_numpy(dtype=float)
-        listcut = np.nan_to_num(pd.to_numeric(df[f"cut_{p}"], errors="coerce").to_numpy(dtype=float))
+        base = lines[p].to_numpy(dtype=float)
+        listcut = np.nan_to_num(per_line(f"cut_{p}", 0.0))
         over |= listcut > base + 1e-9
         capped = np.minimum(listcut, base)
         gcap = np.where(np.isfinite(frac), np.minimum(capped, base * np.nan_to_num(frac, nan=1.0)), capped)
-        mand = np.where(~compliant, base, np.where(vol, 0.0, np.where(guar, gcap, capped)))
-        out[f"cut_{p}"] = mand
-        out[f"voluntary_{p}"] = np.where(compliant & vol, capped, 0.0)
-        out[f"baseline_{p}"] = base
-    out["over_baseline"] = over.astype(int)
-    agg = out.groupby("enterprise_id", sort=True).sum()
-    res = ents.set_index("enterprise_id").join(agg, how="inner").reset_index()
+        out[f"cut_{p}"] = total(np.where(~compliant, base, np.where(vol, 0.0, np.where(guar, gcap, capped))))
+        out[f"voluntary_{p}"] = total(np.where(compliant & vol, capped, 0.0))
+        out[f"baseline_{p}"] = total(base)
+    out["over_baseline"] = total(over)
+    res = ents.assign(**out)
+    for c in ("lines", "measures", "guarantee_stops", "over_baseline"):
+        res[c] = res[c].astype(np.int64)
+    res = res[res["lines"] > 0].sort_values("enterprise_id", kind="stable").reset_index(drop=True)
     res["compliant"] = res["compliant"].astype(bool)
     return res
 
