@@ -39,7 +39,7 @@ from typing import Any, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import delete, func, select
+from sqlalchemy import case, delete, func, select
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
@@ -185,12 +185,14 @@ def _cached(key: tuple, load) -> pd.DataFrame:
     return _CACHE[key]
 
 
-def _frame(session: Session, stmt, columns: list[str]) -> pd.DataFrame:
+def _frame(session: Session, stmt, columns: list[str], numeric: bool = False) -> pd.DataFrame:
     """Run ``stmt`` on the session's DBAPI cursor and return its rows as a DataFrame.
 
     Bulk reads of a whole list (100,000s of rows) skip SQLAlchemy's per-row result processing,
     which costs about as much as the query itself; the statement is still built and compiled by
     SQLAlchemy for the session's dialect, with its bound values (ids and level keys) as parameters.
+    ``numeric=True`` (every column a number or NULL) builds one float array instead of object
+    columns (NULL → NaN; ``*_id`` columns as integers).
     """
     conn = session.connection()
     compiled = stmt.compile(dialect=conn.dialect)
@@ -203,6 +205,9 @@ def _frame(session: Session, stmt, columns: list[str]) -> pd.DataFrame:
         rows = cursor.fetchall()
     finally:
         cursor.close()
+    if numeric:
+        df = pd.DataFrame(np.array(rows, dtype=float).reshape(len(rows), len(columns)), columns=columns)
+        return df.astype({c: np.int64 for c in columns if c.endswith("_id")})
     return pd.DataFrame.from_records(rows, columns=columns)
 
 
@@ -210,38 +215,49 @@ def _enterprise_frame(session: Session, version_id: int, level: WarningLevel, ca
     """Per-enterprise baseline and policy-applied cuts at ``level`` (see module notes)."""
     e, l, m = Enterprise.__table__.c, ProductionLine.__table__.c, Measure.__table__.c
     pols = list(EMISSION_POLLUTANTS)
-    fp = session.execute(
-        select(func.count(l.id), func.max(l.id), func.max(e.id))
-        .select_from(Enterprise.__table__.join(ProductionLine.__table__, l.enterprise_id == e.id))
-        .where(e.version_id == version_id)).one()
+    # fingerprint of the version's rows (cheap index lookups): catches a re-import or an edit in place
+    fp = session.execute(select(func.count(e.id), func.max(e.id)).where(e.version_id == version_id)).one()
+    lfp = session.execute(select(func.count(l.id), func.max(l.id))).one()
     mfp = session.execute(select(func.count(m.id), func.max(m.id))).one()
     url = str(session.get_bind().url)
-    key = (url, version_id, tuple(fp), tuple(mfp))
+    key = (url, version_id, tuple(fp), tuple(lfp), tuple(mfp))
     ent_cols = ["enterprise_id", "credit_code", "name", "county", "industry", "grade", "compliant",
                 "contact_person", "contact_phone"]
+    line_cols = ["line_id", "enterprise_id", *pols]
+    meas_cols = ["line_id", "stop", "fraction", *[f"cut_{p}" for p in pols]]
+    meas_sel = [case((m.kind == "stop", 1), else_=0), m.fraction, *[m[f"cut_{p}"] for p in pols]]
 
     def load_ents():
         return _frame(session, select(e.id, e.credit_code, e.name, e.county, e.industry, e.grade, e.compliant,
                                       e.contact_person, e.contact_phone).where(e.version_id == version_id)
                       .order_by(e.id), ent_cols)
 
-    def load_lines():
-        return _frame(session, select(l.id, l.enterprise_id, *[l[p] for p in pols])
-                      .join(Enterprise.__table__, l.enterprise_id == e.id).where(e.version_id == version_id),
-                      ["line_id", "enterprise_id", *pols])
+    def load_lines_and_measures():
+        # one pass over the lines with the level's measure joined (cheaper than two queries)
+        both = _frame(session, select(l.id, l.enterprise_id, *[l[p] for p in pols], m.id, *meas_sel)
+                      .select_from(ProductionLine.__table__)
+                      .join(Enterprise.__table__, l.enterprise_id == e.id)
+                      .outerjoin(Measure.__table__, (m.line_id == l.id) & (m.level == level.key))
+                      .where(e.version_id == version_id), [*line_cols, "measure_row", *meas_cols[1:]], numeric=True)
+        has = both["measure_row"].notna().to_numpy()
+        return both[line_cols].copy(), both.loc[has, meas_cols].reset_index(drop=True)
 
     def load_measures():
-        return _frame(session, select(m.line_id, m.kind, m.fraction, *[m[f"cut_{p}"] for p in pols])
+        return _frame(session, select(m.line_id, *meas_sel)
                       .join(ProductionLine.__table__, m.line_id == l.id)
                       .join(Enterprise.__table__, l.enterprise_id == e.id)
-                      .where(e.version_id == version_id, m.level == level.key),
-                      ["line_id", "kind", "fraction", *[f"cut_{p}" for p in pols]])
+                      .where(e.version_id == version_id, m.level == level.key), meas_cols, numeric=True)
 
     if not cache:
         _CACHE.clear()
     ents = _cached(key + ("enterprises",), load_ents)
-    lines = _cached(key + ("lines",), load_lines)
-    meas = _cached(key + ("measures", level.key), load_measures)
+    if key + ("lines",) in _CACHE:
+        lines = _CACHE[key + ("lines",)]
+        meas = _cached(key + ("measures", level.key), load_measures)
+    else:
+        lines, meas = load_lines_and_measures()
+        _cached(key + ("lines",), lambda: lines)
+        _cached(key + ("measures", level.key), lambda: meas)
     return _apply_policy(ents, lines, meas)
 
 
@@ -262,8 +278,7 @@ def _apply_policy(ents: pd.DataFrame, lines: pd.DataFrame, meas: pd.DataFrame) -
         out[at] = pd.to_numeric(meas[column], errors="coerce").to_numpy(dtype=float)
         return out
 
-    kind = np.full(n_lines, None, dtype=object)
-    kind[at] = meas["kind"].to_numpy(dtype=object)
+    stop = per_line("stop", 0.0) > 0
     frac = per_line("fraction", np.nan)
     owner = pd.Index(ents["enterprise_id"]).get_indexer(lines["enterprise_id"])
     grade = ents["grade"].to_numpy(dtype=object)[owner]
@@ -275,7 +290,7 @@ def _apply_policy(ents: pd.DataFrame, lines: pd.DataFrame, meas: pd.DataFrame) -
         return np.bincount(owner, weights=np.asarray(x, dtype=float), minlength=n_ents)
 
     out = {"lines": total(np.ones(n_lines)), "measures": total(has_m),
-           "guarantee_stops": total(guar & (kind == "stop"))}
+           "guarantee_stops": total(guar & stop)}
     over = np.zeros(n_lines, dtype=bool)
     for p in pols:
         base = lines[p].to_numpy(dtype=float)
