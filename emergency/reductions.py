@@ -1,9 +1,8 @@
 """Measures and reductions of a warning level against the targets, and the emission inventory.
 
-:func:`compute_reductions` reads the version's enterprises, lines and the level's measures with three
-column queries (no ORM objects per row), caches those frames per list version (versions are
-immutable once imported; a fingerprint of row counts and max ids catches re-imports;
-:func:`clear_cache` forgets them), and applies the policy and the group-bys in pandas.
+:func:`compute_reductions` takes the version's enterprises, lines and the level's measures as columns
+from :func:`enterprise_list.frames.list_frames` (cached in the process, stored at import), applies
+the policy per line in numpy, sums per enterprise and groups in pandas.
 
 Policy applied to the list's measures (standards notes §3)
 ----------------------------------------------------------
@@ -39,16 +38,15 @@ from typing import Any, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import case, delete, func, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
 from airwarn.db import session_scope
 from airwarn.vocab import EMISSION_LABELS, EMISSION_POLLUTANTS, WarningLevel
 from emergency.models import SECTOR_LABELS, SECTORS, EmissionInventory
-from enterprise_list.models import (
-    GUARANTEE_GRADE, VOLUNTARY_GRADES, Enterprise, Measure, ProductionLine, resolve_version,
-)
+from enterprise_list import frames
+from enterprise_list.models import GUARANTEE_GRADE, VOLUNTARY_GRADES, resolve_version
 
 BY_KEYS: tuple[str, ...] = ("county", "industry", "grade")
 
@@ -165,100 +163,15 @@ def _records(df: pd.DataFrame) -> list[dict]:
              for k, v in rec.items()} for rec in recs]
 
 
-#: Cached frames: (url, version_id, fingerprint) -> lines/enterprises, and (+ level) -> measures.
-#: Bounded; list versions are immutable once imported (a revision is a new version), and the
-#: fingerprint (row counts and max ids) catches re-imports. :func:`clear_cache` empties it.
-_CACHE: dict[tuple, pd.DataFrame] = {}
-_CACHE_MAX = 16
-
-
 def clear_cache() -> None:
-    """Forget the cached list frames (after editing a list version in place)."""
-    _CACHE.clear()
+    """Forget the cached list frames (:func:`enterprise_list.frames.clear_cache`)."""
+    frames.clear_cache()
 
 
-def _cached(key: tuple, load) -> pd.DataFrame:
-    if key not in _CACHE:
-        if len(_CACHE) >= _CACHE_MAX:
-            _CACHE.pop(next(iter(_CACHE)))
-        _CACHE[key] = load()
-    return _CACHE[key]
-
-
-def _frame(session: Session, stmt, columns: list[str], numeric: bool = False) -> pd.DataFrame:
-    """Run ``stmt`` on the session's DBAPI cursor and return its rows as a DataFrame.
-
-    Bulk reads of a whole list (100,000s of rows) skip SQLAlchemy's per-row result processing,
-    which costs about as much as the query itself; the statement is still built and compiled by
-    SQLAlchemy for the session's dialect, with its bound values (ids and level keys) as parameters.
-    ``numeric=True`` (every column a number or NULL) builds one float array instead of object
-    columns (NULL → NaN; ``*_id`` columns as integers).
-    """
-    conn = session.connection()
-    compiled = stmt.compile(dialect=conn.dialect)
-    params = compiled.construct_params()
-    if compiled.positional:
-        params = tuple(params[name] for name in compiled.positiontup)
-    cursor = conn.connection.cursor()
-    try:
-        cursor.execute(str(compiled), params)
-        rows = cursor.fetchall()
-    finally:
-        cursor.close()
-    if numeric:
-        df = pd.DataFrame(np.array(rows, dtype=float).reshape(len(rows), len(columns)), columns=columns)
-        return df.astype({c: np.int64 for c in columns if c.endswith("_id")})
-    return pd.DataFrame.from_records(rows, columns=columns)
-
-
-def _enterprise_frame(session: Session, version_id: int, level: WarningLevel, cache: bool = True) -> pd.DataFrame:
+def _enterprise_frame(session: Session, version_id: int, level: WarningLevel) -> pd.DataFrame:
     """Per-enterprise baseline and policy-applied cuts at ``level`` (see module notes)."""
-    e, l, m = Enterprise.__table__.c, ProductionLine.__table__.c, Measure.__table__.c
-    pols = list(EMISSION_POLLUTANTS)
-    # fingerprint of the version's rows (cheap index lookups): catches a re-import or an edit in place
-    fp = session.execute(select(func.count(e.id), func.max(e.id)).where(e.version_id == version_id)).one()
-    lfp = session.execute(select(func.count(l.id), func.max(l.id))).one()
-    mfp = session.execute(select(func.count(m.id), func.max(m.id))).one()
-    url = str(session.get_bind().url)
-    key = (url, version_id, tuple(fp), tuple(lfp), tuple(mfp))
-    ent_cols = ["enterprise_id", "credit_code", "name", "county", "industry", "grade", "compliant",
-                "contact_person", "contact_phone"]
-    line_cols = ["line_id", "enterprise_id", *pols]
-    meas_cols = ["line_id", "stop", "fraction", *[f"cut_{p}" for p in pols]]
-    meas_sel = [case((m.kind == "stop", 1), else_=0), m.fraction, *[m[f"cut_{p}"] for p in pols]]
-
-    def load_ents():
-        return _frame(session, select(e.id, e.credit_code, e.name, e.county, e.industry, e.grade, e.compliant,
-                                      e.contact_person, e.contact_phone).where(e.version_id == version_id)
-                      .order_by(e.id), ent_cols)
-
-    def load_lines_and_measures():
-        # one pass over the lines with the level's measure joined (cheaper than two queries)
-        both = _frame(session, select(l.id, l.enterprise_id, *[l[p] for p in pols], m.id, *meas_sel)
-                      .select_from(ProductionLine.__table__)
-                      .join(Enterprise.__table__, l.enterprise_id == e.id)
-                      .outerjoin(Measure.__table__, (m.line_id == l.id) & (m.level == level.key))
-                      .where(e.version_id == version_id), [*line_cols, "measure_row", *meas_cols[1:]], numeric=True)
-        has = both["measure_row"].notna().to_numpy()
-        return both[line_cols].copy(), both.loc[has, meas_cols].reset_index(drop=True)
-
-    def load_measures():
-        return _frame(session, select(m.line_id, *meas_sel)
-                      .join(ProductionLine.__table__, m.line_id == l.id)
-                      .join(Enterprise.__table__, l.enterprise_id == e.id)
-                      .where(e.version_id == version_id, m.level == level.key), meas_cols, numeric=True)
-
-    if not cache:
-        _CACHE.clear()
-    ents = _cached(key + ("enterprises",), load_ents)
-    if key + ("lines",) in _CACHE:
-        lines = _CACHE[key + ("lines",)]
-        meas = _cached(key + ("measures", level.key), load_measures)
-    else:
-        lines, meas = load_lines_and_measures()
-        _cached(key + ("lines",), lambda: lines)
-        _cached(key + ("measures", level.key), lambda: meas)
-    return _apply_policy(ents, lines, meas)
+    f = frames.list_frames(session, version_id, level.key)
+    return _apply_policy(f.enterprises, f.lines, f.measures)
 
 
 def _apply_policy(ents: pd.DataFrame, lines: pd.DataFrame, meas: pd.DataFrame) -> pd.DataFrame:

@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session
 
 from airwarn.db import create_tables, session_scope
 from airwarn.vocab import YANGQUAN_COUNTIES
+from enterprise_list.frames import store_frames
 from enterprise_list.models import (
     Enterprise, ListVersion, Measure, ProductionLine, resolve_version,
 )
@@ -176,6 +177,7 @@ def _store(session: Session, parsed: ParsedList, meta: dict, warnings: list[Prob
     if meas_rows:
         session.execute(insert(Measure), meas_rows)
     session.flush()
+    store_frames(session, version.id)  # the columnar copy for whole-list reads, in the same transaction
     return ImportResult(version.id, version.name, version.effective_date, len(ent_rows), len(line_rows),
                         len(meas_rows), warnings)
 

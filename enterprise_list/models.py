@@ -21,6 +21,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     String,
     Text,
     UniqueConstraint,
@@ -200,3 +201,19 @@ def resolve_version(session: Session, version: "ListVersion | int | str | dt.dat
 
 def _describe(session: Session) -> list[str]:
     return [f"{v.name} (id {v.id}, effective {v.effective_date})" for v in list_versions(session)] or ["none imported"]
+
+
+class ListFrame(Base):
+    """One stored frame of a list version, for fast whole-list reads (:mod:`enterprise_list.frames`).
+
+    Derived data written in the import's transaction: the tables above stay the record.
+    """
+
+    __tablename__ = "list_frame"
+
+    version_id: Mapped[int] = mapped_column(ForeignKey("list_version.id", ondelete="CASCADE"), primary_key=True)
+    part: Mapped[str] = mapped_column(String(24), primary_key=True)  # enterprises / lines / measures:<level>
+    fingerprint: Mapped[str] = mapped_column(String(128))
+    format: Mapped[str] = mapped_column(String(16))
+    payload: Mapped[bytes] = mapped_column(LargeBinary)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, server_default=func.now())
