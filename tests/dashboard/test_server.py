@@ -7,6 +7,7 @@ import re
 import urllib.error
 import urllib.parse
 import urllib.request
+from pathlib import Path
 
 from dashboard.demo import read_demo_users
 
@@ -123,3 +124,22 @@ def test_assets_served_locally(shared_server):
     plotly_js = next((u for u in urls if "dash_core_components.v" in u), None)
     assert plotly_js and anon.request(plotly_js)[0] == 200
     assert anon.request("/assets/style.css")[0] == 200
+    # the charts' plotly.js is the local basic bundle (dcc.Graph then never fetches the 4.8 MB full one)
+    basic = next(u for u in urls if "plotly-basic.min.js" in u)
+    status, js, _ = anon.request(basic)
+    assert status == 200 and "window.Plotly = Plotly" in js
+
+
+def test_plotly_basic_bundle_fits_plotly_py_and_the_figures():
+    """The vendored bundle is the plotly.js release plotly.py was built for, and holds every trace type
+    the dashboard draws (basic = scatter, bar, pie); update the file when plotly is upgraded."""
+    from plotly.offline import get_plotlyjs_version
+
+    from dashboard import figures
+
+    head = (Path(figures.__file__).parent / "assets" / "vendor" / "plotly-basic.min.js").read_text()[:200]
+    version = re.search(r"plotly\.js \(basic - minified\) v(\S+)", head).group(1)
+    assert version.split(".")[:2] == get_plotlyjs_version().split(".")[:2], (version, get_plotlyjs_version())
+    source = "".join(Path(m.__file__).read_text() for m in (figures, __import__("forecast.verify").verify))
+    assert set(re.findall(r'type="(\w+)", x=', source)) == {"scatter", "bar"}
+    assert "go.Scattergeo" not in source and "go.Heatmap" not in source
