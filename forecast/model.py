@@ -469,6 +469,9 @@ class ForecastModel:
     statics_ : DataFrame (per-city constants from the training period)
     coords_ : DataFrame (city, lon, lat)
     card_ : dict (the model card)
+    city_thresholds_ : DataFrame (city, lead_day, threshold, value, events): per-city decision thresholds
+    validation_frame_ : DataFrame (after fit only, not saved): the calibrated validation forecasts
+        (city, issued, lead_day, obs_aqi, p_aqi_gt_<t>), for studies of the decision rule
     """
 
     def __init__(self, name: str = "model", params: dict | None = None, max_rows: int = 150_000,
@@ -599,6 +602,7 @@ class ForecastModel:
         trained_cities = sorted(clean["city"].unique())
         distances = F.distance_matrix_km(self.coords_, trained_cities)
         city_thr = []
+        calibrated = {t: np.full(len(tab_val), np.nan) for t in THRESHOLDS}
         for t in THRESHOLDS:
             self.calibration_["daily"][str(t)] = {}
             self.decision_thresholds_[str(t)] = {}
@@ -608,12 +612,17 @@ class ForecastModel:
                 tab = _fit_isotonic(raw[t][m], event)
                 self.calibration_["daily"][str(t)][str(L)] = tab
                 pc = _apply_isotonic(tab, raw[t][m])
+                calibrated[t][m] = pc
                 self.decision_thresholds_[str(t)][str(L)] = best_threshold(pc, event)
                 thr, n_ev = neighbourhood_thresholds(pc, event, tab_val["city"].to_numpy()[m], distances,
                                                      self.decision_thresholds_[str(t)][str(L)])
                 city_thr.append(pd.DataFrame({"city": distances.index, "lead_day": L, "threshold": t,
                                               "value": thr, "events": n_ev}))
         self.city_thresholds_ = pd.concat(city_thr, ignore_index=True)
+        # the validation forecasts themselves (in memory only: for studies of the decision rule)
+        self.validation_frame_ = pd.DataFrame({
+            "city": tab_val["city"].to_numpy(), "issued": tab_val["issued"].to_numpy(), "lead_day": leads_val,
+            "obs_aqi": obs_aqi, **{f"p_aqi_gt_{t}": calibrated[t] for t in THRESHOLDS}})
         self.copula_corr_ = _copula_correlation(tab_val, aqi_grid, obs_aqi)
         self._fit_criteria_calibration(tab_val, aqi_grid, obs_aqi)
         self.validation_ = _validation_scores(tab_val, aqi_grid, obs_aqi, raw, self)
