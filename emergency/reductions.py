@@ -188,7 +188,7 @@ def _apply_policy(ents: pd.DataFrame, lines: pd.DataFrame, meas: pd.DataFrame) -
 
     def per_line(column, fill):
         out = np.full(n_lines, fill, dtype=float)
-        out[at] = pd.to_numeric(meas[column], errors="coerce").to_numpy(dtype=float)
+        out[at] = meas[column].to_numpy(dtype=float)
         return out
 
     stop = per_line("stop", 0.0) > 0

@@ -29,9 +29,9 @@ Design
   fold *inside* the training period (the last :attr:`ForecastModel.valid_days` days). The
   probability threshold of the yes/no forecast (``decision_threshold_gt_<t>``) maximises the
   threat score on the validation fold, per lead and per city over the validation rows of the
-  cities within :data:`THRESHOLD_POOL_KM` (:func:`neighbourhood_thresholds`): one threshold for
-  all cities (the first version) is set by the polluted plains and never said "yes" beyond D+1
-  in a city with few heavy days such as 阳泉.
+  cities within :data:`THRESHOLD_POOL_KM` (:func:`neighbourhood_thresholds`). That rule beat one
+  all-city threshold, the city alone and similar-base-rate pools in a cross-validation inside the
+  validation fold (:mod:`forecast.threshold_study`; results in docs/forecast.md).
 * **Scenarios.** ``aqi_scenario`` members draw a Gaussian vector across the ten leads with the
   correlation of the normal scores of the validation residuals (a Gaussian copula) and read
   each lead's AQI quantile function at ``Φ(z)``: every member's marginal is the forecast
@@ -394,10 +394,9 @@ def neighbourhood_thresholds(p: np.ndarray, observed: np.ndarray, row_cities: np
     """TS-maximising probability threshold of each city, from the rows of its neighbourhood.
 
     The threshold that maximises the threat score depends on how often the event happens and
-    how well it can be forecast, which vary between regions: one threshold for all cities is
-    set by the polluted plains and rarely says "yes" in a city with few heavy days. Here each
-    city's threshold is :func:`best_threshold` on the (validation) rows of the cities within
-    ``radius_km`` of it, itself included.
+    how well it can be forecast, which vary between regions; one city's own rows hold too few
+    events to choose it. Here each city's threshold is :func:`best_threshold` on the
+    (validation) rows of the cities within ``radius_km`` of it, itself included.
 
     Parameters
     ----------
@@ -424,7 +423,8 @@ def neighbourhood_thresholds(p: np.ndarray, observed: np.ndarray, row_cities: np
     bounds = np.searchsorted(codes[order], np.arange(len(cities) + 1))
     rows_of = [order[bounds[i]:bounds[i + 1]] for i in range(len(cities))]
     d = distances.to_numpy(float)
-    ev = np.nan_to_num(np.asarray(observed, float), nan=0.0)
+    observed = np.asarray(observed, float)
+    ev = np.nan_to_num(observed, nan=0.0)
     out = np.full(len(cities), float(fallback))
     events = np.zeros(len(cities), dtype=int)
     for i in range(len(cities)):
@@ -435,7 +435,7 @@ def neighbourhood_thresholds(p: np.ndarray, observed: np.ndarray, row_cities: np
         rows = np.concatenate([rows_of[j] for j in near])
         events[i] = int(ev[rows].sum())
         if events[i]:
-            out[i] = best_threshold(p[rows], np.asarray(observed, float)[rows])
+            out[i] = best_threshold(p[rows], observed[rows])
     return out, events
 
 
