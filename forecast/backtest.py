@@ -151,8 +151,7 @@ def score_forecasts(model: ForecastModel, forecasts: pd.DataFrame, obs: pd.DataF
     for t in THRESHOLDS:  # the yes/no forecast's threshold of each row's city and lead
         frame[f"decision_threshold_gt_{t}"] = model.decision_thresholds(t, cities)[ci, li]
     levels = {q: f"aqi_p{int(round(q * 100)):02d}" for q in QUANTILES}
-    scores = verify.score_table(frame, model.decision_thresholds_,
-                                {q: c for q, c in levels.items() if c in frame.columns})
+    scores = verify.score_table(frame, {q: c for q, c in levels.items() if c in frame.columns})
     rel = []
     ok = np.isfinite(frame[["obs_aqi", "persistence_aqi", "clim_aqi"]].to_numpy(float)).all(axis=1)
     for lead, g in frame[ok].groupby("lead_day"):

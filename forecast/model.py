@@ -1079,13 +1079,14 @@ def _validation_scores(table, aqi_grid, obs_aqi, raw, model) -> dict:
     leads = table["lead_day"].to_numpy()
     cities = sorted(table["city"].unique())
     codes = pd.Index(cities).get_indexer(table["city"])
+    thresholds = model.decision_thresholds(200, cities)
     out = {}
     for L in LEADS:
         m = (leads == L) & np.isfinite(obs_aqi)
         err = q50[m] - obs_aqi[m]
         p200 = _apply_isotonic(model.calibration_["daily"]["200"][str(L)], raw[200][m])
         o200 = (obs_aqi[m] > 200).astype(float)
-        thr = model.decision_thresholds(200, cities)[codes[m], L - 1]
+        thr = thresholds[codes[m], L - 1]
         f = p200 >= thr
         hits = (f & (o200 > 0)).sum()
         denom = (f | (o200 > 0)).sum()

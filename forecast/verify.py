@@ -242,8 +242,7 @@ def attach_references(forecasts: pd.DataFrame, obs: pd.DataFrame, clim: pd.DataF
     return f
 
 
-def score_table(frame: pd.DataFrame, decision_thresholds: dict | None = None,
-                quantile_columns: dict[float, str] | None = None) -> pd.DataFrame:
+def score_table(frame: pd.DataFrame, quantile_columns: dict[float, str] | None = None) -> pd.DataFrame:
     """Scores per lead day for the model, persistence and climatology on the same days.
 
     Parameters
@@ -254,11 +253,9 @@ def score_table(frame: pd.DataFrame, decision_thresholds: dict | None = None,
         error; ``aqi_p50`` if absent) and ``p_aqi_gt_<t>`` (and the quantile columns for the CRPS). Only rows where the
         observation, persistence and climatology all exist are scored, so the three models
         share the days.
-    decision_thresholds : dict, optional
-        ``{"200": {"1": 0.2, ...}, ...}``: probability thresholds of the model's yes/no event
-        forecast per threshold and lead (from the model card; chosen on the validation fold).
-        A column ``decision_threshold_gt_<t>`` in ``frame`` (a threshold per row, e.g. per city)
-        takes precedence. Without either the event forecast is ``aqi_p50 > t``.
+        The model's yes/no event forecast is ``p_aqi_gt_<t> ≥ decision_threshold_gt_<t>`` (a
+        probability threshold per row, i.e. per city and lead, chosen on the validation fold);
+        without that column it is ``aqi_p50 > t``.
     quantile_columns : dict, optional
         ``{level: column}`` for the CRPS (default: the ``aqi_pNN`` columns present).
 
@@ -301,11 +298,7 @@ def score_table(frame: pd.DataFrame, decision_thresholds: dict | None = None,
             event = (o > t).astype(float)
             p_model = g[f"p_aqi_gt_{t}"].to_numpy(float) if f"p_aqi_gt_{t}" in g else None
             p_clim = g[f"clim_p_gt_{t}"].to_numpy(float) if f"clim_p_gt_{t}" in g else None
-            thr = None
-            if f"decision_threshold_gt_{t}" in g:
-                thr = g[f"decision_threshold_gt_{t}"].to_numpy(float)
-            elif decision_thresholds and str(t) in decision_thresholds:
-                thr = float(decision_thresholds[str(t)][str(int(lead))])
+            thr = g[f"decision_threshold_gt_{t}"].to_numpy(float) if f"decision_threshold_gt_{t}" in g else None
             yes = {"airwarn": (p_model >= thr) if (thr is not None and p_model is not None) else fc["airwarn"] > t,
                    "persistence": fc["persistence"] > t, "climatology": fc["climatology"] > t}
             for name, y in yes.items():
