@@ -24,9 +24,14 @@ Design
   share the same cause (the meteorology) and because the AQI is almost always set by one
   pollutant. The standard follows the valid date: HJ 633-2012 before 2026-03-01,
   HJ 633-2026 from then on.
+* **Held-out forecasts.** Everything calibrated below is fitted on forecasts of days the boosters
+  did not see, inside the training period (:func:`validation_folds`): the last
+  :attr:`ForecastModel.valid_days` days (``validation="last"``), or ``folds`` blocks cross-fitted
+  over the whole period (``validation="blocked"``: every season, more events). The final boosters
+  are then fitted on the whole period.
 * **Probabilities.** P(AQI > 150/200/300) comes from the AQI quantile function on a fine grid
-  of levels and is then recalibrated per lead with isotonic regression fitted on a validation
-  fold *inside* the training period (the last :attr:`ForecastModel.valid_days` days). The
+  of levels and is then recalibrated per lead with isotonic regression fitted on the held-out
+  forecasts (the validation fold). The
   probability threshold of the yes/no forecast (``decision_threshold_gt_<t>``) maximises the
   threat score on the validation fold, per lead and per city over the validation rows of the
   cities within :data:`THRESHOLD_POOL_KM` (:func:`neighbourhood_thresholds`). That rule beat one
@@ -281,17 +286,8 @@ class LogLocationScaleRegressor(RegressorMixin, BaseEstimator):
         Returns the standardised residuals (NaN where y is missing).
         """
         y = np.asarray(y, dtype=float)
-        groups = np.asarray(groups)
         z = (y - self.predict(X)) / self.predict_scale(X)
-        keys = np.unique(groups)
-        table = np.empty((len(keys), len(GRID_LEVELS)))
-        for i, g in enumerate(keys):
-            zg = z[(groups == g) & np.isfinite(z)]
-            if len(zg) < 30:
-                raise ValueError(f"calibration group {g!r} has only {len(zg)} held-out rows (need ≥ 30)")
-            table[i] = np.quantile(zg, GRID_LEVELS)
-        self.z_groups_ = keys
-        self.z_quantiles_ = np.maximum.accumulate(table, axis=1)
+        self.z_groups_, self.z_quantiles_ = residual_quantiles(z, groups)
         return z
 
     def z_table(self, groups) -> np.ndarray:
@@ -439,6 +435,75 @@ def neighbourhood_thresholds(p: np.ndarray, observed: np.ndarray, row_cities: np
     return out, events
 
 
+#: Schemes of :func:`validation_folds`.
+VALIDATION_SCHEMES: tuple[str, ...] = ("last", "blocked")
+
+
+def validation_folds(issued, valid, in_period, start, until, scheme: str = "last", *, valid_days: int = 122,
+                     n_folds: int = 4) -> list[tuple[np.ndarray, np.ndarray]]:
+    """Training and held-out rows of each fold that feeds the calibration.
+
+    Parameters
+    ----------
+    issued, valid : ndarray of datetime64
+        Issue day and valid day of every (city, issue day, lead) row.
+    in_period : ndarray of bool
+        Rows whose valid day lies inside the training period.
+    start, until : Timestamp
+        First and last day of the training period.
+    scheme : {"last", "blocked"}
+        ``"last"``: one fold; the held-out rows are issued in the last ``valid_days`` days, the
+        training rows are valid before them. ``"blocked"``: the issue days are cut into
+        ``n_folds`` consecutive blocks of equal length; block *k* is held out and the training rows
+        are those valid before it or issued more than ``max(LEADS)`` days after it (so no training
+        row's valid day falls within the held-out rows' valid days).
+
+    Returns
+    -------
+    list of (fit_mask, held_mask)
+    """
+    issued = np.asarray(issued, dtype="datetime64[ns]")
+    valid = np.asarray(valid, dtype="datetime64[ns]")
+    day = np.timedelta64(1, "D")
+    if scheme == "last":
+        split = (until - pd.Timedelta(days=valid_days)).to_datetime64()
+        return [(in_period & (valid <= split), in_period & (issued > split))]
+    if scheme != "blocked":
+        raise ValueError(f"validation scheme must be one of {list(VALIDATION_SCHEMES)}, got {scheme!r}")
+    first, last = start.to_datetime64(), until.to_datetime64()
+    n_days = int((last - first) // day) + 1
+    edges = first + np.round(np.linspace(0, n_days, n_folds + 1)).astype(int) * day
+    folds = []
+    for k in range(n_folds):
+        lo, hi = edges[k], edges[k + 1]  # block k: issue days lo ≤ d < hi
+        held = in_period & (issued >= lo) & (issued < hi)
+        fit = in_period & ((valid < lo) | (issued >= hi + max(LEADS) * day))
+        folds.append((fit, held))
+    return folds
+
+
+def residual_quantiles(z: np.ndarray, groups: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Quantiles at :data:`GRID_LEVELS` of standardised residuals per group (lead day).
+
+    Returns the sorted group keys and the table (groups × levels), non-decreasing along levels.
+
+    Raises
+    ------
+    ValueError
+        If a group has fewer than 30 finite residuals.
+    """
+    z = np.asarray(z, dtype=float)
+    groups = np.asarray(groups)
+    keys = np.unique(groups)
+    table = np.empty((len(keys), len(GRID_LEVELS)))
+    for i, g in enumerate(keys):
+        zg = z[(groups == g) & np.isfinite(z)]
+        if len(zg) < 30:
+            raise ValueError(f"calibration group {g!r} has only {len(zg)} held-out rows (need ≥ 30)")
+        table[i] = np.quantile(zg, GRID_LEVELS)
+    return keys, np.maximum.accumulate(table, axis=1)
+
+
 class ForecastModel:
     """The trained probabilistic forecast: one :class:`LogLocationScaleRegressor` per pollutant.
 
@@ -451,11 +516,16 @@ class ForecastModel:
     max_rows : int
         Largest number of (city, issue day, lead) rows a booster (one lead group) is trained on
         (a seeded random sample when there are more).
+    validation : {"last", "blocked"}
+        Where the calibration's held-out forecasts come from (:func:`validation_folds`): the last
+        ``valid_days`` of the training period, or ``folds`` blocks cross-fitted over all of it.
     valid_days : int
-        Length of the validation fold at the end of the training period [days].
+        Length of the validation fold at the end of the training period [days] (``"last"``).
+    folds : int
+        Number of blocks (``"blocked"``).
     refit : bool
         Refit the boosters on the whole training period after calibrating on the
-        validation fold (the calibration tables are kept).
+        validation fold (the calibration tables are kept). Always done with ``"blocked"``.
     seed : int
         Seed of sampling, boosters and scenarios.
     n_jobs : int
@@ -475,11 +545,14 @@ class ForecastModel:
     """
 
     def __init__(self, name: str = "model", params: dict | None = None, max_rows: int = 150_000,
-                 valid_days: int = 122, refit: bool = True, seed: int = 0, n_jobs: int = 2):
+                 validation: str = "last", valid_days: int = 122, folds: int = 4, refit: bool = True,
+                 seed: int = 0, n_jobs: int = 2):
         self.name = name
         self.params = dict(DEFAULT_PARAMS, **(params or {}))
         self.max_rows = max_rows
+        self.validation = validation
         self.valid_days = valid_days
+        self.folds = folds
         self.refit = refit
         self.seed = seed
         self.n_jobs = n_jobs
@@ -526,10 +599,15 @@ class ForecastModel:
         if clean.empty:
             raise ValueError(f"observations: no data on or before {until.date()}")
         start = clean["date"].min()
-        split = until - pd.Timedelta(days=self.valid_days)
-        if split - start < pd.Timedelta(days=60):
+        if self.validation not in VALIDATION_SCHEMES:
+            raise ValueError(f"validation scheme must be one of {list(VALIDATION_SCHEMES)}, got {self.validation!r}")
+        days = (until - start).days + 1
+        if self.validation == "last" and days - self.valid_days < 60:
             raise ValueError(f"training period {start.date()} → {until.date()} is too short: need "
                              f"≥ 60 days before a validation fold of {self.valid_days} days")
+        if self.validation == "blocked" and days < self.folds * 45:
+            raise ValueError(f"training period {start.date()} → {until.date()} ({days} days) is too short "
+                             f"for {self.folds} validation blocks: need ≥ {self.folds * 45} days")
         self.coords_ = (coords[["city", "lon", "lat"]].drop_duplicates("city").reset_index(drop=True)
                         if coords is not None else pd.DataFrame(columns=["city", "lon", "lat"]))
         self.pollutants_ = pollutants
@@ -545,11 +623,11 @@ class ForecastModel:
         n_issue = len(issue)
         idx = np.repeat(np.arange(n_issue), len(LEADS))
         lead = np.tile(np.array(LEADS), n_issue)
-        valid = issue["date"].to_numpy()[idx] + lead.astype("timedelta64[D]")
+        issued_at = issue["date"].to_numpy()[idx]
+        valid = issued_at + lead.astype("timedelta64[D]")
         in_period = valid <= until.to_datetime64()
-        fit_mask = in_period & (valid <= split.to_datetime64())
-        val_mask = in_period & (issue["date"].to_numpy()[idx] > split.to_datetime64())
-        pairs_val = np.nonzero(val_mask)[0]
+        folds = validation_folds(issued_at, valid, in_period, start, until, self.validation,
+                                 valid_days=self.valid_days, n_folds=self.folds)
 
         def sample(mask):
             chosen = []
@@ -560,9 +638,6 @@ class ForecastModel:
                 chosen.append(cand)
             return np.sort(np.concatenate(chosen))
 
-        pairs_fit = sample(fit_mask)
-        pairs_all = sample(in_period) if self.refit else None
-
         target = clean.set_index(["city", "date"])
 
         def table(pairs):
@@ -571,33 +646,61 @@ class ForecastModel:
             ys = target.reindex(key)
             return t, ys
 
-        tab_fit, y_fit = table(pairs_fit)
-        tab_val, y_val = table(pairs_val)
-        self.features_ = F.feature_columns(tab_fit)
-        log(f"rows: fit {len(tab_fit):,}, validation {len(tab_val):,} ({time.perf_counter() - t0:.1f} s)")
+        # held-out forecasts: location and scale of each pollutant on the validation rows
+        held = []
+        for k, (fit_mask, held_mask) in enumerate(folds):
+            tab_fit, y_fit = table(sample(fit_mask))
+            tab_held, y_held = table(np.nonzero(held_mask)[0])
+            if k == 0:
+                self.features_ = F.feature_columns(tab_fit)
+            log(f"fold {k + 1}/{len(folds)}: fit {len(tab_fit):,} rows, held out {len(tab_held):,} "
+                f"({time.perf_counter() - t0:.1f} s)")
+            regs = self._fit_boosters(tab_fit, y_fit, pollutants)
+            loc, scale = {}, {}
+            lead_held = tab_held["lead_day"].to_numpy()
+            for p in pollutants:
+                loc[p], scale[p] = np.full(len(tab_held), np.nan), np.full(len(tab_held), np.nan)
+                for g, group in enumerate(LEAD_GROUPS):
+                    rows = np.isin(lead_held, group)
+                    if rows.any():
+                        X = tab_held.loc[rows, self.features_]
+                        loc[p][rows] = regs[f"{p}|g{g}"].predict(X)
+                        scale[p][rows] = regs[f"{p}|g{g}"].predict_scale(X)
+            held.append((tab_held[["city", "issued", "lead_day", "valid_date"]], y_held, loc, scale))
+            del tab_fit, y_fit, tab_held
+            if len(folds) == 1 and not self.refit:
+                self.regressors_ = regs
+        tab_val = pd.concat([h[0] for h in held], ignore_index=True)
+        y_val = pd.concat([h[1] for h in held])
+        loc_val = {p: np.concatenate([h[2][p] for h in held]) for p in pollutants}
+        scale_val = {p: np.concatenate([h[3][p] for h in held]) for p in pollutants}
+        del held
+        log(f"held-out rows: {len(tab_val):,} ({time.perf_counter() - t0:.1f} s)")
 
-        self.regressors_ = {}
-        lead_fit = tab_fit["lead_day"].to_numpy()
+        # residual quantiles per lead from the pooled held-out rows, then the AQI quantiles (in chunks)
         lead_val = tab_val["lead_day"].to_numpy()
+        z_tables, z_by_lead = {}, {}
         for p in pollutants:
-            y = F.to_log(y_fit[p].to_numpy(), p)
-            yv = F.to_log(y_val[p].to_numpy(), p)
-            for k, group in enumerate(LEAD_GROUPS):
-                reg = self._regressor(p)
-                ok = np.isfinite(y) & np.isin(lead_fit, group)
-                reg.fit(tab_fit.loc[ok, self.features_], y[ok])
+            z = (F.to_log(y_val[p].to_numpy(), p) - loc_val[p]) / scale_val[p]
+            z_by_lead[p] = np.full((max(LEADS) + 1, len(GRID_LEVELS)), np.nan)
+            for g, group in enumerate(LEAD_GROUPS):
                 rows = np.isin(lead_val, group)
-                reg.calibrate(tab_val.loc[rows, self.features_], yv[rows], lead_val[rows])
-                self.regressors_[f"{p}|g{k}"] = reg
-            log(f"  {p}: fitted and calibrated ({time.perf_counter() - t0:.1f} s)")
+                keys, table_z = z_tables[f"{p}|g{g}"] = residual_quantiles(z[rows], lead_val[rows])
+                z_by_lead[p][keys] = table_z
+        aqi_grid = np.empty((len(tab_val), len(GRID_LEVELS)))
+        for lo in range(0, len(tab_val), 200_000):
+            rows = slice(lo, lo + 200_000)
+            conc = {p: np.minimum(F.from_log(loc_val[p][rows, None] + scale_val[p][rows, None]
+                                             * z_by_lead[p][lead_val[rows]], p), F.VALID_RANGES[p][1])
+                    for p in pollutants}
+            aqi_grid[rows] = self._aqi_grid(tab_val.iloc[rows], conc)
+        del loc_val, scale_val
 
         # validation forecasts → AQI probability calibration, decision thresholds, copula
         obs_aqi = _observed_aqi(y_val, pollutants)
-        self.calibration_ = {}
         self.decision_thresholds_ = {}
         self.calibration_ = {"daily": {}, "criteria": {}}
-        aqi_grid = self._aqi_grid(tab_val)
-        leads_val = tab_val["lead_day"].to_numpy()
+        leads_val = lead_val
         raw = {t: exceedance_probability(aqi_grid, t) for t in THRESHOLDS}
         trained_cities = sorted(clean["city"].unique())
         distances = F.distance_matrix_km(self.coords_, trained_cities)
@@ -626,23 +729,17 @@ class ForecastModel:
         self.copula_corr_ = _copula_correlation(tab_val, aqi_grid, obs_aqi)
         self._fit_criteria_calibration(tab_val, aqi_grid, obs_aqi)
         self.validation_ = _validation_scores(tab_val, aqi_grid, obs_aqi, raw, self)
-        log(f"calibrated on validation fold ({time.perf_counter() - t0:.1f} s)")
+        log(f"calibrated on the held-out rows ({time.perf_counter() - t0:.1f} s)")
 
-        if self.refit:
-            tab_all, y_all = table(pairs_all)
-            lead_all = tab_all["lead_day"].to_numpy()
-            for p in pollutants:
-                y = F.to_log(y_all[p].to_numpy(), p)
-                for k, group in enumerate(LEAD_GROUPS):
-                    old = self.regressors_[f"{p}|g{k}"]
-                    reg = self._regressor(p)
-                    ok = np.isfinite(y) & np.isin(lead_all, group)
-                    reg.fit(tab_all.loc[ok, self.features_], y[ok])
-                    reg.z_groups_, reg.z_quantiles_ = old.z_groups_, old.z_quantiles_
-                    self.regressors_[f"{p}|g{k}"] = reg
-            log(f"refitted on the whole training period ({time.perf_counter() - t0:.1f} s)")
+        if self.refit or len(folds) > 1:
+            tab_all, y_all = table(sample(in_period))
+            self.regressors_ = self._fit_boosters(tab_all, y_all, pollutants)
+            log(f"fitted on the whole training period ({time.perf_counter() - t0:.1f} s)")
+        for key, reg in self.regressors_.items():
+            reg.z_groups_, reg.z_quantiles_ = z_tables[key]
         self.train_span_ = (str(start.date()), str(until.date()))
-        self.validation_span_ = (str((split + pd.Timedelta(days=1)).date()), str(until.date()))
+        held_days = np.concatenate([np.unique(issued_at[h]) for _, h in folds])
+        self.validation_span_ = (str(pd.Timestamp(held_days.min()).date()), str(until.date()))
         self.cities_ = sorted(clean["city"].unique())
         self.train_seconds_ = time.perf_counter() - t0
         self.card_ = self._make_card()
@@ -662,6 +759,19 @@ class ForecastModel:
                 index=list(cities), columns=list(LEADS)).to_numpy(float)
             out = np.where(np.isfinite(wide), wide, out)
         return out
+
+    def _fit_boosters(self, tab: pd.DataFrame, y: pd.DataFrame, pollutants) -> dict:
+        """One fitted :class:`LogLocationScaleRegressor` per pollutant and lead group (``"<p>|g<k>"``)."""
+        regs = {}
+        lead_fit = tab["lead_day"].to_numpy()
+        for p in pollutants:
+            yl = F.to_log(y[p].to_numpy(), p)
+            for k, group in enumerate(LEAD_GROUPS):
+                reg = self._regressor(p)
+                ok = np.isfinite(yl) & np.isin(lead_fit, group)
+                reg.fit(tab.loc[ok, self.features_], yl[ok])
+                regs[f"{p}|g{k}"] = reg
+        return regs
 
     def _regressor(self, pollutant: str) -> LogLocationScaleRegressor:
         params = dict(self.params)
@@ -842,8 +952,9 @@ class ForecastModel:
             "with_met": self.with_met_,
             "met_variables": self.met_variables_,
             "features": self.features_,
-            "hyperparameters": dict(self.params, max_rows=self.max_rows, valid_days=self.valid_days,
-                                    refit=self.refit, seed=self.seed),
+            "hyperparameters": dict(self.params, max_rows=self.max_rows, validation=self.validation,
+                                    valid_days=self.valid_days, folds=self.folds, refit=self.refit,
+                                    seed=self.seed),
             "quantiles": list(QUANTILES),
             "grid_levels": [float(v) for v in GRID_LEVELS],
             "leads": list(LEADS),
@@ -925,7 +1036,8 @@ def load_model(model_dir: str | os.PathLike) -> ForecastModel:
         raise ValueError(f"{card_path}: not valid JSON: {exc}") from exc
     hp = dict(card["hyperparameters"])
     m = ForecastModel(name=card["name"], params={k: hp[k] for k in DEFAULT_PARAMS if k in hp},
-                      max_rows=hp.get("max_rows", 150_000), valid_days=hp.get("valid_days", 122),
+                      max_rows=hp.get("max_rows", 150_000), validation=hp.get("validation", "last"),
+                      valid_days=hp.get("valid_days", 122), folds=hp.get("folds", 4),
                       refit=hp.get("refit", True), seed=hp.get("seed", 0))
     m.pollutants_ = card["pollutants"]
     m.variables_ = card["variables"]

@@ -170,7 +170,8 @@ def _train(args, settings) -> int:
     coords = _coords(args, cities)
     met = load_met(args.met, cities, coords) if args.met else None
     out = Path(args.out)
-    model = ForecastModel(name=out.name, max_rows=args.max_rows, seed=args.seed)
+    model = ForecastModel(name=out.name, max_rows=args.max_rows, validation=args.validation,
+                          folds=args.folds, seed=args.seed)
     if args.n_estimators:
         model.params["n_estimators"] = args.n_estimators
     model.fit(obs, met=met, coords=coords, until=args.until, log=lambda m: print(f"  {m}", flush=True))
@@ -233,6 +234,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--max-rows", type=int, default=150_000,
                    help="rows per booster, i.e. per pollutant and lead group (seeded sample)")
     p.add_argument("--n-estimators", type=int, default=None, help="trees of the location booster")
+    p.add_argument("--validation", choices=("last", "blocked"), default="last",
+                   help="held-out forecasts that fit the calibration: the last 122 days of the training "
+                        "period, or blocks cross-fitted over all of it (default: %(default)s)")
+    p.add_argument("--folds", type=int, default=4, help="blocks of --validation blocked (default: %(default)s)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--out", required=True, metavar="models/NAME", help="model folder to write")
     p.set_defaults(func=_train)
