@@ -6,8 +6,9 @@ correlation) is fitted on held-out forecasts of the training period
 over the whole period (``blocked``). This study trains one model per scheme up to ``--until``,
 backtests both on the issue days after it up to ``--end`` on the 28 "2+26" cities, and prints the
 criterion fixed before it was first run (docs/forecast.md): the mean over the cities and leads of
-TS(AQI > 200) minus persistence's TS, with the mean Brier skill score of P(AQI > 200), the pooled
-scores per lead and one city's TS per lead. Use a development period inside the training span of
+TS(AQI > 200) minus persistence's TS, with the mean Brier skill score of P(AQI > 200), whether the
+RMSE beats persistence and climatology at every lead, the pooled scores per lead and one city's TS
+per lead. Use a development period inside the training span of
 the model you will evaluate (e.g. ``--until 2014-09-30 --end 2015-01-31``), never its test period.
 
 Usage (two trainings and two backtests, about 25 min on 2 cores; a model folder already in
@@ -24,7 +25,7 @@ from pathlib import Path
 import pandas as pd
 
 from forecast.backtest import backtest_frame, backtest_dataset, score_forecasts
-from forecast.model import VALIDATION_SCHEMES, ForecastModel, load_model
+from forecast.model import ForecastModel, load_model
 from forecast.threshold_study import CITIES_2_26
 
 
@@ -52,6 +53,9 @@ def summary(per_city: pd.DataFrame, pooled: pd.DataFrame, city: str = "阳泉") 
         "ts_200": p[("ts_200", "airwarn")].round(3).tolist(),
         "ts_200_persistence": p[("ts_200", "persistence")].round(3).tolist(),
         "rmse": p[("rmse", "airwarn")].round(1).tolist(),
+        "rmse_below_references_at_every_lead": bool(
+            (p[("rmse", "airwarn")] < p[("rmse", "persistence")]).all()
+            and (p[("rmse", "airwarn")] < p[("rmse", "climatology")]).all()),
         f"{city}_ts_200": None if own is None else own["airwarn"].round(3).tolist(),
         f"{city}_ts_200_persistence": None if own is None else own["persistence"].round(3).tolist(),
     }
@@ -66,6 +70,7 @@ def main(argv=None) -> int:
     ap.add_argument("--end", required=True, help="last issue day scored (the first is the day after --until)")
     ap.add_argument("--out", required=True, help="folder for the two models and the result")
     ap.add_argument("--city", default="阳泉")
+    ap.add_argument("--folds", type=int, nargs="+", default=[4], help="block counts of the blocked scheme to try")
     args = ap.parse_args(argv)
     obs = load_observations(args.obs)
     obs["date"] = pd.to_datetime(obs["date"])
@@ -73,24 +78,25 @@ def main(argv=None) -> int:
     coords = _coords(types.SimpleNamespace(stations=None), sorted(obs["city"].unique()))
     out = Path(args.out)
     rows = {}
-    for scheme in VALIDATION_SCHEMES:
-        folder = out / scheme
+    variants = [("last", "last", None)] + [(f"blocked{k}", "blocked", k) for k in args.folds]
+    for name, scheme, folds in variants:
+        folder = out / name
         if (folder / "card.json").exists():
             model = load_model(folder)
         else:
-            model = ForecastModel(name=f"validation-{scheme}", validation=scheme)
+            model = ForecastModel(name=f"validation-{name}", validation=scheme, folds=folds or 4)
             model.fit(obs[obs["date"] <= until], coords=coords, until=until,
                       log=lambda m: print(f"  {m}", flush=True))
             model.save(folder)
-        if model.validation != scheme:
+        if model.validation != scheme or (folds and model.folds != folds):
             raise ValueError(f"{folder}: the model there was trained with validation={model.validation!r}, "
-                             f"not {scheme!r}")
+                             f"folds={model.folds}, not {scheme!r}, {folds}")
         cities = [c for c in CITIES_2_26 if c in model.cities_]
         ds = backtest_dataset(model, obs[obs["date"] <= end], until + pd.Timedelta(days=1), end, cities=cities)
         forecasts = backtest_frame(ds)
         pooled, _ = score_forecasts(model, forecasts, obs)
-        rows[scheme] = summary(city_scores(model, forecasts, obs), pooled, city=args.city)
-        print(f"{scheme}: {rows[scheme]}", flush=True)
+        rows[name] = summary(city_scores(model, forecasts, obs), pooled, city=args.city)
+        print(f"{name}: {rows[name]}", flush=True)
     table = pd.DataFrame(rows).T
     table.to_json(out / "validation_study.json", force_ascii=False, indent=1)
     with pd.option_context("display.width", 200, "display.max_colwidth", 120):
