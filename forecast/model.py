@@ -605,9 +605,9 @@ class ForecastModel:
         if self.validation == "last" and days - self.valid_days < 60:
             raise ValueError(f"training period {start.date()} → {until.date()} is too short: need "
                              f"≥ 60 days before a validation fold of {self.valid_days} days")
-        if self.validation == "blocked" and days < self.folds * 45:
+        if self.validation == "blocked" and days < self.folds * 30:
             raise ValueError(f"training period {start.date()} → {until.date()} ({days} days) is too short "
-                             f"for {self.folds} validation blocks: need ≥ {self.folds * 45} days")
+                             f"for {self.folds} validation blocks: need ≥ {self.folds * 30} days")
         self.coords_ = (coords[["city", "lon", "lat"]].drop_duplicates("city").reset_index(drop=True)
                         if coords is not None else pd.DataFrame(columns=["city", "lon", "lat"]))
         self.pollutants_ = pollutants

@@ -86,6 +86,6 @@ def test_blocked_model_calibrates_on_the_whole_period(blocked):
 
 def test_blocked_needs_a_long_enough_period(shared_data):
     subset = read_subset(shared_data, end="2014-03-31")
-    m = M.ForecastModel(params=SMALL_PARAMS, validation="blocked", folds=4)
-    with pytest.raises(ValueError, match="too short for 4 validation blocks"):
+    m = M.ForecastModel(params=SMALL_PARAMS, validation="blocked", folds=5)
+    with pytest.raises(ValueError, match="too short for 5 validation blocks"):
         m.fit(subset, until="2014-03-31")
