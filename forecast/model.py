@@ -53,6 +53,7 @@ import json
 import os
 import platform
 import time
+import warnings
 import zlib
 from dataclasses import dataclass
 from pathlib import Path
@@ -435,6 +436,15 @@ def neighbourhood_thresholds(p: np.ndarray, observed: np.ndarray, row_cities: np
     return out, events
 
 
+#: Training warns when the share of held-out city-days above AQI 200 is below this fraction of the
+#: share over the whole training period (a June–September fold: 0.5 % against 4 %).
+MIN_VALIDATION_SHARE_RATIO: float = 0.5
+
+
+class CalibrationWarning(UserWarning):
+    """The held-out forecasts are too few or too one-sided to calibrate the probabilities well."""
+
+
 #: Schemes of :func:`validation_folds`.
 VALIDATION_SCHEMES: tuple[str, ...] = ("last", "blocked")
 
@@ -698,6 +708,17 @@ class ForecastModel:
 
         # validation forecasts → AQI probability calibration, decision thresholds, copula
         obs_aqi = _observed_aqi(y_val, pollutants)
+        self.validation_events_ = ev = _validation_events(tab_val, obs_aqi)
+        share = ev["200"] / max(ev["city_days"], 1)
+        overall = float((clean["aqi"] > 200).mean()) if "aqi" in clean.columns else float("nan")
+        ev["share_200"], ev["share_200_training_period"] = round(share, 5), round(overall, 5)
+        if share < MIN_VALIDATION_SHARE_RATIO * overall:
+            msg = (f"the held-out days ({self.validation!r} scheme) have only {ev['200']} city-days above AQI 200 "
+                   f"({share:.1%} of {ev['city_days']:,}, against {overall:.1%} over the training period): the "
+                   f"probabilities of heavy pollution are calibrated on a clean season; train up to the end "
+                   f"of a heating season or use validation='blocked'")
+            warnings.warn(msg, CalibrationWarning, stacklevel=3)
+            log(f"WARNING: {msg}")
         self.decision_thresholds_ = {}
         self.calibration_ = {"daily": {}, "criteria": {}}
         leads_val = lead_val
@@ -976,6 +997,7 @@ class ForecastModel:
                                          "z": np.round(r.z_quantiles_, 6).tolist()}
                                    for key, r in self.regressors_.items()},
             "validation_scores": self.validation_,
+            "validation_events": self.validation_events_,
             "train_seconds": round(self.train_seconds_, 1),
         }
 
@@ -1051,6 +1073,7 @@ def load_model(model_dir: str | os.PathLike) -> ForecastModel:
     m.calibration_ = card["calibration"]
     m.copula_corr_ = np.asarray(card["copula_correlation"])
     m.validation_ = card.get("validation_scores", {})
+    m.validation_events_ = card.get("validation_events", {})
     m.train_seconds_ = card.get("train_seconds", float("nan"))
     statics = pd.read_csv(folder / "statics.csv")
     statics["city"] = statics["city"].astype(str)
@@ -1183,6 +1206,13 @@ def _copula_correlation(table: pd.DataFrame, aqi_grid: np.ndarray, obs_aqi: np.n
     corr = vecs @ np.diag(np.maximum(vals, 1e-4)) @ vecs.T
     d = np.sqrt(np.diag(corr))
     return corr / np.outer(d, d)
+
+
+def _validation_events(table: pd.DataFrame, obs_aqi: np.ndarray) -> dict:
+    """Distinct observed city-days of the held-out rows, and how many exceed each AQI threshold."""
+    days = pd.DataFrame({"city": table["city"].to_numpy(), "date": table["valid_date"].to_numpy(),
+                         "aqi": obs_aqi}).dropna().drop_duplicates(["city", "date"])
+    return {"city_days": int(len(days)), **{str(t): int((days["aqi"] > t).sum()) for t in THRESHOLDS}}
 
 
 def _validation_scores(table, aqi_grid, obs_aqi, raw, model) -> dict:

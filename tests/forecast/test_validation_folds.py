@@ -89,3 +89,33 @@ def test_blocked_needs_a_long_enough_period(shared_data):
     m = M.ForecastModel(params=SMALL_PARAMS, validation="blocked", folds=5)
     with pytest.raises(ValueError, match="too short for 5 validation blocks"):
         m.fit(subset, until="2014-03-31")
+
+
+def test_validation_events_count_distinct_city_days():
+    table = pd.DataFrame({"city": ["阳泉", "阳泉", "阳泉", "太原"],
+                          "valid_date": pd.to_datetime(["2015-01-02", "2015-01-02", "2015-01-03", "2015-01-02"])})
+    ev = M._validation_events(table, np.array([250.0, 250.0, np.nan, 120.0]))
+    assert ev == {"city_days": 2, "150": 1, "200": 1, "300": 0}
+
+
+def test_a_summer_validation_fold_warns(shared_data):
+    subset = read_subset(shared_data, end="2014-09-30")
+    m = M.ForecastModel(params=SMALL_PARAMS, max_rows=4_000, valid_days=90)
+    with pytest.warns(M.CalibrationWarning, match="city-days above AQI 200"):
+        m.fit(subset, coords=coordinates(shared_data), until="2014-09-30")
+    ev = m.validation_events_
+    assert ev["share_200"] < 0.5 * ev["share_200_training_period"]
+    assert m.card_["validation_events"] == ev
+
+
+def test_a_winter_or_blocked_validation_does_not_warn(blocked, shared_data):
+    import warnings
+
+    m, _, _ = blocked
+    assert m.validation_events_["share_200"] == pytest.approx(m.validation_events_["share_200_training_period"],
+                                                               rel=0.1)
+    subset = read_subset(shared_data, end="2014-12-31")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", M.CalibrationWarning)
+        M.ForecastModel(params=SMALL_PARAMS, max_rows=4_000, valid_days=90).fit(
+            subset, coords=coordinates(shared_data), until="2014-12-31")
