@@ -197,7 +197,9 @@ class LogLocationScaleRegressor(RegressorMixin, BaseEstimator):
     n_features_in_, feature_names_in_ :
         As in scikit-learn.
     z_groups_ : ndarray
-        Group keys (lead days) with residual quantiles, after :meth:`calibrate`.
+        Group keys (lead days) with residual quantiles (set by :class:`ForecastModel` from the
+        held-out forecasts, :func:`residual_quantiles`; normal ones with a mean absolute value of 1
+        after :meth:`fit`).
     z_quantiles_ : ndarray, shape (n_groups, len(GRID_LEVELS))
         Quantiles of the standardised residuals per group.
     """
@@ -280,16 +282,6 @@ class LogLocationScaleRegressor(RegressorMixin, BaseEstimator):
     def predict_scale(self, X: pd.DataFrame) -> np.ndarray:
         """Scale: the conditional mean absolute residual of the log concentration (≥ 0.03)."""
         return np.maximum(self.scale_.predict(self._X(X), num_threads=self.n_jobs), 0.03)
-
-    def calibrate(self, X: pd.DataFrame, y, groups) -> np.ndarray:
-        """Set the standardised-residual quantiles per group from held-out rows.
-
-        Returns the standardised residuals (NaN where y is missing).
-        """
-        y = np.asarray(y, dtype=float)
-        z = (y - self.predict(X)) / self.predict_scale(X)
-        self.z_groups_, self.z_quantiles_ = residual_quantiles(z, groups)
-        return z
 
     def z_table(self, groups) -> np.ndarray:
         """Standardised-residual quantiles (rows × GRID_LEVELS) for each row's group."""
@@ -721,7 +713,6 @@ class ForecastModel:
             log(f"WARNING: {msg}")
         self.decision_thresholds_ = {}
         self.calibration_ = {"daily": {}, "criteria": {}}
-        leads_val = lead_val
         raw = {t: exceedance_probability(aqi_grid, t) for t in THRESHOLDS}
         trained_cities = sorted(clean["city"].unique())
         distances = F.distance_matrix_km(self.coords_, trained_cities)
@@ -731,7 +722,7 @@ class ForecastModel:
             self.calibration_["daily"][str(t)] = {}
             self.decision_thresholds_[str(t)] = {}
             for L in LEADS:
-                m = leads_val == L
+                m = lead_val == L
                 event = np.where(np.isfinite(obs_aqi[m]), obs_aqi[m] > t, np.nan)
                 tab = _fit_isotonic(raw[t][m], event)
                 self.calibration_["daily"][str(t)][str(L)] = tab
@@ -745,7 +736,7 @@ class ForecastModel:
         self.city_thresholds_ = pd.concat(city_thr, ignore_index=True)
         # the validation forecasts themselves (in memory only: for studies of the decision rule)
         self.validation_frame_ = pd.DataFrame({
-            "city": tab_val["city"].to_numpy(), "issued": tab_val["issued"].to_numpy(), "lead_day": leads_val,
+            "city": tab_val["city"].to_numpy(), "issued": tab_val["issued"].to_numpy(), "lead_day": lead_val,
             "obs_aqi": obs_aqi, **{f"p_aqi_gt_{t}": calibrated[t] for t in THRESHOLDS}})
         self.copula_corr_ = _copula_correlation(tab_val, aqi_grid, obs_aqi)
         self._fit_criteria_calibration(tab_val, aqi_grid, obs_aqi)
