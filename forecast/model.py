@@ -704,7 +704,8 @@ class ForecastModel:
         share = ev["200"] / max(ev["city_days"], 1)
         overall = float((clean["aqi"] > 200).mean()) if "aqi" in clean.columns else float("nan")
         ev["share_200"], ev["share_200_training_period"] = round(share, 5), round(overall, 5)
-        if share < MIN_VALIDATION_SHARE_RATIO * overall:
+        ev["clean_season"] = bool(share < MIN_VALIDATION_SHARE_RATIO * overall)
+        if ev["clean_season"]:
             msg = (f"the held-out days ({self.validation!r} scheme) have only {ev['200']} city-days above AQI 200 "
                    f"({share:.1%} of {ev['city_days']:,}, against {overall:.1%} over the training period): the "
                    f"probabilities of heavy pollution are calibrated on a clean season; train up to the end "

@@ -85,13 +85,22 @@ def layout(city: str | None = None, date: str | None = None, **_: str) -> html.D
 
 
 def _card_text(card: dict) -> str:
+    """One line on the model behind the scores: name, training period, calibration period and its
+    heavy days, with a caution when the calibration period was a clean season."""
     if not card:
         return ""
-    name = card.get("name") or card.get("model") or "airwarn"
-    span = card.get("data_span") or card.get("training_period") or ""
-    if isinstance(span, dict):
-        span = f"{span.get('start', '')} – {span.get('end', '')}"
-    return f"模型：{name}；训练数据：{span}；评分来自回测（backtest_scores.csv）。"
+    parts = [f"模型：{card.get('name') or 'airwarn'}"]
+    if card.get("train_span"):
+        parts.append("训练数据：" + " – ".join(card["train_span"]))
+    if card.get("validation_span"):
+        parts.append("概率校准期：" + " – ".join(card["validation_span"]))
+    events = card.get("validation_events") or {}
+    if events.get("city_days"):
+        parts.append(f"校准期 AQI>200 的城市日 {events['200']:,} / {events['city_days']:,}")
+        if events.get("clean_season"):
+            parts.append("注意：校准期偏清洁，重污染概率可能偏低，宜在采暖季末重新训练")
+    parts.append("评分来自回测（backtest_scores.csv）")
+    return "；".join(parts) + "。"
 
 
 def _only_on(tab: str | None, wanted: str) -> None:

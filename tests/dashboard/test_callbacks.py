@@ -292,3 +292,22 @@ def test_today_level_follows_the_active_warning(fresh_env):
         _, detail = enterprise.search(1, None, "today", code)
     assert "今日执行" in _texts(detail) and "黄色预警" in _texts(detail)
 
+
+
+def test_model_line_names_training_and_calibration_periods(app):
+    import json
+    from pathlib import Path
+
+    from dashboard.pages import consult
+
+    card = json.loads((Path(__file__).resolve().parents[2] / "models" / "aqistudy-2016" / "card.json")
+                      .read_text(encoding="utf-8"))
+    text = consult._card_text(card)
+    assert "模型：aqistudy-2016" in text
+    assert f"训练数据：{card['train_span'][0]} – {card['train_span'][1]}" in text
+    assert f"概率校准期：{card['validation_span'][0]} – 2016-01-31" in text
+    summer = dict(card, validation_events={"city_days": 22000, "150": 900, "200": 122, "300": 10,
+                                           "clean_season": True})
+    text = consult._card_text(summer)
+    assert "AQI>200 的城市日 122 / 22,000" in text and "校准期偏清洁" in text
+    assert consult._card_text({}) == ""
