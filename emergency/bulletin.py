@@ -3,8 +3,9 @@
 The HTML comes from ``emergency/templates/bulletin.html`` (a :class:`string.Template`); AQI category
 names and colours come from :data:`forecast.aqi.AQI_LEVELS`, warning colours from
 :data:`airwarn.vocab.LEVEL_COLOURS`; health advice per AQI level from
-``emergency/data/health_advice_hj633.csv``. Every bulletin is marked as a recommendation (建议稿):
-only a commander issues a warning (:mod:`emergency.lifecycle`).
+``emergency/data/health_advice_hj633.csv``. The daily bulletin is the system's draft (建议稿): only a
+commander issues a warning (:mod:`emergency.lifecycle`), and the bulletin then rewritten for it
+(:func:`emergency.daily.publish_issued`) states the decided level, period and signer.
 """
 from __future__ import annotations
 
@@ -74,6 +75,14 @@ def _measures_lines(red: Reductions | None) -> list[str]:
     return lines
 
 
+def _title_and_closing(rec: Recommendation, issued) -> tuple[str, str]:
+    """Title and closing sentence: the system's draft (建议稿), or the warning the command issued."""
+    if issued is not None:
+        return f"{rec.city}市重污染天气预警信息", "本预警经指挥部会商、指挥长签发发布。"
+    return (f"{rec.city}市重污染天气预警信息(建议稿)",
+            "本建议稿由系统生成,须经指挥部会商、指挥长签发后方可发布。")
+
+
 def _issued_text(issued) -> tuple[str, str]:
     """Conclusion and sign-off lines of an issued warning (a ``lifecycle.WarningState``)."""
     period = f"自{issued.start}起" if issued.start else "即日起"
@@ -99,7 +108,7 @@ def bulletin_text(rec: Recommendation, reductions: Reductions | None = None, iss
         instead of being the system's draft recommendation (建议稿).
     """
     issuer = issuer or f"{rec.city}市重污染天气应急指挥部"
-    title = f"{rec.city}市重污染天气预警信息" + ("" if issued is not None else "(建议稿)")
+    title, closing = _title_and_closing(rec, issued)
     out = [title, f"{issuer}  发布日期:{rec.issued or '-'}", ""]
     if issued is not None:
         out += list(_issued_text(issued))
@@ -124,8 +133,6 @@ def bulletin_text(rec: Recommendation, reductions: Reductions | None = None, iss
     out += ["", "三、健康防护提示", f"  {top.category}:{adv.health_effect}", f"  {adv.advice}"]
     if rec.sensitivity:
         out += ["", "四、敏感性"] + [f"  {s.text}" for s in rec.sensitivity[:4]]
-    closing = ("本预警经指挥部会商、指挥长签发发布。" if issued is not None
-               else "本建议稿由系统生成,须经指挥部会商、指挥长签发后方可发布。")
     out += ["", f"规则:{rec.rules_version};预报文件:{rec.forecast_source or '-'}。{closing}"]
     return "\n".join(out) + "\n"
 
@@ -144,6 +151,7 @@ def bulletin_html(rec: Recommendation, reductions: Reductions | None = None, iss
         rows.append(f"<tr><td>{e(d)}</td><td>{v:.0f}</td><td>{e(lv.category)}</td>"
                     f"<td><span class=\"swatch\" style=\"background:{lv.colour}\"></span></td></tr>")
     level = issued.level if issued is not None else rec.level
+    title, closing = _title_and_closing(rec, issued)
     if issued is not None:
         decided, signed = _issued_text(issued)
         period = decided + signed
@@ -166,7 +174,7 @@ def bulletin_html(rec: Recommendation, reductions: Reductions | None = None, iss
     adv = health_advice()[top.level]
     tpl = Template((_HERE / "templates" / "bulletin.html").read_text(encoding="utf-8"))
     return tpl.substitute(
-        title=e(f"{rec.city}市重污染天气预警信息" + ("" if issued is not None else "(建议稿)")), issuer=e(issuer),
+        title=e(title), issuer=e(issuer),
         issued=e(str(rec.issued or "-")),
         rules_version=e(rec.rules_version), level_colour=LEVEL_COLOURS[level], level_label=e(level.label),
         response=e(level.response), period_text=e(period), forecast_rows="\n".join(rows),
@@ -176,6 +184,5 @@ def bulletin_html(rec: Recommendation, reductions: Reductions | None = None, iss
         health_category=e(top.category), health_effect=e(adv.health_effect), health_advice=e(adv.advice),
         sensitivity_items="\n".join(f"<li>{e(s.text)}</li>" for s in rec.sensitivity[:4]) or "<li>—</li>",
         footer=e(f"规则 {rec.rules_version};预报文件 {rec.forecast_source or '-'}(sha256 {rec.forecast_sha256[:12] or '-'})。"
-                 + ("本预警经指挥部会商、指挥长签发发布。" if issued is not None
-                    else "本建议稿由系统生成,须经指挥部会商、指挥长签发后方可发布。")),
+                 + closing),
     )
