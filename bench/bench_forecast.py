@@ -29,7 +29,8 @@ def _peak_rss_mb() -> float:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--shared", default=os.environ.get("AIRWARN_SHARED_DATA", REPO.parent / "shared" / "data"))
-    parser.add_argument("--max-rows", type=int, default=300_000)
+    parser.add_argument("--max-rows", type=int, default=None,
+                        help="rows per booster (default: the model's, as `airwarn train` uses)")
     parser.add_argument("--skip-train", metavar="MODEL_DIR", help="use this trained model instead of training")
     parser.add_argument("--scheduler", default=None, help="dask scheduler for the backtest")
     args = parser.parse_args()
@@ -52,13 +53,13 @@ def main() -> int:
         print(f"training: skipped, using {args.skip_train} (card: {model.card_.get('train_seconds')} s)")
     else:
         t = time.perf_counter()
-        model = ForecastModel(name="bench", max_rows=args.max_rows).fit(
+        model = ForecastModel(name="bench", **({"max_rows": args.max_rows} if args.max_rows else {})).fit(
             obs, coords=coords[["city", "lon", "lat"]], until="2015-01-31")
         train_s = time.perf_counter() - t
         with tempfile.TemporaryDirectory() as tmp:
             model.save(Path(tmp) / "bench")
             size = sum(f.stat().st_size for f in (Path(tmp) / "bench").iterdir()) / 1e6
-        print(f"training on all {len(cities)} cities (2013-12-02 → 2015-01-31, {args.max_rows:,} rows per "
+        print(f"training on all {len(cities)} cities (2013-12-02 → 2015-01-31, {model.max_rows:,} rows per "
               f"booster, 6 pollutants): {train_s:.0f} s; model {size:.1f} MB", flush=True)
 
     model.predict(obs, issued="2015-12-01", cities=cities[:5])  # warm-up

@@ -30,7 +30,6 @@ from airwarn.settings import Settings
 
 #: Key of the settings object in the Flask config.
 SETTINGS_KEY = "AIRWARN_SETTINGS"
-#: Hand-made city-centre coordinates for the map.
 _DATE_DIR = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 #: Quantile columns of the forecast table, in order.
 QUANTILE_COLUMNS = ("aqi_p05", "aqi_p10", "aqi_p25", "aqi_p50", "aqi_p75", "aqi_p90", "aqi_p95")

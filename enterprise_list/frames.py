@@ -49,7 +49,6 @@ MEASURE_COLUMNS = ("line_id", "stop", "fraction", *[f"cut_{p}" for p in EMISSION
 FORMAT = "npz-1"
 
 
-
 class ListFrames(NamedTuple):
     enterprises: pd.DataFrame
     lines: pd.DataFrame
