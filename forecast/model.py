@@ -751,8 +751,8 @@ class ForecastModel:
         for key, reg in self.regressors_.items():
             reg.z_groups_, reg.z_quantiles_ = z_tables[key]
         self.train_span_ = (str(start.date()), str(until.date()))
-        held_days = np.concatenate([np.unique(issued_at[h]) for _, h in folds])
-        self.validation_span_ = (str(pd.Timestamp(held_days.min()).date()), str(until.date()))
+        first_held = min(issued_at[h].min() for _, h in folds)
+        self.validation_span_ = (str(pd.Timestamp(first_held).date()), str(until.date()))
         self.cities_ = sorted(clean["city"].unique())
         self.train_seconds_ = time.perf_counter() - t0
         self.card_ = self._make_card()
