@@ -28,3 +28,4 @@ def test_summary_criterion_is_the_mean_per_city_ts_gain():
     assert s["mean_bss_200"] == pytest.approx(0.15)
     assert s["阳泉_ts_200"] == [0.3, 0.0] and s["阳泉_ts_200_persistence"] == [0.2, 0.1]
     assert s["rmse"] == [51.0, 52.0] and s["rmse_below_references_at_every_lead"]
+    assert s["rmse_climatology"] == [52.5, 52.5] and s["rmse_persistence"] == [60.0, 60.0]
