@@ -14,7 +14,8 @@ aqi_p10,aqi_p50,aqi_p90,p_aqi_gt_150,p_aqi_gt_200,p_aqi_gt_300`` then the pollut
 the other AQI quantiles and the criterion probabilities), ``scores.csv``
 (``lead_day,metric,model,value``; model ∈ airwarn / persistence / climatology) and
 ``reliability.csv`` (``lead_day,threshold,bin_lower,bin_upper,n,mean_probability,
-observed_frequency``).
+observed_frequency``) and ``skill_intervals.csv`` (block-bootstrap intervals of the scores and of
+the model's advantage over each reference, :func:`forecast.verify.skill_intervals`).
 """
 from __future__ import annotations
 
@@ -136,9 +137,9 @@ def run_backtest(model: ForecastModel, obs: pd.DataFrame, start, end, *,
     return forecasts, scores, reliability
 
 
-def score_forecasts(model: ForecastModel, forecasts: pd.DataFrame, obs: pd.DataFrame
-                    ) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Scores (long table) and reliability tables of backtest forecasts against observations."""
+def scored_frame(model: ForecastModel, forecasts: pd.DataFrame, obs: pd.DataFrame) -> pd.DataFrame:
+    """Backtest forecasts with the observation, the references (climatology from the observations
+    inside the model's training span only) and the model's decision thresholds of each row."""
     obs = obs.copy()
     obs["date"] = pd.to_datetime(obs["date"])
     t0, t1 = (pd.Timestamp(d) for d in model.train_span_)
@@ -150,6 +151,13 @@ def score_forecasts(model: ForecastModel, forecasts: pd.DataFrame, obs: pd.DataF
     li = frame["lead_day"].to_numpy(int) - 1
     for t in THRESHOLDS:  # the yes/no forecast's threshold of each row's city and lead
         frame[f"decision_threshold_gt_{t}"] = model.decision_thresholds(t, cities)[ci, li]
+    return frame
+
+
+def score_forecasts(model: ForecastModel, forecasts: pd.DataFrame, obs: pd.DataFrame
+                    ) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Scores (long table) and reliability tables of backtest forecasts against observations."""
+    frame = scored_frame(model, forecasts, obs)
     levels = {q: f"aqi_p{int(round(q * 100)):02d}" for q in QUANTILES}
     scores = verify.score_table(frame, {q: c for q, c in levels.items() if c in frame.columns})
     rel = []
@@ -164,9 +172,17 @@ def score_forecasts(model: ForecastModel, forecasts: pd.DataFrame, obs: pd.DataF
     return scores, reliability
 
 
+def skill_intervals(model: ForecastModel, forecasts: pd.DataFrame, obs: pd.DataFrame, **kwargs) -> pd.DataFrame:
+    """Bootstrap intervals of the backtest's scores and of the model's advantage over persistence and
+    climatology (:func:`forecast.verify.skill_intervals`; keyword arguments go there)."""
+    return verify.skill_intervals(scored_frame(model, forecasts, obs), **kwargs)
+
+
 def write_backtest(out_dir: str | os.PathLike, forecasts: pd.DataFrame, scores: pd.DataFrame,
-                   reliability: pd.DataFrame | None = None) -> dict[str, Path]:
-    """Write ``forecasts.csv``, ``scores.csv`` (and ``reliability.csv``) atomically to ``out_dir``."""
+                   reliability: pd.DataFrame | None = None,
+                   intervals: pd.DataFrame | None = None) -> dict[str, Path]:
+    """Write ``forecasts.csv``, ``scores.csv`` (and ``reliability.csv``, ``skill_intervals.csv``)
+    atomically to ``out_dir``."""
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     paths = {"forecasts": out / "forecasts.csv", "scores": out / "scores.csv"}
@@ -175,6 +191,9 @@ def write_backtest(out_dir: str | os.PathLike, forecasts: pd.DataFrame, scores: 
     if reliability is not None and len(reliability):
         paths["reliability"] = out / "reliability.csv"
         atomic_write_text(paths["reliability"], reliability.to_csv(index=False, float_format="%.6g"))
+    if intervals is not None and len(intervals):
+        paths["intervals"] = out / "skill_intervals.csv"
+        atomic_write_text(paths["intervals"], intervals.to_csv(index=False, float_format="%.6g"))
     return paths
 
 
@@ -204,6 +223,9 @@ def record_backtest(model_dir, model: ForecastModel, paths: dict, args=None) -> 
     if "reliability" in paths:
         atomic_write_text(folder / "backtest_reliability.csv", Path(paths["reliability"]).read_text(encoding="utf-8"))
         entry["reliability_file"] = "backtest_reliability.csv"
+    if "intervals" in paths:
+        atomic_write_text(folder / "backtest_skill_intervals.csv", Path(paths["intervals"]).read_text(encoding="utf-8"))
+        entry["intervals_file"] = "backtest_skill_intervals.csv"
     if args is not None:
         entry.update(period=[str(args.start), str(args.end)], cities=args.cities or "all")
     card["backtest"] = entry
@@ -211,4 +233,4 @@ def record_backtest(model_dir, model: ForecastModel, paths: dict, args=None) -> 
 
 
 __all__ = ["record_backtest", "FORECAST_COLUMNS", "CRITERIA", "check_period", "backtest_dataset", "backtest_frame",
-           "run_backtest", "score_forecasts", "write_backtest"]
+           "run_backtest", "scored_frame", "score_forecasts", "skill_intervals", "write_backtest"]

@@ -196,7 +196,7 @@ def _forecast(args, settings) -> int:
 
 
 def _backtest(args, settings) -> int:
-    from forecast.backtest import run_backtest, write_backtest
+    from forecast.backtest import run_backtest, skill_intervals, write_backtest
     from forecast.model import load_model
 
     t0 = time.perf_counter()
@@ -208,7 +208,8 @@ def _backtest(args, settings) -> int:
     met = load_met(args.met, None, model.coords_) if args.met else None
     forecasts, scores, rel = run_backtest(model, obs, args.start, args.end, cities=args.cities, met=met,
                                           scheduler=args.scheduler)
-    paths = write_backtest(args.out, forecasts, scores, rel)
+    intervals = skill_intervals(model, forecasts, obs)
+    paths = write_backtest(args.out, forecasts, scores, rel, intervals)
     if args.record_in:
         from forecast.backtest import record_backtest
 
@@ -218,6 +219,11 @@ def _backtest(args, settings) -> int:
     print(f"backtest {args.start} → {args.end}: {forecasts['city'].nunique()} cities, {len(forecasts):,} "
           f"forecast rows ({time.perf_counter() - t0:.0f} s) → {paths['forecasts'].parent}")
     print("RMSE by lead:\n" + s.round(1).to_string())
+    ts = intervals[(intervals["metric"] == "ts_200") & (intervals["reference"] == "persistence")]
+    if len(ts):
+        print("TS(AQI > 200) minus persistence's, with its 95 % block-bootstrap interval (skill_intervals.csv):")
+        for r in ts.itertuples():
+            print(f"  D+{r.lead_day}: {r.advantage:+.3f} [{r.advantage_lo:+.3f}, {r.advantage_hi:+.3f}]")
     return 0
 
 

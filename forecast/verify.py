@@ -8,6 +8,8 @@ Metrics (all on the daily AQI):
   (equitable threat score), from a 2×2 contingency table;
 * probabilities: Brier score, Brier skill score against the climatological frequency, a
   reliability table;
+* sampling uncertainty: block-bootstrap intervals of the model's scores and of its advantage over
+  each reference (:func:`skill_intervals`);
 * CRPS: from the forecast quantiles (twice the mean pinball loss over the quantile levels,
   a consistent approximation of the continuous ranked probability score); for a deterministic
   forecast the CRPS is the MAE.
@@ -270,14 +272,10 @@ def score_table(frame: pd.DataFrame, quantile_columns: dict[float, str] | None =
         quantile_columns = {int(c[5:]) / 100: c for c in frame.columns
                             if c.startswith("aqi_p") and c[5:].isdigit()}
     levels = sorted(quantile_columns)
-    point = "aqi_mean" if "aqi_mean" in frame.columns else "aqi_p50"
-    need = ["obs_aqi", "persistence_aqi", "clim_aqi", point]
-    ok = np.isfinite(frame[need].to_numpy(float)).all(axis=1)
     rows = []
-    for lead, g in frame[ok].groupby("lead_day", sort=True):
+    for lead, g in _scored_rows(frame).groupby("lead_day", sort=True):
         o = g["obs_aqi"].to_numpy(float)
-        fc = {"airwarn": g[point].to_numpy(float), "persistence": g["persistence_aqi"].to_numpy(float),
-              "climatology": g["clim_aqi"].to_numpy(float)}
+        fc = _point_forecasts(g)
 
         def add(metric, model, value):
             rows.append({"lead_day": int(lead), "metric": metric, "model": model, "value": float(value)})
@@ -298,10 +296,7 @@ def score_table(frame: pd.DataFrame, quantile_columns: dict[float, str] | None =
             event = (o > t).astype(float)
             p_model = g[f"p_aqi_gt_{t}"].to_numpy(float) if f"p_aqi_gt_{t}" in g else None
             p_clim = g[f"clim_p_gt_{t}"].to_numpy(float) if f"clim_p_gt_{t}" in g else None
-            thr = g[f"decision_threshold_gt_{t}"].to_numpy(float) if f"decision_threshold_gt_{t}" in g else None
-            yes = {"airwarn": (p_model >= thr) if (thr is not None and p_model is not None) else fc["airwarn"] > t,
-                   "persistence": fc["persistence"] > t, "climatology": fc["climatology"] > t}
-            for name, y in yes.items():
+            for name, y in _yes_no(g, t, fc).items():
                 for k, v in event_scores(y.astype(float), event).items():
                     add(f"{k}_{t}", name, v)
             add(f"base_rate_{t}", "airwarn", event.mean())
@@ -315,6 +310,165 @@ def score_table(frame: pd.DataFrame, quantile_columns: dict[float, str] | None =
                 if p_clim is not None:
                     add(f"bss_{t}", name, brier_skill_score(p, event, p_clim))
     return pd.DataFrame(rows, columns=["lead_day", "metric", "model", "value"])
+
+
+def _scored_rows(frame: pd.DataFrame) -> pd.DataFrame:
+    """The rows :func:`score_table` scores: observation, persistence, climatology and the model's
+    point forecast all finite (so the three models share the days)."""
+    need = ["obs_aqi", "persistence_aqi", "clim_aqi", _point_column(frame)]
+    return frame[np.isfinite(frame[need].to_numpy(float)).all(axis=1)]
+
+
+def _point_column(frame: pd.DataFrame) -> str:
+    return "aqi_mean" if "aqi_mean" in frame.columns else "aqi_p50"
+
+
+def _point_forecasts(g: pd.DataFrame) -> dict[str, np.ndarray]:
+    return {"airwarn": g[_point_column(g)].to_numpy(float), "persistence": g["persistence_aqi"].to_numpy(float),
+            "climatology": g["clim_aqi"].to_numpy(float)}
+
+
+def _yes_no(g: pd.DataFrame, t: int, fc: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """Each model's yes/no forecast of AQI > ``t`` (the model's: probability ≥ its decision threshold)."""
+    p, thr = f"p_aqi_gt_{t}", f"decision_threshold_gt_{t}"
+    model = (g[p].to_numpy(float) >= g[thr].to_numpy(float)) if (p in g and thr in g) else fc["airwarn"] > t
+    return {"airwarn": model, "persistence": fc["persistence"] > t, "climatology": fc["climatology"] > t}
+
+
+# ---------------------------------------------------------------------- sampling uncertainty
+#: Days per block of the block bootstrap: longer than a pollution episode and than the longest lead,
+#: so that the resampled issue days keep the serial dependence of the scores.
+BOOTSTRAP_BLOCK_DAYS = 10
+
+
+def block_bootstrap_counts(n_days: int, n_boot: int = 1000, block_days: int = BOOTSTRAP_BLOCK_DAYS,
+                           seed: int = 0) -> np.ndarray:
+    """How often each day is drawn in each replicate of a circular block bootstrap.
+
+    Each replicate strings together blocks of ``block_days`` consecutive days (wrapping round the
+    end) from random starts until it holds ``n_days`` days (Politis & Romano's circular block
+    bootstrap), so that serially dependent daily scores are resampled with their dependence.
+
+    Returns
+    -------
+    ndarray, shape (n_boot, n_days)
+        Counts; each row sums to ``n_days``.
+    """
+    if n_days < 1:
+        raise ValueError(f"need at least one day to resample, got {n_days}")
+    if block_days < 1:
+        raise ValueError(f"block_days must be ≥ 1, got {block_days}")
+    rng = np.random.default_rng(seed)
+    n_blocks = -(-n_days // block_days)
+    starts = rng.integers(0, n_days, size=(n_boot, n_blocks))
+    days = (starts[:, :, None] + np.arange(block_days)).reshape(n_boot, -1)[:, :n_days] % n_days
+    counts = np.zeros((n_boot, n_days))
+    np.add.at(counts, (np.repeat(np.arange(n_boot), n_days), days.ravel()), 1)
+    return counts
+
+
+def skill_intervals(frame: pd.DataFrame, thresholds: Iterable[int] = EVENT_THRESHOLDS, n_boot: int = 1000,
+                    block_days: int = BOOTSTRAP_BLOCK_DAYS, level: float = 0.95, seed: int = 0) -> pd.DataFrame:
+    """Sampling uncertainty of the model's scores and of its advantage over each reference.
+
+    The issue days are resampled by a circular block bootstrap (:func:`block_bootstrap_counts`),
+    all cities of an issue day together and the same draws for every lead and metric, so the
+    intervals keep the serial and spatial dependence of the scores. The comparison is paired:
+    each replicate scores the model and the reference on the same resampled rows.
+
+    Parameters
+    ----------
+    frame : DataFrame
+        As for :func:`score_table` (the same rows are scored, with the same yes/no rule).
+    thresholds : iterable of int
+        Event thresholds for TS and BSS.
+    n_boot, block_days, seed
+        Bootstrap replicates, block length [days] and seed.
+    level : float
+        Central coverage of the intervals.
+
+    Returns
+    -------
+    DataFrame
+        ``lead_day, metric, reference, airwarn, airwarn_lo, airwarn_hi, reference_value, advantage,
+        advantage_lo, advantage_hi, share_not_worse``. Metrics ``rmse`` and ``ts_<t>`` against
+        persistence and climatology, ``bss_<t>`` against climatology (the reference of the skill
+        score; there ``advantage`` is the BSS itself). ``advantage`` is oriented so that a positive
+        value favours the model (reference RMSE − model RMSE; model TS − reference TS);
+        ``share_not_worse`` is the share of replicates with ``advantage ≥ 0``.
+    """
+    thresholds = tuple(thresholds)
+    rows = _scored_rows(frame)
+    if rows.empty:
+        return pd.DataFrame(columns=_INTERVAL_COLUMNS)
+    issued = pd.to_datetime(rows["issued"])
+    day_index = pd.Index(np.sort(issued.unique()))
+    counts = block_bootstrap_counts(len(day_index), n_boot, block_days, seed)
+    alpha = (1 - level) / 2
+    out = []
+    for lead, g in rows.groupby("lead_day", sort=True):
+        day = day_index.get_indexer(pd.to_datetime(g["issued"]))
+        o = g["obs_aqi"].to_numpy(float)
+        fc = _point_forecasts(g)
+        stats = {}  # name → per-replicate value of the score
+
+        def per_day(values):
+            return np.bincount(day, weights=np.asarray(values, float), minlength=len(day_index))
+
+        def both(values):  # the full-sample value and the replicates'
+            d = per_day(values)
+            return np.concatenate([[d.sum()], counts @ d])
+
+        n = both(np.ones_like(o))
+        for name, f in fc.items():
+            stats[("rmse", name)] = np.sqrt(both((f - o) ** 2) / n)
+        for t in thresholds:
+            event = o > t
+            for name, yes in _yes_no(g, t, fc).items():
+                hits, hits_misses_fa = both(yes & event), both(yes | event)
+                with np.errstate(invalid="ignore", divide="ignore"):
+                    stats[(f"ts_{t}", name)] = np.where(hits_misses_fa > 0, hits / hits_misses_fa, np.nan)
+            p, pc = f"p_aqi_gt_{t}", f"clim_p_gt_{t}"
+            if p in g and pc in g:
+                pm, pr = g[p].to_numpy(float), g[pc].to_numpy(float)
+                ok = np.isfinite(pm) & np.isfinite(pr)
+                bs_m = both(np.where(ok, (pm - event) ** 2, 0.0))
+                bs_c = both(np.where(ok, (pr - event) ** 2, 0.0))
+                with np.errstate(invalid="ignore", divide="ignore"):
+                    stats[(f"bss_{t}", "airwarn")] = np.where(bs_c > 0, 1 - bs_m / bs_c, np.nan)
+        for (metric, name), model_values in stats.items():
+            if name != "airwarn":
+                continue
+            refs = ("climatology",) if metric.startswith("bss") else ("persistence", "climatology")
+            for ref in refs:
+                if metric.startswith("bss"):
+                    ref_values, adv = np.zeros_like(model_values), model_values
+                else:
+                    ref_values = stats[(metric, ref)]
+                    adv = ref_values - model_values if metric == "rmse" else model_values - ref_values
+                m_lo, m_hi = _central_interval(model_values[1:], alpha)
+                a_lo, a_hi = _central_interval(adv[1:], alpha)
+                finite = np.isfinite(adv[1:])
+                out.append({"lead_day": int(lead), "metric": metric, "reference": ref,
+                            "airwarn": model_values[0], "airwarn_lo": m_lo, "airwarn_hi": m_hi,
+                            "reference_value": ref_values[0], "advantage": adv[0], "advantage_lo": a_lo,
+                            "advantage_hi": a_hi,
+                            "share_not_worse": float((adv[1:][finite] >= 0).mean()) if finite.any() else np.nan})
+    return pd.DataFrame(out, columns=_INTERVAL_COLUMNS)
+
+
+def _central_interval(values: np.ndarray, alpha: float) -> tuple[float, float]:
+    """The ``alpha`` and ``1 − alpha`` quantiles of the finite replicates (NaN if none is finite: e.g.
+    a threat score with neither events nor yes-forecasts in any replicate)."""
+    v = values[np.isfinite(values)]
+    if not v.size:
+        return float("nan"), float("nan")
+    lo, hi = np.quantile(v, [alpha, 1 - alpha])
+    return float(lo), float(hi)
+
+
+_INTERVAL_COLUMNS = ["lead_day", "metric", "reference", "airwarn", "airwarn_lo", "airwarn_hi", "reference_value",
+                     "advantage", "advantage_lo", "advantage_hi", "share_not_worse"]
 
 
 def wide_scores(scores: pd.DataFrame, metrics: Sequence[str]) -> pd.DataFrame:

@@ -83,6 +83,20 @@ def test_cli_train_forecast_backtest(subset, tmp_path, shared_data, capsys):
                                     "p_aqi_gt_150", "p_aqi_gt_200", "p_aqi_gt_300"]
     s = pd.read_csv(bt / "scores.csv")
     assert list(s.columns) == ["lead_day", "metric", "model", "value"]
+    iv = pd.read_csv(bt / "skill_intervals.csv")
+    rmse = iv[(iv["metric"] == "rmse") & (iv["reference"] == "persistence")].set_index("lead_day")
+    got = s[(s["metric"] == "rmse") & (s["model"] == "airwarn")].set_index("lead_day")["value"]
+    np.testing.assert_allclose(rmse["airwarn"], got.loc[rmse.index], rtol=1e-5)
+    assert (rmse["advantage_lo"] <= rmse["advantage_hi"]).all()
+    assert "TS(AQI > 200) minus persistence's" in capsys.readouterr().out
+
+    # --record-in keeps the scorecard and its intervals with the model the dashboard shows
+    rc = main(["backtest", "--model", str(out), "--obs", str(obs), "--start", "2015-01-01", "--end",
+               "2015-01-20", "--cities", "阳泉", "--out", str(bt), "--record-in", str(out)])
+    assert rc == 0
+    card = json.loads((out / "card.json").read_text(encoding="utf-8"))
+    assert card["backtest"]["intervals_file"] == "backtest_skill_intervals.csv"
+    pd.testing.assert_frame_equal(pd.read_csv(out / "backtest_skill_intervals.csv"), iv)
 
     rc = main(["backtest", "--model", str(out), "--obs", str(obs), "--start", "2014-12-01", "--end",
                "2015-01-20", "--out", str(tmp_path / "bad")])
