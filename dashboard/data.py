@@ -276,6 +276,13 @@ def backtest_scores(s: Settings | None = None) -> pd.DataFrame:
     return _read_csv(path)
 
 
+def backtest_intervals(s: Settings | None = None) -> pd.DataFrame:
+    """Bootstrap intervals of those scores (``backtest_skill_intervals.csv``; empty if absent)."""
+    s = s or settings()
+    path = Path(s.model_dir) / "backtest_skill_intervals.csv"
+    return _read_csv(path) if path.exists() else pd.DataFrame()
+
+
 def model_card(s: Settings | None = None) -> dict:
     """The model card (``card.json``) or an empty dict."""
     s = s or settings()

@@ -172,18 +172,66 @@ def recent_figure(df: pd.DataFrame, levels: Sequence[dict]) -> go.Figure:
                    legend=dict(orientation="h", y=-0.18), height=360, margin=dict(l=50, r=70, t=50, b=40))
 
 
-def scorecard_figure(scores: pd.DataFrame, metric: str) -> go.Figure:
-    """A verification score per lead day, one line per model (airwarn, persistence, climatology)."""
+#: Verification metrics offered on the 会商 page (names of :func:`forecast.verify.score_table`) → label.
+SCORE_LABELS: dict[str, str] = {
+    "rmse": "均方根误差 RMSE", "mae": "平均绝对误差 MAE", "bias": "平均偏差", "corr": "相关系数",
+    "level_acc": "AQI 级别准确率", "crps": "连续分级概率评分 CRPS",
+    "ts_150": "TS 评分 (AQI>150)", "ts_200": "TS 评分 (AQI>200)", "ts_300": "TS 评分 (AQI>300)",
+    "ets_200": "ETS 评分 (AQI>200)", "pod_200": "命中率 POD (AQI>200)", "far_200": "空报率 FAR (AQI>200)",
+    "bss_150": "Brier 技巧评分 P(AQI>150)", "bss_200": "Brier 技巧评分 P(AQI>200)",
+    "brier_200": "Brier 评分 P(AQI>200)",
+}
+
+
+def scorecard_figure(scores: pd.DataFrame, metric: str, intervals: pd.DataFrame | None = None) -> go.Figure:
+    """A verification score per lead day, one line per model (airwarn, persistence, climatology).
+
+    Parameters
+    ----------
+    scores : DataFrame
+        ``lead_day, metric, model, value`` (``backtest_scores.csv``).
+    metric : str
+        Metric to draw.
+    intervals : DataFrame, optional
+        ``backtest_skill_intervals.csv`` (:func:`forecast.verify.skill_intervals`): the model's line
+        gets error bars of its 95 % interval, and the hover text its advantage over the references.
+    """
     part = scores[scores["metric"] == metric] if not scores.empty else scores
+    label = SCORE_LABELS.get(metric, metric)
     if part.empty:
-        return empty_figure(f"无检验评分（{metric}）")
-    traces = [dict(type="scatter", x=list(rows["lead_day"]), y=list(rows["value"]), mode="lines+markers",
-                   name=str(model), line=dict(color=_MODEL_COLOURS.get(str(model)),
-                                              width=3 if model == "airwarn" else 2))
-              for model, rows in part.sort_values("lead_day").groupby("model", sort=False)]
-    return _figure(traces, title=f"预报检验：{metric}（按预报时效）",
-                   xaxis=dict(title="预报时效（天）", dtick=1), yaxis=dict(title=metric, gridcolor="#eee"),
+        return empty_figure(f"无检验评分（{label}）")
+    iv = (intervals[intervals["metric"] == metric] if intervals is not None and not intervals.empty
+          else pd.DataFrame())
+    traces = []
+    for model, rows in part.sort_values("lead_day").groupby("model", sort=False):
+        trace = dict(type="scatter", x=list(rows["lead_day"]), y=list(rows["value"]), mode="lines+markers",
+                     name=str(model), line=dict(color=_MODEL_COLOURS.get(str(model)),
+                                                width=3 if model == "airwarn" else 2))
+        if model == "airwarn" and not iv.empty:
+            own = iv.drop_duplicates("lead_day").set_index("lead_day").reindex(rows["lead_day"])
+            y = rows["value"].to_numpy(float)
+            trace["error_y"] = dict(type="data", symmetric=False, thickness=1.5, width=4,
+                                    array=list(np.nan_to_num(own["airwarn_hi"].to_numpy(float) - y)),
+                                    arrayminus=list(np.nan_to_num(y - own["airwarn_lo"].to_numpy(float))))
+            trace["customdata"] = [_advantage_text(iv[iv["lead_day"] == lead]) for lead in rows["lead_day"]]
+            trace["hovertemplate"] = "%{y:.3~g}（95%区间见误差线）<br>%{customdata}<extra>airwarn</extra>"
+        traces.append(trace)
+    return _figure(traces, title=f"预报检验：{label}（按预报时效）",
+                   xaxis=dict(title="预报时效（天）", dtick=1), yaxis=dict(title=label, gridcolor="#eee"),
                    legend=dict(orientation="h", y=-0.2), height=320, hovermode="x")
+
+
+_REFERENCE_LABELS = {"persistence": "持续性", "climatology": "气候态"}
+
+
+def _advantage_text(rows: pd.DataFrame) -> str:
+    """"优于持续性 +0.04 [−0.02, +0.10]" lines of one lead (advantage > 0 favours the model)."""
+    parts = []
+    for r in rows.itertuples():
+        ref = _REFERENCE_LABELS.get(r.reference, r.reference)
+        what = "BSS" if str(r.metric).startswith("bss") else f"较{ref}优势"
+        parts.append(f"{what} {r.advantage:+.3g} [{r.advantage_lo:+.3g}, {r.advantage_hi:+.3g}]")
+    return "<br>".join(parts)
 
 
 def map_figure(points: pd.DataFrame, highlight: str | None = None, title: str = "") -> go.Figure:

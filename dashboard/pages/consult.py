@@ -11,8 +11,6 @@ dash.register_page(__name__, path="/consult", name="会商", title="每日会商
 
 #: Roles that may write the consultation note.
 NOTE_ROLES = ("forecaster", "commander")
-_METRICS = ("RMSE", "MAE", "bias", "corr", "level_accuracy", "TS_200", "ETS_200", "POD_200", "FAR_200",
-            "Brier_200", "CRPS")
 
 
 def layout(city: str | None = None, date: str | None = None, **_: str) -> html.Div:
@@ -29,7 +27,7 @@ def layout(city: str | None = None, date: str | None = None, **_: str) -> html.D
     cities = data.forecast_cities(ds)
     city = city if city in cities else (s.city if s.city in cities else cities[0])
     scores = data.backtest_scores(s)
-    metrics = [m for m in _METRICS if m in set(scores["metric"])] or sorted(set(scores["metric"])) or ["RMSE"]
+    metrics = [m for m in figures.SCORE_LABELS if m in set(scores["metric"])] or ["rmse"]
     leads = [int(v) for v in ds["lead_day"].values]
     can_write = user.role.value in NOTE_ROLES
     return html.Div([
@@ -55,8 +53,9 @@ def layout(city: str | None = None, date: str | None = None, **_: str) -> html.D
                     html.Div(dcc.Graph(id=ids.CONSULT_RECENT, config=_GRAPH_CONFIG), className="card"),
                     html.Div([
                         html.Div([html.Label("检验指标"),
-                                  dcc.Dropdown(metrics, metrics[0], id=ids.CONSULT_SCORE_METRIC, clearable=False,
-                                               style={"width": 200})], className="toolbar"),
+                                  dcc.Dropdown([{"label": figures.SCORE_LABELS.get(m, m), "value": m}
+                                                for m in metrics], metrics[0], id=ids.CONSULT_SCORE_METRIC,
+                                               clearable=False, style={"width": 260})], className="toolbar"),
                         dcc.Graph(id=ids.CONSULT_SCORECARD, config=_GRAPH_CONFIG),
                         html.P(_card_text(data.model_card(s)), className="muted"),
                     ], className="card"),
@@ -100,6 +99,8 @@ def _card_text(card: dict) -> str:
         if events.get("clean_season"):
             parts.append("注意：校准期偏清洁，重污染概率可能偏低，宜在采暖季末重新训练")
     parts.append("评分来自回测（backtest_scores.csv）")
+    if (card.get("backtest") or {}).get("intervals_file"):
+        parts.append("误差线为 95% 区间（按起报日以 10 天为块的自助抽样，逐日所有城市一并抽取）")
     return "；".join(parts) + "。"
 
 
@@ -170,7 +171,7 @@ def update_scorecard(metric: str, tab: str = "verify"):
     """Verification score per lead day: the model against persistence and climatology (verification tab)."""
     _only_on(tab, "verify")
     auth.require_role(*ALL_ROLES)
-    return figures.scorecard_figure(data.backtest_scores(), metric)
+    return figures.scorecard_figure(data.backtest_scores(), metric, data.backtest_intervals())
 
 
 @callback(Output(ids.CONSULT_NOTE, "value"), Input(ids.CONSULT_DATE, "value"), Input(ids.CONSULT_CITY, "value"))

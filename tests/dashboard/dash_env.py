@@ -99,16 +99,34 @@ def _write_recent(settings, issued: dt.date, seed: int = 3) -> None:
     pd.concat(fc).to_csv(demo / "recent_forecasts.csv", index=False)
 
 
-def _write_scores(model_dir: Path) -> None:
-    """A backtest score table in the documented layout (lead_day, metric, model, value)."""
+def _write_scores(model_dir: Path, seed: int = 5) -> None:
+    """A backtest scorecard and its intervals, as ``airwarn backtest --record-in`` leaves them: scored by
+    :mod:`forecast.verify` (real metric names) on a synthetic year of two cities."""
+    from forecast import verify as V
+
+    rng = np.random.default_rng(seed)
+    days = pd.date_range("2025-01-01", "2025-12-31")
+    season = 110 + 70 * np.cos(2 * np.pi * (days.day_of_year - 15) / 365)
+    obs = pd.concat([pd.DataFrame({"city": c, "date": days,
+                                   "aqi": np.clip(season * np.exp(rng.normal(0, 0.45, len(days))), 15, 500)})
+                     for c in CITIES[:2]])
+    clim = V.climatology(obs)
     rows = []
     for lead in range(1, 11):
-        for model, base in (("airwarn", 28), ("persistence", 40), ("climatology", 52)):
-            rows.append((lead, "RMSE", model, base + (3.5 if model != "climatology" else 0.3) * lead))
-            rows.append((lead, "MAE", model, 0.75 * (base + 3 * lead)))
+        for c in CITIES[:2]:
+            issued = days[:-lead]
+            rows.append(pd.DataFrame({"city": c, "issued": issued, "lead_day": lead,
+                                      "valid_date": issued + pd.Timedelta(days=lead)}))
+    frame = V.attach_references(pd.concat(rows, ignore_index=True), obs, clim)
+    blend = np.minimum(0.85, 0.35 + 0.08 * frame["lead_day"])  # skill fading with lead
+    frame["aqi_mean"] = frame["aqi_p50"] = ((1 - blend) * frame["obs_aqi"] + blend * frame["clim_aqi"]
+                                            + rng.normal(0, 15, len(frame)))
+    for t in V.EVENT_THRESHOLDS:
+        frame[f"p_aqi_gt_{t}"] = 1 / (1 + np.exp(-(frame["aqi_mean"] - t) / 25))
+        frame[f"decision_threshold_gt_{t}"] = 0.3
     model_dir.mkdir(parents=True, exist_ok=True)
-    pd.DataFrame(rows, columns=["lead_day", "metric", "model", "value"]).to_csv(
-        model_dir / "backtest_scores.csv", index=False)
+    V.score_table(frame).to_csv(model_dir / "backtest_scores.csv", index=False)
+    V.skill_intervals(frame, n_boot=200).to_csv(model_dir / "backtest_skill_intervals.csv", index=False)
 
 
 def build_env(root: Path, n_enterprises: int | None = None):

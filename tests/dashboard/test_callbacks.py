@@ -2,15 +2,17 @@
 from __future__ import annotations
 
 import base64
-
 from contextlib import contextmanager
+from pathlib import Path
 
 import flask
+import numpy as np
+import pandas as pd
 import pytest
 from sqlalchemy import select
 
 from airwarn.vocab import WarningLevel
-from dashboard import auth, data
+from dashboard import auth, data, ids
 
 
 @contextmanager
@@ -21,6 +23,16 @@ def signed_in(app, name: str | None):
             with data.session() as s:
                 flask.session["uid"] = s.scalars(select(auth.User).where(auth.User.name == name)).one().id
         yield
+
+
+def _find(component, wanted: str):
+    """The component with id ``wanted`` inside a Dash component tree (None if absent)."""
+    if isinstance(component, (list, tuple)):
+        return next((f for c in component if (f := _find(c, wanted)) is not None), None)
+    if getattr(component, "id", None) == wanted:
+        return component
+    children = getattr(component, "children", None)
+    return _find(children, wanted) if children is not None and not isinstance(children, str) else None
 
 
 def _texts(component) -> str:
@@ -77,22 +89,48 @@ def test_hidden_tab_figures_wait_until_their_tab_is_shown(app):
 
     with signed_in(app, "viewer"):
         for call in (lambda: consult.update_recent("阳泉", "outlook"),
-                     lambda: consult.update_scorecard("RMSE", "outlook"),
+                     lambda: consult.update_scorecard("rmse", "outlook"),
                      lambda: consult.update_map("2026-01-10", 3, "阳泉", "verify")):
             with pytest.raises(PreventUpdate):
                 call()
-        assert consult.update_scorecard("RMSE", "verify").data  # shown: built
+        assert consult.update_scorecard("rmse", "verify").data  # shown: built
     with signed_in(app, None), pytest.raises(PermissionError):
         consult.update_recent("阳泉", "verify")
 
 
-def test_scorecard_lines_per_model(app):
+def test_scorecard_lines_per_model(app, env):
     from dashboard.pages import consult
 
     with signed_in(app, "viewer"):
-        fig = consult.update_scorecard("RMSE")
+        fig = consult.update_scorecard("rmse")
     assert sorted(t.name for t in fig.data) == ["airwarn", "climatology", "persistence"]
     assert list(fig.data[0].x) == list(range(1, 11))
+    # the model's line carries its bootstrap interval and its advantage over both references
+    ours = next(t for t in fig.data if t.name == "airwarn")
+    iv = pd.read_csv(Path(env.model_dir) / "backtest_skill_intervals.csv")
+    iv = iv[(iv["metric"] == "rmse") & (iv["reference"] == "persistence")].set_index("lead_day")
+    np.testing.assert_allclose(np.asarray(ours.y) + np.asarray(ours.error_y.array), iv["airwarn_hi"], rtol=1e-6)
+    np.testing.assert_allclose(np.asarray(ours.y) - np.asarray(ours.error_y.arrayminus), iv["airwarn_lo"],
+                               rtol=1e-6)
+    assert "较持续性优势" in ours.customdata[0] and "较气候态优势" in ours.customdata[0]
+    assert "RMSE" in fig.layout.title.text
+    with signed_in(app, "viewer"):
+        bss = consult.update_scorecard("bss_200")
+    assert [t.name for t in bss.data if t.name == "airwarn"] and "BSS" in next(
+        t for t in bss.data if t.name == "airwarn").customdata[0]
+
+
+def test_scorecard_offers_the_scored_metrics_with_labels(app):
+    """The metric list comes from the verification's own names (rmse, ts_200, …), RMSE first."""
+    from dashboard.pages import consult
+
+    with signed_in(app, "viewer"):
+        page = consult.layout()
+    dropdown = _find(page, ids.CONSULT_SCORE_METRIC)
+    assert dropdown.value == "rmse"
+    values = [o["value"] for o in dropdown.options]
+    assert {"rmse", "ts_200", "bss_200", "crps"} <= set(values)
+    assert all(o["label"] != o["value"] for o in dropdown.options)
 
 
 def test_note_saved_by_forecaster_not_by_viewer(app):
