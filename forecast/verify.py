@@ -402,7 +402,7 @@ def skill_intervals(frame: pd.DataFrame, thresholds: Iterable[int] = EVENT_THRES
     if rows.empty:
         return pd.DataFrame(columns=_INTERVAL_COLUMNS)
     issued = pd.to_datetime(rows["issued"])
-    day_index = pd.Index(np.sort(issued.unique()))
+    day_index = pd.date_range(issued.min(), issued.max(), freq="D")  # calendar days: blocks stay consecutive
     counts = block_bootstrap_counts(len(day_index), n_boot, block_days, seed)
     alpha = (1 - level) / 2
     out = []
@@ -410,7 +410,7 @@ def skill_intervals(frame: pd.DataFrame, thresholds: Iterable[int] = EVENT_THRES
         day = day_index.get_indexer(pd.to_datetime(g["issued"]))
         o = g["obs_aqi"].to_numpy(float)
         fc = _point_forecasts(g)
-        stats = {}  # name → per-replicate value of the score
+        stats = {}  # (metric, model) → the score on the full sample, then on each replicate
 
         def per_day(values):
             return np.bincount(day, weights=np.asarray(values, float), minlength=len(day_index))
