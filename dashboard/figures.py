@@ -19,6 +19,7 @@ _BASE_LAYOUT = dict(font=dict(family=FONT, size=13), margin=dict(l=50, r=20, t=5
                     plot_bgcolor="white", paper_bgcolor="white", hovermode="x unified")
 _PROB_COLOURS = {150: "#FF7E00", 200: "#FF0000", 300: "#99004C"}
 _MODEL_COLOURS = {"airwarn": "#1f77b4", "persistence": "#7f7f7f", "climatology": "#2ca02c"}
+_MODEL_LABELS = {"airwarn": "airwarn 模型", "persistence": "持续性预报", "climatology": "气候态"}
 
 
 def _figure(traces: list[dict], shapes: list[dict] | None = None, annotations: list[dict] | None = None,
@@ -137,7 +138,8 @@ def pollutant_figure(table: pd.DataFrame) -> go.Figure:
         traces.append(trace)
     return _figure(traces, title="分污染物浓度预报（中位数）",
                    yaxis=dict(title="浓度 (µg/m³)", gridcolor="#eee", rangemode="tozero"),
-                   yaxis2=dict(title="CO (mg/m³)", overlaying="y", side="right", rangemode="tozero", showgrid=False),
+                   yaxis2=dict(title="CO (mg/m³)", overlaying="y", side="right", rangemode="tozero", showgrid=False,
+                               tickmode="auto", nticks=6),  # round CO ticks, not the left axis's synced ones
                    xaxis=dict(tickformat="%m-%d", dtick=86400000.0), legend=dict(orientation="h", y=-0.18),
                    height=340)
 
@@ -203,10 +205,12 @@ def scorecard_figure(scores: pd.DataFrame, metric: str, intervals: pd.DataFrame 
     iv = (intervals[intervals["metric"] == metric] if intervals is not None and not intervals.empty
           else pd.DataFrame())
     traces = []
-    for model, rows in part.sort_values("lead_day").groupby("model", sort=False):
+    order = {m: i for i, m in enumerate(_MODEL_LABELS)}  # the model first, then the references
+    for model, rows in sorted(part.sort_values("lead_day").groupby("model", sort=False),
+                              key=lambda item: order.get(str(item[0]), len(order))):
         trace = dict(type="scatter", x=list(rows["lead_day"]), y=list(rows["value"]), mode="lines+markers",
-                     name=str(model), line=dict(color=_MODEL_COLOURS.get(str(model)),
-                                                width=3 if model == "airwarn" else 2))
+                     name=_MODEL_LABELS.get(str(model), str(model)),
+                     line=dict(color=_MODEL_COLOURS.get(str(model)), width=3 if model == "airwarn" else 2))
         if model == "airwarn" and not iv.empty:
             own = iv.drop_duplicates("lead_day").set_index("lead_day").reindex(rows["lead_day"])
             y = rows["value"].to_numpy(float)
@@ -214,21 +218,20 @@ def scorecard_figure(scores: pd.DataFrame, metric: str, intervals: pd.DataFrame 
                                     array=list(np.nan_to_num(own["airwarn_hi"].to_numpy(float) - y)),
                                     arrayminus=list(np.nan_to_num(y - own["airwarn_lo"].to_numpy(float))))
             trace["customdata"] = [_advantage_text(iv[iv["lead_day"] == lead]) for lead in rows["lead_day"]]
-            trace["hovertemplate"] = "%{y:.3~g}（95%区间见误差线）<br>%{customdata}<extra>airwarn</extra>"
+            trace["hovertemplate"] = "%{y:.3~g}（95%区间见误差线）<br>%{customdata}<extra>airwarn 模型</extra>"
         traces.append(trace)
     return _figure(traces, title=f"预报检验：{label}（按预报时效）",
                    xaxis=dict(title="预报时效（天）", dtick=1), yaxis=dict(title=label, gridcolor="#eee"),
                    legend=dict(orientation="h", y=-0.2), height=320, hovermode="x")
 
 
-_REFERENCE_LABELS = {"persistence": "持续性", "climatology": "气候态"}
 
 
 def _advantage_text(rows: pd.DataFrame) -> str:
     """"优于持续性 +0.04 [−0.02, +0.10]" lines of one lead (advantage > 0 favours the model)."""
     parts = []
     for r in rows.itertuples():
-        ref = _REFERENCE_LABELS.get(r.reference, r.reference)
+        ref = _MODEL_LABELS.get(r.reference, r.reference)
         what = "BSS" if str(r.metric).startswith("bss") else f"较{ref}优势"
         parts.append(f"{what} {r.advantage:+.3g} [{r.advantage_lo:+.3g}, {r.advantage_hi:+.3g}]")
     return "<br>".join(parts)
@@ -254,7 +257,8 @@ def map_figure(points: pd.DataFrame, highlight: str | None = None, title: str = 
                     line=dict(color=list(np.where(is_hl, "black", "#555")), width=1.5)),
         customdata=np.c_[points["aqi"].round(0), points["category"]].tolist(),
         hovertemplate="%{text}: AQI %{customdata[0]} %{customdata[1]}<extra></extra>", showlegend=False)]
-    for category, colour in points[["category", "colour"]].drop_duplicates().itertuples(index=False):
+    legend = points.sort_values("aqi")[["category", "colour"]].drop_duplicates()  # 优 → 严重污染
+    for category, colour in legend.itertuples(index=False):
         traces.append(dict(type="scatter", x=[None], y=[None], mode="markers", marker=dict(color=colour, size=12),
                            name=category))
     return _figure(traces, title=title or "城市预报等级", height=460, hovermode="closest",

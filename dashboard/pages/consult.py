@@ -56,7 +56,9 @@ def layout(city: str | None = None, date: str | None = None, **_: str) -> html.D
                                   dcc.Dropdown([{"label": figures.SCORE_LABELS.get(m, m), "value": m}
                                                 for m in metrics], metrics[0], id=ids.CONSULT_SCORE_METRIC,
                                                clearable=False, style={"width": 260})], className="toolbar"),
-                        dcc.Graph(id=ids.CONSULT_SCORECARD, config=_GRAPH_CONFIG),
+                        # a definite height: with a responsive graph at 100 % the card's text below
+                        # overflowed the grid row and hid behind the plot
+                        dcc.Graph(id=ids.CONSULT_SCORECARD, config=_GRAPH_CONFIG, style={"height": 340}),
                         html.P(_card_text(data.model_card(s)), className="muted"),
                     ], className="card"),
                 ], className="grid2"),
@@ -98,9 +100,17 @@ def _card_text(card: dict) -> str:
         parts.append(f"校准期 AQI>200 的城市日 {events['200']:,} / {events['city_days']:,}")
         if events.get("clean_season"):
             parts.append("注意：校准期偏清洁，重污染概率可能偏低，宜在采暖季末重新训练")
-    parts.append("评分来自回测（backtest_scores.csv）")
-    if (card.get("backtest") or {}).get("intervals_file"):
-        parts.append("误差线为 95% 区间（按起报日以 10 天为块的自助抽样，逐日所有城市一并抽取）")
+    bt = card.get("backtest") or {}
+    where = ""
+    if bt.get("period"):
+        cities = bt.get("cities")
+        n = f"{len(cities)} 个城市" if isinstance(cities, list) else "全部城市"
+        model = f"模型 {bt['scored_model']} " if bt.get("scored_model") else ""
+        where = f"：{model}样本外回测，{n}，起报日 {' – '.join(bt['period'])}"
+    parts.append(f"评分来自回测（backtest_scores.csv{where}）")
+    if bt.get("intervals_file"):
+        parts.append("误差线为 airwarn 评分的 95% 区间（按起报日以 10 天为块的自助抽样，逐日所有城市一并抽取）；"
+                     "与持续性、气候态的配对差异及其区间见悬停提示")
     return "；".join(parts) + "。"
 
 

@@ -103,21 +103,20 @@ def test_scorecard_lines_per_model(app, env):
 
     with signed_in(app, "viewer"):
         fig = consult.update_scorecard("rmse")
-    assert sorted(t.name for t in fig.data) == ["airwarn", "climatology", "persistence"]
+    assert [t.name for t in fig.data] == ["airwarn 模型", "持续性预报", "气候态"]
     assert list(fig.data[0].x) == list(range(1, 11))
     # the model's line carries its bootstrap interval and its advantage over both references
-    ours = next(t for t in fig.data if t.name == "airwarn")
+    ours = fig.data[0]
     iv = pd.read_csv(Path(env.model_dir) / "backtest_skill_intervals.csv")
     iv = iv[(iv["metric"] == "rmse") & (iv["reference"] == "persistence")].set_index("lead_day")
     np.testing.assert_allclose(np.asarray(ours.y) + np.asarray(ours.error_y.array), iv["airwarn_hi"], rtol=1e-6)
     np.testing.assert_allclose(np.asarray(ours.y) - np.asarray(ours.error_y.arrayminus), iv["airwarn_lo"],
                                rtol=1e-6)
-    assert "较持续性优势" in ours.customdata[0] and "较气候态优势" in ours.customdata[0]
+    assert "较持续性预报优势" in ours.customdata[0] and "较气候态优势" in ours.customdata[0]
     assert "RMSE" in fig.layout.title.text
     with signed_in(app, "viewer"):
         bss = consult.update_scorecard("bss_200")
-    assert [t.name for t in bss.data if t.name == "airwarn"] and "BSS" in next(
-        t for t in bss.data if t.name == "airwarn").customdata[0]
+    assert bss.data[0].name == "airwarn 模型" and "BSS" in bss.data[0].customdata[0]
 
 
 def test_scorecard_offers_the_scored_metrics_with_labels(app):
@@ -331,7 +330,6 @@ def test_today_level_follows_the_active_warning(fresh_env):
     assert "今日执行" in _texts(detail) and "黄色预警" in _texts(detail)
 
 
-
 def test_model_line_names_training_and_calibration_periods(app):
     import json
     from pathlib import Path
@@ -344,6 +342,10 @@ def test_model_line_names_training_and_calibration_periods(app):
     assert "模型：aqistudy-2016" in text
     assert f"训练数据：{card['train_span'][0]} – {card['train_span'][1]}" in text
     assert f"概率校准期：{card['validation_span'][0]} – 2016-01-31" in text
+    # the committed card now counts its held-out heavy days and says where the scorecard comes from
+    assert f"AQI>200 的城市日 {card['validation_events']['200']:,} / " in text and "校准期偏清洁" not in text
+    assert "模型 aqistudy-2015 样本外回测，28 个城市，起报日 2015-02-01 – 2016-01-31" in text
+    assert "误差线为 airwarn 评分的 95% 区间" in text
     summer = dict(card, validation_events={"city_days": 22000, "150": 900, "200": 122, "300": 10,
                                            "clean_season": True})
     text = consult._card_text(summer)
