@@ -43,6 +43,10 @@ __all__ = [
     "ReaderError",
     "ReaderWarning",
     "city_coordinates",
+    "expand_paths",
+    "is_prsa",
+    "prsa_daily",
+    "read_observations",
     "interp_to_points",  # noqa: F822 (forecast.nwp, via __getattr__)
     "open_nwp",  # noqa: F822
     "parse_china_sites",
@@ -1426,3 +1430,77 @@ def city_coordinates(stations: pd.DataFrame | PathLike, cities: Iterable[str] | 
             stacklevel=2,
         )
     return out
+
+
+# ---------------------------------------------------------------------- observations of any known layout
+def is_prsa(path: PathLike) -> bool:
+    """Whether ``path`` is a UCI Beijing multi-site file (``PRSA_Data_*``)."""
+    return Path(path).name.startswith("PRSA_Data_")
+
+
+def expand_paths(paths: PathLike | Iterable[PathLike], option: str) -> list[Path]:
+    """Paths with folders replaced by the data files inside them (``*.csv``, ``*.csv.gz``, ``*.nc``).
+
+    Raises
+    ------
+    FileNotFoundError
+        Naming ``option`` (the command-line option or setting the paths came from) and the path.
+    """
+    out = []
+    for p in [Path(paths)] if isinstance(paths, (str, os.PathLike)) else [Path(q) for q in paths]:
+        if not p.exists():
+            raise FileNotFoundError(f"{option}: no such file or folder {p}")
+        if p.is_dir():
+            found = sorted(f for f in p.iterdir() if f.name.endswith((".csv", ".csv.gz", ".nc")))
+            if not found:
+                raise FileNotFoundError(f"{option}: folder {p} holds no .csv, .csv.gz or .nc file")
+            out += found
+        else:
+            out.append(p)
+    return out
+
+
+def prsa_daily(hourly: pd.DataFrame) -> pd.DataFrame:
+    """UCI multi-site hourly rows → daily rows per station (``city`` = station name) with the AQI."""
+    from forecast.aggregate import hourly_to_daily
+    from forecast.aqi import daily_aqi
+
+    pollutants = [c for c in ("pm25", "pm10", "so2", "no2", "co", "o3") if c in hourly.columns]
+    daily = hourly_to_daily(hourly[["station", "time", *pollutants]], by="station")
+    daily = daily.rename(columns={"station": "city"})
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        rep = daily_aqi(daily.drop(columns=[c for c in ("o3_1h",) if c in daily.columns]), standard="auto")
+    daily["aqi"] = rep["aqi"].to_numpy()
+    keep = ["city", "date", "aqi", "pm25", "pm10", "so2", "no2", "co", "o3_8h"]
+    return daily[[c for c in keep if c in daily.columns]]
+
+
+def read_observations(paths: PathLike | Iterable[PathLike], option: str = "--obs") -> pd.DataFrame:
+    """Daily observations from city daily files and/or UCI multi-site files, in the city daily schema.
+
+    What ``airwarn train/forecast/backtest --obs`` and the daily chain (setting ``observations``)
+    read: city daily files (:func:`read_city_daily`, several concatenated in time), UCI Beijing
+    multi-site files (hourly, aggregated to daily per station by :func:`prsa_daily`), or folders
+    of them. Implausible values are set to NaN without a warning (they are in ``attrs["qc"]`` of
+    each reader's output).
+
+    Raises
+    ------
+    FileNotFoundError
+        If a path does not exist (the message names ``option``).
+    ReaderError
+        If a file is malformed (file, line, column, expected, got).
+    """
+    files = expand_paths(paths, option)
+    prsa = [p for p in files if is_prsa(p)]
+    daily = [p for p in files if p not in prsa]
+    frames = []
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", category=ReaderWarning)
+        if daily:
+            frames.append(read_city_daily(daily))
+        if prsa:
+            frames.append(prsa_daily(read_prsa_multisite(prsa)))
+    obs = pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
+    return obs.sort_values(["city", "date"], kind="stable").reset_index(drop=True)

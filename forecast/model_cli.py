@@ -37,68 +37,6 @@ def _cities(text: str) -> list[str]:
     return [c.strip() for c in text.replace("，", ",").split(",") if c.strip()]
 
 
-def _is_prsa(path: Path) -> bool:
-    return path.name.startswith("PRSA_Data_")
-
-
-def _expand(paths, option: str) -> list[Path]:
-    """Paths with folders replaced by the data files inside them (``*.csv``, ``*.csv.gz``, ``*.nc``)."""
-    out = []
-    for p in map(Path, paths):
-        if not p.exists():
-            raise FileNotFoundError(f"{option}: no such file or folder {p}")
-        if p.is_dir():
-            found = sorted(f for f in p.iterdir() if f.name.endswith((".csv", ".csv.gz", ".nc")))
-            if not found:
-                raise FileNotFoundError(f"{option}: folder {p} holds no .csv, .csv.gz or .nc file")
-            out += found
-        else:
-            out.append(p)
-    return out
-
-
-def load_observations(paths) -> "pd.DataFrame":  # noqa: F821
-    """Observations from city daily files and/or UCI multi-site files, in the city daily schema.
-
-    Raises
-    ------
-    FileNotFoundError
-        If a file does not exist.
-    """
-    import pandas as pd
-
-    from forecast import io
-
-    paths = _expand(paths, "--obs")
-    prsa = [p for p in paths if _is_prsa(p)]
-    daily = [p for p in paths if p not in prsa]
-    frames = []
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", category=io.ReaderWarning)
-        if daily:
-            frames.append(io.read_city_daily(daily))
-        if prsa:
-            frames.append(prsa_daily(io.read_prsa_multisite(prsa)))
-    obs = pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
-    return obs.sort_values(["city", "date"], kind="stable").reset_index(drop=True)
-
-
-def prsa_daily(hourly: "pd.DataFrame") -> "pd.DataFrame":  # noqa: F821
-    """UCI multi-site hourly rows → daily rows per station (``city`` = station name) with the AQI."""
-    from forecast.aggregate import hourly_to_daily
-    from forecast.aqi import daily_aqi
-
-    pollutants = [c for c in ("pm25", "pm10", "so2", "no2", "co", "o3") if c in hourly.columns]
-    daily = hourly_to_daily(hourly[["station", "time", *pollutants]], by="station")
-    daily = daily.rename(columns={"station": "city"})
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        rep = daily_aqi(daily.drop(columns=[c for c in ("o3_1h",) if c in daily.columns]), standard="auto")
-    daily["aqi"] = rep["aqi"].to_numpy()
-    keep = ["city", "date", "aqi", "pm25", "pm10", "so2", "no2", "co", "o3_8h"]
-    return daily[[c for c in keep if c in daily.columns]]
-
-
 def load_met(paths, cities=None, coords=None) -> "pd.DataFrame":  # noqa: F821
     """Daily meteorology per city from UCI multi-site files or NWP netCDF grids.
 
@@ -110,9 +48,9 @@ def load_met(paths, cities=None, coords=None) -> "pd.DataFrame":  # noqa: F821
     from forecast import features as F
     from forecast import io
 
-    paths = _expand(paths, "--met")
+    paths = io.expand_paths(paths, "--met")
     frames = []
-    prsa = [p for p in paths if _is_prsa(p)]
+    prsa = [p for p in paths if io.is_prsa(p)]
     grids = [p for p in paths if p not in prsa]
     if prsa:
         with warnings.catch_warnings():
@@ -162,10 +100,11 @@ def _coords(args, cities):
 
 
 def _train(args, settings) -> int:
+    from forecast.io import read_observations
     from forecast.model import ForecastModel
 
     t0 = time.perf_counter()
-    obs = load_observations(args.obs)
+    obs = read_observations(args.obs)
     cities = sorted(obs["city"].unique())
     coords = _coords(args, cities)
     met = load_met(args.met, cities, coords) if args.met else None
@@ -183,10 +122,11 @@ def _train(args, settings) -> int:
 
 
 def _forecast(args, settings) -> int:
+    from forecast.io import read_observations
     from forecast.model import load_model, write_forecast
 
     model = load_model(args.model)
-    obs = load_observations(args.obs)
+    obs = read_observations(args.obs)
     met = load_met(args.met, None, model.coords_) if args.met else None
     ds = model.predict(obs, issued=args.issued, cities=args.cities, met=met)
     nc, csv = write_forecast(ds, args.out)
@@ -196,15 +136,14 @@ def _forecast(args, settings) -> int:
 
 
 def _backtest(args, settings) -> int:
-    from forecast.backtest import run_backtest, skill_intervals, write_backtest
+    from forecast.backtest import check_period, run_backtest, skill_intervals, write_backtest
+    from forecast.io import read_observations
     from forecast.model import load_model
 
     t0 = time.perf_counter()
     model = load_model(args.model)
-    from forecast.backtest import check_period
-
     check_period(model, args.start, args.end)
-    obs = load_observations(args.obs)
+    obs = read_observations(args.obs)
     met = load_met(args.met, None, model.coords_) if args.met else None
     forecasts, scores, rel = run_backtest(model, obs, args.start, args.end, cities=args.cities, met=met,
                                           scheduler=args.scheduler)

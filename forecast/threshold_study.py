@@ -115,7 +115,8 @@ def report(counts: pd.DataFrame, cities=CITIES_2_26, city: str = "阳泉") -> st
 
 
 def main(argv=None) -> int:
-    from forecast.model_cli import _coords, load_observations
+    from forecast.io import read_observations as load_observations
+    from forecast.model_cli import _coords
 
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--obs", action="append", required=True)

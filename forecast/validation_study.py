@@ -64,7 +64,8 @@ def summary(per_city: pd.DataFrame, pooled: pd.DataFrame, city: str = "阳泉") 
 
 
 def main(argv=None) -> int:
-    from forecast.model_cli import _coords, load_observations
+    from forecast.io import read_observations as load_observations
+    from forecast.model_cli import _coords
 
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--obs", action="append", required=True)

@@ -6,7 +6,6 @@ import sqlite3
 from pathlib import Path
 
 import openpyxl
-import pytest
 
 from enterprise_list.credit_code import make_code
 from enterprise_list.template import SHEETS
