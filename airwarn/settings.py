@@ -13,7 +13,15 @@ field                  environment             default
 ``model_dir``          ``AIRWARN_MODEL``       ``<repo>/models/aqistudy-2016``
 ``city``               ``AIRWARN_CITY``        ``阳泉``
 ``rules``              ``AIRWARN_RULES``       ``national-2024``
+``observations``       ``AIRWARN_OBS``         ``<data_dir>/demo/synthetic_city_daily.csv``
 =====================  ======================  ==========================================
+
+``observations`` lists the daily observation files the daily chain forecasts from and the dashboard
+compares forecasts with: any layout :func:`forecast.io.read_observations` knows, files or folders,
+several concatenated in time. They must hold the configured city *and its neighbours* (the model's
+regional predictors are distance-weighted means of the other cities). In the settings file it is a
+path or a list of paths; in ``AIRWARN_OBS`` paths are separated by ``os.pathsep`` (``:`` on Linux).
+The default is the demo's synthetic file.
 """
 from __future__ import annotations
 
@@ -34,6 +42,7 @@ _ENV = {
     "model_dir": "AIRWARN_MODEL",
     "city": "AIRWARN_CITY",
     "rules": "AIRWARN_RULES",
+    "observations": "AIRWARN_OBS",
 }
 
 
@@ -55,6 +64,8 @@ class Settings:
         The city the daily chain runs for, by its Chinese name (``阳泉``).
     rules : str
         Name of a bundled warning-rule set or a path to one.
+    observations : tuple of Path
+        Daily observation files or folders (see the module notes).
     """
 
     data_dir: Path
@@ -63,6 +74,7 @@ class Settings:
     model_dir: Path
     city: str
     rules: str
+    observations: tuple[Path, ...] = ()
 
     def __post_init__(self) -> None:
         if not self.city or not isinstance(self.city, str):
@@ -136,4 +148,16 @@ def load_settings(
         model_dir=model_dir,
         city=str(values.get("city", "阳泉")),
         rules=str(values.get("rules", "national-2024")),
+        observations=_paths(values.get("observations"), data_dir / "demo" / "synthetic_city_daily.csv"),
     )
+
+
+def _paths(value: Any, default: Path) -> tuple[Path, ...]:
+    """A path, a list of paths or an ``os.pathsep``-separated string → a tuple of paths."""
+    if value is None or value == "" or value == []:
+        return (default,)
+    if isinstance(value, str):
+        value = [v for v in value.split(os.pathsep) if v.strip()]
+    if not isinstance(value, (list, tuple)) or not all(isinstance(v, (str, os.PathLike)) for v in value):
+        raise ValueError(f"settings: observations must be a path or a list of paths, got {value!r}")
+    return tuple(Path(v) for v in value)

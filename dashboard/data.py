@@ -223,29 +223,33 @@ def _read_csv(path: Path) -> pd.DataFrame:
     return pd.read_csv(path)
 
 
-def recent_verification(city: str, s: Settings | None = None, leads: tuple[int, ...] = (1, 2, 3)
-                        ) -> pd.DataFrame:
+#: Days of issued forecasts the 会商 page compares with the observations.
+RECENT_DAYS = 30
+
+
+def recent_verification(city: str, s: Settings | None = None, leads: tuple[int, ...] = (1, 2, 3),
+                        days: int = RECENT_DAYS) -> pd.DataFrame:
     """Recent observations against what was forecast for them.
 
-    Joins ``<data_dir>/demo/recent_forecasts.csv`` with the observed daily AQI
-    of ``<data_dir>/demo/synthetic_city_daily.csv`` on (city, valid date).
+    The forecasts are those valid on the ``days`` days before the newest product's issue day: the
+    archive of daily products (``<output_dir>/<date>/forecast.csv``, or ``forecast.nc`` when the
+    CSV is absent) and, for the demo, ``<data_dir>/demo/recent_forecasts.csv`` (a product of the
+    archive wins over the demo file for the same issue day). The observations are those of the
+    ``observations`` setting (:func:`observations`).
 
     Returns
     -------
     DataFrame
-        ``valid_date, lead_day, aqi_p10, aqi_p50, aqi_p90, observed`` (empty if the files are absent).
+        ``valid_date, lead_day, aqi_p10, aqi_p50, aqi_p90, observed`` (empty if there is no forecast).
     """
     s = s or settings()
-    fc_path = s.data_dir / "demo" / "recent_forecasts.csv"
-    obs_path = s.data_dir / "demo" / "synthetic_city_daily.csv"
     cols = ["valid_date", "lead_day", "aqi_p10", "aqi_p50", "aqi_p90", "observed"]
-    if not fc_path.exists():
+    fc = _recent_forecasts(city, s, days)
+    fc = fc[fc["lead_day"].isin(leads)].copy()
+    if fc.empty:
         return pd.DataFrame(columns=cols)
-    fc = _read_csv(fc_path)
-    fc = fc[(fc["city"] == city) & fc["lead_day"].isin(leads)].copy()
-    fc["valid_date"] = pd.to_datetime(fc["valid_date"]).dt.normalize()
-    if obs_path.exists():
-        obs = observations(city, s)
+    obs = observations(city, s)
+    if len(obs):
         fc = fc.merge(obs[["date", "aqi"]].rename(columns={"date": "valid_date", "aqi": "observed"}),
                       on="valid_date", how="left")
     else:
@@ -254,15 +258,67 @@ def recent_verification(city: str, s: Settings | None = None, leads: tuple[int, 
     return fc[keep].sort_values(["lead_day", "valid_date"]).reset_index(drop=True)
 
 
+def _recent_forecasts(city: str, s: Settings, days: int) -> pd.DataFrame:
+    """``city, issued, lead_day, valid_date, aqi_p10, aqi_p50, aqi_p90`` of the forecasts valid on the
+    ``days`` days before the newest product's issue day (archive of products first, then the demo file)."""
+    want = ["city", "issued", "lead_day", "valid_date", "aqi_p10", "aqi_p50", "aqi_p90"]
+    dates = product_dates(s)
+    parts = []
+    if dates:
+        for day in (d for d in dates if d > dates[0] - dt.timedelta(days=days + 10)):  # leads ≤ 10 days
+            folder = product_dir(day, s)
+            if (folder / "forecast.csv").exists():
+                table = _read_csv(folder / "forecast.csv")
+                table = table[table["city"] == city]
+            else:
+                ds = _open_forecast(folder / "forecast.nc")
+                if city not in forecast_cities(ds):
+                    continue
+                table = forecast_table(ds, city).assign(city=city, issued=pd.Timestamp(day))
+            parts.append(table[[c for c in want if c in table.columns]])
+    demo = s.data_dir / "demo" / "recent_forecasts.csv"
+    if demo.exists():
+        table = _read_csv(demo)
+        parts.append(table.loc[table["city"] == city, [c for c in want if c in table.columns]])
+    if not parts:
+        return pd.DataFrame(columns=want)
+    fc = pd.concat(parts, ignore_index=True)
+    fc["issued"] = pd.to_datetime(fc["issued"]).dt.normalize()
+    fc["valid_date"] = pd.to_datetime(fc["valid_date"]).dt.normalize()
+    if dates:  # the days before the newest product's issue day (whose daily mean is not complete yet)
+        newest = pd.Timestamp(dates[0])
+        fc = fc[(fc["valid_date"] >= newest - pd.Timedelta(days=days)) & (fc["valid_date"] < newest)]
+    return fc.drop_duplicates(["issued", "lead_day"], keep="first").reset_index(drop=True)
+
+
 def observations(city: str, s: Settings | None = None) -> pd.DataFrame:
-    """Observed daily records of ``city`` from the demo observation file (``date, aqi, …``)."""
+    """Observed daily records of ``city`` (``date, aqi, …``) from the ``observations`` setting
+    (empty if those files are absent)."""
     s = s or settings()
-    obs = _read_csv(s.data_dir / "demo" / "synthetic_city_daily.csv")
-    obs = obs[obs["city"] == city].copy()
+    try:
+        stamps = tuple((str(p), p.stat().st_mtime_ns, p.stat().st_size)
+                       for p in _observation_files(tuple(s.observations)))
+    except FileNotFoundError:
+        return pd.DataFrame(columns=["date", "aqi"])
+    obs = _read_observations(stamps)
+    return obs[obs["city"] == city].reset_index(drop=True)
+
+
+def _observation_files(paths: tuple[Path, ...]) -> list[Path]:
+    from forecast.io import expand_paths
+
+    return expand_paths(paths, "settings 'observations'")
+
+
+@functools.lru_cache(maxsize=4)
+def _read_observations(stamps: tuple) -> pd.DataFrame:
+    """All observations of the files in ``stamps`` (path, mtime, size): re-read when one changes."""
+    from forecast.aqi import daily_aqi
+    from forecast.io import read_observations
+
+    obs = read_observations([Path(p) for p, _, _ in stamps], option="settings 'observations'")
     obs["date"] = pd.to_datetime(obs["date"]).dt.normalize()
     if "aqi" not in obs.columns or obs["aqi"].isna().all():
-        from forecast.aqi import daily_aqi
-
         obs["aqi"] = daily_aqi(obs)["aqi"].to_numpy()
     return obs
 

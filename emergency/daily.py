@@ -70,21 +70,24 @@ class DailyResult:
         return f"{self.city} {self.date}: {r.level.key}{period}{ents}{met} -> {self.folder}"
 
 
-def demo_observations_path(settings: Settings) -> Path:
-    """``<data_dir>/demo/synthetic_city_daily.csv``."""
-    return Path(settings.data_dir) / "demo" / "synthetic_city_daily.csv"
-
-
 def _make_forecast(settings: Settings, date: dt.date, nc: Path) -> None:
-    obs_path = demo_observations_path(settings)
-    if not obs_path.exists():
-        raise FileNotFoundError(f"no forecast {nc} and no observations {obs_path} to run the model on; "
-                                f"run 'airwarn demo' or put a forecast.nc there")
+    """Run the model on the configured observations (setting ``observations``) issued on ``date``."""
+    from forecast.io import read_observations
     from forecast.model import load_model, write_forecast
 
-    obs = pd.read_csv(obs_path, parse_dates=["date"])
+    try:
+        obs = read_observations(settings.observations, option="settings 'observations' (AIRWARN_OBS)")
+    except FileNotFoundError as exc:
+        raise FileNotFoundError(f"no forecast {nc} to use, and {exc}; run 'airwarn demo', point the "
+                                f"'observations' setting at the daily observation files, or put a forecast.nc "
+                                f"there") from None
+    seen = obs[(obs["city"] == settings.city) & (obs["date"] <= pd.Timestamp(date))]
+    if seen.empty:
+        files = ", ".join(map(str, settings.observations))
+        raise ValueError(f"observations ({files}) hold no day of {settings.city} on or before {date}: "
+                         f"cannot issue its forecast")
     model = load_model(settings.model_dir)
-    ds = model.predict(obs, issued=pd.Timestamp(date), cities=[settings.city])
+    ds = model.predict(obs[obs["date"] <= pd.Timestamp(date)], issued=pd.Timestamp(date), cities=[settings.city])
     write_forecast(ds, nc)
 
 

@@ -1,3 +1,5 @@
+from pathlib import Path
+
 import pytest
 
 from airwarn.cli import main
@@ -17,6 +19,21 @@ def test_env_overrides_file(tmp_path):
 def test_default_db_is_sqlite_under_data_dir(tmp_path):
     s = load_settings(env={"AIRWARN_DATA_DIR": str(tmp_path)})
     assert s.db_url == f"sqlite:///{tmp_path / 'airwarn.sqlite'}"
+
+
+def test_observations_default_file_list_and_env(tmp_path):
+    import os
+
+    s = load_settings(env={"AIRWARN_DATA_DIR": str(tmp_path)})
+    assert s.observations == (tmp_path / "demo" / "synthetic_city_daily.csv",)
+    cfg = tmp_path / "airwarn.toml"
+    cfg.write_text('observations = ["obs/2025.csv", "obs/2026.csv"]\n', encoding="utf-8")
+    assert [p.name for p in load_settings(cfg, env={}).observations] == ["2025.csv", "2026.csv"]
+    env = {"AIRWARN_OBS": os.pathsep.join(["/data/cnemc", "/data/extra.csv"])}
+    assert load_settings(cfg, env=env).observations == (Path("/data/cnemc"), Path("/data/extra.csv"))
+    cfg.write_text("observations = 3\n", encoding="utf-8")
+    with pytest.raises(ValueError, match="observations must be a path or a list of paths, got 3"):
+        load_settings(cfg, env={})
 
 
 def test_unknown_settings_key_lists_valid_keys(tmp_path):

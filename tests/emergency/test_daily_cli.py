@@ -71,8 +71,36 @@ def test_daily_without_warning_writes_standby(demo_db):
 
 
 def test_daily_without_forecast_or_observations_is_a_clear_error(settings, capsys):
-    with pytest.raises(FileNotFoundError, match="no forecast .*forecast.nc and no observations .*synthetic_city_daily.csv"):
+    with pytest.raises(FileNotFoundError, match=r"no forecast .*forecast.nc to use, and settings 'observations' "
+                                                r"\(AIRWARN_OBS\): no such file or folder .*synthetic_city_daily.csv"):
         run_daily(settings, DATE)
+
+
+def test_daily_forecasts_from_the_configured_observations(settings, shared_data):
+    """A deployment points 'observations' at its daily files (here the real CNEMC city daily data):
+    the chain runs the committed model on them, issued on the day, for the configured city."""
+    real = settings.with_(observations=(shared_data / "cn_city_daily_aqistudy/city_daily_aqi_20131202-20160131.csv.gz",))
+    day = dt.date(2016, 1, 20)
+    res = run_daily(real, day)
+    assert res.forecast_made and res.forecast_path.exists()
+    import xarray as xr
+
+    with xr.open_dataset(res.forecast_path) as ds:
+        assert ds["city"].values.tolist() == ["阳泉"]
+        assert pd.Timestamp(ds["issued"].values[0]) == pd.Timestamp(day)
+        assert np.isfinite(ds["aqi"].values).all()
+    rec = json.loads((res.folder / "recommendation.json").read_text(encoding="utf-8"))
+    assert rec["city"] == "阳泉" and rec["level"] in {"none", "yellow", "orange", "red"}
+    # observations without the configured city (UCI stations are named by site): which files, which city
+    site = shared_data / "beijing_multisite_uci/PRSA_Data_Dongsi_20130301-20160229.csv.gz"
+    with pytest.raises(ValueError, match=r"PRSA_Data_Dongsi.* hold no day of 北京 on or before 2016-01-21"):
+        run_daily(real.with_(city="北京", output_dir=settings.output_dir / "bj", observations=(site,)),
+                  dt.date(2016, 1, 21))
+    # a file of another layout: the reader names the file and the missing columns
+    hourly = shared_data / "cnemc_station_hourly"
+    with pytest.raises(ValueError, match=r"station_1410A_haikou.*missing required column"):
+        run_daily(real.with_(output_dir=settings.output_dir / "hk", observations=(hourly,)), dt.date(2016, 1, 21))
+    assert not (settings.output_dir / "hk" / "2016-01-21" / "forecast.nc").exists()
 
 
 def test_cli_warn_prints_pinned_json(tmp_path, capsys, monkeypatch, settings):
