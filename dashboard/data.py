@@ -231,7 +231,8 @@ def recent_verification(city: str, s: Settings | None = None, leads: tuple[int, 
                         days: int = RECENT_DAYS) -> pd.DataFrame:
     """Recent observations against what was forecast for them.
 
-    The forecasts are those valid on the ``days`` days before the newest product's issue day: the
+    The forecasts are those valid on the ``days`` days before the newest product's issue day and on
+    that day: the
     archive of daily products (``<output_dir>/<date>/forecast.csv``, or ``forecast.nc`` when the
     CSV is absent) and, for the demo, ``<data_dir>/demo/recent_forecasts.csv`` (a product of the
     archive wins over the demo file for the same issue day). The observations are those of the
@@ -258,9 +259,44 @@ def recent_verification(city: str, s: Settings | None = None, leads: tuple[int, 
     return fc[keep].sort_values(["lead_day", "valid_date"]).reset_index(drop=True)
 
 
+def recent_scores(recent: pd.DataFrame, city: str, s: Settings | None = None) -> pd.DataFrame:
+    """How the median forecast did over the recent days, per lead, against persistence on the same days.
+
+    Parameters
+    ----------
+    recent : DataFrame
+        Output of :func:`recent_verification`.
+
+    Returns
+    -------
+    DataFrame
+        ``lead_day, n, rmse, rmse_persistence, bias`` (rows only where the observation and the
+        issue day's observation both exist).
+    """
+    from forecast import verify
+
+    cols = ["lead_day", "n", "rmse", "rmse_persistence", "bias"]
+    if recent.empty:
+        return pd.DataFrame(columns=cols)
+    obs = observations(city, s).set_index("date")["aqi"]
+    rows = []
+    for lead, g in recent.groupby("lead_day", sort=True):
+        issued = g["valid_date"] - pd.Timedelta(days=int(lead))
+        persistence = obs.reindex(issued).to_numpy(float)
+        ok = np.isfinite(g["observed"].to_numpy(float)) & np.isfinite(persistence)
+        if not ok.any():
+            continue
+        o = g["observed"].to_numpy(float)[ok]
+        f = g["aqi_p50"].to_numpy(float)[ok]
+        rows.append({"lead_day": int(lead), "n": int(ok.sum()), "rmse": verify.rmse(f, o),
+                     "rmse_persistence": verify.rmse(persistence[ok], o), "bias": verify.bias(f, o)})
+    return pd.DataFrame(rows, columns=cols)
+
+
 def _recent_forecasts(city: str, s: Settings, days: int) -> pd.DataFrame:
     """``city, issued, lead_day, valid_date, aqi_p10, aqi_p50, aqi_p90`` of the forecasts valid on the
-    ``days`` days before the newest product's issue day (archive of products first, then the demo file)."""
+    ``days`` days before the newest product's issue day and on that day (archive of products first,
+    then the demo file)."""
     want = ["city", "issued", "lead_day", "valid_date", "aqi_p10", "aqi_p50", "aqi_p90"]
     dates = product_dates(s)
     parts = []
@@ -285,9 +321,9 @@ def _recent_forecasts(city: str, s: Settings, days: int) -> pd.DataFrame:
     fc = pd.concat(parts, ignore_index=True)
     fc["issued"] = pd.to_datetime(fc["issued"]).dt.normalize()
     fc["valid_date"] = pd.to_datetime(fc["valid_date"]).dt.normalize()
-    if dates:  # the days before the newest product's issue day (whose daily mean is not complete yet)
+    if dates:  # the last `days` days and the newest issue day itself (observed when its data are in)
         newest = pd.Timestamp(dates[0])
-        fc = fc[(fc["valid_date"] >= newest - pd.Timedelta(days=days)) & (fc["valid_date"] < newest)]
+        fc = fc[(fc["valid_date"] >= newest - pd.Timedelta(days=days)) & (fc["valid_date"] <= newest)]
     return fc.drop_duplicates(["issued", "lead_day"], keep="first").reset_index(drop=True)
 
 

@@ -50,7 +50,8 @@ def layout(city: str | None = None, date: str | None = None, **_: str) -> html.D
             ]),
             dcc.Tab(label="预报检验", value="verify", id="consult-tab-verify", children=[
                 html.Div([
-                    html.Div(dcc.Graph(id=ids.CONSULT_RECENT, config=_GRAPH_CONFIG), className="card"),
+                    html.Div([dcc.Graph(id=ids.CONSULT_RECENT, config=_GRAPH_CONFIG, style={"height": 380}),
+                              html.P(id=ids.CONSULT_RECENT_SCORES, className="muted")], className="card"),
                     html.Div([
                         html.Div([html.Label("检验指标"),
                                   dcc.Dropdown([{"label": figures.SCORE_LABELS.get(m, m), "value": m}
@@ -147,13 +148,24 @@ def update_outlook(city: str, day: str):
             summary)
 
 
-@callback(Output(ids.CONSULT_RECENT, "figure"), Input(ids.CONSULT_CITY, "value"),
-          Input(ids.CONSULT_TABS, "value"))
+@callback(Output(ids.CONSULT_RECENT, "figure"), Output(ids.CONSULT_RECENT_SCORES, "children"),
+          Input(ids.CONSULT_CITY, "value"), Input(ids.CONSULT_TABS, "value"))
 def update_recent(city: str, tab: str = "verify"):
-    """Recent observations against what was forecast for them (verification tab)."""
+    """Recent observations against what was forecast for them, and the recent errors (verification tab)."""
     _only_on(tab, "verify")
     auth.require_role(*ALL_ROLES)
-    return figures.recent_figure(data.recent_verification(city), data.aqi_levels())
+    recent = data.recent_verification(city)
+    return (figures.recent_figure(recent, data.aqi_levels()),
+            _recent_scores_text(data.recent_scores(recent, city)))
+
+
+def _recent_scores_text(scores) -> str:
+    """"近期（n 天）中位数预报：提前1天 RMSE 28（持续性 35），偏差 +3；…" or a note that there is none."""
+    if scores.empty:
+        return "近期尚无可检验的预报（需要已发布的预报和对应日期的实况）。"
+    parts = [f"提前{r.lead_day}天 RMSE {r.rmse:.0f}（持续性 {r.rmse_persistence:.0f}），偏差 {r.bias:+.0f}"
+             for r in scores.itertuples()]
+    return f"近期 {int(scores['n'].max())} 天中位数预报检验：" + "；".join(parts) + "。"
 
 
 @callback(

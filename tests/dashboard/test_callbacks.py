@@ -52,7 +52,7 @@ def test_outlook_figures_use_the_official_level_colours(app):
 
     with signed_in(app, "forecaster"):
         fan, prob, pollutants, summary = consult.update_outlook("阳泉", "2026-01-10")
-        recent = consult.update_recent("阳泉", "verify")
+        recent, recent_text = consult.update_recent("阳泉", "verify")
     band_colours = {shape.fillcolor for shape in fan.layout.shapes if shape.type == "rect"}
     assert band_colours == {lv.colour for lv in AQI_LEVELS.values() if lv.aqi_min < fan.layout.yaxis.range[1]}
     median = next(t for t in fan.data if t.name == "中位数")
@@ -61,6 +61,7 @@ def test_outlook_figures_use_the_official_level_colours(app):
     assert max(prob.data[1].y) > 50
     assert {"PM2.5", "PM10", "O3-8h"} <= {t.name for t in pollutants.data}
     assert any(t.name == "实况" and len(t.y) == 30 for t in recent.data)
+    assert recent_text.startswith("近期 ") and "提前1天 RMSE" in recent_text and "持续性" in recent_text
     assert "阳泉" in summary
 
 

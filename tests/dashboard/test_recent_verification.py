@@ -6,6 +6,7 @@ import datetime as dt
 
 import numpy as np
 import pandas as pd
+import pytest
 
 from dashboard import data
 
@@ -31,7 +32,7 @@ def test_archive_and_configured_observations(fresh_env, tmp_path):
         (s.output_dir / day.isoformat() / "forecast.nc").write_bytes(
             (s.output_dir / ISSUED.isoformat() / "forecast.nc").read_bytes())
     # the deployment's own observation file, in the city daily layout, with a mark of its own
-    days = pd.date_range(ISSUED - dt.timedelta(days=40), ISSUED - dt.timedelta(days=1))
+    days = pd.date_range(ISSUED - dt.timedelta(days=40), ISSUED)
     own = tmp_path / "cnemc_daily.csv"
     pd.DataFrame({"city": "阳泉", "date": days.strftime("%Y-%m-%d"), "aqi": 77.0, "pm25": 50.0, "pm10": 90.0,
                   "so2": 20.0, "no2": 30.0, "co": 0.8, "o3": 60.0}).to_csv(own, index=False)
@@ -44,13 +45,23 @@ def test_archive_and_configured_observations(fresh_env, tmp_path):
     # the archived product wins over the demo file for the same issue day
     assert lead1.loc[pd.Timestamp(ISSUED - dt.timedelta(days=2)), "aqi_p50"] == 301.0
     assert lead1.loc[pd.Timestamp(ISSUED - dt.timedelta(days=11)), "aqi_p50"] == 251.0
-    # the 30 days before the newest issue day, each once per lead
+    # the 30 days before the newest issue day and that day, each once per lead (the demo file's lead-1
+    # forecasts end the day before; the product of ISSUED − 3 reaches ISSUED at lead 3)
     assert lead1.index.min() == pd.Timestamp(ISSUED - dt.timedelta(days=30))
     assert lead1.index.max() == pd.Timestamp(ISSUED - dt.timedelta(days=1)) and lead1.index.is_unique
+    assert r.loc[r["lead_day"] == 3, "valid_date"].max() == pd.Timestamp(ISSUED)
+
+    # the recent errors: every day observed 77, so persistence is perfect and the median's error is known
+    scores = data.recent_scores(r, "阳泉", s).set_index("lead_day")
+    assert list(scores.index) == [1, 2, 3] and (scores["rmse_persistence"] == 0).all()
+    g = r[r["lead_day"] == 1]
+    assert scores.loc[1, "rmse"] == pytest.approx(np.sqrt(np.mean((g["aqi_p50"] - 77.0) ** 2)))
+    assert scores.loc[1, "bias"] == pytest.approx(np.mean(g["aqi_p50"] - 77.0)) and scores.loc[1, "n"] == 30
 
     # observation files missing: the forecasts still show, without observations
     gone = data.recent_verification("阳泉", s.with_(observations=(tmp_path / "missing.csv",)))
     assert len(gone) == len(r) and gone["observed"].isna().all()
+    assert data.recent_scores(gone, "阳泉", s.with_(observations=(tmp_path / "missing.csv",))).empty
     # without the demo file, the archive alone
     (s.data_dir / "demo" / "recent_forecasts.csv").unlink()
     alone = data.recent_verification("阳泉", s)
