@@ -14,6 +14,7 @@ field                  environment             default
 ``city``               ``AIRWARN_CITY``        ``阳泉``
 ``rules``              ``AIRWARN_RULES``       ``national-2024``
 ``observations``       ``AIRWARN_OBS``         ``<data_dir>/demo/synthetic_city_daily.csv``
+``stations``           ``AIRWARN_STATIONS``    none
 =====================  ======================  ==========================================
 
 ``observations`` lists the daily observation files the daily chain forecasts from and the dashboard
@@ -21,7 +22,9 @@ compares forecasts with: any layout :func:`forecast.io.read_observations` knows,
 several concatenated in time. They must hold the configured city *and its neighbours* (the model's
 regional predictors are distance-weighted means of the other cities). In the settings file it is a
 path or a list of paths; in ``AIRWARN_OBS`` paths are separated by ``os.pathsep`` (``:`` on Linux).
-The default is the demo's synthetic file.
+The default is the demo's synthetic file. ``stations`` is the CNEMC station list (code, city,
+coordinates) that maps the stations of national archive files (``china_sites_YYYYMMDD.csv``) among
+the observations to their cities; it is needed only for those files.
 """
 from __future__ import annotations
 
@@ -43,6 +46,7 @@ _ENV = {
     "city": "AIRWARN_CITY",
     "rules": "AIRWARN_RULES",
     "observations": "AIRWARN_OBS",
+    "stations": "AIRWARN_STATIONS",
 }
 
 
@@ -66,6 +70,8 @@ class Settings:
         Name of a bundled warning-rule set or a path to one.
     observations : tuple of Path
         Daily observation files or folders (see the module notes).
+    stations : Path or None
+        CNEMC station list for national archive files among the observations.
     """
 
     data_dir: Path
@@ -75,6 +81,7 @@ class Settings:
     city: str
     rules: str
     observations: tuple[Path, ...] = ()
+    stations: Path | None = None
 
     def __post_init__(self) -> None:
         if not self.city or not isinstance(self.city, str):
@@ -149,6 +156,7 @@ def load_settings(
         city=str(values.get("city", "阳泉")),
         rules=str(values.get("rules", "national-2024")),
         observations=_paths(values.get("observations"), data_dir / "demo" / "synthetic_city_daily.csv"),
+        stations=Path(values["stations"]) if values.get("stations") else None,
     )
 
 

@@ -336,7 +336,7 @@ def observations(city: str, s: Settings | None = None) -> pd.DataFrame:
                        for p in _observation_files(tuple(s.observations)))
     except FileNotFoundError:
         return pd.DataFrame(columns=["date", "aqi"])
-    obs = _read_observations(stamps)
+    obs = _read_observations(stamps, str(s.stations) if s.stations else None)
     return obs[obs["city"] == city].reset_index(drop=True)
 
 
@@ -347,12 +347,12 @@ def _observation_files(paths: tuple[Path, ...]) -> list[Path]:
 
 
 @functools.lru_cache(maxsize=4)
-def _read_observations(stamps: tuple) -> pd.DataFrame:
+def _read_observations(stamps: tuple, stations: str | None) -> pd.DataFrame:
     """All observations of the files in ``stamps`` (path, mtime, size): re-read when one changes."""
     from forecast.aqi import daily_aqi
     from forecast.io import read_observations
 
-    obs = read_observations([Path(p) for p, _, _ in stamps], option="settings 'observations'")
+    obs = read_observations([Path(p) for p, _, _ in stamps], option="settings 'observations'", stations=stations)
     obs["date"] = pd.to_datetime(obs["date"]).dt.normalize()
     if "aqi" not in obs.columns or obs["aqi"].isna().all():
         obs["aqi"] = daily_aqi(obs)["aqi"].to_numpy()

@@ -76,7 +76,8 @@ def _make_forecast(settings: Settings, date: dt.date, nc: Path) -> None:
     from forecast.model import load_model, write_forecast
 
     try:
-        obs = read_observations(settings.observations, option="settings 'observations' (AIRWARN_OBS)")
+        obs = read_observations(settings.observations, option="settings 'observations' (AIRWARN_OBS)",
+                                stations=settings.stations)
     except FileNotFoundError as exc:
         raise FileNotFoundError(f"no forecast {nc} to use, and {exc}; run 'airwarn demo', point the "
                                 f"'observations' setting at the daily observation files, or put a forecast.nc "

@@ -39,7 +39,8 @@ import pandas as pd
 
 from forecast import aqi as _aqi
 
-__all__ = ["HOURLY_POLLUTANTS", "hourly_to_daily", "moving_averages", "realtime_aqi_series", "rolling_aqi"]
+__all__ = ["HOURLY_POLLUTANTS", "city_daily_from_stations", "hourly_to_daily", "moving_averages",
+           "realtime_aqi_series", "rolling_aqi"]
 
 #: Hourly pollutant columns (1 h means) [µg/m³; CO mg/m³].
 HOURLY_POLLUTANTS: tuple[str, ...] = ("pm25", "pm10", "so2", "no2", "co", "o3")
@@ -479,3 +480,60 @@ def realtime_aqi_series(
         out = _aqi.realtime_aqi(frame, standard, time="_start", above=above)
         return out.drop(columns="_start")
     return _aqi.realtime_aqi(frame, standard, time=time, above=above)
+
+
+def city_daily_from_stations(hourly: pd.DataFrame, station_list: pd.DataFrame, *, hour_label: HourLabel = "end",
+                             standard: str = "auto") -> pd.DataFrame:
+    """City daily observations from station hourly data (e.g. the CNEMC national archive).
+
+    Each station's daily values come from :func:`hourly_to_daily` (GB 3095-2026 validity); a city's
+    daily concentration of a pollutant is the mean of its stations' valid daily values, control
+    (background, 对照点) stations excluded, as in HJ 663 for city assessment; the AQI comes from the
+    AQI engine (:func:`forecast.aqi.daily_aqi`, the standard chosen by date by default).
+
+    Parameters
+    ----------
+    hourly : DataFrame
+        ``time, station`` and 1 h means among ``pm25 pm10 so2 no2 co o3`` (the
+        :func:`forecast.io.read_china_sites` frame; its ``*_24h`` and ``o3_8h`` columns are ignored).
+    station_list : DataFrame
+        ``code, city`` and optionally ``control`` (:func:`forecast.io.read_station_list`).
+    hour_label : {"end", "start"}
+        Hour convention of ``time`` (the CNEMC archive is hour-ending).
+    standard : str
+        AQI standard (``"auto"``: by date).
+
+    Returns
+    -------
+    DataFrame
+        ``city, date, aqi, pm25, pm10, so2, no2, co, o3_8h, n_stations`` (the city daily schema of
+        :func:`forecast.io.read_city_daily`; ``n_stations``: stations with a valid value that day),
+        sorted by city and date; days without any valid station value are left out.
+
+    Raises
+    ------
+    KeyError
+        If no station of ``hourly`` is in the station list (the message lists some codes of each).
+    """
+    pollutants = [c for c in HOURLY_POLLUTANTS if c in hourly.columns]
+    known = station_list.drop_duplicates("code").set_index("code")
+    if "control" in known.columns:
+        known = known[~known["control"].fillna(False).astype(bool)]
+    stations = pd.Index(hourly["station"].unique())
+    inside = stations.intersection(known.index)
+    if inside.empty:
+        raise KeyError(f"none of the {len(stations)} stations of the hourly data is a (non-control) station of "
+                       f"the station list: data have {list(stations[:5])}…, the list has "
+                       f"{list(known.index[:5])}…")
+    rows = hourly[hourly["station"].isin(inside)]
+    daily = hourly_to_daily(rows[["time", "station", *pollutants]], by="station", hour_label=hour_label)
+    daily["city"] = known.loc[daily["station"], "city"].to_numpy()
+    values = [c for c in ("pm25", "pm10", "so2", "no2", "co", "o3_8h", "o3_1h") if c in daily.columns]
+    daily = daily[daily[values].notna().any(axis=1)]  # a station-day with no valid value counts for nothing
+    city = daily.groupby(["city", "date"], sort=True)[values].mean()  # invalid (NaN) values are skipped
+    city["n_stations"] = daily.groupby(["city", "date"], sort=True)["station"].nunique()
+    city = city.reset_index()
+    report = _aqi.daily_aqi(city.drop(columns=["n_stations"]), standard=standard)
+    city["aqi"] = report["aqi"].to_numpy()
+    keep = ["city", "date", "aqi", "pm25", "pm10", "so2", "no2", "co", "o3_8h", "n_stations"]
+    return city[[c for c in keep if c in city.columns]]

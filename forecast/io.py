@@ -44,6 +44,7 @@ __all__ = [
     "ReaderWarning",
     "city_coordinates",
     "expand_paths",
+    "is_china_sites",
     "is_prsa",
     "prsa_daily",
     "read_observations",
@@ -1476,30 +1477,53 @@ def prsa_daily(hourly: pd.DataFrame) -> pd.DataFrame:
     return daily[[c for c in keep if c in daily.columns]]
 
 
-def read_observations(paths: PathLike | Iterable[PathLike], option: str = "--obs") -> pd.DataFrame:
-    """Daily observations from city daily files and/or UCI multi-site files, in the city daily schema.
+def is_china_sites(path: PathLike) -> bool:
+    """Whether ``path`` is a CNEMC national archive file (``china_sites_YYYYMMDD.csv``)."""
+    return Path(path).name.startswith("china_sites_")
+
+
+def read_observations(paths: PathLike | Iterable[PathLike], option: str = "--obs",
+                      stations: PathLike | pd.DataFrame | None = None) -> pd.DataFrame:
+    """Daily observations from files of the layouts airwarn knows, in the city daily schema.
 
     What ``airwarn train/forecast/backtest --obs`` and the daily chain (setting ``observations``)
-    read: city daily files (:func:`read_city_daily`, several concatenated in time), UCI Beijing
-    multi-site files (hourly, aggregated to daily per station by :func:`prsa_daily`), or folders
-    of them. Implausible values are set to NaN without a warning (they are in ``attrs["qc"]`` of
-    each reader's output).
+    read, files or folders of them, any mix:
+
+    * city daily files (:func:`read_city_daily`, several concatenated in time);
+    * CNEMC national archive files ``china_sites_YYYYMMDD.csv`` (:func:`read_china_sites`): station
+      hours → station days → city days (mean of the city's non-control stations) with the AQI, by
+      :func:`forecast.aggregate.city_daily_from_stations`; they need the station list ``stations``;
+    * UCI Beijing multi-site files (hourly, aggregated to daily per station by :func:`prsa_daily`).
+
+    Implausible values are set to NaN without a warning (they are in ``attrs["qc"]`` of each
+    reader's output).
 
     Raises
     ------
     FileNotFoundError
         If a path does not exist (the message names ``option``).
+    ValueError
+        If national archive files come without a station list.
     ReaderError
         If a file is malformed (file, line, column, expected, got).
     """
     files = expand_paths(paths, option)
     prsa = [p for p in files if is_prsa(p)]
-    daily = [p for p in files if p not in prsa]
+    sites = [p for p in files if is_china_sites(p)]
+    daily = [p for p in files if p not in prsa and p not in sites]
+    if sites and stations is None:
+        raise ValueError(f"{option}: {len(sites)} CNEMC national archive file(s) ({sites[0].name} …) need the "
+                         f"station list to map stations to cities (--stations / setting 'stations')")
     frames = []
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", category=ReaderWarning)
         if daily:
             frames.append(read_city_daily(daily))
+        if sites:
+            from forecast.aggregate import city_daily_from_stations
+
+            table = stations if isinstance(stations, pd.DataFrame) else read_station_list(stations)
+            frames.append(city_daily_from_stations(read_china_sites(sites), table))
         if prsa:
             frames.append(prsa_daily(read_prsa_multisite(prsa)))
     obs = pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]

@@ -7,8 +7,9 @@
     airwarn backtest --model models/NAME --obs FILE ... --start YYYY-MM-DD --end YYYY-MM-DD
                      [--cities ...] [--scheduler ADDRESS] --out DIR
 
-``--obs`` takes city daily files (aqistudy layout, :func:`forecast.io.read_city_daily`) or UCI
-Beijing multi-site files (``PRSA_Data_*.csv*``: hourly, aggregated to daily per station, each
+``--obs`` takes city daily files (aqistudy layout, :func:`forecast.io.read_city_daily`), CNEMC
+national archive files (``china_sites_YYYYMMDD.csv``: station hours → city days, with the station
+list of ``--stations``) or UCI Beijing multi-site files (``PRSA_Data_*.csv*``: hourly, aggregated to daily per station, each
 station a "city"; the AQI from the AQI engine). ``--met`` takes UCI multi-site files (station
 meteorology) or gridded NWP netCDF (read through :func:`forecast.nwp.open_nwp`, interpolated to
 the cities' coordinates, daily means).
@@ -22,6 +23,8 @@ import time
 import warnings
 from pathlib import Path
 
+_STATIONS_HELP = ("CNEMC station list: maps the stations of china_sites_*.csv files in --obs to cities "
+                  "(default: ../shared/data/stations/… when present)")
 #: Where the station list is looked for when ``--stations`` is not given (shared data beside the repo).
 _DEFAULT_STATIONS = Path("stations") / "cnemc_station_list_NewSiteList.csv"
 
@@ -79,24 +82,37 @@ def load_met(paths, cities=None, coords=None) -> "pd.DataFrame":  # noqa: F821
     return pd.concat(frames, ignore_index=True)
 
 
+def _station_list(args) -> Path | None:
+    """``--stations``, else the shared station list if it is there (None if not).
+
+    Raises
+    ------
+    FileNotFoundError
+        If ``--stations`` names a missing file.
+    """
+    if getattr(args, "stations", None):
+        path = Path(args.stations)
+        if not path.exists():
+            raise FileNotFoundError(f"--stations: no such file {path}")
+        return path
+    shared = os.environ.get("AIRWARN_SHARED_DATA")
+    repo = Path(__file__).resolve().parent.parent
+    candidates = [Path(shared) / _DEFAULT_STATIONS] if shared else []
+    candidates += [repo.parent / "shared" / "data" / _DEFAULT_STATIONS]
+    return next((p for p in candidates if p.exists()), None)
+
+
 def _coords(args, cities):
     """City coordinates from ``--stations`` or the shared station list, or None."""
     from forecast import io
 
-    candidates = [Path(args.stations)] if getattr(args, "stations", None) else []
-    shared = os.environ.get("AIRWARN_SHARED_DATA")
-    repo = Path(__file__).resolve().parent.parent
-    candidates += [Path(shared) / _DEFAULT_STATIONS] if shared else []
-    candidates += [repo.parent / "shared" / "data" / _DEFAULT_STATIONS]
-    for path in candidates:
-        if path.exists():
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore", category=io.ReaderWarning)
-                c = io.city_coordinates(path, cities)
-            return c[["city", "lon", "lat"]]
-        if getattr(args, "stations", None) and path == Path(args.stations):
-            raise FileNotFoundError(f"--stations: no such file {path}")
-    return None
+    path = _station_list(args)
+    if path is None:
+        return None
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", category=io.ReaderWarning)
+        c = io.city_coordinates(path, cities)
+    return c[["city", "lon", "lat"]]
 
 
 def _train(args, settings) -> int:
@@ -104,7 +120,7 @@ def _train(args, settings) -> int:
     from forecast.model import ForecastModel
 
     t0 = time.perf_counter()
-    obs = read_observations(args.obs)
+    obs = read_observations(args.obs, stations=_station_list(args))
     cities = sorted(obs["city"].unique())
     coords = _coords(args, cities)
     met = load_met(args.met, cities, coords) if args.met else None
@@ -126,7 +142,7 @@ def _forecast(args, settings) -> int:
     from forecast.model import load_model, write_forecast
 
     model = load_model(args.model)
-    obs = read_observations(args.obs)
+    obs = read_observations(args.obs, stations=_station_list(args))
     met = load_met(args.met, None, model.coords_) if args.met else None
     ds = model.predict(obs, issued=args.issued, cities=args.cities, met=met)
     nc, csv = write_forecast(ds, args.out)
@@ -143,7 +159,7 @@ def _backtest(args, settings) -> int:
     t0 = time.perf_counter()
     model = load_model(args.model)
     check_period(model, args.start, args.end)
-    obs = read_observations(args.obs)
+    obs = read_observations(args.obs, stations=_station_list(args))
     met = load_met(args.met, None, model.coords_) if args.met else None
     forecasts, scores, rel = run_backtest(model, obs, args.start, args.end, cities=args.cities, met=met,
                                           scheduler=args.scheduler)
@@ -170,12 +186,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     """Add ``train``, ``forecast`` and ``backtest``."""
     p = subparsers.add_parser("train", help="train the probabilistic forecast model on city daily observations")
     p.add_argument("--obs", action="append", required=True, metavar="FILE",
-                   help="observations: city daily CSV (aqistudy layout) or UCI PRSA_Data_* files; repeatable")
+                   help="observations: city daily CSV (aqistudy layout), CNEMC china_sites_*.csv or UCI "
+                        "PRSA_Data_* files, or folders of them; repeatable")
     p.add_argument("--met", action="append", default=[], metavar="FILE",
                    help="meteorology: UCI PRSA_Data_* files or NWP netCDF; repeatable")
     p.add_argument("--until", type=_date, help="last day used for training (default: the last day of --obs)")
     p.add_argument("--stations", metavar="FILE",
-                   help="CNEMC station list for city coordinates (default: ../shared/data/stations/…)")
+                   help="CNEMC station list: city coordinates, and the cities of china_sites_*.csv stations "
+                        "(default: ../shared/data/stations/… when present)")
     p.add_argument("--max-rows", type=int, default=150_000,
                    help="rows per booster, i.e. per pollutant and lead group (seeded sample)")
     p.add_argument("--n-estimators", type=int, default=None, help="trees of the location booster")
@@ -192,6 +210,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--obs", action="append", required=True, metavar="FILE")
     p.add_argument("--met", action="append", default=[], metavar="FILE")
     p.add_argument("--issued", type=_date, required=True, help="issue day YYYY-MM-DD (lead 1 = the next day)")
+    p.add_argument("--stations", metavar="FILE", help=_STATIONS_HELP)
     p.add_argument("--cities", type=_cities, help="comma-separated cities (default: all)")
     p.add_argument("--out", required=True, metavar="OUT.nc", help="netCDF to write (OUT.csv beside it)")
     p.set_defaults(func=_forecast)
@@ -204,6 +223,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--end", type=_date, required=True, help="last issue day")
     p.add_argument("--cities", type=_cities, help="comma-separated cities (default: all)")
     p.add_argument("--scheduler", help="dask.distributed scheduler address (default: local threads)")
+    p.add_argument("--stations", metavar="FILE", help=_STATIONS_HELP)
     p.add_argument("--record-in", metavar="MODEL_DIR",
                    help="also copy scores.csv to MODEL_DIR/backtest_scores.csv and describe the backtest "
                         "(model, period, cities) in MODEL_DIR/card.json (out-of-sample scorecard of that model)")

@@ -31,6 +31,8 @@ def test_observations_default_file_list_and_env(tmp_path):
     assert [p.name for p in load_settings(cfg, env={}).observations] == ["2025.csv", "2026.csv"]
     env = {"AIRWARN_OBS": os.pathsep.join(["/data/cnemc", "/data/extra.csv"])}
     assert load_settings(cfg, env=env).observations == (Path("/data/cnemc"), Path("/data/extra.csv"))
+    assert load_settings(cfg, env={}).stations is None
+    assert load_settings(cfg, env={"AIRWARN_STATIONS": "/data/sites.csv"}).stations == Path("/data/sites.csv")
     cfg.write_text("observations = 3\n", encoding="utf-8")
     with pytest.raises(ValueError, match="observations must be a path or a list of paths, got 3"):
         load_settings(cfg, env={})

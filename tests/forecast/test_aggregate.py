@@ -192,3 +192,34 @@ def test_error_messages():
         moving_averages(df.assign(o3=1.0, o3_1h=1.0))
     with pytest.raises(ValueError, match=r"min_hours must be 1..24, got 30"):
         hourly_to_daily(df, min_hours=30)
+
+
+# --------------------------------------------------------------------------- stations → city days
+def _station_hours(code: str, pm25: float, hours: int = 24, day: str = "2025-01-15") -> pd.DataFrame:
+    """Hour-ending CNEMC labels: the day's hours are 01:00 … 24:00 (= 00:00 of the next date)."""
+    times = pd.date_range(pd.Timestamp(day) + pd.Timedelta(hours=1), periods=24, freq="h")[:hours]
+    return pd.DataFrame({"time": times, "station": code, "pm25": pm25, "pm10": 2 * pm25, "so2": 10.0,
+                         "no2": 20.0, "co": 0.5, "o3": 40.0})
+
+
+def test_city_day_is_the_mean_of_its_valid_non_control_stations():
+    from forecast.aggregate import city_daily_from_stations
+
+    hourly = pd.concat([_station_hours("1738A", 100.0), _station_hours("1739A", 50.0),
+                        _station_hours("3619A", 500.0),            # control (对照点): left out
+                        _station_hours("1740A", 400.0, hours=12),  # 12 valid hours < 20: no daily value
+                        _station_hours("9999A", 300.0),            # not in the list: left out
+                        _station_hours("1081A", 35.0)], ignore_index=True)
+    stations = pd.DataFrame({"code": ["1738A", "1739A", "3619A", "1740A", "1081A"],
+                             "city": ["阳泉", "阳泉", "阳泉", "阳泉", "太原"],
+                             "control": [False, False, True, False, False]})
+    out = city_daily_from_stations(hourly, stations).set_index("city")
+    assert list(out.index) == ["太原", "阳泉"] and (out["date"] == pd.Timestamp("2025-01-15")).all()
+    yq = out.loc["阳泉"]
+    assert yq["pm25"] == 75.0 and yq["pm10"] == 150.0 and yq["n_stations"] == 2
+    # PM2.5 75 is the top of IAQI 100 and PM10 150 the top of IAQI 100: AQI 100 by either standard
+    assert yq["aqi"] == 100
+    # 太原: PM2.5 35 → IAQI 50, PM10 70 → IAQI 50 + 20/100 × 50 = 60
+    assert out.loc["太原", "aqi"] == 60 and out.loc["太原", "n_stations"] == 1
+    with pytest.raises(KeyError, match=r"none of the 1 stations .*\['9999A'\]"):
+        city_daily_from_stations(_station_hours("9999A", 1.0), stations)

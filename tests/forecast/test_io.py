@@ -737,3 +737,29 @@ def test_city_daily_reads_a_frame_written_by_pandas(tmp_path):
         r"\(a whole day\), got '2026-01-02 12:00:00'",
     ):
         fio.read_city_daily(tmp_path / "noon.csv")
+
+
+def test_read_observations_turns_national_archive_files_into_city_days(china_sites_files, shared_data):
+    stations = fio.read_station_list(shared_data / "stations/cnemc_station_list_NewSiteList.csv")
+    obs = fio.read_observations(china_sites_files, stations=stations)
+    assert sorted(obs["city"].unique()) == ["太原", "晋中", "阳泉"]
+    # hour-ending files: 01-15 01:00 … 01-16 00:00 make 01-15; the lone 01-15 00:00 hour makes no day
+    assert sorted(obs["date"].dt.strftime("%m-%d").unique()) == ["01-15", "01-16"]
+    # independently: each 阳泉 station's mean of the day's 24 hour-ending values, then their mean
+    hourly = fio.read_china_sites(china_sites_files)
+    day = hourly[(hourly["time"] > "2025-01-15 00:00") & (hourly["time"] <= "2025-01-16 00:00")]
+    yq_codes = stations.loc[(stations["city"] == "阳泉") & ~stations["control"].astype(bool), "code"]
+    per_station = day[day["station"].isin(yq_codes)].groupby("station")["pm25"].agg(["mean", "count"])
+    expected = per_station.loc[per_station["count"] >= 20, "mean"].mean()
+    got = obs[(obs["city"] == "阳泉") & (obs["date"] == "2025-01-15")].iloc[0]
+    assert got["pm25"] == pytest.approx(expected) and got["n_stations"] == (per_station["count"] >= 20).sum() == 6
+    assert 0 < got["aqi"] <= 500
+    # several layouts at once: a city daily file beside the archive files
+    daily = shared_data / "cn_city_daily_aqistudy/city_daily_aqi_20131202-20160131.csv.gz"
+    both = fio.read_observations([daily, *china_sites_files], stations=stations)
+    assert both["date"].min() == pd.Timestamp("2013-12-02") and both["date"].max() == pd.Timestamp("2025-01-16")
+    with pytest.raises(ValueError, match=r"--obs: 2 CNEMC national archive file\(s\) \(china_sites_20250115.csv …\) "
+                                         r"need the station list"):
+        fio.read_observations(china_sites_files)
+    with pytest.raises(FileNotFoundError, match=r"--obs: no such file or folder .*nope.csv"):
+        fio.read_observations([daily, daily.parent / "nope.csv"])
