@@ -232,11 +232,10 @@ def recent_verification(city: str, s: Settings | None = None, leads: tuple[int, 
     """Recent observations against what was forecast for them.
 
     The forecasts are those valid on the ``days`` days before the newest product's issue day and on
-    that day: the
-    archive of daily products (``<output_dir>/<date>/forecast.csv``, or ``forecast.nc`` when the
-    CSV is absent) and, for the demo, ``<data_dir>/demo/recent_forecasts.csv`` (a product of the
-    archive wins over the demo file for the same issue day). The observations are those of the
-    ``observations`` setting (:func:`observations`).
+    that day, from the archive of daily products (``<output_dir>/<date>/forecast.csv``, or
+    ``forecast.nc`` when the CSV is absent) and, for the demo, ``<data_dir>/demo/recent_forecasts.csv``
+    (a product of the archive wins over the demo file for the same issue day). The observations are
+    those of the ``observations`` setting (:func:`observations`).
 
     Returns
     -------

@@ -225,10 +225,9 @@ def scorecard_figure(scores: pd.DataFrame, metric: str, intervals: pd.DataFrame 
                    legend=dict(orientation="h", y=-0.2), height=320, hovermode="x")
 
 
-
-
 def _advantage_text(rows: pd.DataFrame) -> str:
-    """"优于持续性 +0.04 [−0.02, +0.10]" lines of one lead (advantage > 0 favours the model)."""
+    """Hover lines of one lead, e.g. "较持续性预报优势 +5.68 [+1.87, +9.4]" (a positive advantage favours
+    the model; for a BSS the score itself), from its rows of the intervals table."""
     parts = []
     for r in rows.itertuples():
         ref = _MODEL_LABELS.get(r.reference, r.reference)

@@ -12,7 +12,7 @@ tasks run on dask's threaded scheduler (LightGBM releases the GIL); ``scheduler`
 Outputs (:func:`write_backtest`): ``forecasts.csv`` (``city,issued,lead_day,valid_date,
 aqi_p10,aqi_p50,aqi_p90,p_aqi_gt_150,p_aqi_gt_200,p_aqi_gt_300`` then the pollutant medians,
 the other AQI quantiles and the criterion probabilities), ``scores.csv``
-(``lead_day,metric,model,value``; model ∈ airwarn / persistence / climatology) and
+(``lead_day,metric,model,value``; model ∈ airwarn / persistence / climatology),
 ``reliability.csv`` (``lead_day,threshold,bin_lower,bin_upper,n,mean_probability,
 observed_frequency``) and ``skill_intervals.csv`` (block-bootstrap intervals of the scores and of
 the model's advantage over each reference, :func:`forecast.verify.skill_intervals`).

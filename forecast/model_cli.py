@@ -9,8 +9,9 @@
 
 ``--obs`` takes city daily files (aqistudy layout, :func:`forecast.io.read_city_daily`), CNEMC
 national archive files (``china_sites_YYYYMMDD.csv``: station hours → city days, with the station
-list of ``--stations``) or UCI Beijing multi-site files (``PRSA_Data_*.csv*``: hourly, aggregated to daily per station, each
-station a "city"; the AQI from the AQI engine). ``--met`` takes UCI multi-site files (station
+list of ``--stations``) or UCI Beijing multi-site files (``PRSA_Data_*.csv*``: hourly, aggregated
+to daily per station, each station a "city"; the AQI from the AQI engine), through
+:func:`forecast.io.read_observations`. ``--met`` takes UCI multi-site files (station
 meteorology) or gridded NWP netCDF (read through :func:`forecast.nwp.open_nwp`, interpolated to
 the cities' coordinates, daily means).
 """
