@@ -374,6 +374,24 @@ def backtest_intervals(s: Settings | None = None) -> pd.DataFrame:
     return _read_csv(path) if path.exists() else pd.DataFrame()
 
 
+def city_scorecard(city: str, s: Settings | None = None) -> tuple[pd.DataFrame, pd.DataFrame] | None:
+    """``(scores, intervals)`` of ``city`` alone from ``backtest_scores_by_city.csv`` and
+    ``backtest_skill_intervals_by_city.csv`` (``airwarn backtest --by-city --record-in``), or None
+    when the backtest did not score that city alone."""
+    s = s or settings()
+    folder = Path(s.model_dir)
+    path = folder / "backtest_scores_by_city.csv"
+    if not path.exists():
+        return None
+    scores = _read_csv(path)
+    scores = scores[scores["city"] == city].drop(columns="city")
+    if scores.empty:
+        return None
+    ipath = folder / "backtest_skill_intervals_by_city.csv"
+    intervals = _read_csv(ipath) if ipath.exists() else pd.DataFrame(columns=["city"])
+    return scores, intervals[intervals["city"] == city].drop(columns="city")
+
+
 def model_card(s: Settings | None = None) -> dict:
     """The model card (``card.json``) or an empty dict."""
     s = s or settings()

@@ -185,7 +185,8 @@ SCORE_LABELS: dict[str, str] = {
 }
 
 
-def scorecard_figure(scores: pd.DataFrame, metric: str, intervals: pd.DataFrame | None = None) -> go.Figure:
+def scorecard_figure(scores: pd.DataFrame, metric: str, intervals: pd.DataFrame | None = None,
+                     scope: str = "") -> go.Figure:
     """A verification score per lead day, one line per model (airwarn, persistence, climatology).
 
     Parameters
@@ -197,6 +198,8 @@ def scorecard_figure(scores: pd.DataFrame, metric: str, intervals: pd.DataFrame 
     intervals : DataFrame, optional
         ``backtest_skill_intervals.csv`` (:func:`forecast.verify.skill_intervals`): the model's line
         gets error bars of its 95 % interval, and the hover text its advantage over the references.
+    scope : str
+        What was scored (e.g. "阳泉单城市回测"), shown in the title.
     """
     part = scores[scores["metric"] == metric] if not scores.empty else scores
     label = SCORE_LABELS.get(metric, metric)
@@ -220,7 +223,7 @@ def scorecard_figure(scores: pd.DataFrame, metric: str, intervals: pd.DataFrame 
             trace["customdata"] = [_advantage_text(iv[iv["lead_day"] == lead]) for lead in rows["lead_day"]]
             trace["hovertemplate"] = "%{y:.3~g}（95%区间见误差线）<br>%{customdata}<extra>airwarn 模型</extra>"
         traces.append(trace)
-    return _figure(traces, title=f"预报检验：{label}（按预报时效）",
+    return _figure(traces, title=f"预报检验：{label}（{scope + '，' if scope else ''}按预报时效）",
                    xaxis=dict(title="预报时效（天）", dtick=1), yaxis=dict(title=label, gridcolor="#eee"),
                    legend=dict(orientation="h", y=-0.2), height=320, hovermode="x")
 

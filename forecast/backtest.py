@@ -15,7 +15,8 @@ the other AQI quantiles and the criterion probabilities), ``scores.csv``
 (``lead_day,metric,model,value``; model ∈ airwarn / persistence / climatology),
 ``reliability.csv`` (``lead_day,threshold,bin_lower,bin_upper,n,mean_probability,
 observed_frequency``) and ``skill_intervals.csv`` (block-bootstrap intervals of the scores and of
-the model's advantage over each reference, :func:`forecast.verify.skill_intervals`).
+the model's advantage over each reference, :func:`forecast.verify.skill_intervals`); with
+``--by-city`` also each city's own ``scores_by_city.csv`` and ``skill_intervals_by_city.csv``.
 """
 from __future__ import annotations
 
@@ -178,11 +179,34 @@ def skill_intervals(model: ForecastModel, forecasts: pd.DataFrame, obs: pd.DataF
     return verify.skill_intervals(scored_frame(model, forecasts, obs), **kwargs)
 
 
+def city_tables(model: ForecastModel, forecasts: pd.DataFrame, obs: pd.DataFrame
+                ) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The scores and the skill intervals of each city alone: ``(scores, intervals)``, the tables of
+    :func:`score_forecasts` and :func:`skill_intervals` with a leading ``city`` column.
+
+    A city's own scorecard rests on few heavy days; its intervals say how few.
+    """
+    frame = scored_frame(model, forecasts, obs)
+    levels = {q: f"aqi_p{int(round(q * 100)):02d}" for q in QUANTILES}
+    levels = {q: c for q, c in levels.items() if c in frame.columns}
+    scores, intervals = [], []
+    for city, g in frame.groupby("city", sort=True):
+        scores.append(verify.score_table(g, levels).assign(city=city))
+        intervals.append(verify.skill_intervals(g).assign(city=city))
+
+    def lead_with_city(parts):
+        out = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=["city"])
+        return out[["city", *[c for c in out.columns if c != "city"]]]
+
+    return lead_with_city(scores), lead_with_city(intervals)
+
+
 def write_backtest(out_dir: str | os.PathLike, forecasts: pd.DataFrame, scores: pd.DataFrame,
-                   reliability: pd.DataFrame | None = None,
-                   intervals: pd.DataFrame | None = None) -> dict[str, Path]:
-    """Write ``forecasts.csv``, ``scores.csv`` (and ``reliability.csv``, ``skill_intervals.csv``)
-    atomically to ``out_dir``."""
+                   reliability: pd.DataFrame | None = None, intervals: pd.DataFrame | None = None,
+                   by_city: tuple[pd.DataFrame, pd.DataFrame] | None = None) -> dict[str, Path]:
+    """Write ``forecasts.csv``, ``scores.csv`` (and ``reliability.csv``, ``skill_intervals.csv``,
+    ``scores_by_city.csv`` and ``skill_intervals_by_city.csv`` from :func:`city_tables`) atomically
+    to ``out_dir``."""
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     paths = {"forecasts": out / "forecasts.csv", "scores": out / "scores.csv"}
@@ -194,6 +218,11 @@ def write_backtest(out_dir: str | os.PathLike, forecasts: pd.DataFrame, scores: 
     if intervals is not None and len(intervals):
         paths["intervals"] = out / "skill_intervals.csv"
         atomic_write_text(paths["intervals"], intervals.to_csv(index=False, float_format="%.6g"))
+    if by_city is not None:
+        for key, name, table in (("scores_by_city", "scores_by_city.csv", by_city[0]),
+                                 ("intervals_by_city", "skill_intervals_by_city.csv", by_city[1])):
+            paths[key] = out / name
+            atomic_write_text(paths[key], table.to_csv(index=False, float_format="%.6g"))
     return paths
 
 
@@ -223,9 +252,11 @@ def record_backtest(model_dir, model: ForecastModel, paths: dict, args=None) -> 
     if "reliability" in paths:
         atomic_write_text(folder / "backtest_reliability.csv", Path(paths["reliability"]).read_text(encoding="utf-8"))
         entry["reliability_file"] = "backtest_reliability.csv"
-    if "intervals" in paths:
-        atomic_write_text(folder / "backtest_skill_intervals.csv", Path(paths["intervals"]).read_text(encoding="utf-8"))
-        entry["intervals_file"] = "backtest_skill_intervals.csv"
+    for key, name in (("intervals", "backtest_skill_intervals.csv"), ("scores_by_city", "backtest_scores_by_city.csv"),
+                      ("intervals_by_city", "backtest_skill_intervals_by_city.csv")):
+        if key in paths:
+            atomic_write_text(folder / name, Path(paths[key]).read_text(encoding="utf-8"))
+            entry[f"{key}_file"] = name
     if args is not None:
         entry.update(period=[str(args.start), str(args.end)], cities=args.cities or "all")
     card["backtest"] = entry
@@ -233,4 +264,4 @@ def record_backtest(model_dir, model: ForecastModel, paths: dict, args=None) -> 
 
 
 __all__ = ["record_backtest", "FORECAST_COLUMNS", "CRITERIA", "check_period", "backtest_dataset", "backtest_frame",
-           "run_backtest", "scored_frame", "score_forecasts", "skill_intervals", "write_backtest"]
+           "city_tables", "run_backtest", "scored_frame", "score_forecasts", "skill_intervals", "write_backtest"]

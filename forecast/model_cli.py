@@ -153,7 +153,7 @@ def _forecast(args, settings) -> int:
 
 
 def _backtest(args, settings) -> int:
-    from forecast.backtest import check_period, run_backtest, skill_intervals, write_backtest
+    from forecast.backtest import check_period, city_tables, run_backtest, skill_intervals, write_backtest
     from forecast.io import read_observations
     from forecast.model import load_model
 
@@ -165,7 +165,8 @@ def _backtest(args, settings) -> int:
     forecasts, scores, rel = run_backtest(model, obs, args.start, args.end, cities=args.cities, met=met,
                                           scheduler=args.scheduler)
     intervals = skill_intervals(model, forecasts, obs)
-    paths = write_backtest(args.out, forecasts, scores, rel, intervals)
+    by_city = city_tables(model, forecasts, obs) if args.by_city else None
+    paths = write_backtest(args.out, forecasts, scores, rel, intervals, by_city)
     if args.record_in:
         from forecast.backtest import record_backtest
 
@@ -225,6 +226,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--cities", type=_cities, help="comma-separated cities (default: all)")
     p.add_argument("--scheduler", help="dask.distributed scheduler address (default: local threads)")
     p.add_argument("--stations", metavar="FILE", help=_STATIONS_HELP)
+    p.add_argument("--by-city", action="store_true",
+                   help="also score each city alone (scores_by_city.csv, skill_intervals_by_city.csv)")
     p.add_argument("--record-in", metavar="MODEL_DIR",
                    help="also copy scores.csv to MODEL_DIR/backtest_scores.csv and describe the backtest "
                         "(model, period, cities) in MODEL_DIR/card.json (out-of-sample scorecard of that model)")

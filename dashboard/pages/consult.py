@@ -109,6 +109,8 @@ def _card_text(card: dict) -> str:
         model = f"模型 {bt['scored_model']} " if bt.get("scored_model") else ""
         where = f"：{model}样本外回测，{n}，起报日 {' – '.join(bt['period'])}"
     parts.append(f"评分来自回测（backtest_scores.csv{where}）")
+    if bt.get("scores_by_city_file"):
+        parts.append("回测中的城市显示其单城市评分（backtest_scores_by_city.csv），其余城市显示合计评分")
     if bt.get("intervals_file"):
         parts.append("误差线为 airwarn 评分的 95% 区间（按起报日以 10 天为块的自助抽样，逐日所有城市一并抽取）；"
                      "与持续性、气候态的配对差异及其区间见悬停提示")
@@ -188,12 +190,19 @@ def update_map(day: str, lead_day: int, city: str, tab: str = "map"):
 
 
 @callback(Output(ids.CONSULT_SCORECARD, "figure"), Input(ids.CONSULT_SCORE_METRIC, "value"),
-          Input(ids.CONSULT_TABS, "value"))
-def update_scorecard(metric: str, tab: str = "verify"):
-    """Verification score per lead day: the model against persistence and climatology (verification tab)."""
+          Input(ids.CONSULT_CITY, "value"), Input(ids.CONSULT_TABS, "value"))
+def update_scorecard(metric: str, city: str | None = None, tab: str = "verify"):
+    """Verification score per lead day: the model against persistence and climatology (verification tab);
+    the city's own backtest scores when the model has them, else those of all the backtest's cities."""
     _only_on(tab, "verify")
     auth.require_role(*ALL_ROLES)
-    return figures.scorecard_figure(data.backtest_scores(), metric, data.backtest_intervals())
+    own = data.city_scorecard(city) if city else None
+    if own is not None:
+        return figures.scorecard_figure(own[0], metric, own[1], scope=f"{city}单城市回测")
+    card = data.model_card()
+    cities = (card.get("backtest") or {}).get("cities")
+    scope = f"{len(cities)}个城市合计回测" if isinstance(cities, list) else "回测"
+    return figures.scorecard_figure(data.backtest_scores(), metric, data.backtest_intervals(), scope=scope)
 
 
 @callback(Output(ids.CONSULT_NOTE, "value"), Input(ids.CONSULT_DATE, "value"), Input(ids.CONSULT_CITY, "value"))

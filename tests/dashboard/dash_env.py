@@ -127,6 +127,12 @@ def _write_scores(model_dir: Path, seed: int = 5) -> None:
     model_dir.mkdir(parents=True, exist_ok=True)
     V.score_table(frame).to_csv(model_dir / "backtest_scores.csv", index=False)
     V.skill_intervals(frame, n_boot=200).to_csv(model_dir / "backtest_skill_intervals.csv", index=False)
+    # each city alone, as `airwarn backtest --by-city --record-in` leaves them (the first city only:
+    # the others fall back to the all-city scorecard)
+    one = frame[frame["city"] == CITIES[0]]
+    V.score_table(one).assign(city=CITIES[0]).to_csv(model_dir / "backtest_scores_by_city.csv", index=False)
+    V.skill_intervals(one, n_boot=200).assign(city=CITIES[0]).to_csv(
+        model_dir / "backtest_skill_intervals_by_city.csv", index=False)
 
 
 def build_env(root: Path, n_enterprises: int | None = None):

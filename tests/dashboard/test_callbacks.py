@@ -90,11 +90,11 @@ def test_hidden_tab_figures_wait_until_their_tab_is_shown(app):
 
     with signed_in(app, "viewer"):
         for call in (lambda: consult.update_recent("阳泉", "outlook"),
-                     lambda: consult.update_scorecard("rmse", "outlook"),
+                     lambda: consult.update_scorecard("rmse", "阳泉", "outlook"),
                      lambda: consult.update_map("2026-01-10", 3, "阳泉", "verify")):
             with pytest.raises(PreventUpdate):
                 call()
-        assert consult.update_scorecard("rmse", "verify").data  # shown: built
+        assert consult.update_scorecard("rmse", "阳泉", "verify").data  # shown: built
     with signed_in(app, None), pytest.raises(PermissionError):
         consult.update_recent("阳泉", "verify")
 
@@ -103,7 +103,7 @@ def test_scorecard_lines_per_model(app, env):
     from dashboard.pages import consult
 
     with signed_in(app, "viewer"):
-        fig = consult.update_scorecard("rmse")
+        fig = consult.update_scorecard("rmse", "太原")  # no scorecard of its own: all cities
     assert [t.name for t in fig.data] == ["airwarn 模型", "持续性预报", "气候态"]
     assert list(fig.data[0].x) == list(range(1, 11))
     # the model's line carries its bootstrap interval and its advantage over both references
@@ -116,8 +116,26 @@ def test_scorecard_lines_per_model(app, env):
     assert "较持续性预报优势" in ours.customdata[0] and "较气候态优势" in ours.customdata[0]
     assert "RMSE" in fig.layout.title.text
     with signed_in(app, "viewer"):
-        bss = consult.update_scorecard("bss_200")
+        bss = consult.update_scorecard("bss_200", "太原")
     assert bss.data[0].name == "airwarn 模型" and "BSS" in bss.data[0].customdata[0]
+    assert "单城市" not in fig.layout.title.text
+
+
+def test_scorecard_of_the_city_alone_when_the_backtest_scored_it(app, env):
+    from dashboard.pages import consult
+
+    with signed_in(app, "viewer"):
+        fig = consult.update_scorecard("ts_200", "阳泉")
+    assert "阳泉单城市回测" in fig.layout.title.text
+    own = pd.read_csv(Path(env.model_dir) / "backtest_scores_by_city.csv")
+    own = own[(own["city"] == "阳泉") & (own["metric"] == "ts_200")]
+    for trace, model in zip(fig.data, ("airwarn", "persistence", "climatology")):
+        want = own[own["model"] == model].sort_values("lead_day")["value"].to_numpy()
+        np.testing.assert_allclose(np.asarray(trace.y, float), want)
+    iv = pd.read_csv(Path(env.model_dir) / "backtest_skill_intervals_by_city.csv")
+    iv = iv[(iv["metric"] == "ts_200") & (iv["reference"] == "persistence")].sort_values("lead_day")
+    np.testing.assert_allclose(np.asarray(fig.data[0].y) + np.asarray(fig.data[0].error_y.array), iv["airwarn_hi"],
+                               rtol=1e-6)
 
 
 def test_scorecard_offers_the_scored_metrics_with_labels(app):
@@ -346,7 +364,7 @@ def test_model_line_names_training_and_calibration_periods(app):
     # the committed card now counts its held-out heavy days and says where the scorecard comes from
     assert f"AQI>200 的城市日 {card['validation_events']['200']:,} / " in text and "校准期偏清洁" not in text
     assert "模型 aqistudy-2015 样本外回测，28 个城市，起报日 2015-02-01 – 2016-01-31" in text
-    assert "误差线为 airwarn 评分的 95% 区间" in text
+    assert "误差线为 airwarn 评分的 95% 区间" in text and "显示其单城市评分" in text
     summer = dict(card, validation_events={"city_days": 22000, "150": 900, "200": 122, "300": 10,
                                            "clean_season": True})
     text = consult._card_text(summer)

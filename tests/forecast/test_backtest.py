@@ -92,11 +92,18 @@ def test_cli_train_forecast_backtest(subset, tmp_path, shared_data, capsys):
 
     # --record-in keeps the scorecard and its intervals with the model the dashboard shows
     rc = main(["backtest", "--model", str(out), "--obs", str(obs), "--start", "2015-01-01", "--end",
-               "2015-01-20", "--cities", "阳泉", "--out", str(bt), "--record-in", str(out)])
+               "2015-01-20", "--cities", "阳泉", "--out", str(bt), "--record-in", str(out), "--by-city"])
     assert rc == 0
     card = json.loads((out / "card.json").read_text(encoding="utf-8"))
     assert card["backtest"]["intervals_file"] == "backtest_skill_intervals.csv"
+    assert card["backtest"]["scores_by_city_file"] == "backtest_scores_by_city.csv"
     pd.testing.assert_frame_equal(pd.read_csv(out / "backtest_skill_intervals.csv"), iv)
+    # one city: its own scorecard is the whole scorecard
+    own = pd.read_csv(out / "backtest_scores_by_city.csv")
+    assert set(own["city"]) == {"阳泉"}
+    pd.testing.assert_frame_equal(own.drop(columns="city"), s)
+    own_iv = pd.read_csv(out / "backtest_skill_intervals_by_city.csv")
+    pd.testing.assert_frame_equal(own_iv.drop(columns="city"), iv)
 
     rc = main(["backtest", "--model", str(out), "--obs", str(obs), "--start", "2014-12-01", "--end",
                "2015-01-20", "--out", str(tmp_path / "bad")])
