@@ -146,6 +146,18 @@ def forecast_cities(ds) -> list[str]:
     return [str(c) for c in ds["city"].values]
 
 
+def last_observed(ds, city: str) -> dt.date | None:
+    """The last day with observations ``city``'s newest forecast in ``ds`` started from (None when the
+    forecast does not say)."""
+    if "last_observed" not in ds or city not in forecast_cities(ds):
+        return None
+    value = ds["last_observed"].sel(city=city)
+    if "issued" in value.dims:
+        value = value.isel(issued=-1)
+    stamp = pd.Timestamp(value.values)
+    return None if pd.isna(stamp) else stamp.date()
+
+
 def forecast_table(ds, city: str) -> pd.DataFrame:
     """One row per lead day for ``city`` and the newest issue time in ``ds``.
 
@@ -450,10 +462,10 @@ def _rules(name: str):
 
 
 @functools.lru_cache(maxsize=16)
-def _assess(path: str, stamp: tuple, city: str, rules: str):
+def _assess(path: str, stamp: tuple, city: str, rules: str, as_of: dt.date | None = None):
     from emergency.engine import assess
 
-    return assess(path, _rules(rules), city=city)
+    return assess(path, _rules(rules), city=city, as_of=as_of)
 
 
 def recommendation(day: "dt.date | str | None" = None, city: str | None = None, s: Settings | None = None):
@@ -477,7 +489,7 @@ def recommendation(day: "dt.date | str | None" = None, city: str | None = None, 
         raise FileNotFoundError(f"no forecast products under {s.output_dir} (run `airwarn daily` or the demo)")
     path = product_dir(resolved, s) / "forecast.nc"
     st = path.stat()
-    return _assess(str(path), (st.st_mtime_ns, st.st_size), city or s.city, s.rules)
+    return _assess(str(path), (st.st_mtime_ns, st.st_size), city or s.city, s.rules, resolved)
 
 
 def active_warning(s: Settings | None = None) -> dict | None:

@@ -67,7 +67,12 @@ class DailyResult:
             f", targets met {sum(bool(t.met) for t in red.targets)}/{len(red.targets)}")
         ents = "" if red is None else f", {len(red.enterprises)} enterprises"
         period = f" {r.start}..{r.end}" if r.start else ""
-        return f"{self.city} {self.date}: {r.level.key}{period}{ents}{met} -> {self.folder}"
+        stale = (f"; WARNING observations end {r.observations_through}" if r.data_warnings else "")
+        return f"{self.city} {self.date}: {r.level.key}{period}{ents}{met}{stale} -> {self.folder}"
+
+
+#: The daily chain refuses observations that end more than this many days before the product day.
+MAX_OBSERVATION_GAP_DAYS = 7
 
 
 def _make_forecast(settings: Settings, date: dt.date, nc: Path) -> None:
@@ -82,13 +87,22 @@ def _make_forecast(settings: Settings, date: dt.date, nc: Path) -> None:
         raise FileNotFoundError(f"no forecast {nc} to use, and {exc}; run 'airwarn demo', point the "
                                 f"'observations' setting at the daily observation files, or put a forecast.nc "
                                 f"there") from None
-    seen = obs[(obs["city"] == settings.city) & (obs["date"] <= pd.Timestamp(date))]
+    model = load_model(settings.model_dir)
+    pollutants = [v for v in model.variables_ if v in obs.columns]
+    seen = obs[(obs["city"] == settings.city) & (obs["date"] <= pd.Timestamp(date))
+               & obs[pollutants].notna().any(axis=1)]
+    files = ", ".join(map(str, settings.observations))
     if seen.empty:
-        files = ", ".join(map(str, settings.observations))
         raise ValueError(f"observations ({files}) hold no day of {settings.city} on or before {date}: "
                          f"cannot issue its forecast")
-    model = load_model(settings.model_dir)
-    ds = model.predict(obs[obs["date"] <= pd.Timestamp(date)], issued=pd.Timestamp(date), cities=[settings.city])
+    last = seen["date"].max().normalize()
+    if (pd.Timestamp(date) - last).days > MAX_OBSERVATION_GAP_DAYS:
+        raise ValueError(f"observations ({files}) of {settings.city} end {last.date()}, more than "
+                         f"{MAX_OBSERVATION_GAP_DAYS} days before {date}: a forecast from them would not reach "
+                         f"the coming days; bring the observations up to date")
+    # issued from the last observed day: a day without observations would leave the predictors empty
+    issued = min(pd.Timestamp(date), last)
+    ds = model.predict(obs[obs["date"] <= issued], issued=issued, cities=[settings.city])
     write_forecast(ds, nc)
 
 
@@ -128,7 +142,7 @@ def run_daily(settings: Settings, date: "dt.date | str | None" = None, *, rules=
     if not nc.exists():
         _make_forecast(settings, date, nc)
         made = True
-    rec = assess(nc, rules or settings.rules, city=settings.city, regional_minimum=regional_minimum)
+    rec = assess(nc, rules or settings.rules, city=settings.city, regional_minimum=regional_minimum, as_of=date)
     engine = get_engine(settings.db_url)
     create_tables(engine)
     red = standby = None
@@ -197,7 +211,7 @@ def publish_issued(settings: Settings, warning, date: "dt.date | str | None" = N
     nc = folder / "forecast.nc"
     if not nc.exists():
         raise FileNotFoundError(f"no forecast for {date} at {nc}; run 'airwarn daily --date {date}' first")
-    rec = assess(nc, rules or settings.rules, city=settings.city)
+    rec = assess(nc, rules or settings.rules, city=settings.city, as_of=date)
     with session_scope(get_engine(settings.db_url)) as s:
         version = resolve_version(s, date)
         red = compute_reductions(s, warning.level, version=version.id, rules=rules or settings.rules)

@@ -67,6 +67,8 @@ class ForecastSeries:
     issued : datetime.date or None
     source : str
         File name or ``"<Dataset>"``; ``sha256`` the file's content hash (empty for objects).
+    last_observed : datetime.date or None
+        Last day with observations the forecast started from (the model's ``last_observed``), if known.
     """
 
     city: str
@@ -78,6 +80,12 @@ class ForecastSeries:
     issued: dt.date | None = None
     source: str = ""
     sha256: str = ""
+    last_observed: dt.date | None = None
+
+
+#: Observations older than this many days at the issue day make the recommendation carry a data
+#: warning (the daily chain issues from the last observed day, so 0 is the normal case).
+STALE_OBSERVATION_DAYS = 2
 
 
 #: A level the median forecast does not reach, but whose criteria the forecast members meet with at
@@ -245,8 +253,12 @@ def _from_dataset(ds, city, issued, source) -> ForecastSeries:
     elif any(len(p) > 1 for p in cdf):
         members = _pseudo_members(median, cdf, N_PSEUDO_MEMBERS)
         method = "comonotonic"
+    last = None
+    if "last_observed" in ds and np.ndim(ds["last_observed"].values) == 0:
+        value = pd.Timestamp(ds["last_observed"].values)
+        last = None if pd.isna(value) else value.date()
     return ForecastSeries(city=str(c), times=times, aqi=np.atleast_1d(median), members=members,
-                          step_hours=24.0, member_method=method, issued=iss, source=source)
+                          step_hours=24.0, member_method=method, issued=iss, source=source, last_observed=last)
 
 
 def _from_frame(df: pd.DataFrame, city, issued, source) -> ForecastSeries:
@@ -450,6 +462,11 @@ class Recommendation:
         The median series the decision used.
     episodes : tuple of dict
         Every episode in the series (start, end, level).
+    observations_through : datetime.date or None
+        Last day with observations the forecast started from, when the forecast says.
+    data_warnings : tuple of str
+        Chinese warnings on the inputs (observations :data:`STALE_OBSERVATION_DAYS` or more days old
+        at the issue day).
     """
 
     city: str
@@ -475,6 +492,8 @@ class Recommendation:
     dates: tuple[str, ...] = ()
     aqi: tuple[float, ...] = ()
     episodes: tuple[Mapping[str, Any], ...] = field(default=())
+    observations_through: dt.date | None = None
+    data_warnings: tuple[str, ...] = ()
 
     @property
     def duration_days(self) -> int:
@@ -507,9 +526,11 @@ class Recommendation:
             "regional_minimum": self.regional_minimum.key if self.regional_minimum is not None else None,
             "rules": {"name": self.rules_name, "version": self.rules_version, "sha256": self.rules_sha256},
             "forecast": {"source": self.forecast_source, "sha256": self.forecast_sha256,
-                         "issued": iso(self.issued), "probability_method": self.probability_method,
+                         "issued": iso(self.issued), "observations_through": iso(self.observations_through),
+                         "probability_method": self.probability_method,
                          "dates": list(self.dates), "aqi": [None if not np.isfinite(v) else v for v in self.aqi]},
             "episodes": [dict(e) for e in self.episodes],
+            "data_warnings": list(self.data_warnings),
         }
 
     def to_json(self, **kw) -> str:
@@ -580,8 +601,8 @@ def _sensitivity(values: np.ndarray, times: pd.DatetimeIndex, rules: RuleSet, st
 
 
 def assess(forecast: Any, rules: "RuleSet | str | os.PathLike" = "national-2024", city: str | None = None,
-           regional_minimum: "WarningLevel | str | None" = None, issued: "dt.date | str | None" = None
-           ) -> Recommendation:
+           regional_minimum: "WarningLevel | str | None" = None, issued: "dt.date | str | None" = None,
+           as_of: "dt.date | str | None" = None) -> Recommendation:
     """Recommend a warning level from a forecast.
 
     Parameters
@@ -597,6 +618,10 @@ def assess(forecast: Any, rules: "RuleSet | str | os.PathLike" = "national-2024"
         starting no later than the first forecast day.
     issued : date, optional
         Issue date to use (default: the latest in the forecast).
+    as_of : date, optional
+        Day the recommendation is made for (the daily products' day), against which the age of the
+        forecast's observations is judged (default: the forecast's issue day); see
+        :func:`stale_data_warnings`.
 
     Returns
     -------
@@ -724,5 +749,19 @@ def assess(forecast: Any, rules: "RuleSet | str | os.PathLike" = "national-2024"
         rules_sha256=rules.sha256, issued=s.issued, forecast_source=s.source, forecast_sha256=s.sha256,
         probability_method=s.member_method, regional_minimum=reg,
         dates=tuple(_fmt_time(t, step) for t in times), aqi=tuple(float(v) for v in values),
-        episodes=tuple(eps_out),
+        episodes=tuple(eps_out), observations_through=s.last_observed,
+        data_warnings=stale_data_warnings(s.city, s.last_observed,
+                                          dt.date.fromisoformat(str(as_of)[:10]) if as_of else s.issued),
     )
+
+
+def stale_data_warnings(city: str, last_observed: dt.date | None, as_of: dt.date | None) -> tuple[str, ...]:
+    """The data warning when ``city``'s observations end :data:`STALE_OBSERVATION_DAYS` or more days
+    before ``as_of`` (the issue or product day); empty otherwise or when either day is unknown."""
+    if last_observed is None or as_of is None:
+        return ()
+    age = (pd.Timestamp(as_of) - pd.Timestamp(last_observed)).days
+    if age < STALE_OBSERVATION_DAYS:
+        return ()
+    return (f"数据提示:{city}实况数据仅截至{last_observed.isoformat()},距{as_of.isoformat()}已{age}天,"
+            f"预报缺少最近{age}天的实况,可信度下降;请核实监测数据接入后重新运行",)

@@ -883,7 +883,9 @@ class ForecastModel:
 
         with threadpool_limits(limits=1, user_api="blas"):
             table = self.forecast_table(obs, issued_list, cities, met)
-            return self._dataset(table, n_members)
+            ds = self._dataset(table, n_members)
+        return ds.assign(last_observed=last_observed(obs, ds["city"].values, ds["issued"].values,
+                                                     self.variables_))
 
     def forecast_table(self, obs, issued_list, cities=None, met=None) -> pd.DataFrame:
         """The predictor table (city, issued, lead rows) for the given issue days."""
@@ -1101,6 +1103,33 @@ def load_model(model_dir: str | os.PathLike) -> ForecastModel:
 
 
 # ---------------------------------------------------------------------- helpers
+def last_observed(obs: pd.DataFrame, cities, issued, variables: Sequence[str]) -> xr.DataArray:
+    """Last day on or before each issue day with an observed value of ``variables``, per city.
+
+    A forecast issued on a day whose observations are missing runs on gaps (its lag-0 predictors are
+    empty); the daily chain and the warning engine read this to say how old the data were.
+
+    Returns
+    -------
+    xarray.DataArray
+        ``last_observed(city, issued)``, datetime64 (NaT: nothing observed before the issue day).
+    """
+    cols = [v for v in variables if v in obs.columns]
+    seen = obs.loc[obs[cols].notna().any(axis=1), ["city", "date"]] if cols else obs.iloc[:0][["city", "date"]]
+    by_city = {c: np.sort(pd.to_datetime(g["date"]).to_numpy("datetime64[ns]"))
+               for c, g in seen.groupby("city", sort=False)}
+    issued = np.asarray(issued, dtype="datetime64[ns]")
+    out = np.full((len(cities), len(issued)), np.datetime64("NaT"), dtype="datetime64[ns]")
+    for i, city in enumerate(cities):
+        dates = by_city.get(str(city))
+        if dates is None or not dates.size:
+            continue
+        k = np.searchsorted(dates, issued, side="right") - 1
+        out[i] = np.where(k >= 0, dates[np.maximum(k, 0)], np.datetime64("NaT"))
+    return xr.DataArray(out, dims=("city", "issued"), attrs={
+        "long_name": "last day with observations of the city on or before the issue day"})
+
+
 def _extend_to(clean: pd.DataFrame, last: pd.Timestamp) -> pd.DataFrame:
     """Extend each city's daily grid to ``last`` with empty rows (a forecast needs the issue row)."""
     ends = clean.groupby("city")["date"].max()

@@ -141,7 +141,9 @@ def _recommendation_view(reco) -> html.Div:
     period = f"{reco.start} 至 {reco.end}" if reco.start else "—"
     probs = [html.Span([f"P({WarningLevel.parse(k).label}) ", html.B(f"{100 * float(v):.0f}%")], className="prob")
              for k, v in reco.probability.items()]
-    parts = [
+    warnings = tuple(getattr(reco, "data_warnings", ()))
+    parts = [html.Div([html.P(w) for w in warnings], className="notice", id="cmd-data-warnings")] if warnings else []
+    parts += [
         html.Div([level_badge(level, id="cmd-reco-level"),
                   html.Span(f"  {level.response}  建议时段：{period}", className="muted")]),
         html.Div(probs, className="prob-row"),
@@ -150,8 +152,10 @@ def _recommendation_view(reco) -> html.Div:
     sens = [getattr(s, "text", str(s)) for s in getattr(reco, "sensitivity", ())]
     if sens:
         parts.append(html.Details([html.Summary("敏感性（预报变化多少会改变建议）"), html.Ul([html.Li(t) for t in sens])]))
-    parts.append(html.P(f"规则：{reco.rules_name} {reco.rules_version}；起报：{reco.issued}；概率方法："
-                        f"{reco.probability_method}", className="muted"))
+    through = getattr(reco, "observations_through", None)
+    parts.append(html.P(f"规则：{reco.rules_name} {reco.rules_version}；起报：{reco.issued}"
+                        f"{f'（实况截至 {through}）' if through else ''}；概率方法：{reco.probability_method}",
+                        className="muted"))
     return html.Div(parts)
 
 

@@ -144,6 +144,9 @@ def update_outlook(city: str, day: str):
                f"（{top['valid_date']:%m-%d}）")
     if "p_aqi_gt_200" in table:
         summary += f"；P(AQI>200) 最高 {100 * table['p_aqi_gt_200'].max():.0f}%"
+    through = data.last_observed(ds, city)
+    if through is not None:
+        summary += f"；实况截至 {through:%m-%d}"
     return (figures.fan_figure(table, levels, title=f"{city} 未来10天 AQI 概率预报（{day} 起报）"),
             figures.probability_figure(table),
             figures.pollutant_figure(table),

@@ -370,3 +370,33 @@ def test_model_line_names_training_and_calibration_periods(app):
     text = consult._card_text(summer)
     assert "AQI>200 的城市日 122 / 22,000" in text and "校准期偏清洁" in text
     assert consult._card_text({}) == ""
+
+
+def test_stale_observations_are_shown_to_the_commander_and_the_forecaster(fresh_env):
+    """A forecast whose city data stop three days before the issue day: the 指挥 page says so above
+    the recommendation, the 会商 summary gives the last observed day."""
+    import datetime as dt
+
+    import xarray as xr
+
+    from dashboard.app import create_app
+    from tests.dashboard.dash_env import ISSUED
+
+    app = create_app(fresh_env)
+    from dashboard.pages import command, consult  # after the app: pages register with it
+
+    nc = fresh_env.output_dir / ISSUED.isoformat() / "forecast.nc"
+    with xr.open_dataset(nc) as ds:
+        ds = ds.load()
+    through = np.full((ds.sizes["city"], ds.sizes["issued"]), np.datetime64(ISSUED - dt.timedelta(days=3), "ns"))
+    ds.assign(last_observed=(("city", "issued"), through)).to_netcdf(nc)
+    with signed_in(app, "commander"):
+        view = command._recommendation_view(data.recommendation())
+        text = _texts(view)
+        assert f"实况数据仅截至{ISSUED - dt.timedelta(days=3)}" in text and "已3天" in text
+        assert _find(view, "cmd-data-warnings") is not None
+        summary = consult.update_outlook("阳泉", ISSUED.isoformat())[-1]
+        assert f"实况截至 {ISSUED - dt.timedelta(days=3):%m-%d}" in summary
+    with signed_in(app, "commander"):  # fresh data: no notice
+        ds.assign(last_observed=(("city", "issued"), through + np.timedelta64(3, "D"))).to_netcdf(nc)
+        assert _find(command._recommendation_view(data.recommendation()), "cmd-data-warnings") is None

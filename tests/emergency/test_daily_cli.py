@@ -91,6 +91,29 @@ def test_daily_forecasts_from_the_configured_observations(settings, shared_data)
         assert np.isfinite(ds["aqi"].values).all()
     rec = json.loads((res.folder / "recommendation.json").read_text(encoding="utf-8"))
     assert rec["city"] == "阳泉" and rec["level"] in {"none", "yellow", "orange", "red"}
+    assert rec["forecast"]["observations_through"] == "2016-01-20" and rec["data_warnings"] == []
+
+    # the city's data stop three days before the product day: the forecast is issued from the last
+    # observed day (not from empty predictors), and the recommendation warns
+    full = pd.read_csv(real.observations[0])
+    cut = full[~((full["city"] == "阳泉") & (full["date"] > "2016-01-17"))]
+    stale_file = settings.data_dir / "stale.csv"
+    cut.to_csv(stale_file, index=False)
+    stale = real.with_(observations=(stale_file,), output_dir=settings.output_dir / "stale")
+    res = run_daily(stale, day)
+    with xr.open_dataset(res.forecast_path) as ds:
+        assert pd.Timestamp(ds["issued"].values[0]) == pd.Timestamp("2016-01-17")
+        assert pd.Timestamp(ds["last_observed"].values.ravel()[0]) == pd.Timestamp("2016-01-17")
+    rec = json.loads((res.folder / "recommendation.json").read_text(encoding="utf-8"))
+    assert rec["forecast"]["observations_through"] == "2016-01-17"
+    assert len(rec["data_warnings"]) == 1 and "实况数据仅截至2016-01-17,距2016-01-20已3天" in rec["data_warnings"][0]
+    assert "WARNING observations end 2016-01-17" in res.summary()
+    # more than a week behind: refused, nothing written
+    late = stale.with_(output_dir=settings.output_dir / "late")
+    with pytest.raises(ValueError, match=r"of 阳泉 end 2016-01-17, more than 7 days before 2016-01-30"):
+        run_daily(late, dt.date(2016, 1, 30))
+    assert not (settings.output_dir / "late" / "2016-01-30" / "forecast.nc").exists()
+
     # observations without the configured city (UCI stations are named by site): which files, which city
     site = shared_data / "beijing_multisite_uci/PRSA_Data_Dongsi_20130301-20160229.csv.gz"
     with pytest.raises(ValueError, match=r"PRSA_Data_Dongsi.* hold no day of 北京 on or before 2016-01-21"):

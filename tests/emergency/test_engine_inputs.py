@@ -167,3 +167,17 @@ def test_probability_advisory_when_median_stays_below():
     # below the threshold: no advisory
     ds_low = make_dataset({"阳泉": [195, 140, 120]}, {"阳泉": np.where(m > 200, 190.0, m)})
     assert not [d for d in assess(ds_low).reason_details if d["code"] == "probability.advisory"]
+
+
+def test_stale_data_warning_from_two_days_on():
+    import datetime as dt
+
+    from emergency.engine import STALE_OBSERVATION_DAYS, stale_data_warnings
+
+    day = dt.date(2026, 1, 10)
+    assert STALE_OBSERVATION_DAYS == 2
+    assert stale_data_warnings("阳泉", day, day) == ()
+    assert stale_data_warnings("阳泉", day - dt.timedelta(days=1), day) == ()  # yesterday's data: routine
+    (w,) = stale_data_warnings("阳泉", day - dt.timedelta(days=2), day)
+    assert "阳泉实况数据仅截至2026-01-08,距2026-01-10已2天" in w
+    assert stale_data_warnings("阳泉", None, day) == () and stale_data_warnings("阳泉", day, None) == ()
