@@ -83,8 +83,8 @@ class ForecastSeries:
     last_observed: dt.date | None = None
 
 
-#: Observations older than this many days at the issue day make the recommendation carry a data
-#: warning (the daily chain issues from the last observed day, so 0 is the normal case).
+#: Observations ending this many days or more before the day a recommendation is made for (``as_of``)
+#: make it carry a data warning (yesterday's data are routine: 1 day raises none).
 STALE_OBSERVATION_DAYS = 2
 
 
@@ -465,8 +465,8 @@ class Recommendation:
     observations_through : datetime.date or None
         Last day with observations the forecast started from, when the forecast says.
     data_warnings : tuple of str
-        Chinese warnings on the inputs (observations :data:`STALE_OBSERVATION_DAYS` or more days old
-        at the issue day).
+        Chinese warnings on the inputs (observations ending :data:`STALE_OBSERVATION_DAYS` or more days
+        before the day the recommendation is made for).
     """
 
     city: str
