@@ -489,7 +489,8 @@ def city_daily_from_stations(hourly: pd.DataFrame, station_list: pd.DataFrame, *
     Each station's daily values come from :func:`hourly_to_daily` (GB 3095-2026 validity); a city's
     daily concentration of a pollutant is the mean of its stations' valid daily values, control
     (background, 对照点) stations excluded, as in HJ 663 for city assessment; the AQI comes from the
-    AQI engine (:func:`forecast.aqi.daily_aqi`, the standard chosen by date by default).
+    AQI engine (:func:`forecast.aqi.daily_aqi`, the standard chosen by date by default) with the O3
+    1 h daily maximum, so that under HJ 633-2012 it is defined as the published city daily AQI.
 
     Parameters
     ----------
