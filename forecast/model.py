@@ -658,16 +658,10 @@ class ForecastModel:
             log(f"fold {k + 1}/{len(folds)}: fit {len(tab_fit):,} rows, held out {len(tab_held):,} "
                 f"({time.perf_counter() - t0:.1f} s)")
             regs = self._fit_boosters(tab_fit, y_fit, pollutants)
-            loc, scale = {}, {}
-            lead_held = tab_held["lead_day"].to_numpy()
-            for p in pollutants:
-                loc[p], scale[p] = np.full(len(tab_held), np.nan), np.full(len(tab_held), np.nan)
-                for g, group in enumerate(LEAD_GROUPS):
-                    rows = np.isin(lead_held, group)
-                    if rows.any():
-                        X = tab_held.loc[rows, self.features_]
-                        loc[p][rows] = regs[f"{p}|g{g}"].predict(X)
-                        scale[p][rows] = regs[f"{p}|g{g}"].predict_scale(X)
+            loc = {p: _by_lead_group(regs, p, tab_held, self.features_, lambda r, X, _: r.predict(X))
+                   for p in pollutants}
+            scale = {p: _by_lead_group(regs, p, tab_held, self.features_, lambda r, X, _: r.predict_scale(X))
+                     for p in pollutants}
             held.append((tab_held[["city", "issued", "lead_day", "valid_date"]], y_held, loc, scale))
             del tab_fit, y_fit, tab_held
             if len(folds) == 1 and not self.refit:
@@ -692,9 +686,8 @@ class ForecastModel:
         aqi_grid = np.empty((len(tab_val), len(GRID_LEVELS)))
         for lo in range(0, len(tab_val), 200_000):
             rows = slice(lo, lo + 200_000)
-            conc = {p: np.minimum(F.from_log(loc_val[p][rows, None] + scale_val[p][rows, None]
-                                             * z_by_lead[p][lead_val[rows]], p), F.VALID_RANGES[p][1])
-                    for p in pollutants}
+            conc = _concentrations({p: loc_val[p][rows, None] + scale_val[p][rows, None] * z_by_lead[p][lead_val[rows]]
+                                    for p in pollutants})
             aqi_grid[rows] = self._aqi_grid(tab_val.iloc[rows], conc)
         del loc_val, scale_val
 
@@ -805,22 +798,12 @@ class ForecastModel:
 
     # ------------------------------------------------------------------ prediction pieces
     def _log_quantiles(self, table: pd.DataFrame) -> dict[str, np.ndarray]:
-        X = table[self.features_]
-        leads = table["lead_day"].to_numpy()
-        out = {}
-        for p in self.pollutants_:
-            q = np.full((len(table), len(GRID_LEVELS)), np.nan)
-            for k, group in enumerate(LEAD_GROUPS):
-                rows = np.isin(leads, group)
-                if rows.any():
-                    q[rows] = self.regressors_[f"{p}|g{k}"].predict_log_quantiles(X[rows], leads[rows])
-            out[p] = q
-        return out
+        return {p: _by_lead_group(self.regressors_, p, table, self.features_,
+                                  lambda r, X, leads: r.predict_log_quantiles(X, leads))
+                for p in self.pollutants_}
 
     def _conc_grid(self, table: pd.DataFrame) -> dict[str, np.ndarray]:
-        # clip to the plausible range (O3-8h above 800 µg/m³ has no HJ 633-2012 IAQI)
-        return {p: np.minimum(F.from_log(q, p), F.VALID_RANGES[p][1])
-                for p, q in self._log_quantiles(table).items()}
+        return _concentrations(self._log_quantiles(table))
 
     def _aqi_grid(self, table: pd.DataFrame, conc: dict | None = None) -> np.ndarray:
         conc = conc if conc is not None else self._conc_grid(table)
@@ -1128,6 +1111,27 @@ def last_observed(obs: pd.DataFrame, cities, issued, variables: Sequence[str]) -
         out[i] = np.where(k >= 0, dates[np.maximum(k, 0)], np.datetime64("NaT"))
     return xr.DataArray(out, dims=("city", "issued"), attrs={
         "long_name": "last day with observations of the city on or before the issue day"})
+
+
+def _by_lead_group(regs: dict, pollutant: str, table: pd.DataFrame, features: Sequence[str], predict) -> np.ndarray:
+    """``predict(booster, X, lead_days)`` of each lead group's booster of ``pollutant`` on its rows of
+    ``table``, assembled in row order (NaN where no group applies)."""
+    leads = table["lead_day"].to_numpy()
+    out = None
+    for k, group in enumerate(LEAD_GROUPS):
+        rows = np.isin(leads, group)
+        if rows.any():
+            values = np.asarray(predict(regs[f"{pollutant}|g{k}"], table.loc[rows, features], leads[rows]))
+            if out is None:
+                out = np.full((len(table), *values.shape[1:]), np.nan)
+            out[rows] = values
+    return out if out is not None else np.full(len(table), np.nan)
+
+
+def _concentrations(log_values: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """Concentrations from log values per pollutant, clipped to the plausible range (O3-8h above
+    800 µg/m³ has no HJ 633-2012 IAQI)."""
+    return {p: np.minimum(F.from_log(v, p), F.VALID_RANGES[p][1]) for p, v in log_values.items()}
 
 
 def _extend_to(clean: pd.DataFrame, last: pd.Timestamp) -> pd.DataFrame:
