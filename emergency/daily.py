@@ -78,7 +78,7 @@ MAX_OBSERVATION_GAP_DAYS = 7
 def _make_forecast(settings: Settings, date: dt.date, nc: Path) -> None:
     """Run the model on the configured observations (setting ``observations``) issued on ``date``."""
     from forecast.io import read_observations
-    from forecast.model import load_model, write_forecast
+    from forecast.model import last_observed, load_model, write_forecast
 
     try:
         obs = read_observations(settings.observations, option="settings 'observations' (AIRWARN_OBS)",
@@ -88,14 +88,11 @@ def _make_forecast(settings: Settings, date: dt.date, nc: Path) -> None:
                                 f"'observations' setting at the daily observation files, or put a forecast.nc "
                                 f"there") from None
     model = load_model(settings.model_dir)
-    pollutants = [v for v in model.variables_ if v in obs.columns]
-    seen = obs[(obs["city"] == settings.city) & (obs["date"] <= pd.Timestamp(date))
-               & obs[pollutants].notna().any(axis=1)]
+    last = pd.Timestamp(last_observed(obs, [settings.city], [pd.Timestamp(date)], model.variables_).item())
     files = ", ".join(map(str, settings.observations))
-    if seen.empty:
+    if pd.isna(last):
         raise ValueError(f"observations ({files}) hold no day of {settings.city} on or before {date}: "
                          f"cannot issue its forecast")
-    last = seen["date"].max().normalize()
     if (pd.Timestamp(date) - last).days > MAX_OBSERVATION_GAP_DAYS:
         raise ValueError(f"observations ({files}) of {settings.city} end {last.date()}, more than "
                          f"{MAX_OBSERVATION_GAP_DAYS} days before {date}: a forecast from them would not reach "
