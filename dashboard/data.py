@@ -148,14 +148,10 @@ def forecast_cities(ds) -> list[str]:
 
 def last_observed(ds, city: str) -> dt.date | None:
     """The last day with observations ``city``'s newest forecast in ``ds`` started from (None when the
-    forecast does not say)."""
-    if "last_observed" not in ds or city not in forecast_cities(ds):
-        return None
-    value = ds["last_observed"].sel(city=city)
-    if "issued" in value.dims:
-        value = value.isel(issued=-1)
-    stamp = pd.Timestamp(value.values)
-    return None if pd.isna(stamp) else stamp.date()
+    forecast does not say), as the warning engine reads it."""
+    from emergency.engine import read_forecast
+
+    return read_forecast(ds, city).last_observed
 
 
 def forecast_table(ds, city: str) -> pd.DataFrame:
@@ -252,25 +248,23 @@ def recent_verification(city: str, s: Settings | None = None, leads: tuple[int, 
     Returns
     -------
     DataFrame
-        ``valid_date, lead_day, aqi_p10, aqi_p50, aqi_p90, observed`` (empty if there is no forecast).
+        ``valid_date, lead_day, aqi_p10, aqi_p50, aqi_p90, observed, persistence`` (``persistence``:
+        the AQI observed on the issue day; empty if there is no forecast).
     """
     s = s or settings()
-    cols = ["valid_date", "lead_day", "aqi_p10", "aqi_p50", "aqi_p90", "observed"]
+    cols = ["valid_date", "lead_day", "aqi_p10", "aqi_p50", "aqi_p90", "observed", "persistence"]
     fc = _recent_forecasts(city, s, days)
     fc = fc[fc["lead_day"].isin(leads)].copy()
     if fc.empty:
         return pd.DataFrame(columns=cols)
-    obs = observations(city, s)
-    if len(obs):
-        fc = fc.merge(obs[["date", "aqi"]].rename(columns={"date": "valid_date", "aqi": "observed"}),
-                      on="valid_date", how="left")
-    else:
-        fc["observed"] = np.nan
+    aqi = observations(city, s).drop_duplicates("date").set_index("date")["aqi"]
+    fc["observed"] = aqi.reindex(fc["valid_date"]).to_numpy(float)
+    fc["persistence"] = aqi.reindex(fc["issued"]).to_numpy(float)
     keep = [c for c in cols if c in fc.columns]
     return fc[keep].sort_values(["lead_day", "valid_date"]).reset_index(drop=True)
 
 
-def recent_scores(recent: pd.DataFrame, city: str, s: Settings | None = None) -> pd.DataFrame:
+def recent_scores(recent: pd.DataFrame) -> pd.DataFrame:
     """How the median forecast did over the recent days, per lead, against persistence on the same days.
 
     Parameters
@@ -287,20 +281,12 @@ def recent_scores(recent: pd.DataFrame, city: str, s: Settings | None = None) ->
     from forecast import verify
 
     cols = ["lead_day", "n", "rmse", "rmse_persistence", "bias"]
-    if recent.empty:
-        return pd.DataFrame(columns=cols)
-    obs = observations(city, s).set_index("date")["aqi"]
     rows = []
-    for lead, g in recent.groupby("lead_day", sort=True):
-        issued = g["valid_date"] - pd.Timedelta(days=int(lead))
-        persistence = obs.reindex(issued).to_numpy(float)
-        ok = np.isfinite(g["observed"].to_numpy(float)) & np.isfinite(persistence)
-        if not ok.any():
-            continue
-        o = g["observed"].to_numpy(float)[ok]
-        f = g["aqi_p50"].to_numpy(float)[ok]
-        rows.append({"lead_day": int(lead), "n": int(ok.sum()), "rmse": verify.rmse(f, o),
-                     "rmse_persistence": verify.rmse(persistence[ok], o), "bias": verify.bias(f, o)})
+    both = recent.dropna(subset=["observed", "persistence"]) if len(recent) else recent
+    for lead, g in both.groupby("lead_day", sort=True):
+        o = g["observed"].to_numpy(float)
+        rows.append({"lead_day": int(lead), "n": len(g), "rmse": verify.rmse(g["aqi_p50"], o),
+                     "rmse_persistence": verify.rmse(g["persistence"], o), "bias": verify.bias(g["aqi_p50"], o)})
     return pd.DataFrame(rows, columns=cols)
 
 

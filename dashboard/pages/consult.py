@@ -161,7 +161,7 @@ def update_recent(city: str, tab: str = "verify"):
     auth.require_role(*ALL_ROLES)
     recent = data.recent_verification(city)
     return (figures.recent_figure(recent, data.aqi_levels()),
-            _recent_scores_text(data.recent_scores(recent, city)))
+            _recent_scores_text(data.recent_scores(recent)))
 
 
 def _recent_scores_text(scores) -> str:

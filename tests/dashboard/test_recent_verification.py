@@ -52,7 +52,7 @@ def test_archive_and_configured_observations(fresh_env, tmp_path):
     assert r.loc[r["lead_day"] == 3, "valid_date"].max() == pd.Timestamp(ISSUED)
 
     # the recent errors: every day observed 77, so persistence is perfect and the median's error is known
-    scores = data.recent_scores(r, "阳泉", s).set_index("lead_day")
+    scores = data.recent_scores(r).set_index("lead_day")
     assert list(scores.index) == [1, 2, 3] and (scores["rmse_persistence"] == 0).all()
     g = r[r["lead_day"] == 1]
     assert scores.loc[1, "rmse"] == pytest.approx(np.sqrt(np.mean((g["aqi_p50"] - 77.0) ** 2)))
@@ -61,7 +61,7 @@ def test_archive_and_configured_observations(fresh_env, tmp_path):
     # observation files missing: the forecasts still show, without observations
     gone = data.recent_verification("阳泉", s.with_(observations=(tmp_path / "missing.csv",)))
     assert len(gone) == len(r) and gone["observed"].isna().all()
-    assert data.recent_scores(gone, "阳泉", s.with_(observations=(tmp_path / "missing.csv",))).empty
+    assert data.recent_scores(gone).empty
     # without the demo file, the archive alone
     (s.data_dir / "demo" / "recent_forecasts.csv").unlink()
     alone = data.recent_verification("阳泉", s)
