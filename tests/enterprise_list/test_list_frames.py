@@ -11,7 +11,7 @@ from sqlalchemy import delete, insert, select
 from airwarn.db import session_scope
 from enterprise_list import frames
 from enterprise_list.io import import_list
-from enterprise_list.models import LEVELS, Enterprise, ListFrame, ListVersion, ProductionLine
+from enterprise_list.models import LEVELS, Enterprise, ListFrame, ListVersion, Measure, ProductionLine
 from enterprise_list.sample import make_sample_list
 
 
@@ -71,6 +71,18 @@ def test_rows_changed_after_storing_make_the_stored_frames_stale(sample_db):
     assert len(after.enterprises) == len(before.enterprises) + 1
     assert "后补企业" in set(after.enterprises["name"])
     assert after.lines["so2"].sum() == pytest.approx(before.lines["so2"].sum() + 1.0)
+
+
+def test_a_measure_removed_in_place_makes_both_caches_stale(sample_db):
+    engine, vid = sample_db
+    with session_scope(engine) as s:
+        before = frames.list_frames(s, vid, "orange").measures
+    gone = int(before["line_id"].iloc[0])
+    with session_scope(engine) as s:  # lines and enterprises unchanged: only the measures tell
+        s.execute(delete(Measure).where(Measure.line_id == gone, Measure.level == "orange"))
+    with session_scope(engine) as s:
+        after = frames.list_frames(s, vid, "orange").measures
+    assert len(after) == len(before) - 1 and gone not in set(after["line_id"])
 
 
 def test_missing_frames_read_from_the_tables_and_deleted_with_the_version(sample_db):
