@@ -81,7 +81,7 @@ def main() -> None:
     print(f"  columnar frames stored in {time.perf_counter() - t:.1f} s")
     from sqlalchemy import delete, func, select
 
-    from emergency.reductions import clear_cache
+    from enterprise_list.frames import clear_cache
     from enterprise_list.models import ListFrame
 
     with session_scope(engine) as s:

@@ -163,11 +163,6 @@ def _records(df: pd.DataFrame) -> list[dict]:
              for k, v in rec.items()} for rec in recs]
 
 
-def clear_cache() -> None:
-    """Forget the cached list frames (:func:`enterprise_list.frames.clear_cache`)."""
-    frames.clear_cache()
-
-
 def _enterprise_frame(session: Session, version_id: int, level: WarningLevel) -> pd.DataFrame:
     """Per-enterprise baseline and policy-applied cuts at ``level`` (see module notes)."""
     f = frames.list_frames(session, version_id, level.key)
@@ -218,9 +213,7 @@ def _apply_policy(ents: pd.DataFrame, lines: pd.DataFrame, meas: pd.DataFrame) -
     res = ents.assign(**out)
     for c in ("lines", "measures", "guarantee_stops", "over_baseline"):
         res[c] = res[c].astype(np.int64)
-    res = res[res["lines"] > 0].sort_values("enterprise_id", kind="stable").reset_index(drop=True)
-    res["compliant"] = res["compliant"].astype(bool)
-    return res
+    return res[res["lines"] > 0].reset_index(drop=True)  # the frames are ordered by enterprise id
 
 
 def inventory_totals(session: Session, name: str | None = None) -> tuple[str | None, dict[str, float] | None,

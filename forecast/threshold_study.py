@@ -27,12 +27,10 @@ import types
 import numpy as np
 import pandas as pd
 
+from airwarn.vocab import CITIES_2_26
 from forecast import features as F
-from forecast.model import ForecastModel, best_threshold, neighbourhood_thresholds
+from forecast.model import THRESHOLD_POOL_KM, ForecastModel, best_threshold, neighbourhood_thresholds
 
-#: The 28 "2+26" cities.
-CITIES_2_26 = ("北京 天津 石家庄 唐山 廊坊 保定 沧州 衡水 邢台 邯郸 太原 阳泉 长治 晋城 济南 淄博 济宁 德州 聊城 "
-               "滨州 菏泽 郑州 开封 安阳 鹤壁 新乡 焦作 濮阳").split()
 RULES = ("global", "nbhd250", "own", "rate25")
 
 
@@ -42,7 +40,7 @@ def rule_thresholds(rule: str, p, event, cities_of_rows, distances: pd.DataFrame
     if rule == "global":
         return pd.Series(glob, index=distances.index)
     if rule in ("nbhd250", "own"):
-        radius = F.REGION_SCALE_KM if rule == "nbhd250" else 0.0
+        radius = THRESHOLD_POOL_KM if rule == "nbhd250" else 0.0
         return pd.Series(neighbourhood_thresholds(p, event, cities_of_rows, distances, glob, radius)[0],
                          index=distances.index)
     near = np.where(rate_rank.to_numpy() <= 25, 0.0, np.inf)

@@ -26,7 +26,7 @@ import pandas as pd
 
 from forecast.backtest import run_backtest, score_forecasts
 from forecast.model import ForecastModel, load_model
-from forecast.threshold_study import CITIES_2_26
+from airwarn.vocab import CITIES_2_26
 
 
 def city_scores(model: ForecastModel, forecasts: pd.DataFrame, obs: pd.DataFrame,
