@@ -155,12 +155,17 @@ def scored_frame(model: ForecastModel, forecasts: pd.DataFrame, obs: pd.DataFram
     return frame
 
 
+def _quantile_columns(frame: pd.DataFrame) -> dict[float, str]:
+    """The model's AQI quantile columns present in ``frame`` (for the CRPS)."""
+    levels = {q: f"aqi_p{int(round(q * 100)):02d}" for q in QUANTILES}
+    return {q: c for q, c in levels.items() if c in frame.columns}
+
+
 def score_forecasts(model: ForecastModel, forecasts: pd.DataFrame, obs: pd.DataFrame
                     ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Scores (long table) and reliability tables of backtest forecasts against observations."""
     frame = scored_frame(model, forecasts, obs)
-    levels = {q: f"aqi_p{int(round(q * 100)):02d}" for q in QUANTILES}
-    scores = verify.score_table(frame, {q: c for q, c in levels.items() if c in frame.columns})
+    scores = verify.score_table(frame, _quantile_columns(frame))
     rel = []
     ok = np.isfinite(frame[["obs_aqi", "persistence_aqi", "clim_aqi"]].to_numpy(float)).all(axis=1)
     for lead, g in frame[ok].groupby("lead_day"):
@@ -187,18 +192,20 @@ def city_tables(model: ForecastModel, forecasts: pd.DataFrame, obs: pd.DataFrame
     A city's own scorecard rests on few heavy days; its intervals say how few.
     """
     frame = scored_frame(model, forecasts, obs)
-    levels = {q: f"aqi_p{int(round(q * 100)):02d}" for q in QUANTILES}
-    levels = {q: c for q, c in levels.items() if c in frame.columns}
-    scores, intervals = [], []
-    for city, g in frame.groupby("city", sort=True):
-        scores.append(verify.score_table(g, levels).assign(city=city))
-        intervals.append(verify.skill_intervals(g).assign(city=city))
+    return scores_by_city(frame), _by_city(frame, verify.skill_intervals)
 
-    def lead_with_city(parts):
-        out = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=["city"])
-        return out[["city", *[c for c in out.columns if c != "city"]]]
 
-    return lead_with_city(scores), lead_with_city(intervals)
+def scores_by_city(frame: pd.DataFrame) -> pd.DataFrame:
+    """:func:`forecast.verify.score_table` of each city of a :func:`scored_frame` alone, with a
+    leading ``city`` column."""
+    columns = _quantile_columns(frame)
+    return _by_city(frame, lambda g: verify.score_table(g, columns))
+
+
+def _by_city(frame: pd.DataFrame, table) -> pd.DataFrame:
+    parts = [table(g).assign(city=city) for city, g in frame.groupby("city", sort=True)]
+    out = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=["city"])
+    return out[["city", *[c for c in out.columns if c != "city"]]]
 
 
 def write_backtest(out_dir: str | os.PathLike, forecasts: pd.DataFrame, scores: pd.DataFrame,
@@ -264,4 +271,5 @@ def record_backtest(model_dir, model: ForecastModel, paths: dict, args=None) -> 
 
 
 __all__ = ["record_backtest", "FORECAST_COLUMNS", "CRITERIA", "check_period", "backtest_dataset", "backtest_frame",
-           "city_tables", "run_backtest", "scored_frame", "score_forecasts", "skill_intervals", "write_backtest"]
+           "city_tables", "run_backtest", "scored_frame", "score_forecasts", "scores_by_city", "skill_intervals",
+           "write_backtest"]

@@ -83,16 +83,16 @@ def load_met(paths, cities=None, coords=None) -> "pd.DataFrame":  # noqa: F821
     return pd.concat(frames, ignore_index=True)
 
 
-def _station_list(args) -> Path | None:
-    """``--stations``, else the shared station list if it is there (None if not).
+def station_list_path(stations: str | os.PathLike | None = None) -> Path | None:
+    """``stations`` (``--stations``), else the shared station list if it is there (None if not).
 
     Raises
     ------
     FileNotFoundError
-        If ``--stations`` names a missing file.
+        If ``stations`` names a missing file.
     """
-    if getattr(args, "stations", None):
-        path = Path(args.stations)
+    if stations:
+        path = Path(stations)
         if not path.exists():
             raise FileNotFoundError(f"--stations: no such file {path}")
         return path
@@ -103,11 +103,11 @@ def _station_list(args) -> Path | None:
     return next((p for p in candidates if p.exists()), None)
 
 
-def _coords(args, cities):
-    """City coordinates from ``--stations`` or the shared station list, or None."""
+def station_coordinates(stations: str | os.PathLike | None, cities):
+    """City coordinates (``city, lon, lat``) from the station list of :func:`station_list_path`, or None."""
     from forecast import io
 
-    path = _station_list(args)
+    path = station_list_path(stations)
     if path is None:
         return None
     with warnings.catch_warnings():
@@ -121,9 +121,9 @@ def _train(args, settings) -> int:
     from forecast.model import ForecastModel
 
     t0 = time.perf_counter()
-    obs = read_observations(args.obs, stations=_station_list(args))
+    obs = read_observations(args.obs, stations=station_list_path(args.stations))
     cities = sorted(obs["city"].unique())
-    coords = _coords(args, cities)
+    coords = station_coordinates(args.stations, cities)
     met = load_met(args.met, cities, coords) if args.met else None
     out = Path(args.out)
     model = ForecastModel(name=out.name, max_rows=args.max_rows, validation=args.validation,
@@ -143,7 +143,7 @@ def _forecast(args, settings) -> int:
     from forecast.model import load_model, write_forecast
 
     model = load_model(args.model)
-    obs = read_observations(args.obs, stations=_station_list(args))
+    obs = read_observations(args.obs, stations=station_list_path(args.stations))
     met = load_met(args.met, None, model.coords_) if args.met else None
     ds = model.predict(obs, issued=args.issued, cities=args.cities, met=met)
     nc, csv = write_forecast(ds, args.out)
@@ -160,7 +160,7 @@ def _backtest(args, settings) -> int:
     t0 = time.perf_counter()
     model = load_model(args.model)
     check_period(model, args.start, args.end)
-    obs = read_observations(args.obs, stations=_station_list(args))
+    obs = read_observations(args.obs, stations=station_list_path(args.stations))
     met = load_met(args.met, None, model.coords_) if args.met else None
     forecasts, scores, rel = run_backtest(model, obs, args.start, args.end, cities=args.cities, met=met,
                                           scheduler=args.scheduler)

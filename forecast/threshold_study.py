@@ -22,7 +22,6 @@ Usage (trains the recipe without the final refit, about 4 min on 2 cores)::
 from __future__ import annotations
 
 import argparse
-import types
 
 import numpy as np
 import pandas as pd
@@ -114,7 +113,7 @@ def report(counts: pd.DataFrame, cities=CITIES_2_26, city: str = "阳泉") -> st
 
 def main(argv=None) -> int:
     from forecast.io import read_observations as load_observations
-    from forecast.model_cli import _coords
+    from forecast.model_cli import station_coordinates
 
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--obs", action="append", required=True)
@@ -125,7 +124,7 @@ def main(argv=None) -> int:
     obs = load_observations(args.obs)
     obs["date"] = pd.to_datetime(obs["date"])
     obs = obs[obs["date"] <= pd.Timestamp(args.until)]
-    coords = _coords(types.SimpleNamespace(stations=None), sorted(obs["city"].unique()))
+    coords = station_coordinates(None, sorted(obs["city"].unique()))
     model = ForecastModel(name="threshold-study", refit=False)
     model.fit(obs, coords=coords, until=args.until, log=lambda m: print(f"  {m}", flush=True))
     print(report(compare_rules(model.validation_frame_, obs, coords, args.threshold), city=args.city))

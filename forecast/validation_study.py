@@ -19,24 +19,14 @@ Usage (two trainings and two backtests, about 25 min on 2 cores; a model folder 
 from __future__ import annotations
 
 import argparse
-import types
 from pathlib import Path
 
 import pandas as pd
 
-from forecast.backtest import run_backtest, score_forecasts
-from forecast.model import ForecastModel, load_model
 from airwarn.vocab import CITIES_2_26
-
-
-def city_scores(model: ForecastModel, forecasts: pd.DataFrame, obs: pd.DataFrame,
-                metrics=("ts_200", "bss_200", "rmse")) -> pd.DataFrame:
-    """Scores per city and lead (``city, lead_day, metric, model, value``) of backtest forecasts."""
-    out = []
-    for city, f in forecasts.groupby("city"):
-        s, _ = score_forecasts(model, f, obs[obs["city"] == city])
-        out.append(s[s["metric"].isin(metrics)].assign(city=city))
-    return pd.concat(out, ignore_index=True)
+from forecast import verify
+from forecast.backtest import run_backtest, scored_frame, scores_by_city
+from forecast.model import ForecastModel, load_model
 
 
 def summary(per_city: pd.DataFrame, pooled: pd.DataFrame, city: str = "阳泉") -> dict:
@@ -65,7 +55,7 @@ def summary(per_city: pd.DataFrame, pooled: pd.DataFrame, city: str = "阳泉") 
 
 def main(argv=None) -> int:
     from forecast.io import read_observations as load_observations
-    from forecast.model_cli import _coords
+    from forecast.model_cli import station_coordinates
 
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--obs", action="append", required=True)
@@ -81,7 +71,7 @@ def main(argv=None) -> int:
     # nothing after the development period, not even to score its last issue days' later leads
     # (those valid days would fall in the test period that follows it)
     seen = obs[obs["date"] <= end]
-    coords = _coords(types.SimpleNamespace(stations=None), sorted(obs["city"].unique()))
+    coords = station_coordinates(None, sorted(obs["city"].unique()))
     out = Path(args.out)
     rows = {}
     variants = [("last", "last", None)] + [(f"blocked{k}", "blocked", k) for k in args.folds]
@@ -99,9 +89,12 @@ def main(argv=None) -> int:
                              f"folds={model.folds}, not {scheme!r}, {folds}")
         cities = [c for c in CITIES_2_26 if c in model.cities_]
         forecasts, pooled, _ = run_backtest(model, seen, until + pd.Timedelta(days=1), end, cities=cities)
-        rows[name] = summary(city_scores(model, forecasts, seen), pooled, city=args.city)
+        frame = scored_frame(model, forecasts, seen)
+        per_city = scores_by_city(frame)
+        rows[name] = summary(per_city[per_city["metric"].isin(["ts_200", "bss_200", "rmse"])], pooled,
+                             city=args.city)
         # the median instead of the mean as the point forecast (the scorer falls back to aqi_p50)
-        median, _ = score_forecasts(model, forecasts.drop(columns="aqi_mean"), seen)
+        median = verify.score_table(frame.drop(columns="aqi_mean"))
         rows[name]["rmse_median"] = (median[(median["metric"] == "rmse") & (median["model"] == "airwarn")]
                                      .sort_values("lead_day")["value"].round(1).tolist())
         print(f"{name}: {rows[name]}", flush=True)
