@@ -71,14 +71,11 @@ class DailyResult:
         return f"{self.city} {self.date}: {r.level.key}{period}{ents}{met}{stale} -> {self.folder}"
 
 
-#: The daily chain refuses observations that end more than this many days before the product day.
-MAX_OBSERVATION_GAP_DAYS = 7
-
-
 def _make_forecast(settings: Settings, date: dt.date, nc: Path) -> None:
     """Run the model on the configured observations (setting ``observations``) issued on ``date``."""
+    from forecast.inputs import MAX_OBSERVATION_GAP_DAYS, last_observed
     from forecast.io import read_observations
-    from forecast.model import last_observed, load_model, write_forecast
+    from forecast.model import load_model, write_forecast
 
     try:
         obs = read_observations(settings.observations, option="settings 'observations' (AIRWARN_OBS)",

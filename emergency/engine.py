@@ -39,6 +39,7 @@ import pandas as pd
 
 from airwarn.vocab import WarningLevel
 from emergency.rules import RuleSet, load_rules, mark, runs
+from forecast.inputs import STALE_OBSERVATION_DAYS
 
 #: Levels in order of severity (without NONE).
 LEVELS = (WarningLevel.YELLOW, WarningLevel.ORANGE, WarningLevel.RED)
@@ -81,11 +82,6 @@ class ForecastSeries:
     source: str = ""
     sha256: str = ""
     last_observed: dt.date | None = None
-
-
-#: Observations ending this many days or more before the day a recommendation is made for (``as_of``)
-#: make it carry a data warning (yesterday's data are routine: 1 day raises none).
-STALE_OBSERVATION_DAYS = 2
 
 
 #: A level the median forecast does not reach, but whose criteria the forecast members meet with at

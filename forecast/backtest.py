@@ -30,7 +30,7 @@ import xarray as xr
 
 from forecast import verify
 from airwarn.files import atomic_write_text
-from forecast.model import CRITERIA, QUANTILES, THRESHOLDS, ForecastModel, forecast_frame
+from forecast.model import CRITERIA, QUANTILES, THRESHOLDS, ForecastModel, forecast_frame, training_climatology
 
 #: Leading columns of ``forecasts.csv`` (pinned).
 FORECAST_COLUMNS: tuple[str, ...] = ("city", "issued", "lead_day", "valid_date", "aqi_p10", "aqi_p50",
@@ -128,7 +128,7 @@ def run_backtest(model: ForecastModel, obs: pd.DataFrame, start, end, *,
                  ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
     """Backtest and score: returns ``(forecasts, scores, reliability)`` tables.
 
-    Climatology comes from the observations inside the model's training span only.
+    The climatology reference is that of the model's training span (:func:`reference_climatology`).
     See :func:`backtest_dataset` for the parameters.
     """
     ds = backtest_dataset(model, obs, start, end, cities=cities, met=met, scheduler=scheduler,
@@ -139,13 +139,9 @@ def run_backtest(model: ForecastModel, obs: pd.DataFrame, start, end, *,
 
 
 def scored_frame(model: ForecastModel, forecasts: pd.DataFrame, obs: pd.DataFrame) -> pd.DataFrame:
-    """Backtest forecasts with the observation, the references (climatology from the observations
-    inside the model's training span only) and the model's decision thresholds of each row."""
-    obs = obs.copy()
-    obs["date"] = pd.to_datetime(obs["date"])
-    t0, t1 = (pd.Timestamp(d) for d in model.train_span_)
-    train = obs[(obs["date"] >= t0) & (obs["date"] <= t1)]
-    clim = verify.climatology(train)
+    """Backtest forecasts with the observation, the references (persistence; the climatology of the
+    model's training span, :func:`reference_climatology`) and the model's decision thresholds of each row."""
+    clim = reference_climatology(model, obs, forecasts["city"].unique())
     frame = verify.attach_references(forecasts, obs, clim)
     cities = sorted(frame["city"].unique())
     ci = pd.Index(cities).get_indexer(frame["city"])
@@ -153,6 +149,30 @@ def scored_frame(model: ForecastModel, forecasts: pd.DataFrame, obs: pd.DataFram
     for t in THRESHOLDS:  # the yes/no forecast's threshold of each row's city and lead
         frame[f"decision_threshold_gt_{t}"] = model.decision_thresholds(t, cities)[ci, li]
     return frame
+
+
+def reference_climatology(model: ForecastModel, obs: pd.DataFrame, cities: Sequence[str]) -> pd.DataFrame:
+    """The climatology reference of ``model``'s scorecard: the day-of-year AQI climatology of its
+    training period, as stored with the model (:data:`forecast.model.CLIMATOLOGY_FILE`); for a model
+    saved without one, recomputed from the observations inside its training span.
+
+    Raises
+    ------
+    ValueError
+        If the model stores none and ``obs`` hold no day of its training span for any of ``cities``
+        (the scores would be empty).
+    """
+    stored = getattr(model, "climatology_", None)
+    if stored is not None:
+        return stored
+    t0, t1 = model.train_span_
+    clim = training_climatology(obs, t0, t1)
+    if clim is None or not clim["city"].isin(list(cities)).any():
+        raise ValueError(f"climatology reference: model {model.name!r} stores no climatology (saved before "
+                         f"airwarn kept one) and the observations hold no AQI of {', '.join(list(cities)[:5])} in its "
+                         f"training span {t0} → {t1}; pass the training-period observations too (another "
+                         f"--obs) or retrain the model")
+    return clim
 
 
 def _quantile_columns(frame: pd.DataFrame) -> dict[float, str]:

@@ -49,6 +49,7 @@ Everything is seeded: the same inputs give the same files.
 from __future__ import annotations
 
 import datetime as dt
+import gzip
 import json
 import os
 import platform
@@ -67,10 +68,14 @@ from sklearn.base import BaseEstimator, RegressorMixin
 from sklearn.isotonic import IsotonicRegression
 from sklearn.utils.validation import check_is_fitted
 
-from airwarn.files import atomic_path, atomic_write_text
+from airwarn.files import atomic_path, atomic_write_bytes, atomic_write_text
 from airwarn.vocab import DAILY_POLLUTANTS, POLLUTANT_UNITS
 from forecast import features as F
+from forecast import verify
+from forecast.inputs import last_observed
 
+#: The model folder's day-of-year AQI climatology of the training period (the scorecard's reference).
+CLIMATOLOGY_FILE = "climatology.csv.gz"
 #: Quantile levels of the forecast output.
 QUANTILES: tuple[float, ...] = (0.05, 0.1, 0.25, 0.5, 0.75, 0.9, 0.95)
 #: Lead days (1 = the day after the issue day).
@@ -616,6 +621,7 @@ class ForecastModel:
         self.variables_ = variables
         self.with_met_ = met is not None
         self.statics_ = F.city_statics(clean, self.coords_, variables)
+        self.climatology_ = training_climatology(obs, start, until)
         self.met_variables_ = [v for v in F.MET_VARIABLES if met is not None and v in met.columns]
         issue = F.issue_features(clean, self.coords_, self.statics_)
         log(f"features: {len(issue):,} city-days, {issue['city'].nunique()} cities, "
@@ -975,6 +981,10 @@ class ForecastModel:
                                    for key, r in self.regressors_.items()},
             "validation_scores": self.validation_,
             "validation_events": self.validation_events_,
+            "climatology": ({"file": CLIMATOLOGY_FILE, "span": list(self.train_span_),
+                             "half_window_days": verify.CLIMATOLOGY_HALF_WINDOW,
+                             "use": "reference forecast of the scorecard (airwarn backtest)"}
+                            if self.climatology_ is not None else None),
             "train_seconds": round(self.train_seconds_, 1),
         }
 
@@ -995,7 +1005,14 @@ class ForecastModel:
         atomic_write_text(out / "coords.csv", self.coords_.to_csv(index=False))
         atomic_write_text(out / "decision_thresholds.csv", self.city_thresholds_.to_csv(index=False))
         del coords
-        card = dict(self.card_, files=files + ["statics.csv", "coords.csv", "decision_thresholds.csv"])
+        files += ["statics.csv", "coords.csv", "decision_thresholds.csv"]
+        if self.climatology_ is not None:
+            # full precision (a reference recomputed from the same observations scores identically);
+            # gzip without a time stamp, so the same model gives the same bytes
+            text = self.climatology_.to_csv(index=False)
+            atomic_write_bytes(out / CLIMATOLOGY_FILE, gzip.compress(text.encode("utf-8"), mtime=0))
+            files.append(CLIMATOLOGY_FILE)
+        card = dict(self.card_, files=files)
         atomic_write_text(out / "card.json", json.dumps(card, ensure_ascii=False, indent=1, default=_json_default))
         self.card_ = card
         return out
@@ -1058,6 +1075,9 @@ def load_model(model_dir: str | os.PathLike) -> ForecastModel:
     coords = pd.read_csv(folder / "coords.csv")
     coords["city"] = coords["city"].astype(str)
     m.coords_ = coords
+    clim_path = folder / CLIMATOLOGY_FILE
+    # a model saved before airwarn stored its climatology: the backtest recomputes it from observations
+    m.climatology_ = pd.read_csv(clim_path, dtype={"city": str}) if clim_path.exists() else None
     thr_path = folder / "decision_thresholds.csv"
     if thr_path.exists():
         m.city_thresholds_ = pd.read_csv(thr_path, dtype={"city": str})
@@ -1086,31 +1106,16 @@ def load_model(model_dir: str | os.PathLike) -> ForecastModel:
 
 
 # ---------------------------------------------------------------------- helpers
-def last_observed(obs: pd.DataFrame, cities, issued, variables: Sequence[str]) -> xr.DataArray:
-    """Last day on or before each issue day with an observed value of ``variables``, per city.
+def training_climatology(obs: pd.DataFrame, start, until) -> pd.DataFrame | None:
+    """The day-of-year AQI climatology per city (:func:`forecast.verify.climatology`) of the
+    observations from ``start`` to ``until``: the climatology reference of the model's scorecard.
 
-    A forecast issued on a day whose observations are missing runs on gaps (its lag-0 predictors are
-    empty); the daily chain and the warning engine read this to say how old the data were.
-
-    Returns
-    -------
-    xarray.DataArray
-        ``last_observed(city, issued)``, datetime64 (NaT: nothing observed before the issue day).
+    None when ``obs`` has no ``aqi`` column.
     """
-    cols = [v for v in variables if v in obs.columns]
-    seen = obs.loc[obs[cols].notna().any(axis=1), ["city", "date"]] if cols else obs.iloc[:0][["city", "date"]]
-    by_city = {c: np.sort(pd.to_datetime(g["date"]).to_numpy("datetime64[ns]"))
-               for c, g in seen.groupby("city", sort=False)}
-    issued = np.asarray(issued, dtype="datetime64[ns]")
-    out = np.full((len(cities), len(issued)), np.datetime64("NaT"), dtype="datetime64[ns]")
-    for i, city in enumerate(cities):
-        dates = by_city.get(str(city))
-        if dates is None or not dates.size:
-            continue
-        k = np.searchsorted(dates, issued, side="right") - 1
-        out[i] = np.where(k >= 0, dates[np.maximum(k, 0)], np.datetime64("NaT"))
-    return xr.DataArray(out, dims=("city", "issued"), attrs={
-        "long_name": "last day with observations of the city on or before the issue day"})
+    if "aqi" not in obs.columns:
+        return None
+    o = obs[["city", "date", "aqi"]].assign(date=pd.to_datetime(obs["date"]))
+    return verify.climatology(o[(o["date"] >= pd.Timestamp(start)) & (o["date"] <= pd.Timestamp(until))])
 
 
 def _by_lead_group(regs: dict, pollutant: str, table: pd.DataFrame, features: Sequence[str], predict) -> np.ndarray:
@@ -1416,5 +1421,8 @@ def forecast_frame(ds: xr.Dataset, quantile_columns: Sequence[float] = QUANTILES
         if not name.startswith("aqi_"):
             out[name] = v
     out["aqi_standard"] = std
+    if "last_observed" in ds:  # the day the city's observations ended (forecast.inputs)
+        last = pd.DatetimeIndex(ds["last_observed"].transpose("city", "issued").values.ravel())
+        out["last_observed"] = np.repeat(np.asarray(last.strftime("%Y-%m-%d"), dtype=object), ds.sizes["lead_day"])
     out = out[np.isfinite(out["aqi_p50"].to_numpy(float))].reset_index(drop=True)
     return out

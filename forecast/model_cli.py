@@ -20,10 +20,14 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import os
+import sys
 import time
 import warnings
 from pathlib import Path
 
+_OBS_HELP = ("observations: city daily CSV (aqistudy layout), CNEMC china_sites_*.csv or UCI PRSA_Data_* "
+             "files, or folders of them; several after one --obs or --obs repeated, concatenated in time")
+_MET_HELP = "meteorology: UCI PRSA_Data_* files or NWP netCDF; several after one --met or --met repeated"
 _STATIONS_HELP = ("CNEMC station list: maps the stations of china_sites_*.csv files in --obs to cities "
                   "(default: ../shared/data/stations/… when present)")
 #: Where the station list is looked for when ``--stations`` is not given (shared data beside the repo).
@@ -116,6 +120,11 @@ def station_coordinates(stations: str | os.PathLike | None, cities):
     return c[["city", "lon", "lat"]]
 
 
+def _print_warnings(notes) -> None:
+    for note in notes:
+        print(f"warning: {note}", file=sys.stderr, flush=True)
+
+
 def _train(args, settings) -> int:
     from forecast.io import read_observations
     from forecast.model import ForecastModel
@@ -139,13 +148,24 @@ def _train(args, settings) -> int:
 
 
 def _forecast(args, settings) -> int:
+    import pandas as pd
+
+    from forecast.inputs import MAX_OBSERVATION_GAP_DAYS, input_warnings
     from forecast.io import read_observations
-    from forecast.model import load_model, write_forecast
+    from forecast.model import forecast_frame, load_model, write_forecast
 
     model = load_model(args.model)
     obs = read_observations(args.obs, stations=station_list_path(args.stations))
     met = load_met(args.met, None, model.coords_) if args.met else None
     ds = model.predict(obs, issued=args.issued, cities=args.cities, met=met)
+    frame = forecast_frame(ds)
+    fresh = (pd.Timestamp(args.issued) - pd.to_datetime(frame["last_observed"])).dt.days <= MAX_OBSERVATION_GAP_DAYS
+    if not fresh.any():
+        raise ValueError(f"observations ({', '.join(map(str, args.obs))}) hold no day of "
+                         f"{', '.join(sorted(frame['city'].unique())[:5]) or 'the cities'} within "
+                         f"{MAX_OBSERVATION_GAP_DAYS} days before {args.issued}: a forecast from them would "
+                         f"not reach the coming days; pass observations up to the issue day")
+    _print_warnings(input_warnings(obs, frame, model.variables_))
     nc, csv = write_forecast(ds, args.out)
     print(f"forecast issued {args.issued} for {ds.sizes['city']} cities × {ds.sizes['lead_day']} days → {nc} "
           f"(+ {csv.name})")
@@ -153,7 +173,9 @@ def _forecast(args, settings) -> int:
 
 
 def _backtest(args, settings) -> int:
-    from forecast.backtest import check_period, city_tables, run_backtest, skill_intervals, write_backtest
+    from forecast.backtest import (check_period, city_tables, reference_climatology, run_backtest,
+                                   skill_intervals, write_backtest)
+    from forecast.inputs import input_warnings
     from forecast.io import read_observations
     from forecast.model import load_model
 
@@ -161,9 +183,11 @@ def _backtest(args, settings) -> int:
     model = load_model(args.model)
     check_period(model, args.start, args.end)
     obs = read_observations(args.obs, stations=station_list_path(args.stations))
+    reference_climatology(model, obs, args.cities or sorted(obs["city"].unique()))  # fail before the long run
     met = load_met(args.met, None, model.coords_) if args.met else None
     forecasts, scores, rel = run_backtest(model, obs, args.start, args.end, cities=args.cities, met=met,
                                           scheduler=args.scheduler)
+    _print_warnings(input_warnings(obs, forecasts, model.variables_))
     intervals = skill_intervals(model, forecasts, obs)
     by_city = city_tables(model, forecasts, obs) if args.by_city else None
     paths = write_backtest(args.out, forecasts, scores, rel, intervals, by_city)
@@ -187,11 +211,8 @@ def _backtest(args, settings) -> int:
 def register(subparsers: argparse._SubParsersAction) -> None:
     """Add ``train``, ``forecast`` and ``backtest``."""
     p = subparsers.add_parser("train", help="train the probabilistic forecast model on city daily observations")
-    p.add_argument("--obs", action="append", required=True, metavar="FILE",
-                   help="observations: city daily CSV (aqistudy layout), CNEMC china_sites_*.csv or UCI "
-                        "PRSA_Data_* files, or folders of them; repeatable")
-    p.add_argument("--met", action="append", default=[], metavar="FILE",
-                   help="meteorology: UCI PRSA_Data_* files or NWP netCDF; repeatable")
+    p.add_argument("--obs", action="extend", nargs="+", required=True, metavar="FILE", help=_OBS_HELP)
+    p.add_argument("--met", action="extend", nargs="+", default=[], metavar="FILE", help=_MET_HELP)
     p.add_argument("--until", type=_date, help="last day used for training (default: the last day of --obs)")
     p.add_argument("--stations", metavar="FILE",
                    help="CNEMC station list: city coordinates, and the cities of china_sites_*.csv stations "
@@ -209,8 +230,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
     p = subparsers.add_parser("forecast", help="issue a 1-10 day probabilistic AQI forecast")
     p.add_argument("--model", required=True, metavar="models/NAME")
-    p.add_argument("--obs", action="append", required=True, metavar="FILE")
-    p.add_argument("--met", action="append", default=[], metavar="FILE")
+    p.add_argument("--obs", action="extend", nargs="+", required=True, metavar="FILE", help=_OBS_HELP)
+    p.add_argument("--met", action="extend", nargs="+", default=[], metavar="FILE", help=_MET_HELP)
     p.add_argument("--issued", type=_date, required=True, help="issue day YYYY-MM-DD (lead 1 = the next day)")
     p.add_argument("--stations", metavar="FILE", help=_STATIONS_HELP)
     p.add_argument("--cities", type=_cities, help="comma-separated cities (default: all)")
@@ -219,8 +240,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
     p = subparsers.add_parser("backtest", help="rolling-origin backtest against persistence and climatology")
     p.add_argument("--model", required=True, metavar="models/NAME")
-    p.add_argument("--obs", action="append", required=True, metavar="FILE")
-    p.add_argument("--met", action="append", default=[], metavar="FILE")
+    p.add_argument("--obs", action="extend", nargs="+", required=True, metavar="FILE", help=_OBS_HELP)
+    p.add_argument("--met", action="extend", nargs="+", default=[], metavar="FILE", help=_MET_HELP)
     p.add_argument("--start", type=_date, required=True, help="first issue day")
     p.add_argument("--end", type=_date, required=True, help="last issue day")
     p.add_argument("--cities", type=_cities, help="comma-separated cities (default: all)")

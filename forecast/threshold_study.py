@@ -116,7 +116,7 @@ def main(argv=None) -> int:
     from forecast.model_cli import station_coordinates
 
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--obs", action="append", required=True)
+    ap.add_argument("--obs", action="extend", nargs="+", required=True)
     ap.add_argument("--until", required=True)
     ap.add_argument("--threshold", type=int, default=200)
     ap.add_argument("--city", default="阳泉")

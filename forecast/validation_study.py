@@ -58,7 +58,7 @@ def main(argv=None) -> int:
     from forecast.model_cli import station_coordinates
 
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--obs", action="append", required=True)
+    ap.add_argument("--obs", action="extend", nargs="+", required=True)
     ap.add_argument("--until", required=True, help="last training day")
     ap.add_argument("--end", required=True, help="last issue day scored (the first is the day after --until)")
     ap.add_argument("--out", required=True, help="folder for the two models and the result")

@@ -105,6 +105,35 @@ def test_cli_train_forecast_backtest(subset, tmp_path, shared_data, capsys):
     own_iv = pd.read_csv(out / "backtest_skill_intervals_by_city.csv")
     pd.testing.assert_frame_equal(own_iv.drop(columns="city"), iv)
 
+    # observations in two files after one --obs: the same backtest
+    early, late = tmp_path / "early.csv", tmp_path / "late.csv"
+    write_subset_csv(subset[subset["date"] <= "2014-12-31"], early)
+    write_subset_csv(subset[subset["date"] > "2014-12-31"], late)
+    rc = main(["backtest", "--model", str(out), "--obs", str(early), str(late), "--start", "2015-01-01", "--end",
+               "2015-01-20", "--cities", "阳泉", "--out", str(tmp_path / "two")])
+    assert rc == 0
+    pd.testing.assert_frame_equal(pd.read_csv(tmp_path / "two" / "scores.csv"), s)
+    assert "warning" not in capsys.readouterr().err
+
+    # the test period alone: the climatology reference comes from the model folder, so the references
+    # score as before; the forecasts lack history, and the CLI says so
+    rc = main(["backtest", "--model", str(out), "--obs", str(late), "--start", "2015-01-01", "--end",
+               "2015-01-20", "--cities", "阳泉", "--out", str(tmp_path / "late")])
+    assert rc == 0
+    alone = pd.read_csv(tmp_path / "late" / "scores.csv")
+    refs = ["persistence", "climatology"]
+    pd.testing.assert_frame_equal(alone[alone["model"].isin(refs)].reset_index(drop=True),
+                                  s[s["model"].isin(refs)].reset_index(drop=True))
+    err = capsys.readouterr().err
+    assert "warning: observations of 阳泉 start less than 30 days before 20 issue day(s)" in err
+    # a model saved without its climatology needs the training period's observations
+    (out / M.CLIMATOLOGY_FILE).unlink()
+    rc = main(["backtest", "--model", str(out), "--obs", str(late), "--start", "2015-01-01", "--end",
+               "2015-01-20", "--cities", "阳泉", "--out", str(tmp_path / "noclim")])
+    assert rc == 2
+    assert "pass the training-period observations too" in capsys.readouterr().err
+    assert not (tmp_path / "noclim").exists()
+
     rc = main(["backtest", "--model", str(out), "--obs", str(obs), "--start", "2014-12-01", "--end",
                "2015-01-20", "--out", str(tmp_path / "bad")])
     assert rc == 2

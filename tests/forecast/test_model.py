@@ -9,6 +9,7 @@ import pytest
 import xarray as xr
 
 from forecast import model as M
+from forecast import verify as V
 from tests.forecast._model_fixtures import SMALL_PARAMS, coordinates, read_subset
 
 
@@ -162,6 +163,14 @@ def test_save_load_roundtrip_and_card(trained, subset, forecast_ds):
     assert forecast_ds["decision_threshold_gt_200"].dims == ("city", "lead_day")
     ds = loaded.predict(subset, issued=["2015-01-10", "2015-02-20"], cities=["阳泉", "太原", "北京"])
     xr.testing.assert_allclose(ds, forecast_ds)
+    # the scorecard's climatology reference travels with the model, exactly as computed from the
+    # training period's observations, and is saved to the same bytes each time
+    assert card["climatology"]["file"] == M.CLIMATOLOGY_FILE and M.CLIMATOLOGY_FILE in card["files"]
+    want = V.climatology(subset[subset["date"] <= "2014-12-31"])
+    pd.testing.assert_frame_equal(loaded.climatology_, want)
+    assert sorted(want["city"].unique()) == sorted(card["cities"]) and len(want) == 366 * len(card["cities"])
+    again = m.save(folder.parent / "again")
+    assert (again / M.CLIMATOLOGY_FILE).read_bytes() == (folder / M.CLIMATOLOGY_FILE).read_bytes()
 
 
 def test_deterministic_files(trained, subset, tmp_path):

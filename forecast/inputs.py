@@ -1,0 +1,111 @@
+"""What the forecast's observations must cover: enough history, and recent enough days.
+
+A forecast issued on day ``D`` reads the city's observations up to ``D``: lags and rolling statistics
+over the last :data:`HISTORY_DAYS` days. Missing days do not stop it (the boosters take gaps), but they
+degrade it silently; the functions here say how old and how short the data were, so the CLI, the daily
+chain and the warning engine can tell the forecaster.
+
+- :func:`last_observed`: the last day with observations on or before each issue day, per city (the
+  forecast Dataset carries it as ``last_observed``).
+- :func:`input_warnings`: the sentences the CLI prints when history is short or data are stale.
+- :data:`STALE_OBSERVATION_DAYS`: from this age the forecast and the warning recommendation carry a
+  data warning; :data:`MAX_OBSERVATION_GAP_DAYS`: beyond this age a forecast is refused.
+"""
+from __future__ import annotations
+
+from typing import Sequence
+
+import numpy as np
+import pandas as pd
+import xarray as xr
+
+from forecast.features import WINDOWS
+
+#: Days of history the predictors look back over (the longest rolling window of the features).
+HISTORY_DAYS = max(WINDOWS)
+#: Observations ending this many days or more before the issue day are stale: the forecast is issued
+#: with a data warning (its most recent predictors are empty; yesterday's data, 1 day old, are routine).
+STALE_OBSERVATION_DAYS = 2
+#: A forecast is refused when the city's observations end more than this many days before its issue day.
+MAX_OBSERVATION_GAP_DAYS = 7
+
+
+def input_warnings(obs: pd.DataFrame, forecasts: pd.DataFrame, variables: Sequence[str]) -> list[str]:
+    """What a forecaster should know about the observations behind ``forecasts``.
+
+    Two things degrade a forecast without failing it: fewer than :data:`HISTORY_DAYS` days of
+    observations before the first issue day (the rolling predictors see a short window), and
+    observations ending :data:`STALE_OBSERVATION_DAYS` or more days before an issue day (the most
+    recent predictors are empty).
+
+    Parameters
+    ----------
+    obs : DataFrame
+        The observations the forecasts were made from (``city, date`` + ``variables``).
+    forecasts : DataFrame
+        ``city, issued, last_observed`` (the flat table of :func:`forecast.model.forecast_frame`; one
+        row per lead is fine).
+    variables : sequence of str
+        The model's input variables (a day counts as observed when any of them is).
+
+    Returns
+    -------
+    list of str
+        One English sentence per problem, naming up to five cities; empty when the inputs are sound.
+    """
+    def cities_text(names):
+        names = sorted(set(map(str, names)))
+        return ", ".join(names[:5]) + (f" and {len(names) - 5} more" if len(names) > 5 else "")
+
+    notes = []
+    rows = forecasts[["city", "issued", "last_observed"]].drop_duplicates(["city", "issued"])
+    issued = pd.to_datetime(rows["issued"])
+    cols = [v for v in variables if v in obs.columns]
+    seen = obs.loc[obs[cols].notna().any(axis=1), ["city", "date"]] if cols else obs.iloc[:0][["city", "date"]]
+    first = pd.to_datetime(seen["date"]).groupby(seen["city"]).min()
+    need = pd.Timedelta(days=HISTORY_DAYS - 1)
+    short = rows["city"].map(first) > issued - need
+    if short.any():
+        cities = rows.loc[short, "city"]
+        notes.append(f"observations of {cities_text(cities)} start less than {HISTORY_DAYS} days before "
+                     f"{int(short.sum()):,} issue day(s) (any before {(first.reindex(cities.unique()).max() + need).date()}): "
+                     f"those forecasts' predictors look back over a shorter history (add earlier observations)")
+    age = (issued - pd.to_datetime(rows["last_observed"])).dt.days
+    none = age.isna()
+    if none.any():
+        notes.append(f"{int(none.sum()):,} forecast(s) of {cities_text(rows.loc[none, 'city'])} were issued with no "
+                     f"observation of the city on or before the issue day: they have none of the city's own "
+                     f"recent values")
+    old = age >= STALE_OBSERVATION_DAYS
+    if old.any():
+        notes.append(f"{int(old.sum()):,} forecast(s) of {cities_text(rows.loc[old, 'city'])} were issued "
+                     f"{STALE_OBSERVATION_DAYS} to {int(age[old].max())} days after the city's last observation: "
+                     f"their most recent predictors are empty")
+    return notes
+
+
+def last_observed(obs: pd.DataFrame, cities, issued, variables: Sequence[str]) -> xr.DataArray:
+    """Last day on or before each issue day with an observed value of ``variables``, per city.
+
+    A forecast issued on a day whose observations are missing runs on gaps (its lag-0 predictors are
+    empty); the daily chain and the warning engine read this to say how old the data were.
+
+    Returns
+    -------
+    xarray.DataArray
+        ``last_observed(city, issued)``, datetime64 (NaT: nothing observed before the issue day).
+    """
+    cols = [v for v in variables if v in obs.columns]
+    seen = obs.loc[obs[cols].notna().any(axis=1), ["city", "date"]] if cols else obs.iloc[:0][["city", "date"]]
+    by_city = {c: np.sort(pd.to_datetime(g["date"]).to_numpy("datetime64[ns]"))
+               for c, g in seen.groupby("city", sort=False)}
+    issued = np.asarray(issued, dtype="datetime64[ns]")
+    out = np.full((len(cities), len(issued)), np.datetime64("NaT"), dtype="datetime64[ns]")
+    for i, city in enumerate(cities):
+        dates = by_city.get(str(city))
+        if dates is None or not dates.size:
+            continue
+        k = np.searchsorted(dates, issued, side="right") - 1
+        out[i] = np.where(k >= 0, dates[np.maximum(k, 0)], np.datetime64("NaT"))
+    return xr.DataArray(out, dims=("city", "issued"), attrs={
+        "long_name": "last day with observations of the city on or before the issue day"})
