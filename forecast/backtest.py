@@ -57,6 +57,11 @@ def check_period(model: ForecastModel, start, end) -> tuple[pd.Timestamp, pd.Tim
     return start, end
 
 
+#: Dask's own schedulers; any other ``scheduler`` is the address of a ``dask.distributed`` scheduler
+#: (``tcp://host:8786``, ``host:8786``).
+LOCAL_SCHEDULERS = ("threads", "synchronous", "sync", "single-threaded", "processes")
+
+
 def _predict_chunk(model: ForecastModel, obs: pd.DataFrame, issued: list, cities, met, n_members: int):
     last = max(issued)
     seen = obs[obs["date"] <= last]  # nothing after the chunk's last issue day
@@ -80,8 +85,8 @@ def backtest_dataset(model: ForecastModel, obs: pd.DataFrame, start, end, *,
     met : DataFrame, optional
         Daily meteorology (for models trained with it).
     scheduler : str, optional
-        Dask scheduler: ``"threads"`` (default), ``"synchronous"``, ``"processes"`` or a
-        ``dask.distributed`` address.
+        Dask scheduler: ``"threads"`` (default), ``"synchronous"``, ``"processes"`` or the
+        address of a running ``dask.distributed`` scheduler (``tcp://host:8786`` or ``host:8786``).
     chunk_days : int
         Issue days per task.
     n_members : int
@@ -96,7 +101,7 @@ def backtest_dataset(model: ForecastModel, obs: pd.DataFrame, start, end, *,
     chunks = [days[i:i + chunk_days] for i in range(0, len(days), chunk_days)]
     tasks = [dask.delayed(_predict_chunk)(model, obs[obs["date"] >= chunk[0] - pd.Timedelta(days=60)],
                                           chunk, cities, met, n_members) for chunk in chunks]
-    if scheduler and "://" in scheduler or (scheduler and ":" in scheduler and scheduler[0].isdigit()):
+    if scheduler and scheduler not in LOCAL_SCHEDULERS:  # the address of a dask.distributed scheduler
         from distributed import Client
 
         with Client(scheduler) as client:

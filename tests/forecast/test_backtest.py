@@ -53,6 +53,19 @@ def test_backtest_threads_equals_synchronous_and_scores(small_model, subset):
     assert {"lead_day", "threshold", "mean_probability", "observed_frequency"} <= set(rel.columns)
 
 
+def test_backtest_on_a_distributed_cluster_equals_threads(small_model, subset):
+    """``--scheduler ADDRESS``: the chunks run in the worker processes of a real dask.distributed
+    cluster (the model and observations are pickled to them) and give the same Dataset."""
+    from distributed import LocalCluster
+
+    kw = dict(cities=["阳泉", "太原"], chunk_days=4, n_members=20)
+    local = B.backtest_dataset(small_model, subset, "2015-01-05", "2015-01-12", **kw)
+    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cluster:
+        remote = B.backtest_dataset(small_model, subset, "2015-01-05", "2015-01-12",
+                                    scheduler=cluster.scheduler_address, **kw)
+    xr.testing.assert_identical(local, remote)
+
+
 def test_cli_train_forecast_backtest(subset, tmp_path, shared_data, capsys):
     obs = tmp_path / "obs.csv"
     write_subset_csv(subset, obs)
