@@ -10,7 +10,7 @@ from __future__ import annotations
 from contextlib import contextmanager
 from typing import Iterator
 
-from sqlalchemy import create_engine, event
+from sqlalchemy import create_engine, event, make_url
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 
@@ -28,15 +28,24 @@ def get_engine(url: str) -> Engine:
     Parameters
     ----------
     url : str
-        SQLAlchemy URL, e.g. ``sqlite:///var/airwarn.sqlite``.
+        SQLAlchemy URL, e.g. ``sqlite:///var/airwarn.sqlite`` or ``postgresql://user@host/db``
+        (``postgresql://`` uses the psycopg 3 driver, extra ``postgresql``).
     """
     engine = _ENGINES.get(url)
     if engine is None:
-        if url.startswith("sqlite"):
-            engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
+        parsed = make_url(url)
+        if parsed.drivername == "postgresql":  # the driver airwarn installs (SQLAlchemy 2.0 would pick psycopg2)
+            parsed = parsed.set(drivername="postgresql+psycopg")
+        if parsed.get_backend_name() == "sqlite":
+            engine = create_engine(parsed, connect_args={"timeout": 30, "check_same_thread": False})
             event.listen(engine, "connect", _sqlite_pragmas)
         else:
-            engine = create_engine(url, pool_pre_ping=True)
+            try:
+                engine = create_engine(parsed, pool_pre_ping=True)
+            except ModuleNotFoundError as exc:
+                raise ModuleNotFoundError(
+                    f"database {parsed.render_as_string(hide_password=True)}: its driver is not installed "
+                    f"({exc}); for PostgreSQL: pip install -e '.[postgresql]'") from None
         _ENGINES[url] = engine
     return engine
 

@@ -5,8 +5,8 @@ and the emission inventory (the baseline of the reduction targets).
   bumped on every change (optimistic locking: a change names the revision it read).
 * ``warning_active`` — one row per area with an active (issued) warning; ``area`` is the primary key,
   so the database itself refuses a second active warning for an area, whoever tries.
-* ``warning_audit`` — append-only: the ORM refuses updates and deletes, and on SQLite a trigger
-  refuses them in SQL too.
+* ``warning_audit`` — append-only: the ORM refuses updates and deletes, and a trigger refuses them
+  in SQL too (SQLite and PostgreSQL; on PostgreSQL also TRUNCATE).
 * ``emission_inventory`` — total emissions by source sector and pollutant [t/day], one row per
   (inventory name, sector, pollutant).
 """
@@ -109,12 +109,20 @@ def _audit_no_delete(mapper, connection, target) -> None:  # pragma: no cover - 
     raise PermissionError("warning_audit is append-only: audit records cannot be deleted")
 
 
+# the database itself refuses changes to the audit trail, whoever connects (SQL console, another program)
 for _op in ("UPDATE", "DELETE"):
     event.listen(
         WarningAudit.__table__, "after_create",
         DDL(f"CREATE TRIGGER IF NOT EXISTS warning_audit_no_{_op.lower()} BEFORE {_op} ON warning_audit "
             f"BEGIN SELECT RAISE(ABORT, 'warning_audit is append-only'); END").execute_if(dialect="sqlite"),
     )
+for _ddl in (
+    "CREATE OR REPLACE FUNCTION warning_audit_append_only() RETURNS trigger LANGUAGE plpgsql AS "
+    "$body$ BEGIN RAISE EXCEPTION 'warning_audit is append-only'; END $body$",
+    "CREATE TRIGGER warning_audit_no_change BEFORE UPDATE OR DELETE OR TRUNCATE ON warning_audit "
+    "FOR EACH STATEMENT EXECUTE FUNCTION warning_audit_append_only()",
+):
+    event.listen(WarningAudit.__table__, "after_create", DDL(_ddl).execute_if(dialect="postgresql"))
 
 
 class EmissionInventory(Base):
