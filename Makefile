@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 PIP    := $(BIN)/python -m pip
 
-.PHONY: demo test venv test-deps browser bench clean
+.PHONY: demo test venv test-deps browser postgresql bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -25,7 +25,7 @@ $(VENV)/.installed-dev: $(VENV)/.installed-test
 
 venv: $(VENV)/.installed
 
-test-deps: $(VENV)/.installed-test browser
+test-deps: $(VENV)/.installed-test browser postgresql
 
 # Debian's chromium, chromedriver and a CJK font (the interface is Chinese) for the
 # end-to-end browser tests (needs root or sudo).
@@ -36,6 +36,16 @@ browser:
 	  echo "installing Debian's chromium, chromium-driver and fonts-wqy-microhei for the browser tests"; \
 	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium chromium-driver fonts-wqy-microhei >/dev/null \
 	    || echo "WARNING: could not install chromium; browser tests will be skipped"; \
+	fi
+
+# Debian's PostgreSQL server for the tests that also run on PostgreSQL (tests/postgres.py starts a
+# throwaway cluster on a Unix socket; nothing is left running).
+postgresql:
+	@if ! command -v initdb >/dev/null 2>&1 && ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  echo "installing Debian's postgresql for the PostgreSQL tests"; \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq postgresql >/dev/null \
+	    || echo "WARNING: could not install postgresql; the PostgreSQL tests will fail in CI and skip elsewhere"; \
 	fi
 
 demo: $(VENV)/.installed

@@ -35,3 +35,34 @@ def settings(tmp_path):
     from airwarn.settings import load_settings
 
     return load_settings(env={"AIRWARN_DATA_DIR": str(tmp_path / "var")}).ensure_dirs()
+
+
+@pytest.fixture(scope="session")
+def postgres_server():
+    """A throwaway PostgreSQL server (tests/postgres.py); fails in CI, skips elsewhere, if none is installed."""
+    from tests import postgres
+
+    bin_dir = postgres.binaries()
+    missing = None
+    if bin_dir is None:
+        missing = "no PostgreSQL server (initdb, pg_ctl) installed; `make test` installs Debian's postgresql"
+    else:
+        try:
+            import psycopg  # noqa: F401
+        except ImportError:
+            missing = "the psycopg driver is not installed (pip install -e '.[test]')"
+    if missing:
+        if os.environ.get("CI"):
+            pytest.fail(missing)
+        pytest.skip(missing)
+    server = postgres.Server(bin_dir).start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def db_url(request, tmp_path):
+    """The URL of a fresh, empty database: an SQLite file, then a database on the PostgreSQL server."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'airwarn.sqlite'}"
+    return request.getfixturevalue("postgres_server").new_database()

@@ -1,4 +1,5 @@
-"""Warning lifecycle on a real SQLite file: roles, states, audit trail, two users acting at once."""
+"""Warning lifecycle on a real SQLite file and a real PostgreSQL server: roles, states, audit trail,
+two users acting at once."""
 from __future__ import annotations
 
 import threading
@@ -14,8 +15,8 @@ from emergency import lifecycle as lc
 
 
 @pytest.fixture
-def engine(tmp_path):
-    eng = get_engine(f"sqlite:///{tmp_path / 'lifecycle.sqlite'}")
+def engine(db_url):
+    eng = get_engine(db_url)
     create_tables(eng)
     return eng
 
@@ -102,9 +103,12 @@ def test_bad_role_and_bad_transitions(engine):
 def test_audit_is_append_only_in_sql(engine):
     lc.issue(engine, area="阳泉", level="yellow", user="c", role="commander")
     with engine.begin() as conn, pytest.raises(DatabaseError, match="append-only"):
-        conn.execute(text("UPDATE warning_audit SET user = 'someone else'"))
+        conn.execute(text("UPDATE warning_audit SET \"user\" = 'someone else'"))
     with engine.begin() as conn, pytest.raises(DatabaseError, match="append-only"):
         conn.execute(text("DELETE FROM warning_audit"))
+    if engine.dialect.name == "postgresql":
+        with engine.begin() as conn, pytest.raises(DatabaseError, match="append-only"):
+            conn.execute(text("TRUNCATE warning_audit"))
     assert lc.audit_log(engine)[0].user == "c"
 
 

@@ -24,8 +24,8 @@ def _line(ent, code, base, measures):
 
 
 @pytest.fixture
-def engine(tmp_path):
-    eng = get_engine(f"sqlite:///{tmp_path / 'red.sqlite'}")
+def engine(db_url):
+    eng = get_engine(db_url)
     create_tables(eng)
     with session_scope(eng) as s:
         v = ListVersion(name="五家测试清单", year=2026, effective_date=dt.date(2026, 1, 1))

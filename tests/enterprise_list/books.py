@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import random
-import sqlite3
 from pathlib import Path
 
 import openpyxl
@@ -61,10 +60,16 @@ def write_book(path: Path, rows: dict[str, list[list]] | None = None, *, headers
     return path
 
 
-def dump_db(url: str) -> str:
-    """A full text dump of an SQLite database (schema and every row)."""
-    con = sqlite3.connect(url.removeprefix("sqlite:///"))
-    try:
-        return "\n".join(con.iterdump())
-    finally:
-        con.close()
+def dump_db(engine) -> str:
+    """A full text dump of a database, SQLite or PostgreSQL: every table's columns and rows in key order."""
+    from sqlalchemy import MetaData, select
+
+    meta = MetaData()
+    meta.reflect(bind=engine)
+    out = []
+    with engine.connect() as con:
+        for table in meta.sorted_tables:
+            out.append(f"{table.name}: {[c.name for c in table.columns]}")
+            order = list(table.primary_key.columns) or list(table.columns)
+            out += [repr(tuple(row)) for row in con.execute(select(table).order_by(*order))]
+    return "\n".join(out)

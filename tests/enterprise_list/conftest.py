@@ -14,10 +14,11 @@ def good_book(tmp_path) -> Path:
 
 
 @pytest.fixture
-def engine(tmp_path):
+def engine(db_url):
+    """A fresh database with the list tables, on SQLite and on PostgreSQL."""
     from airwarn.db import create_tables, get_engine
     import enterprise_list.models  # noqa: F401
 
-    eng = get_engine(f"sqlite:///{tmp_path / 'list.sqlite'}")
+    eng = get_engine(db_url)
     create_tables(eng)
     return eng

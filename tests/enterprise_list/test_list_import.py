@@ -36,30 +36,30 @@ def test_import_stores_everything(engine, good_book):
 
 def test_bad_file_over_a_good_database_changes_nothing(engine, good_book, tmp_path):
     import_list(engine, good_book, "2026年度", dt.date(2026, 1, 1))
-    before = dump_db(str(engine.url))
+    before = dump_db(engine)
     rows = good_rows()
     rows["生产线"][0][7] = -1  # negative baseline
     bad = write_book(tmp_path / "bad.xlsx", rows)
     with pytest.raises(ListValidationError, match=r"1 error\(s\); nothing imported") as info:
         import_list(engine, bad, "2026年度第1次修订", dt.date(2026, 6, 1))
     assert "生产线 row 2, column SO2基准排放量(吨/日): negative baseline" in str(info.value)
-    assert dump_db(str(engine.url)) == before
+    assert dump_db(engine) == before
     # an existing version name: refused before anything is written
     with pytest.raises(ValueError, match="already exists"):
         import_list(engine, good_book, "2026年度", dt.date(2026, 6, 1))
-    assert dump_db(str(engine.url)) == before
+    assert dump_db(engine) == before
 
 
 def test_database_failure_mid_write_rolls_back_everything(engine, good_book):
     import_list(engine, good_book, "2026年度", dt.date(2026, 1, 1))
-    before = dump_db(str(engine.url))
+    before = dump_db(engine)
     parsed = read_list_workbook(good_book)
     # a level the validator never sees (built in code, not read): the CHECK constraint fails after the
     # version, enterprises and lines were inserted
     parsed.records["measures"].append(dict(parsed.records["measures"][-1], level="purple"))
     with pytest.raises(Exception, match="ck_measure_level|CHECK constraint"):
         import_list(engine, parsed, "broken", dt.date(2026, 6, 1))
-    assert dump_db(str(engine.url)) == before
+    assert dump_db(engine) == before
 
 
 def test_import_in_a_callers_session_uses_a_savepoint(engine, good_book):

@@ -12,9 +12,12 @@ from enterprise_list.lookup import find_enterprises, format_policy_sheet, get_en
 from enterprise_list.sample import make_sample_list
 
 
-@pytest.fixture(scope="module")
-def demo(tmp_path_factory):
-    url = f"sqlite:///{tmp_path_factory.mktemp('lookup') / 'list.sqlite'}"
+@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+def demo(request, tmp_path_factory):
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path_factory.mktemp('lookup') / 'list.sqlite'}"
+    else:
+        url = request.getfixturevalue("postgres_server").new_database()
     engine = get_engine(url)
     create_tables(engine)
     sample = make_sample_list(320, seed=2026)
