@@ -33,8 +33,8 @@ MAX_OBSERVATION_GAP_DAYS = 7
 def input_warnings(obs: pd.DataFrame, forecasts: pd.DataFrame, variables: Sequence[str]) -> list[str]:
     """What a forecaster should know about the observations behind ``forecasts``.
 
-    Two things degrade a forecast without failing it: fewer than :data:`HISTORY_DAYS` days of
-    observations before the first issue day (the rolling predictors see a short window), and
+    Two things degrade a forecast without failing it: observations starting less than
+    :data:`HISTORY_DAYS` days before its issue day (the rolling predictors see a short window), and
     observations ending :data:`STALE_OBSERVATION_DAYS` or more days before an issue day (the most
     recent predictors are empty).
 
