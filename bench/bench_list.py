@@ -1,7 +1,8 @@
 """Benchmark of the emergency-reduction list: import, lookup latency, database size.
 
 Prints figures (no assertions on time); run with ``.venv/bin/python bench/bench_list.py``
-(``--import-size`` and ``--lookup-size`` change the list sizes). Targets (issue 4):
+(``--import-size`` and ``--lookup-size`` change the list sizes; ``--postgresql`` runs it on a
+throwaway PostgreSQL server, as the tests do, instead of SQLite files). Targets (issue 4):
 import of a 10,000-enterprise xlsx < 20 s; lookup p95 < 20 ms on 100,000 enterprises,
 by credit code and by fuzzy name.
 """
@@ -32,7 +33,15 @@ def _p(xs: list[float]) -> str:
     return f"p50 {np.percentile(a, 50):.2f} ms, p95 {np.percentile(a, 95):.2f} ms, max {a.max():.2f} ms"
 
 
-def bench_import(folder: Path, n: int) -> None:
+def _db_size_mb(engine) -> float:
+    """Size of the database on disk [MB]: the SQLite file, or PostgreSQL's own count."""
+    if engine.dialect.name == "sqlite":
+        return Path(engine.url.database).stat().st_size / 1e6
+    with engine.connect() as con:
+        return con.exec_driver_sql("SELECT pg_database_size(current_database())").scalar() / 1e6
+
+
+def bench_import(folder: Path, n: int, new_url) -> None:
     t = time.perf_counter()
     sample = make_sample_list(n, seed=1)
     gen = time.perf_counter() - t
@@ -40,7 +49,7 @@ def bench_import(folder: Path, n: int) -> None:
     t = time.perf_counter()
     write_list_workbook(sample, path)
     write = time.perf_counter() - t
-    engine = get_engine(f"sqlite:///{folder / f'import_{n}.sqlite'}")
+    engine = get_engine(new_url(f"import_{n}"))
     t0, c0 = time.perf_counter(), time.process_time()
     parsed = read_list_workbook(path)
     t_read = time.perf_counter() - t0
@@ -51,9 +60,8 @@ def bench_import(folder: Path, n: int) -> None:
           f"wall, {cpu:.1f} s CPU (target < 20 s)  [generate {gen:.1f} s, write xlsx {write:.1f} s]")
 
 
-def bench_lookup(folder: Path, n: int, queries: int) -> None:
-    db = folder / f"lookup_{n}.sqlite"
-    engine = get_engine(f"sqlite:///{db}")
+def bench_lookup(n: int, queries: int, new_url) -> None:
+    engine = get_engine(new_url(f"lookup_{n}"))
     create_tables(engine)
     t = time.perf_counter()
     sample = make_sample_list(n, seed=2)
@@ -62,7 +70,7 @@ def bench_lookup(folder: Path, n: int, queries: int) -> None:
     res = import_list(engine, sample, "bench", dt.date(2026, 1, 1), synthetic=True)
     t_store = time.perf_counter() - t
     print(f"database of {n:,} enterprises ({res.n_lines:,} lines, {res.n_measures:,} measures): "
-          f"{db.stat().st_size / 1e6:.1f} MB  [generate {t_gen:.1f} s, validate+store {t_store:.1f} s]")
+          f"{_db_size_mb(engine):.1f} MB  [generate {t_gen:.1f} s, validate+store {t_store:.1f} s]")
     rng = random.Random(3)
     ents = sample.records["enterprises"]
     picks = [ents[rng.randrange(n)] for _ in range(queries)]
@@ -104,13 +112,28 @@ def main() -> None:
     ap.add_argument("--import-size", type=int, default=10_000)
     ap.add_argument("--lookup-size", type=int, default=100_000)
     ap.add_argument("--queries", type=int, default=300)
+    ap.add_argument("--postgresql", action="store_true",
+                    help="on a throwaway PostgreSQL server (tests/postgres.py) instead of SQLite files")
     args = ap.parse_args()
     with tempfile.TemporaryDirectory(prefix="bench_list_") as d:
         folder = Path(d)
+        server = None
+        if args.postgresql:
+            from tests.postgres import Server, binaries
+
+            server = Server(binaries()).start()
+            new_url = lambda name: server.new_database()  # noqa: E731
+        else:
+            new_url = lambda name: f"sqlite:///{folder / name}.sqlite"  # noqa: E731
         load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
-        print(f"bench_list (python {sys.version.split()[0]}, {os.cpu_count()} CPUs, load average {load:.1f})")
-        bench_import(folder, args.import_size)
-        bench_lookup(folder, args.lookup_size, args.queries)
+        print(f"bench_list (python {sys.version.split()[0]}, {os.cpu_count()} CPUs, load average {load:.1f}, "
+              f"{'PostgreSQL' if server else 'SQLite'})")
+        try:
+            bench_import(folder, args.import_size, new_url)
+            bench_lookup(args.lookup_size, args.queries, new_url)
+        finally:
+            if server:
+                server.stop()
 
 
 if __name__ == "__main__":

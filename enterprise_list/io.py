@@ -152,7 +152,7 @@ def _store(session: Session, parsed: ParsedList, meta: dict, warnings: list[Prob
         r["compliant"] = True if r["compliant"] is None else r["compliant"]
     ent_ids: dict[str, int] = {}
     if ent_rows:
-        res = session.execute(insert(Enterprise).returning(Enterprise.id, Enterprise.credit_code,
+        res = session.execute(insert(Enterprise.__table__).returning(Enterprise.id, Enterprise.credit_code,
                                                            sort_by_parameter_order=True), ent_rows)
         ent_ids = {code: i for i, code in res}
     line_rows = [{"enterprise_id": ent_ids[ln["credit_code"]], **{k: ln.get(k) for k in _LINE_COLS}}
@@ -162,7 +162,7 @@ def _store(session: Session, parsed: ParsedList, meta: dict, warnings: list[Prob
             r[p] = r[p] or 0.0
     line_ids: dict[tuple[int, str], int] = {}
     if line_rows:
-        res = session.execute(insert(ProductionLine).returning(
+        res = session.execute(insert(ProductionLine.__table__).returning(
             ProductionLine.id, ProductionLine.enterprise_id, ProductionLine.line_code,
             sort_by_parameter_order=True), line_rows)
         line_ids = {(eid, lc): i for i, eid, lc in res}
@@ -175,7 +175,7 @@ def _store(session: Session, parsed: ParsedList, meta: dict, warnings: list[Prob
             row[f"cut_{p}"] = row[f"cut_{p}"] or 0.0
         meas_rows.append(row)
     if meas_rows:
-        session.execute(insert(Measure), meas_rows)
+        session.execute(insert(Measure.__table__), meas_rows)
     session.flush()
     store_frames(session, version.id)  # the columnar copy for whole-list reads, in the same transaction
     return ImportResult(version.id, version.name, version.effective_date, len(ent_rows), len(line_rows),
