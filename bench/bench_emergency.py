@@ -6,7 +6,8 @@
    fresh process cache (frames read from the database), "cached" a repeated call.
 2. ``airwarn daily`` end to end on the demo (list, inventory, a forecast file), target < 30 s.
 
-Run: ``.venv/bin/python bench/bench_emergency.py [--n 100000]``
+Run: ``.venv/bin/python bench/bench_emergency.py [--n 100000] [--postgresql]`` (``--postgresql``: the
+reductions on a throwaway PostgreSQL server, as the tests use, instead of an SQLite file).
 """
 from __future__ import annotations
 
@@ -22,6 +23,8 @@ import numpy as np
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
+
+from tests.postgres import databases  # noqa: E402
 
 
 def build_list(engine, n: int, seed: int = 1) -> int:
@@ -60,18 +63,27 @@ def build_list(engine, n: int, seed: int = 1) -> int:
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--n", type=int, default=100_000)
+    ap.add_argument("--postgresql", action="store_true",
+                    help="the reductions on a throwaway PostgreSQL server (tests/postgres.py) instead of SQLite")
     args = ap.parse_args()
+    tmp = Path(tempfile.mkdtemp(prefix="bench_emergency_"))
+    with databases(args.postgresql, tmp) as new_url:
+        bench_reductions(new_url("bench"), args.n)
+    bench_daily(tmp)
+
+
+def bench_reductions(url: str, n: int) -> None:
     import emergency.models  # noqa: F401
     from airwarn.db import create_tables, get_engine, session_scope
     from emergency.notify import notification_frame
     from emergency.reductions import compute_reductions
 
-    tmp = Path(tempfile.mkdtemp(prefix="bench_emergency_"))
-    engine = get_engine(f"sqlite:///{tmp / 'bench.sqlite'}")
+    engine = get_engine(url)
     create_tables(engine)
+    print(f"database: {engine.dialect.name}")
     t = time.perf_counter()
-    vid = build_list(engine, args.n)
-    print(f"list of {args.n:,} enterprises, {2 * args.n:,} lines, {6 * args.n:,} measures built in "
+    vid = build_list(engine, n)
+    print(f"list of {n:,} enterprises, {2 * n:,} lines, {6 * n:,} measures built in "
           f"{time.perf_counter() - t:.1f} s")
     from enterprise_list.frames import store_frames
 
@@ -114,7 +126,9 @@ def main() -> None:
     print("  without stored frames (tables read row by row), first call per level: "
           + ", ".join(f"{lv} {x:.2f} s" for lv, x in zip(("yellow", "orange", "red"), firsts)))
 
-    # airwarn daily end to end on the demo list + inventory + a forecast file in the pinned layout
+
+def bench_daily(tmp: Path) -> None:
+    """``airwarn daily`` end to end on the demo list + inventory + a forecast file in the pinned layout."""
     from tests.emergency.test_engine_inputs import make_dataset
 
     from airwarn.settings import load_settings

@@ -26,6 +26,7 @@ from enterprise_list.io import import_list  # noqa: E402
 from enterprise_list.lookup import find_enterprises, get_enterprise, policy_sheet  # noqa: E402
 from enterprise_list.sample import make_sample_list  # noqa: E402
 from enterprise_list.workbook import read_list_workbook, write_list_workbook  # noqa: E402
+from tests.postgres import databases  # noqa: E402
 
 
 def _p(xs: list[float]) -> str:
@@ -117,23 +118,12 @@ def main() -> None:
     args = ap.parse_args()
     with tempfile.TemporaryDirectory(prefix="bench_list_") as d:
         folder = Path(d)
-        server = None
-        if args.postgresql:
-            from tests.postgres import Server, binaries
-
-            server = Server(binaries()).start()
-            new_url = lambda name: server.new_database()  # noqa: E731
-        else:
-            new_url = lambda name: f"sqlite:///{folder / name}.sqlite"  # noqa: E731
         load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
         print(f"bench_list (python {sys.version.split()[0]}, {os.cpu_count()} CPUs, load average {load:.1f}, "
-              f"{'PostgreSQL' if server else 'SQLite'})")
-        try:
+              f"{'PostgreSQL' if args.postgresql else 'SQLite'})")
+        with databases(args.postgresql, folder) as new_url:
             bench_import(folder, args.import_size, new_url)
             bench_lookup(args.lookup_size, args.queries, new_url)
-        finally:
-            if server:
-                server.stop()
 
 
 if __name__ == "__main__":

@@ -15,7 +15,9 @@ import os
 import shutil
 import subprocess
 import tempfile
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Callable, Iterator
 
 
 def binaries() -> Path | None:
@@ -73,3 +75,20 @@ class Server:
             self._run(str(self.bin / "pg_ctl"), "-D", str(self.data), "-m", "immediate", "-w", "stop")
         finally:
             shutil.rmtree(self.root, ignore_errors=True)
+
+
+@contextmanager
+def databases(postgresql: bool, folder: Path) -> Iterator[Callable[[str], str]]:
+    """``new_url(name)`` → the URL of a fresh database: an SQLite file ``folder/name.sqlite``, or (with
+    ``postgresql``) a new database on a throwaway server, stopped on exit (the benchmarks' option)."""
+    if not postgresql:
+        yield lambda name: f"sqlite:///{Path(folder) / name}.sqlite"
+        return
+    bin_dir = binaries()
+    if bin_dir is None:
+        raise RuntimeError("no PostgreSQL server (initdb, pg_ctl) installed; `make test` installs Debian's postgresql")
+    server = Server(bin_dir).start()
+    try:
+        yield lambda name: server.new_database()
+    finally:
+        server.stop()
