@@ -73,7 +73,7 @@ class DailyResult:
 
 def _make_forecast(settings: Settings, date: dt.date, nc: Path) -> None:
     """Run the model on the configured observations (setting ``observations``) issued on ``date``."""
-    from forecast.inputs import MAX_OBSERVATION_GAP_DAYS, last_observed
+    from forecast.inputs import MAX_OBSERVATION_GAP_DAYS, last_observed, too_old
     from forecast.io import read_observations
     from forecast.model import load_model, write_forecast
 
@@ -90,7 +90,7 @@ def _make_forecast(settings: Settings, date: dt.date, nc: Path) -> None:
     if pd.isna(last):
         raise ValueError(f"observations ({files}) hold no day of {settings.city} on or before {date}: "
                          f"cannot issue its forecast")
-    if (pd.Timestamp(date) - last).days > MAX_OBSERVATION_GAP_DAYS:
+    if too_old(last, pd.Timestamp(date)):
         raise ValueError(f"observations ({files}) of {settings.city} end {last.date()}, more than "
                          f"{MAX_OBSERVATION_GAP_DAYS} days before {date}: a forecast from them would not reach "
                          f"the coming days; bring the observations up to date")

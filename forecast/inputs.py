@@ -7,9 +7,13 @@ chain and the warning engine can tell the forecaster.
 
 - :func:`last_observed`: the last day with observations on or before each issue day, per city (the
   forecast Dataset carries it as ``last_observed``).
-- :func:`input_warnings`: the sentences the CLI prints when history is short or data are stale.
-- :data:`STALE_OBSERVATION_DAYS`: from this age the forecast and the warning recommendation carry a
-  data warning; :data:`MAX_OBSERVATION_GAP_DAYS`: beyond this age a forecast is refused.
+- :func:`input_warnings`: the sentences ``airwarn forecast`` and ``airwarn backtest`` print when a
+  forecast's history is short or its issue day has no data (its lag-0 predictors are then empty).
+- :func:`too_old`: observations ending more than :data:`MAX_OBSERVATION_GAP_DAYS` days before the
+  issue day, or none at all: no forecast is made from them (the CLI leaves such cities out, the
+  daily chain stops).
+- :data:`STALE_OBSERVATION_DAYS`: the daily chain issues from the city's last observed day, so
+  yesterday's data are routine there; from this age the warning recommendation carries a data warning.
 """
 from __future__ import annotations
 
@@ -23,11 +27,32 @@ from forecast.features import WINDOWS
 
 #: Days of history the predictors look back over (the longest rolling window of the features).
 HISTORY_DAYS = max(WINDOWS)
-#: Observations ending this many days or more before the issue day are stale: the forecast is issued
-#: with a data warning (its most recent predictors are empty; yesterday's data, 1 day old, are routine).
+#: Observations ending this many days or more before the product day make the daily chain's warning
+#: recommendation carry a data warning (it issues from the last observed day; 1 day old is routine).
 STALE_OBSERVATION_DAYS = 2
-#: A forecast is refused when the city's observations end more than this many days before its issue day.
+#: No forecast is made from observations ending more than this many days before its issue day.
 MAX_OBSERVATION_GAP_DAYS = 7
+
+
+def _observed_days(obs: pd.DataFrame, variables: Sequence[str]) -> pd.DataFrame:
+    """``city, date`` of the rows with a value of any of ``variables``."""
+    cols = [v for v in variables if v in obs.columns]
+    if not cols:
+        return obs.iloc[:0][["city", "date"]]
+    return obs.loc[obs[cols].notna().any(axis=1), ["city", "date"]]
+
+
+def too_old(last, issued) -> np.ndarray:
+    """True where the last observed day ``last`` (NaT: none) is more than
+    :data:`MAX_OBSERVATION_GAP_DAYS` days before ``issued`` (broadcast): too old to forecast from."""
+    age = (np.asarray(issued, dtype="datetime64[ns]") - np.asarray(last, dtype="datetime64[ns]"))
+    days = age / np.timedelta64(1, "D")
+    return np.isnan(days) | (days > MAX_OBSERVATION_GAP_DAYS)
+
+
+def _days_text(values) -> str:
+    lo, hi = int(np.min(values)), int(np.max(values))
+    return f"{lo} day(s)" if lo == hi else f"{lo} to {hi} days"
 
 
 def input_warnings(obs: pd.DataFrame, forecasts: pd.DataFrame, variables: Sequence[str]) -> list[str]:
@@ -35,8 +60,8 @@ def input_warnings(obs: pd.DataFrame, forecasts: pd.DataFrame, variables: Sequen
 
     Two things degrade a forecast without failing it: observations starting less than
     :data:`HISTORY_DAYS` days before its issue day (the rolling predictors see a short window), and
-    observations ending :data:`STALE_OBSERVATION_DAYS` or more days before an issue day (the most
-    recent predictors are empty).
+    no observation on the issue day itself (the lag-0 predictors are empty; more days missing empty
+    more of them).
 
     Parameters
     ----------
@@ -60,26 +85,24 @@ def input_warnings(obs: pd.DataFrame, forecasts: pd.DataFrame, variables: Sequen
     notes = []
     rows = forecasts[["city", "issued", "last_observed"]].drop_duplicates(["city", "issued"])
     issued = pd.to_datetime(rows["issued"])
-    cols = [v for v in variables if v in obs.columns]
-    seen = obs.loc[obs[cols].notna().any(axis=1), ["city", "date"]] if cols else obs.iloc[:0][["city", "date"]]
+    seen = _observed_days(obs, variables)
     first = pd.to_datetime(seen["date"]).groupby(seen["city"]).min()
-    need = pd.Timedelta(days=HISTORY_DAYS - 1)
-    short = rows["city"].map(first) > issued - need
+    short = rows["city"].map(first) > issued - pd.Timedelta(days=HISTORY_DAYS - 1)
     if short.any():
-        cities = rows.loc[short, "city"]
-        notes.append(f"observations of {cities_text(cities)} start less than {HISTORY_DAYS} days before "
-                     f"{int(short.sum()):,} issue day(s) (any before {(first.reindex(cities.unique()).max() + need).date()}): "
-                     f"those forecasts' predictors look back over a shorter history (add earlier observations)")
+        notes.append(f"{int(short.sum()):,} forecast(s) of {cities_text(rows.loc[short, 'city'])} were issued less "
+                     f"than {HISTORY_DAYS} days after the city's first observation (the last on "
+                     f"{issued[short].max().date()}): their predictors look back over a shorter history "
+                     f"(add earlier observations)")
     age = (issued - pd.to_datetime(rows["last_observed"])).dt.days
     none = age.isna()
     if none.any():
         notes.append(f"{int(none.sum()):,} forecast(s) of {cities_text(rows.loc[none, 'city'])} were issued with no "
                      f"observation of the city on or before the issue day: they have none of the city's own "
                      f"recent values")
-    old = age >= STALE_OBSERVATION_DAYS
-    if old.any():
-        notes.append(f"{int(old.sum()):,} forecast(s) of {cities_text(rows.loc[old, 'city'])} were issued "
-                     f"{STALE_OBSERVATION_DAYS} to {int(age[old].max())} days after the city's last observation: "
+    gap = age >= 1
+    if gap.any():
+        notes.append(f"{int(gap.sum()):,} forecast(s) of {cities_text(rows.loc[gap, 'city'])} were issued "
+                     f"{_days_text(age[gap])} after the city's last observation: the issue day has no data, so "
                      f"their most recent predictors are empty")
     return notes
 
@@ -95,8 +118,7 @@ def last_observed(obs: pd.DataFrame, cities, issued, variables: Sequence[str]) -
     xarray.DataArray
         ``last_observed(city, issued)``, datetime64 (NaT: nothing observed before the issue day).
     """
-    cols = [v for v in variables if v in obs.columns]
-    seen = obs.loc[obs[cols].notna().any(axis=1), ["city", "date"]] if cols else obs.iloc[:0][["city", "date"]]
+    seen = _observed_days(obs, variables)
     by_city = {c: np.sort(pd.to_datetime(g["date"]).to_numpy("datetime64[ns]"))
                for c, g in seen.groupby("city", sort=False)}
     issued = np.asarray(issued, dtype="datetime64[ns]")

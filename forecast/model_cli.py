@@ -150,7 +150,7 @@ def _train(args, settings) -> int:
 def _forecast(args, settings) -> int:
     import pandas as pd
 
-    from forecast.inputs import MAX_OBSERVATION_GAP_DAYS, input_warnings
+    from forecast.inputs import MAX_OBSERVATION_GAP_DAYS, input_warnings, too_old
     from forecast.io import read_observations
     from forecast.model import forecast_frame, load_model, write_forecast
 
@@ -158,14 +158,18 @@ def _forecast(args, settings) -> int:
     obs = read_observations(args.obs, stations=station_list_path(args.stations))
     met = load_met(args.met, None, model.coords_) if args.met else None
     ds = model.predict(obs, issued=args.issued, cities=args.cities, met=met)
-    frame = forecast_frame(ds)
-    fresh = (pd.Timestamp(args.issued) - pd.to_datetime(frame["last_observed"])).dt.days <= MAX_OBSERVATION_GAP_DAYS
-    if not fresh.any():
-        raise ValueError(f"observations ({', '.join(map(str, args.obs))}) hold no day of "
-                         f"{', '.join(sorted(frame['city'].unique())[:5]) or 'the cities'} within "
-                         f"{MAX_OBSERVATION_GAP_DAYS} days before {args.issued}: a forecast from them would "
-                         f"not reach the coming days; pass observations up to the issue day")
-    _print_warnings(input_warnings(obs, frame, model.variables_))
+    cities = ds["city"].values
+    old = too_old(ds["last_observed"].isel(issued=0).values, pd.Timestamp(args.issued))
+    if old.any():
+        names = ", ".join(map(str, cities[old][:5])) + (" …" if old.sum() > 5 else "")
+        message = (f"observations ({', '.join(map(str, args.obs))}) hold no day of {names} within "
+                   f"{MAX_OBSERVATION_GAP_DAYS} days before {args.issued}")
+        if old.all():
+            raise ValueError(f"{message}: a forecast from them would not reach the coming days; pass "
+                             f"observations up to the issue day")
+        _print_warnings([f"{message}: not forecast"])
+        ds = ds.sel(city=cities[~old])
+    _print_warnings(input_warnings(obs, forecast_frame(ds), model.variables_))
     nc, csv = write_forecast(ds, args.out)
     print(f"forecast issued {args.issued} for {ds.sizes['city']} cities × {ds.sizes['lead_day']} days → {nc} "
           f"(+ {csv.name})")
@@ -183,7 +187,8 @@ def _backtest(args, settings) -> int:
     model = load_model(args.model)
     check_period(model, args.start, args.end)
     obs = read_observations(args.obs, stations=station_list_path(args.stations))
-    reference_climatology(model, obs, args.cities or sorted(obs["city"].unique()))  # fail before the long run
+    # the scorecard's climatology reference, checked before the long run and kept for its scoring
+    model.climatology_ = reference_climatology(model, obs, args.cities or sorted(obs["city"].unique()))
     met = load_met(args.met, None, model.coords_) if args.met else None
     forecasts, scores, rel = run_backtest(model, obs, args.start, args.end, cities=args.cities, met=met,
                                           scheduler=args.scheduler)

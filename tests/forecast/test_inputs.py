@@ -7,7 +7,7 @@ import numpy as np
 import pandas as pd
 
 from airwarn.cli import main
-from forecast.inputs import HISTORY_DAYS, input_warnings, last_observed
+from forecast.inputs import HISTORY_DAYS, input_warnings, last_observed, too_old
 from forecast.model import forecast_frame, load_model
 from tests.forecast._model_fixtures import CITY_DAILY, read_subset, write_subset_csv
 
@@ -40,8 +40,14 @@ def test_forecast_says_how_old_its_data_are(shared_data):
     assert dict(frame.drop_duplicates("city")[["city", "last_observed"]].values) == {
         "阳泉": "2016-01-17", "太原": "2016-01-20"}
     notes = input_warnings(stale, frame, model.variables_)
-    assert notes == ["1 forecast(s) of 阳泉 were issued 2 to 3 days after the city's last observation: "
-                     "their most recent predictors are empty"]
+    assert notes == ["1 forecast(s) of 阳泉 were issued 3 day(s) after the city's last observation: the issue "
+                     "day has no data, so their most recent predictors are empty"]
+    # a day missing is already worth saying (the CLI issues on the day given; lag 0 is then empty)
+    one_day = obs[~((obs["city"] == "太原") & (obs["date"] == "2016-01-20"))]
+    frame = forecast_frame(model.predict(one_day, issued=["2016-01-19", "2016-01-20"], cities=["太原"]))
+    assert input_warnings(one_day, frame, model.variables_) == [
+        "1 forecast(s) of 太原 were issued 1 day(s) after the city's last observation: the issue day has no "
+        "data, so their most recent predictors are empty"]
 
 
 def test_input_warnings_short_history_and_no_data(shared_data):
@@ -50,8 +56,8 @@ def test_input_warnings_short_history_and_no_data(shared_data):
     model = load_model(MODEL)
     frame = forecast_frame(model.predict(obs, issued=["2015-03-10", "2015-03-31"], cities=["阳泉", "太原"]))
     assert input_warnings(obs, frame, model.variables_) == [
-        f"observations of 阳泉 start less than {HISTORY_DAYS} days before 1 issue day(s) (any before 2015-03-30): "
-        "those forecasts' predictors look back over a shorter history (add earlier observations)"]
+        f"1 forecast(s) of 阳泉 were issued less than {HISTORY_DAYS} days after the city's first observation (the "
+        "last on 2015-03-10): their predictors look back over a shorter history (add earlier observations)"]
     # sound inputs: nothing to say
     full = read_subset(shared_data, ("阳泉", "太原"), end="2015-03-31")
     ok = forecast_frame(model.predict(full, issued="2015-03-31", cities=["阳泉", "太原"]))
@@ -60,6 +66,12 @@ def test_input_warnings_short_history_and_no_data(shared_data):
     none = pd.DataFrame({"city": ["阳泉"], "issued": ["2015-03-10"], "last_observed": [np.nan]})
     assert input_warnings(obs, none, model.variables_)[-1].startswith(
         "1 forecast(s) of 阳泉 were issued with no observation of the city on or before the issue day")
+
+
+def test_too_old():
+    issued = np.datetime64("2016-02-10")
+    last = np.array(["2016-02-10", "2016-02-03", "2016-02-02", "NaT"], dtype="datetime64[D]")
+    assert too_old(last, issued).tolist() == [False, False, True, True]  # 7 days is the last allowed
 
 
 def test_cli_forecast_refuses_old_data_and_warns_on_stale(shared_data, tmp_path, capsys):
@@ -72,6 +84,13 @@ def test_cli_forecast_refuses_old_data_and_warns_on_stale(shared_data, tmp_path,
     assert "hold no day of 太原, 阳泉 within 7 days before 2016-02-09" in err
     rc = main(["forecast", "--model", str(MODEL), "--obs", str(obs), "--issued", "2016-02-02", "--out", str(out)])
     assert rc == 0 and out.exists()
-    assert "warning: 2 forecast(s) of 太原, 阳泉 were issued 2 to 2 days after" in capsys.readouterr().err
+    assert "warning: 2 forecast(s) of 太原, 阳泉 were issued 2 day(s) after" in capsys.readouterr().err
     csv = pd.read_csv(out.with_suffix(".csv"))
     assert set(csv["last_observed"]) == {"2016-01-31"}
+    # one city's data too old: the others are forecast, that one is named and left out
+    part = read_subset(shared_data, ("阳泉", "太原"), end="2016-01-31")
+    write_subset_csv(part[(part["city"] == "太原") | (part["date"] <= "2016-01-20")], obs)
+    rc = main(["forecast", "--model", str(MODEL), "--obs", str(obs), "--issued", "2016-01-31", "--out", str(out)])
+    assert rc == 0
+    assert "hold no day of 阳泉 within 7 days before 2016-01-31: not forecast" in capsys.readouterr().err
+    assert set(pd.read_csv(out.with_suffix(".csv"))["city"]) == {"太原"}
