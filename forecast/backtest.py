@@ -57,11 +57,6 @@ def check_period(model: ForecastModel, start, end) -> tuple[pd.Timestamp, pd.Tim
     return start, end
 
 
-#: Dask's own schedulers; any other ``scheduler`` is the address of a ``dask.distributed`` scheduler
-#: (``tcp://host:8786``, ``host:8786``).
-LOCAL_SCHEDULERS = ("threads", "synchronous", "sync", "single-threaded", "processes")
-
-
 def _predict_chunk(model: ForecastModel, obs: pd.DataFrame, issued: list, cities, met, n_members: int):
     last = max(issued)
     seen = obs[obs["date"] <= last]  # nothing after the chunk's last issue day
@@ -85,14 +80,16 @@ def backtest_dataset(model: ForecastModel, obs: pd.DataFrame, start, end, *,
     met : DataFrame, optional
         Daily meteorology (for models trained with it).
     scheduler : str, optional
-        Dask scheduler: ``"threads"`` (default), ``"synchronous"``, ``"processes"`` or the
-        address of a running ``dask.distributed`` scheduler (``tcp://host:8786`` or ``host:8786``).
+        Dask scheduler: one of dask's own (``"threads"``, the default; ``"synchronous"``,
+        ``"processes"``, …) or the address of a running ``dask.distributed`` scheduler
+        (``tcp://host:8786`` or ``host:8786``).
     chunk_days : int
         Issue days per task.
     n_members : int
         Scenario members per forecast (used for the criterion probabilities).
     """
     import dask
+    from dask.base import named_schedulers
 
     start, end = check_period(model, start, end)
     obs = obs.copy()
@@ -101,7 +98,10 @@ def backtest_dataset(model: ForecastModel, obs: pd.DataFrame, start, end, *,
     chunks = [days[i:i + chunk_days] for i in range(0, len(days), chunk_days)]
     tasks = [dask.delayed(_predict_chunk)(model, obs[obs["date"] >= chunk[0] - pd.Timedelta(days=60)],
                                           chunk, cities, met, n_members) for chunk in chunks]
-    if scheduler and scheduler not in LOCAL_SCHEDULERS:  # the address of a dask.distributed scheduler
+    if scheduler and scheduler not in named_schedulers:
+        if ":" not in scheduler:
+            raise ValueError(f"scheduler {scheduler!r}: neither one of dask's ({', '.join(named_schedulers)}) "
+                             f"nor a dask.distributed address (tcp://host:8786 or host:8786)")
         from distributed import Client
 
         with Client(scheduler) as client:
@@ -171,8 +171,10 @@ def reference_climatology(model: ForecastModel, obs: pd.DataFrame, cities: Seque
     if stored is not None:
         return stored
     t0, t1 = model.train_span_
+    if "aqi" not in obs.columns:
+        raise ValueError("climatology reference: the observations have no AQI column to score against")
     clim = training_climatology(obs, t0, t1)
-    if clim is None or not clim["city"].isin(list(cities)).any():
+    if not clim["city"].isin(list(cities)).any():
         raise ValueError(f"climatology reference: model {model.name!r} stores no climatology (saved before "
                          f"airwarn kept one) and the observations hold no AQI of {', '.join(list(cities)[:5])} in its "
                          f"training span {t0} → {t1}; pass the training-period observations too (another "

@@ -1012,6 +1012,8 @@ class ForecastModel:
             text = self.climatology_.to_csv(index=False)
             atomic_write_bytes(out / CLIMATOLOGY_FILE, gzip.compress(text.encode("utf-8"), mtime=0))
             files.append(CLIMATOLOGY_FILE)
+        else:  # not a previous model's, left in the same folder
+            (out / CLIMATOLOGY_FILE).unlink(missing_ok=True)
         card = dict(self.card_, files=files)
         atomic_write_text(out / "card.json", json.dumps(card, ensure_ascii=False, indent=1, default=_json_default))
         self.card_ = card
@@ -1075,9 +1077,10 @@ def load_model(model_dir: str | os.PathLike) -> ForecastModel:
     coords = pd.read_csv(folder / "coords.csv")
     coords["city"] = coords["city"].astype(str)
     m.coords_ = coords
-    clim_path = folder / CLIMATOLOGY_FILE
-    # a model saved before airwarn stored its climatology: the backtest recomputes it from observations
-    m.climatology_ = pd.read_csv(clim_path, dtype={"city": str}) if clim_path.exists() else None
+    # None for a model saved before airwarn stored its climatology (the backtest recomputes it from
+    # observations) or trained without AQI
+    clim = card.get("climatology")
+    m.climatology_ = pd.read_csv(folder / clim["file"], dtype={"city": str}) if clim else None
     thr_path = folder / "decision_thresholds.csv"
     if thr_path.exists():
         m.city_thresholds_ = pd.read_csv(thr_path, dtype={"city": str})
@@ -1378,7 +1381,7 @@ def write_forecast(ds: xr.Dataset, out_nc: str | os.PathLike) -> tuple[Path, Pat
 
     The CSV has one row per city, issue day and lead: ``city,issued,lead_day,valid_date,
     aqi_p05,aqi_p10,aqi_p25,aqi_p50,aqi_p75,aqi_p90,aqi_p95,p_aqi_gt_150,p_aqi_gt_200,
-    p_aqi_gt_300,aqi_mean,<pollutant>_p50…,aqi_standard``.
+    p_aqi_gt_300,aqi_mean,<pollutant>_p50…,aqi_standard,last_observed``.
 
     Returns
     -------

@@ -61,9 +61,18 @@ def test_backtest_on_a_distributed_cluster_equals_threads(small_model, subset):
     kw = dict(cities=["阳泉", "太原"], chunk_days=4, n_members=20)
     local = B.backtest_dataset(small_model, subset, "2015-01-05", "2015-01-12", **kw)
     with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cluster:
-        remote = B.backtest_dataset(small_model, subset, "2015-01-05", "2015-01-12",
-                                    scheduler=cluster.scheduler_address, **kw)
-    xr.testing.assert_identical(local, remote)
+        address = cluster.scheduler_address
+        remote = B.backtest_dataset(small_model, subset, "2015-01-05", "2015-01-12", scheduler=address, **kw)
+        xr.testing.assert_identical(local, remote)
+        # host:port without the protocol, as a user types it
+        bare = "localhost:" + address.rsplit(":", 1)[1]
+        xr.testing.assert_identical(local, B.backtest_dataset(small_model, subset, "2015-01-05", "2015-01-12",
+                                                              scheduler=bare, **kw))
+    # dask's own names stay local; anything else that is no address is refused by name
+    xr.testing.assert_identical(local, B.backtest_dataset(small_model, subset, "2015-01-05", "2015-01-12",
+                                                          scheduler="threading", **kw))
+    with pytest.raises(ValueError, match="neither one of dask's .* nor a dask.distributed address"):
+        B.backtest_dataset(small_model, subset, "2015-01-05", "2015-01-12", scheduler="thread", **kw)
 
 
 def test_cli_train_forecast_backtest(subset, tmp_path, shared_data, capsys):
@@ -138,9 +147,16 @@ def test_cli_train_forecast_backtest(subset, tmp_path, shared_data, capsys):
     pd.testing.assert_frame_equal(alone[alone["model"].isin(refs)].reset_index(drop=True),
                                   s[s["model"].isin(refs)].reset_index(drop=True))
     err = capsys.readouterr().err
-    assert "warning: observations of 阳泉 start less than 30 days before 20 issue day(s)" in err
-    # a model saved without its climatology needs the training period's observations
+    assert "warning: 20 forecast(s) of 阳泉 were issued less than 30 days after the city's first observation" in err
+    # a model saved without its climatology recomputes it from the training period's observations,
+    # to the same scores; without them it stops before the long run
     (out / M.CLIMATOLOGY_FILE).unlink()
+    card = json.loads((out / "card.json").read_text(encoding="utf-8"))
+    (out / "card.json").write_text(json.dumps(dict(card, climatology=None), ensure_ascii=False), encoding="utf-8")
+    rc = main(["backtest", "--model", str(out), "--obs", str(early), str(late), "--start", "2015-01-01", "--end",
+               "2015-01-20", "--cities", "阳泉", "--out", str(tmp_path / "recomputed")])
+    assert rc == 0
+    pd.testing.assert_frame_equal(pd.read_csv(tmp_path / "recomputed" / "scores.csv"), s)
     rc = main(["backtest", "--model", str(out), "--obs", str(late), "--start", "2015-01-01", "--end",
                "2015-01-20", "--cities", "阳泉", "--out", str(tmp_path / "noclim")])
     assert rc == 2

@@ -146,7 +146,7 @@ def test_neighbourhood_thresholds_pool_nearby_cities_only():
     assert thr[3] == 0.5  # no coordinates: the all-city fallback
 
 
-def test_save_load_roundtrip_and_card(trained, subset, forecast_ds):
+def test_save_load_roundtrip_and_card(trained, subset, forecast_ds, tmp_path):
     m, folder = trained
     card = json.loads((folder / "card.json").read_text(encoding="utf-8"))
     for key in ("train_span", "validation_span", "cities", "features", "hyperparameters", "created_with",
@@ -169,8 +169,15 @@ def test_save_load_roundtrip_and_card(trained, subset, forecast_ds):
     want = V.climatology(subset[subset["date"] <= "2014-12-31"])
     pd.testing.assert_frame_equal(loaded.climatology_, want)
     assert sorted(want["city"].unique()) == sorted(card["cities"]) and len(want) == 366 * len(card["cities"])
-    again = m.save(folder.parent / "again")
+    again = m.save(tmp_path / "again")
     assert (again / M.CLIMATOLOGY_FILE).read_bytes() == (folder / M.CLIMATOLOGY_FILE).read_bytes()
+    assert (folder / M.CLIMATOLOGY_FILE).read_bytes()[4:8] == b"\0\0\0\0"  # no gzip time stamp
+    # a model without one (trained without AQI) leaves no earlier model's file behind in the folder
+    no_clim = M.load_model(again)
+    no_clim.climatology_ = None
+    no_clim.card_ = dict(no_clim.card_, climatology=None)
+    no_clim.save(again)
+    assert not (again / M.CLIMATOLOGY_FILE).exists() and M.load_model(again).climatology_ is None
 
 
 def test_deterministic_files(trained, subset, tmp_path):
