@@ -39,7 +39,8 @@ browser:
 	fi
 
 # Debian's PostgreSQL server for the tests that also run on PostgreSQL (tests/postgres.py starts a
-# throwaway cluster on a Unix socket; nothing is left running).
+# throwaway cluster on a Unix socket and removes it; the package itself may set up and start Debian's
+# own cluster on port 5432, which the tests do not use).
 postgresql:
 	@if ! command -v initdb >/dev/null 2>&1 && ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then \
 	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \

@@ -43,9 +43,10 @@ def get_engine(url: str) -> Engine:
             try:
                 engine = create_engine(parsed, pool_pre_ping=True)
             except ModuleNotFoundError as exc:
+                hint = "; pip install -e '.[postgresql]'" if exc.name == "psycopg" else ""
                 raise ModuleNotFoundError(
                     f"database {parsed.render_as_string(hide_password=True)}: its driver is not installed "
-                    f"({exc}); for PostgreSQL: pip install -e '.[postgresql]'") from None
+                    f"({exc}){hint}") from None
         _ENGINES[url] = engine
     return engine
 

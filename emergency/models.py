@@ -15,8 +15,8 @@ from __future__ import annotations
 import datetime as dt
 
 from sqlalchemy import (
-    DDL, Boolean, CheckConstraint, Date, DateTime, Float, ForeignKey, Integer, String, Text,
-    UniqueConstraint, event,
+    Boolean, CheckConstraint, Date, DateTime, Float, ForeignKey, Integer, String, Text,
+    UniqueConstraint, event, inspect,
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -109,20 +109,32 @@ def _audit_no_delete(mapper, connection, target) -> None:  # pragma: no cover - 
     raise PermissionError("warning_audit is append-only: audit records cannot be deleted")
 
 
-# the database itself refuses changes to the audit trail, whoever connects (SQL console, another program)
-for _op in ("UPDATE", "DELETE"):
-    event.listen(
-        WarningAudit.__table__, "after_create",
-        DDL(f"CREATE TRIGGER IF NOT EXISTS warning_audit_no_{_op.lower()} BEFORE {_op} ON warning_audit "
-            f"BEGIN SELECT RAISE(ABORT, 'warning_audit is append-only'); END").execute_if(dialect="sqlite"),
-    )
-for _ddl in (
-    "CREATE OR REPLACE FUNCTION warning_audit_append_only() RETURNS trigger LANGUAGE plpgsql AS "
-    "$body$ BEGIN RAISE EXCEPTION 'warning_audit is append-only'; END $body$",
-    "CREATE TRIGGER warning_audit_no_change BEFORE UPDATE OR DELETE OR TRUNCATE ON warning_audit "
-    "FOR EACH STATEMENT EXECUTE FUNCTION warning_audit_append_only()",
-):
-    event.listen(WarningAudit.__table__, "after_create", DDL(_ddl).execute_if(dialect="postgresql"))
+#: Triggers by which the database itself refuses changes to the audit trail, whoever connects (an SQL
+#: console, another program): SQLite's per statement kind; PostgreSQL's one function and one trigger
+#: (UPDATE, DELETE and TRUNCATE).
+_AUDIT_TRIGGERS = {
+    "sqlite": [f"CREATE TRIGGER IF NOT EXISTS warning_audit_no_{op.lower()} BEFORE {op} ON warning_audit "
+               f"BEGIN SELECT RAISE(ABORT, 'warning_audit is append-only'); END" for op in ("UPDATE", "DELETE")],
+    "postgresql": [
+        "CREATE OR REPLACE FUNCTION warning_audit_append_only() RETURNS trigger LANGUAGE plpgsql AS "
+        "$body$ BEGIN RAISE EXCEPTION 'warning_audit is append-only'; END $body$",
+        "CREATE TRIGGER warning_audit_no_change BEFORE UPDATE OR DELETE OR TRUNCATE ON warning_audit "
+        "FOR EACH STATEMENT EXECUTE FUNCTION warning_audit_append_only()"],
+}
+
+
+@event.listens_for(Base.metadata, "after_create")
+def _audit_append_only(metadata, connection, **kw) -> None:
+    """Add the audit trail's triggers where they are missing, on every ``create_tables``: a database
+    made before a trigger existed gets it too."""
+    statements = _AUDIT_TRIGGERS.get(connection.dialect.name)
+    if not statements or not inspect(connection).has_table("warning_audit"):
+        return
+    if connection.dialect.name == "postgresql" and connection.exec_driver_sql(
+            "SELECT 1 FROM pg_trigger WHERE tgname = 'warning_audit_no_change'").first():
+        return
+    for ddl in statements:
+        connection.exec_driver_sql(ddl)
 
 
 class EmissionInventory(Base):

@@ -146,6 +146,8 @@ def _store(session: Session, parsed: ParsedList, meta: dict, warnings: list[Prob
     version = ListVersion(**meta)
     session.add(version)
     session.flush()
+    # Core bulk inserts (one statement per 1,000 rows): a key given as None bypasses a column's default,
+    # so every defaulted column (compliant, baselines, text, cuts) is filled here
     ents = parsed.records["enterprises"]
     ent_rows = [{"version_id": version.id, **{k: e.get(k) for k in _ENT_COLS}} for e in ents]
     for r in ent_rows:

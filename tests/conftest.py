@@ -45,7 +45,7 @@ def postgres_server():
     bin_dir = postgres.binaries()
     missing = None
     if bin_dir is None:
-        missing = "no PostgreSQL server (initdb, pg_ctl) installed; `make test` installs Debian's postgresql"
+        missing = postgres.NO_SERVER
     else:
         try:
             import psycopg  # noqa: F401
@@ -63,6 +63,6 @@ def postgres_server():
 @pytest.fixture(params=["sqlite", "postgresql"])
 def db_url(request, tmp_path):
     """The URL of a fresh, empty database: an SQLite file, then a database on the PostgreSQL server."""
-    if request.param == "sqlite":
-        return f"sqlite:///{tmp_path / 'airwarn.sqlite'}"
-    return request.getfixturevalue("postgres_server").new_database()
+    from tests.postgres import fresh_url
+
+    return fresh_url(request, tmp_path)

@@ -20,6 +20,18 @@ from pathlib import Path
 from typing import Callable, Iterator
 
 
+#: Why the PostgreSQL tests cannot run, when no server is installed.
+NO_SERVER = "no PostgreSQL server (initdb, pg_ctl) installed; `make test` installs Debian's postgresql"
+
+
+def fresh_url(request, folder) -> str:
+    """The URL of a fresh database for a fixture parametrized ``["sqlite", "postgresql"]``: an SQLite
+    file in ``folder``, or a new database on the session's server (fixture ``postgres_server``)."""
+    if request.param == "sqlite":
+        return f"sqlite:///{Path(folder) / 'airwarn.sqlite'}"
+    return request.getfixturevalue("postgres_server").new_database()
+
+
 def binaries() -> Path | None:
     """Folder of ``initdb`` and ``pg_ctl`` (PATH first, then Debian's ``/usr/lib/postgresql/<v>/bin``)."""
     found = shutil.which("pg_ctl")
@@ -86,7 +98,7 @@ def databases(postgresql: bool, folder: Path) -> Iterator[Callable[[str], str]]:
         return
     bin_dir = binaries()
     if bin_dir is None:
-        raise RuntimeError("no PostgreSQL server (initdb, pg_ctl) installed; `make test` installs Debian's postgresql")
+        raise RuntimeError(NO_SERVER)
     server = Server(bin_dir).start()
     try:
         yield lambda name: server.new_database()

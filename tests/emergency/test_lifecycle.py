@@ -112,6 +112,23 @@ def test_audit_is_append_only_in_sql(engine):
     assert lc.audit_log(engine)[0].user == "c"
 
 
+def test_a_database_made_before_the_audit_triggers_gets_them(engine):
+    """The triggers are added on every create_tables, not only when the table is created."""
+    lc.issue(engine, area="阳泉", level="yellow", user="c", role="commander")
+    drop = {"sqlite": ["DROP TRIGGER warning_audit_no_update", "DROP TRIGGER warning_audit_no_delete"],
+            "postgresql": ["DROP TRIGGER warning_audit_no_change ON warning_audit"]}[engine.dialect.name]
+    with engine.begin() as conn:  # as an older airwarn left it
+        for ddl in drop:
+            conn.exec_driver_sql(ddl)
+    with engine.begin() as conn:
+        conn.execute(text("UPDATE warning_audit SET reason = 'rewritten'"))
+        conn.rollback()
+    create_tables(engine)
+    create_tables(engine)  # idempotent
+    with engine.begin() as conn, pytest.raises(DatabaseError, match="append-only"):
+        conn.execute(text("UPDATE warning_audit SET reason = 'rewritten'"))
+
+
 def test_two_commanders_issue_at_once(engine):
     a = lc.draft(engine, area="阳泉", level="yellow", user="f1", role="forecaster")
     b = lc.draft(engine, area="阳泉", level="orange", user="f2", role="forecaster")

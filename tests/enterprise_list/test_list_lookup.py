@@ -10,14 +10,12 @@ from airwarn.vocab import WarningLevel
 from enterprise_list.io import import_list
 from enterprise_list.lookup import find_enterprises, format_policy_sheet, get_enterprise, policy_sheet
 from enterprise_list.sample import make_sample_list
+from tests.postgres import fresh_url
 
 
 @pytest.fixture(scope="module", params=["sqlite", "postgresql"])
 def demo(request, tmp_path_factory):
-    if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path_factory.mktemp('lookup') / 'list.sqlite'}"
-    else:
-        url = request.getfixturevalue("postgres_server").new_database()
+    url = fresh_url(request, tmp_path_factory.mktemp("lookup"))
     engine = get_engine(url)
     create_tables(engine)
     sample = make_sample_list(320, seed=2026)
