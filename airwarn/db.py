@@ -10,7 +10,7 @@ from __future__ import annotations
 from contextlib import contextmanager
 from typing import Iterator
 
-from sqlalchemy import create_engine, event, make_url
+from sqlalchemy import create_engine, event, inspect, make_url
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 
@@ -57,9 +57,36 @@ def _sqlite_pragmas(dbapi_conn, _record) -> None:
     cur.close()
 
 
+class SchemaMismatchError(RuntimeError):
+    """The database's tables lack columns this version of airwarn uses (made by an older version)."""
+
+
 def create_tables(engine: Engine) -> None:
-    """Create every table declared on :class:`Base` so far (idempotent)."""
+    """Create every table declared on :class:`Base` so far (idempotent), then check that the tables
+    that already existed have every column the code uses.
+
+    ``create_all`` adds missing tables but never a missing column; without the check, a database made
+    by an older airwarn would fail later, at some query, with the driver's "no such column".
+
+    Raises
+    ------
+    SchemaMismatchError
+        Naming each table and its missing columns.
+    """
     Base.metadata.create_all(engine)
+    inspector = inspect(engine)
+    missing = {}
+    for table in Base.metadata.sorted_tables:
+        have = {c["name"] for c in inspector.get_columns(table.name)}
+        lacking = [c.name for c in table.columns if c.name not in have]
+        if lacking:
+            missing[table.name] = lacking
+    if missing:
+        listed = "; ".join(f"{t}: {', '.join(cols)}" for t, cols in missing.items())
+        raise SchemaMismatchError(
+            f"database {engine.url.render_as_string(hide_password=True)} was made by an older airwarn: its "
+            f"tables lack columns this version uses ({listed}); back the database up, then add the columns "
+            f"(ALTER TABLE … ADD COLUMN, types as in the package's models.py) or import into a new database")
 
 
 @contextmanager
