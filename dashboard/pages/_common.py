@@ -9,6 +9,15 @@ from airwarn.vocab import WarningLevel
 ALL_ROLES = ("viewer", "forecaster", "commander", "list-admin")
 
 
+def table_style(numeric: tuple[str, ...] = ()) -> dict:
+    """DataTable styling of the small tables: the page's font, text left and the ``numeric`` columns
+    right (DataTable's own default sets every cell right-aligned in a monospace font)."""
+    return {"style_cell": {"fontFamily": "inherit", "fontSize": 13, "textAlign": "left"},
+            "style_cell_conditional": [{"if": {"column_id": c}, "textAlign": "right"} for c in numeric],
+            "style_header": {"backgroundColor": "#f2f5f9", "fontWeight": "bold"},
+            "style_table": {"overflowX": "auto"}}
+
+
 def sign_in_needed(path: str, roles: tuple[str, ...] = ALL_ROLES, user=None) -> html.Div:
     """A notice in place of a page the visitor may not see."""
     from dashboard.auth import Role

@@ -6,7 +6,8 @@ from dash import Input, Output, State, callback, dash_table, dcc, html
 
 from airwarn.vocab import EMISSION_LABELS, WarningLevel
 from dashboard import auth, data, figures, ids
-from dashboard.pages._common import ALL_ROLES, GRAPH_CONFIG as _GRAPH_CONFIG, error_box, level_badge, sign_in_needed, triggered_id
+from dashboard.pages._common import (ALL_ROLES, GRAPH_CONFIG as _GRAPH_CONFIG, error_box, level_badge, sign_in_needed,
+                                     table_style, triggered_id)
 
 dash.register_page(__name__, path="/command", name="指挥", title="应急指挥", order=2)
 
@@ -100,11 +101,9 @@ def layout(**_: str) -> html.Div:
             ], className="card"),
             html.Div([
                 html.H3("预警历史"),
-                dash_table.DataTable(id=ids.CMD_HISTORY, page_size=8, style_cell={"fontSize": 13},
-                                     style_table={"overflowX": "auto"}),
+                dash_table.DataTable(id=ids.CMD_HISTORY, page_size=8, **table_style(numeric=("编号",))),
                 html.H3("审计日志", style={"marginTop": 12}),
-                dash_table.DataTable(id=ids.CMD_AUDIT, page_size=8, style_cell={"fontSize": 13},
-                                     style_table={"overflowX": "auto"}),
+                dash_table.DataTable(id=ids.CMD_AUDIT, page_size=8, **table_style()),
             ], className="card"),
         ], className="grid2"),
     ])

@@ -8,7 +8,7 @@ from dash import Input, Output, State, callback, dash_table, dcc, html
 
 from airwarn.dates import today_beijing
 from dashboard import auth, data, ids
-from dashboard.pages._common import error_box, sign_in_needed, triggered_id
+from dashboard.pages._common import error_box, sign_in_needed, table_style, triggered_id
 
 dash.register_page(__name__, path="/list", name="清单管理", title="应急减排清单管理", order=4)
 
@@ -49,7 +49,8 @@ def layout(**_: str) -> html.Div:
         ], className="card"),
         html.Div([html.H3("数据库中的清单版本"),
                   dash_table.DataTable(versions.to_dict("records"), [{"name": c, "id": c} for c in versions.columns],
-                                       id=ids.LIST_VERSIONS, page_size=10, style_cell={"fontSize": 13})],
+                                       id=ids.LIST_VERSIONS, page_size=10,
+                                       **table_style(numeric=("企业", "生产线", "措施")))],
                  className="card"),
     ])
 
