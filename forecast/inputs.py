@@ -55,7 +55,8 @@ def _days_text(values) -> str:
     return f"{lo} day(s)" if lo == hi else f"{lo} to {hi} days"
 
 
-def input_warnings(obs: pd.DataFrame, forecasts: pd.DataFrame, variables: Sequence[str]) -> list[str]:
+def input_warnings(obs: pd.DataFrame, forecasts: pd.DataFrame, variables: Sequence[str],
+                   trained: Sequence[str] | None = None) -> list[str]:
     """What a forecaster should know about the observations behind ``forecasts``.
 
     Two things degrade a forecast without failing it: observations starting less than
@@ -72,6 +73,9 @@ def input_warnings(obs: pd.DataFrame, forecasts: pd.DataFrame, variables: Sequen
         row per lead is fine).
     variables : sequence of str
         The model's input variables (a day counts as observed when any of them is).
+    trained : sequence of str, optional
+        The model's training cities: a forecast of another city runs without that city's statics
+        and with no verified skill, which is said too.
 
     Returns
     -------
@@ -84,6 +88,11 @@ def input_warnings(obs: pd.DataFrame, forecasts: pd.DataFrame, variables: Sequen
 
     notes = []
     rows = forecasts[["city", "issued", "last_observed"]].drop_duplicates(["city", "issued"])
+    if trained is not None:
+        new = sorted(set(map(str, rows["city"])) - set(map(str, trained)))
+        if new:
+            notes.append(f"the model was not trained on {cities_text(new)}: their forecasts run without the "
+                         f"city's statics and have no verified skill (retrain with their observations)")
     issued = pd.to_datetime(rows["issued"])
     seen = _observed_days(obs, variables)
     first = pd.to_datetime(seen["date"]).groupby(seen["city"]).min()

@@ -169,7 +169,7 @@ def _forecast(args, settings) -> int:
                              f"observations up to the issue day")
         _print_warnings([f"{message}: not forecast"])
         ds = ds.sel(city=cities[~old])
-    _print_warnings(input_warnings(obs, forecast_frame(ds), model.variables_))
+    _print_warnings(input_warnings(obs, forecast_frame(ds), model.variables_, model.cities_))
     nc, csv = write_forecast(ds, args.out)
     print(f"forecast issued {args.issued} for {ds.sizes['city']} cities × {ds.sizes['lead_day']} days → {nc} "
           f"(+ {csv.name})")
@@ -192,7 +192,11 @@ def _backtest(args, settings) -> int:
     met = load_met(args.met, None, model.coords_) if args.met else None
     forecasts, scores, rel = run_backtest(model, obs, args.start, args.end, cities=args.cities, met=met,
                                           scheduler=args.scheduler)
-    _print_warnings(input_warnings(obs, forecasts, model.variables_))
+    _print_warnings(input_warnings(obs, forecasts, model.variables_, model.cities_))
+    unscored = sorted(set(forecasts["city"]) - set(model.climatology_["city"]))
+    if unscored:
+        _print_warnings([f"{', '.join(unscored[:5])}{' …' if len(unscored) > 5 else ''}: not scored (no "
+                         f"climatology of the model's training period for them)"])
     intervals = skill_intervals(model, forecasts, obs)
     by_city = city_tables(model, forecasts, obs) if args.by_city else None
     paths = write_backtest(args.out, forecasts, scores, rel, intervals, by_city)

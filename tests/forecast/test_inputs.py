@@ -68,6 +68,16 @@ def test_input_warnings_short_history_and_no_data(shared_data):
         "1 forecast(s) of 阳泉 were issued with no observation of the city on or before the issue day")
 
 
+def test_input_warnings_name_cities_the_model_never_saw(shared_data):
+    obs = read_subset(shared_data, ("阳泉", "太原"), end="2015-03-31")
+    model = load_model(MODEL)
+    frame = forecast_frame(model.predict(obs, issued="2015-03-31", cities=["阳泉", "太原"]))
+    assert input_warnings(obs, frame, model.variables_, trained=model.cities_) == []
+    assert input_warnings(obs, frame, model.variables_, trained=["太原"]) == [
+        "the model was not trained on 阳泉: their forecasts run without the city's statics and have no "
+        "verified skill (retrain with their observations)"]
+
+
 def test_too_old():
     issued = np.datetime64("2016-02-10")
     last = np.array(["2016-02-10", "2016-02-03", "2016-02-02", "NaT"], dtype="datetime64[D]")
