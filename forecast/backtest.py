@@ -282,6 +282,8 @@ def record_backtest(model_dir, model: ForecastModel, paths: dict, args=None) -> 
         "note": (f"out-of-sample scorecard of a separate model ({model.name}) trained with the same recipe "
                  f"on {model.train_span_[0]} → {model.train_span_[1]}; this model's own span overlaps the "
                  "test period, so it cannot be scored on it"),
+        "climatology_reference": ("stored with the scored model" if model.card_.get("climatology") else
+                                  "recomputed from the training-period observations given with --obs"),
     }
     if "reliability" in paths:
         atomic_write_text(folder / "backtest_reliability.csv", Path(paths["reliability"]).read_text(encoding="utf-8"))

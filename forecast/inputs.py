@@ -45,9 +45,20 @@ def _observed_days(obs: pd.DataFrame, variables: Sequence[str]) -> pd.DataFrame:
 def too_old(last, issued) -> np.ndarray:
     """True where the last observed day ``last`` (NaT: none) is more than
     :data:`MAX_OBSERVATION_GAP_DAYS` days before ``issued`` (broadcast): too old to forecast from."""
-    age = (np.asarray(issued, dtype="datetime64[ns]") - np.asarray(last, dtype="datetime64[ns]"))
-    days = age / np.timedelta64(1, "D")
+    days = (_datetime64(issued) - _datetime64(last)) / np.timedelta64(1, "D")
     return np.isnan(days) | (days > MAX_OBSERVATION_GAP_DAYS)
+
+
+def _datetime64(x) -> np.ndarray:
+    """``x`` (a date, Timestamp, NaT, string or an array of them) as datetime64[ns], same shape."""
+    a = np.asarray(x, dtype=object)
+    return pd.to_datetime(a.ravel()).values.reshape(a.shape)
+
+
+def cities_text(names) -> str:
+    """Up to five of ``names``, sorted, then how many more."""
+    names = sorted(set(map(str, names)))
+    return ", ".join(names[:5]) + (f" and {len(names) - 5} more" if len(names) > 5 else "")
 
 
 def _days_text(values) -> str:
@@ -82,10 +93,6 @@ def input_warnings(obs: pd.DataFrame, forecasts: pd.DataFrame, variables: Sequen
     list of str
         One English sentence per problem, naming up to five cities; empty when the inputs are sound.
     """
-    def cities_text(names):
-        names = sorted(set(map(str, names)))
-        return ", ".join(names[:5]) + (f" and {len(names) - 5} more" if len(names) > 5 else "")
-
     notes = []
     rows = forecasts[["city", "issued", "last_observed"]].drop_duplicates(["city", "issued"])
     if trained is not None:
@@ -98,9 +105,9 @@ def input_warnings(obs: pd.DataFrame, forecasts: pd.DataFrame, variables: Sequen
     first = pd.to_datetime(seen["date"]).groupby(seen["city"]).min()
     short = rows["city"].map(first) > issued - pd.Timedelta(days=HISTORY_DAYS - 1)
     if short.any():
-        notes.append(f"{int(short.sum()):,} forecast(s) of {cities_text(rows.loc[short, 'city'])} were issued less "
-                     f"than {HISTORY_DAYS} days after the city's first observation (the last on "
-                     f"{issued[short].max().date()}): their predictors look back over a shorter history "
+        notes.append(f"{int(short.sum()):,} forecast(s) of {cities_text(rows.loc[short, 'city'])} were issued with "
+                     f"fewer than {HISTORY_DAYS} days from the city's first observation to the issue day (the "
+                     f"last on {issued[short].max().date()}): their predictors look back over a shorter history "
                      f"(add earlier observations)")
     age = (issued - pd.to_datetime(rows["last_observed"])).dt.days
     none = age.isna()

@@ -981,10 +981,6 @@ class ForecastModel:
                                    for key, r in self.regressors_.items()},
             "validation_scores": self.validation_,
             "validation_events": self.validation_events_,
-            "climatology": ({"file": CLIMATOLOGY_FILE, "span": list(self.train_span_),
-                             "half_window_days": verify.CLIMATOLOGY_HALF_WINDOW,
-                             "use": "reference forecast of the scorecard (airwarn backtest)"}
-                            if self.climatology_ is not None else None),
             "train_seconds": round(self.train_seconds_, 1),
         }
 
@@ -1014,7 +1010,9 @@ class ForecastModel:
             files.append(CLIMATOLOGY_FILE)
         else:  # not a previous model's, left in the same folder
             (out / CLIMATOLOGY_FILE).unlink(missing_ok=True)
-        card = dict(self.card_, files=files)
+        card = dict(self.card_, files=files, climatology=None if self.climatology_ is None else {
+            "file": CLIMATOLOGY_FILE, "span": list(self.train_span_), "half_window_days": verify.CLIMATOLOGY_HALF_WINDOW,
+            "use": "reference forecast of the scorecard (airwarn backtest)"})
         atomic_write_text(out / "card.json", json.dumps(card, ensure_ascii=False, indent=1, default=_json_default))
         self.card_ = card
         return out
@@ -1080,7 +1078,12 @@ def load_model(model_dir: str | os.PathLike) -> ForecastModel:
     # None for a model saved before airwarn stored its climatology (the backtest recomputes it from
     # observations) or trained without AQI
     clim = card.get("climatology")
-    m.climatology_ = pd.read_csv(folder / clim["file"], dtype={"city": str}) if clim else None
+    m.climatology_ = None
+    if clim and (folder / clim["file"]).exists():
+        m.climatology_ = pd.read_csv(folder / clim["file"], dtype={"city": str})
+    elif clim:  # only the backtest needs it, and it can recompute it
+        warnings.warn(f"model folder {folder}: {clim['file']} named in card.json is missing; a backtest recomputes "
+                      f"the climatology from the training period's observations", stacklevel=2)
     thr_path = folder / "decision_thresholds.csv"
     if thr_path.exists():
         m.city_thresholds_ = pd.read_csv(thr_path, dtype={"city": str})

@@ -148,27 +148,30 @@ def _train(args, settings) -> int:
 
 
 def _forecast(args, settings) -> int:
+    import numpy as np
     import pandas as pd
 
-    from forecast.inputs import MAX_OBSERVATION_GAP_DAYS, input_warnings, too_old
+    from forecast.inputs import (MAX_OBSERVATION_GAP_DAYS, cities_text, input_warnings, last_observed,
+                                 too_old)
     from forecast.io import read_observations
     from forecast.model import forecast_frame, load_model, write_forecast
 
     model = load_model(args.model)
     obs = read_observations(args.obs, stations=station_list_path(args.stations))
     met = load_met(args.met, None, model.coords_) if args.met else None
-    ds = model.predict(obs, issued=args.issued, cities=args.cities, met=met)
-    cities = ds["city"].values
-    old = too_old(ds["last_observed"].isel(issued=0).values, pd.Timestamp(args.issued))
+    issued = pd.Timestamp(args.issued)
+    # cities whose data end too long before the issue day are named and left out, before predicting
+    wanted = args.cities or sorted(obs.loc[obs["date"] <= issued, "city"].unique())
+    old = too_old(last_observed(obs, wanted, [issued], model.variables_).values[:, 0], issued)
     if old.any():
-        names = ", ".join(map(str, cities[old][:5])) + (" …" if old.sum() > 5 else "")
-        message = (f"observations ({', '.join(map(str, args.obs))}) hold no day of {names} within "
-                   f"{MAX_OBSERVATION_GAP_DAYS} days before {args.issued}")
+        message = (f"observations ({', '.join(map(str, args.obs))}) hold no day of "
+                   f"{cities_text(np.asarray(wanted)[old])} within {MAX_OBSERVATION_GAP_DAYS} days before "
+                   f"{args.issued}")
         if old.all():
             raise ValueError(f"{message}: a forecast from them would not reach the coming days; pass "
                              f"observations up to the issue day")
         _print_warnings([f"{message}: not forecast"])
-        ds = ds.sel(city=cities[~old])
+    ds = model.predict(obs, issued=args.issued, cities=list(np.asarray(wanted)[~old]), met=met)
     _print_warnings(input_warnings(obs, forecast_frame(ds), model.variables_, model.cities_))
     nc, csv = write_forecast(ds, args.out)
     print(f"forecast issued {args.issued} for {ds.sizes['city']} cities × {ds.sizes['lead_day']} days → {nc} "
@@ -179,7 +182,7 @@ def _forecast(args, settings) -> int:
 def _backtest(args, settings) -> int:
     from forecast.backtest import (check_period, city_tables, reference_climatology, run_backtest,
                                    skill_intervals, write_backtest)
-    from forecast.inputs import input_warnings
+    from forecast.inputs import cities_text, input_warnings
     from forecast.io import read_observations
     from forecast.model import load_model
 
@@ -195,8 +198,8 @@ def _backtest(args, settings) -> int:
     _print_warnings(input_warnings(obs, forecasts, model.variables_, model.cities_))
     unscored = sorted(set(forecasts["city"]) - set(model.climatology_["city"]))
     if unscored:
-        _print_warnings([f"{', '.join(unscored[:5])}{' …' if len(unscored) > 5 else ''}: not scored (no "
-                         f"climatology of the model's training period for them)"])
+        _print_warnings([f"{cities_text(unscored)}: not scored (no climatology of the model's training period "
+                         f"for them)"])
     intervals = skill_intervals(model, forecasts, obs)
     by_city = city_tables(model, forecasts, obs) if args.by_city else None
     paths = write_backtest(args.out, forecasts, scores, rel, intervals, by_city)
@@ -254,7 +257,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--start", type=_date, required=True, help="first issue day")
     p.add_argument("--end", type=_date, required=True, help="last issue day")
     p.add_argument("--cities", type=_cities, help="comma-separated cities (default: all)")
-    p.add_argument("--scheduler", help="dask.distributed scheduler address (default: local threads)")
+    p.add_argument("--scheduler", help="dask scheduler: threads (default), processes, synchronous, or the "
+                                       "address of a running dask.distributed scheduler (tcp://host:8786, host:8786)")
     p.add_argument("--stations", metavar="FILE", help=_STATIONS_HELP)
     p.add_argument("--by-city", action="store_true",
                    help="also score each city alone (scores_by_city.csv, skill_intervals_by_city.csv)")

@@ -147,12 +147,22 @@ def test_cli_train_forecast_backtest(subset, tmp_path, shared_data, capsys):
     pd.testing.assert_frame_equal(alone[alone["model"].isin(refs)].reset_index(drop=True),
                                   s[s["model"].isin(refs)].reset_index(drop=True))
     err = capsys.readouterr().err
-    assert "warning: 20 forecast(s) of 阳泉 were issued less than 30 days after the city's first observation" in err
+    assert "warning: 20 forecast(s) of 阳泉 were issued with fewer than 30 days from the city's first observation" in err
+    # a city the model never saw is forecast, named, and left out of the scores
+    other = subset[(subset["city"] == "阳泉") & (subset["date"] > "2014-12-31")].assign(city="新城")
+    write_subset_csv(pd.concat([subset[subset["date"] > "2014-12-31"], other]), late)
+    rc = main(["backtest", "--model", str(out), "--obs", str(early), str(late), "--start", "2015-01-01", "--end",
+               "2015-01-20", "--cities", "阳泉,新城", "--out", str(tmp_path / "new")])
+    assert rc == 0
+    err = capsys.readouterr().err
+    assert "the model was not trained on 新城" in err and "新城: not scored" in err
+    pd.testing.assert_frame_equal(pd.read_csv(tmp_path / "new" / "scores.csv"), s)
+    write_subset_csv(subset[subset["date"] > "2014-12-31"], late)
     # a model saved without its climatology recomputes it from the training period's observations,
     # to the same scores; without them it stops before the long run
     (out / M.CLIMATOLOGY_FILE).unlink()
-    card = json.loads((out / "card.json").read_text(encoding="utf-8"))
-    (out / "card.json").write_text(json.dumps(dict(card, climatology=None), ensure_ascii=False), encoding="utf-8")
+    with pytest.warns(UserWarning, match="climatology.csv.gz named in card.json is missing"):
+        M.load_model(out)
     rc = main(["backtest", "--model", str(out), "--obs", str(early), str(late), "--start", "2015-01-01", "--end",
                "2015-01-20", "--cities", "阳泉", "--out", str(tmp_path / "recomputed")])
     assert rc == 0

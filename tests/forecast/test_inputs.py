@@ -56,8 +56,9 @@ def test_input_warnings_short_history_and_no_data(shared_data):
     model = load_model(MODEL)
     frame = forecast_frame(model.predict(obs, issued=["2015-03-10", "2015-03-31"], cities=["阳泉", "太原"]))
     assert input_warnings(obs, frame, model.variables_) == [
-        f"1 forecast(s) of 阳泉 were issued less than {HISTORY_DAYS} days after the city's first observation (the "
-        "last on 2015-03-10): their predictors look back over a shorter history (add earlier observations)"]
+        f"1 forecast(s) of 阳泉 were issued with fewer than {HISTORY_DAYS} days from the city's first observation to "
+        "the issue day (the last on 2015-03-10): their predictors look back over a shorter history (add earlier "
+        "observations)"]
     # sound inputs: nothing to say
     full = read_subset(shared_data, ("阳泉", "太原"), end="2015-03-31")
     ok = forecast_frame(model.predict(full, issued="2015-03-31", cities=["阳泉", "太原"]))
@@ -97,10 +98,18 @@ def test_cli_forecast_refuses_old_data_and_warns_on_stale(shared_data, tmp_path,
     assert "warning: 2 forecast(s) of 太原, 阳泉 were issued 2 day(s) after" in capsys.readouterr().err
     csv = pd.read_csv(out.with_suffix(".csv"))
     assert set(csv["last_observed"]) == {"2016-01-31"}
-    # one city's data too old: the others are forecast, that one is named and left out
+    # one city's data too old, or far too old (nothing in the 45 days the predictors read): the others
+    # are forecast, that one is named and left out
     part = read_subset(shared_data, ("阳泉", "太原"), end="2016-01-31")
-    write_subset_csv(part[(part["city"] == "太原") | (part["date"] <= "2016-01-20")], obs)
-    rc = main(["forecast", "--model", str(MODEL), "--obs", str(obs), "--issued", "2016-01-31", "--out", str(out)])
-    assert rc == 0
-    assert "hold no day of 阳泉 within 7 days before 2016-01-31: not forecast" in capsys.readouterr().err
-    assert set(pd.read_csv(out.with_suffix(".csv"))["city"]) == {"太原"}
+    for last in ("2016-01-20", "2015-11-30"):
+        write_subset_csv(part[(part["city"] == "太原") | (part["date"] <= last)], obs)
+        rc = main(["forecast", "--model", str(MODEL), "--obs", str(obs), "--issued", "2016-01-31", "--out", str(out)])
+        assert rc == 0
+        assert "hold no day of 阳泉 within 7 days before 2016-01-31: not forecast" in capsys.readouterr().err
+        assert set(pd.read_csv(out.with_suffix(".csv"))["city"]) == {"太原"}
+    # asked for that city alone: refused by name, nothing written
+    out.unlink()
+    rc = main(["forecast", "--model", str(MODEL), "--obs", str(obs), "--issued", "2016-01-31", "--cities", "阳泉",
+               "--out", str(out)])
+    assert rc == 2 and not out.exists()
+    assert "hold no day of 阳泉 within 7 days before 2016-01-31: a forecast from them" in capsys.readouterr().err
