@@ -13,6 +13,7 @@ from typing import Iterator
 from sqlalchemy import create_engine, event, inspect, make_url
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
+from sqlalchemy.schema import CreateColumn
 
 
 class Base(DeclarativeBase):
@@ -78,15 +79,18 @@ def create_tables(engine: Engine) -> None:
     missing = {}
     for table in Base.metadata.sorted_tables:
         have = {c["name"] for c in inspector.get_columns(table.name)}
-        lacking = [c.name for c in table.columns if c.name not in have]
+        lacking = [c for c in table.columns if c.name not in have]
         if lacking:
             missing[table.name] = lacking
     if missing:
-        listed = "; ".join(f"{t}: {', '.join(cols)}" for t, cols in missing.items())
+        listed = "; ".join(f"{t}: {', '.join(c.name for c in cols)}" for t, cols in missing.items())
+        statements = "; ".join(f"ALTER TABLE {t} ADD COLUMN {CreateColumn(c).compile(dialect=engine.dialect)}"
+                               for t, cols in missing.items() for c in cols)
         raise SchemaMismatchError(
-            f"database {engine.url.render_as_string(hide_password=True)} was made by an older airwarn: its "
-            f"tables lack columns this version uses ({listed}); back the database up, then add the columns "
-            f"(ALTER TABLE … ADD COLUMN, types as in the package's models.py) or import into a new database")
+            f"database {engine.url.render_as_string(hide_password=True)}: its tables lack columns this version "
+            f"of airwarn uses ({listed}); it was made by an older airwarn (or another program uses these table "
+            f"names). Back the database up, then add them ({statements}; a NOT NULL column of a table with "
+            f"rows needs a DEFAULT too), or point airwarn at a new database")
 
 
 @contextmanager

@@ -116,10 +116,10 @@ _AUDIT_TRIGGERS = {
     "sqlite": [f"CREATE TRIGGER IF NOT EXISTS warning_audit_no_{op.lower()} BEFORE {op} ON warning_audit "
                f"BEGIN SELECT RAISE(ABORT, 'warning_audit is append-only'); END" for op in ("UPDATE", "DELETE")],
     "postgresql": [
-        "CREATE OR REPLACE FUNCTION warning_audit_append_only() RETURNS trigger LANGUAGE plpgsql AS "
-        "$body$ BEGIN RAISE EXCEPTION 'warning_audit is append-only'; END $body$",
-        "CREATE TRIGGER warning_audit_no_change BEFORE UPDATE OR DELETE OR TRUNCATE ON warning_audit "
-        "FOR EACH STATEMENT EXECUTE FUNCTION warning_audit_append_only()"],
+        ("CREATE OR REPLACE FUNCTION warning_audit_append_only() RETURNS trigger LANGUAGE plpgsql AS "
+         "$body$ BEGIN RAISE EXCEPTION 'warning_audit is append-only'; END $body$"),
+        ("CREATE TRIGGER warning_audit_no_change BEFORE UPDATE OR DELETE OR TRUNCATE ON warning_audit "
+         "FOR EACH STATEMENT EXECUTE FUNCTION warning_audit_append_only()")],
 }
 
 
@@ -130,9 +130,12 @@ def _audit_append_only(metadata, connection, **kw) -> None:
     statements = _AUDIT_TRIGGERS.get(connection.dialect.name)
     if not statements or not inspect(connection).has_table("warning_audit"):
         return
-    if connection.dialect.name == "postgresql" and connection.exec_driver_sql(
-            "SELECT 1 FROM pg_trigger WHERE tgname = 'warning_audit_no_change'").first():
-        return
+    if connection.dialect.name == "postgresql":
+        # one process at a time (several dashboard workers may start together), and this table's trigger
+        connection.exec_driver_sql("SELECT pg_advisory_xact_lock(20260301)")
+        if connection.exec_driver_sql("SELECT 1 FROM pg_trigger WHERE tgname = 'warning_audit_no_change' "
+                                      "AND tgrelid = to_regclass('warning_audit')").first():
+            return
     for ddl in statements:
         connection.exec_driver_sql(ddl)
 

@@ -19,7 +19,6 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Callable, Iterator
 
-
 #: Why the PostgreSQL tests cannot run, when no server is installed.
 NO_SERVER = "no PostgreSQL server (initdb, pg_ctl) installed; `make test` installs Debian's postgresql"
 
@@ -63,11 +62,16 @@ class Server:
             raise RuntimeError(f"{' '.join(args[:2])} failed ({proc.returncode}): {proc.stderr.strip() or proc.stdout.strip()}")
 
     def start(self) -> "Server":
-        self._run(str(self.bin / "initdb"), "-D", str(self.data), "-A", "trust", "-U", self.user,
-                  "-E", "UTF8", "--locale=C.UTF-8", "--no-sync")
-        options = f"-k {self.root} -c listen_addresses='' -c fsync=off -c full_page_writes=off"
-        self._run(str(self.bin / "pg_ctl"), "-D", str(self.data), "-o", options, "-l", str(self.root / "server.log"),
-                  "-w", "-t", "60", "start")
+        """initdb and start; on failure nothing is left running or on disk."""
+        try:
+            self._run(str(self.bin / "initdb"), "-D", str(self.data), "-A", "trust", "-U", self.user,
+                      "-E", "UTF8", "--locale=C.UTF-8", "--no-sync")
+            options = f"-k {self.root} -c listen_addresses='' -c fsync=off -c full_page_writes=off"
+            self._run(str(self.bin / "pg_ctl"), "-D", str(self.data), "-o", options, "-l",
+                      str(self.root / "server.log"), "-w", "-t", "60", "start")
+        except BaseException:
+            self.stop()
+            raise
         return self
 
     def url(self, database: str) -> str:
@@ -84,7 +88,8 @@ class Server:
 
     def stop(self) -> None:
         try:
-            self._run(str(self.bin / "pg_ctl"), "-D", str(self.data), "-m", "immediate", "-w", "stop")
+            if (self.data / "postmaster.pid").exists():
+                self._run(str(self.bin / "pg_ctl"), "-D", str(self.data), "-m", "immediate", "-w", "stop")
         finally:
             shutil.rmtree(self.root, ignore_errors=True)
 

@@ -9,10 +9,11 @@ from airwarn.vocab import WarningLevel
 ALL_ROLES = ("viewer", "forecaster", "commander", "list-admin")
 
 
-def table_style(numeric: tuple[str, ...] = ()) -> dict:
-    """DataTable styling of the small tables: the page's font, text left and the ``numeric`` columns
-    right (DataTable's own default sets every cell right-aligned in a monospace font)."""
-    return {"style_cell": {"fontFamily": "inherit", "fontSize": 13, "textAlign": "left"},
+def table_style(numeric: tuple[str, ...] = (), **cell) -> dict:
+    """DataTable styling of the pages' tables: the page's font, text left and the ``numeric`` columns
+    right (DataTable's own default right-aligns every cell), the header shaded; ``cell`` adds to the
+    cell style (e.g. ``maxWidth``)."""
+    return {"style_cell": {"fontFamily": "inherit", "fontSize": 13, "textAlign": "left", **cell},
             "style_cell_conditional": [{"if": {"column_id": c}, "textAlign": "right"} for c in numeric],
             "style_header": {"backgroundColor": "#f2f5f9", "fontWeight": "bold"},
             "style_table": {"overflowX": "auto"}}

@@ -81,9 +81,7 @@ def layout(**_: str) -> html.Div:
                 id=ids.CMD_TABLE, columns=[{"name": n, "id": c} for c, n in TABLE_COLUMNS],
                 page_current=0, page_size=PAGE_SIZE, page_action="custom",
                 filter_action="custom", filter_query="", sort_action="custom", sort_mode="single", sort_by=[],
-                style_table={"overflowX": "auto"}, style_cell={"fontFamily": "inherit", "fontSize": 13,
-                                                               "maxWidth": 320, "whiteSpace": "normal"},
-                style_header={"backgroundColor": "#f2f5f9", "fontWeight": "bold"},
+                **table_style(numeric=tuple(c for c, _ in TABLE_COLUMNS[5:]), maxWidth=320, whiteSpace="normal"),
             ),
         ], className="card"),
         html.Div([
@@ -103,7 +101,7 @@ def layout(**_: str) -> html.Div:
                 html.H3("预警历史"),
                 dash_table.DataTable(id=ids.CMD_HISTORY, page_size=8, **table_style(numeric=("编号",))),
                 html.H3("审计日志", style={"marginTop": 12}),
-                dash_table.DataTable(id=ids.CMD_AUDIT, page_size=8, **table_style()),
+                dash_table.DataTable(id=ids.CMD_AUDIT, page_size=8, **table_style(numeric=("预警",))),
             ], className="card"),
         ], className="grid2"),
     ])

@@ -84,7 +84,7 @@ def _report_view(filename: str | None, report: dict) -> html.Div:
                      className="ok" if report["ok"] else "error", id="list-verdict")
     problems = report["problems"]
     table = dash_table.DataTable(problems.to_dict("records"), [{"name": c, "id": c} for c in problems.columns],
-                                 page_size=15, style_cell={"fontSize": 13, "whiteSpace": "normal", "textAlign": "left"},
+                                 page_size=15, **table_style(numeric=("行",), whiteSpace="normal"),
                                  style_data_conditional=[{"if": {"filter_query": "{严重性} = error"},
                                                           "color": "#b00020"}]) if len(problems) else None
     return html.Div([html.P(head), verdict, table])
