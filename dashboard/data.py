@@ -69,6 +69,12 @@ def session(s: Settings | None = None) -> Iterator[Any]:
 
 
 # --------------------------------------------------------------------------- files
+def _stamp(path: Path) -> tuple:
+    """What a file's cached reading depends on: (mtime in ns, size)."""
+    st = Path(path).stat()
+    return st.st_mtime_ns, st.st_size
+
+
 def _cached_by_mtime(func):
     """Cache ``func(path, *args)`` by (path, mtime, size)."""
 
@@ -78,9 +84,7 @@ def _cached_by_mtime(func):
 
     @functools.wraps(func)
     def wrapper(path, *args):
-        p = Path(path)
-        st = p.stat()
-        return cached(str(p), (st.st_mtime_ns, st.st_size), *args)
+        return cached(str(Path(path)), _stamp(path), *args)
 
     wrapper.cache_clear = cached.cache_clear
     return wrapper
@@ -290,37 +294,52 @@ def recent_scores(recent: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=cols)
 
 
+#: Longest lead of a product: a forecast issued this many days before the window still reaches it.
+_PRODUCT_LEAD_DAYS = 10
+
+
 def _recent_forecasts(city: str, s: Settings, days: int) -> pd.DataFrame:
     """``city, issued, lead_day, valid_date, aqi_p10, aqi_p50, aqi_p90`` of the forecasts valid on the
     ``days`` days before the newest product's issue day and on that day (archive of products first,
-    then the demo file)."""
-    want = ["city", "issued", "lead_day", "valid_date", "aqi_p10", "aqi_p50", "aqi_p90"]
+    then the demo file).
+
+    The assembled table is cached on the files' (path, mtime, size): the callback reads the month of
+    products once, not on every call (one at a time they would cycle through the file cache).
+    """
     dates = product_dates(s)
-    parts = []
-    if dates:
-        for day in (d for d in dates if d > dates[0] - dt.timedelta(days=days + 10)):  # leads ≤ 10 days
-            folder = product_dir(day, s)
-            if (folder / "forecast.csv").exists():
-                table = _read_csv(folder / "forecast.csv")
-                table = table[table["city"] == city]
-            else:
-                ds = _open_forecast(folder / "forecast.nc")
-                if city not in forecast_cities(ds):
-                    continue
-                table = forecast_table(ds, city).assign(city=city, issued=pd.Timestamp(day))
-            parts.append(table[[c for c in want if c in table.columns]])
+    sources = []
+    for day in (d for d in dates if d > dates[0] - dt.timedelta(days=days + _PRODUCT_LEAD_DAYS)):
+        folder = product_dir(day, s)
+        path = folder / "forecast.csv" if (folder / "forecast.csv").exists() else folder / "forecast.nc"
+        sources.append((str(path), day.isoformat(), _stamp(path)))
     demo = s.data_dir / "demo" / "recent_forecasts.csv"
     if demo.exists():
-        table = _read_csv(demo)
-        parts.append(table.loc[table["city"] == city, [c for c in want if c in table.columns]])
+        sources.append((str(demo), "", _stamp(demo)))
+    return _assemble_recent(city, days, dates[0] if dates else None, tuple(sources))
+
+
+@functools.lru_cache(maxsize=16)
+def _assemble_recent(city: str, days: int, newest: dt.date | None, sources: tuple) -> pd.DataFrame:
+    want = ["city", "issued", "lead_day", "valid_date", "aqi_p10", "aqi_p50", "aqi_p90"]
+    parts = []
+    for path, day, _ in sources:
+        if path.endswith(".csv"):
+            table = pd.read_csv(path)
+            table = table[table["city"] == city]
+        else:
+            ds = _open_forecast(path)
+            if city not in forecast_cities(ds):
+                continue
+            table = forecast_table(ds, city).assign(city=city, issued=pd.Timestamp(day))
+        parts.append(table[[c for c in want if c in table.columns]])
     if not parts:
         return pd.DataFrame(columns=want)
     fc = pd.concat(parts, ignore_index=True)
     fc["issued"] = pd.to_datetime(fc["issued"]).dt.normalize()
     fc["valid_date"] = pd.to_datetime(fc["valid_date"]).dt.normalize()
-    if dates:  # the last `days` days and the newest issue day itself (observed when its data are in)
-        newest = pd.Timestamp(dates[0])
-        fc = fc[(fc["valid_date"] >= newest - pd.Timedelta(days=days)) & (fc["valid_date"] <= newest)]
+    if newest is not None:  # the last `days` days and the newest issue day itself (observed when its data are in)
+        end = pd.Timestamp(newest)
+        fc = fc[(fc["valid_date"] >= end - pd.Timedelta(days=days)) & (fc["valid_date"] <= end)]
     return fc.drop_duplicates(["issued", "lead_day"], keep="first").reset_index(drop=True)
 
 
@@ -329,8 +348,7 @@ def observations(city: str, s: Settings | None = None) -> pd.DataFrame:
     (empty if those files are absent)."""
     s = s or settings()
     try:
-        stamps = tuple((str(p), p.stat().st_mtime_ns, p.stat().st_size)
-                       for p in _observation_files(tuple(s.observations)))
+        stamps = tuple((str(p), *_stamp(p)) for p in _observation_files(tuple(s.observations)))
     except FileNotFoundError:
         return pd.DataFrame(columns=["date", "aqi"])
     obs = _read_observations(stamps, str(s.stations) if s.stations else None)
@@ -474,8 +492,7 @@ def recommendation(day: "dt.date | str | None" = None, city: str | None = None, 
     if resolved is None:
         raise FileNotFoundError(f"no forecast products under {s.output_dir} (run `airwarn daily` or the demo)")
     path = product_dir(resolved, s) / "forecast.nc"
-    st = path.stat()
-    return _assess(str(path), (st.st_mtime_ns, st.st_size), city or s.city, s.rules, resolved)
+    return _assess(str(path), _stamp(path), city or s.city, s.rules, resolved)
 
 
 def active_warning(s: Settings | None = None) -> dict | None:

@@ -67,3 +67,28 @@ def test_archive_and_configured_observations(fresh_env, tmp_path):
     alone = data.recent_verification("阳泉", s)
     assert sorted(alone.loc[alone["lead_day"] == 1, "aqi_p50"]) == [251.0, 301.0]
     assert np.isfinite(alone["observed"]).all()
+
+
+def test_a_month_of_products_is_read_once(fresh_env, monkeypatch):
+    """The callback runs on every city or date change: the month of product files is read once and read
+    again only when one of them changes."""
+    s = fresh_env
+    for k in range(1, 36):  # more products than the per-file cache holds
+        day = ISSUED - dt.timedelta(days=k)
+        _product_csv(s, day, 100.0 + k)
+        (s.output_dir / day.isoformat() / "forecast.nc").write_bytes(
+            (s.output_dir / ISSUED.isoformat() / "forecast.nc").read_bytes())
+    reads = []
+    real = pd.read_csv
+    monkeypatch.setattr(pd, "read_csv", lambda *a, **k: reads.append(a[0]) or real(*a, **k))
+    first = data.recent_verification("阳泉", s)
+    n_first = len(reads)
+    assert n_first >= 30
+    again = data.recent_verification("阳泉", s)
+    pd.testing.assert_frame_equal(first, again)
+    assert len(reads) == n_first  # nothing read again
+    _product_csv(s, ISSUED - dt.timedelta(days=2), 400.0)  # a product rewritten: read anew
+    changed = data.recent_verification("阳泉", s)
+    assert len(reads) > n_first
+    assert changed.loc[(changed["lead_day"] == 1) & (changed["valid_date"] == pd.Timestamp(ISSUED - dt.timedelta(days=1))),
+                       "aqi_p50"].item() == 401.0
