@@ -409,10 +409,15 @@ def city_scorecard(city: str, s: Settings | None = None) -> tuple[pd.DataFrame, 
 
 
 def model_card(s: Settings | None = None) -> dict:
-    """The model card (``card.json``) or an empty dict."""
+    """The model card (``card.json``, parsed once per version of the file; read only) or an empty dict."""
     s = s or settings()
     path = Path(s.model_dir) / "card.json"
-    return json.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
+    return _read_json(path) if path.exists() else {}
+
+
+@_cached_by_mtime
+def _read_json(path: Path) -> dict:
+    return json.loads(path.read_text(encoding="utf-8"))
 
 
 # --------------------------------------------------------------------------- consultation notes
