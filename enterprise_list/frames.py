@@ -11,8 +11,10 @@ need columns, not ORM objects. :func:`list_frames` returns them, from the fastes
 Reading 100,000 enterprises with 200,000 lines row by row costs about 0.6 s in Python's sqlite3
 (building a Python object per value); their stored frames load in a few tens of milliseconds. A
 fingerprint (row count and largest id of the version's enterprises, lines and measures) guards both caches:
-if the rows change after the frames were stored (an edit in place, outside the import), the stored
-frames are ignored and the tables are read. :func:`clear_cache` forgets this process's copies.
+if rows are added or removed after the frames were stored (outside the import), the stored frames are
+ignored and the tables are read. A value edited in place keeps the counts and is not noticed: a version
+is written only by the import, and a list is revised by importing a new version.
+:func:`clear_cache` forgets this process's copies.
 
 Frames
 ------
