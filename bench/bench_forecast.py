@@ -37,7 +37,8 @@ def main() -> int:
     shared = Path(args.shared)
 
     from forecast import io
-    from forecast.backtest import run_backtest, skill_intervals
+    from forecast import verify
+    from forecast.backtest import run_backtest, scored_frame
     from forecast.model import ForecastModel, load_model
 
     with warnings.catch_warnings():
@@ -77,7 +78,7 @@ def main() -> int:
     print(f"backtest 2015-02-01 → 2016-01-31, {forecasts['city'].nunique()} cities, {len(forecasts):,} forecast "
           f"rows, scored: {bt_s:.0f} s (target < 300 s)", flush=True)
     t = time.perf_counter()
-    intervals = skill_intervals(model, forecasts, obs)
+    intervals = verify.skill_intervals(scored_frame(model, forecasts, obs))
     print(f"skill intervals of that backtest (block bootstrap, 1,000 replicates, {len(intervals)} rows): "
           f"{time.perf_counter() - t:.1f} s", flush=True)
     print(f"peak memory (RSS): {_peak_rss_mb():.0f} MB")

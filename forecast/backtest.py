@@ -139,7 +139,7 @@ def run_backtest(model: ForecastModel, obs: pd.DataFrame, start, end, *,
     ds = backtest_dataset(model, obs, start, end, cities=cities, met=met, scheduler=scheduler,
                           chunk_days=chunk_days, n_members=n_members)
     forecasts = backtest_frame(ds)
-    scores, reliability = score_forecasts(model, forecasts, obs)
+    scores, reliability = score_frame(scored_frame(model, forecasts, obs))
     return forecasts, scores, reliability
 
 
@@ -188,10 +188,12 @@ def _quantile_columns(frame: pd.DataFrame) -> dict[float, str]:
     return {q: c for q, c in levels.items() if c in frame.columns}
 
 
-def score_forecasts(model: ForecastModel, forecasts: pd.DataFrame, obs: pd.DataFrame
-                    ) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Scores (long table) and reliability tables of backtest forecasts against observations."""
-    frame = scored_frame(model, forecasts, obs)
+def score_frame(frame: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Scores (long table) and reliability tables of a :func:`scored_frame`.
+
+    The frame is built once per backtest and serves these, :func:`forecast.verify.skill_intervals` and
+    :func:`city_tables` alike.
+    """
     scores = verify.score_table(frame, _quantile_columns(frame))
     rel = []
     ok = np.isfinite(frame[["obs_aqi", "persistence_aqi", "clim_aqi"]].to_numpy(float)).all(axis=1)
@@ -205,20 +207,13 @@ def score_forecasts(model: ForecastModel, forecasts: pd.DataFrame, obs: pd.DataF
     return scores, reliability
 
 
-def skill_intervals(model: ForecastModel, forecasts: pd.DataFrame, obs: pd.DataFrame, **kwargs) -> pd.DataFrame:
-    """Bootstrap intervals of the backtest's scores and of the model's advantage over persistence and
-    climatology (:func:`forecast.verify.skill_intervals`; keyword arguments go there)."""
-    return verify.skill_intervals(scored_frame(model, forecasts, obs), **kwargs)
-
-
-def city_tables(model: ForecastModel, forecasts: pd.DataFrame, obs: pd.DataFrame
-                ) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """The scores and the skill intervals of each city alone: ``(scores, intervals)``, the tables of
-    :func:`score_forecasts` and :func:`skill_intervals` with a leading ``city`` column.
+def city_tables(frame: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The scores and the skill intervals of each city of a :func:`scored_frame` alone: ``(scores,
+    intervals)``, the tables of :func:`score_frame` and :func:`forecast.verify.skill_intervals` with a
+    leading ``city`` column.
 
     A city's own scorecard rests on few heavy days; its intervals say how few.
     """
-    frame = scored_frame(model, forecasts, obs)
     return scores_by_city(frame), _by_city(frame, verify.skill_intervals)
 
 
@@ -300,5 +295,4 @@ def record_backtest(model_dir, model: ForecastModel, paths: dict, args=None) -> 
 
 
 __all__ = ["record_backtest", "FORECAST_COLUMNS", "CRITERIA", "check_period", "backtest_dataset", "backtest_frame",
-           "city_tables", "run_backtest", "scored_frame", "score_forecasts", "scores_by_city", "skill_intervals",
-           "write_backtest"]
+           "city_tables", "run_backtest", "scored_frame", "score_frame", "scores_by_city", "write_backtest"]

@@ -180,8 +180,9 @@ def _forecast(args, settings) -> int:
 
 
 def _backtest(args, settings) -> int:
-    from forecast.backtest import (check_period, city_tables, reference_climatology, run_backtest,
-                                   skill_intervals, write_backtest)
+    from forecast import verify
+    from forecast.backtest import (backtest_dataset, backtest_frame, check_period, city_tables,
+                                   reference_climatology, score_frame, scored_frame, write_backtest)
     from forecast.inputs import cities_text, input_warnings
     from forecast.io import read_observations
     from forecast.model import load_model
@@ -193,15 +194,17 @@ def _backtest(args, settings) -> int:
     # the scorecard's climatology reference, checked before the long run and kept for its scoring
     model.climatology_ = reference_climatology(model, obs, args.cities or sorted(obs["city"].unique()))
     met = load_met(args.met, None, model.coords_) if args.met else None
-    forecasts, scores, rel = run_backtest(model, obs, args.start, args.end, cities=args.cities, met=met,
-                                          scheduler=args.scheduler)
+    forecasts = backtest_frame(backtest_dataset(model, obs, args.start, args.end, cities=args.cities, met=met,
+                                                scheduler=args.scheduler))
     _print_warnings(input_warnings(obs, forecasts, model.variables_, model.cities_))
     unscored = sorted(set(forecasts["city"]) - set(model.climatology_["city"]))
     if unscored:
         _print_warnings([f"{cities_text(unscored)}: not scored (no climatology of the model's training period "
                          f"for them)"])
-    intervals = skill_intervals(model, forecasts, obs)
-    by_city = city_tables(model, forecasts, obs) if args.by_city else None
+    frame = scored_frame(model, forecasts, obs)  # once, for every table below
+    scores, rel = score_frame(frame)
+    intervals = verify.skill_intervals(frame)
+    by_city = city_tables(frame) if args.by_city else None
     paths = write_backtest(args.out, forecasts, scores, rel, intervals, by_city)
     if args.record_in:
         from forecast.backtest import record_backtest

@@ -25,7 +25,7 @@ import pandas as pd
 
 from airwarn.vocab import CITIES_2_26
 from forecast import verify
-from forecast.backtest import run_backtest, scored_frame, scores_by_city
+from forecast.backtest import backtest_dataset, backtest_frame, score_frame, scored_frame, scores_by_city
 from forecast.model import ForecastModel, load_model
 
 
@@ -88,8 +88,9 @@ def main(argv=None) -> int:
             raise ValueError(f"{folder}: the model there was trained with validation={model.validation!r}, "
                              f"folds={model.folds}, not {scheme!r}, {folds}")
         cities = [c for c in CITIES_2_26 if c in model.cities_]
-        forecasts, pooled, _ = run_backtest(model, seen, until + pd.Timedelta(days=1), end, cities=cities)
+        forecasts = backtest_frame(backtest_dataset(model, seen, until + pd.Timedelta(days=1), end, cities=cities))
         frame = scored_frame(model, forecasts, seen)
+        pooled, _ = score_frame(frame)
         per_city = scores_by_city(frame)
         rows[name] = summary(per_city[per_city["metric"].isin(["ts_200", "bss_200", "rmse"])], pooled,
                              city=args.city)
