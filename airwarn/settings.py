@@ -69,7 +69,8 @@ class Settings:
     rules : str
         Name of a bundled warning-rule set or a path to one.
     observations : tuple of Path
-        Daily observation files or folders (see the module notes).
+        Daily observation files or folders (see the module notes); default the demo's
+        ``<data_dir>/demo/synthetic_city_daily.csv``.
     stations : Path or None
         CNEMC station list for national archive files among the observations.
     """
@@ -91,6 +92,8 @@ class Settings:
                 f"settings: db_url must be a SQLAlchemy URL such as "
                 f"'sqlite:///var/airwarn.sqlite' or 'postgresql://user@host/db', got {self.db_url!r}"
             )
+        if not self.observations:  # the one place the default is made (frozen: set through object)
+            object.__setattr__(self, "observations", (self.data_dir / "demo" / "synthetic_city_daily.csv",))
 
     def ensure_dirs(self) -> "Settings":
         """Create the data and output folders (and the SQLite file's folder)."""
@@ -155,15 +158,16 @@ def load_settings(
         model_dir=model_dir,
         city=str(values.get("city", "阳泉")),
         rules=str(values.get("rules", "national-2024")),
-        observations=_paths(values.get("observations"), data_dir / "demo" / "synthetic_city_daily.csv"),
+        observations=_paths(values.get("observations")),
         stations=Path(values["stations"]) if values.get("stations") else None,
     )
 
 
-def _paths(value: Any, default: Path) -> tuple[Path, ...]:
-    """A path, a list of paths or an ``os.pathsep``-separated string → a tuple of paths."""
+def _paths(value: Any) -> tuple[Path, ...]:
+    """A path, a list of paths or an ``os.pathsep``-separated string → a tuple of paths (empty: the
+    default of :class:`Settings`)."""
     if value is None or value == "" or value == []:
-        return (default,)
+        return ()
     if isinstance(value, str):
         value = [v for v in value.split(os.pathsep) if v.strip()]
     if not isinstance(value, (list, tuple)) or not all(isinstance(v, (str, os.PathLike)) for v in value):

@@ -3,7 +3,7 @@ from pathlib import Path
 import pytest
 
 from airwarn.cli import main
-from airwarn.settings import load_settings
+from airwarn.settings import Settings, load_settings
 from airwarn.vocab import WarningLevel
 
 
@@ -26,6 +26,9 @@ def test_observations_default_file_list_and_env(tmp_path):
 
     s = load_settings(env={"AIRWARN_DATA_DIR": str(tmp_path)})
     assert s.observations == (tmp_path / "demo" / "synthetic_city_daily.csv",)
+    # the same default for settings built directly (it used to be an empty tuple there)
+    assert Settings(data_dir=tmp_path, db_url="sqlite:///x.sqlite", output_dir=tmp_path, model_dir=tmp_path,
+                    city="阳泉", rules="national-2024").observations == s.observations
     cfg = tmp_path / "airwarn.toml"
     cfg.write_text('observations = ["obs/2025.csv", "obs/2026.csv"]\n', encoding="utf-8")
     assert [p.name for p in load_settings(cfg, env={}).observations] == ["2025.csv", "2026.csv"]
