@@ -94,9 +94,9 @@ def _make_forecast(settings: Settings, date: dt.date, nc: Path) -> None:
         raise ValueError(f"observations ({files}) of {settings.city} end {last.date()}, more than "
                          f"{MAX_OBSERVATION_GAP_DAYS} days before {date}: a forecast from them would not reach "
                          f"the coming days; bring the observations up to date")
-    # issued from the last observed day: a day without observations would leave the predictors empty
-    issued = min(pd.Timestamp(date), last)
-    ds = model.predict(obs[obs["date"] <= issued], issued=issued, cities=[settings.city])
+    # issued from the last observed day (on or before the product day): a day without observations
+    # would leave the predictors empty
+    ds = model.predict(obs[obs["date"] <= last], issued=last, cities=[settings.city])
     write_forecast(ds, nc)
 
 
