@@ -38,6 +38,7 @@ import numpy as np
 import pandas as pd
 
 from airwarn.vocab import WarningLevel
+from emergency.decision import WINDOW as _WINDOW
 from emergency.rules import RuleSet, load_rules, mark, runs
 from forecast.inputs import STALE_OBSERVATION_DAYS
 
@@ -70,6 +71,9 @@ class ForecastSeries:
         File name or ``"<Dataset>"``; ``sha256`` the file's content hash (empty for objects).
     last_observed : datetime.date or None
         Last day with observations the forecast started from (the model's ``last_observed``), if known.
+    issue_aqi : float
+        Observed daily AQI of the issue day (``aqi_issue_day``; NaN when unknown): the day before the
+        first forecast day, read with them by the probability decision.
     """
 
     city: str
@@ -82,6 +86,7 @@ class ForecastSeries:
     source: str = ""
     sha256: str = ""
     last_observed: dt.date | None = None
+    issue_aqi: float = float("nan")
 
 
 #: A level the median forecast does not reach, but whose criteria the forecast members meet with at
@@ -253,8 +258,11 @@ def _from_dataset(ds, city, issued, source) -> ForecastSeries:
     if "last_observed" in ds and np.ndim(ds["last_observed"].values) == 0:
         value = pd.Timestamp(ds["last_observed"].values)
         last = None if pd.isna(value) else value.date()
+    issue_aqi = float(ds["aqi_issue_day"].values) if "aqi_issue_day" in ds and ds["aqi_issue_day"].ndim == 0 \
+        else float("nan")
     return ForecastSeries(city=str(c), times=times, aqi=np.atleast_1d(median), members=members,
-                          step_hours=24.0, member_method=method, issued=iss, source=source, last_observed=last)
+                          step_hours=24.0, member_method=method, issued=iss, source=source, last_observed=last,
+                          issue_aqi=issue_aqi)
 
 
 def _from_frame(df: pd.DataFrame, city, issued, source) -> ForecastSeries:
@@ -317,8 +325,12 @@ def _from_frame(df: pd.DataFrame, city, issued, source) -> ForecastSeries:
     if any(len([p for p in pts if np.isfinite(p[0])]) > 1 for pts in cdf):
         members = _pseudo_members(median, cdf, N_PSEUDO_MEMBERS)
         method = "comonotonic"
+    issue_aqi = float("nan")
+    if "aqi_issue_day" in df.columns:
+        v = pd.to_numeric(df["aqi_issue_day"], errors="coerce").dropna()
+        issue_aqi = float(v.iloc[0]) if len(v) else float("nan")
     return ForecastSeries(city=str(c), times=t, aqi=median, members=members, step_hours=step,
-                          member_method=method, issued=iss, source=source)
+                          member_method=method, issued=iss, source=source, issue_aqi=issue_aqi)
 
 
 # ------------------------------------------------------------------------------------ evaluation
@@ -463,6 +475,14 @@ class Recommendation:
     data_warnings : tuple of str
         Chinese warnings on the inputs (observations ending :data:`STALE_OBSERVATION_DAYS` or more days
         before the day the recommendation is made for).
+    decision : str
+        ``"probability"`` (the level whose calibrated probability reaches its threshold,
+        :mod:`emergency.decision`) or ``"median"`` (the first episode of the median series).
+    thresholds : dict
+        The probability decision's thresholds p*_L per level (empty for the median decision).
+    outlook : dict
+        Calibrated probability per level that its criteria are met anywhere in D+1 … D+10 (empty
+        without a calibration).
     """
 
     city: str
@@ -490,6 +510,9 @@ class Recommendation:
     episodes: tuple[Mapping[str, Any], ...] = field(default=())
     observations_through: dt.date | None = None
     data_warnings: tuple[str, ...] = ()
+    decision: str = "median"
+    thresholds: Mapping[str, float] = field(default_factory=dict)
+    outlook: Mapping[str, float] = field(default_factory=dict)
 
     @property
     def duration_days(self) -> int:
@@ -527,6 +550,9 @@ class Recommendation:
                          "dates": list(self.dates), "aqi": [None if not np.isfinite(v) else v for v in self.aqi]},
             "episodes": [dict(e) for e in self.episodes],
             "data_warnings": list(self.data_warnings),
+            "decision": {"rule": self.decision, "thresholds": {k: float(v) for k, v in self.thresholds.items()},
+                         "window_lead_days": list(_WINDOW),
+                         "outlook_probability": {k: round(float(v), 4) for k, v in self.outlook.items()}},
         }
 
     def to_json(self, **kw) -> str:
@@ -598,7 +624,8 @@ def _sensitivity(values: np.ndarray, times: pd.DatetimeIndex, rules: RuleSet, st
 
 def assess(forecast: Any, rules: "RuleSet | str | os.PathLike" = "national-2024", city: str | None = None,
            regional_minimum: "WarningLevel | str | None" = None, issued: "dt.date | str | None" = None,
-           as_of: "dt.date | str | None" = None) -> Recommendation:
+           as_of: "dt.date | str | None" = None, decision: str | None = None,
+           calibration: "Any | str | os.PathLike | None" = None) -> Recommendation:
     """Recommend a warning level from a forecast.
 
     Parameters
@@ -618,6 +645,14 @@ def assess(forecast: Any, rules: "RuleSet | str | os.PathLike" = "national-2024"
         Day the recommendation is made for (the daily products' day), against which the age of the
         forecast's observations is judged (default: the forecast's issue day); see
         :func:`stale_data_warnings`.
+    decision : {"probability", "median"}, optional
+        ``"probability"``: the highest level whose calibrated probability of its criteria in the
+        decision window (D+1 … D+3) reaches the threshold chosen on the model's validation fold
+        (:mod:`emergency.decision`); needs scenario members and a calibration. ``"median"``: the first
+        episode of the median series. Default: ``"probability"`` when both are there, else
+        ``"median"`` (the reasons say why).
+    calibration : DecisionCalibration or model folder, optional
+        The model's decision calibration (:func:`emergency.decision.load_calibration`).
 
     Returns
     -------
@@ -625,7 +660,9 @@ def assess(forecast: Any, rules: "RuleSet | str | os.PathLike" = "national-2024"
 
     Notes
     -----
-    The level comes from the median series; the probabilities from the members (see module notes).
+    With the median decision the level comes from the median series and the probabilities are the
+    raw share of members meeting each level's criteria anywhere in the series (see module notes);
+    with the probability decision they are the calibrated probabilities in the decision window.
 
     References
     ----------
@@ -646,6 +683,15 @@ def assess(forecast: Any, rules: "RuleSet | str | os.PathLike" = "national-2024"
     values, times, step = np.asarray(s.aqi, dtype=float), s.times, s.step_hours
     if values.size == 0:
         raise ValueError(f"forecast {s.source}: empty AQI series for city {s.city!r}")
+    if decision not in (None, "probability", "median"):
+        raise ValueError(f"decision must be 'probability' or 'median', got {decision!r}")
+    cal, why_not = _decision_calibration(s, rules, calibration)
+    if decision == "probability" and cal is None:
+        raise ValueError(f"forecast {s.source}: the probability decision is not possible: {why_not}")
+    if decision is None:
+        decision = "probability" if cal is not None else "median"
+    if decision == "probability":
+        return _assess_probability(s, rules, cal, regional_minimum, as_of)
     eps = find_episodes(values, rules, step)
     reasons: list[str] = []
     details: list[dict] = []
@@ -726,6 +772,9 @@ def assess(forecast: Any, rules: "RuleSet | str | os.PathLike" = "national-2024"
         for lvl in LEVELS:
             if lvl <= reg:
                 prob[lvl.key] = 1.0
+    if why_not:
+        reasons.append(f"决策依据:按中位数预报序列定级({why_not})")
+        details.append({"code": "decision.median", "why": why_not})
     likely = [lvl for lvl in LEVELS if lvl > level and prob[lvl.key] >= ADVISORY_PROBABILITY]
     if likely:
         top = likely[-1]
@@ -761,3 +810,97 @@ def stale_data_warnings(city: str, last_observed: dt.date | None, as_of: dt.date
         return ()
     return (f"数据提示:{city}实况数据仅截至{last_observed.isoformat()},距{as_of.isoformat()}已{age}天,"
             f"预报缺少最近{age}天的实况,可信度下降;请核实监测数据接入后重新运行",)
+
+
+def _decision_calibration(s: ForecastSeries, rules: RuleSet, calibration) -> tuple[Any, str]:
+    """The calibration the probability decision can use for this forecast, or None and why not (Chinese)."""
+    from emergency.decision import DecisionCalibration, load_calibration
+
+    if s.step_hours < 24:
+        return None, "逐小时序列不适用概率决策"
+    if s.member_method != "scenarios" or s.members is None:
+        return None, "预报文件不含情景成员(aqi_scenario)"
+    if calibration is None:
+        return None, "未提供模型的预警决策校准(warning_decision.json)"
+    cal = calibration if isinstance(calibration, DecisionCalibration) else load_calibration(calibration, rules)
+    if cal is None:
+        return None, f"模型未对规则{rules.name}校准预警决策"
+    return cal, ""
+
+
+def _assess_probability(s: ForecastSeries, rules: RuleSet, cal, regional_minimum, as_of) -> Recommendation:
+    """The probability decision for one forecast (:mod:`emergency.decision`), with its reasons."""
+    from emergency.decision import HORIZON, LEVEL_KEYS, level_shares, periods
+
+    members = np.asarray(s.members, dtype=float)[None]           # (1, m, n)
+    shares = level_shares(members[..., :HORIZON], np.array([s.issue_aqi]), rules, cal.window)
+    pw, ph = cal.calibrated(shares)
+    code = int(cal.levels(pw)[0])
+    level = WarningLevel(code)
+    lo, hi = cal.window
+    issued = s.issued or (s.times[0] - pd.Timedelta(days=1)).date()
+    start = end = None
+    reasons: list[str] = []
+    details: list[dict] = []
+    prob = {k: float(pw[0, j]) for j, k in enumerate(LEVEL_KEYS)}
+    outlook = {k: float(ph[0, j]) for j, k in enumerate(LEVEL_KEYS)}
+    thresholds = {k: float(cal.thresholds[k]) for k in LEVEL_KEYS}
+    basis = "、".join(f"P({WarningLevel(j + 1).label}条件)={prob[k]:.2f}{'≥' if prob[k] >= thresholds[k] else '<'}"
+                     f"{thresholds[k]:.2f}" for j, k in enumerate(LEVEL_KEYS))
+    if code:
+        a, b = periods(shares.inside, np.array([True]), cal.window)
+        start = issued + dt.timedelta(days=int(a[0]))
+        end = issued + dt.timedelta(days=int(b[0]))
+        reasons.append(f"预测{s.city}未来{lo}–{hi}天达到{level.label}启动条件的概率为{prob[level.key]:.0%},"
+                       f"不低于决策阈值{thresholds[level.key]:.0%},建议{start}至{end}启动{level.label}"
+                       f"({rules.title}:{rules.describe(level)})")
+    else:
+        reasons.append(f"预测{s.city}未来{lo}–{hi}天各级预警启动条件的概率均低于决策阈值,暂不启动预警")
+    reasons.append(f"决策依据(未来{lo}–{hi}天,经验证期校准):{basis}")
+    details.append({"code": "decision.probability", "level": level.key, "window_lead_days": [lo, hi],
+                    "probability": prob, "thresholds": thresholds, "outlook_probability": outlook,
+                    "fold": dict(cal.fold)})
+    later = [k for j, k in enumerate(LEVEL_KEYS) if outlook[k] >= thresholds[k] and j + 1 > code]
+    if later:
+        top = WarningLevel(LEVEL_KEYS.index(later[-1]) + 1)
+        reasons.append(f"展望:未来{HORIZON}天内达到{top.label}启动条件的概率为{outlook[top.key]:.0%},请后续会商关注")
+        details.append({"code": "outlook", "level": top.key, "probability": outlook[top.key]})
+    values, times, step = np.asarray(s.aqi, dtype=float), s.times, s.step_hours
+    triggers: list[Trigger] = []
+    if code:
+        k0 = max(int((pd.Timestamp(start) - times[0]).days), 0)
+        k1 = min(int((pd.Timestamp(end) - times[0]).days) + 1, len(values))
+        for lvl in LEVELS:
+            if lvl <= level and k1 > k0:
+                triggers += _leaf_triggers(rules.levels[lvl], lvl, values, times, step, k0, k1)
+    reg = WarningLevel.parse(regional_minimum) if regional_minimum is not None else None
+    if reg is not None and reg > level:
+        reasons.append(f"省级区域预警要求不低于{reg.label},按区域预警级别{reg.label}执行(由{level.label}上调)")
+        details.append({"code": "regional_minimum", "from": level.key, "to": reg.key})
+        level = reg
+        first = times[0].date()
+        start = first if start is None else min(start, first)
+        end = end if end is not None else first
+        for lvl in LEVELS:
+            if lvl <= reg:
+                prob[lvl.key] = 1.0
+    elif reg is not None:
+        details.append({"code": "regional_minimum.met", "regional": reg.key, "level": level.key})
+    lift_ok = bool(code) and end is not None and \
+        (pd.Timestamp(issued) + pd.Timedelta(days=HORIZON) - pd.Timestamp(end)).days * 24 >= rules.lifting_hours
+    eps_out = []
+    for e in find_episodes(values, rules, step):
+        a2, b2 = _period(times, e.start_index, e.stop_index, step)
+        eps_out.append({"start": str(a2), "end": str(b2), "level": e.level.key, "lift_confirmed": e.lift_confirmed})
+    return Recommendation(
+        city=s.city, level=level, start=start, end=end, probability=prob, reasons=tuple(reasons),
+        reason_details=tuple(details), triggers=tuple(triggers), steps=(), sensitivity=(),
+        temporary_measures=False, lift_confirmed=lift_ok, rules_name=rules.name, rules_version=rules.version,
+        rules_sha256=rules.sha256, issued=s.issued, forecast_source=s.source, forecast_sha256=s.sha256,
+        probability_method="calibrated", regional_minimum=reg,
+        dates=tuple(_fmt_time(t, step) for t in times), aqi=tuple(float(v) for v in values),
+        episodes=tuple(eps_out), observations_through=s.last_observed,
+        data_warnings=stale_data_warnings(s.city, s.last_observed,
+                                          dt.date.fromisoformat(str(as_of)[:10]) if as_of else s.issued),
+        decision="probability", thresholds=thresholds, outlook=outlook,
+    )

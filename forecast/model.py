@@ -100,6 +100,28 @@ N_MEMBERS = 100
 
 
 @dataclass(frozen=True)
+class ValidationScenarios:
+    """The held-out forecasts of the validation fold as AQI scenarios, for calibrating decisions.
+
+    Attributes
+    ----------
+    keys : DataFrame
+        ``city, issued`` of each held-out forecast (row order of the arrays).
+    members : ndarray, shape (keys, members, leads), float32
+        AQI scenario members (:meth:`ForecastModel._members`).
+    observed : ndarray, shape (keys, leads), float32
+        Observed daily AQI of each lead's valid day (NaN: not observed).
+    issue_aqi : ndarray, shape (keys,)
+        Observed daily AQI of the issue day (NaN: not observed).
+    """
+
+    keys: pd.DataFrame
+    members: np.ndarray
+    observed: np.ndarray
+    issue_aqi: np.ndarray
+
+
+@dataclass(frozen=True)
 class Criterion:
     """A warning criterion on the forecast daily AQI within the 10-day horizon.
 
@@ -739,7 +761,9 @@ class ForecastModel:
             "city": tab_val["city"].to_numpy(), "issued": tab_val["issued"].to_numpy(), "lead_day": lead_val,
             "obs_aqi": obs_aqi, **{f"p_aqi_gt_{t}": calibrated[t] for t in THRESHOLDS}})
         self.copula_corr_ = _copula_correlation(tab_val, aqi_grid, obs_aqi)
-        self._fit_criteria_calibration(tab_val, aqi_grid, obs_aqi)
+        issue_aqi = (clean.set_index(["city", "date"])["aqi"] if "aqi" in clean.columns
+                     else pd.Series(dtype=float, index=pd.MultiIndex.from_arrays([[], []])))
+        self._fit_criteria_calibration(tab_val, aqi_grid, obs_aqi, issue_aqi)
         self.validation_ = _validation_scores(tab_val, aqi_grid, obs_aqi, raw, self)
         log(f"calibrated on the held-out rows ({time.perf_counter() - t0:.1f} s)")
 
@@ -792,7 +816,7 @@ class ForecastModel:
             params["num_leaves"] = min(params["num_leaves"], 15)
         return LogLocationScaleRegressor(**params, random_state=self.seed, n_jobs=self.n_jobs)
 
-    def _fit_criteria_calibration(self, tab_val, aqi_grid, obs_aqi) -> None:
+    def _fit_criteria_calibration(self, tab_val, aqi_grid, obs_aqi, issue_aqi: pd.Series) -> None:
         members, keys = self._members(tab_val, aqi_grid, n_members=N_MEMBERS)
         obs_w = _to_wide(tab_val, obs_aqi, keys)
         complete = np.isfinite(obs_w).all(axis=1)
@@ -801,6 +825,11 @@ class ForecastModel:
             event = criterion_met(obs_w, c).astype(float)
             event[~complete] = np.nan
             self.calibration_["criteria"][c.key] = _fit_isotonic(share, event)
+        # kept in memory (not saved): the warning decision is calibrated on these held-out scenarios
+        # by the warning layer (emergency.decision), which knows the rule sets
+        self.validation_scenarios_ = ValidationScenarios(
+            keys=keys, members=members.astype("float32"), observed=obs_w.astype("float32"),
+            issue_aqi=issue_aqi.reindex(pd.MultiIndex.from_frame(keys)).to_numpy(float))
 
     # ------------------------------------------------------------------ prediction pieces
     def _log_quantiles(self, table: pd.DataFrame) -> dict[str, np.ndarray]:
@@ -874,7 +903,8 @@ class ForecastModel:
             table = self.forecast_table(obs, issued_list, cities, met)
             ds = self._dataset(table, n_members)
         return ds.assign(last_observed=last_observed(obs, ds["city"].values, ds["issued"].values,
-                                                     self.variables_))
+                                                     self.variables_),
+                         aqi_issue_day=issue_day_aqi(obs, ds["city"].values, ds["issued"].values))
 
     def forecast_table(self, obs, issued_list, cities=None, met=None) -> pd.DataFrame:
         """The predictor table (city, issued, lead rows) for the given issue days."""
@@ -1112,6 +1142,27 @@ def load_model(model_dir: str | os.PathLike) -> ForecastModel:
 
 
 # ---------------------------------------------------------------------- helpers
+def issue_day_aqi(obs: pd.DataFrame, cities, issued) -> xr.DataArray:
+    """Observed daily AQI of each city on each issue day, ``aqi_issue_day(city, issued)`` (NaN where
+    not observed or the observations carry no AQI): the day before lead 1, which the warning criteria
+    of runs of days read together with the forecast."""
+    cities = np.asarray(cities, dtype=object)
+    issued = pd.DatetimeIndex(np.atleast_1d(issued)).normalize()
+    values = np.full((len(cities), len(issued)), np.nan)
+    if "aqi" in obs.columns:
+        o = obs[["city", "date", "aqi"]].assign(city=obs["city"].astype(str),
+                                                date=pd.to_datetime(obs["date"]).dt.normalize(),
+                                                aqi=pd.to_numeric(obs["aqi"], errors="coerce"))
+        o = o[o["date"].isin(issued) & o["city"].isin(cities)]
+        s = o.groupby(["city", "date"])["aqi"].mean()
+        lo, hi = F.VALID_RANGES.get("aqi", (0, 500))
+        s = s.where((s >= lo) & (s <= hi))
+        values = s.reindex(pd.MultiIndex.from_product([cities, issued])).to_numpy(float).reshape(values.shape)
+    return xr.DataArray(values.astype("float32"), dims=("city", "issued"),
+                        coords={"city": cities, "issued": issued.values},
+                        attrs={"long_name": "observed daily AQI of the issue day", "units": "1"})
+
+
 def training_climatology(obs: pd.DataFrame, start, until) -> pd.DataFrame | None:
     """The day-of-year AQI climatology per city (:func:`forecast.verify.climatology`) of the
     observations from ``start`` to ``until``: the climatology reference of the model's scorecard.
