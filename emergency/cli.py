@@ -15,7 +15,8 @@ def _warn(args, settings) -> int:
     from emergency.engine import assess
 
     rec = assess(args.forecast, args.rules or settings.rules, city=args.city,
-                 regional_minimum=args.regional_minimum, issued=args.issued)
+                 regional_minimum=args.regional_minimum, issued=args.issued, decision=args.decision,
+                 calibration=args.model or settings.model_dir, in_force=args.in_force)
     print(json.dumps(rec.to_dict(), ensure_ascii=False, indent=2 if args.pretty else None))
     return 0
 
@@ -85,7 +86,7 @@ def _warning(args, settings) -> int:
     if getattr(args, "forecast", None):
         from emergency.engine import assess
 
-        rec = assess(args.forecast, args.rules or settings.rules, city=area)
+        rec = assess(args.forecast, args.rules or settings.rules, city=area, calibration=settings.model_dir)
     act = args.action
     if act == "draft":
         level = args.level or (rec.level.key if rec is not None else None)
@@ -137,6 +138,9 @@ def _replay(args, settings) -> int:
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     """Add this package's subcommands to the ``airwarn`` parser."""
+    from emergency import skill_cli
+
+    skill_cli.register(subparsers)
     p = subparsers.add_parser("warn", help="recommend a warning level from a forecast (prints JSON)")
     p.add_argument("--forecast", required=True, help="forecast netCDF, or CSV with city,valid_date,aqi "
                    "(+ optional p_aqi_gt_150/200/300, aqi_pNN)")
@@ -146,6 +150,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--regional-minimum", choices=["yellow", "orange", "red"],
                    help="level of a provincial regional warning in force")
     p.add_argument("--issued", help="issue date to use when the file holds several (default: latest)")
+    p.add_argument("--decision", choices=["probability", "median"],
+                   help="probability: calibrated P(level criteria in D+1..D+3) against the model's thresholds "
+                        "(needs scenario members); median: the first episode of the median series (default: "
+                        "probability when possible)")
+    p.add_argument("--model", help="model folder whose warning_decision.json calibrates the decision (default "
+                                   "from settings)")
+    p.add_argument("--in-force", choices=["yellow", "orange", "red"],
+                   help="level of the warning in force (kept at the lower keep threshold)")
     p.add_argument("--pretty", action="store_true", help="indent the JSON")
     p.set_defaults(func=_warn)
 

@@ -100,6 +100,21 @@ def _make_forecast(settings: Settings, date: dt.date, nc: Path) -> None:
     write_forecast(ds, nc)
 
 
+def warning_in_force(settings: Settings, engine, date: dt.date) -> WarningLevel:
+    """The level in force for the probability decision's hysteresis: the city's active warning, else the
+    previous day's recommended level (its ``recommendation.json``), else none."""
+    from emergency.lifecycle import active_warning
+
+    w = active_warning(engine, settings.city)
+    if w is not None:
+        return w.level
+    previous = Path(settings.output_dir) / (date - dt.timedelta(days=1)).isoformat() / "recommendation.json"
+    try:
+        return WarningLevel.parse(json.loads(previous.read_text(encoding="utf-8"))["level"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return WarningLevel.NONE
+
+
 def run_daily(settings: Settings, date: "dt.date | str | None" = None, *, rules=None,
               regional_minimum: "WarningLevel | str | None" = None,
               list_version: "int | str | None" = None) -> DailyResult:
@@ -136,9 +151,10 @@ def run_daily(settings: Settings, date: "dt.date | str | None" = None, *, rules=
     if not nc.exists():
         _make_forecast(settings, date, nc)
         made = True
-    rec = assess(nc, rules or settings.rules, city=settings.city, regional_minimum=regional_minimum, as_of=date)
     engine = get_engine(settings.db_url)
     create_tables(engine)
+    rec = assess(nc, rules or settings.rules, city=settings.city, regional_minimum=regional_minimum, as_of=date,
+                 calibration=settings.model_dir, in_force=warning_in_force(settings, engine, date))
     red = standby = None
     with session_scope(engine) as s:
         try:
@@ -205,7 +221,8 @@ def publish_issued(settings: Settings, warning, date: "dt.date | str | None" = N
     nc = folder / "forecast.nc"
     if not nc.exists():
         raise FileNotFoundError(f"no forecast for {date} at {nc}; run 'airwarn daily --date {date}' first")
-    rec = assess(nc, rules or settings.rules, city=settings.city, as_of=date)
+    rec = assess(nc, rules or settings.rules, city=settings.city, as_of=date, calibration=settings.model_dir,
+                 in_force=warning.level)
     with session_scope(get_engine(settings.db_url)) as s:
         version = resolve_version(s, date)
         red = compute_reductions(s, warning.level, version=version.id, rules=rules or settings.rules)

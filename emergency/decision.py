@@ -321,7 +321,7 @@ class DecisionCalibration:
 
 
 def recommendations(keys: pd.DataFrame, shares: LevelShares, calibration: DecisionCalibration | None,
-                    name: str = "airwarn") -> pd.DataFrame:
+                    name: str = "probability") -> pd.DataFrame:
     """The ``recommendations.csv`` rows of the probability decision for many forecasts.
 
     Parameters
@@ -518,7 +518,7 @@ def load_calibration(model_dir: "str | os.PathLike | None", rules: "RuleSet | st
 
 # ------------------------------------------------------------------------------------- many forecasts
 def forecast_recommendations(ds, rules: "RuleSet | str", calibration: DecisionCalibration | None,
-                             decisions: Sequence[str] = ("airwarn", "median", "persistence")) -> pd.DataFrame:
+                             decisions: Sequence[str] = ("probability", "median", "persistence")) -> pd.DataFrame:
     """Recommendations of every city and issue day of a forecast Dataset (a backtest), per decision.
 
     Parameters
@@ -528,9 +528,9 @@ def forecast_recommendations(ds, rules: "RuleSet | str", calibration: DecisionCa
         and ``aqi_issue_day`` (the issue day's observed AQI; NaN where absent).
     rules : RuleSet or name
     calibration : DecisionCalibration or None
-        The model's calibration for ``rules``; without it the ``airwarn`` decision is left out.
+        The model's calibration for ``rules``; without it the ``probability`` decision is left out.
     decisions : sequence of str
-        ``airwarn`` (the probability decision), ``median`` (today's engine on the median series) and
+        ``probability`` (the product's decision), ``median`` (today's engine on the median series) and
         ``persistence`` (today's engine on the issue day's AQI repeated at every lead).
 
     Returns
@@ -555,11 +555,11 @@ def forecast_recommendations(ds, rules: "RuleSet | str", calibration: DecisionCa
     keys, scen, median, issue = keys[have].reset_index(drop=True), scen[have], median[have], issue[have]
     out = []
     pw = np.full((len(keys), 3), np.nan)
-    if calibration is not None and ("airwarn" in decisions or "median" in decisions):
+    if calibration is not None and ("probability" in decisions or "median" in decisions):
         shares = level_shares(scen, issue, rules)
         air = recommendations(keys, shares, calibration)
         pw = air[["p_yellow", "p_orange", "p_red"]].to_numpy(float)
-        if "airwarn" in decisions:
+        if "probability" in decisions:
             out.append(air)
     if "median" in decisions:
         out.append(median_recommendations(keys, median, rules, "median", pw))

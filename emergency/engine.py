@@ -625,7 +625,8 @@ def _sensitivity(values: np.ndarray, times: pd.DatetimeIndex, rules: RuleSet, st
 def assess(forecast: Any, rules: "RuleSet | str | os.PathLike" = "national-2024", city: str | None = None,
            regional_minimum: "WarningLevel | str | None" = None, issued: "dt.date | str | None" = None,
            as_of: "dt.date | str | None" = None, decision: str | None = None,
-           calibration: "Any | str | os.PathLike | None" = None) -> Recommendation:
+           calibration: "Any | str | os.PathLike | None" = None,
+           in_force: "WarningLevel | str | None" = None) -> Recommendation:
     """Recommend a warning level from a forecast.
 
     Parameters
@@ -653,6 +654,9 @@ def assess(forecast: Any, rules: "RuleSet | str | os.PathLike" = "national-2024"
         ``"median"`` (the reasons say why).
     calibration : DecisionCalibration or model folder, optional
         The model's decision calibration (:func:`emergency.decision.load_calibration`).
+    in_force : WarningLevel or str, optional
+        Level of the warning in force (the active warning, or yesterday's recommendation): the
+        probability decision keeps a warning in force at its lower keep threshold.
 
     Returns
     -------
@@ -691,7 +695,7 @@ def assess(forecast: Any, rules: "RuleSet | str | os.PathLike" = "national-2024"
     if decision is None:
         decision = "probability" if cal is not None else "median"
     if decision == "probability":
-        return _assess_probability(s, rules, cal, regional_minimum, as_of)
+        return _assess_probability(s, rules, cal, regional_minimum, as_of, in_force)
     eps = find_episodes(values, rules, step)
     reasons: list[str] = []
     details: list[dict] = []
@@ -828,14 +832,16 @@ def _decision_calibration(s: ForecastSeries, rules: RuleSet, calibration) -> tup
     return cal, ""
 
 
-def _assess_probability(s: ForecastSeries, rules: RuleSet, cal, regional_minimum, as_of) -> Recommendation:
+def _assess_probability(s: ForecastSeries, rules: RuleSet, cal, regional_minimum, as_of,
+                        in_force=None) -> Recommendation:
     """The probability decision for one forecast (:mod:`emergency.decision`), with its reasons."""
     from emergency.decision import HORIZON, LEVEL_KEYS, level_shares, periods
 
     members = np.asarray(s.members, dtype=float)[None]           # (1, m, n)
     shares = level_shares(members[..., :HORIZON], np.array([s.issue_aqi]), rules, cal.window)
     pw, ph = cal.calibrated(shares)
-    code = int(cal.levels(pw)[0])
+    held = WarningLevel.parse(in_force) if in_force is not None else WarningLevel.NONE
+    code = int(cal.levels(pw, [int(held)])[0])
     level = WarningLevel(code)
     lo, hi = cal.window
     issued = s.issued or (s.times[0] - pd.Timedelta(days=1)).date()
@@ -845,6 +851,8 @@ def _assess_probability(s: ForecastSeries, rules: RuleSet, cal, regional_minimum
     prob = {k: float(pw[0, j]) for j, k in enumerate(LEVEL_KEYS)}
     outlook = {k: float(ph[0, j]) for j, k in enumerate(LEVEL_KEYS)}
     thresholds = {k: float(cal.thresholds[k]) for k in LEVEL_KEYS}
+    if held > WarningLevel.NONE and cal.keep_ratio < 1:  # a warning in force is kept at the lower thresholds
+        thresholds = {k: round(cal.keep_ratio * v, 4) for k, v in thresholds.items()}
     basis = "、".join(f"P({WarningLevel(j + 1).label}条件)={prob[k]:.2f}{'≥' if prob[k] >= thresholds[k] else '<'}"
                      f"{thresholds[k]:.2f}" for j, k in enumerate(LEVEL_KEYS))
     if code:
@@ -856,10 +864,12 @@ def _assess_probability(s: ForecastSeries, rules: RuleSet, cal, regional_minimum
                        f"({rules.title}:{rules.describe(level)})")
     else:
         reasons.append(f"预测{s.city}未来{lo}–{hi}天各级预警启动条件的概率均低于决策阈值,暂不启动预警")
-    reasons.append(f"决策依据(未来{lo}–{hi}天,经验证期校准):{basis}")
+    reasons.append(f"决策依据(未来{lo}–{hi}天,经验证期校准):{basis}"
+                   + (f";{held.label}预警持续中,按保持阈值(启动阈值的{cal.keep_ratio:.0%})判断"
+                      if held > WarningLevel.NONE and cal.keep_ratio < 1 else ""))
     details.append({"code": "decision.probability", "level": level.key, "window_lead_days": [lo, hi],
                     "probability": prob, "thresholds": thresholds, "outlook_probability": outlook,
-                    "fold": dict(cal.fold)})
+                    "in_force": held.key, "keep_ratio": cal.keep_ratio, "fold": dict(cal.fold)})
     later = [k for j, k in enumerate(LEVEL_KEYS) if outlook[k] >= thresholds[k] and j + 1 > code]
     if later:
         top = WarningLevel(LEVEL_KEYS.index(later[-1]) + 1)

@@ -22,6 +22,9 @@ the event "a warning of that level or higher": episodes of at least that level, 
 least that level, and runs that overlap no episode of at least that level are false alarms; that is
 the score each level's probability threshold is chosen on (:mod:`emergency.decision`).
 
+``warning_events.csv`` lists every scored episode (``hit`` or ``miss``) and every recommended run
+(``false_alarm``, or ``run`` when it overlaps an observed episode), so a timeline can draw both.
+
 Two more counts describe the cost: ``warning_days`` are the distinct city-days inside the periods of
 the recommended runs, ``false_warning_days`` those of them inside no observed episode.
 
@@ -31,6 +34,7 @@ replicates for every decision (paired differences).
 """
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from typing import Mapping, Sequence
 
@@ -51,6 +55,8 @@ EVENT_COLUMNS: tuple[str, ...] = ("decision", "city", "kind", "observed_start", 
 #: Metrics of ``event_scores.csv``.
 EVENT_METRICS: tuple[str, ...] = ("episodes", "hits", "misses", "runs", "false_alarms", "pod", "far", "csi",
                                   "level_right_share", "median_lead_days", "warning_days", "false_warning_days")
+#: Names of the decisions in ``event_scores.csv`` (the product's probability decision is ``airwarn``).
+MODEL_NAMES: dict[str, str] = {"probability": "airwarn", "median": "median", "persistence": "persistence"}
 _LEVEL_NAMES = ("none", "yellow", "orange", "red")
 _DAY = np.timedelta64(1, "D")
 
@@ -235,9 +241,9 @@ def verify_events(recs: pd.DataFrame, episodes: pd.DataFrame, first_issued, last
             if not overlaps:
                 n_fa += 1
                 daily[4, first - d0] += 1
-                if with_events:
-                    events.append((decision, city, "false_alarm", "", "", "", _date(first), _LEVEL_NAMES[top],
-                                   np.nan, _date(a), _date(b)))
+            if with_events:
+                events.append((decision, city, "run" if overlaps else "false_alarm", "", "", "", _date(first),
+                               _LEVEL_NAMES[top], np.nan, _date(a), _date(b)))
             covered = np.union1d(covered, np.arange(a, b + 1))
         if covered.size:
             warn_days += covered.size
@@ -348,15 +354,38 @@ def score_decisions(recs: pd.DataFrame, obs: pd.DataFrame, rules: RuleSet, first
     cities = sorted(recs["city"].astype(str).unique())
     episodes = observed_episodes(obs, rules, cities, first - pd.Timedelta(days=30), last + pd.Timedelta(days=15))
     tallies, tables, per_city = {}, [], []
-    for name, g in recs.groupby("decision", sort=False):
-        t = verify_events(g, episodes, first, last, decision=str(name))
-        tallies[str(name)] = t
+    for decision, g in recs.groupby("decision", sort=False):
+        name = MODEL_NAMES.get(str(decision), str(decision))
+        t = verify_events(g, episodes, first, last, decision=str(decision))
+        tallies[name] = t
         tables.append(t.events)
         if by_city:
             for city, gc in g.groupby("city", sort=True):
                 c = verify_events(gc, episodes[episodes["city"] == city], first, last, with_events=False).counts
-                per_city += [(city, str(name), k, c[k]) for k in EVENT_METRICS]
+                per_city += [(city, name, k, c[k]) for k in EVENT_METRICS]
     events = pd.concat(tables, ignore_index=True) if tables else pd.DataFrame(columns=list(EVENT_COLUMNS))
     scores = event_scores(tallies, n_boot=n_boot, seed=seed)
     city_table = pd.DataFrame(per_city, columns=["city", "model", "metric", "value"]) if by_city else None
     return events, scores, city_table
+
+
+def record_event_scores(model_dir, paths: Mapping[str, "str | os.PathLike"], rules: RuleSet) -> None:
+    """Copy a backtest's event scores into the model folder (``backtest_<name>.csv``) and name them in
+    its ``card.json`` under ``backtest.events`` (the out-of-sample warning scorecard the 会商 page shows)."""
+    import json
+    from pathlib import Path
+
+    from airwarn.files import atomic_write_text
+
+    folder = Path(model_dir)
+    card_path = folder / "card.json"
+    if not card_path.exists():
+        raise FileNotFoundError(f"--record-in {folder}: no card.json")
+    card = json.loads(card_path.read_text(encoding="utf-8"))
+    entry = {"rules": rules.version}
+    for key, path in paths.items():
+        name = f"backtest_{Path(path).name}"
+        atomic_write_text(folder / name, Path(path).read_text(encoding="utf-8"))
+        entry[f"{key}_file"] = name
+    card.setdefault("backtest", {})["events"] = entry
+    atomic_write_text(card_path, json.dumps(card, ensure_ascii=False, indent=1))

@@ -125,7 +125,12 @@ def _print_warnings(notes) -> None:
         print(f"warning: {note}", file=sys.stderr, flush=True)
 
 
-def _train(args, settings) -> int:
+def train_model(args):
+    """The forecast part of ``airwarn train``: read, fit, save; returns ``(model, observations)``.
+
+    The command itself (:mod:`emergency.skill_cli`) then calibrates the warning decision on the
+    model's validation scenarios.
+    """
     from forecast.io import read_observations
     from forecast.model import ForecastModel
 
@@ -144,7 +149,7 @@ def _train(args, settings) -> int:
     size = sum(f.stat().st_size for f in out.iterdir() if f.is_file()) / 1e6
     print(f"trained {out.name}: {len(model.cities_)} cities, {model.train_span_[0]} → {model.train_span_[1]}, "
           f"{len(model.pollutants_)} pollutants, {size:.1f} MB, {time.perf_counter() - t0:.0f} s → {out}")
-    return 0
+    return model, obs
 
 
 def _forecast(args, settings) -> int:
@@ -179,13 +184,19 @@ def _forecast(args, settings) -> int:
     return 0
 
 
-def _backtest(args, settings) -> int:
+def run_backtest(args) -> dict:
+    """The forecast part of ``airwarn backtest``: forecasts, scores and their files.
+
+    Returns a dict with ``model``, ``dataset`` (the backtest's forecast Dataset, scenario members
+    included), ``observations`` and ``paths`` (the files written); the command itself
+    (:mod:`emergency.skill_cli`) then replays and verifies the warning decision on the Dataset.
+    """
     from forecast import verify
     from forecast.backtest import (backtest_dataset, backtest_frame, check_period, city_tables,
                                    reference_climatology, score_frame, scored_frame, write_backtest)
     from forecast.inputs import cities_text, input_warnings
     from forecast.io import read_observations
-    from forecast.model import load_model
+    from forecast.model import N_MEMBERS, load_model
 
     t0 = time.perf_counter()
     model = load_model(args.model)
@@ -194,8 +205,10 @@ def _backtest(args, settings) -> int:
     # the scorecard's climatology reference, checked before the long run and kept for its scoring
     model.climatology_ = reference_climatology(model, obs, args.cities or sorted(obs["city"].unique()))
     met = load_met(args.met, None, model.coords_) if args.met else None
-    forecasts = backtest_frame(backtest_dataset(model, obs, args.start, args.end, cities=args.cities, met=met,
-                                                scheduler=args.scheduler))
+    # as many scenario members as the warning decision was calibrated on
+    ds = backtest_dataset(model, obs, args.start, args.end, cities=args.cities, met=met, scheduler=args.scheduler,
+                          n_members=N_MEMBERS)
+    forecasts = backtest_frame(ds)
     _print_warnings(input_warnings(obs, forecasts, model.variables_, model.cities_))
     unscored = sorted(set(forecasts["city"]) - set(model.climatology_["city"]))
     if unscored:
@@ -220,12 +233,11 @@ def _backtest(args, settings) -> int:
         print("TS(AQI > 200) minus persistence's, with its 95 % block-bootstrap interval (skill_intervals.csv):")
         for r in ts.itertuples():
             print(f"  D+{r.lead_day}: {r.advantage:+.3f} [{r.advantage_lo:+.3f}, {r.advantage_hi:+.3f}]")
-    return 0
+    return {"model": model, "dataset": ds, "observations": obs, "paths": paths}
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:
-    """Add ``train``, ``forecast`` and ``backtest``."""
-    p = subparsers.add_parser("train", help="train the probabilistic forecast model on city daily observations")
+def add_train_arguments(p: argparse.ArgumentParser) -> None:
+    """The options of ``airwarn train`` (registered by :mod:`emergency.skill_cli`)."""
     p.add_argument("--obs", action="extend", nargs="+", required=True, metavar="FILE", help=_OBS_HELP)
     p.add_argument("--met", action="extend", nargs="+", default=[], metavar="FILE", help=_MET_HELP)
     p.add_argument("--until", type=_date, help="last day used for training (default: the last day of --obs)")
@@ -241,19 +253,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--folds", type=int, default=4, help="blocks of --validation blocked (default: %(default)s)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--out", required=True, metavar="models/NAME", help="model folder to write")
-    p.set_defaults(func=_train)
 
-    p = subparsers.add_parser("forecast", help="issue a 1-10 day probabilistic AQI forecast")
-    p.add_argument("--model", required=True, metavar="models/NAME")
-    p.add_argument("--obs", action="extend", nargs="+", required=True, metavar="FILE", help=_OBS_HELP)
-    p.add_argument("--met", action="extend", nargs="+", default=[], metavar="FILE", help=_MET_HELP)
-    p.add_argument("--issued", type=_date, required=True, help="issue day YYYY-MM-DD (lead 1 = the next day)")
-    p.add_argument("--stations", metavar="FILE", help=_STATIONS_HELP)
-    p.add_argument("--cities", type=_cities, help="comma-separated cities (default: all)")
-    p.add_argument("--out", required=True, metavar="OUT.nc", help="netCDF to write (OUT.csv beside it)")
-    p.set_defaults(func=_forecast)
 
-    p = subparsers.add_parser("backtest", help="rolling-origin backtest against persistence and climatology")
+def add_backtest_arguments(p: argparse.ArgumentParser) -> None:
+    """The options of ``airwarn backtest`` (registered by :mod:`emergency.skill_cli`)."""
     p.add_argument("--model", required=True, metavar="models/NAME")
     p.add_argument("--obs", action="extend", nargs="+", required=True, metavar="FILE", help=_OBS_HELP)
     p.add_argument("--met", action="extend", nargs="+", default=[], metavar="FILE", help=_MET_HELP)
@@ -264,9 +267,23 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                                        "address of a running dask.distributed scheduler (tcp://host:8786, host:8786)")
     p.add_argument("--stations", metavar="FILE", help=_STATIONS_HELP)
     p.add_argument("--by-city", action="store_true",
-                   help="also score each city alone (scores_by_city.csv, skill_intervals_by_city.csv)")
+                   help="also score each city alone (scores_by_city.csv, skill_intervals_by_city.csv, "
+                        "event_scores_by_city.csv)")
     p.add_argument("--record-in", metavar="MODEL_DIR",
                    help="also copy scores.csv to MODEL_DIR/backtest_scores.csv and describe the backtest "
                         "(model, period, cities) in MODEL_DIR/card.json (out-of-sample scorecard of that model)")
     p.add_argument("--out", required=True, metavar="DIR")
-    p.set_defaults(func=_backtest)
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    """Add ``forecast`` (``train`` and ``backtest`` are registered by :mod:`emergency.skill_cli`, which adds
+    the warning decision's calibration and event verification to them)."""
+    p = subparsers.add_parser("forecast", help="issue a 1-10 day probabilistic AQI forecast")
+    p.add_argument("--model", required=True, metavar="models/NAME")
+    p.add_argument("--obs", action="extend", nargs="+", required=True, metavar="FILE", help=_OBS_HELP)
+    p.add_argument("--met", action="extend", nargs="+", default=[], metavar="FILE", help=_MET_HELP)
+    p.add_argument("--issued", type=_date, required=True, help="issue day YYYY-MM-DD (lead 1 = the next day)")
+    p.add_argument("--stations", metavar="FILE", help=_STATIONS_HELP)
+    p.add_argument("--cities", type=_cities, help="comma-separated cities (default: all)")
+    p.add_argument("--out", required=True, metavar="OUT.nc", help="netCDF to write (OUT.csv beside it)")
+    p.set_defaults(func=_forecast)
