@@ -145,7 +145,12 @@ def run_backtest(model: ForecastModel, obs: pd.DataFrame, start, end, *,
 
 def scored_frame(model: ForecastModel, forecasts: pd.DataFrame, obs: pd.DataFrame) -> pd.DataFrame:
     """Backtest forecasts with the observation, the references (persistence; the climatology of the
-    model's training span, :func:`reference_climatology`) and the model's decision thresholds of each row."""
+    model's training span, :func:`reference_climatology`) and the model's decision thresholds of each row.
+
+    When ``obs`` hold the concentrations (``pm25 pm10 so2 no2 co o3_8h``, as every reader gives them), the
+    frame also has the valid day's observed concentrations ``obs_<pollutant>`` and the observed primary
+    pollutants ``obs_primary`` (valid day) and ``persistence_primary`` (issue day), which the primary
+    pollutant hit rate of the scorecard needs (:func:`forecast.verify.attach_references`)."""
     clim = reference_climatology(model, obs, forecasts["city"].unique())
     frame = verify.attach_references(forecasts, obs, clim)
     cities = sorted(frame["city"].unique())
