@@ -18,8 +18,9 @@ Steps
    and each episode's level, exactly as for one series (:func:`emergency.engine.find_episodes`).
 3. **Raw probabilities.** ``P_window(L)``: the share of members with an episode of level ≥ L on one of
    the days of the decision window (D+1 … D+3, :data:`WINDOW`: the days a warning is issued for).
-   ``P_horizon(L)``: the same over D+1 … D+10 (the outlook).
-4. **Calibration** (:func:`calibrate`): per level and window, isotonic regression of the observed event
+   The outlook has the same for D+4 … D+6, D+7 … D+10 and the whole horizon D+1 … D+10
+   (:data:`SPANS`).
+4. **Calibration** (:func:`calibrate`): per level and span, isotonic regression of the observed event
    (the same grading of the observed series of the same days) on the raw share, over the held-out
    forecasts of the model's validation fold (inside its training period). Reliability per decile is
    reported out of fold (two-fold cross-fitting by issue-day blocks).
@@ -62,6 +63,9 @@ from emergency.rules import RuleSet, load_rules
 WINDOW: tuple[int, int] = (1, 3)
 #: Last lead day of the outlook (the forecast horizon).
 HORIZON: int = 10
+#: Spans of lead days whose level probabilities are calibrated: the decision window, the later lead
+#: windows of the outlook, and the whole horizon.
+SPANS: dict[str, tuple[int, int]] = {"window": WINDOW, "4-6": (4, 6), "7-10": (7, 10), "horizon": (1, HORIZON)}
 #: Level keys, mildest first (codes 1, 2, 3).
 LEVEL_KEYS: tuple[str, ...] = ("yellow", "orange", "red")
 #: Candidate probability thresholds searched on the validation fold.
@@ -96,17 +100,25 @@ class LevelShares:
 
     Attributes
     ----------
-    window, horizon : ndarray, shape (n, 3)
-        Share of members with an episode of level ≥ yellow / orange / red on a day of the decision
-        window (D+1 … D+3) or of the horizon (D+1 … D+10).
+    spans : dict of str to ndarray, shape (n, 3)
+        Per span of :data:`SPANS`: share of members with an episode of level ≥ yellow / orange / red on
+        a day of that span of lead days (``"window"``: the decision window D+1 … D+3; ``"horizon"``:
+        D+1 … D+10; ``"4-6"``, ``"7-10"``: the later lead windows of the outlook).
     inside : ndarray, shape (n, 11)
         Share of members for which day D+k (k = 0 … 10; 0 is the issue day) lies inside an episode that
         touches the decision window.
     """
 
-    window: np.ndarray
-    horizon: np.ndarray
+    spans: Mapping[str, np.ndarray]
     inside: np.ndarray
+
+    @property
+    def window(self) -> np.ndarray:
+        return self.spans["window"]
+
+    @property
+    def horizon(self) -> np.ndarray:
+        return self.spans["horizon"]
 
 
 def level_shares(members: np.ndarray, issue_aqi: np.ndarray, rules: RuleSet, window=WINDOW,
@@ -127,26 +139,27 @@ def level_shares(members: np.ndarray, issue_aqi: np.ndarray, rules: RuleSet, win
     """
     members = np.asarray(members, dtype=np.float32)
     n, m, leads = members.shape
-    lo, hi = window
-    win = np.zeros(leads + 1, dtype=bool)
-    win[lo:hi + 1] = True
-    out_w = np.zeros((n, 3))
-    out_h = np.zeros((n, 3))
+    spans = dict(SPANS, window=tuple(window))
+    masks = {}
+    for name, (lo, hi) in spans.items():
+        mask = np.zeros(leads + 1, dtype=bool)
+        mask[lo:min(hi, leads) + 1] = True
+        masks[name] = mask
+    out = {name: np.zeros((n, 3)) for name in spans}
     out_in = np.zeros((n, leads + 1))
     for a in range(0, n, chunk):
         b = min(a + chunk, n)
         series = np.concatenate([np.broadcast_to(np.asarray(issue_aqi[a:b], np.float32)[:, None, None],
                                                  (b - a, m, 1)), members[a:b]], axis=-1)
         ep = episode_levels_of(series, rules)                      # (k, m, 11)
-        w_level = ep[..., win].max(axis=-1)
-        h_level = ep[..., 1:].max(axis=-1)
-        for j in range(3):
-            out_w[a:b, j] = (w_level >= j + 1).mean(axis=1)
-            out_h[a:b, j] = (h_level >= j + 1).mean(axis=1)
+        for name, mask in masks.items():
+            top = ep[..., mask].max(axis=-1)
+            for j in range(3):
+                out[name][a:b, j] = (top >= j + 1).mean(axis=1)
         in_ep = ep > 0
-        touching = _run_contains(in_ep, in_ep & win)
+        touching = _run_contains(in_ep, in_ep & masks["window"])
         out_in[a:b] = touching.mean(axis=1)
-    return LevelShares(out_w, out_h, out_in)
+    return LevelShares(out, out_in)
 
 
 def periods(inside: np.ndarray, on: np.ndarray, window=WINDOW) -> tuple[np.ndarray, np.ndarray]:
@@ -204,16 +217,14 @@ def first_episodes(values: np.ndarray, rules: RuleSet) -> tuple[np.ndarray, np.n
 
 
 def observed_levels(observed: np.ndarray, issue_aqi: np.ndarray, rules: RuleSet, window=WINDOW
-                    ) -> tuple[np.ndarray, np.ndarray]:
-    """Observed window and horizon levels (0–3) of the same days as :func:`level_shares`; NaN where a
-    day of the 11 is not observed."""
+                    ) -> dict[str, np.ndarray]:
+    """Observed level (0–3) per span of :func:`level_shares` on the same days; NaN where a day of the 11
+    is not observed."""
     obs = np.asarray(observed, dtype=np.float32)
     series = np.concatenate([np.asarray(issue_aqi, np.float32)[:, None], obs], axis=-1)[:, None, :]
     sh = level_shares(series[:, :, 1:], series[:, 0, 0], rules, window)
     complete = np.isfinite(series[:, 0, :]).all(axis=1)
-    w = sh.window.sum(axis=1)
-    h = sh.horizon.sum(axis=1)
-    return np.where(complete, w, np.nan), np.where(complete, h, np.nan)
+    return {name: np.where(complete, v.sum(axis=1), np.nan) for name, v in sh.spans.items()}
 
 
 # ------------------------------------------------------------------------------------- calibration
@@ -263,12 +274,18 @@ class DecisionCalibration:
 
     def calibrated(self, shares: LevelShares) -> tuple[np.ndarray, np.ndarray]:
         """Calibrated (window, horizon) probabilities, shape (n, 3), monotone across levels."""
-        out = []
-        for span, raw in (("window", shares.window), ("horizon", shares.horizon)):
+        spans = self.calibrated_spans(shares)
+        return spans["window"], spans["horizon"]
+
+    def calibrated_spans(self, shares: LevelShares) -> dict[str, np.ndarray]:
+        """Calibrated probabilities of every span the calibration has tables for, shape (n, 3) each."""
+        out = {}
+        for span, raw in shares.spans.items():
+            if span not in self.tables:
+                continue
             cols = [_apply_isotonic(self.tables[span][k], raw[:, j]) for j, k in enumerate(LEVEL_KEYS)]
-            p = np.stack(cols, axis=1)
-            out.append(np.minimum.accumulate(p, axis=1))  # P(≥ orange) ≤ P(≥ yellow)
-        return out[0], out[1]
+            out[span] = np.minimum.accumulate(np.stack(cols, axis=1), axis=1)  # P(≥ orange) ≤ P(≥ yellow)
+        return out
 
     def levels(self, p_window: np.ndarray, in_force=None) -> np.ndarray:
         """Highest level whose calibrated probability reaches its threshold (0 = none).
@@ -415,14 +432,15 @@ def calibrate(scenarios, observations: pd.DataFrame, rules: "RuleSet | str" = "n
     rules = load_rules(rules)
     keys = scenarios.keys.reset_index(drop=True)
     shares = level_shares(scenarios.members, scenarios.issue_aqi, rules)
-    obs_w, obs_h = observed_levels(scenarios.observed, scenarios.issue_aqi, rules)
-    tables: dict = {"window": {}, "horizon": {}}
+    observed_spans = observed_levels(scenarios.observed, scenarios.issue_aqi, rules)
+    tables: dict = {span: {} for span in SPANS}
     issued = pd.to_datetime(keys["issued"])
     # two-fold cross-fitting by alternate 15-day blocks of issue days: the out-of-fold reliability
     block = ((issued - issued.min()).dt.days // 15).to_numpy() % 2
-    reliability: dict = {"window": {}, "horizon": {}}
-    bss: dict = {"window": {}, "horizon": {}}
-    for span, raw, obs in (("window", shares.window, obs_w), ("horizon", shares.horizon, obs_h)):
+    reliability: dict = {span: {} for span in SPANS}
+    bss: dict = {span: {} for span in SPANS}
+    for span in SPANS:
+        raw, obs = shares.spans[span], observed_spans[span]
         for j, k in enumerate(LEVEL_KEYS):
             y = np.where(np.isfinite(obs), obs >= j + 1, np.nan)
             tables[span][k] = _fit_isotonic(raw[:, j], y)
@@ -518,7 +536,8 @@ def load_calibration(model_dir: "str | os.PathLike | None", rules: "RuleSet | st
 
 # ------------------------------------------------------------------------------------- many forecasts
 def forecast_recommendations(ds, rules: "RuleSet | str", calibration: DecisionCalibration | None,
-                             decisions: Sequence[str] = ("probability", "median", "persistence")) -> pd.DataFrame:
+                             decisions: Sequence[str] = ("probability", "median", "persistence"),
+                             observations: pd.DataFrame | None = None):
     """Recommendations of every city and issue day of a forecast Dataset (a backtest), per decision.
 
     Parameters
@@ -532,6 +551,11 @@ def forecast_recommendations(ds, rules: "RuleSet | str", calibration: DecisionCa
     decisions : sequence of str
         ``probability`` (the product's decision), ``median`` (today's engine on the median series) and
         ``persistence`` (today's engine on the issue day's AQI repeated at every lead).
+
+    observations : DataFrame, optional
+        ``city, date, aqi``: with them (and a calibration), the calibrated level probabilities of every
+        span are scored too (:func:`probability_scores`) and ``(recommendations, scores, reliability)``
+        is returned.
 
     Returns
     -------
@@ -565,4 +589,53 @@ def forecast_recommendations(ds, rules: "RuleSet | str", calibration: DecisionCa
         out.append(median_recommendations(keys, median, rules, "median", pw))
     if "persistence" in decisions:
         out.append(median_recommendations(keys, np.repeat(issue[:, None], L, axis=1), rules, "persistence"))
-    return pd.concat(out, ignore_index=True) if out else pd.DataFrame(columns=list(RECOMMENDATION_COLUMNS))
+    recs = pd.concat(out, ignore_index=True) if out else pd.DataFrame(columns=list(RECOMMENDATION_COLUMNS))
+    if observations is None:
+        return recs
+    if calibration is None:
+        return recs, pd.DataFrame(), pd.DataFrame()
+    return (recs, *probability_scores(keys, shares, calibration, observations, rules))
+
+
+def probability_scores(keys: pd.DataFrame, shares: LevelShares, calibration: DecisionCalibration,
+                       observations: pd.DataFrame, rules: RuleSet) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Brier score, Brier skill and reliability of the calibrated level probabilities of every span.
+
+    The reference is the climatological frequency of the criterion: each city's own frequency of the
+    event over the scored forecasts (the sample climatology, known only afterwards: a strict reference).
+
+    Returns
+    -------
+    scores : DataFrame
+        ``span,level,n,base_rate,brier,brier_reference,bss``.
+    reliability : DataFrame
+        ``span,level,bin_lower,bin_upper,n,mean_probability,observed_frequency`` (deciles).
+    """
+    o = observations[["city", "date", "aqi"]].assign(city=observations["city"].astype(str),
+                                                     date=pd.to_datetime(observations["date"]).dt.normalize())
+    series = o.groupby(["city", "date"])["aqi"].mean()
+    issued = pd.to_datetime(keys["issued"]).to_numpy("datetime64[D]")
+    cities = keys["city"].astype(str).to_numpy()
+    days = issued[:, None] + np.arange(0, HORIZON + 1)[None] * np.timedelta64(1, "D")
+    idx = pd.MultiIndex.from_arrays([np.repeat(cities, HORIZON + 1), days.ravel().astype("datetime64[ns]")])
+    obs = series.reindex(idx).to_numpy(float).reshape(len(keys), HORIZON + 1)
+    observed = observed_levels(obs[:, 1:], obs[:, 0], rules, calibration.window)
+    probs = calibration.calibrated_spans(shares)
+    rows, rel = [], []
+    for span, p in probs.items():
+        for j, k in enumerate(LEVEL_KEYS):
+            y = np.where(np.isfinite(observed[span]), observed[span] >= j + 1, np.nan)
+            ok = np.isfinite(y) & np.isfinite(p[:, j])
+            if not ok.any():
+                continue
+            frame = pd.DataFrame({"city": cities[ok], "p": p[ok, j], "y": y[ok]})
+            frame["clim"] = frame.groupby("city")["y"].transform("mean")
+            bs = float(np.mean((frame["p"] - frame["y"]) ** 2))
+            ref = float(np.mean((frame["clim"] - frame["y"]) ** 2))
+            rows.append((span, k, int(ok.sum()), float(frame["y"].mean()), bs, ref,
+                         1 - bs / ref if ref > 0 else np.nan))
+            rel += [(span, k, *r.values()) for r in _reliability(frame["p"].to_numpy(), frame["y"].to_numpy())]
+    scores = pd.DataFrame(rows, columns=["span", "level", "n", "base_rate", "brier", "brier_reference", "bss"])
+    reliability = pd.DataFrame(rel, columns=["span", "level", "bin_lower", "bin_upper", "n", "mean_probability",
+                                             "observed_frequency"])
+    return scores, reliability

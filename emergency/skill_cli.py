@@ -14,8 +14,10 @@ layer up:
 * ``backtest`` replays the decision on every city and issue day (:func:`emergency.decision.forecast_recommendations`)
   and verifies it as events (:func:`emergency.events.score_decisions`), writing
   ``recommendations.csv`` (the product's decision, one row per city and issue day),
-  ``recommendations_references.csv`` (the median and persistence decisions), ``warning_events.csv``
-  and ``event_scores.csv`` (and ``event_scores_by_city.csv`` with ``--by-city``).
+  ``recommendations_references.csv`` (the median and persistence decisions), ``warning_events.csv``,
+  ``event_scores.csv`` (and ``event_scores_by_city.csv`` with ``--by-city``), and the scores of the
+  calibrated level probabilities per span of lead days, ``level_probability_scores.csv`` and
+  ``level_probability_reliability.csv``.
 """
 from __future__ import annotations
 
@@ -84,7 +86,7 @@ def _backtest(args, settings) -> int:
         print(f"warning: model {args.model} has no warning decision calibrated for {rules.name} "
               f"(warning_decision.json; retrain with `airwarn train`): recommendations.csv holds the median "
               f"decision", file=sys.stderr, flush=True)
-    recs = forecast_recommendations(res["dataset"], rules, cal)
+    recs, p_scores, p_rel = forecast_recommendations(res["dataset"], rules, cal, observations=res["observations"])
     events, scores, by_city = score_decisions(recs, res["observations"], rules, args.start, args.end,
                                               by_city=args.by_city)
     out = Path(args.out)
@@ -97,18 +99,26 @@ def _backtest(args, settings) -> int:
              "event_scores": (out / "event_scores.csv", scores)}
     if by_city is not None:
         files["event_scores_by_city"] = (out / "event_scores_by_city.csv", by_city)
+    if len(p_scores):
+        files["level_probability_scores"] = (out / "level_probability_scores.csv", p_scores)
+        files["level_probability_reliability"] = (out / "level_probability_reliability.csv", p_rel)
     for path, table in files.values():
         atomic_write_text(path, table.to_csv(index=False, float_format="%.6g"))
     if args.record_in:
         from emergency.events import record_event_scores
 
-        record_event_scores(args.record_in, {k: v[0] for k, v in files.items() if k.startswith("event")}, rules)
+        record_event_scores(args.record_in, {k: v[0] for k, v in files.items()
+                                             if k.startswith(("event", "warning_events", "level_probability"))}, rules)
     w = scores[scores["metric"].isin(["pod", "far", "csi", "level_right_share"])]
     print(f"warning events ({rules.name}, {time.perf_counter() - t0:.0f} s) → {out / 'event_scores.csv'}")
     for metric, g in w.groupby("metric", sort=False):
         cells = [f"{r.model} {r.value:.3f} [{r.lo:.3f}, {r.hi:.3f}]" for r in g.itertuples()
                  if "-minus-" not in r.model]
         print(f"  {metric}: " + "; ".join(cells))
+    if len(p_scores):
+        print("Brier skill of the calibrated level probabilities (level_probability_scores.csv):")
+        for span, g in p_scores.groupby("span", sort=False):
+            print(f"  {span}: " + ", ".join(f"{r.level} {r.bss:+.3f}" for r in g.itertuples()))
     return 0
 
 

@@ -85,6 +85,13 @@ def test_cli_train_forecast_backtest(subset, tmp_path, shared_data, capsys):
     assert rc == 0
     card = json.loads((out / "card.json").read_text(encoding="utf-8"))
     assert card["train_span"][1] == "2014-12-31" and sorted(card["cities"]) == sorted(CITIES)
+    # the warning decision is calibrated on the validation fold, for the default rule sets
+    decision = json.loads((out / "warning_decision.json").read_text(encoding="utf-8"))
+    assert {"national-2024", "national-2019"} <= set(decision["rule_sets"])
+    entry = decision["rule_sets"]["national-2024"]
+    assert entry["fold"]["span"] == card["validation_span"]
+    assert 0 < entry["thresholds"]["yellow"] < 1 and set(entry["calibration"]) == {"window", "4-6", "7-10", "horizon"}
+    assert card["warning_decision"]["rule_sets"]["national-2024"]["thresholds"] == entry["thresholds"]
 
     nc = tmp_path / "fc" / "out.nc"
     rc = main(["forecast", "--model", str(out), "--obs", str(obs), "--issued", "2015-02-10",
@@ -110,7 +117,26 @@ def test_cli_train_forecast_backtest(subset, tmp_path, shared_data, capsys):
     got = s[(s["metric"] == "rmse") & (s["model"] == "airwarn")].set_index("lead_day")["value"]
     np.testing.assert_allclose(rmse["airwarn"], got.loc[rmse.index], rtol=1e-5)
     assert (rmse["advantage_lo"] <= rmse["advantage_hi"]).all()
-    assert "TS(AQI > 200) minus persistence's" in capsys.readouterr().out
+    printed = capsys.readouterr().out
+    assert "TS(AQI > 200) minus persistence's" in printed and "warning events (national-2024" in printed
+    # the warning decision replayed on every issue day and verified as events
+    recs = pd.read_csv(bt / "recommendations.csv", keep_default_na=False)
+    assert list(recs.columns) == ["city", "issued", "level", "start", "end", "p_yellow", "p_orange", "p_red",
+                                  "decision"]
+    assert len(recs) == 20 and set(recs["decision"]) == {"probability"}
+    assert set(recs["level"]) <= {"none", "yellow", "orange", "red"}
+    on = recs["level"] != "none"
+    assert (recs.loc[on, "start"] <= recs.loc[on, "end"]).all() and (recs.loc[~on, "start"] == "").all()
+    refs = pd.read_csv(bt / "recommendations_references.csv")
+    assert set(refs["decision"]) == {"median", "persistence"}
+    ev = pd.read_csv(bt / "event_scores.csv")
+    assert list(ev.columns) == ["model", "metric", "value", "lo", "hi"]
+    assert {"airwarn", "median", "persistence"} <= set(ev["model"])
+    assert {"pod", "far", "csi", "level_right_share", "median_lead_days", "warning_days",
+            "false_warning_days"} <= set(ev["metric"])
+    assert set(pd.read_csv(bt / "warning_events.csv")["kind"]) <= {"hit", "miss", "false_alarm", "run"}
+    ps = pd.read_csv(bt / "level_probability_scores.csv")
+    assert set(ps["span"]) == {"window", "4-6", "7-10", "horizon"}
 
     # --record-in keeps the scorecard and its intervals with the model the dashboard shows
     rc = main(["backtest", "--model", str(out), "--obs", str(obs), "--start", "2015-01-01", "--end",
@@ -118,6 +144,9 @@ def test_cli_train_forecast_backtest(subset, tmp_path, shared_data, capsys):
     assert rc == 0
     card = json.loads((out / "card.json").read_text(encoding="utf-8"))
     assert card["backtest"]["intervals_file"] == "backtest_skill_intervals.csv"
+    assert card["backtest"]["events"]["event_scores_file"] == "backtest_event_scores.csv"
+    pd.testing.assert_frame_equal(pd.read_csv(out / "backtest_event_scores.csv"), ev)
+    assert (out / "backtest_event_scores_by_city.csv").exists() and (out / "backtest_warning_events.csv").exists()
     assert card["backtest"]["scores_by_city_file"] == "backtest_scores_by_city.csv"
     pd.testing.assert_frame_equal(pd.read_csv(out / "backtest_skill_intervals.csv"), iv)
     # one city: its own scorecard is the whole scorecard
