@@ -420,6 +420,215 @@ def _read_json(path: Path) -> dict:
     return json.loads(path.read_text(encoding="utf-8"))
 
 
+# --------------------------------------------------------------------------- Chinese operational scores
+#: CMA / operational metrics of the backtest scores (``forecast.verify.score_table``) shown beside the
+#: scorecard: per lead day, and their 24/48/72 h composite (``<metric>_composite`` at lead day 3).
+CMA_METRICS: tuple[str, ...] = ("level_accuracy_mode", "cma_level_score", "cma_level_score_mode", "cma_aqi_score",
+                                "primary_hit_rate")
+
+
+def cma_scores(city: str | None = None, s: Settings | None = None) -> tuple[pd.DataFrame, str] | None:
+    """The Chinese operational scores of the backtest, for the city alone when the backtest scored it
+    (``backtest_scores_by_city.csv``), else for all its cities (``backtest_scores.csv``).
+
+    Returns
+    -------
+    (table, scope) or None
+        ``table``: one row per (metric, model) with columns ``metric, model, d1, d2, d3, composite``
+        (NaN where absent), metrics in :data:`CMA_METRICS` order, models airwarn, persistence,
+        climatology; ``scope``: ``"city"`` or ``"all"``. None when the scores file has none of them.
+    """
+    s = s or settings()
+    own = city_scorecard(city, s) if city else None
+    scores, scope = (own[0], "city") if own is not None else (backtest_scores(s), "all")
+    if scores.empty:
+        return None
+    part = scores[scores["metric"].isin(CMA_METRICS + tuple(f"{m}_composite" for m in CMA_METRICS))]
+    if part.empty:
+        return None
+    rows = []
+    for metric in CMA_METRICS:
+        for model in ("airwarn", "persistence", "climatology"):
+            g = part[(part["metric"] == metric) & (part["model"] == model)]
+            comp = part[(part["metric"] == f"{metric}_composite") & (part["model"] == model)]
+            by_lead = dict(zip(g["lead_day"].astype(int), g["value"].astype(float)))
+            row = {"metric": metric, "model": model, **{f"d{k}": by_lead.get(k, np.nan) for k in (1, 2, 3)},
+                   "composite": float(comp["value"].iloc[0]) if len(comp) else np.nan}
+            if np.isfinite([row["d1"], row["d2"], row["d3"], row["composite"]]).any():
+                rows.append(row)
+    if not rows:
+        return None
+    return pd.DataFrame(rows, columns=["metric", "model", "d1", "d2", "d3", "composite"]), scope
+
+
+# --------------------------------------------------------------------------- warning events
+def backtest_source(s: Settings | None = None) -> dict | None:
+    """Which recorded backtest the warning-event scores come from (``card.json`` → ``backtest``):
+    ``model`` (the scored model), ``period`` (first, last issue day), ``cities`` (list or None),
+    ``rules`` (version of the rule set), ``files`` (the ``backtest.events`` entry); None when the model
+    folder has no event scores recorded (``airwarn backtest --record-in``)."""
+    s = s or settings()
+    card = model_card(s)
+    bt = card.get("backtest") or {}
+    events = bt.get("events") or {}
+    if not events:
+        return None
+    cities = bt.get("cities")
+    return {"model": bt.get("scored_model") or card.get("name") or Path(s.model_dir).name,
+            "period": list(bt.get("period") or []), "cities": cities if isinstance(cities, list) else None,
+            "rules": events.get("rules", ""), "files": events}
+
+
+def _events_file(key: str, s: Settings) -> Path | None:
+    src = backtest_source(s)
+    name = (src or {}).get("files", {}).get(f"{key}_file")
+    if not name:
+        return None
+    path = Path(s.model_dir) / name
+    return path if path.exists() else None
+
+
+def event_scorecard(city: str | None = None, s: Settings | None = None) -> dict | None:
+    """The warning-event scores of the recorded backtest (:mod:`emergency.events`).
+
+    Returns
+    -------
+    dict or None
+        ``region``: ``model, metric, value, lo, hi`` of all the backtest's cities (``event_scores.csv``;
+        models airwarn, median, persistence and the paired differences ``airwarn-minus-…``);
+        ``city``: the same columns for ``city`` alone from the by-city file (``lo``/``hi`` NaN: the
+        by-city scores have no intervals), or None when that file does not have the city;
+        ``source``: :func:`backtest_source`. None when no event scores are recorded.
+    """
+    s = s or settings()
+    src = backtest_source(s)
+    path = _events_file("event_scores", s)
+    if src is None or path is None:
+        return None
+    region = _read_csv(path)
+    own = None
+    by_city = _events_file("event_scores_by_city", s)
+    if city and by_city is not None:
+        table = _read_csv(by_city)
+        table = table[table["city"] == city]
+        if len(table):
+            own = table.drop(columns="city").assign(lo=np.nan, hi=np.nan).reset_index(drop=True)
+    return {"region": region, "city": own, "source": src}
+
+
+def backtest_warning_events(city: str, s: Settings | None = None) -> pd.DataFrame | None:
+    """The recorded backtest's warning events of ``city`` for the product's decision
+    (``warning_events.csv``, ``decision == "probability"``): :data:`emergency.events.EVENT_COLUMNS`,
+    dates as Timestamps; empty when the city was not in the backtest; None when no events are recorded."""
+    s = s or settings()
+    path = _events_file("warning_events", s)
+    if path is None:
+        return None
+    ev = _read_csv(path)
+    ev = ev[(ev["decision"] == "probability") & (ev["city"] == city)].copy()
+    for c in ("observed_start", "observed_end", "first_issued", "run_start", "run_end"):
+        ev[c] = pd.to_datetime(ev[c])
+    return ev.reset_index(drop=True)
+
+
+#: Days of the archive of daily recommendations scored as events on the 会商 page.
+LIVE_EVENT_DAYS = 365
+
+
+def _recommendation_sources(s: Settings, days: int) -> tuple:
+    """``(path, day, stamp)`` of the archived ``recommendation.json`` files of the ``days`` days up to the
+    newest one."""
+    if not s.output_dir.exists():
+        return ()
+    found = sorted(dt.date.fromisoformat(p.name) for p in s.output_dir.iterdir()
+                   if p.is_dir() and _DATE_DIR.match(p.name) and (p / "recommendation.json").exists())
+    if not found:
+        return ()
+    first = found[-1] - dt.timedelta(days=days - 1)
+    out = []
+    for day in (d for d in found if d >= first):
+        path = product_dir(day, s) / "recommendation.json"
+        out.append((str(path), day.isoformat(), _stamp(path)))
+    return tuple(out)
+
+
+@functools.lru_cache(maxsize=4)
+def _assemble_recommendations(sources: tuple) -> pd.DataFrame:
+    """``city, issued, level, start, end`` of the archived recommendations (issued = the product day)."""
+    rows = []
+    for path, day, _ in sources:
+        try:
+            doc = json.loads(Path(path).read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            continue
+        rows.append({"city": str(doc.get("city", "")), "issued": day, "level": str(doc.get("level") or "none"),
+                     "start": doc.get("start"), "end": doc.get("end")})
+    return pd.DataFrame(rows, columns=["city", "issued", "level", "start", "end"])
+
+
+def live_events(city: str, s: Settings | None = None, days: int = LIVE_EVENT_DAYS) -> dict | None:
+    """The archived daily recommendations of ``city`` scored as warning events against the observations.
+
+    The recommendations are ``<output_dir>/<date>/recommendation.json`` of the ``days`` days up to the
+    newest (one per product day, the day it was made counting as its issue day); the observations
+    those of the ``observations`` setting (:func:`observations`). Episodes and events use
+    :func:`emergency.events.observed_episodes` and :func:`emergency.events.verify_events`, the
+    definitions of the backtest, on the issue days of the archive. A recommended run that overlaps no
+    observed episode but whose period goes beyond the last observed day is not yet decided: it is
+    counted apart (``pending``), not as a false alarm.
+
+    Returns
+    -------
+    dict or None
+        ``first``, ``last`` (scored issue days), ``n_days`` (recommendations), ``observed_through``
+        (last observed day or None), ``counts`` (``episodes, hits, misses, level_right, runs,
+        false_alarms, pending``), ``events`` (the event table, dates as Timestamps). None when the
+        archive has no recommendation for ``city``.
+    """
+    s = s or settings()
+    sources = _recommendation_sources(s, days)
+    if not (_assemble_recommendations(sources)["city"] == city).any():
+        return None
+    try:
+        obs_key = tuple((str(p), *_stamp(p)) for p in _observation_files(tuple(s.observations)))
+    except FileNotFoundError:
+        obs_key = ()
+    return _live_events(city, s.rules, sources, obs_key, str(s.stations) if s.stations else None)
+
+
+@functools.lru_cache(maxsize=8)
+def _live_events(city: str, rules: str, sources: tuple, obs_key: tuple, stations: str | None) -> dict:
+    """:func:`live_events`, cached on the files' (path, mtime, size)."""
+    from emergency.events import level_code, observed_episodes, verify_events
+
+    recs = _assemble_recommendations(sources)
+    recs = recs[recs["city"] == city].copy()
+    for c in ("issued", "start", "end"):
+        recs[c] = pd.to_datetime(recs[c], errors="coerce")
+    first, last = recs["issued"].min(), recs["issued"].max()
+    obs = _read_observations(obs_key, stations) if obs_key else pd.DataFrame(columns=["city", "date", "aqi"])
+    obs = obs[obs["city"] == city][["city", "date", "aqi"]]
+    through = obs.dropna(subset=["aqi"])["date"].max() if len(obs) else pd.NaT
+    episodes = observed_episodes(obs, _rules(rules), [city], first - pd.Timedelta(days=30),
+                                 last + pd.Timedelta(days=15))
+    tally = verify_events(recs, episodes, first, last, decision="probability")
+    ev = tally.events.copy()
+    for c in ("observed_start", "observed_end", "first_issued", "run_start", "run_end"):
+        ev[c] = pd.to_datetime(ev[c].where(ev[c] != ""), errors="coerce")
+    pending = (ev["kind"] == "false_alarm") & (pd.isna(through) | (ev["run_end"] > through))
+    ev.loc[pending, "kind"] = "pending"
+    hits = ev[ev["kind"] == "hit"]
+    level_right = int(sum(level_code(w) >= level_code(o) for w, o in zip(hits["warned_level"],
+                                                                          hits["observed_level"])))
+    counts = {"episodes": int(tally.counts["episodes"]), "hits": int(tally.counts["hits"]),
+              "misses": int(tally.counts["misses"]), "level_right": level_right,
+              "runs": int(tally.counts["runs"]), "false_alarms": int((ev["kind"] == "false_alarm").sum()),
+              "pending": int(pending.sum())}
+    return {"first": first.date(), "last": last.date(), "n_days": int(len(recs)),
+            "observed_through": None if pd.isna(through) else pd.Timestamp(through).date(),
+            "counts": counts, "events": ev.reset_index(drop=True)}
+
+
 # --------------------------------------------------------------------------- consultation notes
 def get_note(day: dt.date | str, city: str, s: Settings | None = None) -> dict | None:
     """The consultation note of (day, city): ``{"text", "author", "updated_at"}`` or None."""
@@ -471,14 +680,30 @@ def _rules(name: str):
 
 
 @functools.lru_cache(maxsize=16)
-def _assess(path: str, stamp: tuple, city: str, rules: str, as_of: dt.date | None = None):
+def _assess(path: str, stamp: tuple, city: str, rules: str, as_of: dt.date | None, model_dir: str,
+            calibration_stamp: tuple | None, in_force: str):
     from emergency.engine import assess
 
-    return assess(path, _rules(rules), city=city, as_of=as_of)
+    return assess(path, _rules(rules), city=city, as_of=as_of, calibration=model_dir, in_force=in_force)
+
+
+def _in_force(city: str, day: dt.date, s: Settings) -> str:
+    """Level key of the warning in force for the probability decision, as the daily chain reads it
+    (:func:`emergency.daily.warning_in_force`: the active warning, else the previous day's recommended
+    level); for another city than the configured one, that city's active warning."""
+    from emergency import lifecycle
+    from emergency.daily import warning_in_force
+
+    if city == s.city:
+        return warning_in_force(s, engine(s), day).key
+    w = lifecycle.active_warning(engine(s), city)
+    return w.level.key if w is not None else "none"
 
 
 def recommendation(day: "dt.date | str | None" = None, city: str | None = None, s: Settings | None = None):
-    """The warning recommendation (:class:`emergency.engine.Recommendation`) for a forecast.
+    """The warning recommendation (:class:`emergency.engine.Recommendation`) for a forecast, made as the
+    daily chain makes it: with the model's decision calibration (``<model_dir>/warning_decision.json``)
+    and the warning in force (:func:`_in_force`).
 
     Parameters
     ----------
@@ -492,12 +717,41 @@ def recommendation(day: "dt.date | str | None" = None, city: str | None = None, 
     FileNotFoundError
         If there is no forecast product.
     """
+    from emergency.decision import DECISION_FILE
+
     s = s or settings()
     resolved = resolve_date(day, s)
     if resolved is None:
         raise FileNotFoundError(f"no forecast products under {s.output_dir} (run `airwarn daily` or the demo)")
+    city = city or s.city
     path = product_dir(resolved, s) / "forecast.nc"
-    return _assess(str(path), _stamp(path), city or s.city, s.rules, resolved)
+    cal = Path(s.model_dir) / DECISION_FILE
+    return _assess(str(path), _stamp(path), city, s.rules, resolved, str(s.model_dir),
+                   _stamp(cal) if cal.exists() else None, _in_force(city, resolved, s))
+
+
+def decision_table(reco) -> pd.DataFrame:
+    """The probability decision of a recommendation per level: ``level, label, window, horizon,
+    threshold`` (calibrated P of the level's criteria in the decision window D+1 … D+3 and over
+    D+1 … D+10, and p*_L in force), from its ``decision.probability`` details; empty for the median
+    decision."""
+    from airwarn.vocab import WarningLevel
+
+    cols = ["level", "label", "window", "horizon", "threshold"]
+    det = decision_details(reco)
+    if det is None:
+        return pd.DataFrame(columns=cols)
+    rows = [{"level": k, "label": WarningLevel.parse(k).label, "window": float(det["probability"][k]),
+             "horizon": float((det.get("outlook_probability") or {}).get(k, np.nan)),
+             "threshold": float(det["thresholds"].get(k, np.nan))} for k in ("yellow", "orange", "red")]
+    return pd.DataFrame(rows, columns=cols)
+
+
+def decision_details(reco) -> dict | None:
+    """The ``decision.probability`` entry of a recommendation's ``reason_details`` (None for the
+    median decision)."""
+    return next((dict(d) for d in getattr(reco, "reason_details", ()) if d.get("code") == "decision.probability"),
+                None)
 
 
 def active_warning(s: Settings | None = None) -> dict | None:

@@ -182,6 +182,9 @@ SCORE_LABELS: dict[str, str] = {
     "ets_200": "ETS 评分 (AQI>200)", "pod_200": "命中率 POD (AQI>200)", "far_200": "空报率 FAR (AQI>200)",
     "bss_150": "Brier 技巧评分 P(AQI>150)", "bss_200": "Brier 技巧评分 P(AQI>200)",
     "brier_200": "Brier 评分 P(AQI>200)",
+    "level_accuracy_mode": "等级准确率（最可能等级）", "cma_level_score": "等级评分（中国气象局）",
+    "cma_level_score_mode": "等级评分（最可能等级）", "cma_aqi_score": "AQI数值评分（中国气象局）",
+    "primary_hit_rate": "首要污染物命中率",
 }
 
 
@@ -305,3 +308,113 @@ def groups_figure(groups: pd.DataFrame, by: str, title: str) -> go.Figure:
               for pol in ("so2", "nox", "pm", "vocs") if f"cut_{pol}" in groups]
     return _figure(traces, barmode="group", title=title, yaxis=dict(title="减排量 (t/d)", gridcolor="#eee"),
                    legend=dict(orientation="h", y=-0.25), height=340, hovermode="closest")
+
+
+#: Colours of the warning levels (the ``.level-*`` badges of ``assets/style.css``).
+WARNING_COLOURS: dict[str, str] = {"none": "#9E9E9E", "yellow": "#F2C200", "orange": "#FF7E00", "red": "#E00000"}
+
+
+def level_outlook_figure(table: pd.DataFrame, title: str = "") -> go.Figure:
+    """Calibrated probability of each warning level's criteria in the decision window and over the
+    horizon, with the decision thresholds p*_L.
+
+    Parameters
+    ----------
+    table : DataFrame
+        One row per level: ``level`` (yellow/orange/red), ``label`` (黄色预警 …), ``window``,
+        ``horizon`` and ``threshold`` (probabilities 0–1; ``horizon`` or ``threshold`` may be NaN).
+    """
+    if table.empty:
+        return empty_figure("无分级概率")
+    x = list(table["label"])
+    colours = [WARNING_COLOURS.get(k, "#888") for k in table["level"]]
+    traces = [
+        dict(type="bar", x=x, y=list(100 * table["window"]), name="未来1–3天（决策窗口）",
+             marker=dict(color=colours, line=dict(color="#333", width=1)),
+             text=[f"{100 * v:.0f}%" for v in table["window"]], textposition="outside",
+             hovertemplate="%{x}条件，未来1–3天：%{y:.0f}%<extra></extra>"),
+        dict(type="bar", x=x, y=list(100 * table["horizon"].fillna(0)), name="未来10天（展望）",
+             marker=dict(color=colours, opacity=0.4, line=dict(color="#333", width=1)),
+             text=[f"{100 * v:.0f}%" if np.isfinite(v) else "" for v in table["horizon"]], textposition="outside",
+             hovertemplate="%{x}条件，未来10天：%{y:.0f}%<extra></extra>"),
+    ]
+    thr = table["threshold"].to_numpy(float)
+    if np.isfinite(thr).any():
+        traces.append(dict(type="scatter", x=x, y=list(100 * thr), mode="markers", name="决策阈值 p*",
+                           marker=dict(symbol="line-ew-open", size=70, color="black", line=dict(width=3)),
+                           hovertemplate="%{x}决策阈值 p* = %{y:.0f}%<extra></extra>"))
+    return _figure(traces, barmode="group", title=title or "各级预警条件的校准概率",
+                   yaxis=dict(title="概率 (%)", range=[0, 112], gridcolor="#eee"),
+                   legend=dict(orientation="h", y=-0.18), height=340, hovermode="closest")
+
+
+_EVENT_KINDS = {"hit": ("命中", "#2e7d32"), "miss": ("漏报", "#c62828"), "false_alarm": ("空报", "#ef6c00"),
+                "run": ("建议预警（与实况过程重叠）", "#1f4e99"), "pending": ("建议预警（待定：实况未到）", "#9e9e9e")}
+_EVENT_ROWS = ("实况重污染过程", "系统建议预警")
+
+
+def _level_label(key) -> str:
+    from airwarn.vocab import WarningLevel
+
+    try:
+        return WarningLevel.parse(str(key)).label
+    except KeyError:
+        return ""
+
+
+def _day(t) -> str:
+    return "" if pd.isna(t) else pd.Timestamp(t).strftime("%Y-%m-%d")
+
+
+def _event_hover(r) -> str:
+    if r.kind in ("hit", "miss"):
+        text = (f"{_EVENT_KINDS[r.kind][0]}：实况过程 {_day(r.observed_start)} 至 {_day(r.observed_end)}"
+                f"（{_level_label(r.observed_level)}）")
+        if r.kind == "hit":
+            text += (f"<br>首次建议 {_day(r.first_issued)}（{_level_label(r.warned_level)}），"
+                     f"提前 {int(r.lead_days)} 天")
+        return text
+    return (f"{_EVENT_KINDS[r.kind][0]}：建议时段 {_day(r.run_start)} 至 {_day(r.run_end)}"
+            f"（最高{_level_label(r.warned_level)}），首次建议 {_day(r.first_issued)}")
+
+
+def events_timeline_figure(events: pd.DataFrame, title: str = "", period: Sequence[str] | None = None) -> go.Figure:
+    """Warning events on a timeline: observed episodes (hit or missed) on one row, the recommended
+    runs (false alarms, runs overlapping an episode, undecided ones) on another.
+
+    Parameters
+    ----------
+    events : DataFrame
+        :data:`emergency.events.EVENT_COLUMNS` of one city and one decision (dates as Timestamps;
+        ``kind`` one of hit, miss, false_alarm, run, pending).
+    title : str
+    period : (first, last) issue day, optional
+        The x axis spans it (and the events reaching beyond it).
+    """
+    if events.empty:
+        return empty_figure("无预警事件")
+    day_ms = 86400000.0
+    traces = []
+    for kind, (label, colour) in _EVENT_KINDS.items():
+        part = events[events["kind"] == kind]
+        if part.empty:
+            continue
+        observed = kind in ("hit", "miss")
+        start = pd.to_datetime(part["observed_start" if observed else "run_start"])
+        end = pd.to_datetime(part["observed_end" if observed else "run_end"])
+        traces.append(dict(type="bar", x=list(((end - start).dt.days + 1) * day_ms),
+                           base=list(start.dt.strftime("%Y-%m-%d")), orientation="h",
+                           y=[_EVENT_ROWS[0] if observed else _EVENT_ROWS[1]] * len(part), name=label,
+                           marker=dict(color=colour, line=dict(color=colour, width=1)),
+                           customdata=[_event_hover(r) for r in part.itertuples()],
+                           hovertemplate="%{customdata}<extra></extra>"))
+    xaxis = dict(type="date", tickformat="%Y-%m", gridcolor="#eee")
+    if period is not None and len(period) == 2:
+        ends = pd.to_datetime(pd.concat([events[c] for c in ("observed_end", "run_end")])).dropna()
+        last = max(pd.Timestamp(period[1]), ends.max()) if len(ends) else pd.Timestamp(period[1])
+        xaxis["range"] = [pd.Timestamp(period[0]).strftime("%Y-%m-%d"),
+                          (last + pd.Timedelta(days=2)).strftime("%Y-%m-%d")]
+    return _figure(traces, barmode="overlay", title=title or "预警事件时间线", height=300, hovermode="closest",
+                   xaxis=xaxis,
+                   yaxis=dict(categoryorder="array", categoryarray=list(reversed(_EVENT_ROWS)), automargin=True),
+                   legend=dict(orientation="h", y=-0.2), margin=dict(l=110, r=20, t=50, b=40))

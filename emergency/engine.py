@@ -818,7 +818,7 @@ def stale_data_warnings(city: str, last_observed: dt.date | None, as_of: dt.date
 
 def _decision_calibration(s: ForecastSeries, rules: RuleSet, calibration) -> tuple[Any, str]:
     """The calibration the probability decision can use for this forecast, or None and why not (Chinese)."""
-    from emergency.decision import DecisionCalibration, load_calibration
+    from emergency.decision import DECISION_FILE, DecisionCalibration, load_calibration
 
     if s.step_hours < 24:
         return None, "逐小时序列不适用概率决策"
@@ -826,7 +826,12 @@ def _decision_calibration(s: ForecastSeries, rules: RuleSet, calibration) -> tup
         return None, "预报文件不含情景成员(aqi_scenario)"
     if calibration is None:
         return None, "未提供模型的预警决策校准(warning_decision.json)"
-    cal = calibration if isinstance(calibration, DecisionCalibration) else load_calibration(calibration, rules)
+    if isinstance(calibration, DecisionCalibration):
+        cal = calibration
+    else:
+        if not (Path(calibration) / DECISION_FILE).exists():
+            return None, f"模型目录{Path(calibration).name}无预警决策校准文件(请用airwarn train重新训练)"
+        cal = load_calibration(calibration, rules)
     if cal is None:
         return None, f"模型未对规则{rules.name}校准预警决策"
     return cal, ""
@@ -865,7 +870,7 @@ def _assess_probability(s: ForecastSeries, rules: RuleSet, cal, regional_minimum
     else:
         reasons.append(f"预测{s.city}未来{lo}–{hi}天各级预警启动条件的概率均低于决策阈值,暂不启动预警")
     reasons.append(f"决策依据(未来{lo}–{hi}天,经验证期校准):{basis}"
-                   + (f";{held.label}预警持续中,按保持阈值(启动阈值的{cal.keep_ratio:.0%})判断"
+                   + (f";{held.label}持续中,按保持阈值(启动阈值的{cal.keep_ratio:.0%})判断"
                       if held > WarningLevel.NONE and cal.keep_ratio < 1 else ""))
     details.append({"code": "decision.probability", "level": level.key, "window_lead_days": [lo, hi],
                     "probability": prob, "thresholds": thresholds, "outlook_probability": outlook,

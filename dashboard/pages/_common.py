@@ -1,6 +1,8 @@
 """Small layout helpers shared by the pages (no data access)."""
 from __future__ import annotations
 
+import re
+
 from dash import html
 
 from airwarn.vocab import WarningLevel
@@ -54,3 +56,64 @@ def triggered_id(fallback):
 
 #: dcc.Graph config: no plotly logo, mode bar only on hover, nothing sent anywhere.
 GRAPH_CONFIG = {"displaylogo": False, "displayModeBar": False, "showTips": False, "responsive": True}
+
+
+_CJK = "\u3000-\u303f\u3400-\u9fff\uff00-\uffef"
+_PAREN = re.compile(r"(?<![A-Za-z])\(([^()]*)\)")
+_GLOSS = re.compile(r"\s*\((?:if|a uniform)\b[^()]*\)\s*$")
+
+
+def zh_punct(text: str) -> str:
+    """Text of the library (reasons, sensitivity, data warnings) with Chinese punctuation for the page:
+    half-width commas, colons and semicolons become full-width (not inside numbers or times), the
+    parentheses around Chinese text (not the ``P(…)`` of a probability) full-width, and the English
+    gloss at the end of a sensitivity line is left out."""
+    text = _GLOSS.sub("", str(text))
+    text = re.sub(r",(?!\d)|(?<!\d),", "，", text)
+    text = re.sub(r":(?!\d)|(?<!\d):", "：", text).replace(";", "；")
+
+    def full(m: re.Match) -> str:
+        before = m.string[m.start() - 1] if m.start() else ""
+        chinese = re.search(f"[{_CJK}]", m.group(1)) or (before and re.match(f"[{_CJK}]", before))
+        return f"（{m.group(1)}）" if chinese else m.group(0)
+
+    prev = None
+    while prev != text:  # innermost first: 标准(2024) inside (…:…)
+        prev, text = text, _PAREN.sub(full, text)
+    return text
+
+
+def decision_basis(reco) -> dict:
+    """What a recommendation was decided on, in Chinese, for the pages.
+
+    Returns
+    -------
+    dict
+        ``rule`` ("probability" or "median"), ``title`` (one line), ``levels`` (for the probability
+        decision one entry per level: ``key``, ``text`` e.g. "P(橙色预警条件) = 0.53 ≥ 0.35", ``met``),
+        ``notes`` (lines: the conclusion, the thresholds in force, where they were chosen).
+    """
+    det = next((d for d in getattr(reco, "reason_details", ()) if d.get("code") == "decision.probability"), None)
+    if det is None:
+        why = next((d.get("why") for d in getattr(reco, "reason_details", ()) if d.get("code") == "decision.median"),
+                   None)
+        return {"rule": "median", "title": "决策依据：按中位数预报序列定级" + (f"（{zh_punct(why)}）" if why else ""),
+                "levels": [], "notes": []}
+    lo, hi = det.get("window_lead_days", (1, 3))
+    levels = []
+    for k in ("yellow", "orange", "red"):
+        p, t = float(det["probability"][k]), float(det["thresholds"][k])
+        levels.append({"key": k, "met": p >= t,
+                       "text": f"P({WarningLevel.parse(k).label}条件) = {p:.2f} {'≥' if p >= t else '<'} {t:.2f}"})
+    level = WarningLevel.parse(det.get("level", "none"))
+    notes = [f"结论：{level.label}" + ("（达到决策阈值的最高级别；是否预警由黄色阈值决定）" if level != WarningLevel.NONE
+                                      else "（黄色预警条件的概率未达到阈值，暂不启动预警）")]
+    held = WarningLevel.parse(det.get("in_force", "none"))
+    keep = float(det.get("keep_ratio", 1.0))
+    if held != WarningLevel.NONE and keep < 1:
+        notes.append(f"{held.label}生效中：阈值取保持阈值（启动阈值的{100 * keep:.0f}%）")
+    days = (det.get("fold") or {}).get("issue_days")
+    if days:
+        notes.append(f"概率校准与阈值 p* 来自模型验证期（起报日 {days[0]} – {days[-1]}）")
+    return {"rule": "probability", "title": f"决策依据：未来{lo}–{hi}天各级预警条件的校准概率与决策阈值 p*",
+            "levels": levels, "notes": notes}

@@ -6,8 +6,8 @@ from dash import Input, Output, State, callback, dash_table, dcc, html
 
 from airwarn.vocab import EMISSION_LABELS, WarningLevel
 from dashboard import auth, data, figures, ids
-from dashboard.pages._common import (ALL_ROLES, GRAPH_CONFIG as _GRAPH_CONFIG, error_box, level_badge, sign_in_needed,
-                                     table_style, triggered_id)
+from dashboard.pages._common import (ALL_ROLES, GRAPH_CONFIG as _GRAPH_CONFIG, decision_basis, error_box, level_badge,
+                                     sign_in_needed, table_style, triggered_id, zh_punct)
 
 dash.register_page(__name__, path="/command", name="指挥", title="应急指挥", order=2)
 
@@ -59,6 +59,11 @@ def layout(**_: str) -> html.Div:
                 html.Div(id=ids.CMD_ACTION_RESULT, style={"marginTop": 8}),
             ], className="card"),
         ], className="grid2"),
+        html.Div([
+            html.H3(f"过去一年的预警事件：{s.city}（回测，概率决策）"),
+            html.P(id=ids.CMD_EVENTS_TEXT, className="muted"),
+            dcc.Graph(id=ids.CMD_EVENTS_TIMELINE, config=_GRAPH_CONFIG, style={"height": 300}),
+        ], className="card", id="cmd-events-card"),
         html.Div([
             html.Div([
                 html.H3("减排核算"),
@@ -133,27 +138,81 @@ def show_status(_refresh):
             data.bulletin_html())
 
 
+_PROBABILITY_METHODS = {"calibrated": "校准概率（情景成员按规则定级，验证期保序回归校准）", "scenarios": "情景成员占比",
+                        "comonotonic": "由分位数构造的同秩伪成员占比", "deterministic": "单一预报（0 或 1）"}
+
+
 def _recommendation_view(reco) -> html.Div:
     level = reco.level
     period = f"{reco.start} 至 {reco.end}" if reco.start else "—"
-    probs = [html.Span([f"P({WarningLevel.parse(k).label}) ", html.B(f"{100 * float(v):.0f}%")], className="prob")
-             for k, v in reco.probability.items()]
+    basis = decision_basis(reco)
+    window = "，未来1–3天" if basis["rule"] == "probability" else "，预报期内"
+    probs = [html.Span([f"P({WarningLevel.parse(k).label}条件{window}) ", html.B(f"{100 * float(v):.0f}%")],
+                       className="prob") for k, v in reco.probability.items()]
     warnings = tuple(getattr(reco, "data_warnings", ()))
-    parts = [html.Div([html.P(w) for w in warnings], className="notice", id="cmd-data-warnings")] if warnings else []
+    parts = [html.Div([html.P(zh_punct(w)) for w in warnings], className="notice", id="cmd-data-warnings")] \
+        if warnings else []
     parts += [
         html.Div([level_badge(level, id="cmd-reco-level"),
                   html.Span(f"  {level.response}  建议时段：{period}", className="muted")]),
+        _basis_view(basis),
         html.Div(probs, className="prob-row"),
-        html.Ul([html.Li(r) for r in reco.reasons], className="reasons", id="cmd-reco-reasons"),
+        # the engine's "决策依据…" sentence is the basis box above
+        html.Ul([html.Li(zh_punct(r)) for r in reco.reasons
+                 if not (basis["rule"] == "probability" and r.startswith("决策依据"))],
+                className="reasons", id="cmd-reco-reasons"),
     ]
-    sens = [getattr(s, "text", str(s)) for s in getattr(reco, "sensitivity", ())]
+    sens = [zh_punct(getattr(s, "text", str(s))) for s in getattr(reco, "sensitivity", ())]
     if sens:
         parts.append(html.Details([html.Summary("敏感性（预报变化多少会改变建议）"), html.Ul([html.Li(t) for t in sens])]))
     through = getattr(reco, "observations_through", None)
-    parts.append(html.P(f"规则：{reco.rules_name} {reco.rules_version}；起报：{reco.issued}"
-                        f"{f'（实况截至 {through}）' if through else ''}；概率方法：{reco.probability_method}",
+    method = _PROBABILITY_METHODS.get(reco.probability_method, reco.probability_method)
+    parts.append(html.P(f"规则：{reco.rules_name}（{reco.rules_version}）；起报：{reco.issued}"
+                        f"{f'（实况截至 {through}）' if through else ''}；概率方法：{method}",
                         className="muted"))
     return html.Div(parts)
+
+
+def _basis_view(basis: dict) -> html.Div:
+    """The decision basis: each level's calibrated probability against its threshold, and the conclusion."""
+    if basis["rule"] != "probability":
+        return html.Div(html.P(basis["title"] + "。"), className="basis", id="cmd-reco-basis")
+    return html.Div([
+        html.P(html.B(basis["title"])),
+        html.Ul([html.Li(lv["text"] + ("　达到" if lv["met"] else "　未达到"), className="met" if lv["met"] else "unmet",
+                         id=f"cmd-basis-{lv['key']}") for lv in basis["levels"]], className="basis-list"),
+        html.P("；".join(basis["notes"]) + "。", className="muted"),
+    ], className="basis", id="cmd-reco-basis")
+
+
+@callback(Output(ids.CMD_EVENTS_TIMELINE, "figure"), Output(ids.CMD_EVENTS_TEXT, "children"),
+          Input(ids.CMD_REFRESH, "data"))
+def show_events(_refresh):
+    """The past year's warning events of the city in the recorded backtest (the probability decision):
+    hits, misses and false alarms on a timeline."""
+    auth.require_role(*ALL_ROLES)
+    s = data.settings()
+    events = data.backtest_warning_events(s.city)
+    src = data.backtest_source()
+    if events is None or src is None:
+        name = data.model_card().get("name") or "当前模型"
+        return (figures.empty_figure("未记录预警事件回测"),
+                f"模型 {name} 尚未记录预警事件回测（airwarn backtest … --record-in 模型目录），无法显示过去一年的预警事件。")
+    where = (f"模型 {src['model']} 样本外回测，起报日 {' – '.join(src['period'])}"
+             + (f"，{len(src['cities'])} 个城市" if src["cities"] else "")
+             + (f"，规则 {src['rules']}" if src["rules"] else ""))
+    if events.empty:
+        return figures.empty_figure(f"回测中没有{s.city}"), f"{s.city}不在已记录的回测城市中（{where}）。"
+    n = events["kind"].value_counts()
+    hits, misses, fa = int(n.get("hit", 0)), int(n.get("miss", 0)), int(n.get("false_alarm", 0))
+    runs = int(n.get("run", 0)) + fa
+    hit_rows = events[events["kind"] == "hit"]
+    right = int(sum(WarningLevel.parse(w) >= WarningLevel.parse(o)
+                    for w, o in zip(hit_rows["warned_level"], hit_rows["observed_level"])))
+    text = (f"{where}：{s.city}实况重污染过程 {hits + misses} 次，命中 {hits}（等级正确 {right}），漏报 {misses}；"
+            f"建议预警 {runs} 次，其中空报 {fa}。")
+    title = f"{s.city}预警事件（{' – '.join(src['period'])}）" if src["period"] else f"{s.city}预警事件"
+    return figures.events_timeline_figure(events, title=title, period=src["period"] or None), text
 
 
 def _active_view(active) -> html.Div:

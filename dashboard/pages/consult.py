@@ -1,11 +1,13 @@
-"""会商 consultation page: the 10-day probabilistic outlook, its verification and the note."""
+"""会商 consultation page: the 10-day probabilistic outlook and the warning levels' calibrated
+probabilities, the forecast's and the warnings' verification, and the note."""
 from __future__ import annotations
 
 import dash
 from dash import Input, Output, State, callback, dcc, html
 
 from dashboard import auth, data, figures, ids
-from dashboard.pages._common import ALL_ROLES, GRAPH_CONFIG as _GRAPH_CONFIG, error_box, sign_in_needed
+from dashboard.pages._common import (ALL_ROLES, GRAPH_CONFIG as _GRAPH_CONFIG, decision_basis, error_box,
+                                     sign_in_needed)
 
 dash.register_page(__name__, path="/consult", name="会商", title="每日会商", order=1)
 
@@ -46,7 +48,12 @@ def layout(city: str | None = None, date: str | None = None, **_: str) -> html.D
                     html.Div(dcc.Graph(id=ids.CONSULT_FAN, config=_GRAPH_CONFIG), className="card"),
                     html.Div(dcc.Graph(id=ids.CONSULT_PROB, config=_GRAPH_CONFIG), className="card"),
                 ], className="grid2"),
-                html.Div(dcc.Graph(id=ids.CONSULT_POLLUTANTS, config=_GRAPH_CONFIG), className="card"),
+                html.Div([
+                    html.Div(dcc.Graph(id=ids.CONSULT_POLLUTANTS, config=_GRAPH_CONFIG), className="card"),
+                    html.Div([dcc.Graph(id=ids.CONSULT_LEVEL_PROB, config=_GRAPH_CONFIG, style={"height": 340}),
+                              html.Div(id=ids.CONSULT_LEVEL_TEXT, className="basis-text")],
+                             className="card", id="consult-level-card"),
+                ], className="grid2"),
             ]),
             dcc.Tab(label="预报检验", value="verify", id="consult-tab-verify", children=[
                 html.Div([
@@ -63,6 +70,19 @@ def layout(city: str | None = None, date: str | None = None, **_: str) -> html.D
                         html.P(_card_text(data.model_card(s)), className="muted"),
                     ], className="card"),
                 ], className="grid2"),
+                html.Div([html.H3("业务评分（中国气象局环境气象预报评分办法，回测）"), html.Div(id=ids.CONSULT_CMA)],
+                         className="card", id="consult-cma-card"),
+            ]),
+            dcc.Tab(label="预警检验", value="events", id="consult-tab-events", children=[
+                html.Div([
+                    html.H3("预警事件检验：概率决策与持续性、中位数规则对比（样本外回测）"),
+                    html.P(id=ids.CONSULT_EVENTS_SOURCE, className="muted"),
+                    html.Div([html.Div(id=ids.CONSULT_EVENTS_CITY), html.Div(id=ids.CONSULT_EVENTS_REGION)],
+                             className="grid2"),
+                    html.P(_EVENT_DEFINITIONS, className="muted"),
+                ], className="card"),
+                html.Div([html.H3("近期实况检验：每日建议档案"), html.Div(id=ids.CONSULT_LIVE_EVENTS)],
+                         className="card"),
             ]),
             dcc.Tab(label="区域形势图", value="map", id="consult-tab-map", children=[
                 html.Div([
@@ -206,6 +226,215 @@ def update_scorecard(metric: str, city: str | None = None, tab: str = "verify"):
     cities = (card.get("backtest") or {}).get("cities")
     scope = f"{len(cities)}个城市合计回测" if isinstance(cities, list) else "回测"
     return figures.scorecard_figure(data.backtest_scores(), metric, data.backtest_intervals(), scope=scope)
+
+
+# --------------------------------------------------------------------------- the warning levels' probabilities
+@callback(Output(ids.CONSULT_LEVEL_PROB, "figure"), Output(ids.CONSULT_LEVEL_TEXT, "children"),
+          Input(ids.CONSULT_CITY, "value"), Input(ids.CONSULT_DATE, "value"))
+def update_level_outlook(city: str, day: str):
+    """The calibrated probability of each level's criteria in the decision window (未来1–3天) and over
+    the horizon (未来10天) with the thresholds p*_L, from the day's recommendation for the city."""
+    auth.require_role(*ALL_ROLES)
+    reco = data.recommendation(day, city)
+    table = data.decision_table(reco)
+    basis = decision_basis(reco)
+    period = f"，{reco.start} 至 {reco.end}" if reco.start else ""
+    head = html.P([f"{city} {reco.issued or day} 起报的预警建议：", html.B(reco.level.label), period, "。"])
+    if table.empty:
+        return (figures.empty_figure("无校准的分级概率（按中位数预报定级）"),
+                html.Div([head, html.P(basis["title"] + "。")], id="consult-level-basis"))
+    lines = [html.Li(lv["text"], className="met" if lv["met"] else "unmet") for lv in basis["levels"]]
+    outlook = "、".join(f"P({r.label}条件) = {r.horizon:.2f}" for r in table.itertuples() if r.horizon == r.horizon)
+    return (figures.level_outlook_figure(table, title=f"{city}各级预警条件的校准概率（{reco.issued or day} 起报）"),
+            html.Div([head, html.P(basis["title"] + "："), html.Ul(lines, className="basis-list"),
+                      html.P("；".join(basis["notes"]) + "。"),
+                      html.P(f"未来10天展望：{outlook}。" if outlook else "", className="muted")],
+                     id="consult-level-basis"))
+
+
+# --------------------------------------------------------------------------- Chinese operational scores
+#: Labels of the operational scores (``dashboard.data.CMA_METRICS``) and whether they are shares.
+CMA_LABELS: dict[str, tuple[str, bool]] = {
+    "level_accuracy_mode": ("等级准确率（最可能等级）", True), "cma_level_score": ("等级评分（中位数）", False),
+    "cma_level_score_mode": ("等级评分（最可能等级）", False), "cma_aqi_score": ("AQI数值评分", False),
+    "primary_hit_rate": ("首要污染物命中率", True)}
+_MODEL_NAMES = {"airwarn": "airwarn 模型", "persistence": "持续性预报", "climatology": "气候态",
+                "median": "中位数规则"}
+
+
+@callback(Output(ids.CONSULT_CMA, "children"), Input(ids.CONSULT_CITY, "value"), Input(ids.CONSULT_TABS, "value"))
+def update_cma(city: str, tab: str = "verify"):
+    """The CMA operational scores of the backtest (24/48/72 h and their composite), beside the scorecard."""
+    _only_on(tab, "verify")
+    auth.require_role(*ALL_ROLES)
+    found = data.cma_scores(city)
+    if found is None:
+        return html.P("回测评分文件中没有业务评分（等级评分、AQI数值评分、首要污染物命中率）。", className="muted")
+    table, scope = found
+
+    def fmt(v, share):
+        return "—" if v != v else (f"{100 * v:.1f}%" if share else f"{v:.1f}")
+
+    head = html.Tr([html.Th(h) for h in ("指标", "模型", "24 h（D+1）", "48 h（D+2）", "72 h（D+3）",
+                                         "24/48/72 h 综合（0.5/0.3/0.2）")])
+    body = []
+    n_rows = table["metric"].value_counts()
+    for i, r in enumerate(table.itertuples()):
+        label, share = CMA_LABELS.get(r.metric, (r.metric, False))
+        first = i == 0 or table["metric"].iloc[i - 1] != r.metric  # the metric's name once, over its models
+        body.append(html.Tr(([html.Td(label, rowSpan=int(n_rows[r.metric]), className="metric")] if first else [])
+                            + [html.Td(_MODEL_NAMES.get(r.model, r.model))]
+                            + [html.Td(fmt(v, share), className="num") for v in (r.d1, r.d2, r.d3)]
+                            + [html.Td(fmt(r.composite, share), className="num")],
+                            className=f"model-{r.model}", **{"data-metric": r.metric}))
+    where = f"{city}单城市回测" if scope == "city" else "回测全部城市合计"
+    return html.Div([
+        html.Table([html.Thead(head), html.Tbody(body)], className="plain scores", id="consult-cma-table"),
+        html.P(f"{where}；等级评分按等级误差 0/1/2 级计 100/50/25 分，AQI数值评分按绝对误差 ≤25/50/100/150 计 "
+               "100/80/60/30 分，首要污染物有一项相同即为命中；综合评分 = 0.5×24 h + 0.3×48 h + 0.2×72 h。",
+               className="muted"),
+    ])
+
+
+# --------------------------------------------------------------------------- warning events
+_EVENT_DEFINITIONS = ("定义：实况重污染过程按所用分级规则在实况 AQI 序列上判定；过程开始前1–3天内发布的黄色及以上建议、且建议时段与过程"
+                      "重叠，为命中（建议级别不低于过程级别为等级正确）；连续的建议（时段相接或重叠）与任何实况过程都不重叠，为空报。"
+                      "POD = 命中/过程，FAR = 空报/建议预警过程，CSI = 命中/（命中 + 漏报 + 空报）。")
+#: Rows of the event scorecard: metric → (label, kind) with kind ratio, days or count.
+EVENT_ROWS: dict[str, tuple[str, str]] = {
+    "pod": ("命中率 POD", "ratio"), "far": ("空报率 FAR", "ratio"), "csi": ("临界成功指数 CSI", "ratio"),
+    "level_right_share": ("等级正确率", "ratio"), "median_lead_days": ("提前天数（中位数）", "days"),
+    "episodes": ("实况过程（次）", "count"), "hits": ("命中", "count"), "misses": ("漏报", "count"),
+    "runs": ("建议预警过程", "count"), "false_alarms": ("空报", "count"), "warning_days": ("建议预警日数", "count"),
+    "false_warning_days": ("其中不在实况过程内的日数", "count")}
+#: Columns of the event scorecard: the product's decision, then the references.
+EVENT_MODELS: dict[str, str] = {"airwarn": "airwarn 概率决策", "persistence": "持续性", "median": "中位数规则"}
+
+
+def _event_cell(row, kind: str) -> str:
+    if row is None or row["value"] != row["value"]:
+        return "—"
+    v = float(row["value"])
+    if kind == "count":
+        return f"{v:.0f}"
+    if kind == "days":
+        return f"{v:g}"
+    lo, hi = row.get("lo"), row.get("hi")
+    if lo is not None and hi is not None and lo == lo and hi == hi:
+        return f"{v:.2f}（{float(lo):.2f}–{float(hi):.2f}）"
+    return f"{v:.2f}"
+
+
+def event_table(scores, table_id: str) -> html.Table:
+    """The event scorecard: one row per metric, one column per decision (value and 95 % interval)."""
+    cells = {(r["model"], r["metric"]): r for r in scores.to_dict("records")}
+    head = html.Tr([html.Th("指标")] + [html.Th(label, className=f"col-{m}") for m, label in EVENT_MODELS.items()])
+    body = [html.Tr([html.Td(label)] + [html.Td(_event_cell(cells.get((m, metric)), kind), className=f"num col-{m}")
+                                        for m in EVENT_MODELS], **{"data-metric": metric})
+            for metric, (label, kind) in EVENT_ROWS.items()]
+    return html.Table([html.Thead(head), html.Tbody(body)], className="plain scores", id=table_id)
+
+
+def _differences_text(scores) -> str:
+    """"airwarn 概率决策较持续性：CSI +0.43（0.33–0.52），…" from the paired-difference rows."""
+    parts = []
+    for ref, name in (("persistence", "持续性"), ("median", "中位数规则")):
+        rows = scores[scores["model"] == f"airwarn-minus-{ref}"].set_index("metric")
+        if rows.empty:
+            continue
+        items = [f"{label.split(' ')[-1] if ' ' in label else label} {rows.loc[m, 'value']:+.2f}"
+                 f"（{rows.loc[m, 'lo']:+.2f} 至 {rows.loc[m, 'hi']:+.2f}）"
+                 for m, (label, _) in EVENT_ROWS.items() if m in rows.index]
+        parts.append(f"较{name}：" + "，".join(items))
+    if not parts:
+        return ""
+    return "airwarn 概率决策与参考之差（配对自助抽样 95% 区间；FAR 越低越好）：" + "；".join(parts) + "。"
+
+
+def _source_text(src: dict) -> str:
+    period = " – ".join(src["period"]) if src["period"] else "（未记录）"
+    n = f"{len(src['cities'])} 个城市" if src["cities"] else "全部城市"
+    rules = f"，分级规则 {src['rules']}" if src["rules"] else ""
+    return (f"来源：模型 {src['model']} 的样本外回测，起报日 {period}，{n}{rules}。airwarn 概率决策为本系统的预警建议；"
+            "持续性为以起报日实况 AQI 作为各时效预报再按规则定级；中位数规则为按中位数预报序列定级。括号内为 95% 区间"
+            "（按起报日以 10 天为块的自助抽样），单城市评分无区间。")
+
+
+@callback(Output(ids.CONSULT_EVENTS_SOURCE, "children"), Output(ids.CONSULT_EVENTS_CITY, "children"),
+          Output(ids.CONSULT_EVENTS_REGION, "children"), Output(ids.CONSULT_LIVE_EVENTS, "children"),
+          Input(ids.CONSULT_CITY, "value"), Input(ids.CONSULT_TABS, "value"))
+def update_events(city: str, tab: str = "events"):
+    """The event scorecard of the recorded backtest (the city's and the region's) and the live event
+    score of the archive of daily recommendations (warning tab)."""
+    _only_on(tab, "events")
+    auth.require_role(*ALL_ROLES)
+    found = data.event_scorecard(city)
+    live = _live_view(city, data.live_events(city))
+    if found is None:
+        card = data.model_card()
+        name = card.get("name") or "当前模型"
+        return (f"模型 {name} 尚未记录预警事件回测（airwarn backtest … --record-in 模型目录），无回测的事件评分。",
+                None, None, live)
+    src = found["source"]
+    n = len(src["cities"]) if src["cities"] else None
+    region = html.Div([html.H4(f"区域：回测全部 {n} 个城市合计" if n else "区域：回测全部城市合计"),
+                       event_table(found["region"], "consult-events-region-table"),
+                       html.P(_differences_text(found["region"]), className="muted")])
+    if found["city"] is not None:
+        own = html.Div([html.H4(f"{city}（单城市）"), event_table(found["city"], "consult-events-city-table")])
+    elif src["cities"] and city not in src["cities"]:
+        own = html.Div([html.H4(city), html.P(f"{city}不在该回测的城市中，只有区域合计评分。", className="notice")])
+    else:
+        own = html.Div([html.H4(city), html.P("该回测没有逐城市的事件评分，只有区域合计评分。", className="notice")])
+    return _source_text(src), own, region, live
+
+
+_KIND_LABELS = {"hit": "命中", "miss": "漏报", "false_alarm": "空报", "run": "建议（与过程重叠）",
+                "pending": "待定（实况未到）"}
+
+
+def _live_view(city: str, live: dict | None) -> html.Div:
+    if live is None:
+        s = data.settings()
+        return html.Div(html.P(f"每日建议档案中没有{city}的建议（每日流程为{s.city}发布建议：{s.output_dir}/<日期>/"
+                               "recommendation.json）。", className="muted"), id="consult-live-summary")
+    c = live["counts"]
+    through = f"实况截至 {live['observed_through']}" if live["observed_through"] else "暂无实况"
+    summary = html.P([
+        f"{city}每日建议 {live['first']} – {live['last']}（{live['n_days']} 天），{through}：实况过程 {c['episodes']} 次，",
+        html.B(f"命中 {c['hits']}"), f"（等级正确 {c['level_right']}），", html.B(f"漏报 {c['misses']}"), "，建议预警 ",
+        f"{c['runs']} 次，", html.B(f"空报 {c['false_alarms']}"),
+        f"，待定 {c['pending']}（建议时段尚无实况）。" if c["pending"] else "。",
+    ], id="consult-live-summary")
+    ev = live["events"]
+    if ev.empty:
+        return html.Div([summary])
+
+    def day(t):
+        return "" if t is None or t != t else f"{t:%Y-%m-%d}"
+
+    order = ev.assign(_t=ev["observed_start"].fillna(ev["first_issued"])).sort_values("_t", ascending=False).head(20)
+    rows = [html.Tr([html.Td(_KIND_LABELS.get(r.kind, r.kind)),
+                     html.Td(f"{day(r.observed_start)} 至 {day(r.observed_end)}" if r.kind in ("hit", "miss") else ""),
+                     html.Td(_level(r.observed_level)), html.Td(day(r.first_issued)), html.Td(_level(r.warned_level)),
+                     html.Td("" if r.lead_days != r.lead_days else f"{r.lead_days:.0f}", className="num"),
+                     html.Td(f"{day(r.run_start)} 至 {day(r.run_end)}" if r.kind not in ("hit", "miss") else "")])
+            for r in order.itertuples()]
+    head = html.Tr([html.Th(h) for h in ("类型", "实况过程", "过程级别", "首次建议", "建议级别", "提前天数", "建议时段")])
+    return html.Div([summary, html.Table([html.Thead(head), html.Tbody(rows)], className="plain",
+                                         id="consult-live-table"),
+                     html.P("与回测同一定义（emergency.events）；发布建议的当天计为起报日。", className="muted")])
+
+
+def _level(key) -> str:
+    from airwarn.vocab import WarningLevel
+
+    if key is None or key != key or not str(key):
+        return ""
+    try:
+        return WarningLevel.parse(str(key)).label
+    except KeyError:
+        return str(key)
 
 
 @callback(Output(ids.CONSULT_NOTE, "value"), Input(ids.CONSULT_DATE, "value"), Input(ids.CONSULT_CITY, "value"))

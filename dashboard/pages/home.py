@@ -6,7 +6,7 @@ from dash import dcc, html
 
 from airwarn.vocab import WarningLevel
 from dashboard import auth, data
-from dashboard.pages._common import level_badge
+from dashboard.pages._common import level_badge, zh_punct
 
 dash.register_page(__name__, path="/", name="首页", title="重污染天气应急决策支持", order=0)
 
@@ -29,7 +29,7 @@ def layout(**_: str) -> html.Div:
             reco = data.recommendation()
             blocks.append(html.Div([
                 html.H3("预警建议"), level_badge(reco.level),
-                html.Ul([html.Li(r) for r in reco.reasons], className="reasons"),
+                html.Ul([html.Li(zh_punct(r)) for r in reco.reasons], className="reasons"),
             ], className="card"))
         except FileNotFoundError as exc:
             blocks.append(html.Div(html.P(str(exc), className="error"), className="card"))

@@ -8,7 +8,9 @@ users (``dashboard.demo``), a forecast product in the pinned layout
 ``forecast.aqi.aqi_from_concentrations`` from seeded, lead-correlated
 concentration scenarios (a 3-day heavy-pollution episode for 阳泉), and the
 daily products of ``emergency.daily.run_daily`` (bulletin, notification list).
-Everything is SYNTHETIC.
+The model folder holds a synthetic scorecard, a warning-decision calibration (identity tables, fixed
+thresholds) and, as recorded event scores, copies of the real 28-city test-year backtest's event files
+(``data/bt28_events``). Everything else is SYNTHETIC.
 """
 from __future__ import annotations
 
@@ -135,6 +137,48 @@ def _write_scores(model_dir: Path, seed: int = 5) -> None:
         model_dir / "backtest_skill_intervals_by_city.csv", index=False)
 
 
+#: The 28 "2+26" cities of the recorded test-year backtest (2015-02-01 → 2016-01-31).
+BACKTEST_CITIES = ("北京", "天津", "石家庄", "唐山", "廊坊", "保定", "沧州", "衡水", "邢台", "邯郸", "太原", "阳泉", "长治",
+                   "晋城", "济南", "淄博", "济宁", "德州", "聊城", "滨州", "菏泽", "郑州", "开封", "安阳", "鹤壁", "新乡",
+                   "焦作", "濮阳")
+BACKTEST_PERIOD = ("2015-02-01", "2016-01-31")
+#: Copies of the real backtest's event files (``airwarn backtest`` of aqistudy-2015 on the 28 cities;
+#: the by-city scores and the events cut to a few cities, see ``data/bt28_events/README.md``).
+EVENTS_DATA = Path(__file__).parent / "data" / "bt28_events"
+#: Decision thresholds p*_L of the fixture's calibration (identity calibration tables).
+THRESHOLDS = {"yellow": 0.35, "orange": 0.35, "red": 0.30}
+KEEP_RATIO = 0.75
+
+
+def _write_decision_and_events(model_dir: Path) -> None:
+    """The model folder's card, warning-decision calibration and recorded backtest events, written with
+    the library's own functions (:func:`emergency.decision.save_calibrations`,
+    :func:`emergency.events.record_event_scores`) as training and ``airwarn backtest --record-in`` leave
+    them. The calibration maps the share of scenario members to itself (identity isotonic tables) with
+    the thresholds :data:`THRESHOLDS`; the event files are copies of the real 28-city backtest's."""
+    import json
+
+    from emergency.decision import LEVEL_KEYS, WINDOW, DecisionCalibration, rules_signature, save_calibrations
+    from emergency.events import record_event_scores
+    from emergency.rules import load_rules
+
+    card = {"name": "test-synthetic",
+            "backtest": {"scores_file": "backtest_scores.csv", "scored_model": "aqistudy-2015",
+                         "period": list(BACKTEST_PERIOD), "cities": list(BACKTEST_CITIES),
+                         "intervals_file": "backtest_skill_intervals.csv",
+                         "scores_by_city_file": "backtest_scores_by_city.csv"}}
+    (model_dir / "card.json").write_text(json.dumps(card, ensure_ascii=False, indent=1), encoding="utf-8")
+    rules = load_rules("national-2024")
+    identity = {"x": [0.0, 1.0], "y": [0.0, 1.0]}
+    cal = DecisionCalibration(rules.name, rules.version, rules_signature(rules), WINDOW,
+                              {span: {k: identity for k in LEVEL_KEYS} for span in ("window", "horizon")},
+                              dict(THRESHOLDS), keep_ratio=KEEP_RATIO,
+                              fold={"issue_days": ["2015-10-02", "2016-01-31"], "cities": 28})
+    save_calibrations(model_dir, [cal])
+    record_event_scores(model_dir, {name: EVENTS_DATA / f"{name}.csv"
+                                    for name in ("event_scores", "event_scores_by_city", "warning_events")}, rules)
+
+
 def build_env(root: Path, n_enterprises: int | None = None):
     """Build a complete demo-like environment under ``root``; returns the settings.
 
@@ -169,6 +213,7 @@ def build_env(root: Path, n_enterprises: int | None = None):
     make_forecast().to_netcdf(out / "forecast.nc")
     _write_recent(settings, ISSUED)
     _write_scores(Path(settings.model_dir))
+    _write_decision_and_events(Path(settings.model_dir))
     emergency_demo.build_demo(settings, ISSUED)  # synthetic inventory + the daily chain on forecast.nc
     dash_demo.build_demo(settings, ISSUED)
     return settings

@@ -99,8 +99,13 @@ def test_commander_issues_then_enterprise_looks_up_its_measures(live_server, dri
     assert "III级响应" not in driver.find_element(By.ID, "cmd-reco-level").text
     reasons = driver.find_element(By.ID, "cmd-reco-reasons").text
     assert "日AQI>200" in reasons
+    # the decision basis: each level's calibrated probability against its threshold
+    basis = _wait(driver, "#cmd-reco-basis", "P(橙色预警条件) = 0.80 ≥ 0.35").text
+    assert "P(红色预警条件) = 0.18 < 0.30" in basis and "结论：橙色预警" in basis
     _wait(driver, "#cmd-active-level", "当前无预警")
-    _plots_drawn(driver, ["cmd-red-targets", "cmd-red-groups"])
+    # the past year's events of the recorded backtest on a timeline
+    _wait(driver, "#cmd-events-text", "命中 6（等级正确 6），漏报 4")
+    _plots_drawn(driver, ["cmd-red-targets", "cmd-red-groups", "cmd-events-timeline"])
     _wait(driver, "#cmd-table-count", "共")
     driver.save_screenshot(str(shots / "1-command-before.png"))
 
@@ -111,6 +116,7 @@ def test_commander_issues_then_enterprise_looks_up_its_measures(live_server, dri
     alert.accept()
     _wait(driver, "#cmd-action-ok", "已发布橙色预警")
     _wait(driver, "#cmd-active-level", "橙色预警")
+    _wait(driver, "#cmd-reco-basis", "橙色预警生效中：阈值取保持阈值")  # the warning in force is kept
     met = _wait(driver, "#cmd-red-met").text
     assert "达标" in met
     targets_text = driver.execute_script(
@@ -124,11 +130,18 @@ def test_commander_issues_then_enterprise_looks_up_its_measures(live_server, dri
 
     # --- consultation page renders its figures
     driver.get(f"{url}/consult")
-    _plots_drawn(driver, ["consult-fan", "consult-prob", "consult-pollutants"], timeout=30)
+    _plots_drawn(driver, ["consult-fan", "consult-prob", "consult-pollutants", "consult-level-prob"], timeout=30)
+    _wait(driver, "#consult-level-basis", "P(橙色预警条件) = 0.80 ≥ 0.26")  # the keep threshold: orange in force
     driver.save_screenshot(str(shots / "3-consult.png"))
     driver.find_element(By.ID, "consult-tab-verify").click()
     _plots_drawn(driver, ["consult-recent", "consult-scorecard"])
+    _wait(driver, "#consult-cma-table", "等级评分")
     driver.save_screenshot(str(shots / "3-consult-verify.png"))
+    driver.find_element(By.ID, "consult-tab-events").click()
+    _wait(driver, "#consult-events-region-table", "0.73（0.62–0.83）")
+    _wait(driver, "#consult-events-city-table", "0.43")
+    _wait(driver, "#consult-live-summary", "阳泉每日建议 2026-01-10 – 2026-01-10")
+    driver.save_screenshot(str(shots / "3-consult-events.png"))
     driver.find_element(By.ID, "consult-tab-map").click()
     _plots_drawn(driver, ["consult-map"])
     driver.save_screenshot(str(shots / "3-consult-map.png"))
@@ -160,4 +173,4 @@ def test_commander_issues_then_enterprise_looks_up_its_measures(live_server, dri
     _sign_in(driver, url, "list-admin", users["list-admin"][1], "/list")
     _wait(driver, "#list-versions", "2026年度")
     driver.save_screenshot(str(shots / "6-list.png"))
-    assert len(list(shots.glob("*.png"))) == 9
+    assert len(list(shots.glob("*.png"))) == 10

@@ -173,7 +173,7 @@ def test_recommendation_view(app):
     assert "橙色预警" in text and "II级响应" in text and "2026-01-12" in text
     with signed_in(app, "viewer"):
         p_orange = data.recommendation().probability["orange"]
-    assert f"P(橙色预警)  {100 * p_orange:.0f}%" in text
+    assert f"P(橙色预警条件，未来1–3天)  {100 * p_orange:.0f}%" in text
     assert "当前无预警" in _texts(active)
     assert "预警信息" in bulletin
 
