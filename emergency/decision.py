@@ -55,8 +55,9 @@ import numpy as np
 import pandas as pd
 
 from airwarn.files import atomic_write_text
+from airwarn.vocab import WarningLevel
 from emergency.events import RECOMMENDATION_COLUMNS, observed_episodes, verify_events
-from emergency.grading import _run_contains, episode_levels_of
+from emergency.grading import episode_levels_of, run_contains
 from emergency.rules import RuleSet, load_rules
 
 #: Lead days of the decision window (the days a warning is issued for).
@@ -86,10 +87,13 @@ DECISIONS: tuple[str, ...] = ("probability", "median")
 
 
 def rules_signature(rules: RuleSet) -> str:
-    """Hash of what the grading depends on: the level conditions and the merge gap (not the titles,
-    comments, targets or lifting)."""
-    text = json.dumps({"levels": {k.key: repr(v) for k, v in sorted(rules.levels.items())},
-                       "merge_gap_hours": rules.merge_gap_hours}, sort_keys=True)
+    """Hash of what the grading and the thresholds depend on: the level conditions, the merge gap and
+    any cost–loss ratios (not the titles, comments, targets or lifting)."""
+    doc = {"levels": {k.key: repr(v) for k, v in sorted(rules.levels.items())},
+           "merge_gap_hours": rules.merge_gap_hours}
+    if rules.cost_loss:  # the thresholds follow the cost–loss ratios
+        doc["cost_loss"] = {k.key: v for k, v in sorted(rules.cost_loss.items())}
+    text = json.dumps(doc, sort_keys=True)
     return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
 
 
@@ -157,7 +161,7 @@ def level_shares(members: np.ndarray, issue_aqi: np.ndarray, rules: RuleSet, win
             for j in range(3):
                 out[name][a:b, j] = (top >= j + 1).mean(axis=1)
         in_ep = ep > 0
-        touching = _run_contains(in_ep, in_ep & masks["window"])
+        touching = run_contains(in_ep, in_ep & masks["window"])
         out_in[a:b] = touching.mean(axis=1)
     return LevelShares(out, out_in)
 
@@ -464,7 +468,13 @@ def calibrate(scenarios, observations: pd.DataFrame, rules: "RuleSet | str" = "n
     episodes = observed_episodes(observations, rules, cities, first - pd.Timedelta(days=20),
                                  last + pd.Timedelta(days=HORIZON + 3))
     chosen = {}
-    for j, k in enumerate(LEVEL_KEYS):
+    if rules.cost_loss:
+        cal.thresholds, chosen = _economic_thresholds(pw, observed_spans["window"], rules), {}
+        cal.keep_ratio = 1.0
+        for j, k in enumerate(LEVEL_KEYS):
+            chosen[k] = {"cost_loss_ratio": rules.cost_loss[WarningLevel(j + 1)],
+                         "rule": "maximises the relative economic value at the cost-loss ratio"}
+    for j, k in enumerate(LEVEL_KEYS if not rules.cost_loss else ()):
         n_ep = int(((episodes["level"] >= j + 1) & (episodes["start"] > first.to_datetime64())
                     & (episodes["start"] <= (last + pd.Timedelta(days=1)).to_datetime64())).sum())
         if n_ep >= MIN_THRESHOLD_EPISODES or j == 0:
@@ -490,6 +500,25 @@ def calibrate(scenarios, observations: pd.DataFrame, rules: "RuleSet | str" = "n
                       "note": "event scores at the chosen thresholds on the fold they were chosen on (in sample); "
                               "reliability and Brier skill out of fold (two-fold cross-fitting by 15-day blocks)"}
     return cal
+
+
+def _economic_thresholds(pw: np.ndarray, observed: np.ndarray, rules: RuleSet) -> dict:
+    """Per level, the threshold of the grid maximising Richardson's relative economic value at the rule
+    set's cost–loss ratio (``scores.probability.relative_economic_value``), on the calibrated window
+    probabilities against the observed window events of the fold."""
+    import xarray as xr
+    from scores.probability import relative_economic_value
+
+    out = {}
+    for j, k in enumerate(LEVEL_KEYS):
+        y = np.where(np.isfinite(observed), (observed >= j + 1).astype(float), np.nan)
+        ok = np.isfinite(y) & np.isfinite(pw[:, j])
+        alpha = rules.cost_loss[WarningLevel(j + 1)]
+        rev = relative_economic_value(xr.DataArray(pw[ok, j], dims="case"), xr.DataArray(y[ok], dims="case"),
+                                      cost_loss_ratios=[alpha], probability_thresholds=list(THRESHOLD_GRID))
+        values = np.asarray(rev.values, dtype=float).ravel()
+        out[k] = float(THRESHOLD_GRID[int(np.nanargmax(values))]) if np.isfinite(values).any() else float(alpha)
+    return out
 
 
 # ------------------------------------------------------------------------------------- storage

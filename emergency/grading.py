@@ -45,7 +45,7 @@ def _run_lengths(mask: np.ndarray) -> np.ndarray:
     return np.where(mask, fwd + bwd - 1, 0)
 
 
-def _run_contains(union: np.ndarray, marks: np.ndarray) -> np.ndarray:
+def run_contains(union: np.ndarray, marks: np.ndarray) -> np.ndarray:
     """Points of ``union``'s runs that contain at least one point of ``marks``."""
     n = union.shape[-1]
     seen_before = np.zeros(union.shape, dtype=bool)
@@ -90,7 +90,7 @@ def mark_nd(condition: Condition, values: np.ndarray, step_hours: float = 24.0) 
     if isinstance(condition, AllOf):
         out = union.copy()
         for child in children:
-            out &= _run_contains(union, child)
+            out &= run_contains(union, child)
         return out
     raise TypeError(f"not a condition: {type(condition).__name__}")
 

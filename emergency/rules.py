@@ -10,7 +10,10 @@ File layout
 ``name``, ``title``, ``source``, ``issued`` (date), ``status``, optional ``extends`` and ``note``;
 ``levels`` with keys ``yellow``/``orange``/``red``, each a *condition*; optional
 ``temporary_measures`` (a condition, below yellow); ``lifting: {hours}``;
-``merge: {gap_shorter_than_hours}``; ``reduction_targets: {yellow, orange, red}`` (fractions).
+``merge: {gap_shorter_than_hours}``; ``reduction_targets: {yellow, orange, red}`` (fractions);
+optional ``decision: {cost_loss_ratio: C/L}`` (one fraction, or one per level): the probability
+decision's thresholds then maximise the relative economic value at that ratio instead of the event CSI
+(:mod:`emergency.decision`).
 
 A *condition* is a leaf ``{above: X, hours: H}`` (daily AQI strictly greater than X on consecutive
 24-h periods lasting at least H hours), ``{at_least: X, hours: H}`` (AQI >= X), or a combination
@@ -48,7 +51,7 @@ _FILE_RE = re.compile(r"^warning_rules_(?P<name>.+)_(?P<date>\d{4}-\d{2}-\d{2})\
 #: Keys a rule file may have at its top level.
 TOP_KEYS: tuple[str, ...] = (
     "name", "title", "source", "issued", "status", "extends", "note", "indicator", "levels",
-    "temporary_measures", "lifting", "merge", "reduction_targets",
+    "temporary_measures", "lifting", "merge", "reduction_targets", "decision",
 )
 #: Warning levels a rule file may grade, mildest first.
 LEVEL_KEYS: tuple[str, ...] = ("yellow", "orange", "red")
@@ -189,6 +192,8 @@ class RuleSet:
         Episodes separated by a gap shorter than this are merged.
     reduction_targets : dict[WarningLevel, float]
         Cut of each pollutant as a fraction of total emissions, per level.
+    cost_loss : dict[WarningLevel, float] or None
+        Cost–loss ratio C/L of acting at each level (``decision.cost_loss_ratio``), or None.
     path : Path or None
         File the rules came from; ``sha256`` its content hash (with the files it extends).
     """
@@ -205,6 +210,7 @@ class RuleSet:
     merge_gap_hours: float
     reduction_targets: Mapping[WarningLevel, float]
     path: Path | None = None
+    cost_loss: Mapping[WarningLevel, float] | None = None
     sha256: str = ""
     extends: str | None = None
     raw: Mapping[str, Any] = field(default_factory=dict, repr=False, compare=False)
@@ -369,6 +375,7 @@ def _build(raw: dict, path: Path, chain: tuple[Path, ...]) -> RuleSet:
         if not isinstance(v, (int, float)) or not 0 <= v <= 1:
             raise ValueError(f"{where}: reduction_targets.{k} must be a fraction in 0-1 (0.10 for 10 %), got {v!r}")
         targets[WarningLevel.parse(k)] = float(v)
+    cost_loss = _parse_cost_loss(raw.get("decision"), where)
     issued = raw.get("issued")
     if isinstance(issued, str):
         try:
@@ -387,4 +394,29 @@ def _build(raw: dict, path: Path, chain: tuple[Path, ...]) -> RuleSet:
         source=str(raw.get("source", "")), status=str(raw.get("status", "")), issued=issued,
         levels=levels, temporary_measures=temp_c, lifting_hours=lifting_hours, merge_gap_hours=merge_gap,
         reduction_targets=targets, path=path, sha256=digest.hexdigest(), extends=raw.get("extends"), raw=raw,
+        cost_loss=cost_loss,
     )
+
+
+def _parse_cost_loss(node: Any, where: str) -> dict[WarningLevel, float] | None:
+    """``decision: {cost_loss_ratio: x | {yellow: x, orange: y, red: z}}`` → ratio per level (None: absent)."""
+    if node is None:
+        return None
+    if not isinstance(node, dict) or set(node) - {"cost_loss_ratio"}:
+        raise KeyError(f"{where}: decision: expected a mapping with the key 'cost_loss_ratio', got {node!r}")
+    value = node.get("cost_loss_ratio")
+    if value is None:
+        return None
+    values = value if isinstance(value, dict) else {k: value for k in LEVEL_KEYS}
+    bad = set(values) - set(LEVEL_KEYS)
+    if bad:
+        raise KeyError(f"{where}: decision.cost_loss_ratio: unknown level(s) {sorted(bad)}; valid levels are "
+                       f"{list(LEVEL_KEYS)}")
+    out = {}
+    for k in LEVEL_KEYS:
+        v = values.get(k)
+        if not isinstance(v, (int, float)) or isinstance(v, bool) or not 0 < v < 1:
+            raise ValueError(f"{where}: decision.cost_loss_ratio.{k} must be a fraction strictly between 0 and 1 "
+                             f"(cost of acting over the loss avoided), got {v!r}")
+        out[WarningLevel.parse(k)] = float(v)
+    return out

@@ -45,7 +45,14 @@ def test_demo_step_runs_the_chain_and_is_idempotent(demo_db):
         assert (folder / name).stat().st_size > 0, name
     rec = json.loads((folder / "recommendation.json").read_text(encoding="utf-8"))
     assert rec["level"] == "orange" and rec["start"] == "2026-01-11" and rec["end"] == "2026-01-14"
-    assert rec["probability"] == {"yellow": 0.75, "orange": 0.75, "red": 0.0}
+    # decided on the committed model's calibration: 3 of 4 members meet orange in D+1..D+3, calibrated
+    from emergency.decision import LevelShares, load_calibration
+
+    cal = load_calibration(settings.model_dir, "national-2024")
+    raw = np.array([[0.75, 0.75, 0.0]])
+    want, _ = cal.calibrated(LevelShares({"window": raw, "horizon": raw}, np.zeros((1, 11))))
+    assert rec["decision"]["rule"] == "probability" and rec["decision"]["thresholds"] == cal.thresholds
+    assert rec["probability"] == pytest.approx(dict(zip(("yellow", "orange", "red"), want[0].round(4))), abs=1e-4)
     red = json.loads((folder / "reductions.json").read_text(encoding="utf-8"))
     assert red["active"] and red["inventory"] == DEMO_INVENTORY
     mets = [t["met"] for t in red["targets"]]

@@ -182,3 +182,21 @@ def test_assess_states_its_basis_and_falls_back_to_the_median():
     assert m.decision == "median" and any("决策依据:按中位数" in x for x in m.reasons)
     with pytest.raises(ValueError, match="probability decision is not possible"):
         assess(ds, RULES, decision="probability")
+
+
+def test_cost_loss_ratio_sets_the_thresholds(tmp_path):
+    f = tmp_path / "warning_rules_costly_2026-03-01.yaml"
+    f.write_text("name: costly\nextends: national-2024\ndecision: {cost_loss_ratio: 0.2}\n", encoding="utf-8")
+    rules = load_rules(f)
+    assert rules.cost_loss is not None and set(rules.cost_loss.values()) == {0.2}
+    assert rules_signature(rules) != rules_signature(RULES)
+    scen, obs = _synthetic_fold(n_cities=20)
+    cal = calibrate(scen, obs, rules)
+    assert cal.keep_ratio == 1.0
+    assert cal.validation["thresholds"]["yellow"]["rule"].startswith("maximises the relative economic value")
+    # for calibrated probabilities the best threshold of a cost-loss ratio α is α itself
+    assert abs(cal.thresholds["yellow"] - 0.2) <= 0.1
+    bad = tmp_path / "warning_rules_bad_2026-03-01.yaml"
+    bad.write_text("name: bad\nextends: national-2024\ndecision: {cost_loss_ratio: 1.5}\n", encoding="utf-8")
+    with pytest.raises(ValueError, match="strictly between 0 and 1"):
+        load_rules(bad)
