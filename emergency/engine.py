@@ -830,7 +830,7 @@ def _decision_calibration(s: ForecastSeries, rules: RuleSet, calibration) -> tup
         cal = calibration
     else:
         if not (Path(calibration) / DECISION_FILE).exists():
-            return None, f"模型目录{Path(calibration).name}无预警决策校准文件(请用airwarn train重新训练)"
+            return None, f"模型目录{Path(calibration).name}缺少预警决策校准,需重新训练模型"
         cal = load_calibration(calibration, rules)
     if cal is None:
         return None, f"模型未对规则{rules.name}校准预警决策"

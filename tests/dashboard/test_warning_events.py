@@ -108,7 +108,7 @@ def test_without_a_calibration_the_pages_say_the_median_decides(env, tmp_path):
         source, own, region, _live = consult.update_events("阳泉", "events")
         outlook_fig, outlook_text = consult.update_level_outlook("阳泉", ISSUED.isoformat())
     assert reco.decision == "median"
-    assert basis == "决策依据：按中位数预报序列定级（模型未对规则national-2024校准预警决策）。"
+    assert basis == "决策依据：按中位数预报序列定级（模型目录bare-model缺少预警决策校准，需重新训练模型）。"
     assert "尚未记录预警事件回测" in text and not fig.data
     assert "尚未记录预警事件回测" in source and own is None and region is None
     assert "按中位数预报序列定级" in _texts(outlook_text) and not outlook_fig.data
