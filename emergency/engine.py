@@ -859,13 +859,13 @@ def _assess_probability(s: ForecastSeries, rules: RuleSet, cal, regional_minimum
     if held > WarningLevel.NONE and cal.keep_ratio < 1:  # a warning in force is kept at the lower thresholds
         thresholds = {k: round(cal.keep_ratio * v, 4) for k, v in thresholds.items()}
     basis = "、".join(f"P({WarningLevel(j + 1).label}条件)={prob[k]:.2f}{'≥' if prob[k] >= thresholds[k] else '<'}"
-                     f"{thresholds[k]:.2f}" for j, k in enumerate(LEVEL_KEYS))
+                     f"{_threshold_text(thresholds[k])}" for j, k in enumerate(LEVEL_KEYS))
     if code:
         a, b = periods(shares.inside, np.array([True]), cal.window)
         start = issued + dt.timedelta(days=int(a[0]))
         end = issued + dt.timedelta(days=int(b[0]))
-        reasons.append(f"预测{s.city}未来{lo}–{hi}天达到{level.label}启动条件的概率为{prob[level.key]:.0%},"
-                       f"不低于决策阈值{thresholds[level.key]:.0%},建议{start}至{end}启动{level.label}"
+        reasons.append(f"预测{s.city}未来{lo}–{hi}天达到{level.label}启动条件的概率为{prob[level.key]:.2f},"
+                       f"不低于决策阈值{_threshold_text(thresholds[level.key])},建议{start}至{end}启动{level.label}"
                        f"({rules.title}:{rules.describe(level)})")
     else:
         reasons.append(f"预测{s.city}未来{lo}–{hi}天各级预警启动条件的概率均低于决策阈值,暂不启动预警")
@@ -919,3 +919,8 @@ def _assess_probability(s: ForecastSeries, rules: RuleSet, cal, regional_minimum
                                           dt.date.fromisoformat(str(as_of)[:10]) if as_of else s.issued),
         decision="probability", thresholds=thresholds, outlook=outlook,
     )
+
+
+def _threshold_text(p: float) -> str:
+    """A decision threshold as written in the reasons: up to three decimals, no trailing zeros (0.125, 0.3)."""
+    return f"{p:.3f}".rstrip("0").rstrip(".")

@@ -103,8 +103,9 @@ def decision_basis(reco) -> dict:
     levels = []
     for k in ("yellow", "orange", "red"):
         p, t = float(det["probability"][k]), float(det["thresholds"][k])
+        t_text = f"{t:.3f}".rstrip("0").rstrip(".")  # 0.125, 0.3: as the engine's reasons write it
         levels.append({"key": k, "met": p >= t,
-                       "text": f"P({WarningLevel.parse(k).label}条件) = {p:.2f} {'≥' if p >= t else '<'} {t:.2f}"})
+                       "text": f"P({WarningLevel.parse(k).label}条件) = {p:.2f} {'≥' if p >= t else '<'} {t_text}"})
     level = WarningLevel.parse(det.get("level", "none"))
     notes = [f"结论：{level.label}" + ("（达到决策阈值的最高级别；是否预警由黄色阈值决定）" if level != WarningLevel.NONE
                                       else "（黄色预警条件的概率未达到阈值，暂不启动预警）")]

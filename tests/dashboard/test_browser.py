@@ -101,7 +101,7 @@ def test_commander_issues_then_enterprise_looks_up_its_measures(live_server, dri
     assert "日AQI>200" in reasons
     # the decision basis: each level's calibrated probability against its threshold
     basis = _wait(driver, "#cmd-reco-basis", "P(橙色预警条件) = 0.80 ≥ 0.35").text
-    assert "P(红色预警条件) = 0.18 < 0.30" in basis and "结论：橙色预警" in basis
+    assert "P(红色预警条件) = 0.18 < 0.3" in basis and "结论：橙色预警" in basis
     _wait(driver, "#cmd-active-level", "当前无预警")
     # the past year's events of the recorded backtest on a timeline
     _wait(driver, "#cmd-events-text", "命中 6（等级正确 6），漏报 4")

@@ -48,9 +48,10 @@ def test_command_states_the_decision_basis(app):
     for key, label in (("yellow", "黄色"), ("orange", "橙色"), ("red", "红色")):
         p, t = det["probability"][key], det["thresholds"][key]
         line = _texts(_find(basis, f"cmd-basis-{key}"))
-        assert line.startswith(f"P({label}预警条件) = {p:.2f} {'≥' if p >= t else '<'} {t:.2f}")
+        t_text = f"{t:.3f}".rstrip("0").rstrip(".")
+        assert line.startswith(f"P({label}预警条件) = {p:.2f} {'≥' if p >= t else '<'} {t_text}")
         assert line.endswith("达到") and (("未达到" in line) == (p < t))
-    assert "P(橙色预警条件) = 0.80 ≥ 0.35" in text and "P(红色预警条件) = 0.18 < 0.30" in text
+    assert "P(橙色预警条件) = 0.80 ≥ 0.35" in text and "P(红色预警条件) = 0.18 < 0.3" in text
     assert "结论：橙色预警" in text and "起报日 2015-10-02 – 2016-01-31" in text
     # the probabilities read as what they are, and the reasons in Chinese punctuation
     assert f"P(橙色预警条件，未来1–3天)  {100 * reco.probability['orange']:.0f}%" in _texts(view)

@@ -171,7 +171,7 @@ def test_assess_states_its_basis_and_falls_back_to_the_median():
     r = assess(ds, RULES, calibration=_cal((0.3, 0.3, 0.3)))
     above = int((np.linspace(150, 260, 40) > 200).sum())  # members with two days > 200
     assert r.level.key == "orange" and r.probability["orange"] == pytest.approx(above / 40)
-    assert any("决策依据" in x and "≥0.30" in x for x in r.reasons)
+    assert any("决策依据" in x and "P(橙色预警条件)=0.55≥0.3、" in x for x in r.reasons)
     assert r.to_dict()["decision"]["thresholds"]["orange"] == 0.3
     held = assess(ds, RULES, calibration=_cal((0.6, 0.6, 0.6), keep=0.75), in_force="yellow")
     assert held.level.key == "orange"    # 0.55 ≥ 0.75 · 0.6 while a warning is in force
