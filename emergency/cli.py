@@ -86,7 +86,9 @@ def _warning(args, settings) -> int:
     if getattr(args, "forecast", None):
         from emergency.engine import assess
 
-        rec = assess(args.forecast, args.rules or settings.rules, city=area, calibration=settings.model_dir)
+        active = lc.active_warning(eng, area)
+        rec = assess(args.forecast, args.rules or settings.rules, city=area, calibration=settings.model_dir,
+                     in_force=active.level if active is not None else None)
     act = args.action
     if act == "draft":
         level = args.level or (rec.level.key if rec is not None else None)

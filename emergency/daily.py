@@ -106,7 +106,7 @@ def warning_in_force(settings: Settings, engine, date: dt.date) -> WarningLevel:
     from emergency.lifecycle import active_warning
 
     w = active_warning(engine, settings.city)
-    if w is not None:
+    if w is not None and (w.start is None or w.start <= date):  # not for a day before it began (a backfill)
         return w.level
     previous = Path(settings.output_dir) / (date - dt.timedelta(days=1)).isoformat() / "recommendation.json"
     try:

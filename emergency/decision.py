@@ -34,8 +34,9 @@ Steps
    (hysteresis: a warning is kept while its criteria stay reasonably likely; ``keep_ratio`` is chosen
    with ``p*_yellow``, from :data:`KEEP_GRID`). The yellow threshold maximises the event CSI among
    those whose event FAR on the fold is at most :data:`MAX_FAR`; the orange and red ones their own
-   event CSI. The recommendation's is the run of days around the decision window where the share of members inside an
-   episode that touches the window is at least half its maximum (:func:`periods`).
+   event CSI. The recommendation's period is the run of days from D+1 on around the decision window
+   where the share of members inside an episode that touches the window is at least half its
+   maximum (:func:`periods`).
 
 ``decision="median"`` keeps the old rule for comparison: the same grading on the median series (one
 member), the level of the episode touching the window. Both are stored, with the fold they came
@@ -56,7 +57,7 @@ import pandas as pd
 
 from airwarn.files import atomic_write_text
 from airwarn.vocab import WarningLevel
-from emergency.events import RECOMMENDATION_COLUMNS, observed_episodes, verify_events
+from emergency.events import RECOMMENDATION_COLUMNS, observed_episodes, observed_through, verify_events
 from emergency.grading import episode_levels_of, run_contains
 from emergency.rules import RuleSet, load_rules
 
@@ -82,8 +83,6 @@ MAX_FAR: float | None = 0.35
 MIN_THRESHOLD_EPISODES: int = 10
 #: The model folder's file of decision calibrations (one entry per rule set).
 DECISION_FILE = "warning_decision.json"
-#: Decisions a recommendation can be made by.
-DECISIONS: tuple[str, ...] = ("probability", "median")
 
 
 def rules_signature(rules: RuleSet) -> str:
@@ -170,7 +169,8 @@ def periods(inside: np.ndarray, on: np.ndarray, window=WINDOW) -> tuple[np.ndarr
     """Start and end day offsets (0 = issue day) of each recommendation's period (−1 where off).
 
     The period is the run of days whose share ``inside`` is at least half its maximum, around the
-    window day where the share is largest.
+    window day where the share is largest, from D+1 on (the issue day itself is observed, not warned
+    for).
     """
     inside = np.asarray(inside, dtype=float)
     n, k = inside.shape
@@ -178,6 +178,7 @@ def periods(inside: np.ndarray, on: np.ndarray, window=WINDOW) -> tuple[np.ndarr
     anchor = lo + np.argmax(inside[:, lo:hi + 1], axis=1)
     keep = inside >= 0.5 * inside.max(axis=1, keepdims=True)
     keep &= inside > 0
+    keep[:, :lo] = False  # a warning is issued for the days ahead: the period starts on D+1 at the earliest
     keep[np.arange(n), anchor] = True
     start = anchor.copy()
     end = anchor.copy()
@@ -237,7 +238,9 @@ def _fit_isotonic(p: np.ndarray, y: np.ndarray) -> dict:
 
     ok = np.isfinite(p) & np.isfinite(y)
     if ok.sum() < 2 or np.unique(y[ok]).size < 2:
-        return {"x": [0.0, 1.0], "y": [0.0, 1.0]}
+        # no contrast to calibrate on: the fold's frequency of the event, whatever the raw share
+        rate = float(np.mean(y[ok])) if ok.any() else 0.0
+        return {"x": [0.0, 1.0], "y": [rate, rate], "constant": True}
     iso = IsotonicRegression(y_min=0.0, y_max=1.0, out_of_bounds="clip").fit(p[ok], y[ok])
     return {"x": [float(v) for v in iso.X_thresholds_], "y": [float(v) for v in iso.y_thresholds_]}
 
@@ -270,7 +273,7 @@ class DecisionCalibration:
     rules_version: str
     signature: str
     window: tuple[int, int]
-    tables: dict                      # {"window"|"horizon": {level: isotonic table}}
+    tables: dict                      # {span of SPANS: {level: isotonic table}}
     thresholds: dict                  # {level: p*}
     keep_ratio: float = 1.0           # a warning in force is kept while P ≥ keep_ratio · p*
     fold: dict = field(default_factory=dict)
@@ -360,7 +363,7 @@ def recommendations(keys: pd.DataFrame, shares: LevelShares, calibration: Decisi
         raise ValueError("the probability decision needs a calibration (warning_decision.json of the model)")
     pw, _ = calibration.calibrated(shares)
     level = calibration.sequential_levels(keys, pw)
-    start, end = periods(shares.inside, level > 0)
+    start, end = periods(shares.inside, level > 0, calibration.window)
     return _rows(keys, issued, level, start, end, pw, name)
 
 
@@ -391,11 +394,11 @@ def _rows(keys, issued, level, start, end, pw, name) -> pd.DataFrame:
 
 
 def _search(keys, shares, pw: np.ndarray, cal: "DecisionCalibration", j: int, episodes, first, last,
-            keep_grid: Sequence[float], max_far: float | None) -> tuple[float, float, float, float]:
+            keep_grid: Sequence[float], max_far: float | None, observed_until) -> tuple[float, float, float, float]:
     """(threshold of level j (0 yellow), keep ratio, CSI, FAR) maximising the event CSI of "level ≥ j+1"
     over the grids among those whose FAR ≤ ``max_far`` (all when none is), the lower levels'
     thresholds held as they are in ``cal`` and the higher ones equal to level j's."""
-    start, end = periods(shares.inside, np.ones(len(keys), dtype=bool))
+    start, end = periods(shares.inside, np.ones(len(keys), dtype=bool), cal.window)
     issued = pd.to_datetime(keys["issued"]).to_numpy("datetime64[D]")
     base = pd.DataFrame({"city": keys["city"].astype(str).to_numpy(), "issued": issued,
                          "start": issued + start.astype("timedelta64[D]"),
@@ -407,7 +410,7 @@ def _search(keys, shares, pw: np.ndarray, cal: "DecisionCalibration", j: int, ep
                                         {**cal.thresholds, **{k: float(t) for k in LEVEL_KEYS[j:]}}, keep)
             level = trial.sequential_levels(keys, pw)
             c = verify_events(base.assign(level=level), episodes, first, last, min_level=j + 1,
-                              with_events=False).counts
+                              with_events=False, observed_until=observed_until).counts
             if np.isfinite(c["csi"]):
                 trials.append((float(t), float(keep), float(c["csi"]), float(c["far"])))
     if not trials:
@@ -467,6 +470,7 @@ def calibrate(scenarios, observations: pd.DataFrame, rules: "RuleSet | str" = "n
     cities = sorted(keys["city"].astype(str).unique())
     episodes = observed_episodes(observations, rules, cities, first - pd.Timedelta(days=20),
                                  last + pd.Timedelta(days=HORIZON + 3))
+    until = observed_through(observations)  # runs reaching past the data are pending, not false alarms
     chosen = {}
     if rules.cost_loss:
         cal.thresholds, chosen = _economic_thresholds(pw, observed_spans["window"], rules), {}
@@ -480,7 +484,8 @@ def calibrate(scenarios, observations: pd.DataFrame, rules: "RuleSet | str" = "n
         if n_ep >= MIN_THRESHOLD_EPISODES or j == 0:
             # the keep ratio is chosen with the yellow threshold (any warning in force) and then held
             t, keep, csi, far = _search(keys, shares, pw, cal, j, episodes, first, last,
-                                        KEEP_GRID if j == 0 else (cal.keep_ratio,), max_far if j == 0 else None)
+                                        KEEP_GRID if j == 0 else (cal.keep_ratio,), max_far if j == 0 else None,
+                                        until)
             cal.keep_ratio = keep
             chosen[k] = {"episodes": n_ep, "event_csi": round(csi, 4), "event_far": round(far, 4),
                          "rule": (f"maximises the event CSI among thresholds with FAR ≤ {max_far}"
@@ -492,7 +497,7 @@ def calibrate(scenarios, observations: pd.DataFrame, rules: "RuleSet | str" = "n
                                                    f"{LEVEL_KEYS[j - 1]} threshold"}
         cal.thresholds = {**cal.thresholds, **{kk: float(t) for kk in LEVEL_KEYS[j:]}}
     recs = recommendations(keys, shares, cal)
-    scored = verify_events(recs, episodes, first, last, with_events=False).counts
+    scored = verify_events(recs, episodes, first, last, with_events=False, observed_until=until).counts
     cal.fold = dict(fold or {}, issue_days=[str(first.date()), str(last.date())], cities=len(cities),
                     forecasts=int(len(keys)), members=int(scenarios.members.shape[1]))
     cal.validation = {"thresholds": chosen, "event_scores": scored, "reliability_out_of_fold": reliability,
@@ -537,7 +542,10 @@ def save_calibrations(model_dir: "str | os.PathLike", calibrations: Sequence[Dec
             "rule_sets": {c.rules_name: {"version": c.rules_version, "thresholds": c.thresholds,
                                          "fold": c.fold} for c in calibrations},
             "method": "isotonic calibration of the share of scenario members meeting each level's criteria in "
-                      "the decision window; p*_L maximises the event CSI of level ≥ L on the validation fold"}
+                      "each span of lead days; on the validation fold, p*_yellow and the keep ratio maximise the "
+                      "event CSI among the choices with an event FAR within the bound, p*_orange and p*_red the "
+                      "event CSI of their level (or all three the relative economic value at a rule set's "
+                      "cost-loss ratio)"}
         atomic_write_text(card_path, json.dumps(card, ensure_ascii=False, indent=1))
     return path
 
@@ -593,11 +601,17 @@ def forecast_recommendations(ds, rules: "RuleSet | str", calibration: DecisionCa
         that has a forecast.
     """
     rules = load_rules(rules)
+    ds = ds.sortby("lead_day")
     cities = [str(c) for c in ds["city"].values]
     issued = pd.DatetimeIndex(ds["issued"].values)
-    scen = ds["aqi_scenario"].transpose("city", "issued", "member", "lead_day").values
-    n_c, n_i, m, L = scen.shape
-    scen = scen.reshape(n_c * n_i, m, L)
+    n_c, n_i, L = ds.sizes["city"], ds.sizes["issued"], ds.sizes["lead_day"]
+    want_members = calibration is not None and ("probability" in decisions or "median" in decisions
+                                                or observations is not None)
+    if want_members and "aqi_scenario" not in ds:
+        raise ValueError("forecast: the probability decision needs the scenario members (aqi_scenario); the "
+                         f"variables are {sorted(ds.data_vars)}")
+    scen = (ds["aqi_scenario"].transpose("city", "issued", "member", "lead_day").values
+            .reshape(n_c * n_i, -1, L) if want_members else np.full((n_c * n_i, 0, L), np.nan))
     median = ds["aqi"].sel(quantile=0.5).transpose("city", "issued", "lead_day").values.reshape(n_c * n_i, L)
     if "aqi_issue_day" in ds:
         issue = ds["aqi_issue_day"].transpose("city", "issued").values.reshape(-1).astype(float)
@@ -608,8 +622,8 @@ def forecast_recommendations(ds, rules: "RuleSet | str", calibration: DecisionCa
     keys, scen, median, issue = keys[have].reset_index(drop=True), scen[have], median[have], issue[have]
     out = []
     pw = np.full((len(keys), 3), np.nan)
-    if calibration is not None and ("probability" in decisions or "median" in decisions):
-        shares = level_shares(scen, issue, rules)
+    if want_members:
+        shares = level_shares(scen, issue, rules, calibration.window)
         air = recommendations(keys, shares, calibration)
         pw = air[["p_yellow", "p_orange", "p_red"]].to_numpy(float)
         if "probability" in decisions:

@@ -689,9 +689,12 @@ def assess(forecast: Any, rules: "RuleSet | str | os.PathLike" = "national-2024"
         raise ValueError(f"forecast {s.source}: empty AQI series for city {s.city!r}")
     if decision not in (None, "probability", "median"):
         raise ValueError(f"decision must be 'probability' or 'median', got {decision!r}")
-    cal, why_not = _decision_calibration(s, rules, calibration)
+    cal, why_not = (None, "") if decision == "median" else _decision_calibration(s, rules, calibration)
     if decision == "probability" and cal is None:
         raise ValueError(f"forecast {s.source}: the probability decision is not possible: {why_not}")
+    # the product's default fell back although the forecast could have been decided on probabilities
+    fallback_warning = (f"数据提示:本次预警建议未能采用概率决策,改按中位数预报序列定级({why_not})"
+                        if why_not and calibration is not None and s.member_method == "scenarios" else "")
     if decision is None:
         decision = "probability" if cal is not None else "median"
     if decision == "probability":
@@ -800,7 +803,8 @@ def assess(forecast: Any, rules: "RuleSet | str | os.PathLike" = "national-2024"
         dates=tuple(_fmt_time(t, step) for t in times), aqi=tuple(float(v) for v in values),
         episodes=tuple(eps_out), observations_through=s.last_observed,
         data_warnings=stale_data_warnings(s.city, s.last_observed,
-                                          dt.date.fromisoformat(str(as_of)[:10]) if as_of else s.issued),
+                                          dt.date.fromisoformat(str(as_of)[:10]) if as_of else s.issued)
+        + ((fallback_warning,) if fallback_warning else ()),
     )
 
 
@@ -831,7 +835,10 @@ def _decision_calibration(s: ForecastSeries, rules: RuleSet, calibration) -> tup
     else:
         if not (Path(calibration) / DECISION_FILE).exists():
             return None, f"模型目录{Path(calibration).name}缺少预警决策校准,需重新训练模型"
-        cal = load_calibration(calibration, rules)
+        try:
+            cal = load_calibration(calibration, rules)
+        except ValueError:
+            return None, f"模型目录{Path(calibration).name}的预警决策校准文件无法读取,需重新训练模型"
     if cal is None:
         return None, f"模型未对规则{rules.name}校准预警决策"
     return cal, ""
@@ -872,8 +879,10 @@ def _assess_probability(s: ForecastSeries, rules: RuleSet, cal, regional_minimum
     reasons.append(f"决策依据(未来{lo}–{hi}天,经验证期校准):{basis}"
                    + (f";{held.label}持续中,按保持阈值(启动阈值的{cal.keep_ratio:.0%})判断"
                       if held > WarningLevel.NONE and cal.keep_ratio < 1 else ""))
+    if not np.isfinite(s.issue_aqi):
+        reasons.append("提示:预报文件未给出起报日实况AQI,跨起报日的持续过程可能被低估")
     details.append({"code": "decision.probability", "level": level.key, "window_lead_days": [lo, hi],
-                    "probability": prob, "thresholds": thresholds, "outlook_probability": outlook,
+                    "probability": dict(prob), "thresholds": thresholds, "outlook_probability": outlook,
                     "in_force": held.key, "keep_ratio": cal.keep_ratio, "fold": dict(cal.fold)})
     later = [k for j, k in enumerate(LEVEL_KEYS) if outlook[k] >= thresholds[k] and j + 1 > code]
     if later:
@@ -901,8 +910,24 @@ def _assess_probability(s: ForecastSeries, rules: RuleSet, cal, regional_minimum
                 prob[lvl.key] = 1.0
     elif reg is not None:
         details.append({"code": "regional_minimum.met", "regional": reg.key, "level": level.key})
-    lift_ok = bool(code) and end is not None and \
-        (pd.Timestamp(issued) + pd.Timedelta(days=HORIZON) - pd.Timestamp(end)).days * 24 >= rules.lifting_hours
+    temp = False
+    if level == WarningLevel.NONE and rules.temporary_measures is not None:
+        m = mark(rules.temporary_measures, values, step)
+        if m.any():
+            temp = True
+            idx = np.flatnonzero(m)
+            txt = "、".join(f"{_fmt_time(times[i], step)} AQI {values[i]:g}" for i in idx)
+            reasons.append(f"未达黄色预警条件,但中位数预报满足临时管控条件({rules.temporary_measures.describe()}):{txt};"
+                           f"可在上级部署下采取临时管控措施")
+            details.append({"code": "temporary_measures", "condition": rules.temporary_measures.describe(),
+                            "dates": [_fmt_time(times[i], step) for i in idx]})
+    # the lift is confirmed when the median series stays below the yellow condition long enough after the period
+    lift_ok = False
+    if code and end is not None:
+        after = int((pd.Timestamp(end) - times[0]).days) + 1
+        clean = point_levels(values, rules, step)[after:] == 0
+        run = int(np.argmin(clean)) if (~clean).any() else int(clean.size)
+        lift_ok = run * step >= rules.lifting_hours
     eps_out = []
     for e in find_episodes(values, rules, step):
         a2, b2 = _period(times, e.start_index, e.stop_index, step)
@@ -910,7 +935,7 @@ def _assess_probability(s: ForecastSeries, rules: RuleSet, cal, regional_minimum
     return Recommendation(
         city=s.city, level=level, start=start, end=end, probability=prob, reasons=tuple(reasons),
         reason_details=tuple(details), triggers=tuple(triggers), steps=(), sensitivity=(),
-        temporary_measures=False, lift_confirmed=lift_ok, rules_name=rules.name, rules_version=rules.version,
+        temporary_measures=temp, lift_confirmed=lift_ok, rules_name=rules.name, rules_version=rules.version,
         rules_sha256=rules.sha256, issued=s.issued, forecast_source=s.source, forecast_sha256=s.sha256,
         probability_method="calibrated", regional_minimum=reg,
         dates=tuple(_fmt_time(t, step) for t in times), aqi=tuple(float(v) for v in values),

@@ -10,8 +10,10 @@ later year scores ``recommendations.csv`` with the same ones):
 * **Hit**: an observed episode starting on S is hit when a recommendation issued on S−3 … S−1 has a
   level ≥ yellow and a period overlapping the episode. **Level right**: the highest such level ≥ the
   episode's level. **Lead** = S − the first issue day among those recommendations.
-* **Recommended run**: consecutive recommendations (issue days D, D+1, …) ≥ yellow whose periods
-  touch or overlap; a **false alarm** is a run that overlaps no observed episode.
+* **Recommended run**: consecutive recommendations (issue days D, D+1, …) ≥ yellow, each period
+  touching or overlapping the previous one's; a **false alarm** is a run that overlaps no observed
+  episode. A run that overlaps none but whose period reaches past the last observed day cannot be
+  verified yet: it is *pending*, neither a run nor a false alarm (the end of a data set, or today).
 * POD = hits / episodes; FAR = false alarms / runs; CSI = hits / (hits + misses + false alarms);
   level-right share = level-right hits / episodes.
 
@@ -23,7 +25,8 @@ least that level, and runs that overlap no episode of at least that level are fa
 the score each level's probability threshold is chosen on (:mod:`emergency.decision`).
 
 ``warning_events.csv`` lists every scored episode (``hit`` or ``miss``) and every recommended run
-(``false_alarm``, or ``run`` when it overlaps an observed episode), so a timeline can draw both.
+(``false_alarm``, ``run`` when it overlaps an observed episode, ``pending`` when it cannot be verified
+yet), so a timeline can draw both. Only recommendations issued on the scored issue days count.
 
 Two more counts describe the cost: ``warning_days`` are the distinct city-days inside the periods of
 the recommended runs, ``false_warning_days`` those of them inside no observed episode.
@@ -62,13 +65,17 @@ _DAY = np.timedelta64(1, "D")
 
 
 def level_code(level) -> int:
-    """0 none, 1 yellow, 2 orange, 3 red, from a name or a code."""
-    if isinstance(level, (int, np.integer)):
-        return int(level)
-    text = str(level).strip().lower()
-    if text in ("", "nan", "none"):
+    """0 none, 1 yellow, 2 orange, 3 red, from a name (yellow, 黄色, 黄色预警 …), a code, or empty/NaN (none)."""
+    from airwarn.vocab import WarningLevel
+
+    if level is None or (isinstance(level, float) and np.isnan(level)):
         return 0
-    return _LEVEL_NAMES.index(text)
+    if isinstance(level, (int, np.integer, float, np.floating)):
+        return int(level)
+    text = str(level).strip()
+    if text.lower() in ("", "nan", "none"):
+        return 0
+    return int(WarningLevel.parse(int(text) if text.isdigit() else text))
 
 
 def _days(values) -> np.ndarray:
@@ -140,14 +147,27 @@ class EventTally:
 
 
 def _city_arrays(recs: pd.DataFrame):
-    """Per city: issue day, level, start, end (ints), sorted by issue day."""
+    """Per city: issue day, level, start, end (ints), sorted by issue day.
+
+    Raises
+    ------
+    ValueError
+        A recommendation at a level ≥ yellow without a start or an end, or one that ends before it starts.
+    """
     out = {}
+    if recs.empty:
+        return out
     issued = _days(recs["issued"])
-    start = _days(recs["start"])
-    end = _days(recs["end"])
-    lv = recs["level"]
-    level = lv.to_numpy(np.int8) if pd.api.types.is_numeric_dtype(lv) else \
-        lv.map(level_code).to_numpy(np.int8)
+    start = _days(recs["start"].replace("", None))
+    end = _days(recs["end"].replace("", None))
+    level = np.asarray([level_code(v) for v in recs["level"].tolist()], dtype=np.int8)
+    missing = np.iinfo(np.int64).min // 2
+    bad = (level > 0) & ((start == missing) | (end == missing) | (end < start))
+    if bad.any():
+        i = int(np.flatnonzero(bad)[0])
+        r = recs.iloc[i]
+        raise ValueError(f"recommendations row {i}: {r['city']} issued {r['issued']} at {r['level']}: expected a "
+                         f"period start ≤ end, got start {r['start']!r}, end {r['end']!r}")
     city = recs["city"].astype(str).to_numpy()
     order = np.lexsort((issued, city))
     city, issued, start, end, level = city[order], issued[order], start[order], end[order], level[order]
@@ -157,8 +177,16 @@ def _city_arrays(recs: pd.DataFrame):
     return out
 
 
+def observed_through(obs: pd.DataFrame) -> dict[str, np.datetime64]:
+    """Per city, the last day with an observed AQI: a run reaching past it cannot be verified yet."""
+    o = obs.loc[pd.to_numeric(obs["aqi"], errors="coerce").notna(), ["city", "date"]]
+    last = o.assign(city=o["city"].astype(str), date=pd.to_datetime(o["date"])).groupby("city")["date"].max()
+    return {c: d.to_datetime64() for c, d in last.items()}
+
+
 def verify_events(recs: pd.DataFrame, episodes: pd.DataFrame, first_issued, last_issued, *,
-                  min_level: int = 1, decision: str = "", with_events: bool = True) -> EventTally:
+                  min_level: int = 1, decision: str = "", with_events: bool = True,
+                  observed_until: "Mapping[str, object] | object | None" = None) -> EventTally:
     """Score one decision's recommendations as events (module notes).
 
     Parameters
@@ -175,8 +203,18 @@ def verify_events(recs: pd.DataFrame, episodes: pd.DataFrame, first_issued, last
         Name written in the event table.
     with_events : bool
         Build the event table (False when only the counts are needed, as in a threshold search).
+    observed_until : mapping of city to date, or a date, optional
+        The last observed day (per city; :func:`observed_through`). A run that overlaps no episode but
+        whose period reaches past it cannot be verified: it is *pending* (in the event table), neither a
+        run nor a false alarm, and its days are not counted.
     """
     d0, d1 = int(_days([first_issued])[0]), int(_days([last_issued])[0])
+    if isinstance(observed_until, Mapping):
+        until_of = {str(c): int(_days([d])[0]) for c, d in observed_until.items()}
+        default_until = None
+    else:
+        until_of = {}
+        default_until = int(_days([observed_until])[0]) if observed_until is not None else None
     n_days = d1 - d0 + 2 + max(HIT_LEADS)
     daily = np.zeros((5, n_days), dtype=np.int64)
     by_city = _city_arrays(recs)
@@ -200,9 +238,11 @@ def verify_events(recs: pd.DataFrame, episodes: pd.DataFrame, first_issued, last
         on = lvl >= min_level
         # episodes: hit when a recommendation issued on S-3..S-1 is on and overlaps the episode
         scored = (es - 1 >= d0) & (es - 1 <= d1)
+        scored_issue = (iss >= d0) & (iss <= d1)
         for k in np.flatnonzero(scored):
             s, e = es[k], ee[k]
-            cand = on & (iss >= s - max(HIT_LEADS)) & (iss <= s - min(HIT_LEADS)) & (rs <= e) & (re_ >= s)
+            cand = on & scored_issue & (iss >= s - max(HIT_LEADS)) & (iss <= s - min(HIT_LEADS)) \
+                & (rs <= e) & (re_ >= s)
             n_ep += 1
             day = s - d0
             daily[0, day] += 1
@@ -221,30 +261,37 @@ def verify_events(recs: pd.DataFrame, episodes: pd.DataFrame, first_issued, last
             elif with_events:
                 events.append((decision, city, "miss", _date(s), _date(e), _LEVEL_NAMES[el[k]], "", "", np.nan,
                                "", ""))
-        # recommended runs: consecutive issue days on, periods touching or overlapping
-        idx = np.flatnonzero(on & (iss >= d0) & (iss <= d1))
-        runs: list[list[int]] = []   # [first issue, last issue, span start, span end, max level]
+        # recommended runs: consecutive issue days on, each period touching or overlapping the previous one
+        idx = np.flatnonzero(on & scored_issue)
+        runs: list[list[int]] = []   # [first issue, last issue, span start, span end, max level, prev start, prev end]
         for i in idx:
             cur = runs[-1] if runs else None
-            if cur is not None and iss[i] == cur[1] + 1 and rs[i] <= cur[3] + 1 and re_[i] >= cur[2] - 1:
+            if cur is not None and iss[i] == cur[1] + 1 and rs[i] <= cur[6] + 1 and re_[i] >= cur[5] - 1:
                 cur[1] = iss[i]
                 cur[2] = min(cur[2], rs[i])
                 cur[3] = max(cur[3], re_[i])
                 cur[4] = max(cur[4], int(lvl[i]))
+                cur[5], cur[6] = rs[i], re_[i]
             else:
-                runs.append([iss[i], iss[i], rs[i], re_[i], int(lvl[i])])
+                runs.append([iss[i], iss[i], rs[i], re_[i], int(lvl[i]), rs[i], re_[i]])
         covered = np.zeros(0, dtype=np.int64)
-        for first, last, a, b, top in runs:
+        until = until_of.get(city, default_until)
+        for first, last, a, b, top, _, _ in runs:
+            overlaps = ((es <= b) & (ee >= a)).any() if len(es) else False
+            if not overlaps and until is not None and b > until:
+                if with_events:  # not verifiable yet: its period reaches past the last observed day
+                    events.append((decision, city, "pending", "", "", "", _date(first), _LEVEL_NAMES[top], np.nan,
+                                   _date(a), _date(b)))
+                continue
             n_runs += 1
             daily[3, first - d0] += 1
-            overlaps = ((es <= b) & (ee >= a)).any() if len(es) else False
             if not overlaps:
                 n_fa += 1
                 daily[4, first - d0] += 1
             if with_events:
                 events.append((decision, city, "run" if overlaps else "false_alarm", "", "", "", _date(first),
                                _LEVEL_NAMES[top], np.nan, _date(a), _date(b)))
-            covered = np.union1d(covered, np.arange(a, b + 1))
+            covered = np.union1d(covered, np.arange(a, min(b, until) + 1 if until is not None else b + 1))
         if covered.size:
             warn_days += covered.size
             inside = np.zeros(covered.size, dtype=bool)
@@ -354,14 +401,16 @@ def score_decisions(recs: pd.DataFrame, obs: pd.DataFrame, rules: RuleSet, first
     cities = sorted(recs["city"].astype(str).unique())
     episodes = observed_episodes(obs, rules, cities, first - pd.Timedelta(days=30), last + pd.Timedelta(days=15))
     tallies, tables, per_city = {}, [], []
+    until = observed_through(obs)
     for decision, g in recs.groupby("decision", sort=False):
         name = MODEL_NAMES.get(str(decision), str(decision))
-        t = verify_events(g, episodes, first, last, decision=str(decision))
+        t = verify_events(g, episodes, first, last, decision=str(decision), observed_until=until)
         tallies[name] = t
         tables.append(t.events)
         if by_city:
             for city, gc in g.groupby("city", sort=True):
-                c = verify_events(gc, episodes[episodes["city"] == city], first, last, with_events=False).counts
+                c = verify_events(gc, episodes[episodes["city"] == city], first, last, with_events=False,
+                                  observed_until=until).counts
                 per_city += [(city, name, k, c[k]) for k in EVENT_METRICS]
     events = pd.concat(tables, ignore_index=True) if tables else pd.DataFrame(columns=list(EVENT_COLUMNS))
     scores = event_scores(tallies, n_boot=n_boot, seed=seed)

@@ -44,7 +44,7 @@ def calibrate_model(model, obs, rule_sets, out) -> Path:
     once)."""
     import pandas as pd
 
-    from emergency.decision import calibrate, save_calibrations
+    from emergency.decision import calibrate, rules_signature, save_calibrations
     from emergency.rules import load_rules
 
     names = list(dict.fromkeys(str(r) for r in rule_sets))
@@ -54,12 +54,12 @@ def calibrate_model(model, obs, rule_sets, out) -> Path:
     observed = observed[observed["date"] <= until]
     for name in names:
         rules = load_rules(name)
+        if rules_signature(rules) in seen:  # grades and decides as one already calibrated
+            continue
+        seen.add(rules_signature(rules))
         t0 = time.perf_counter()
         cal = calibrate(model.validation_scenarios_, observed, rules,
                         fold={"span": list(model.validation_span_), "scheme": model.validation})
-        if cal.signature in seen:
-            continue
-        seen.add(cal.signature)
         cals.append(cal)
         c = cal.validation["event_scores"]
         print(f"  warning decision ({rules.name}): thresholds "
@@ -78,10 +78,10 @@ def _backtest(args, settings) -> int:
     from emergency.rules import load_rules
     from forecast.model_cli import run_backtest
 
+    rules = load_rules(args.rules or settings.rules)
+    cal = load_calibration(args.model, rules)  # before the long run: a broken file stops it at once
     res = run_backtest(args)
     t0 = time.perf_counter()
-    rules = load_rules(args.rules or settings.rules)
-    cal = load_calibration(args.model, rules)
     if cal is None:
         print(f"warning: model {args.model} has no warning decision calibrated for {rules.name} "
               f"(warning_decision.json; retrain with `airwarn train`): recommendations.csv holds the median "

@@ -200,3 +200,32 @@ def test_cost_loss_ratio_sets_the_thresholds(tmp_path):
     bad.write_text("name: bad\nextends: national-2024\ndecision: {cost_loss_ratio: 1.5}\n", encoding="utf-8")
     with pytest.raises(ValueError, match="strictly between 0 and 1"):
         load_rules(bad)
+
+
+def test_probability_path_keeps_advisories_and_its_basis_under_a_regional_minimum():
+    members = np.full((40, 10), 90.0)
+    members[:, 1] = 180.0                          # one day > 150 everywhere: temporary measures only
+    ds = _dataset(members, 90.0)
+    r = assess(ds, RULES, calibration=_cal((0.3, 0.3, 0.3)))
+    assert r.level.key == "none" and r.temporary_measures and any("临时管控" in x for x in r.reasons)
+    up = assess(ds, RULES, calibration=_cal((0.3, 0.3, 0.3)), regional_minimum="orange")
+    basis = next(d for d in up.reason_details if d["code"] == "decision.probability")
+    assert up.level.key == "orange" and basis["probability"]["orange"] == 0.0  # the forecast's own, not 1.0
+
+
+def test_periods_start_after_the_issue_day():
+    members = np.full((30, 10), 240.0)             # an episode running today and the next ten days
+    ds = _dataset(members, 240.0)
+    r = assess(ds, RULES, calibration=_cal((0.3, 0.3, 0.3)))
+    assert str(r.start) == "2026-01-11"            # the day after the issue day, as the median rule
+    row = forecast_recommendations(ds, RULES, _cal((0.3, 0.3, 0.3))).set_index("decision")
+    assert row.loc["probability", "start"] == row.loc["persistence", "start"] == "2026-01-11"
+
+
+def test_a_broken_calibration_file_falls_back_with_a_data_warning(tmp_path):
+    (tmp_path / DECISION_FILE).write_text("{not json", encoding="utf-8")
+    members = np.full((30, 10), 240.0)
+    ds = _dataset(members, 240.0)
+    r = assess(ds, RULES, calibration=tmp_path)
+    assert r.decision == "median" and any("无法读取" in w for w in r.data_warnings)
+    assert assess(ds, RULES, decision="median", calibration=tmp_path).data_warnings == ()

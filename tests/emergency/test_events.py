@@ -119,3 +119,35 @@ def test_event_scores_intervals_and_paired_differences():
 
 def test_event_scores_empty():
     assert event_scores({}).empty
+
+
+def test_runs_past_the_last_observed_day_are_pending_not_false_alarms():
+    recs = pd.DataFrame([rec("阳泉", "2026-01-28", "yellow", "2026-01-30", "2026-02-02"),
+                         rec("阳泉", "2026-01-14", "yellow", "2026-01-15", "2026-01-16")])
+    ep = observed_episodes(OBS, RULES)
+    t = verify_events(recs, ep, "2026-01-01", "2026-01-30", observed_until={"阳泉": "2026-01-31"})
+    assert (t.counts["runs"], t.counts["false_alarms"]) == (1, 1)
+    assert sorted(t.events["kind"]) == ["false_alarm", "miss", "miss", "miss", "pending"]
+    # without knowing where the data end, it is a false alarm like any other
+    assert verify_events(recs, ep, "2026-01-01", "2026-01-30").counts["false_alarms"] == 2
+
+
+def test_a_run_chains_each_period_to_the_previous_one():
+    # 01-14: 01-16..01-25; 01-15: 01-17..01-18; 01-16: 01-24..01-25 (touches the first period, not the second)
+    recs = pd.DataFrame([rec("阳泉", "2026-01-14", "yellow", "2026-01-16", "2026-01-25"),
+                         rec("阳泉", "2026-01-15", "yellow", "2026-01-17", "2026-01-18"),
+                         rec("阳泉", "2026-01-16", "yellow", "2026-01-24", "2026-01-25")])
+    c = verify_events(recs, observed_episodes(OBS, RULES), "2026-01-01", "2026-01-28").counts
+    assert c["runs"] == 2
+
+
+def test_bad_recommendations_are_named_and_empty_ones_score_nothing():
+    ep = observed_episodes(OBS, RULES)
+    empty = pd.DataFrame(columns=list(RECOMMENDATION_COLUMNS))
+    c = verify_events(empty, ep, "2026-01-01", "2026-01-28").counts
+    assert (c["episodes"], c["hits"], c["runs"]) == (3, 0, 0)
+    bad = pd.DataFrame([rec("阳泉", "2026-01-03", "橙色预警", None, "2026-01-06")])
+    with pytest.raises(ValueError, match=r"row 0: 阳泉 issued 2026-01-03 at 橙色预警: expected a period"):
+        verify_events(bad, ep, "2026-01-01", "2026-01-28")
+    chinese = pd.DataFrame([rec("阳泉", "2026-01-03", "橙色预警", "2026-01-05", "2026-01-06")])
+    assert verify_events(chinese, ep, "2026-01-01", "2026-01-28").counts["hits"] == 1
