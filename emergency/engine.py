@@ -744,17 +744,7 @@ def assess(forecast: Any, rules: "RuleSet | str | os.PathLike" = "national-2024"
             a, b = _period(times, later.start_index, later.stop_index, step)
             reasons.append(f"另预测{a}至{b}出现{later.level.label}过程")
             details.append({"code": "episode.later", "level": later.level.key, "start": str(a), "end": str(b)})
-    temp = False
-    if level == WarningLevel.NONE and rules.temporary_measures is not None:
-        m = mark(rules.temporary_measures, values, step)
-        if m.any():
-            temp = True
-            idx = np.flatnonzero(m)
-            txt = "、".join(f"{_fmt_time(times[i], step)} AQI {values[i]:g}" for i in idx)
-            reasons.append(f"未达黄色预警条件,但满足临时管控条件({rules.temporary_measures.describe()}):{txt};"
-                           f"可在上级部署下采取临时管控措施")
-            details.append({"code": "temporary_measures", "condition": rules.temporary_measures.describe(),
-                            "dates": [_fmt_time(times[i], step) for i in idx]})
+    temp = level == WarningLevel.NONE and _temporary_measures(rules, values, times, step, reasons, details)
     if level == WarningLevel.NONE and not temp:
         reasons.append(f"预报期内未达到任何预警启动条件(最高AQI {np.nanmax(values):g})"
                        if np.isfinite(values).any() else "预报无有效AQI")
@@ -818,6 +808,23 @@ def stale_data_warnings(city: str, last_observed: dt.date | None, as_of: dt.date
         return ()
     return (f"数据提示:{city}实况数据仅截至{last_observed.isoformat()},距{as_of.isoformat()}已{age}天,"
             f"预报缺少最近{age}天的实况,可信度下降;请核实监测数据接入后重新运行",)
+
+
+def _temporary_measures(rules: RuleSet, values, times, step, reasons: list, details: list) -> bool:
+    """Below yellow: whether the (median) series meets the rule set's temporary-measures condition; the
+    reason and its details are appended."""
+    if rules.temporary_measures is None:
+        return False
+    m = mark(rules.temporary_measures, values, step)
+    if not m.any():
+        return False
+    idx = np.flatnonzero(m)
+    txt = "、".join(f"{_fmt_time(times[i], step)} AQI {values[i]:g}" for i in idx)
+    reasons.append(f"未达黄色预警条件,但满足临时管控条件({rules.temporary_measures.describe()}):{txt};"
+                   f"可在上级部署下采取临时管控措施")
+    details.append({"code": "temporary_measures", "condition": rules.temporary_measures.describe(),
+                    "dates": [_fmt_time(times[i], step) for i in idx]})
+    return True
 
 
 def _decision_calibration(s: ForecastSeries, rules: RuleSet, calibration) -> tuple[Any, str]:
@@ -910,17 +917,7 @@ def _assess_probability(s: ForecastSeries, rules: RuleSet, cal, regional_minimum
                 prob[lvl.key] = 1.0
     elif reg is not None:
         details.append({"code": "regional_minimum.met", "regional": reg.key, "level": level.key})
-    temp = False
-    if level == WarningLevel.NONE and rules.temporary_measures is not None:
-        m = mark(rules.temporary_measures, values, step)
-        if m.any():
-            temp = True
-            idx = np.flatnonzero(m)
-            txt = "、".join(f"{_fmt_time(times[i], step)} AQI {values[i]:g}" for i in idx)
-            reasons.append(f"未达黄色预警条件,但中位数预报满足临时管控条件({rules.temporary_measures.describe()}):{txt};"
-                           f"可在上级部署下采取临时管控措施")
-            details.append({"code": "temporary_measures", "condition": rules.temporary_measures.describe(),
-                            "dates": [_fmt_time(times[i], step) for i in idx]})
+    temp = level == WarningLevel.NONE and _temporary_measures(rules, values, times, step, reasons, details)
     # the lift is confirmed when the median series stays below the yellow condition long enough after the period
     lift_ok = False
     if code and end is not None:
