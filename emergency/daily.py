@@ -20,6 +20,7 @@ from airwarn.db import create_tables, get_engine, session_scope
 from airwarn.files import atomic_write_text
 from airwarn.settings import Settings
 from airwarn.vocab import WarningLevel
+from emergency.decision import WINDOW
 from emergency.engine import Recommendation, assess
 from emergency.reductions import Reductions, compute_reductions
 from enterprise_list.models import resolve_version
@@ -106,7 +107,9 @@ def warning_in_force(settings: Settings, engine, date: dt.date) -> WarningLevel:
     from emergency.lifecycle import active_warning
 
     w = active_warning(engine, settings.city)
-    if w is not None and (w.start is None or w.start <= date):  # not for a day before it began (a backfill)
+    # in force from the days it could have been decided on (its period starts within the decision window
+    # D+1 … D+3 of the decision), not on days long before it (a backfill of past products)
+    if w is not None and (w.start is None or w.start <= date + dt.timedelta(days=WINDOW[1])):
         return w.level
     previous = Path(settings.output_dir) / (date - dt.timedelta(days=1)).isoformat() / "recommendation.json"
     try:

@@ -205,3 +205,17 @@ def test_publish_issued_needs_the_days_forecast(demo_db):
     w = issue(get_engine(demo_db.db_url), user="zhang", role="commander", area=demo_db.city, level="yellow")
     with pytest.raises(FileNotFoundError, match="no forecast for 2026-01-10.*airwarn daily --date 2026-01-10"):
         publish_issued(demo_db, w, DATE)
+
+
+def test_the_warning_in_force_is_the_active_one_unless_it_began_long_after_the_day(demo_db):
+    from airwarn.db import get_engine
+    from emergency import lifecycle as lc
+    from emergency.daily import warning_in_force
+
+    settings = demo_db
+    engine = get_engine(settings.db_url)
+    assert warning_in_force(settings, engine, DATE) == WarningLevel.NONE
+    lc.issue(engine, None, user="cmd", role="commander", reason="test", area=settings.city, level="orange",
+             start=DATE + dt.timedelta(days=2), end=DATE + dt.timedelta(days=4))
+    assert warning_in_force(settings, engine, DATE) == WarningLevel.ORANGE       # decided today for D+2
+    assert warning_in_force(settings, engine, DATE - dt.timedelta(days=10)) == WarningLevel.NONE  # a backfill
