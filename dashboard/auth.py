@@ -305,8 +305,20 @@ def install(server, settings, role_required: dict[str, Iterable[str]]) -> None:
 
 
 def _safe_next(url: str) -> str:
-    """Only same-site relative redirects after sign-in."""
-    return url if url.startswith("/") and not url.startswith("//") else "/"
+    """Only same-site paths after sign-in: ``/`` otherwise.
+
+    Refused: anything not starting with one ``/``; control characters (browsers drop a tab or a newline,
+    so ``/<TAB>/evil.example`` becomes the protocol-relative ``//evil.example``); backslashes (``/\\evil``
+    is ``//evil`` to some browsers); and anything with a scheme or a host.
+    """
+    from urllib.parse import urlsplit
+
+    if not isinstance(url, str) or not url.startswith("/") or url.startswith("//"):
+        return "/"
+    if any(ord(c) < 0x20 or ord(c) == 0x7F or c == "\\" for c in url):
+        return "/"
+    parts = urlsplit(url)
+    return "/" if parts.scheme or parts.netloc else url
 
 
 def _refuse(status: int, message: str):

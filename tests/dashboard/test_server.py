@@ -143,3 +143,21 @@ def test_plotly_basic_bundle_fits_plotly_py_and_the_figures():
     source = "".join(Path(m.__file__).read_text() for m in (figures, __import__("forecast.verify").verify))
     assert set(re.findall(r'type="(\w+)", x=', source)) == {"scatter", "bar"}
     assert "go.Scattergeo" not in source and "go.Heatmap" not in source
+
+
+def test_sign_in_redirects_only_to_same_site_paths(live_server):
+    """Issue 14, break 11: /login?next=/%09/evil.example/phish sent the browser to //evil.example/phish."""
+    settings, url = live_server.settings, live_server.url
+    password = demo_password(settings, "viewer")
+    for target, expected in [("/%09/evil.example/phish", "/"), ("//evil.example", "/"), ("/%5Cevil.example", "/"),
+                             ("https://evil.example/x", "/"), ("/consult?city=%E9%98%B3%E6%B3%89", "/consult?city=阳泉")]:
+        b = Browser(url)
+        _, page, _ = b.request("/login")
+        token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+        form = urllib.parse.urlencode({"username": "viewer", "password": password, "csrf_token": token})
+        status, _, headers = b.request(f"/login?next={target}", form.encode(),
+                                       {"Content-Type": "application/x-www-form-urlencoded"})
+        assert status in (302, 303), (target, status)
+        location = urllib.parse.unquote(headers["Location"])
+        assert urllib.parse.urlsplit(location).netloc in ("", urllib.parse.urlsplit(url).netloc), (target, location)
+        assert location.endswith(expected), (target, location)
