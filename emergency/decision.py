@@ -60,6 +60,8 @@ from airwarn.vocab import WarningLevel
 from emergency.events import RECOMMENDATION_COLUMNS, observed_episodes, observed_through, verify_events
 from emergency.grading import episode_levels_of, run_contains
 from emergency.rules import RuleSet, load_rules
+from forecast.model import apply_isotonic, fit_isotonic
+from forecast.verify import reliability_table
 
 #: Lead days of the decision window (the days a warning is issued for).
 WINDOW: tuple[int, int] = (1, 3)
@@ -180,15 +182,7 @@ def periods(inside: np.ndarray, on: np.ndarray, window=WINDOW) -> tuple[np.ndarr
     keep &= inside > 0
     keep[:, :lo] = False  # a warning is issued for the days ahead: the period starts on D+1 at the earliest
     keep[np.arange(n), anchor] = True
-    start = anchor.copy()
-    end = anchor.copy()
-    for t in range(k):  # grow both ways while the days are kept
-        left = np.maximum(start - 1, 0)
-        grow = (start > 0) & keep[np.arange(n), left]
-        start = np.where(grow, left, start)
-        right = np.minimum(end + 1, k - 1)
-        grow = (end < k - 1) & keep[np.arange(n), right]
-        end = np.where(grow, right, end)
+    start, end = _run_around(keep, anchor)
     on = np.asarray(on, dtype=bool)
     return np.where(on, start, -1), np.where(on, end, -1)
 
@@ -213,12 +207,22 @@ def first_episodes(values: np.ndarray, rules: RuleSet) -> tuple[np.ndarray, np.n
     anyon = on.any(axis=1)
     first = np.where(anyon, np.argmax(on, axis=1), -1)
     level = np.where(anyon, ep[np.arange(n), np.maximum(first, 0)], 0).astype(np.int8)
-    end = first.copy()
-    for t in range(k):
-        nxt = np.minimum(end + 1, k - 1)
-        grow = anyon & (end < k - 1) & on[np.arange(n), nxt]
-        end = np.where(grow, nxt, end)
-    return level, first, end
+    _, end = _run_around(on, np.maximum(first, 0))
+    return level, first, np.where(anyon, end, -1)
+
+
+def _run_around(mask: np.ndarray, anchor: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """First and last index of the run of True in each row of ``mask`` (n, k) that contains ``anchor``
+    (the anchor itself counts as True)."""
+    n, k = mask.shape
+    rows = np.arange(n)
+    start, end = anchor.copy(), anchor.copy()
+    for _ in range(k):  # grow both ways while the neighbours are True
+        left = np.maximum(start - 1, 0)
+        start = np.where((start > 0) & mask[rows, left], left, start)
+        right = np.minimum(end + 1, k - 1)
+        end = np.where((end < k - 1) & mask[rows, right], right, end)
+    return start, end
 
 
 def observed_levels(observed: np.ndarray, issue_aqi: np.ndarray, rules: RuleSet, window=WINDOW
@@ -233,36 +237,12 @@ def observed_levels(observed: np.ndarray, issue_aqi: np.ndarray, rules: RuleSet,
 
 
 # ------------------------------------------------------------------------------------- calibration
-def _fit_isotonic(p: np.ndarray, y: np.ndarray) -> dict:
-    from sklearn.isotonic import IsotonicRegression
-
-    ok = np.isfinite(p) & np.isfinite(y)
-    if ok.sum() < 2 or np.unique(y[ok]).size < 2:
-        # no contrast to calibrate on: the fold's frequency of the event, whatever the raw share
-        rate = float(np.mean(y[ok])) if ok.any() else 0.0
-        return {"x": [0.0, 1.0], "y": [rate, rate], "constant": True}
-    iso = IsotonicRegression(y_min=0.0, y_max=1.0, out_of_bounds="clip").fit(p[ok], y[ok])
-    return {"x": [float(v) for v in iso.X_thresholds_], "y": [float(v) for v in iso.y_thresholds_]}
-
-
-def _apply_isotonic(table: Mapping, p: np.ndarray) -> np.ndarray:
-    x, y = np.asarray(table["x"], float), np.asarray(table["y"], float)
-    p = np.asarray(p, dtype=float)
-    return np.where(np.isfinite(p), np.interp(np.nan_to_num(p), x, y), np.nan)
-
-
 def _reliability(p: np.ndarray, y: np.ndarray, bins: int = 10) -> list[dict]:
-    ok = np.isfinite(p) & np.isfinite(y)
-    p, y = p[ok], y[ok]
-    edges = np.linspace(0, 1, bins + 1)
-    rows = []
-    for i in range(bins):
-        m = (p >= edges[i]) & ((p < edges[i + 1]) if i < bins - 1 else (p <= 1))
-        if m.any():
-            rows.append({"bin_lower": round(edges[i], 2), "bin_upper": round(edges[i + 1], 2), "n": int(m.sum()),
-                         "mean_probability": round(float(p[m].mean()), 4),
-                         "observed_frequency": round(float(y[m].mean()), 4)})
-    return rows
+    """:func:`forecast.verify.reliability_table` without its empty bins, rounded for the JSON file."""
+    table = reliability_table(p, y, bins)
+    table = table[table["n"] > 0].round({"bin_lower": 2, "bin_upper": 2, "mean_probability": 4,
+                                         "observed_frequency": 4})
+    return [{k: (int(v) if k == "n" else float(v)) for k, v in row.items()} for row in table.to_dict("records")]
 
 
 @dataclass
@@ -290,7 +270,7 @@ class DecisionCalibration:
         for span, raw in shares.spans.items():
             if span not in self.tables:
                 continue
-            cols = [_apply_isotonic(self.tables[span][k], raw[:, j]) for j, k in enumerate(LEVEL_KEYS)]
+            cols = [apply_isotonic(self.tables[span][k], raw[:, j]) for j, k in enumerate(LEVEL_KEYS)]
             out[span] = np.minimum.accumulate(np.stack(cols, axis=1), axis=1)  # P(≥ orange) ≤ P(≥ yellow)
         return out
 
@@ -450,11 +430,11 @@ def calibrate(scenarios, observations: pd.DataFrame, rules: "RuleSet | str" = "n
         raw, obs = shares.spans[span], observed_spans[span]
         for j, k in enumerate(LEVEL_KEYS):
             y = np.where(np.isfinite(obs), obs >= j + 1, np.nan)
-            tables[span][k] = _fit_isotonic(raw[:, j], y)
+            tables[span][k] = fit_isotonic(raw[:, j], y)
             oof = np.full(len(y), np.nan)
             for b in (0, 1):
-                tab = _fit_isotonic(raw[block != b, j], y[block != b])
-                oof[block == b] = _apply_isotonic(tab, raw[block == b, j])
+                tab = fit_isotonic(raw[block != b, j], y[block != b])
+                oof[block == b] = apply_isotonic(tab, raw[block == b, j])
             reliability[span][k] = _reliability(oof, y)
             ok = np.isfinite(oof) & np.isfinite(y)
             clim = np.nanmean(y[ok]) if ok.any() else np.nan

@@ -369,15 +369,23 @@ def criterion_met(aqi: np.ndarray, criterion: Criterion) -> np.ndarray:
     return best >= criterion.days
 
 
-def _fit_isotonic(p: np.ndarray, y: np.ndarray) -> dict:
+def fit_isotonic(p: np.ndarray, y: np.ndarray) -> dict:
+    """Isotonic calibration table ``{"x", "y"}`` of the 0/1 outcomes ``y`` on the raw probabilities ``p``
+    (NaN pairs dropped). With fewer than two pairs, the table is the outcomes' frequency (0 without any)."""
+    p, y = np.asarray(p, dtype=float), np.asarray(y, dtype=float)
     ok = np.isfinite(p) & np.isfinite(y)
+    if ok.sum() < 2:
+        rate = float(np.mean(y[ok])) if ok.any() else 0.0
+        return {"x": [0.0, 1.0], "y": [rate, rate]}
     iso = IsotonicRegression(y_min=0.0, y_max=1.0, out_of_bounds="clip").fit(p[ok], y[ok])
     return {"x": [float(v) for v in iso.X_thresholds_], "y": [float(v) for v in iso.y_thresholds_]}
 
 
-def _apply_isotonic(table: dict, p: np.ndarray) -> np.ndarray:
-    x = np.asarray(table["x"])
-    y = np.asarray(table["y"])
+def apply_isotonic(table: Mapping, p: np.ndarray) -> np.ndarray:
+    """Calibrated probabilities of ``p`` through a :func:`fit_isotonic` table (NaN stays NaN)."""
+    x = np.asarray(table["x"], dtype=float)
+    y = np.asarray(table["y"], dtype=float)
+    p = np.asarray(p, dtype=float)
     out = np.interp(np.nan_to_num(p, nan=0.0), x, y)
     return np.where(np.isfinite(p), out, np.nan)
 
@@ -746,9 +754,9 @@ class ForecastModel:
             for L in LEADS:
                 m = lead_val == L
                 event = np.where(np.isfinite(obs_aqi[m]), obs_aqi[m] > t, np.nan)
-                tab = _fit_isotonic(raw[t][m], event)
+                tab = fit_isotonic(raw[t][m], event)
                 self.calibration_["daily"][str(t)][str(L)] = tab
-                pc = _apply_isotonic(tab, raw[t][m])
+                pc = apply_isotonic(tab, raw[t][m])
                 calibrated[t][m] = pc
                 self.decision_thresholds_[str(t)][str(L)] = best_threshold(pc, event)
                 thr, n_ev = neighbourhood_thresholds(pc, event, tab_val["city"].to_numpy()[m], distances,
@@ -824,7 +832,7 @@ class ForecastModel:
             share = criterion_met(members, c).mean(axis=-1)
             event = criterion_met(obs_w, c).astype(float)
             event[~complete] = np.nan
-            self.calibration_["criteria"][c.key] = _fit_isotonic(share, event)
+            self.calibration_["criteria"][c.key] = fit_isotonic(share, event)
         # kept in memory (not saved): the warning decision is calibrated on these held-out scenarios
         # by the warning layer (emergency.decision), which knows the rule sets
         self.validation_scenarios_ = ValidationScenarios(
@@ -956,14 +964,14 @@ class ForecastModel:
             for L in LEADS:
                 m = leads == L
                 if m.any():
-                    pc[m] = _apply_isotonic(self.calibration_["daily"][str(t)][str(L)], raw[m])
+                    pc[m] = apply_isotonic(self.calibration_["daily"][str(t)][str(L)], raw[m])
             probs[t] = pc
         members, keys = self._members(table, aqi_grid, n_members)
         crit = {}
         for c in CRITERIA:
             share = criterion_met(members, c).mean(axis=-1)
             share = np.where(np.isfinite(members).all(axis=(1, 2)), share, np.nan)
-            crit[c.key] = _apply_isotonic(self.calibration_["criteria"][c.key], share)
+            crit[c.key] = apply_isotonic(self.calibration_["criteria"][c.key], share)
         aqi_mean = aqi_grid @ GRID_WEIGHTS
         return forecast_dataset(self, table, keys, conc_q, aqi_q, probs, members, crit, aqi_mean)
 
@@ -1313,7 +1321,7 @@ def _validation_scores(table, aqi_grid, obs_aqi, raw, model) -> dict:
     for L in LEADS:
         m = (leads == L) & np.isfinite(obs_aqi)
         err = q50[m] - obs_aqi[m]
-        p200 = _apply_isotonic(model.calibration_["daily"]["200"][str(L)], raw[200][m])
+        p200 = apply_isotonic(model.calibration_["daily"]["200"][str(L)], raw[200][m])
         o200 = (obs_aqi[m] > 200).astype(float)
         thr = thresholds[codes[m], L - 1]
         f = p200 >= thr
