@@ -33,12 +33,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable
 
-from sqlalchemy import Boolean, DateTime, Integer, String, func, select
-from sqlalchemy.orm import Mapped, Session, mapped_column
-from werkzeug.security import check_password_hash, generate_password_hash
-
-from airwarn.db import Base
-from airwarn.vocab import Role  # noqa: F401  (re-exported: dashboard.auth.Role)
+from airwarn.users import (  # noqa: F401  (re-exported for the dashboard's callers)
+    MIN_PASSWORD_LENGTH, User, add_user, authenticate, list_users)
+from airwarn.vocab import Role
 
 #: File name of the session-signing key under ``settings.data_dir``.
 SECRET_KEY_FILE = "dashboard_secret.key"
@@ -46,21 +43,6 @@ SECRET_KEY_FILE = "dashboard_secret.key"
 CSRF_COOKIE = "_csrf_token"
 #: Header Dash's renderer sends the token in.
 CSRF_HEADER = "X-CSRFToken"
-#: Minimum password length accepted by :func:`add_user`.
-MIN_PASSWORD_LENGTH = 8
-
-
-class User(Base):
-    """A dashboard user (password stored as a werkzeug hash only)."""
-
-    __tablename__ = "dashboard_user"
-
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    name: Mapped[str] = mapped_column(String(64), unique=True)
-    role: Mapped[str] = mapped_column(String(16))
-    password_hash: Mapped[str] = mapped_column(String(256))
-    active: Mapped[bool] = mapped_column(Boolean, default=True)
-    created_at: Mapped[dt.datetime] = mapped_column(DateTime, server_default=func.now())
 
 
 @dataclass(frozen=True)
@@ -77,61 +59,6 @@ class SignedInUser:
 
     name: str
     role: Role
-
-
-def add_user(session: Session, name: str, role: "str | Role", password: str) -> User:
-    """Create a user, or reset an existing user's role and password.
-
-    Parameters
-    ----------
-    session : Session
-        Open database session (the caller commits).
-    name : str
-        User name, 1–64 characters, no spaces.
-    role : str or Role
-        ``viewer``, ``forecaster``, ``commander`` or ``list-admin``.
-    password : str
-        At least :data:`MIN_PASSWORD_LENGTH` characters.
-
-    Raises
-    ------
-    KeyError
-        If the role is unknown.
-    ValueError
-        If the name or password is unacceptable.
-    """
-    role = Role.parse(role)
-    name = (name or "").strip()
-    if not name or len(name) > 64 or any(c.isspace() for c in name):
-        raise ValueError(f"user name must be 1-64 characters without spaces, got {name!r}")
-    if password is None or len(password) < MIN_PASSWORD_LENGTH:
-        raise ValueError(f"password must have at least {MIN_PASSWORD_LENGTH} characters")
-    user = session.scalars(select(User).where(User.name == name)).first()
-    if user is None:
-        user = User(name=name)
-        session.add(user)
-    user.role = role.value
-    user.password_hash = generate_password_hash(password)
-    user.active = True
-    session.flush()
-    return user
-
-
-def authenticate(session: Session, name: str, password: str) -> User | None:
-    """The active user with this name and password, else None (timing-safe check)."""
-    user = session.scalars(select(User).where(User.name == (name or "").strip())).first()
-    if user is None or not user.active:
-        check_password_hash(_DUMMY_HASH, password or "")  # same work for unknown names
-        return None
-    return user if check_password_hash(user.password_hash, password or "") else None
-
-
-_DUMMY_HASH = generate_password_hash(secrets.token_hex(8))
-
-
-def list_users(session: Session) -> list[User]:
-    """All users, by name."""
-    return list(session.scalars(select(User).order_by(User.name)))
 
 
 def secret_key(data_dir: "str | os.PathLike") -> bytes:
