@@ -52,13 +52,57 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not getattr(args, "func", None):
         parser.print_help()
         return 2
+    import sqlite3
+
+    from sqlalchemy.exc import DBAPIError
+
+    from airwarn.db import DatabaseRefusedError, DriverMissingError, SchemaMismatchError
+
+    settings = None
     try:
         settings = load_settings(args.settings)
         return int(args.func(args, settings) or 0)
-    except (CommandError, ValueError, KeyError, FileNotFoundError, PermissionError) as exc:
+    except (CommandError, ValueError, KeyError, FileNotFoundError, PermissionError, DriverMissingError) as exc:
         message = exc.args[0] if isinstance(exc, KeyError) and exc.args else exc
-        print(f"airwarn {args.command}: error: {message}", file=sys.stderr)
+        print(f"airwarn {args.command}: error: {_one_line(message)}", file=sys.stderr)
         return 2
+    except (DatabaseRefusedError, SchemaMismatchError, DBAPIError, sqlite3.DatabaseError) as exc:
+        print(f"airwarn {args.command}: database error: {_database_message(exc, settings)}", file=sys.stderr)
+        return 3
+
+
+#: Driver messages of a damaged or vanished database file (SQLite), where a backup is the remedy.
+_DAMAGE = ("malformed", "not a database", "disk i/o", "corrupt", "unable to open database file")
+
+
+def _database_message(exc: BaseException, settings) -> str:
+    """One line for a database error: ours as they are; a driver's (wrapped by SQLAlchemy, whose message
+    holds the statement and its parameters) as the driver's own message, naming the database."""
+    import sqlite3
+
+    from sqlalchemy.exc import DBAPIError
+
+    if isinstance(exc, DBAPIError):
+        orig = exc.orig
+    elif isinstance(exc, sqlite3.Error):
+        orig = exc
+    else:
+        return _one_line(exc)
+    where = "the database"
+    if settings is not None:
+        from sqlalchemy import make_url
+
+        where = f"database {make_url(settings.db_url).render_as_string(hide_password=True)}"
+    message = f"{where}: {orig}"
+    if any(d in str(orig).lower() for d in _DAMAGE):
+        message += "; restore it from a backup, or point AIRWARN_DB (db_url) at another file"
+    return _one_line(message)
+
+
+def _one_line(message) -> str:
+    """The message with its lines (a driver's hint, a report) joined by '; ' (one-line messages as they are)."""
+    lines = [line.strip() for line in str(message).splitlines() if line.strip()]
+    return "; ".join(lines) if len(lines) > 1 else str(message).strip()
 
 
 if __name__ == "__main__":  # pragma: no cover
