@@ -15,6 +15,7 @@ field                  environment             default
 ``rules``              ``AIRWARN_RULES``       ``national-2024``
 ``observations``       ``AIRWARN_OBS``         ``<data_dir>/demo/synthetic_city_daily.csv``
 ``stations``           ``AIRWARN_STATIONS``    none
+``areas``              ``AIRWARN_AREAS``       none (阳泉: bundled; else the city alone)
 =====================  ======================  ==========================================
 
 ``observations`` lists the daily observation files the daily chain forecasts from and the dashboard
@@ -24,7 +25,10 @@ regional predictors are distance-weighted means of the other cities). In the set
 path or a list of paths; in ``AIRWARN_OBS`` paths are separated by ``os.pathsep`` (``:`` on Linux).
 The default is the demo's synthetic file. ``stations`` is the CNEMC station list (code, city,
 coordinates) that maps the stations of national archive files (``china_sites_YYYYMMDD.csv``) among
-the observations to their cities; it is needed only for those files.
+the observations to their cities; it is needed only for those files. ``areas`` is a YAML file of the
+areas a warning may be issued for (the city, its counties, aliases; ``emergency.areas``).
+``secure_cookies`` (``AIRWARN_SECURE_COOKIES``: 1/0, true/false, yes/no, on/off; default false) marks
+the dashboard's cookies ``Secure``; it must be true when the dashboard is served over HTTPS.
 """
 from __future__ import annotations
 
@@ -47,6 +51,8 @@ _ENV = {
     "rules": "AIRWARN_RULES",
     "observations": "AIRWARN_OBS",
     "stations": "AIRWARN_STATIONS",
+    "areas": "AIRWARN_AREAS",
+    "secure_cookies": "AIRWARN_SECURE_COOKIES",
 }
 
 
@@ -73,6 +79,11 @@ class Settings:
         ``<data_dir>/demo/synthetic_city_daily.csv``.
     stations : Path or None
         CNEMC station list for national archive files among the observations.
+    areas : Path or None
+        YAML file of the warning areas (city, counties, aliases); see :mod:`emergency.areas`.
+    secure_cookies : bool
+        Mark the dashboard's cookies ``Secure`` (sent over HTTPS only). Off by default because the
+        demo serves plain http on localhost; it must be on when the dashboard is served over HTTPS.
     """
 
     data_dir: Path
@@ -83,6 +94,8 @@ class Settings:
     rules: str
     observations: tuple[Path, ...] = ()
     stations: Path | None = None
+    areas: Path | None = None
+    secure_cookies: bool = False
 
     def __post_init__(self) -> None:
         if not self.city or not isinstance(self.city, str):
@@ -160,7 +173,21 @@ def load_settings(
         rules=str(values.get("rules", "national-2024")),
         observations=_paths(values.get("observations")),
         stations=Path(values["stations"]) if values.get("stations") else None,
+        areas=Path(values["areas"]) if values.get("areas") else None,
+        secure_cookies=_flag("secure_cookies", values.get("secure_cookies", False)),
     )
+
+
+def _flag(name: str, value: Any) -> bool:
+    """A boolean setting: TOML true/false, or 1/0, true/false, yes/no, on/off from the environment."""
+    if isinstance(value, bool):
+        return value
+    text = str(value).strip().lower()
+    if text in ("1", "true", "yes", "on"):
+        return True
+    if text in ("0", "false", "no", "off", ""):
+        return False
+    raise ValueError(f"settings: {name} must be true or false (1/0, yes/no, on/off), got {value!r}")
 
 
 def _paths(value: Any) -> tuple[Path, ...]:

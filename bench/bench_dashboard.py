@@ -31,14 +31,13 @@ sys.path.insert(0, str(REPO))
 
 @contextmanager
 def signed_in(app, name):
-    import flask
     from sqlalchemy import select
 
     from dashboard import auth, data
 
     with app.server.test_request_context("/"):
         with data.session() as s:
-            flask.session["uid"] = s.scalars(select(auth.User).where(auth.User.name == name)).one().id
+            auth.begin_session(s, s.scalars(select(auth.User).where(auth.User.name == name)).one())
         yield
 
 

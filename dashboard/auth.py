@@ -1,19 +1,24 @@
 """Users, roles, sign-in and protection of state-changing requests.
 
-Users live in the ``dashboard_user`` table on :class:`airwarn.db.Base` with a
-werkzeug password hash (scrypt); there is no built-in user and no default
-password (the demo creates its own users with random passwords).
+Users, passwords, sessions and throttling live in :mod:`airwarn.users` (tables ``dashboard_user``,
+``user_session``, ``login_failure``); there is no built-in user and no default password (the demo
+creates its own users with random passwords).
 
-Sessions are Flask's signed session cookie. The signing key is generated once
-and stored in ``<data_dir>/dashboard_secret.key`` with 0600 permissions. The
-cookie is ``HttpOnly`` and ``SameSite=Lax``; every POST (the sign-in form, the
-sign-out form and Dash's ``/_dash-update-component``) must carry the session's
-CSRF token, either as the form field ``csrf_token`` or as the ``X-CSRFToken``
-header, which Dash's renderer copies from the readable ``_csrf_token`` cookie
-(``SameSite=Strict``). A callback that changes state re-checks the signed-in
-user's role itself (:func:`require_role`), and :func:`install` also refuses,
-before any callback runs, a Dash request whose outputs need a role the user
-lacks (:data:`dashboard.ids.ROLE_REQUIRED`).
+Sessions are server-side records (:class:`airwarn.users.UserSession`); Flask's signed cookie
+``airwarn_session`` carries only the record's random id (and the CSRF token), so signing out,
+resetting a password or role and disabling a user end the session everywhere, and every request
+looks the record up. The signing key is generated once and stored in
+``<data_dir>/dashboard_secret.key`` with 0600 permissions. The cookie is ``HttpOnly`` and
+``SameSite=Lax`` (and ``Secure`` with the ``secure_cookies`` setting); every POST (the sign-in
+form, the sign-out form and Dash's ``/_dash-update-component``) must carry the session's CSRF
+token, either as the form field ``csrf_token`` or as the ``X-CSRFToken`` header, which Dash's
+renderer copies from the readable ``_csrf_token`` cookie (``SameSite=Strict``). A callback that
+changes state re-checks the signed-in user's role itself (:func:`require_role`), and
+:func:`install` also refuses, before any callback runs, a Dash request whose outputs need a role
+the user lacks (:data:`dashboard.ids.ROLE_REQUIRED`). Sign-in is throttled per user name and per
+client address (:func:`airwarn.users.sign_in`: HTTP 429). A request body over
+:data:`MAX_REQUEST_BYTES` is refused with HTTP 413 before it is read. An unexpected error gives
+anonymous users a plain 500 page; only a signed-in user of the debug server sees the traceback.
 
 Roles
 -----
@@ -24,18 +29,22 @@ Roles
 """
 from __future__ import annotations
 
-import datetime as dt
 import hmac
 import json
+import logging
 import os
 import secrets
+import traceback
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable
 
+from airwarn import users
 from airwarn.users import (  # noqa: F401  (re-exported for the dashboard's callers)
     MIN_PASSWORD_LENGTH, User, add_user, authenticate, list_users)
 from airwarn.vocab import Role
+
+log = logging.getLogger("airwarn.dashboard")
 
 #: File name of the session-signing key under ``settings.data_dir``.
 SECRET_KEY_FILE = "dashboard_secret.key"
@@ -43,6 +52,13 @@ SECRET_KEY_FILE = "dashboard_secret.key"
 CSRF_COOKIE = "_csrf_token"
 #: Header Dash's renderer sends the token in.
 CSRF_HEADER = "X-CSRFToken"
+#: Largest upload the list page accepts (its ``dcc.Upload(max_size=...)``).
+MAX_UPLOAD_BYTES = 30 * 1024 * 1024
+#: Largest request body accepted (HTTP 413 above it, before it is read): Dash sends an upload as a base64
+#: data URL inside the callback's JSON, 4/3 of the file, plus 2 MiB for the rest of the request.
+MAX_REQUEST_BYTES = MAX_UPLOAD_BYTES * 4 // 3 + 2 * 1024 * 1024
+#: Shown on the sign-in page when sign-in is throttled.
+THROTTLED_MESSAGE = "登录失败次数过多，已暂停登录，请 {minutes} 分钟后再试。"
 
 
 @dataclass(frozen=True)
@@ -89,23 +105,50 @@ def secret_key(data_dir: "str | os.PathLike") -> bytes:
 def current_user() -> SignedInUser | None:
     """The signed-in user of the current Flask request, or None.
 
-    The role is read from the database on every call, so a changed role or a
-    deactivated user takes effect at once.
+    The cookie's session id is looked up in ``user_session`` (once per request): an ended, expired
+    or unknown session, or a disabled user, is nobody; the role is read from the database, so a
+    changed role takes effect at once.
     """
     import flask
 
     if not flask.has_request_context():
         return None
-    uid = flask.session.get("uid")
-    if uid is None:
+    sid = flask.session.get("sid")
+    if not sid:
         return None
+    cached = flask.g.get("_airwarn_user")
+    if cached is not None and cached[0] == sid:
+        return cached[1]
     from dashboard import data
 
     with data.session() as session:
-        user = session.get(User, uid)
-        if user is None or not user.active:
-            return None
-        return SignedInUser(name=user.name, role=Role(user.role))
+        user = users.session_user(session, sid)
+        signed_in = None if user is None else SignedInUser(name=user.name, role=Role(user.role))
+    flask.g._airwarn_user = (sid, signed_in)
+    return signed_in
+
+
+def begin_session(session, user: User, address: str = "") -> None:
+    """Sign ``user`` in for the current request's browser: a new server-side session whose id goes
+    into the (cleared) cookie, with a new CSRF token.
+
+    Parameters
+    ----------
+    session : sqlalchemy.orm.Session
+        Open database session (the caller commits).
+    user : User
+        The user who signed in.
+    address : str
+        Client address, kept with the session record.
+    """
+    import flask
+
+    token = users.start_session(session, user, address)
+    flask.session.clear()
+    flask.g.pop("_airwarn_user", None)
+    flask.session["sid"] = token
+    flask.session.permanent = True
+    csrf_token()
 
 
 def require_role(*roles: "Role | str") -> SignedInUser:
@@ -160,22 +203,31 @@ def install(server, settings, role_required: dict[str, Iterable[str]]) -> None:
     server : flask.Flask
         The Dash app's server.
     settings : airwarn.settings.Settings
-        Gives the data folder holding the session key.
+        Gives the data folder holding the session key and ``secure_cookies``.
     role_required : dict
         Component id → roles allowed to trigger a callback writing to it.
     """
     import flask
 
+    from werkzeug.exceptions import HTTPException
+
+    secure = bool(getattr(settings, "secure_cookies", False))
     server.secret_key = secret_key(settings.data_dir)
     server.config.update(
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
         SESSION_COOKIE_NAME="airwarn_session",
-        PERMANENT_SESSION_LIFETIME=dt.timedelta(hours=12),
+        SESSION_COOKIE_SECURE=secure,
+        PERMANENT_SESSION_LIFETIME=users.SESSION_LIFETIME,
+        MAX_CONTENT_LENGTH=MAX_REQUEST_BYTES,
     )
 
     @server.before_request
     def _check_request():
+        length = flask.request.content_length
+        if length is not None and length > MAX_REQUEST_BYTES:
+            return _refuse(413, f"请求过大（{length / 2**20:.0f} MB），上限为 {MAX_REQUEST_BYTES / 2**20:.0f} MB"
+                                f"（文件不超过 {MAX_UPLOAD_BYTES // 2**20} MB）。")
         if flask.request.method in ("GET", "HEAD", "OPTIONS"):
             return None
         origin = flask.request.headers.get("Origin")
@@ -200,7 +252,7 @@ def install(server, settings, role_required: dict[str, Iterable[str]]) -> None:
         token = csrf_token()
         if flask.request.cookies.get(CSRF_COOKIE) != token:
             response.set_cookie(CSRF_COOKIE, token, samesite="Strict", httponly=False,
-                                secure=flask.request.is_secure)
+                                secure=secure or flask.request.is_secure)
         response.headers.setdefault("X-Frame-Options", "DENY")
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         return response
@@ -213,22 +265,48 @@ def install(server, settings, role_required: dict[str, Iterable[str]]) -> None:
             from dashboard import data
 
             name = flask.request.form.get("username", "")
-            with data.session() as session:
-                user = authenticate(session, name, flask.request.form.get("password", ""))
-                if user is not None:
-                    flask.session.clear()
-                    flask.session["uid"] = user.id
-                    flask.session.permanent = True
-                    csrf_token()
-                    return flask.redirect(next_url)
+            address = flask.request.remote_addr or "unknown"
+            try:
+                with data.session() as session:
+                    user = users.sign_in(session, name, flask.request.form.get("password", ""), address)
+                    if user is not None:
+                        begin_session(session, user, address)
+                        return flask.redirect(next_url)
+            except users.SignInThrottled as exc:
+                minutes = (exc.retry_after + 59) // 60
+                page = _render("login.html", error=THROTTLED_MESSAGE.format(minutes=minutes), next=next_url,
+                               csrf_token=csrf_token())
+                return page, 429, {"Retry-After": str(exc.retry_after)}
             error = "用户名或密码错误"
         return _render("login.html", error=error, next=next_url, csrf_token=csrf_token()), \
             (401 if error else 200)
 
     @server.route("/logout", methods=["POST"])
     def logout():
+        from dashboard import data
+
+        sid = flask.session.get("sid")
+        if sid:
+            with data.session() as session:
+                users.end_session(session, sid)
         flask.session.clear()
+        flask.g.pop("_airwarn_user", None)
         return flask.redirect("/enterprise")
+
+    @server.errorhandler(Exception)
+    def _unexpected(error):
+        """No traceback for anyone but a signed-in user of the debug server; the log has it."""
+        if isinstance(error, HTTPException):
+            return error
+        server.log_exception((type(error), error, error.__traceback__))
+        try:
+            signed_in = current_user() is not None
+        except Exception:  # noqa: BLE001  (the database may be what failed)
+            signed_in = False
+        if server.debug and signed_in:
+            text = "".join(traceback.format_exception(type(error), error, error.__traceback__))
+            return flask.Response(text, status=500, mimetype="text/plain")
+        return _refuse(500, "服务器内部错误，已记录；请稍后重试或联系管理员。")
 
 
 def _safe_next(url: str) -> str:

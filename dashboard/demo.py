@@ -1,6 +1,7 @@
 """``airwarn demo`` step of the dashboard: one demo user per role.
 
-Each user gets a random password, written with the user names to
+Each user gets a random password keeping the password rules of its role
+(:func:`airwarn.users.password_problem`), written with the user names to
 ``<data_dir>/demo/demo_users.txt`` (permissions 0600) so that the person running
 the demo and the end-to-end test can sign in. Outside the demo there is no user
 and no default password (``airwarn user add``).
@@ -13,6 +14,7 @@ from pathlib import Path
 
 from airwarn.files import atomic_write_bytes
 from airwarn.settings import Settings
+from airwarn.users import password_problem
 
 #: Demo user name per role (the name is the role).
 DEMO_USERS: dict[str, str] = {"viewer": "viewer", "forecaster": "forecaster", "commander": "commander",
@@ -38,6 +40,14 @@ def read_demo_users(settings: Settings) -> dict[str, tuple[str, str]]:
         if len(parts) == 3:
             out[parts[0]] = (parts[1], parts[2])
     return out
+
+
+def demo_password(name: str, role: str) -> str:
+    """A random 16-character password that keeps the rules of ``role``."""
+    while True:
+        password = secrets.token_urlsafe(12)
+        if password_problem(name, role, password) is None:
+            return password
 
 
 def build_demo(settings: Settings, date: dt.date | None = None) -> str:
@@ -66,10 +76,10 @@ def build_demo(settings: Settings, date: dt.date | None = None) -> str:
         for role, name in DEMO_USERS.items():
             password = known.get(name, (role, ""))[1]
             user = auth.authenticate(session, name, password) if password else None
-            if user is not None and user.role == role:
+            if user is not None and user.role == role and password_problem(name, role, password) is None:
                 final[name] = (role, password)
                 continue
-            password = secrets.token_urlsafe(9)
+            password = demo_password(name, role)
             auth.add_user(session, name, role, password)
             final[name] = (role, password)
             created += 1

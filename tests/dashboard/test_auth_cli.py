@@ -46,11 +46,11 @@ def test_cli_user_add_reads_password_from_stdin(settings, monkeypatch, capsys):
     from airwarn.cli import main
 
     monkeypatch.setenv("AIRWARN_DATA_DIR", str(settings.data_dir))
-    monkeypatch.setattr("sys.stdin", io.StringIO("s3cret-pass\n"))
+    monkeypatch.setattr("sys.stdin", io.StringIO("s3cret-pass-2026\n"))
     assert main(["user", "add", "wang", "--role", "commander", "--password-stdin"]) == 0
     assert "wang (commander)" in capsys.readouterr().out
     with session_scope(get_engine(settings.db_url)) as s:
-        assert auth.authenticate(s, "wang", "s3cret-pass").role == "commander"
+        assert auth.authenticate(s, "wang", "s3cret-pass-2026").role == "commander"
     monkeypatch.setattr("sys.stdin", io.StringIO("short\n"))
     assert main(["user", "add", "wang2", "--role", "viewer", "--password-stdin"]) == 2
     assert "at least 8" in capsys.readouterr().err

@@ -5,7 +5,6 @@ import base64
 from contextlib import contextmanager
 from pathlib import Path
 
-import flask
 import numpy as np
 import pandas as pd
 import pytest
@@ -21,7 +20,7 @@ def signed_in(app, name: str | None):
     with app.server.test_request_context("/"):
         if name is not None:
             with data.session() as s:
-                flask.session["uid"] = s.scalars(select(auth.User).where(auth.User.name == name)).one().id
+                auth.begin_session(s, s.scalars(select(auth.User).where(auth.User.name == name)).one())
         yield
 
 
@@ -197,12 +196,12 @@ def test_viewer_cannot_issue_commander_can(fresh_env):
         assert "建议稿" not in data.bulletin_html() and "签发:commander" in data.bulletin_html()
         active = data.active_warning()
         assert active["level"] == WarningLevel.ORANGE and active["user"] == "commander"
-        up, _ = command.perform_action(1, "upgrade", "red", "", 1)
+        up, _ = command.perform_action(1, "upgrade", "red", "", 1, data.warning_seen())
         assert "红色预警" in _texts(up)
         assert "发布红色预警" in data.bulletin_html()
         bad, _ = command.perform_action(1, "issue", "yellow", "", 2)
         assert "already has an active warning" in _texts(bad)
-        lifted, _ = command.perform_action(1, "lift", "red", "好转", 2)
+        lifted, _ = command.perform_action(1, "lift", "red", "好转", 2, data.warning_seen())
         assert "已解除" in _texts(lifted)
         assert data.active_warning() is None
         audit = data.audit_log()
