@@ -757,13 +757,24 @@ def decision_details(reco) -> dict | None:
 def active_warning(s: Settings | None = None) -> dict | None:
     """The city's active warning as a dict (``id, level, start, end, user, revision``) or None."""
     from emergency import lifecycle
+    from emergency.areas import areas_for
 
     s = s or settings()
-    w = lifecycle.active_warning(engine(s), s.city)
+    w = lifecycle.active_warning(engine(s), s.city, areas=areas_for(s))
     if w is None:
         return None
     return {"id": w.id, "level": w.level, "start": w.start, "end": w.end, "user": w.issued_by or w.created_by,
             "revision": w.revision, "issued_at": w.issued_at}
+
+
+def warning_seen(s: Settings | None = None) -> dict:
+    """The city's warning as a commander sees it now, for the page's store (JSON): ``id``, ``revision``
+    and ``level`` of the active warning (all None without one). An action carries it back to
+    :func:`warning_action`, which refuses it if the warning changed since."""
+    active = active_warning(s)
+    if active is None:
+        return {"id": None, "revision": None, "level": None}
+    return {"id": active["id"], "revision": active["revision"], "level": active["level"].key}
 
 
 def today_level(s: Settings | None = None):
@@ -794,30 +805,37 @@ def default_reduction_level(s: Settings | None = None) -> str:
 _ACTION_LABELS = {"issue": "发布", "upgrade": "升级为", "downgrade": "降级为", "lift": "解除"}
 
 
-def describe_action(action: str, level: str, who: str, s: Settings | None = None) -> str:
-    """What a warning action will do, for the confirmation dialog (plain text)."""
+def describe_action(action: str, level: str, who: str, s: Settings | None = None, seen: dict | None = None) -> str:
+    """What a warning action will do, for the confirmation dialog (plain text).
+
+    ``seen`` is the state the text describes (:func:`warning_seen`; default: now); the page keeps it and
+    the action carries it to :func:`warning_action`, which refuses the action if the warning changed since.
+    """
     from airwarn.vocab import WarningLevel
 
     s = s or settings()
     if action not in _ACTION_LABELS:
         raise KeyError(f"unknown action {action!r}; valid actions are {list(_ACTION_LABELS)}")
-    active = active_warning(s)
+    seen = seen if seen is not None else warning_seen(s)
+    active = WarningLevel.parse(seen["level"]) if seen.get("id") is not None else None
+    version = (f"（依据：预警 #{seen['id']} 第 {seen['revision']} 版；确认前如被他人修改，操作将被拒绝）"
+               if active is not None else "")
     lines = []
     if action == "lift":
         if active is None:
             return f"{s.city}当前没有生效的预警，无需解除。"
-        lines.append(f"将以 {who} 的名义解除 {s.city} 的{active['level'].label}（{active['level'].response}）。")
+        lines.append(f"将以 {who} 的名义解除 {s.city} 的{active.label}（{active.response}）{version}。")
         lines.append("全部企业停止执行应急减排措施。")
     else:
         lv = WarningLevel.parse(level)
         if action == "issue":
             lines.append(f"将以 {who} 的名义发布 {s.city} {lv.label}（{lv.response}）。")
             if active is not None:
-                lines.append(f"注意：当前已有{active['level'].label}生效，发布将被拒绝；请改用升级/降级。")
+                lines.append(f"注意：当前已有{active.label}生效，发布将被拒绝；请改用升级/降级。")
         else:
-            now = active["level"].label if active else "（当前无生效预警，操作将被拒绝）"
+            now = active.label if active else "（当前无生效预警，操作将被拒绝）"
             lines.append(f"将以 {who} 的名义把 {s.city} 的预警由{now}{_ACTION_LABELS[action]}{lv.label}"
-                         f"（{lv.response}）。")
+                         f"（{lv.response}）{version}。")
         try:
             reco = recommendation(s=s)
             if reco.start:
@@ -833,10 +851,18 @@ def describe_action(action: str, level: str, who: str, s: Settings | None = None
 
 
 def warning_action(action: str, level: str, *, user: str, role: str, reason: str = "",
-                   s: Settings | None = None) -> str:
+                   s: Settings | None = None, seen: dict | None = None) -> str:
     """Issue, upgrade, downgrade or lift the city's warning through :mod:`emergency.lifecycle`.
 
-    The lifecycle functions check the role again (PermissionError unless commander).
+    The lifecycle functions check the role again (PermissionError unless commander), and refuse a
+    warning that changed since the state the commander decided on.
+
+    Parameters
+    ----------
+    seen : dict, optional
+        The state the decision was made on (:func:`warning_seen`, kept by the page since the
+        confirmation dialog): upgrade, downgrade and lift need it and act on that warning at that
+        revision; for issue, a warning issued by someone else since is named as such.
 
     Returns
     -------
@@ -846,39 +872,75 @@ def warning_action(action: str, level: str, *, user: str, role: str, reason: str
     Raises
     ------
     PermissionError, ValueError, KeyError
-        Refused by the lifecycle (role, state, level).
+        Refused by the lifecycle (role, state, level), or the warning changed since ``seen`` (the
+        message says in Chinese who changed it, when and to what). Every refusal is recorded.
     """
     from airwarn.vocab import WarningLevel
     from emergency import lifecycle
+    from emergency.areas import areas_for
 
     s = s or settings()
     eng = engine(s)
-    active = active_warning(s)
     try:
         reco = recommendation(s=s)
     except FileNotFoundError:
         reco = None
     if action == "issue":
-        w = lifecycle.issue(eng, user=user, role=role, area=s.city, level=WarningLevel.parse(level),
-                            reason=reason, recommendation=reco)
+        try:
+            w = lifecycle.issue(eng, user=user, role=role, area=s.city, level=WarningLevel.parse(level),
+                                reason=reason, recommendation=reco, areas=areas_for(s))
+        except lifecycle.WarningConflictError:
+            now = active_warning(s)
+            if seen is None or seen.get("id") is not None or now is None:
+                raise
+            raise ValueError(_changed_text(lifecycle.audit_log(eng, warning_id=now["id"])[-1])) from None
         done = f"已发布{w.level.label}（{w.level.response}），预警编号 #{w.id}"
     elif action in ("upgrade", "downgrade", "lift"):
-        if active is None:
-            lifecycle.check_role(action, user, role)
-            raise ValueError(f"{s.city}当前没有生效的预警，无法{_ACTION_LABELS[action].rstrip('为')}")
-        if action == "lift":
-            w = lifecycle.lift(eng, active["id"], user=user, role=role, reason=reason)
-            done = f"已解除预警 #{w.id}"
-        else:
-            func = lifecycle.upgrade if action == "upgrade" else lifecycle.downgrade
-            w = func(eng, active["id"], WarningLevel.parse(level), user=user, role=role, reason=reason,
-                     recommendation=reco)
-            done = f"预警 #{w.id} 已{_ACTION_LABELS[action]}{w.level.label}（{w.level.response}）"
+        lifecycle.check_role(action, user, role)
+        if seen is None or seen.get("id") is None:
+            now = active_warning(s)
+            if seen is None:
+                why = "缺少决定时的预警状态（版本），请刷新页面后重新操作。"
+            elif now is not None:
+                why = _changed_text(lifecycle.audit_log(eng, warning_id=now["id"])[-1])
+            else:
+                why = f"{s.city}当前没有生效的预警，无法{_ACTION_LABELS[action].rstrip('为')}。"
+            lifecycle.record_refusal(eng, action=action, user=user, role=role, reason=why, area=s.city,
+                                     warning_id=now["id"] if now else None)
+            raise ValueError(why)
+        try:
+            wid, rev = int(seen["id"]), int(seen["revision"])
+        except (TypeError, ValueError, KeyError):
+            why = "决定时的预警状态无效，请刷新页面后重新操作。"
+            lifecycle.record_refusal(eng, action=action, user=user, role=role, reason=f"{why} ({seen!r:.200})",
+                                     area=s.city)
+            raise ValueError(why) from None
+        try:
+            if action == "lift":
+                w = lifecycle.lift(eng, wid, user=user, role=role, reason=reason, expected_revision=rev)
+            else:
+                func = lifecycle.upgrade if action == "upgrade" else lifecycle.downgrade
+                w = func(eng, wid, WarningLevel.parse(level), user=user, role=role, reason=reason,
+                         recommendation=reco, expected_revision=rev)
+        except lifecycle.StaleRevisionError as exc:
+            raise ValueError(_changed_text(exc.last) if exc.last is not None else str(exc)) from None
+        done = (f"已解除预警 #{w.id}" if action == "lift" else
+                f"预警 #{w.id} 已{_ACTION_LABELS[action]}{w.level.label}（{w.level.response}）")
     else:
         raise KeyError(f"unknown action {action!r}; valid actions are {list(_ACTION_LABELS)}")
     if action != "lift":
         done += _publish(w, s)
     return f"{done}；操作人 {user}。"
+
+
+def _changed_text(last) -> str:
+    """Who changed the warning, when (Beijing time) and to what, from its audit record."""
+    from airwarn.vocab import WarningLevel
+
+    when = (pd.Timestamp(last.at) + pd.Timedelta(hours=8)).strftime("%H:%M")
+    label = WarningLevel.parse(last.level_to).label
+    what = {"lift": "解除", "cancel": "取消", "issue": f"发布{label}"}.get(last.action, f"改为{label}")
+    return f"该预警已由 {last.user} 于 {when}（北京时间）{what}，请刷新后重新决定。"
 
 
 def _publish(warning, s: Settings) -> str:
@@ -898,23 +960,25 @@ def _publish(warning, s: Settings) -> str:
 def warning_history(s: Settings | None = None) -> pd.DataFrame:
     """The city's warnings, newest first, with Chinese column names."""
     from emergency import lifecycle
+    from emergency.areas import areas_for
 
     s = s or settings()
     rows = [{"编号": w.id, "级别": w.level.label, "状态": _STATUS_LABELS.get(w.status, w.status),
              "开始": str(w.start or ""), "结束": str(w.end or ""), "发布人": w.issued_by or "",
              "发布时间": _fmt_dt(w.issued_at), "解除人": w.lifted_by or "", "解除时间": _fmt_dt(w.lifted_at)}
-            for w in lifecycle.history(engine(s), s.city)]
+            for w in lifecycle.history(engine(s), s.city, areas=areas_for(s))]
     return pd.DataFrame(rows, columns=["编号", "级别", "状态", "开始", "结束", "发布人", "发布时间", "解除人", "解除时间"])
 
 
 def audit_log(s: Settings | None = None) -> pd.DataFrame:
     """The city's audit log, newest first, with Chinese column names."""
     from emergency import lifecycle
+    from emergency.areas import areas_for
 
     s = s or settings()
     rows = [{"时间": _fmt_dt(a.at), "用户": a.user, "角色": a.role, "操作": a.action, "预警": a.warning_id,
              "级别": f"{a.level_from or ''}→{a.level_to or ''}", "状态": f"{a.status_from or ''}→{a.status_to or ''}",
-             "依据": a.reason or ""} for a in reversed(lifecycle.audit_log(engine(s), s.city))]
+             "依据": a.reason or ""} for a in reversed(lifecycle.audit_log(engine(s), s.city, areas=areas_for(s)))]
     return pd.DataFrame(rows, columns=["时间", "用户", "角色", "操作", "预警", "级别", "状态", "依据"])
 
 
@@ -1156,75 +1220,312 @@ def list_versions(s: Settings | None = None) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["版本", "生效日期", "企业", "生产线", "措施", "合成示例", "来源文件"])
 
 
+#: Largest list file accepted [bytes], decoded (the page's dcc.Upload refuses bigger ones in the browser;
+#: this is the server's own check).
+MAX_UPLOAD_BYTES = 30 * 1024 * 1024
+#: Address space [bytes] and time [s] of the separate process that reads and validates an upload: a
+#: file that makes the reader abort or exhaust memory kills only that process, never the server.
+UPLOAD_MEMORY_BYTES = 2 * 1024 ** 3
+UPLOAD_SECONDS = 60
+#: Uploads older than this [s] are abandoned: deleted when the next upload comes in.
+UPLOAD_MAX_AGE_SECONDS = 24 * 3600
+
+
+class UploadUnreadable(ValueError):
+    """An upload that could not be read (the reader refused it, crashed, or ran out of memory or time).
+
+    The message is Chinese, for the page, and names the file by the name it was uploaded under, never
+    by its path on the server. The upload is deleted.
+    """
+
+
+class IsolatedFailure(RuntimeError):
+    """The separate process of :func:`run_isolated` died, ran out of memory or took too long.
+
+    Attributes
+    ----------
+    reason : {'crash', 'memory', 'time'}
+    """
+
+    def __init__(self, message: str, reason: str):
+        super().__init__(message)
+        self.reason = reason
+
+
+def _isolated_child(conn, func, args: tuple, memory_bytes: int | None, seconds: int) -> None:
+    """Body of the process of :func:`run_isolated`: set the limits, call, send the outcome."""
+    import resource
+
+    resource.setrlimit(resource.RLIMIT_CORE, (0, 0))  # an abort leaves no core file behind
+    for limit, value in ((resource.RLIMIT_AS, memory_bytes), (resource.RLIMIT_CPU, seconds)):
+        if value:
+            hard = resource.getrlimit(limit)[1]
+            resource.setrlimit(limit, (value if hard == resource.RLIM_INFINITY else min(value, hard), hard))
+    try:
+        try:
+            outcome: tuple = ("ok", func(*args))
+        except MemoryError:
+            outcome = ("memory", "")
+        except Exception as exc:  # reported to the parent, which raises it as a ValueError
+            outcome = ("error", f"{type(exc).__name__}: {exc}" if not isinstance(exc, (ValueError, OSError))
+                       else str(exc))
+        conn.send(outcome)
+    except MemoryError:
+        conn.send(("memory", ""))
+    finally:
+        conn.close()
+
+
+def run_isolated(func, *args, memory_bytes: int | None = UPLOAD_MEMORY_BYTES, seconds: int = UPLOAD_SECONDS):
+    """Call ``func(*args)`` in a new process (``spawn``) with an address-space and a time limit.
+
+    Parameters
+    ----------
+    func : callable
+        A module-level function (it is imported by name in the new process); its arguments and its
+        value are pickled.
+    memory_bytes : int or None
+        ``RLIMIT_AS`` of the process (``None``: none).
+    seconds : int
+        Wall-clock limit (the process is killed then) and CPU-time limit.
+
+    Returns
+    -------
+    object
+        What ``func`` returned.
+
+    Raises
+    ------
+    ValueError
+        With the message of an exception ``func`` raised.
+    IsolatedFailure
+        If the process died (a signal, e.g. an abort in a native reader), ran out of memory or time.
+    """
+    import multiprocessing
+
+    ctx = multiprocessing.get_context("spawn")
+    recv, send = ctx.Pipe(duplex=False)
+    proc = ctx.Process(target=_isolated_child, args=(send, func, args, memory_bytes, seconds), daemon=True,
+                       name="airwarn-isolated")
+    proc.start()
+    send.close()
+    try:
+        if not recv.poll(seconds):
+            raise IsolatedFailure(f"took longer than {seconds} s", "time")
+        try:
+            outcome = recv.recv()
+        except EOFError:
+            proc.join(5)
+            code = proc.exitcode
+            how = f"signal {-code}" if code is not None and code < 0 else f"exit code {code}"
+            raise IsolatedFailure(f"the process died ({how})", "crash") from None
+    finally:
+        recv.close()
+        if proc.is_alive():
+            proc.kill()
+        proc.join()
+    if outcome[0] == "memory":
+        raise IsolatedFailure(f"needed more than {memory_bytes / 2 ** 30:g} GB of memory", "memory")
+    if outcome[0] == "error":
+        raise ValueError(outcome[1])
+    return outcome[1]
+
+
+def _read_and_check(path: str, city: str, previous, allow_shrink: bool):
+    """In the separate process: read an uploaded list and validate it (see :func:`validate_upload`)."""
+    from enterprise_list.io import read_list_workbook, validate
+
+    parsed = read_list_workbook(path)
+    return parsed, validate(parsed, bounds=city, previous=previous, allow_shrink=allow_shrink)
+
+
+def _read_only(path: str):
+    """In the separate process: read an uploaded list (see :func:`import_upload`)."""
+    from enterprise_list.io import read_list_workbook
+
+    return read_list_workbook(path)
+
+
 def _upload_path(token: str, s: Settings) -> Path:
     if not _UPLOAD_NAME.match(token or ""):
         raise KeyError(f"unknown upload {token!r}")
     return s.data_dir / "uploads" / token
 
 
+def _shown_name(filename: str | None, token: str) -> str:
+    """The uploaded file's own name (no folder), for messages."""
+    return Path(str(filename or "")).name or token
+
+
+def _scrub(text: str, path: Path, shown: str) -> str:
+    """``text`` with the server's path of an upload (and its folder) replaced by the file's own name."""
+    text = str(text)
+    for p in (str(path.resolve()), str(path), str(path.absolute())):
+        text = text.replace(p, shown)
+    for folder in (str(path.parent.resolve()), str(path.parent)):
+        text = text.replace(folder + "/", "").replace(folder, "")
+    return text
+
+
+def _unreadable(path: Path, shown: str, exc: Exception) -> UploadUnreadable:
+    """Delete the upload and say, in Chinese, why it could not be read."""
+    path.unlink(missing_ok=True)
+    text = _scrub(str(exc), path, shown)
+    text = text[len(shown):].lstrip(":： ") if text.startswith(shown) else text
+    if isinstance(exc, IsolatedFailure):
+        why = {"crash": "读取进程异常终止（文件可能损坏，或声明了过大的表格范围）",
+               "memory": f"读取所需内存超过上限（{UPLOAD_MEMORY_BYTES / 2 ** 30:g} GB）",
+               "time": f"读取时间超过上限（{UPLOAD_SECONDS} 秒）"}[exc.reason]
+        return UploadUnreadable(f"{shown}：无法读取，{why}。文件已删除，服务不受影响；请检查文件后重新上传。")
+    return UploadUnreadable(f"{shown}：无法读取：{text}。文件已删除；请检查文件后重新上传。")
+
+
+def _sweep_uploads(folder: Path, max_age: float = UPLOAD_MAX_AGE_SECONDS) -> None:
+    """Delete abandoned uploads (older than ``max_age`` seconds) from ``folder``."""
+    import time
+
+    if not folder.is_dir():
+        return
+    cutoff = time.time() - max_age
+    for f in folder.iterdir():
+        try:
+            if _UPLOAD_NAME.match(f.name) and f.stat().st_mtime < cutoff:
+                f.unlink(missing_ok=True)
+        except OSError:  # removed meanwhile by another request
+            continue
+
+
 def save_upload(contents: str, filename: str, s: Settings | None = None) -> dict:
-    """Store a ``dcc.Upload`` data URL under ``<data_dir>/uploads`` and return ``{"token"}``.
+    """Store a ``dcc.Upload`` data URL under ``<data_dir>/uploads`` and return ``{"token", "size"}``.
+
+    Uploads older than :data:`UPLOAD_MAX_AGE_SECONDS` are deleted first.
 
     Raises
     ------
     ValueError
-        If the file is not .xlsx or .csv, or the contents are not a base64 data URL.
+        If the file is not .xlsx or .csv, larger than :data:`MAX_UPLOAD_BYTES`, or the contents are not
+        a base64 data URL (Chinese messages naming the file).
     """
     import base64
 
     s = s or settings()
-    ext = Path(filename).suffix.lower().lstrip(".")
+    shown = Path(str(filename or "")).name or "upload"
+    _sweep_uploads(s.data_dir / "uploads")
+    ext = Path(shown).suffix.lower().lstrip(".")
     if ext not in ("xlsx", "csv"):
-        raise ValueError(f"{filename}: expected an .xlsx or .csv file, got .{ext or '(none)'}")
+        raise ValueError(f"{shown}：文件类型应为 .xlsx 或 .csv，收到 .{ext or '（无扩展名）'}")
+    head, sep, b64 = (contents or "").partition(",")
+    if not sep or not head.startswith("data:"):
+        raise ValueError(f"{shown}：上传内容不是 base64 数据")
+    if len(b64) // 4 * 3 > MAX_UPLOAD_BYTES + 3:
+        raise ValueError(f"{shown}：文件超过 {MAX_UPLOAD_BYTES // 2 ** 20} MB 上限")
     try:
-        _, b64 = contents.split(",", 1)
         payload = base64.b64decode(b64, validate=True)
-    except (ValueError, TypeError) as exc:
-        raise ValueError(f"{filename}: upload is not a base64 data URL") from exc
+    except (ValueError, TypeError):
+        raise ValueError(f"{shown}：上传内容不是 base64 数据") from None
+    if len(payload) > MAX_UPLOAD_BYTES:
+        raise ValueError(f"{shown}：文件超过 {MAX_UPLOAD_BYTES // 2 ** 20} MB 上限")
     token = f"{secrets.token_hex(8)}.{ext}"
     atomic_write_bytes(_upload_path(token, s), payload, mode=0o600)
     return {"token": token, "size": len(payload)}
 
 
-def validate_upload(token: str, s: Settings | None = None) -> dict:
-    """Read and validate an uploaded list (:func:`enterprise_list.io.validate`).
+def _in_force_totals(s: Settings, effective: dt.date | None):
+    from enterprise_list.io import totals_in_force
+
+    with session(s) as sess:
+        return totals_in_force(sess, effective)
+
+
+def validate_upload(token: str, s: Settings | None = None, *, filename: str | None = None,
+                    effective: dt.date | None = None) -> dict:
+    """Read and validate an uploaded list in a separate process (:func:`run_isolated`).
+
+    The list is compared with the version in force on ``effective`` (default today). An upload
+    that cannot be read, or has errors other than a drop against the version in force (which an
+    import may confirm), is deleted.
 
     Returns
     -------
     dict
-        ``ok`` (no errors), ``n_errors``, ``n_warnings``, ``n_enterprises``, ``n_lines``, ``n_measures``,
-        ``problems`` (DataFrame with Chinese column names).
+        ``ok`` (no errors), ``shrink`` (the only errors are drops against the version in force:
+        importable once confirmed), ``n_errors``, ``n_warnings``, ``n_enterprises``, ``n_lines``,
+        ``n_measures``, ``problems`` (DataFrame with Chinese column names), ``previous`` (name of the
+        version in force or ``None``), ``changes`` (list of ``{"text": Chinese, "drop": share, "over":
+        bool}``), ``max_shrink``.
+
+    Raises
+    ------
+    UploadUnreadable
+        If the file could not be read (Chinese message naming the uploaded file).
     """
-    from enterprise_list.io import read_list_workbook, validate
+    from enterprise_list.validate import MAX_SHRINK, compare_totals, list_totals
 
     s = s or settings()
-    parsed = read_list_workbook(_upload_path(token, s))
-    problems = validate(parsed)
+    path = _upload_path(token, s)
+    shown = _shown_name(filename, token)
+    previous = _in_force_totals(s, effective)
+    try:
+        parsed, problems = run_isolated(_read_and_check, str(path), s.city, previous, False)
+    except (ValueError, IsolatedFailure) as exc:
+        raise _unreadable(path, shown, exc) from None
     table = pd.DataFrame([{"严重性": p.severity, "工作表": p.sheet, "行": p.row, "列": p.column or "",
-                           "说明": p.message, "值": "" if p.value is None else str(p.value)} for p in problems],
+                           "说明": _scrub(p.message, path, shown),
+                           "值": "" if p.value is None else _scrub(str(p.value), path, shown)} for p in problems],
                          columns=["严重性", "工作表", "行", "列", "说明", "值"])
-    n_err = int((table["严重性"] == "error").sum())
-    return {"ok": n_err == 0, "n_errors": n_err, "n_warnings": int(len(table) - n_err),
+    errs = [p for p in problems if p.severity == "error"]
+    shrink = bool(errs) and all(p.code == "shrink" for p in errs)
+    if errs and not shrink:
+        path.unlink(missing_ok=True)  # cannot be imported: nothing to keep
+    changes = compare_totals(list_totals(parsed), previous) if previous is not None else []
+    return {"ok": not errs, "shrink": shrink, "n_errors": len(errs), "n_warnings": len(problems) - len(errs),
             "n_enterprises": len(parsed.records.get("enterprises", [])),
             "n_lines": len(parsed.records.get("lines", [])),
-            "n_measures": len(parsed.records.get("measures", [])), "problems": table}
+            "n_measures": len(parsed.records.get("measures", [])), "problems": table,
+            "previous": None if previous is None else previous.name, "max_shrink": MAX_SHRINK,
+            "changes": [{"text": c.zh(), "drop": c.drop, "over": c.drop > MAX_SHRINK} for c in changes]}
 
 
-def import_upload(token: str, version_name: str, effective: dt.date, user: str, s: Settings | None = None) -> str:
+def import_upload(token: str, version_name: str, effective: dt.date, user: str, s: Settings | None = None, *,
+                  allow_shrink: bool = False, filename: str | None = None) -> str:
     """Import an uploaded list as a new version (all or nothing) and delete the upload.
+
+    The file is read again in a separate process (:func:`run_isolated`) and validated here against
+    the version in force on ``effective``; a drop of more than
+    :data:`enterprise_list.validate.MAX_SHRINK` is refused unless ``allow_shrink`` (the page's
+    confirmation) came with the request.
 
     Raises
     ------
     ValueError
-        If the file has errors (nothing imported) or the version name exists.
+        If the file has errors (nothing imported; the upload is deleted), the drop was not
+        confirmed (the upload is kept), or the version name exists (Chinese messages).
+    UploadUnreadable
+        If the file could not be read.
     """
-    from enterprise_list.io import import_list
+    from enterprise_list.io import ListValidationError, import_list
+    from enterprise_list.validate import MAX_SHRINK
 
     s = s or settings()
     path = _upload_path(token, s)
+    shown = _shown_name(filename, token)
     if not path.exists():
         raise ValueError("上传文件已失效，请重新上传")
-    result = import_list(engine(s), path, version_name, effective, note=f"由 {user} 在仪表盘上传导入")
+    try:
+        parsed = run_isolated(_read_only, str(path))
+    except (ValueError, IsolatedFailure) as exc:
+        raise _unreadable(path, shown, exc) from None
+    try:
+        result = import_list(engine(s), parsed, version_name, effective, note=f"由 {user} 在仪表盘上传导入",
+                             bounds=s.city, allow_shrink=allow_shrink, source_name=shown)
+    except ListValidationError as exc:
+        if exc.shrink_only:
+            dropped = "；".join(c.zh() + f"（减少 {c.drop:.0%}）" for c in exc.changes if c.drop > MAX_SHRINK)
+            raise ValueError(f"新版本与现行版本“{exc.previous.name}”相比删减超过 {MAX_SHRINK:.0%}：{dropped}。"
+                             f"如确属调整，请勾选“确认删减”后再导入。") from None
+        path.unlink(missing_ok=True)
+        raise ValueError(f"{shown} 有 {len([p for p in exc.problems if p.severity == 'error'])} 个错误，"
+                         f"未导入；请修改后重新上传。") from None
     path.unlink(missing_ok=True)
     _reductions.cache_clear()
     return (f"已导入清单版本“{result.version_name}”（{result.effective_date} 生效）：{result.n_enterprises} 家企业、"

@@ -1,7 +1,7 @@
 """Subcommands of ``airwarn`` contributed by the ``emergency`` package.
 
 ``airwarn warn``, ``airwarn reductions``, ``airwarn daily``, ``airwarn inventory import``,
-``airwarn warning draft|issue|upgrade|downgrade|lift|show|log`` and ``airwarn replay``.
+``airwarn warning draft|issue|upgrade|downgrade|lift|cancel|show|log|verify`` and ``airwarn replay``.
 Heavy modules are imported inside the handlers so that ``airwarn --help`` stays fast.
 """
 from __future__ import annotations
@@ -22,6 +22,7 @@ def _warn(args, settings) -> int:
 
 
 def _engine(settings):
+    import airwarn.users  # noqa: F401  (the users the warning commands act as)
     import emergency.models  # noqa: F401
     import enterprise_list.models  # noqa: F401
     from airwarn.db import create_tables, get_engine
@@ -70,64 +71,157 @@ def _inventory_import(args, settings) -> int:
     return 0
 
 
+def _state_dict(w) -> dict:
+    return {"id": w.id, "area": w.area, "level": w.level.key, "status": w.status, "revision": w.revision,
+            "start": str(w.start) if w.start else None, "end": str(w.end) if w.end else None,
+            "issued_by": w.issued_by, "lifted_by": w.lifted_by, "rules_version": w.rules_version,
+            "forecast_ref": w.forecast_ref}
+
+
 def _print_state(w) -> None:
-    print(json.dumps({"id": w.id, "area": w.area, "level": w.level.key, "status": w.status, "revision": w.revision,
-                      "start": str(w.start) if w.start else None, "end": str(w.end) if w.end else None,
-                      "issued_by": w.issued_by, "lifted_by": w.lifted_by, "rules_version": w.rules_version,
-                      "forecast_ref": w.forecast_ref}, ensure_ascii=False))
+    print(json.dumps(_state_dict(w), ensure_ascii=False))
+
+
+#: Actions that change a warning, and those of them that act on an existing warning (they need its id
+#: and the revision the decision was made on).
+_ACTING = ("draft", "issue", "upgrade", "downgrade", "lift", "cancel")
+_ON_EXISTING = ("upgrade", "downgrade", "lift", "cancel")
+
+_AUTH_HELP = """\
+The command acts only as an existing, active user holding the role given (airwarn user add), and
+authenticates that user by password: --password-stdin reads it from the first line of standard input,
+else the environment variable AIRWARN_PASSWORD, else an interactive prompt when standard input is a
+terminal. upgrade, downgrade, lift and cancel name the warning and the revision the decision was made
+on (--id, --revision; airwarn warning show prints both): if the warning changed since, the action is
+refused, naming what changed. Every refusal is logged (airwarn warning log --refusals)."""
+
+
+def _password(args) -> str | None:
+    """The acting user's password: --password-stdin, else $AIRWARN_PASSWORD, else a prompt on a terminal."""
+    import getpass
+    import os
+    import sys
+
+    if args.password_stdin:
+        return sys.stdin.readline().rstrip("\r\n")
+    if os.environ.get("AIRWARN_PASSWORD"):
+        return os.environ["AIRWARN_PASSWORD"]
+    if sys.stdin.isatty():
+        return getpass.getpass(f"password for {args.user}: ")
+    return None
+
+
+def _check_actor(eng, args) -> str:
+    """The role the acting user holds (checked: existing, active, that role, right password)."""
+    from airwarn.db import session_scope
+    from airwarn.users import check_actor
+
+    password = _password(args)
+    with session_scope(eng) as s:
+        return check_actor(s, args.user, args.role, password).role
 
 
 def _warning(args, settings) -> int:
     from emergency import lifecycle as lc
+    from emergency.areas import areas_for
 
     eng = _engine(settings)
-    area = args.area or settings.city
+    act = args.action
+    if act == "verify":
+        return _verify(lc, eng)
+    if act == "log":
+        return _log(lc, eng, args, settings)
+    areas = areas_for(settings)
+    if act == "show":
+        w = lc.get_warning(eng, args.id) if args.id is not None else lc.active_warning(
+            eng, areas.canonical(args.area or settings.city), areas=areas)
+        if w is None:
+            print(json.dumps({"area": areas.canonical(args.area or settings.city), "active": None}, ensure_ascii=False))
+        else:
+            _print_state(w)
+        return 0
+    if act in _ON_EXISTING and (args.id is None or args.revision is None):
+        now = None
+        if act != "cancel":
+            now = lc.active_warning(eng, areas.canonical(args.area or settings.city), areas=areas)
+        seen = f"; the area's active warning now: {json.dumps(_state_dict(now), ensure_ascii=False)}" if now else ""
+        raise ValueError(f"warning {act}: give --id and --revision of the warning as you decided on it "
+                         f"(airwarn warning show prints them){seen}")
+    try:
+        area = areas.canonical(args.area) if args.area else areas.city
+        role = _check_actor(eng, args)
+    except (PermissionError, KeyError, ValueError) as exc:
+        lc.record_refusal(eng, action=act, user=args.user, role=args.role, reason=exc, warning_id=args.id,
+                          area=args.area or (None if args.id is not None else settings.city))
+        raise
     rec = None
     if getattr(args, "forecast", None):
         from emergency.engine import assess
 
-        active = lc.active_warning(eng, area)
+        active = lc.active_warning(eng, area, areas=areas)
         rec = assess(args.forecast, args.rules or settings.rules, city=area, calibration=settings.model_dir,
                      in_force=active.level if active is not None else None)
-    act = args.action
+    who = {"user": args.user, "role": role, "reason": args.reason}
     if act == "draft":
         level = args.level or (rec.level.key if rec is not None else None)
         if level is None:
             raise ValueError("warning draft: give --level or --forecast")
-        _print_state(lc.draft(eng, area=area, level=level, user=args.user, role=args.role, reason=args.reason,
-                              recommendation=rec, start=args.start, end=args.end))
+        w = lc.draft(eng, area=area, level=level, recommendation=rec, start=args.start, end=args.end, areas=areas,
+                     **who)
     elif act == "issue":
         if args.id is None and args.level is None and rec is None:
             raise ValueError("warning issue: give --id of a draft, or --level / --forecast to issue directly")
-        _print_state(lc.issue(eng, args.id, user=args.user, role=args.role, reason=args.reason, area=area,
-                              level=args.level or (rec.level.key if rec is not None else None),
-                              start=args.start, end=args.end, recommendation=rec))
+        w = lc.issue(eng, args.id, area=area, level=args.level or (rec.level.key if rec is not None else None),
+                     start=args.start, end=args.end, recommendation=rec, expected_revision=args.revision,
+                     areas=areas, **who)
     elif act in ("upgrade", "downgrade"):
-        wid = args.id or _active_id(lc, eng, area)
         fn = lc.upgrade if act == "upgrade" else lc.downgrade
-        _print_state(fn(eng, wid, args.level, user=args.user, role=args.role, reason=args.reason, recommendation=rec))
+        w = fn(eng, args.id, args.level, recommendation=rec, expected_revision=args.revision, **who)
     elif act == "lift":
-        _print_state(lc.lift(eng, args.id or _active_id(lc, eng, area), user=args.user, role=args.role,
-                             reason=args.reason))
-    elif act == "show":
-        w = lc.active_warning(eng, area)
-        if w is None:
-            print(json.dumps({"area": area, "active": None}, ensure_ascii=False))
-        else:
-            _print_state(w)
-    elif act == "log":
-        for a in lc.audit_log(eng, area=None if args.all else area):
-            print(f"{a.at:%Y-%m-%d %H:%M:%S}  #{a.warning_id} {a.area}  {a.action:<9} {a.user}({a.role})  "
-                  f"{a.level_from or '-'}→{a.level_to or '-'}  {a.status_from or '-'}→{a.status_to}  "
-                  f"rev {a.revision}  rules {a.rules_version or '-'}  {a.reason}")
+        w = lc.lift(eng, args.id, expected_revision=args.revision, **who)
+    else:
+        w = lc.cancel(eng, args.id, expected_revision=args.revision, **who)
+    _print_state(w)
     return 0
 
 
-def _active_id(lc, eng, area) -> int:
-    w = lc.active_warning(eng, area)
-    if w is None:
-        raise ValueError(f"area {area!r} has no active warning; give --id")
-    return w.id
+def _log(lc, eng, args, settings) -> int:
+    from emergency.areas import areas_for
+
+    areas = areas_for(settings)
+    if args.refusals:  # every refusal, or those about --area (as claimed: it may be no area at all)
+        for r in lc.refusals(eng):
+            if args.area is None or r.area is not None and _same_area(areas, r.area, args.area):
+                print(f"{r.at:%Y-%m-%d %H:%M:%S}  refused {r.action:<9} {r.user or '-'}({r.role or '-'})  "
+                      f"area {r.area or '-'}  #{r.warning_id or '-'}  {r.reason}")
+        return 0
+    area = None if args.all else areas.canonical(args.area or settings.city)
+    for a in lc.audit_log(eng, area=area):
+        print(f"{a.at:%Y-%m-%d %H:%M:%S}  #{a.warning_id} {a.area}  {a.action:<9} {a.user}({a.role})  "
+              f"{a.level_from or '-'}→{a.level_to or '-'}  {a.status_from or '-'}→{a.status_to}  "
+              f"rev {a.revision}  rules {a.rules_version or '-'}  {a.reason}")
+    return 0
+
+
+def _same_area(areas, a: str, b: str) -> bool:
+    from emergency.areas import UnknownAreaError, normalise
+
+    try:
+        return areas.canonical(a) == areas.canonical(b)
+    except UnknownAreaError:
+        return normalise(a) == normalise(b)
+
+
+def _verify(lc, eng) -> int:
+    res = lc.verify(eng)
+    if res.ok:
+        legacy = f"; {res.unhashed} earlier rows have no hash" if res.unhashed else ""
+        print(f"audit chain intact: {res.rows} rows (head {res.head or '-'}){legacy}")
+        return 0
+    print(f"audit chain broken: {res.problems[0]}")
+    for p in res.problems[1:]:
+        print(f"  also: {p}")
+    return 1
 
 
 def _replay(args, settings) -> int:
@@ -189,17 +283,33 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     q.add_argument("--year", type=int)
     q.set_defaults(func=_inventory_import)
 
-    p = subparsers.add_parser("warning", help="warning lifecycle: draft, issue, upgrade, downgrade, lift, show, log")
+    p = subparsers.add_parser("warning", help="warning lifecycle: draft, issue, upgrade, downgrade, lift, cancel, "
+                              "show, log, verify", description=_AUTH_HELP,
+                              formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = p.add_subparsers(dest="action", metavar="ACTION", required=True)
-    for action in ("draft", "issue", "upgrade", "downgrade", "lift", "show", "log"):
-        q = sub.add_parser(action, help=f"{action} a warning" if action not in ("show", "log")
-                           else ("the active warning" if action == "show" else "the audit trail"))
-        q.add_argument("--area", help="city or county (default: settings city)")
-        if action not in ("show", "log"):
-            q.add_argument("--user", required=True, help="who acts")
-            q.add_argument("--role", required=True, help="viewer, forecaster, commander or list-admin")
+    helps = {"show": "the area's active warning (or --id N)", "log": "the audit trail (--refusals: refused attempts)",
+             "verify": "check the audit trail's hash chain and the warning tables against it (exit 1 if broken)"}
+    for action in (*_ACTING, "show", "log", "verify"):
+        q = sub.add_parser(action, help=helps.get(action, f"{action} a warning"),
+                           description=_AUTH_HELP if action in _ACTING else helps[action],
+                           formatter_class=argparse.RawDescriptionHelpFormatter)
+        if action != "verify":
+            q.add_argument("--area", help="city or county (default: settings city); aliases such as 阳泉市 are accepted")
+        if action in _ACTING:
+            q.add_argument("--user", required=True, help="who acts: an existing user (airwarn user add)")
+            q.add_argument("--role", required=True, help="the role the user acts in and holds: viewer, forecaster, "
+                                                         "commander or list-admin")
+            q.add_argument("--password-stdin", action="store_true",
+                           help="read the user's password from the first line of standard input (else "
+                                "$AIRWARN_PASSWORD, else a prompt on a terminal)")
             q.add_argument("--reason", default="", help="reason recorded in the audit trail")
-            q.add_argument("--id", type=int, help="warning id (default: the area's active warning)")
+        if action in (*_ON_EXISTING, "issue", "show"):
+            q.add_argument("--id", type=int, help="warning id" + (" (required)" if action in _ON_EXISTING else
+                                                                  " of a draft" if action == "issue" else ""))
+        if action in (*_ON_EXISTING, "issue"):
+            q.add_argument("--revision", type=int,
+                           help="the warning's revision the decision was made on (required; a stale one is refused)"
+                           if action in _ON_EXISTING else "the draft's revision the decision was made on")
         if action in ("draft", "issue", "upgrade", "downgrade"):
             q.add_argument("--level", choices=["yellow", "orange", "red"], required=action in ("upgrade", "downgrade"))
             q.add_argument("--forecast", help="forecast file: its recommendation, hash and rules are recorded")
@@ -209,6 +319,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
             q.add_argument("--end", type=dt.date.fromisoformat)
         if action == "log":
             q.add_argument("--all", action="store_true", help="every area")
+            q.add_argument("--refusals", action="store_true", help="the refused attempts instead of the audit trail")
         q.set_defaults(func=_warning)
 
     p = subparsers.add_parser("replay", help="replay winters with observed daily AQI as a perfect forecast")

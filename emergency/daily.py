@@ -104,9 +104,10 @@ def _make_forecast(settings: Settings, date: dt.date, nc: Path) -> None:
 def warning_in_force(settings: Settings, engine, date: dt.date) -> WarningLevel:
     """The level in force for the probability decision's hysteresis: the city's active warning, else the
     previous day's recommended level (its ``recommendation.json``), else none."""
+    from emergency.areas import areas_for
     from emergency.lifecycle import active_warning
 
-    w = active_warning(engine, settings.city)
+    w = active_warning(engine, settings.city, areas=areas_for(settings))
     # in force from the days it could have been decided on (its period starts within the decision window
     # D+1 … D+3 of the decision), not on days long before it (a backfill of past products)
     if w is not None and (w.start is None or w.start <= date + dt.timedelta(days=WINDOW[1])):

@@ -5,8 +5,15 @@ and the emission inventory (the baseline of the reduction targets).
   bumped on every change (optimistic locking: a change names the revision it read).
 * ``warning_active`` — one row per area with an active (issued) warning; ``area`` is the primary key,
   so the database itself refuses a second active warning for an area, whoever tries.
-* ``warning_audit`` — append-only: the ORM refuses updates and deletes, and a trigger refuses them
-  in SQL too (SQLite and PostgreSQL; on PostgreSQL also TRUNCATE).
+* ``warning_audit`` — append-only: the ORM refuses updates and deletes, and triggers refuse them in
+  SQL too (SQLite and PostgreSQL; on PostgreSQL also TRUNCATE; on SQLite also ``REPLACE`` / ``INSERT
+  OR REPLACE`` of an existing id, which would delete and re-insert the row). Tamper-evident too: each
+  row holds the warning's state after the step (level, status, revision, area, start, end) and a
+  SHA-256 hash over its content and the previous row's hash (``prev_hash``, ``row_hash``; see
+  :func:`emergency.lifecycle.verify`). The two hash columns are nullable for rows of a database made
+  before them (such a database gets :class:`airwarn.db.SchemaMismatchError` from ``create_tables``).
+* ``warning_refusal`` — append-only like the audit: every refused lifecycle attempt (unknown user,
+  wrong password or role, permission, stale revision, unknown area, conflicting active warning).
 * ``emission_inventory`` — total emissions by source sector and pollutant [t/day], one row per
   (inventory name, sector, pollutant).
 """
@@ -97,47 +104,92 @@ class WarningAudit(Base):
     forecast_hash: Mapped[str | None] = mapped_column(String(64))
     rules_version: Mapped[str | None] = mapped_column(String(64))
     reason: Mapped[str] = mapped_column(Text, default="")
+    #: the warning's planned period after the step (its level, status and revision are above)
+    warning_start: Mapped[dt.date | None] = mapped_column(Date)
+    warning_end: Mapped[dt.date | None] = mapped_column(Date)
+    #: the previous row's ``row_hash`` (None for the first row) and this row's chained SHA-256
+    prev_hash: Mapped[str | None] = mapped_column(String(64))
+    row_hash: Mapped[str | None] = mapped_column(String(64))
 
 
-@event.listens_for(WarningAudit, "before_update")
-def _audit_no_update(mapper, connection, target) -> None:  # pragma: no cover - guard
-    raise PermissionError("warning_audit is append-only: audit records cannot be changed")
+class WarningRefusal(Base):
+    """A refused lifecycle attempt, append-only (who claimed what, and why it was refused)."""
+
+    __tablename__ = "warning_refusal"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    at: Mapped[dt.datetime] = mapped_column(DateTime, default=_utcnow)
+    user: Mapped[str] = mapped_column(String(64))
+    role: Mapped[str] = mapped_column(String(32))
+    action: Mapped[str] = mapped_column(String(12))
+    area: Mapped[str | None] = mapped_column(String(64))
+    warning_id: Mapped[int | None] = mapped_column(Integer)
+    reason: Mapped[str] = mapped_column(Text)
 
 
-@event.listens_for(WarningAudit, "before_delete")
-def _audit_no_delete(mapper, connection, target) -> None:  # pragma: no cover - guard
-    raise PermissionError("warning_audit is append-only: audit records cannot be deleted")
+def _no_update(mapper, connection, target) -> None:  # pragma: no cover - guard
+    raise PermissionError(f"{mapper.local_table.name} is append-only: its records cannot be changed")
 
 
-#: Triggers by which the database itself refuses changes to the audit trail, whoever connects (an SQL
-#: console, another program): SQLite's per statement kind; PostgreSQL's one function and one trigger
-#: (UPDATE, DELETE and TRUNCATE).
-_AUDIT_TRIGGERS = {
-    "sqlite": [f"CREATE TRIGGER IF NOT EXISTS warning_audit_no_{op.lower()} BEFORE {op} ON warning_audit "
-               f"BEGIN SELECT RAISE(ABORT, 'warning_audit is append-only'); END" for op in ("UPDATE", "DELETE")],
-    "postgresql": [
-        ("CREATE OR REPLACE FUNCTION warning_audit_append_only() RETURNS trigger LANGUAGE plpgsql AS "
-         "$body$ BEGIN RAISE EXCEPTION 'warning_audit is append-only'; END $body$"),
-        ("CREATE TRIGGER warning_audit_no_change BEFORE UPDATE OR DELETE OR TRUNCATE ON warning_audit "
-         "FOR EACH STATEMENT EXECUTE FUNCTION warning_audit_append_only()")],
-}
+def _no_delete(mapper, connection, target) -> None:  # pragma: no cover - guard
+    raise PermissionError(f"{mapper.local_table.name} is append-only: its records cannot be deleted")
+
+
+for _model in (WarningAudit, WarningRefusal):
+    event.listen(_model, "before_update", _no_update)
+    event.listen(_model, "before_delete", _no_delete)
+
+
+#: Tables the database itself keeps append-only, whoever connects (an SQL console, another program).
+APPEND_ONLY: tuple[str, ...] = ("warning_audit", "warning_refusal")
+
+
+def _sqlite_triggers(table: str) -> list[str]:
+    """SQLite: refuse UPDATE and DELETE, and an INSERT of an id that exists (``REPLACE`` / ``INSERT OR
+    REPLACE`` delete the old row first, and with ``recursive_triggers`` off the DELETE trigger does not
+    fire, so the INSERT trigger stops them)."""
+    ddl = [f"CREATE TRIGGER IF NOT EXISTS {table}_no_{op.lower()} BEFORE {op} ON {table} "
+           f"BEGIN SELECT RAISE(ABORT, '{table} is append-only'); END" for op in ("UPDATE", "DELETE")]
+    ddl.append(f"CREATE TRIGGER IF NOT EXISTS {table}_no_replace BEFORE INSERT ON {table} "
+               f"WHEN EXISTS (SELECT 1 FROM {table} WHERE id = NEW.id) "
+               f"BEGIN SELECT RAISE(ABORT, '{table} is append-only: that id exists'); END")
+    return ddl
+
+
+#: PostgreSQL: one function, and per table one statement trigger on UPDATE, DELETE and TRUNCATE
+#: (``INSERT ... ON CONFLICT DO UPDATE`` fires the UPDATE trigger too; there is no REPLACE).
+_PG_FUNCTION = ("CREATE OR REPLACE FUNCTION warning_audit_append_only() RETURNS trigger LANGUAGE plpgsql AS "
+                "$body$ BEGIN RAISE EXCEPTION USING MESSAGE = TG_TABLE_NAME || ' is append-only'; END $body$")
+
+
+def _pg_trigger(table: str) -> tuple[str, str]:
+    """The trigger's name and DDL."""
+    name = f"{table}_no_change"
+    return name, (f"CREATE TRIGGER {name} BEFORE UPDATE OR DELETE OR TRUNCATE ON {table} "
+                  f"FOR EACH STATEMENT EXECUTE FUNCTION warning_audit_append_only()")
 
 
 @event.listens_for(Base.metadata, "after_create")
 def _audit_append_only(metadata, connection, **kw) -> None:
-    """Add the audit trail's triggers where they are missing, on every ``create_tables``: a database
+    """Add the append-only triggers where they are missing, on every ``create_tables``: a database
     made before a trigger existed gets it too."""
-    statements = _AUDIT_TRIGGERS.get(connection.dialect.name)
-    if not statements or not inspect(connection).has_table("warning_audit"):
+    insp = inspect(connection)
+    tables = [t for t in APPEND_ONLY if insp.has_table(t)]
+    if not tables:
         return
-    if connection.dialect.name == "postgresql":
-        # one process at a time (several dashboard workers may start together), and this table's trigger
+    if connection.dialect.name == "sqlite":
+        for table in tables:
+            for ddl in _sqlite_triggers(table):
+                connection.exec_driver_sql(ddl)
+    elif connection.dialect.name == "postgresql":
+        # one process at a time (several dashboard workers may start together)
         connection.exec_driver_sql("SELECT pg_advisory_xact_lock(20260301)")
-        if connection.exec_driver_sql("SELECT 1 FROM pg_trigger WHERE tgname = 'warning_audit_no_change' "
-                                      "AND tgrelid = to_regclass('warning_audit')").first():
-            return
-    for ddl in statements:
-        connection.exec_driver_sql(ddl)
+        missing = [ddl for table in tables for name, ddl in [_pg_trigger(table)] if not connection.exec_driver_sql(
+            f"SELECT 1 FROM pg_trigger WHERE tgname = '{name}' AND tgrelid = to_regclass('{table}')").first()]
+        if missing:  # (re)define the function only then: a running database need not be its owner's
+            connection.exec_driver_sql(_PG_FUNCTION)
+        for ddl in missing:
+            connection.exec_driver_sql(ddl)
 
 
 class EmissionInventory(Base):

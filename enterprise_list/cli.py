@@ -2,7 +2,7 @@
 
 =====================================  ===================================================================
 ``list template OUT.xlsx``             write the empty template (with the 说明 sheet)
-``list validate FILE``                 report every problem of a list file (exit 1 on errors)
+``list validate FILE``                 report every problem of a list file (exit 1 on errors, 2 unreadable)
 ``list import FILE``                   validate and import as a new version (exit 1 + report on errors)
 ``list export OUT.xlsx [--version V]`` write a stored version in the template
 ``list show CODE_OR_NAME [--level L]`` the 一厂一策 sheet (all levels, or one)
@@ -11,12 +11,18 @@
 ``list sample OUT.xlsx [--size N]``    a synthetic list in the template
 ``list coverage PERMITS_FILE``         coverage against the discharge-permit register (exit 1 on gaps)
 =====================================  ===================================================================
+
+``validate`` and ``import`` compare the file with the version in force (today's; the import's: on its
+effective date) and refuse a version that drops more than
+:data:`enterprise_list.validate.MAX_SHRINK` of its enterprises, lines or a pollutant's baseline
+unless ``--allow-shrink`` is given; coordinates are checked against the bounds of ``settings.city``.
 """
 from __future__ import annotations
 
 import argparse
 import datetime as dt
 import json
+from pathlib import Path
 
 from airwarn.dates import today_beijing
 
@@ -59,14 +65,35 @@ def _template(args, settings) -> int:
     return 0
 
 
+def _in_force(settings):
+    """The size of the version in force today, if a list database is there (none is created)."""
+    from sqlalchemy import inspect, make_url
+
+    from airwarn.db import get_engine, session_scope
+    from enterprise_list.io import totals_in_force
+
+    url = make_url(settings.db_url)
+    if url.get_backend_name() == "sqlite" and (not url.database or not Path(url.database).is_file()):
+        return None
+    engine = get_engine(settings.db_url)
+    if not inspect(engine).has_table("list_version"):
+        return None
+    with session_scope(engine) as session:
+        return totals_in_force(session)
+
+
 def _validate(args, settings) -> int:
-    from enterprise_list.validate import errors, format_report, validate
+    from enterprise_list.validate import compare_totals, errors, format_changes, format_report, list_totals, validate
     from enterprise_list.workbook import read_list_workbook
 
     parsed = read_list_workbook(args.file)
-    problems = validate(parsed, counties=_counties(args, settings))
+    previous = _in_force(settings)
+    problems = validate(parsed, counties=_counties(args, settings), bounds=settings.city, previous=previous,
+                        allow_shrink=args.allow_shrink)
     print(f"{args.file}: {len(parsed.records['enterprises'])} enterprises, {len(parsed.records['lines'])} lines, "
           f"{len(parsed.records['measures'])} measures")
+    if previous is not None:
+        print(format_changes(compare_totals(list_totals(parsed), previous), previous))
     print(format_report(problems))
     return 1 if errors(problems) else 0
 
@@ -81,7 +108,8 @@ def _import(args, settings) -> int:
     try:
         result = import_list(_engine(settings), args.file, name, effective, year=args.year,
                              approved_by=args.approved_by, approval_doc=args.approval_doc, note=args.note,
-                             synthetic=args.synthetic, counties=_counties(args, settings))
+                             synthetic=args.synthetic, counties=_counties(args, settings), bounds=settings.city,
+                             allow_shrink=args.allow_shrink)
     except ListValidationError as exc:
         print(str(exc), file=sys.stderr)
         return 1
@@ -167,6 +195,8 @@ def _coverage(args, settings) -> int:
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     """Add ``airwarn list …`` to the ``airwarn`` parser."""
+    from enterprise_list.validate import MAX_SHRINK
+
     p = subparsers.add_parser("list", help="the emergency emission-reduction list (应急减排清单)",
                               description="Import, validate, export and look up the emergency-reduction list.")
     sub = p.add_subparsers(dest="list_command", metavar="SUBCOMMAND", required=True)
@@ -179,9 +209,15 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     q.add_argument("out", metavar="OUT.xlsx")
     q.set_defaults(func=_template)
 
-    q = sub.add_parser("validate", help="report every problem of a list file (exit 1 on errors)")
+    def shrink_opt(q):
+        q.add_argument("--allow-shrink", action="store_true",
+                       help=f"confirm that the new version drops more than {MAX_SHRINK:.0%} of the enterprises, "
+                            f"lines or a pollutant's baseline of the version in force")
+
+    q = sub.add_parser("validate", help="report every problem of a list file (exit 1 on errors, 2 if unreadable)")
     q.add_argument("file", metavar="FILE", help=".xlsx, a CSV folder or one of its CSV files")
     county_opts(q)
+    shrink_opt(q)
     q.set_defaults(func=_validate)
 
     q = sub.add_parser("import", help="validate and import a list file as a new version (exit 1 on errors)")
@@ -194,6 +230,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     q.add_argument("--note")
     q.add_argument("--synthetic", action="store_true", help="flag the version as synthetic")
     county_opts(q)
+    shrink_opt(q)
     q.set_defaults(func=_import)
 
     q = sub.add_parser("export", help="write a stored version to xlsx in the template")

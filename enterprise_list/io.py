@@ -2,7 +2,11 @@
 
 An import is all or nothing: the file is read and validated first (every
 problem reported at once), and only a file without errors is written, in one
-transaction, as a new :class:`~enterprise_list.models.ListVersion`. A revision is
+transaction, as a new :class:`~enterprise_list.models.ListVersion`. The
+validation compares the file with the version in force on its effective date
+(:func:`totals_in_force`): a version that drops more than
+:data:`~enterprise_list.validate.MAX_SHRINK` of the enterprises, lines or a
+pollutant's baseline is refused unless the drop is confirmed (``allow_shrink``). A revision is
 always a new version; history is never overwritten, and
 :func:`~enterprise_list.models.version_on` reads back the list in force on any day.
 
@@ -13,7 +17,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Iterable
 
@@ -25,14 +29,17 @@ from airwarn.db import create_tables, session_scope
 from airwarn.vocab import YANGQUAN_COUNTIES
 from enterprise_list.frames import store_frames
 from enterprise_list.models import (
-    Enterprise, ListVersion, Measure, ProductionLine, resolve_version,
+    Enterprise, ListVersion, Measure, ProductionLine, resolve_version, version_on,
 )
 from enterprise_list.template import SHEETS
-from enterprise_list.validate import Problem, errors, format_report, validate
+from enterprise_list.validate import (
+    MAX_SHRINK, Change, ListTotals, Problem, compare_totals, errors, format_changes, format_report, list_totals,
+    validate,
+)
 from enterprise_list.workbook import ParsedList, read_list_workbook, write_list_workbook
 
 __all__ = ["ImportResult", "ListValidationError", "import_list", "export_list", "load_list",
-           "read_list_workbook", "validate", "write_list_workbook"]
+           "read_list_workbook", "totals_in_force", "validate", "write_list_workbook"]
 
 _ENT_COLS = [c.key for c in SHEETS[0].columns]
 _LINE_COLS = [c.key for c in SHEETS[1].columns if c.key != "credit_code"]
@@ -42,9 +49,18 @@ _MEAS_COLS = [c.key for c in SHEETS[2].columns if c.key not in ("credit_code", "
 class ListValidationError(ValueError):
     """A list file has errors; nothing was imported. ``problems`` holds every problem."""
 
-    def __init__(self, message: str, problems: list[Problem]):
+    def __init__(self, message: str, problems: list[Problem], changes: list[Change] | None = None,
+                 previous: ListTotals | None = None):
         super().__init__(message)
         self.problems = problems
+        self.changes = changes or []
+        self.previous = previous
+
+    @property
+    def shrink_only(self) -> bool:
+        """Whether every error is a drop against the version in force (importable once confirmed)."""
+        errs = errors(self.problems)
+        return bool(errs) and all(p.code == "shrink" for p in errs)
 
 
 @dataclass(frozen=True)
@@ -58,7 +74,11 @@ class ImportResult:
     effective_date : date
     n_enterprises, n_lines, n_measures : int
     warnings : list of Problem
-        Problems that did not block the import (weaker than the guide, ignored columns).
+        Problems that did not block the import (weaker than the guide, ignored columns, a confirmed drop).
+    changes : list of Change
+        The new version against the one in force before it (empty if there was none).
+    previous : ListTotals or None
+        That version's size.
     """
 
     version_id: int
@@ -68,18 +88,23 @@ class ImportResult:
     n_lines: int
     n_measures: int
     warnings: list[Problem]
+    changes: list[Change] = field(default_factory=list)
+    previous: ListTotals | None = None
 
     def summary(self) -> str:
-        """One line: version, counts, warnings."""
-        return (f"imported list version {self.version_name!r} (id {self.version_id}, effective "
+        """One line: version, counts, warnings (and what changed against the version in force)."""
+        text = (f"imported list version {self.version_name!r} (id {self.version_id}, effective "
                 f"{self.effective_date}): {self.n_enterprises} enterprises, {self.n_lines} lines, "
                 f"{self.n_measures} measures, {len(self.warnings)} warning(s)")
+        return text + (f"; {format_changes(self.changes, self.previous)}" if self.previous is not None else "")
 
 
 def import_list(session_or_engine: Session | Engine, path: str | os.PathLike | ParsedList, version_name: str,
                 effective_date: dt.date, *, year: int | None = None, approved_by: str | None = None,
                 approval_doc: str | None = None, note: str | None = None, synthetic: bool = False,
-                counties: Iterable[str] | None = YANGQUAN_COUNTIES, guide=None) -> ImportResult:
+                counties: Iterable[str] | None = YANGQUAN_COUNTIES, guide=None, bounds=None,
+                allow_shrink: bool = False, max_shrink: float = MAX_SHRINK,
+                source_name: str | None = None) -> ImportResult:
     """Validate a list file and store it as a new list version, in one transaction.
 
     Parameters
@@ -104,6 +129,15 @@ def import_list(session_or_engine: Session | Engine, path: str | os.PathLike | P
         Valid counties (default Yangquan's); ``None`` accepts any.
     guide : Guide, optional
         Guide defaults for warnings (default bundled; ``False`` for none).
+    bounds : Bounds or str, optional
+        The city's box for the coordinates (see :func:`enterprise_list.validate.validate`).
+    allow_shrink : bool
+        Confirm a drop of more than ``max_shrink`` against the version in force on
+        ``effective_date`` (it is then a warning of the result, not an error).
+    max_shrink : float
+        See :data:`enterprise_list.validate.MAX_SHRINK`.
+    source_name : str, optional
+        The file name to record (default: the file's; e.g. the name an upload had).
 
     Returns
     -------
@@ -112,7 +146,8 @@ def import_list(session_or_engine: Session | Engine, path: str | os.PathLike | P
     Raises
     ------
     ListValidationError
-        If the file has any error (a ValueError; its message is the full report). Nothing is written.
+        If the file has any error (a ValueError; its message is the full report, with what changed
+        against the version in force). Nothing is written.
     ValueError
         If the version name exists already.
     """
@@ -121,28 +156,57 @@ def import_list(session_or_engine: Session | Engine, path: str | os.PathLike | P
         raise ValueError("version_name must be a non-empty string")
     if not isinstance(effective_date, dt.date):
         raise ValueError(f"effective_date must be a date, got {effective_date!r}")
-    problems = validate(parsed, counties=counties, guide=guide)
-    errs = errors(problems)
-    if errs:
-        raise ListValidationError(f"{parsed.source}: {len(errs)} error(s); nothing imported\n"
-                                  + format_report(problems), problems)
+    if source_name is None and not isinstance(path, ParsedList):
+        source_name = Path(path).name
     meta = dict(name=str(version_name).strip(), year=year or effective_date.year, effective_date=effective_date,
                 approved_by=approved_by, approval_doc=approval_doc, note=note, synthetic=synthetic,
-                source_file=None if isinstance(path, ParsedList) else str(Path(path).name)[:256])
-    warnings = [p for p in problems if p.severity == "warning"]
+                source_file=None if source_name is None else str(source_name)[:256])
+    checks = dict(counties=counties, guide=guide, bounds=bounds, allow_shrink=allow_shrink, max_shrink=max_shrink)
     if isinstance(session_or_engine, Session):
         with session_or_engine.begin_nested():
-            return _store(session_or_engine, parsed, meta, warnings)
+            return _check_and_store(session_or_engine, parsed, meta, checks)
     create_tables(session_or_engine)
     with session_scope(session_or_engine) as session:
-        return _store(session, parsed, meta, warnings)
+        return _check_and_store(session, parsed, meta, checks)
 
 
-def _store(session: Session, parsed: ParsedList, meta: dict, warnings: list[Problem]) -> ImportResult:
+def totals_in_force(session: Session, day: dt.date | None = None) -> ListTotals | None:
+    """The size of the version in force on ``day`` (default today, Beijing time), or ``None`` if none is.
+
+    Enterprises, lines and the total baseline per pollutant [t/day], summed in the database.
+    """
+    from airwarn.dates import today_beijing
+
+    v = version_on(session, day or today_beijing())
+    if v is None:
+        return None
+    n_e, n_l, _ = count_rows(session, v)
+    sums = session.execute(select(*(func.coalesce(func.sum(getattr(ProductionLine, p)), 0.0)
+                                    for p in ("so2", "nox", "pm", "vocs")))
+                           .join(Enterprise).where(Enterprise.version_id == v.id)).one()
+    return ListTotals(v.name, n_e, n_l, dict(zip(("so2", "nox", "pm", "vocs"), map(float, sums))))
+
+
+def _check_and_store(session: Session, parsed: ParsedList, meta: dict, checks: dict) -> ImportResult:
+    """Validate against the version in force on the effective date, then store (same transaction)."""
     existing = session.scalars(select(ListVersion).where(ListVersion.name == meta["name"])).first()
     if existing is not None:
         raise ValueError(f"list version {meta['name']!r} already exists (id {existing.id}, effective "
                          f"{existing.effective_date}); a revision is imported under a new name")
+    previous = totals_in_force(session, meta["effective_date"])
+    problems = validate(parsed, previous=previous, **checks)
+    changes = compare_totals(list_totals(parsed), previous) if previous is not None else []
+    errs = errors(problems)
+    if errs:
+        raise ListValidationError(f"{parsed.source}: {len(errs)} error(s); nothing imported\n"
+                                  + format_report(problems)
+                                  + ("\n" + format_changes(changes, previous) if previous is not None else ""),
+                                  problems, changes, previous)
+    warnings = [p for p in problems if p.severity == "warning"]
+    return replace(_store(session, parsed, meta, warnings), changes=changes, previous=previous)
+
+
+def _store(session: Session, parsed: ParsedList, meta: dict, warnings: list[Problem]) -> ImportResult:
     version = ListVersion(**meta)
     session.add(version)
     session.flush()

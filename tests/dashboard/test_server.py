@@ -52,7 +52,9 @@ class Browser:
             "state": [{"id": "cmd-action", "property": "value", "value": "issue"},
                       {"id": "cmd-action-level", "property": "value", "value": "orange"},
                       {"id": "cmd-action-reason", "property": "value", "value": "test"},
-                      {"id": "cmd-refresh", "property": "data", "value": 0}],
+                      {"id": "cmd-refresh", "property": "data", "value": 0},
+                      # the state the confirmation dialog described (none active: issuing needs no revision)
+                      {"id": "cmd-seen", "property": "data", "value": {"id": None, "revision": None, "level": None}}],
             "changedPropIds": ["cmd-confirm.submit_n_clicks"],
         }
         headers = {"Content-Type": "application/json"}

@@ -158,13 +158,24 @@ def test_cli_inventory_reductions_and_lifecycle(tmp_path, capsys, monkeypatch, d
     assert out["level"] == "red" and out["inventory"] == "测试" and out["total_t_per_day"]["nox"] == 200
     assert main(["reductions", "--level", "yellow"]) == 0
     assert "按区县" in capsys.readouterr().out
+    from airwarn.db import get_engine, session_scope
+    from airwarn.users import add_user
+
+    with session_scope(get_engine(demo_db.db_url)) as s:  # the CLI acts only as existing users
+        add_user(s, "li", "viewer", "Viewer-pass-1")
+        add_user(s, "wang", "commander", "Commander-pass-1")
+    monkeypatch.setenv("AIRWARN_PASSWORD", "Viewer-pass-1")
     assert main(["warning", "issue", "--level", "yellow", "--user", "li", "--role", "viewer"]) == 2
     assert "may not issue" in capsys.readouterr().err
+    monkeypatch.setenv("AIRWARN_PASSWORD", "Commander-pass-1")
     assert main(["warning", "issue", "--level", "yellow", "--user", "wang", "--role", "commander",
                  "--reason", "会商"]) == 0
-    assert json.loads(capsys.readouterr().out)["status"] == "issued"
-    assert main(["warning", "upgrade", "--level", "orange", "--user", "wang", "--role", "commander"]) == 0
-    assert main(["warning", "lift", "--user", "wang", "--role", "commander"]) == 0
+    issued = json.loads(capsys.readouterr().out)
+    assert issued["status"] == "issued"
+    rev = ["--id", str(issued["id"]), "--revision", str(issued["revision"])]
+    assert main(["warning", "upgrade", "--level", "orange", "--user", "wang", "--role", "commander", *rev]) == 0
+    rev[-1] = str(issued["revision"] + 1)
+    assert main(["warning", "lift", "--user", "wang", "--role", "commander", *rev]) == 0
     capsys.readouterr()
     assert main(["warning", "log"]) == 0
     log = capsys.readouterr().out.strip().splitlines()
