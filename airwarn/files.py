@@ -59,3 +59,35 @@ def atomic_write_bytes(path: str | os.PathLike, payload: bytes, mode: int = 0o64
     """Write ``payload`` to ``path`` atomically, optionally with permission bits ``mode``."""
     with atomic_path(path, mode=mode) as tmp:
         tmp.write_bytes(payload)
+
+
+#: First characters that make a spreadsheet take a cell for a formula (OWASP, "CSV injection").
+FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def csv_escape(value: object) -> object:
+    """A CSV cell that no spreadsheet runs as a formula (issue 14, break 10).
+
+    Text starting with one of :data:`FORMULA_TRIGGERS` (after any single quotes) gets one more
+    leading single quote, as OWASP recommends; :func:`csv_unescape` undoes it exactly, so an
+    exported file reads back to the same text. Anything but text is returned unchanged.
+
+    Examples
+    --------
+    >>> csv_escape('=HYPERLINK("http://evil.example/x")')
+    '\\'=HYPERLINK("http://evil.example/x")'
+    >>> csv_escape("0353-1234567"), csv_escape(-3.0)
+    ('0353-1234567', -3.0)
+    >>> all(csv_unescape(csv_escape(t)) == t for t in ("-3", "+86 353", "'=x", "''", "@a"))
+    True
+    """
+    if isinstance(value, str) and value.lstrip("'").startswith(FORMULA_TRIGGERS):
+        return "'" + value
+    return value
+
+
+def csv_unescape(text: str) -> str:
+    """Undo :func:`csv_escape` on a cell read from CSV."""
+    if text.startswith("'") and text.lstrip("'").startswith(FORMULA_TRIGGERS):
+        return text[1:]
+    return text

@@ -14,7 +14,7 @@ import pandas as pd
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from airwarn.files import atomic_path
+from airwarn.files import atomic_path, csv_escape
 from airwarn.vocab import EMISSION_LABELS, EMISSION_POLLUTANTS
 from emergency.reductions import Reductions
 from enterprise_list.models import (
@@ -77,7 +77,12 @@ def notification_frame(session: Session, reductions: Reductions) -> pd.DataFrame
 
 def write_notifications(frame: pd.DataFrame, xlsx_path: "str | os.PathLike",
                         csv_path: "str | os.PathLike | None" = None, title: str | None = None) -> list[Path]:
-    """Write the notification list to xlsx (one sheet, frozen header) and CSV (UTF-8 with BOM), atomically."""
+    """Write the notification list to xlsx (one sheet, frozen header) and CSV (UTF-8 with BOM), atomically.
+
+    No cell is ever a live formula (issue 14, break 10): text such as ``=HYPERLINK(…)`` from an
+    enterprise name is a text cell in the xlsx, and in the CSV text starting with ``=``, ``+``,
+    ``-``, ``@``, tab or CR gets a leading ``'`` (:func:`airwarn.files.csv_escape`).
+    """
     xlsx_path = Path(xlsx_path)
     written = []
 
@@ -85,6 +90,10 @@ def write_notifications(frame: pd.DataFrame, xlsx_path: "str | os.PathLike",
         with pd.ExcelWriter(tmp, engine="openpyxl") as xw:
             frame.to_excel(xw, index=False, sheet_name="告知清单")
             ws = xw.sheets["告知清单"]
+            for row in ws.iter_rows():
+                for cell in row:
+                    if cell.data_type == "f":  # openpyxl takes any text starting with '=' for a formula
+                        cell.data_type = "s"
             ws.freeze_panes = "A2"
             for col, width in zip("ABCDEFGHIJKLMN", (28, 22, 8, 12, 8, 8, 14, 10, 30, 60, 12, 12, 12, 12)):
                 ws.column_dimensions[col].width = width
@@ -96,6 +105,6 @@ def write_notifications(frame: pd.DataFrame, xlsx_path: "str | os.PathLike",
     if csv_path is not None:
         csv_path = Path(csv_path)
         with atomic_path(csv_path) as tmp:
-            frame.to_csv(tmp, index=False, encoding="utf-8-sig")
+            frame.map(csv_escape).to_csv(tmp, index=False, encoding="utf-8-sig")
         written.append(csv_path)
     return written

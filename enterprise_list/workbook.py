@@ -11,22 +11,35 @@ whole :class:`ParsedList` and reports every problem at once.
 CSV: a folder holding ``企业.csv``, ``生产线.csv`` and ``减排措施.csv`` (or
 ``enterprises.csv``, ``lines.csv``, ``measures.csv``), or the path of any one of
 them (its siblings are read). UTF-8 (with or without BOM) or GB18030/GBK.
+
+Hostile files (issue 14, breaks 1, 3, 4, 10): an xlsx is checked before any reader parses it:
+its unpacked size and compression ratios (:data:`MAX_UNPACKED_BYTES`, :data:`MAX_RATIO`), then
+one streaming pass (expat) over each sheet read finds the cells holding values, refuses a cell
+beyond :data:`MAX_ROWS` × :data:`MAX_COLUMNS` or a used range over :data:`MAX_CELLS` (the declared
+``<dimension>`` is never trusted), and records formulas without a saved value, which are errors,
+never blanks. Malformed XML, undecodable text and damaged zips are one-line ``ValueError`` s
+naming the file and the part. Writers never emit live formulas: text is written as text in xlsx
+and escaped with a leading ``'`` in CSV (:func:`airwarn.files.csv_escape`), which the CSV reader
+undoes, so an exported list reads back to the same values.
 """
 from __future__ import annotations
 
 import csv
 import math
 import os
+import posixpath
 import re
 import unicodedata
 import zipfile
+import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterable, Sequence
+from typing import Any, Callable, Iterable, Sequence
+from xml.parsers import expat
 
 import pandas as pd
 
-from airwarn.files import atomic_path
+from airwarn.files import FORMULA_TRIGGERS, atomic_path, csv_escape, csv_unescape
 from airwarn.vocab import WarningLevel
 from enterprise_list import credit_code as cc
 from enterprise_list.models import GRADES, LEVELS, MEASURE_KIND_LABELS, MEASURE_KINDS
@@ -206,6 +219,22 @@ def _bool(v: Any) -> bool:
     raise _CellError(f"expected 是 or 否, got {v!r}")
 
 
+#: A credit code that Excel made a number and a CSV kept as text: ``9.11403E+17``.
+_CODE_AS_NUMBER = re.compile(r"\d+(\.\d*)?E\+?\d+")
+
+
+def _code(v: Any) -> str:
+    if isinstance(v, (int, float)) and not isinstance(v, bool):
+        shown = f"{float(v):.15g}"
+    else:
+        code = cc.normalise(v)
+        if not _CODE_AS_NUMBER.fullmatch(code):
+            return code
+        shown = str(v).strip()
+    raise _CellError(f"the credit code was stored as a number by Excel ({shown}); "
+                     "format the column as text and re-enter it")
+
+
 def parse_cell(col: Column, value: Any) -> Any:
     """Convert one cell to the column's type (``None`` if blank).
 
@@ -217,7 +246,7 @@ def parse_cell(col: Column, value: Any) -> Any:
     if _blank(value):
         return None
     if col.kind == "code":
-        return cc.normalise(value)
+        return _code(value)
     if col.kind == "number":
         return _number(value)
     if col.kind == "fraction":
@@ -276,8 +305,15 @@ def _map_row(sheet: Sheet, row: Sequence[Any], parent: Sequence[Any] | None) -> 
 
 
 # --------------------------------------------------------------------------- sheet reading
+#: Why a formula cell without a cached value is an error (it would otherwise read as blank, or 0).
+FORMULA_MESSAGE = "formula without a saved value (open and save the file in Excel, or paste values)"
+
+
 def _read_rows(sheet: Sheet, rows: list[list[Any]], source: str, sheet_label: str,
-               problems: list[Problem], headers: dict[str, dict[str, str]]) -> list[dict[str, Any]]:
+               problems: list[Problem], headers: dict[str, dict[str, str]],
+               formulas: dict[tuple[int, int], str] | None = None) -> list[dict[str, Any]]:
+    """The sheet's records; ``formulas`` holds the cells ``(row, column)`` (0-based) with a
+    formula and no saved value, each an error of its column."""
     start, mapping = _find_header(sheet, rows)
     headers[sheet.key] = {key: shown for key, shown in mapping.values()}
     found = {key for key, _ in mapping.values()}
@@ -296,13 +332,24 @@ def _read_rows(sheet: Sheet, rows: list[list[Any]], source: str, sheet_label: st
             problems.append(Problem("warning", sheet_label, start, str(cell).strip(),
                                     "column not in the template; ignored", None))
     cols = {j: sheet.column(key) for j, (key, _) in mapping.items()}
+    by_row: dict[int, dict[int, str]] = {}
+    for (i, j), text in (formulas or {}).items():
+        if i >= start and j in cols:
+            by_row.setdefault(i, {})[j] = text
     out: list[dict[str, Any]] = []
-    for i in range(start, len(rows)):
-        row = rows[i]
-        if all(_blank(v) for j, v in enumerate(row) if j in cols):
+    for i in range(start, max(len(rows), max(by_row, default=-1) + 1)):
+        row = rows[i] if i < len(rows) else []
+        unsaved = by_row.get(i)
+        if unsaved is None and all(_blank(v) for j, v in enumerate(row) if j in cols):
             continue
         rec: dict[str, Any] = {"_row": i + 1, "_bad": set()}
         for j, col in cols.items():
+            if unsaved and j in unsaved:
+                rec[col.key] = None
+                rec["_bad"].add(col.key)
+                problems.append(Problem("error", sheet_label, i + 1, headers[sheet.key][col.key], FORMULA_MESSAGE,
+                                        unsaved[j]))
+                continue
             value = row[j] if j < len(row) else None
             try:
                 rec[col.key] = parse_cell(col, value)
@@ -316,28 +363,319 @@ def _read_rows(sheet: Sheet, rows: list[list[Any]], source: str, sheet_label: st
     return out
 
 
-def _xlsx_sheets(path: Path) -> dict[str, list[list[Any]]]:
-    """Every sheet's cell values, laid out as in Excel (row 1 first), merged ranges
-    filled with their top-left value; empty cells are ``None``.
+# --------------------------------------------------------------------------- hostile files
+# Limits of the xlsx reader (issue 14, breaks 1 and 4): a workbook beyond any of them is refused with
+# one line before anything allocates for it. For scale: the benchmark list of 10,000 enterprises
+# (bench/bench_list.py; 44,709 measure rows) unpacks to 41 MB at about 10:1 (openpyxl's inline strings;
+# Excel's shared strings make it smaller).
 
-    python-calamine (a Rust reader) is about ten times faster than openpyxl's
-    read-only mode on large lists; openpyxl is the fallback for anything it refuses.
+#: All members of the zip together, unpacked [bytes]: five times the benchmark list.
+MAX_UNPACKED_BYTES = 200 * 2**20
+#: Unpacked : packed size allowed for a member larger than :data:`RATIO_FROM_BYTES`. Real sheets pack
+#: about 10:1, and 100,000 empty styled rows (numbered, as Excel writes them) 23:1; deflate's ceiling,
+#: where zip bombs sit, is about 1030:1.
+MAX_RATIO = 200
+#: Members up to this size [bytes] are not held to :data:`MAX_RATIO` (small parts pack very well).
+RATIO_FROM_BYTES = 2**20
+#: Last row that may hold a value: more than twice the benchmark's longest sheet (about 20,000
+#: enterprises with three levels per line).
+MAX_ROWS = 100_000
+#: Last column that may hold a value (the template has at most 12; room for notes).
+MAX_COLUMNS = 200
+#: Cells of a sheet's used range (A1 to its last row and column): calamine and Python build the range
+#: densely, some 100 bytes a cell, so at most about 200 MB; the benchmark's longest sheet has 0.5 M.
+MAX_CELLS = 2_000_000
+#: Merged ranges in one sheet (an office merges a code cell over an enterprise's lines: one per enterprise).
+MAX_MERGES = 100_000
+
+
+class _Refused(ValueError):
+    """A workbook refused by the checks (the message is one line naming the file)."""
+
+
+@dataclass
+class _Scan:
+    """What the streaming pass found in one sheet: the last row and column holding a value (1-based)
+    and the cells ``(row, column)`` (0-based) with a formula and no saved value (formula text)."""
+
+    rows: int = 0
+    cols: int = 0
+    formulas: dict[tuple[int, int], str] = field(default_factory=dict)
+
+
+#: Column letters → column number (1-based), filled as cells are met.
+_COLUMNS: dict[str, int] = {}
+
+
+def _column_number(letters: str) -> int:
+    if not (letters.isascii() and letters.isalpha()):
+        return 0  # not a reference
+    if len(letters) > 3:
+        return MAX_COLUMNS + 1  # beyond XFD, beyond any limit
+    n = 0
+    for ch in letters.upper():
+        n = 26 * n + ord(ch) - 64
+    _COLUMNS[letters] = n
+    return n
+
+
+def _cell_ref(row: int, col: int) -> str:
+    letters = ""
+    while col > 0:
+        col, rem = divmod(col - 1, 26)
+        letters = chr(65 + rem) + letters
+    return f"{letters}{row}"
+
+
+def _parse_part(path: Path, zf: zipfile.ZipFile, member: str, what: str,
+                parser: Any = None, start: Callable | None = None, end: Callable | None = None) -> None:
+    """Stream one XML part through expat; any flaw is one ValueError naming the file and the part."""
+    parser = parser or expat.ParserCreate()
+    parser.StartElementHandler, parser.EndElementHandler = start, end
+
+    def no_doctype(*_: Any) -> None:
+        raise _Refused(f"{path}: {what} declares a DOCTYPE, which xlsx files never do; refused")
+
+    parser.StartDoctypeDeclHandler = no_doctype
+    try:
+        with zf.open(member) as fh:
+            parser.ParseFile(fh)
+    except _Refused:
+        raise
+    except (expat.ExpatError, ValueError) as exc:  # pyexpat raises ValueError for a GBK declaration
+        raise _Refused(f"{path}: {what} is not well-formed XML ({exc}); "
+                         "save the workbook again in Excel or WPS") from None
+    except (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError, RuntimeError, OSError) as exc:
+        raise _Refused(f"{path}: {what} is damaged in the zip ({exc})") from None
+
+
+def _relationships(path: Path, zf: zipfile.ZipFile, part: str) -> dict[str, tuple[str, str]]:
+    """``{Id: (Type, member)}`` of a part's relationships (targets resolved to member names)."""
+    folder, name = posixpath.split(part)
+    rels = posixpath.join(folder, "_rels", name + ".rels")
+    out: dict[str, tuple[str, str]] = {}
+    if rels not in zf.NameToInfo:
+        return out
+
+    def start(tag: str, attrs: dict[str, str]) -> None:
+        if tag.rpartition(":")[2] == "Relationship" and attrs.get("TargetMode") != "External":
+            target = attrs.get("Target", "")
+            target = target[1:] if target.startswith("/") else posixpath.normpath(posixpath.join(folder, target))
+            out[attrs.get("Id", "")] = (attrs.get("Type", ""), target)
+
+    _parse_part(path, zf, rels, rels, start=start)
+    return out
+
+
+def _sheet_parts(path: Path, zf: zipfile.ZipFile) -> dict[str, str]:
+    """``{sheet name: zip member}`` in the workbook's order."""
+    book = next((t for typ, t in _relationships(path, zf, "").values() if typ.endswith("/officeDocument")),
+                "xl/workbook.xml")
+    if book not in zf.NameToInfo:
+        raise _Refused(f"{path}: not an xlsx workbook (the zip has no {book}); "
+                         "save the list as .xlsx (Excel workbook)")
+    rels = _relationships(path, zf, book)
+    sheets: list[tuple[str, str | None]] = []
+
+    def start(tag: str, attrs: dict[str, str]) -> None:
+        if tag.rpartition(":")[2] == "sheet":
+            rid = next((v for k, v in attrs.items() if k.rpartition(":")[2] == "id"), None)
+            sheets.append((attrs.get("name", ""), rid))
+
+    _parse_part(path, zf, book, book, start=start)
+    out: dict[str, str] = {}
+    for name, rid in sheets:
+        member = rels.get(rid or "", ("", ""))[1]
+        if member not in zf.NameToInfo:
+            raise _Refused(f"{path}: sheet {name} points to {member or rid!r}, which the file does not hold")
+        out[name] = member
+    return out
+
+
+#: Elements of rich text inside an inline string: met within a cell, they do not end it.
+_IN_CELL = frozenset({"t", "r", "rPr", "rPh", "phoneticPr", "b", "i", "u", "strike", "condense", "extend",
+                      "outline", "shadow", "vertAlign", "sz", "color", "rFont", "family", "charset", "scheme"})
+
+
+def _scan_sheet(path: Path, zf: zipfile.ZipFile, member: str, what: str) -> _Scan:
+    """One streaming pass over a sheet's XML: extent of the cells holding values, formulas without a
+    saved value. Positions follow the cells' ``r`` (any case) or, without one, count on from the row's
+    ``r`` and the previous cell, as calamine does; elements are matched by local name whatever their
+    namespace. A cell counts if it has a value, an inline string or a formula (styled empty cells do
+    not). Only formula cells get an end-element handler, which keeps the pass cheap."""
+    scan = _Scan()
+    parser = expat.ParserCreate()
+    row_no, row_text, merges = 0, None, 0
+    r = c = 0  # the current cell (r == 0: none)
+    counted = False
+    cell_attrs: dict[str, str] = {}
+    formula: tuple[int, int, str | None, list[str]] | None = None  # row, col, type, formula text parts
+    value: list[str] | None = None
+
+    def number(text: str, ref: str) -> int:
+        if not (text.isascii() and text.isdigit()):
+            raise _Refused(f"{path}: {what} has a cell or row reference {ref!r} that is not valid")
+        return int(text) if len(text) <= 9 else MAX_ROWS + 1
+
+    def start(tag: str, attrs: dict[str, str]) -> None:
+        nonlocal row_no, row_text, r, c, counted, cell_attrs, formula, value, merges
+        if ":" in tag:
+            tag = tag.rpartition(":")[2]
+        if tag == "c":
+            ref = attrs.get("r")
+            if ref is None:
+                c += 1
+                r = row_no
+            else:
+                letters = ref.rstrip("0123456789")
+                digits = ref[len(letters):]
+                c = _COLUMNS.get(letters) or _column_number(letters)
+                if not c:
+                    number("", ref)  # raises: not a reference
+                r = row_no if digits == row_text else number(digits, ref)
+            counted, cell_attrs = False, attrs
+        elif tag == "t":
+            return
+        elif tag == "v" or tag == "is" or tag == "f":
+            if not r:
+                return
+            if not counted:
+                counted = True
+                if r > MAX_ROWS or c > MAX_COLUMNS:
+                    raise _Refused(f"{path}: {what} cell {_cell_ref(r, c)} lies beyond the reader's limit of "
+                                   f"{MAX_ROWS} rows × {MAX_COLUMNS} columns; delete it (or clear everything "
+                                   "outside the list) and save again")
+                if r > scan.rows:
+                    scan.rows = r
+                if c > scan.cols:
+                    scan.cols = c
+            if tag == "f":
+                formula, value = (r, c, cell_attrs.get("t"), []), None
+                parser.CharacterDataHandler = formula[3].append
+                parser.EndElementHandler = formula_end
+            elif tag == "v" and formula is not None:
+                value = []
+                parser.CharacterDataHandler = value.append
+        elif tag == "row":
+            text = attrs.get("r")
+            row_no = row_no + 1 if text is None else number(text, text)
+            row_text, r, c = str(row_no) if text is None else text, 0, 0
+        elif tag == "mergeCell":
+            merges += 1
+            if merges > MAX_MERGES:
+                raise _Refused(f"{path}: {what} has more than {MAX_MERGES:,} merged ranges, the reader's limit")
+        elif tag not in _IN_CELL:
+            r = 0  # past the cells (e.g. after sheetData): nothing here belongs to the last cell
+
+    def formula_end(tag: str) -> None:
+        nonlocal formula, value
+        if formula is None or not (tag == "c" or tag.endswith(":c")):
+            return
+        fr, fc, t, parts = formula
+        if value is None or (t != "str" and not "".join(value).strip()):
+            text = "".join(parts).strip()
+            scan.formulas[(fr - 1, fc - 1)] = f"={text}" if text else "(shared formula)"
+        formula = value = None
+        parser.CharacterDataHandler = parser.EndElementHandler = None
+
+    _parse_part(path, zf, member, what, parser, start)
+    if scan.rows * scan.cols > MAX_CELLS:
+        raise _Refused(f"{path}: {what} holds values as far as cell {_cell_ref(scan.rows, scan.cols)}, a range "
+                       f"of {scan.rows * scan.cols:,} cells, more than the reader's limit of {MAX_CELLS:,}; "
+                       "delete what lies outside the list and save again")
+    return scan
+
+
+def check_xlsx(path: str | os.PathLike, wanted: Callable[[str], bool] | None = None) -> dict[str, _Scan | None]:
+    """Check an xlsx file before any reader parses it (see the module docstring).
+
+    Parameters
+    ----------
+    path : path-like
+        The workbook.
+    wanted : callable, optional
+        ``wanted(sheet_name)``: whether a sheet will be read (default: all). Sheets not wanted are
+        only checked to be well-formed XML.
+
+    Returns
+    -------
+    dict
+        ``{sheet name: scan}`` in the workbook's order, ``None`` for sheets not wanted.
+
+    Raises
+    ------
+    ValueError
+        One line naming the file (and the part or cell): not a zip, a zip bomb, beyond a limit, malformed.
+    """
+    p = Path(path)
+    try:
+        zf = zipfile.ZipFile(p)
+    except (zipfile.BadZipFile, zlib.error, OSError, ValueError) as exc:
+        raise ValueError(f"{p}: not a readable xlsx workbook ({exc}; an old .xls or a password-protected "
+                         "file? save it as .xlsx without a password)") from None
+    with zf:
+        infos = zf.infolist()
+        total = sum(i.file_size for i in infos)
+        if total > MAX_UNPACKED_BYTES:
+            raise ValueError(f"{p}: unpacks to {total / 2**20:,.1f} MB, more than the reader's limit of "
+                             f"{MAX_UNPACKED_BYTES / 2**20:,.1f} MB (a zip bomb, or far more than a list)")
+        for i in infos:
+            if i.file_size > RATIO_FROM_BYTES and i.file_size > MAX_RATIO * max(i.compress_size, 1):
+                raise ValueError(f"{p}: member {i.filename} unpacks {i.file_size / max(i.compress_size, 1):,.0f}:1, "
+                                 f"more than the reader's limit of {MAX_RATIO}:1 (a zip bomb?)")
+        parts = _sheet_parts(p, zf)
+        by_member = {m: n for n, m in parts.items()}
+        out: dict[str, _Scan | None] = {}
+        for i in infos:
+            if i.filename in by_member or not i.filename.endswith((".xml", ".rels")):
+                continue
+            _parse_part(p, zf, i.filename, f"part {i.filename}")  # every XML part a reader may open
+        for name, member in parts.items():
+            what = f"sheet {name} ({member})"
+            if wanted is None or wanted(name):
+                out[name] = _scan_sheet(p, zf, member, what)
+            else:
+                _parse_part(p, zf, member, what)
+                out[name] = None
+        return out
+
+
+def _xlsx_book(path: Path, wanted: Callable[[str], bool] | None = None
+               ) -> tuple[dict[str, list[list[Any]]], dict[str, dict[tuple[int, int], str]]]:
+    """Every sheet's cell values laid out as in Excel (row 1 first; ``[]`` for sheets not wanted),
+    merged ranges filled with their top-left value, empty cells ``None``; and per sheet the formulas
+    without a saved value. :func:`check_xlsx` runs first, so no reader sees a hostile file.
+
+    python-calamine (a Rust reader) is about ten times faster than openpyxl's read-only mode on
+    large lists; openpyxl is the fallback for anything it refuses.
     """
     import python_calamine
 
+    scans = check_xlsx(path, wanted)
     try:
         workbook = python_calamine.CalamineWorkbook.from_path(str(path))
+        out: dict[str, list[list[Any]]] = {}
+        for name, scan in scans.items():
+            if scan is None:
+                out[name] = []
+                continue
+            sheet = workbook.get_sheet_by_name(name)
+            rows = [[_calamine_value(v) for v in row] for row in sheet.to_python(skip_empty_area=False)]
+            merges = [(r0, c0, r1, c1) for (r0, c0), (r1, c1) in (sheet.merged_cell_ranges or [])]
+            _fill_merges(rows, merges, f"{path}: sheet {name}")
+            out[name] = rows
     except python_calamine.CalamineError as exc:
-        if not zipfile.is_zipfile(path):
-            raise ValueError(f"{path}: not a readable xlsx workbook ({exc})") from exc
-        return _openpyxl_sheets(path)
-    out: dict[str, list[list[Any]]] = {}
-    for name in workbook.sheet_names:
-        sheet = workbook.get_sheet_by_name(name)
-        rows = [[_calamine_value(v) for v in row] for row in sheet.to_python(skip_empty_area=False)]
-        _fill_merges(rows, [(r0, c0, r1, c1) for (r0, c0), (r1, c1) in (sheet.merged_cell_ranges or [])])
-        out[name] = rows
-    return out
+        out = _openpyxl_sheets(path, scans, exc)
+    except BaseException as exc:  # a Rust panic arrives as pyo3's PanicException, a BaseException
+        if type(exc).__name__ != "PanicException":
+            raise
+        out = _openpyxl_sheets(path, scans, exc)
+    return out, {name: scan.formulas for name, scan in scans.items() if scan is not None}
+
+
+def _xlsx_sheets(path: Path) -> dict[str, list[list[Any]]]:
+    """Every sheet's cell values (see :func:`_xlsx_book`)."""
+    return _xlsx_book(path)[0]
 
 
 def _calamine_value(value: Any) -> Any:
@@ -349,42 +687,82 @@ def _calamine_value(value: Any) -> Any:
     return value
 
 
-def _fill_merges(rows: list[list[Any]], merges: list[tuple[int, int, int, int]]) -> None:
+def _fill_merges(rows: list[list[Any]], merges: list[tuple[int, int, int, int]], where: str = "") -> None:
+    """Fill merged ranges (0-based, inclusive) with their top-left value, clipped to the used range.
+
+    Raises
+    ------
+    ValueError
+        If the ranges cover more cells than the used range holds (they overlap; Excel forbids it).
+    """
+    width = max((len(r) for r in rows), default=0)
+    covered = 0
     for r0, c0, r1, c1 in merges:
-        if r0 >= len(rows):
+        r1, c1 = min(r1, len(rows) - 1), min(c1, width - 1)
+        if r0 > r1 or c0 > c1:
             continue
+        covered += (r1 - r0 + 1) * (c1 - c0 + 1)
+        if covered > max(len(rows) * width, 1):
+            raise _Refused(f"{where}: merged ranges cover more cells than the sheet holds (they overlap); "
+                             "unmerge and merge them again in Excel")
         value = rows[r0][c0] if c0 < len(rows[r0]) else None
-        for r in range(r0, min(r1, len(rows) - 1) + 1):
+        for r in range(r0, r1 + 1):
             if len(rows[r]) <= c1:
                 rows[r].extend([None] * (c1 + 1 - len(rows[r])))
             for c in range(c0, c1 + 1):
                 rows[r][c] = value
 
 
-def _openpyxl_sheets(path: Path) -> dict[str, list[list[Any]]]:
+def _openpyxl_sheets(path: Path, scans: dict[str, _Scan | None], why: BaseException) -> dict[str, list[list[Any]]]:
+    """The fallback reader, bounded by the scans (openpyxl counts styled empty cells in its extent)."""
     import openpyxl
 
     try:
         wb = openpyxl.load_workbook(path, data_only=True)
+        out: dict[str, list[list[Any]]] = {}
+        for name, scan in scans.items():
+            if scan is None or not scan.rows or not scan.cols:
+                out[name] = []
+                continue
+            ws = wb[name]
+            rows = [list(r) for r in ws.iter_rows(min_row=1, max_row=scan.rows, min_col=1, max_col=scan.cols,
+                                                  values_only=True)]
+            merges = [(m.min_row - 1, m.min_col - 1, m.max_row - 1, m.max_col - 1) for m in ws.merged_cells.ranges]
+            _fill_merges(rows, merges, f"{path}: sheet {name}")
+            out[name] = rows
+    except _Refused:
+        raise
     except Exception as exc:  # openpyxl raises several types for a corrupt file
-        raise ValueError(f"{path}: not a readable xlsx workbook ({exc})") from exc
-    out: dict[str, list[list[Any]]] = {}
-    for ws in wb.worksheets:
-        rows = [list(r) for r in ws.iter_rows(values_only=True)]
-        merges = [(m.min_row - 1, m.min_col - 1, m.max_row - 1, m.max_col - 1) for m in ws.merged_cells.ranges]
-        _fill_merges(rows, merges)
-        out[ws.title] = rows
+        raise ValueError(f"{path}: not a readable xlsx workbook ({why}; {exc})") from None
     return out
 
 
 def _csv_rows(path: Path) -> list[list[Any]]:
+    """The rows of one CSV file (UTF-8 with or without BOM, else GB18030), the CSV escape of
+    :func:`airwarn.files.csv_escape` undone; bounded like the xlsx reader."""
+    size = path.stat().st_size
+    if size > MAX_UNPACKED_BYTES:
+        raise ValueError(f"{path}: {size / 2**20:,.0f} MB, more than the reader's limit of "
+                         f"{MAX_UNPACKED_BYTES // 2**20} MB")
     for enc in ("utf-8-sig", "gb18030"):
         try:
             with open(path, newline="", encoding=enc) as fh:
-                return [list(r) for r in csv.reader(fh)]
+                reader = csv.reader(fh)
+                rows: list[list[Any]] = []
+                cells = 0
+                try:
+                    for row in reader:
+                        cells += len(row)
+                        if len(rows) >= MAX_ROWS or len(row) > MAX_COLUMNS or cells > MAX_CELLS:
+                            raise ValueError(f"{path}: line {reader.line_num} lies beyond the reader's limit of "
+                                             f"{MAX_ROWS} rows × {MAX_COLUMNS} columns ({MAX_CELLS:,} cells)")
+                        rows.append([csv_unescape(v) if v[:1] == "'" else v for v in row])
+                except csv.Error as exc:
+                    raise ValueError(f"{path}: line {reader.line_num}: not readable as CSV ({exc})") from None
+                return rows
         except UnicodeDecodeError:
             continue
-    raise ValueError(f"{path}: not UTF-8 nor GB18030 text")
+    raise ValueError(f"{path}: not UTF-8 nor GB18030 text; save it as CSV UTF-8")
 
 
 def _csv_sheets(path: Path) -> dict[str, list[list[Any]]]:
@@ -418,15 +796,17 @@ def read_list_workbook(path: str | os.PathLike) -> ParsedList:
     FileNotFoundError
         If the path does not exist.
     ValueError
-        If the file is not a readable workbook.
+        One line naming the file: not a readable workbook, malformed or undecodable, or beyond
+        the reader's limits (:func:`check_xlsx`). Bad cells are problems, not exceptions.
     """
     p = Path(path)
     if not p.exists():
         raise FileNotFoundError(f"{p}: no such file or folder")
+    formulas: dict[str, dict[tuple[int, int], str]] = {}
     if p.is_dir() or p.suffix.lower() == ".csv":
         raw = _csv_sheets(p)
     elif p.suffix.lower() in (".xlsx", ".xlsm"):
-        raw = _xlsx_sheets(p)
+        raw, formulas = _xlsx_book(p, wanted=lambda name: match_sheet(name) is not None)
     else:
         raise ValueError(f"{p}: expected an .xlsx workbook, a .csv file or a folder of CSV files, "
                          f"got {p.suffix or 'no extension'!r}")
@@ -445,7 +825,7 @@ def read_list_workbook(path: str | os.PathLike) -> ParsedList:
                                     f"second sheet for {sheet.name} (first: {by_sheet[sheet.key]})", None))
             continue
         by_sheet[sheet.key] = name
-        records[sheet.key] = _read_rows(sheet, raw[name], str(p), name, problems, headers)
+        records[sheet.key] = _read_rows(sheet, raw[name], str(p), name, problems, headers, formulas.get(name))
     for sheet in SHEETS:
         if sheet.key not in by_sheet:
             problems.append(Problem("error", sheet.name, None, None,
@@ -466,6 +846,8 @@ def fill_cuts(parsed: ParsedList) -> None:
             key = f"cut_{pol}"
             if m.get(key) is not None or key in m.get("_bad", ()):
                 continue
+            if pol in (line or {}).get("_bad", ()):
+                continue  # an unreadable baseline (e.g. a formula without a saved value) is reported once
             b = (line or {}).get(pol) or 0.0
             if b < 0:
                 continue  # a negative baseline is reported once; no cut is derived from it
@@ -508,24 +890,68 @@ def _cell_out(col: Column, value: Any) -> Any:
     return value
 
 
+def _xlsx_text(ws: Any, value: Any) -> Any:
+    """A text that a spreadsheet could take for a formula as an explicit text cell (openpyxl makes
+    every text starting with ``=`` a formula); other values as they are."""
+    if isinstance(value, str) and value.startswith(FORMULA_TRIGGERS):
+        from openpyxl.cell import WriteOnlyCell
+
+        cell = WriteOnlyCell(ws, value=value)
+        cell.data_type = "s"
+        return cell
+    return value
+
+
+def write_list_csv(parsed: ParsedList | None, folder: str | os.PathLike) -> list[Path]:
+    """Write a list as CSV files ``企业.csv``, ``生产线.csv``, ``减排措施.csv`` (UTF-8 with BOM) into ``folder``.
+
+    Text that a spreadsheet would run as a formula is escaped with a leading ``'``
+    (:func:`airwarn.files.csv_escape`); :func:`read_list_workbook` undoes it, so the files read
+    back to the same values. Each file is written atomically.
+
+    Returns
+    -------
+    list of Path
+        The files written.
+    """
+    folder = Path(folder)
+    written = []
+    for sheet in SHEETS:
+        out = folder / f"{sheet.name}.csv"
+        with atomic_path(out) as tmp:
+            with open(tmp, "w", newline="", encoding="utf-8-sig") as fh:
+                w = csv.writer(fh)
+                w.writerow(sheet.headers)
+                for rec in (parsed.records[sheet.key] if parsed is not None else []):
+                    w.writerow(["" if v is None else csv_escape(v)
+                                for v in (_cell_out(col, rec.get(col.key)) for col in sheet.columns)])
+        written.append(out)
+    return written
+
+
 def write_list_workbook(parsed: ParsedList | None, path: str | os.PathLike) -> Path:
-    """Write a list (or, with ``None``, the empty template) as xlsx in the template layout.
+    """Write a list (or, with ``None``, the empty template) as xlsx in the template layout, or,
+    for a path without a suffix, as a folder of CSV files (:func:`write_list_csv`).
 
     The write is atomic (temporary file, then ``os.replace``). Text columns are
-    written as text (a credit code never turns into a number).
+    written as text (a credit code never turns into a number) and no cell is ever a
+    formula: text such as ``=HYPERLINK(…)`` stays text.
 
     Returns
     -------
     Path
-        The file written.
+        The file (or folder) written.
     """
     import openpyxl
     from openpyxl.cell import WriteOnlyCell
     from openpyxl.styles import Font, PatternFill
 
     out = Path(path)
+    if out.suffix == "" and not out.is_file():
+        write_list_csv(parsed, out)
+        return out
     if out.suffix.lower() != ".xlsx":
-        raise ValueError(f"{out}: output must be an .xlsx file")
+        raise ValueError(f"{out}: output must be an .xlsx file, or a folder (no suffix) for CSV files")
     wb = openpyxl.Workbook(write_only=True)
     bold = Font(bold=True)
     fill = PatternFill("solid", fgColor="DDEBF7")
@@ -541,7 +967,7 @@ def write_list_workbook(parsed: ParsedList | None, path: str | os.PathLike) -> P
         ws.append(header)
         if parsed is not None:
             for rec in parsed.records[sheet.key]:
-                ws.append([_cell_out(col, rec.get(col.key)) for col in sheet.columns])
+                ws.append([_xlsx_text(ws, _cell_out(col, rec.get(col.key))) for col in sheet.columns])
     ws = wb.create_sheet(README_SHEET)
     for row in _readme_rows():
         ws.append(row)
