@@ -46,6 +46,11 @@ from forecast.inputs import STALE_OBSERVATION_DAYS
 LEVELS = (WarningLevel.YELLOW, WarningLevel.ORANGE, WarningLevel.RED)
 #: Number of comonotonic pseudo-members built from quantiles.
 N_PSEUDO_MEMBERS = 200
+#: A forecast file's valid dates may run at most this many days past its issue date (or, with no
+#: issue date in it, past today): dates beyond are a damaged or mislabelled file, not a forecast.
+MAX_LEAD_DAYS = 15
+#: The AQI is 0-500 by definition (HJ 633).
+AQI_RANGE = (0.0, 500.0)
 
 
 # ------------------------------------------------------------------------------------ forecast input
@@ -140,6 +145,13 @@ def read_forecast(forecast: Any, city: str | None = None, issued: "dt.date | str
           ``issued`` (the latest issue is used), ``aqi_pNN`` quantile columns and ``p_aqi_gt_*``
           [probability 0-1]. A ``time`` column instead of ``valid_date`` means an hourly rolling
           24-h AQI series.
+
+        The chosen city's series is checked before any decision is made on it: every AQI cell
+        (median and quantiles) a number in 0-500 and every probability in 0-1, no cell empty; the
+        times consecutive (days, or hours of one step) and no more than :data:`MAX_LEAD_DAYS`
+        days after the issue date (without one, after today), none before it; a CSV's last line
+        complete (:func:`forecast.io.check_last_line`). A Dataset's median AQI must be finite and
+        in 0-500 on every day.
     city : str, optional
         Needed when the forecast holds several cities.
     issued : date, optional
@@ -150,7 +162,8 @@ def read_forecast(forecast: Any, city: str | None = None, issued: "dt.date | str
     KeyError
         Unknown city or issue date (the message lists the valid ones), missing columns.
     ValueError
-        Empty series, bad values.
+        Empty series, bad values: the message names the file, the row as the file numbers it
+        (header = row 1; ``index`` of a DataFrame), the column and the value.
     """
     if isinstance(forecast, ForecastSeries):
         return forecast
@@ -164,10 +177,17 @@ def read_forecast(forecast: Any, city: str | None = None, issued: "dt.date | str
         if path.suffix.lower() in (".nc", ".nc4", ".netcdf"):
             import xarray as xr
 
-            with xr.open_dataset(path) as ds:
-                series = _from_dataset(ds.load(), city, issued_d, source)
+            try:
+                with xr.open_dataset(path) as ds:
+                    data = ds.load()
+            except (OSError, ValueError, RuntimeError) as exc:  # damaged, cut or not netCDF at all
+                reason = " ".join(str(exc).split()).split(". ")[0]
+                raise ValueError(f"forecast file {path}: not a readable netCDF file ({reason[:200]})") from None
+            series = _from_dataset(data, city, issued_d, source)
         elif path.suffix.lower() in (".csv", ".gz"):
-            series = _from_frame(pd.read_csv(path), city, issued_d, source)
+            from forecast.io import read_table
+
+            series = _from_frame(read_table(path), city, issued_d, source, file_rows=True)
         else:
             raise ValueError(f"forecast file {path}: expected a .nc or .csv file, got {path.suffix!r}")
         return _with(series, source=source, sha256=digest)
@@ -241,6 +261,14 @@ def _from_dataset(ds, city, issued, source) -> ForecastSeries:
             cdf[j] += [(float(q), float(arr[i, j])) for i, q in enumerate(qs)]
     else:
         median = aqi.values.astype(float)
+    median = np.atleast_1d(median)
+    with np.errstate(invalid="ignore"):
+        bad = np.flatnonzero(~(np.isfinite(median) & (median >= AQI_RANGE[0]) & (median <= AQI_RANGE[1])))
+    if bad.size:
+        j = int(bad[0])
+        raise ValueError(f"forecast {source}: city {c!r}{f', issued {iss}' if iss else ''}, valid date "
+                         f"{times[j].date()}: expected a median AQI 0-500, got {median[j]:g}; no warning decision "
+                         f"is made on a series with a bad value")
     for t in (150, 200, 300):
         var = f"p_aqi_gt_{t}"
         if var in ds:
@@ -265,7 +293,54 @@ def _from_dataset(ds, city, issued, source) -> ForecastSeries:
                           issue_aqi=issue_aqi)
 
 
-def _from_frame(df: pd.DataFrame, city, issued, source) -> ForecastSeries:
+def _checked_numbers(df: pd.DataFrame, col: str, source: str, at, low: float, high: float, expected: str,
+                     *, required: bool = True) -> np.ndarray:
+    """Column ``col`` as floats; a cell not a finite number in ``low..high`` (empty, if ``required``) raises."""
+    raw = df[col]
+    vals = pd.to_numeric(raw, errors="coerce").to_numpy(dtype=float)
+    with np.errstate(invalid="ignore"):
+        bad = ~(np.isfinite(vals) & (vals >= low) & (vals <= high))
+    if not required:
+        bad &= raw.notna().to_numpy()
+    if bad.any():
+        i = int(np.flatnonzero(bad)[0])
+        cell = raw.iloc[i]
+        got = "an empty cell" if pd.isna(cell) else repr(cell.item() if isinstance(cell, np.generic) else cell)
+        raise ValueError(f"forecast {source}: {at(df.index[i])}, column {col!r}: expected {expected}, got {got}; "
+                         f"no warning decision is made on a series with a bad value")
+    return vals
+
+
+def _check_times(t: pd.DatetimeIndex, index, source: str, at, time_col: str, step_hours: float,
+                 reference: pd.Timestamp | None) -> None:
+    """Times consecutive (one step apart) and within :data:`MAX_LEAD_DAYS` days after ``reference``
+    (the issue date; None: today, and only the upper bound)."""
+    step = pd.Timedelta(hours=step_hours)
+    gaps = np.flatnonzero(np.diff(t.values) != step.to_timedelta64())
+    if gaps.size:
+        i = int(gaps[0])
+        unit = "day" if step_hours == 24 else f"{step_hours:g} h"
+        raise ValueError(f"forecast {source}: {at(index[i + 1])}, column {time_col!r}: expected "
+                         f"{_fmt_time(t[i] + step, step_hours)} (one {unit} after {at(index[i])}), got "
+                         f"{_fmt_time(t[i + 1], step_hours)}; the series must be consecutive")
+    ref = reference if reference is not None else pd.Timestamp.today().normalize()
+    latest = ref + pd.Timedelta(days=MAX_LEAD_DAYS + (1 if step_hours < 24 else 0))
+    late = np.flatnonzero(t > latest)
+    if late.size:
+        i = int(late[0])
+        what = f"the issue date {ref.date()}" if reference is not None else f"today ({ref.date()})"
+        raise ValueError(f"forecast {source}: {at(index[i])}, column {time_col!r}: expected a date at most "
+                         f"{MAX_LEAD_DAYS} days after {what}, got {_fmt_time(t[i], step_hours)}")
+    if reference is not None and t[0] < reference:
+        raise ValueError(f"forecast {source}: {at(index[0])}, column {time_col!r}: expected a date on or after "
+                         f"the issue date {reference.date()}, got {_fmt_time(t[0], step_hours)}")
+
+
+def _from_frame(df: pd.DataFrame, city, issued, source, file_rows: bool = False) -> ForecastSeries:
+    """One city's series from a table; ``file_rows``: its index + 2 is the file's row (header = row 1)."""
+    def at(i) -> str:
+        return f"row {int(i) + 2}" if file_rows else f"index {i}"
+
     df = df.copy()
     time_col = "valid_date" if "valid_date" in df.columns else "time" if "time" in df.columns else None
     if time_col is None:
@@ -281,7 +356,12 @@ def _from_frame(df: pd.DataFrame, city, issued, source) -> ForecastSeries:
         c = city or ""
     iss = None
     if "issued" in df.columns:
-        iss_vals = pd.to_datetime(df["issued"]).dt.normalize()
+        iss_vals = pd.to_datetime(df["issued"], errors="coerce").dt.normalize()
+        if iss_vals.isna().any():
+            i = int(np.flatnonzero(iss_vals.isna().to_numpy())[0])
+            cell = df["issued"].iloc[i]
+            raise ValueError(f"forecast {source}: {at(df.index[i])}, column 'issued': expected a date YYYY-MM-DD, "
+                             f"got {'an empty cell' if pd.isna(cell) else repr(cell)}")
         target = issued if issued is not None else iss_vals.max()
         if not (iss_vals == target).any():
             raise KeyError(f"forecast {source}: no issue date {target.date()}; issue dates are "
@@ -291,8 +371,9 @@ def _from_frame(df: pd.DataFrame, city, issued, source) -> ForecastSeries:
     times = pd.to_datetime(df[time_col], errors="coerce")
     if times.isna().any():
         row = int(np.flatnonzero(times.isna().to_numpy())[0])
-        raise ValueError(f"forecast {source}: column {time_col!r} row {row}: expected a date, got "
-                         f"{df[time_col].iloc[row]!r}")
+        cell = df[time_col].iloc[row]
+        raise ValueError(f"forecast {source}: {at(df.index[row])}, column {time_col!r}: expected a date, got "
+                         f"{'an empty cell' if pd.isna(cell) else repr(cell)}")
     df = df.assign(_t=times.to_numpy()).sort_values("_t")
     if df.empty:
         raise ValueError(f"forecast {source}: no rows for city {c!r}")
@@ -302,20 +383,18 @@ def _from_frame(df: pd.DataFrame, city, issued, source) -> ForecastSeries:
                          f"{sorted({x.isoformat() for x in t[t.duplicated()]})[:5]}")
     step = 24.0 if time_col == "valid_date" else (
         float(np.median(np.diff(t.values).astype("timedelta64[s]").astype(float))) / 3600 if t.size > 1 else 1.0)
-    median = pd.to_numeric(df[aqi_col], errors="coerce").to_numpy(dtype=float)
+    _check_times(t, df.index, source, at, time_col, step, pd.Timestamp(iss) if iss is not None else issued)
+    median = _checked_numbers(df, aqi_col, source, at, *AQI_RANGE, "an AQI 0-500")
     cdf: list[list[tuple[float, float]]] = [[] for _ in range(len(df))]
     for col in df.columns:
         if col.startswith("aqi_p") and col[5:].isdigit():
             q = int(col[5:]) / 100.0
-            vals = pd.to_numeric(df[col], errors="coerce").to_numpy(dtype=float)
+            vals = _checked_numbers(df, col, source, at, *AQI_RANGE, "an AQI 0-500")
             for j in range(len(df)):
                 cdf[j].append((q, vals[j]))
         if col.startswith("p_aqi_gt_") and col[9:].isdigit():
             thr = float(col[9:])
-            vals = pd.to_numeric(df[col], errors="coerce").to_numpy(dtype=float)
-            if np.nanmax(np.abs(vals - 0.5), initial=0) > 0.5:
-                raise ValueError(f"forecast {source}: column {col!r} must hold probabilities in 0-1, "
-                                 f"got values up to {np.nanmax(vals)}")
+            vals = _checked_numbers(df, col, source, at, 0.0, 1.0, "probabilities in 0-1")
             for j in range(len(df)):
                 cdf[j].append((1.0 - vals[j], thr))
     if not any(q == 0.5 for q, _ in (cdf[0] if cdf else [])):
@@ -327,7 +406,8 @@ def _from_frame(df: pd.DataFrame, city, issued, source) -> ForecastSeries:
         method = "comonotonic"
     issue_aqi = float("nan")
     if "aqi_issue_day" in df.columns:
-        v = pd.to_numeric(df["aqi_issue_day"], errors="coerce").dropna()
+        v = pd.Series(_checked_numbers(df, "aqi_issue_day", source, at, *AQI_RANGE, "an AQI 0-500 or an empty cell",
+                                       required=False)).dropna()
         issue_aqi = float(v.iloc[0]) if len(v) else float("nan")
     return ForecastSeries(city=str(c), times=t, aqi=median, members=members, step_hours=step,
                           member_method=method, issued=iss, source=source, issue_aqi=issue_aqi)

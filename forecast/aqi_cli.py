@@ -5,7 +5,10 @@ optional ``o3_1h``, and ``date`` (YYYY-MM-DD; needed by ``--standard auto``). He
 case-insensitively, ignoring spaces, dots and dashes (``PM2.5``, ``O3-8h``). A column ``o3`` is read as
 ``o3_8h`` only when the file has neither ``o3_8h`` nor ``o3_1h`` (as in the aqistudy city daily layout,
 whose ``o3`` is the daily maximum 8 h mean); the command says so on stderr. Empty cells, ``NA``, ``/`` and
-``-`` are missing values. Other columns pass through.
+``-`` are missing values. Other columns pass through. A value that is not a number, negative, not finite
+or beyond the plausible range of :data:`forecast.io.PLAUSIBLE_RANGES` is refused, and so is a last line
+cut short (no newline at its end and fields missing or a number cut, :func:`forecast.io.check_last_line`):
+the message names the file, the line, the column and the value.
 
 Output: the input rows with the columns of :func:`forecast.aqi.daily_aqi` (IAQIs and AQI as whole
 numbers), written atomically (a temporary file, then renamed).
@@ -53,20 +56,27 @@ def read_daily_csv(path: str | os.PathLike, *, notes: list[str] | None = None):
         No such file.
     ValueError
         A bad cell: the message names the file, the line (header = line 1), the column, what was
-        expected and what came.
+        expected and what came; a last line cut short; an empty or unreadable file.
     """
     import numpy as np
     import pandas as pd
 
+    from forecast.io import PLAUSIBLE_RANGES, check_last_line
+
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"{path}: no such file")
+    check_last_line(path)
     try:
-        raw = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
+        raw = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig", skip_blank_lines=False)
     except UnicodeDecodeError as exc:
         raise ValueError(f"{path}: expected UTF-8 text, got undecodable bytes ({exc.reason})") from None
+    except pd.errors.EmptyDataError:
+        raise ValueError(f"{path}: the file is empty; expected a CSV header line") from None
     except pd.errors.ParserError as exc:
-        raise ValueError(f"{path}: not a readable CSV: {exc}") from None
+        raise ValueError(f"{path}: not a readable CSV: {' '.join(str(exc).split())}") from None
+    # blank lines keep their place, so that index + 2 is the file's line number
+    raw = raw.loc[~raw.apply(lambda c: c.str.strip().eq("")).all(axis=1)]
     renamed = {c: _canonical(c) for c in raw.columns}
     names = list(renamed.values())
     dupes = sorted({n for n in names if names.count(n) > 1})
@@ -92,13 +102,19 @@ def read_daily_csv(path: str | os.PathLike, *, notes: list[str] | None = None):
         unit = "mg/m³" if col == "co" else "µg/m³"
         if bad.size:
             i = bad[0]
-            raise ValueError(f"{path}: line {i + 2}, column {col!r}: expected a number [{unit}] or an empty "
-                             f"cell, got {df[col].iloc[i]!r}")
+            raise ValueError(f"{path}: line {df.index[i] + 2}, column {col!r}: expected a number [{unit}] or an "
+                             f"empty cell, got {df[col].iloc[i]!r}")
         neg = np.flatnonzero(values < 0)
         if neg.size:
             i = neg[0]
-            raise ValueError(f"{path}: line {i + 2}, column {col!r}: expected a concentration >= 0 [{unit}] "
-                             f"(leave missing values empty), got {df[col].iloc[i]!r}")
+            raise ValueError(f"{path}: line {df.index[i] + 2}, column {col!r}: expected a concentration >= 0 "
+                             f"[{unit}] (leave missing values empty), got {df[col].iloc[i]!r}")
+        high = PLAUSIBLE_RANGES[col][1]
+        above = np.flatnonzero(values > high)
+        if above.size:
+            i = above[0]
+            raise ValueError(f"{path}: line {df.index[i] + 2}, column {col!r}: expected a plausible daily "
+                             f"concentration 0-{high:g} [{unit}], got {df[col].iloc[i]!r}")
         df[col] = values
     if "date" in df.columns:
         text = df["date"].str.strip()
@@ -107,10 +123,10 @@ def read_daily_csv(path: str | os.PathLike, *, notes: list[str] | None = None):
         bad = np.flatnonzero(~missing & dates.isna().to_numpy())
         if bad.size:
             i = bad[0]
-            raise ValueError(f"{path}: line {i + 2}, column 'date': expected a date YYYY-MM-DD, got "
+            raise ValueError(f"{path}: line {df.index[i] + 2}, column 'date': expected a date YYYY-MM-DD, got "
                              f"{df['date'].iloc[i]!r}")
         df["date"] = dates
-    return df
+    return df.reset_index(drop=True)
 
 
 def _handler(args: argparse.Namespace, settings) -> int:

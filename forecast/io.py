@@ -9,17 +9,27 @@ land on one name. Verbs follow ``pvlib.iotools``: ``read_*`` opens a path,
 
 A malformed file raises :class:`ReaderError` (a :class:`ValueError`) naming the
 file, the 1-based line number as it appears in the file, the column, what was
-expected and what came. Values that parse but are implausible (negative, or
-beyond :data:`PLAUSIBLE_RANGES`) are set to NaN and counted in one
-:class:`ReaderWarning` per call; the counts are also kept in ``df.attrs["qc"]``.
+expected and what came: undecodable text, a damaged gzip stream, an unreadable
+value, a last line cut short (:func:`check_last_line`), two rows for one
+station/city and hour/day with different values. Values that parse but are
+implausible (negative, not finite, or beyond :data:`PLAUSIBLE_RANGES`) are set
+to NaN and reported in one :class:`ReaderWarning` per call naming the file, the
+first rows, columns and values; the counts are kept in ``df.attrs["qc"]`` and
+the rows (file, row, column, value, problem, city/station, day) in
+``df.attrs["qc_rows"]`` (:data:`MAX_QC_ROWS` at most). :func:`qc_notes` turns
+them into the sentences of a forecast's data-quality section.
 
 Gridded NWP / reanalysis fields are read by :mod:`forecast.nwp`.
 """
 
 from __future__ import annotations
 
+import csv
+import gzip
 import os
+import re
 import warnings
+import zlib
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import IO, Literal
@@ -40,14 +50,18 @@ __all__ = [
     "PRSA_SINGLE_VARIABLE_MAP",
     "PRSA_STATION_CODES",
     "STATION_LIST_VARIABLE_MAP",
+    "MAX_QC_ROWS",
     "ReaderError",
     "ReaderWarning",
+    "check_last_line",
     "city_coordinates",
     "expand_paths",
     "is_china_sites",
     "is_prsa",
     "prsa_daily",
+    "qc_notes",
     "read_observations",
+    "read_table",
     "interp_to_points",  # noqa: F822 (forecast.nwp, via __getattr__)
     "open_nwp",  # noqa: F822
     "parse_china_sites",
@@ -83,11 +97,16 @@ PathLike = str | os.PathLike
 NA_VALUES: tuple[str, ...] = ("NA", "N/A", "NaN", "nan", "null", "NULL", "-", "—", "--", "/")
 
 #: Plausible ranges of the glossary variables, ``(low, high)`` inclusive, in the
-#: glossary units (µg/m³; CO mg/m³; temperature °C; pressure hPa). Values
-#: outside are not physical or are instrument/transcription faults (e.g. the
-#: ``o3`` values above 1,000 µg/m³ in a few southern cities of the aqistudy
-#: file) and become NaN with a :class:`ReaderWarning`. The upper limits are
-#: generous: real dust storms give daily PM10 above 3,000 (Kashgar 8,819).
+#: glossary units (µg/m³; CO mg/m³; temperature °C; pressure hPa), for hourly and
+#: daily values alike. Values outside are not physical or are instrument or
+#: transcription faults (e.g. the ``o3`` values above 1,000 µg/m³ in a few
+#: southern cities of the aqistudy file) and become NaN with a
+#: :class:`ReaderWarning` naming file, row, column and value. Concentrations are
+#: never negative (HJ 818-2018 invalidates negative and out-of-range hours); the
+#: upper limits sit at or above the top breakpoint of the HJ 633 IAQI tables
+#: (PM2.5 500, SO2 2,620, NO2 24 h 940, CO 24 h 60 mg/m³, O3 1 h 1,200) and
+#: above real extremes: dust storms give daily PM10 above 3,000 (Kashgar
+#: 8,819), hence PM10 10,000. AQI is 0-500 by definition (HJ 633).
 PLAUSIBLE_RANGES: dict[str, tuple[float, float]] = {
     "aqi": (0, 500),
     "pm25": (0, 2000),
@@ -104,6 +123,11 @@ PLAUSIBLE_RANGES: dict[str, tuple[float, float]] = {
     "rain": (0, 500),
     "wspm": (0, 75),
 }
+
+#: Rows of ``attrs["qc_rows"]`` kept per reader call (the counts in ``attrs["qc"]`` are complete).
+MAX_QC_ROWS = 200
+#: Rows named in one :class:`ReaderWarning` or data-quality sentence (then "and N more").
+_NAMED_ROWS = 5
 
 
 class ReaderError(ValueError):
@@ -178,29 +202,138 @@ def _read_text_table(path_or_buf: PathLike | IO[str], source: str, **kwargs) -> 
 
     Columns whose values are all numbers come back numeric; others as strings
     (checked value by value by :func:`_to_numeric`). UTF-8 (with or without
-    BOM) first, then GB18030 (bureau spreadsheets are often GBK).
+    BOM) first, then GB18030 (bureau spreadsheets are often GBK). ``kwargs`` go to
+    :func:`pandas.read_csv` and override the defaults. A path's last line is
+    checked by :func:`check_last_line`.
     """
-    kwargs = dict(
-        keep_default_na=False, na_values=["", *NA_VALUES], skip_blank_lines=False, low_memory=False, **kwargs
-    )
-    encodings = ("utf-8-sig", "gb18030") if isinstance(path_or_buf, (str, os.PathLike)) else (None,)
+    opts = dict(keep_default_na=False, na_values=["", *NA_VALUES], skip_blank_lines=False, low_memory=False)
+    opts.update(kwargs)
+    is_path = isinstance(path_or_buf, (str, os.PathLike))
+    if is_path:
+        check_last_line(path_or_buf, source)
+    encodings = ("utf-8-sig", "gb18030") if is_path else (None,)
     last_exc: Exception | None = None
     for encoding in encodings:
         try:
-            df = pd.read_csv(path_or_buf, encoding=encoding, **kwargs)
+            df = pd.read_csv(path_or_buf, encoding=encoding, **opts)
             break
         except UnicodeDecodeError as exc:
             last_exc = exc
         except pd.errors.EmptyDataError as exc:
             raise ReaderError(source, "the file is empty; expected a CSV header line") from exc
         except pd.errors.ParserError as exc:
-            raise ReaderError(source, f"not a readable CSV table: {exc}") from exc
+            raise ReaderError(source, f"not a readable CSV table: {_one_line(exc)}") from exc
+        except (EOFError, zlib.error, gzip.BadGzipFile) as exc:
+            raise ReaderError(source, f"damaged compressed file ({_one_line(exc)}); expected a complete "
+                                      f"gzip stream") from exc
+        except OSError as exc:  # a folder, no permission, an I/O error
+            raise ReaderError(source, f"cannot read the file: {exc.strerror or _one_line(exc)}") from exc
     else:
         raise ReaderError(source, "expected UTF-8 or GB18030 text, got undecodable bytes") from last_exc
     df.columns = [str(c).strip() for c in df.columns]
     # Blank lines are all-empty rows; keep the index (= line - 2) and drop them.
     blank = df.isna().all(axis=1)
     return df.loc[~blank] if blank.any() else df
+
+
+def _one_line(exc: BaseException) -> str:
+    return " ".join(str(exc).split()) or type(exc).__name__
+
+
+#: A last field cut in the middle of a number: ``12.``, ``1e``, ``1e-``.
+_CUT_NUMBER = re.compile(r"[+-]?\d+\.|[+-]?\d*\.?\d+[eE][+-]?")
+_TAIL_BYTES = 1 << 16
+
+
+def check_last_line(path: PathLike, source: str | None = None) -> None:
+    """Refuse a CSV file whose last line was cut short (a file truncated while it was written).
+
+    A last line without its newline is fine when it is complete. It is an error when it has fewer
+    fields than the header, or when its last field ends in the middle of a number (``12.``,
+    ``1e``): :func:`pandas.read_csv` would read the missing fields as empty and the cut number as a
+    value. Compressed files are not checked here (a cut gzip stream fails on reading).
+
+    Parameters
+    ----------
+    path : path-like
+        The CSV file.
+    source : str, optional
+        The name used in the message (default: the path).
+
+    Raises
+    ------
+    ReaderError
+        Naming the file and the row (the file's line number, header = row 1).
+    """
+    path = Path(path)
+    source = source or str(path)
+    if path.suffix.lower() in (".gz", ".bz2", ".xz", ".zip", ".zst", ".tar"):
+        return
+    try:
+        size = path.stat().st_size
+        if size == 0 or not path.is_file():
+            return
+        with open(path, "rb") as fh:
+            fh.seek(max(0, size - _TAIL_BYTES))
+            tail = fh.read()
+            if tail.endswith((b"\n", b"\r")):
+                return
+            fh.seek(0)
+            header = fh.readline(_TAIL_BYTES)
+            fh.seek(0)
+            newlines = sum(chunk.count(b"\n") for chunk in iter(lambda: fh.read(1 << 20), b""))
+    except OSError:
+        return  # the reader itself reports an unreadable file
+    start = max(tail.rfind(b"\n"), tail.rfind(b"\r")) + 1
+    if newlines == 0 or (start == 0 and size > len(tail)):
+        return  # the header alone, or a last line longer than the tail read (left to the parser)
+    names, last = _csv_fields(header), _csv_fields(tail[start:])
+    row = newlines + 1
+    if len(last) < len(names):
+        raise ReaderError(source, row=row, message=(
+            f"the last line is cut short: it ends without a newline and has {len(last)} of the header's "
+            f"{len(names)} fields; expected a complete row (was the file truncated while it was written?)"))
+    if last and _CUT_NUMBER.fullmatch(last[-1].strip()):
+        column = names[len(last) - 1].strip() if len(names) >= len(last) else None
+        raise ReaderError(source, row=row, column=column, message=(
+            f"the last line is cut short: it ends without a newline in the middle of a number "
+            f"({last[-1].strip()!r}); expected a complete row (was the file truncated while it was "
+            f"written?)"))
+
+
+def _csv_fields(line: bytes) -> list[str]:
+    """The fields of one CSV line (commas and quotes are ASCII in UTF-8 and GB18030 alike)."""
+    return next(csv.reader([line.decode("utf-8-sig", errors="replace").rstrip("\r\n")]), [])
+
+
+def read_table(path: PathLike, **kwargs) -> pd.DataFrame:
+    """Read a CSV file the way the readers here do, for readers elsewhere (``airwarn warn``).
+
+    UTF-8 (with or without BOM) or GB18030; empty cells and the marks of :data:`NA_VALUES` are
+    missing; blank lines are dropped but keep their place, so ``index + 2`` is the row as the
+    file numbers it (header = row 1); a cut last line is refused (:func:`check_last_line`).
+
+    Parameters
+    ----------
+    path : path-like
+        A ``.csv`` or ``.csv.gz`` file.
+    **kwargs
+        Passed to :func:`pandas.read_csv` (e.g. ``dtype=str`` to check the cells oneself).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Column names stripped of surrounding spaces.
+
+    Raises
+    ------
+    FileNotFoundError
+        No such file.
+    ReaderError
+        Empty, undecodable, damaged or cut file, or not a CSV table (the message names the file).
+    """
+    path = _as_paths(path)[0]
+    return _read_text_table(path, str(path), **kwargs)
 
 
 def _normalise_header(name: str) -> str:
@@ -316,29 +449,153 @@ def _to_text(
     return text
 
 
-def _range_check(df: pd.DataFrame, columns: Iterable[str], qc: dict[str, int]) -> pd.DataFrame:
-    """NaN the values outside :data:`PLAUSIBLE_RANGES`; count them in ``qc``."""
+def _key_text(value: object, name: str = "") -> str:
+    """A key value as people write it: days as ``YYYY-MM-DD``, hours as ``YYYY-MM-DD HH:MM:SS``."""
+    if isinstance(value, pd.Timestamp):
+        return value.strftime("%Y-%m-%d") if name == "date" else value.strftime("%Y-%m-%d %H:%M:%S")
+    return _as_file_text(value)
+
+
+def _add_record(records: list[dict], rec: dict) -> None:
+    """Append a QC row; beyond :data:`MAX_QC_ROWS`, count it in a final ``{"file", "more"}`` entry."""
+    if len(records) < MAX_QC_ROWS:
+        records.append(rec)
+    elif records and records[-1].get("more") is not None and records[-1]["file"] == rec["file"]:
+        records[-1]["more"] += 1
+    else:
+        records.append({"file": rec["file"], "row": None, "more": 1})
+
+
+def _range_check(
+    df: pd.DataFrame,
+    columns: Iterable[str],
+    qc: dict[str, int],
+    *,
+    source: str | None = None,
+    raw: pd.DataFrame | None = None,
+    origin: Mapping[str, str] | None = None,
+    records: list[dict] | None = None,
+    keys: Sequence[str] = (),
+) -> pd.DataFrame:
+    """NaN the values outside :data:`PLAUSIBLE_RANGES` and the non-finite ones; count them in ``qc``.
+
+    With ``records``, each value set to missing is added (:func:`_add_record`) as a dict ``file,
+    row, column, value, problem`` plus ``keys`` (e.g. ``city``, ``date``): ``row`` is ``index + 2``
+    (the file's line), ``value`` the cell of ``raw`` (as in the file) or of ``df``.
+    """
     updates = {}
+    origin = origin or {}
     for name in columns:
         if name not in df.columns or name not in PLAUSIBLE_RANGES:
             continue
         low, high = PLAUSIBLE_RANGES[name]
-        values = df[name]
-        below = values < low
-        above = values > high
-        if below.any():
-            qc[f"{name}<{low:g}"] = int(below.sum())
-        if above.any():
-            qc[f"{name}>{high:g}"] = int(above.sum())
-        if below.any() or above.any():
-            updates[name] = values.mask(below | above)
+        values = df[name].astype("float64")
+        nonfinite = values.notna() & ~np.isfinite(values.fillna(0))
+        below = (values < low) & ~nonfinite
+        above = (values > high) & ~nonfinite
+        for mask, key in ((nonfinite, f"{name} not finite"), (below, f"{name}<{low:g}"),
+                          (above, f"{name}>{high:g}")):
+            if mask.any():
+                qc[key] = qc.get(key, 0) + int(mask.sum())
+        bad = nonfinite | below | above
+        if not bad.any():
+            continue
+        updates[name] = values.mask(bad)
+        if records is None:
+            continue
+        cells = raw[name] if raw is not None and name in raw.columns else values
+        for idx in bad.index[bad.to_numpy()]:
+            v = values.loc[idx]
+            problem = "not a finite number" if not np.isfinite(v) else (
+                f"below {low:g}" if v < low else f"above the plausible maximum {high:g}")
+            rec = {"file": source, "row": int(idx) + 2, "column": origin.get(name, name),
+                   "value": _as_file_text(cells.loc[idx]), "problem": problem}
+            rec.update({k: _key_text(df.loc[idx, k], k) for k in keys if k in df.columns})
+            _add_record(records, rec)
     return df.assign(**updates) if updates else df
 
 
-def _warn_qc(source: str, qc: Mapping[str, int], stacklevel: int = 3) -> None:
-    if qc:
+def _record_text(rec: Mapping, source: str | None = None) -> str:
+    """One QC row as text: ``row 7, column 'pm25' (阳泉 2016-01-21): '-45.3' (below 0)``."""
+    if rec.get("more") is not None:
+        return f"{rec['more']} more not listed"
+    where = "" if rec.get("file") == source else f"{rec.get('file')} "
+    what = " ".join(str(rec[k]) for k in ("city", "station", "date", "time") if rec.get(k))
+    text = f"{where}row {rec['row']}" if rec.get("row") is not None else where.strip()
+    if rec.get("column"):
+        text += f", column {rec['column']!r}"
+    if what:
+        text += f" ({what})"
+    if rec.get("value") is not None:
+        text += f": {rec['value']!r}"
+    return f"{text} ({rec['problem']})"
+
+
+def _records_text(records: Sequence[Mapping], source: str | None = None,
+                  limit: int | None = _NAMED_ROWS) -> str:
+    """The first ``limit`` QC rows (all: None) as text, in file order, then how many more."""
+    listed = sorted((r for r in records if r.get("more") is None),
+                    key=lambda r: (str(r.get("file")), r.get("row") or 0))
+    limit = len(listed) if limit is None else limit
+    more = sum(r["more"] for r in records if r.get("more") is not None) + max(0, len(listed) - limit)
+    text = "; ".join(_record_text(r, source) for r in listed[:limit])
+    return text + (f"; and {more} more" if more else "")
+
+
+def _warn_qc(source: str, qc: Mapping[str, int], stacklevel: int = 3,
+             records: Sequence[Mapping] = ()) -> None:
+    if qc or records:
         detail = ", ".join(f"{k}: {v}" for k, v in qc.items())
-        warnings.warn(f"{source}: cleaned while reading ({detail})", ReaderWarning, stacklevel=stacklevel)
+        text = f"{source}: cleaned while reading ({detail})"
+        if records:
+            text += f"; set to missing: {_records_text(records, source)}"
+        warnings.warn(text, ReaderWarning, stacklevel=stacklevel)
+
+
+def _same(a: object, b: object) -> bool:
+    """Two cells are equal (two missing values are)."""
+    a_na, b_na = bool(pd.isna(a)), bool(pd.isna(b))
+    if a_na or b_na:
+        return a_na and b_na
+    return bool(a == b)
+
+
+def _drop_duplicates(
+    df: pd.DataFrame,
+    keys: Sequence[str],
+    source: str,
+    qc: dict[str, int],
+    origin: Mapping[str, str] | None = None,
+) -> pd.DataFrame:
+    """Drop the rows that repeat an earlier row exactly (counted as ``repeated_rows``).
+
+    A key (e.g. station and hour) repeated with other values raises :class:`ReaderError` naming
+    both rows (index + 2) and the differing values: which of the two holds is not for a reader to
+    guess.
+    """
+    keys = list(keys)
+    if not df.duplicated(keys).any():
+        return df
+    exact = df.duplicated(keep="first")
+    conflict = df.duplicated(keys, keep="first") & ~exact
+    if conflict.any():
+        idx = _first_bad(conflict)
+        same = (df[keys] == df.loc[idx, keys]).all(axis=1)
+        first = _first_bad(same)
+        origin = origin or {}
+
+        diffs = [c for c in df.columns if c not in keys and not _same(df.loc[first, c], df.loc[idx, c])]
+        detail = ", ".join(f"{origin.get(c, c)} {_as_file_text(df.loc[first, c])!r} vs "
+                           f"{_as_file_text(df.loc[idx, c])!r}" for c in diffs[:3])
+        where = ", ".join(f"{k}={_key_text(df.loc[idx, k], k)}" for k in keys)
+        raise ReaderError(
+            source,
+            row=int(idx) + 2,
+            message=f"duplicate record ({where}) with values different from row {int(first) + 2} ({detail}); "
+                    f"expected one row per {'/'.join(keys)}",
+        )
+    qc["repeated_rows"] = qc.get("repeated_rows", 0) + int(exact.sum())
+    return df.loc[~exact]
 
 
 def _as_paths(path_or_paths: PathLike | Iterable[PathLike]) -> list[Path]:
@@ -427,9 +684,10 @@ def parse_city_daily(
     See :func:`read_city_daily` for the layout and the result.
     """
     source = source or _source_name(buf)
-    frame, qc = _parse_city_daily_table(_read_text_table(buf, source), source, zero_rows)
-    _warn_qc(source, qc)
-    frame.attrs["qc"] = qc
+    frame, qc, records = _parse_city_daily_table(_read_text_table(buf, source), source, zero_rows)
+    _warn_qc(source, qc, records=records)
+    frame = frame.drop(columns="_row")
+    frame.attrs.update(qc=qc, qc_rows=records)
     return frame
 
 
@@ -502,10 +760,13 @@ def read_city_daily(
     paths = _as_paths(path_or_paths)
     frames = []
     qc: dict[str, int] = {}
+    records: list[dict] = []
     for order, path in enumerate(paths):
-        frame, file_qc = _parse_city_daily_table(_read_text_table(path, str(path)), str(path), zero_rows)
+        frame, file_qc, file_records = _parse_city_daily_table(_read_text_table(path, str(path)), str(path),
+                                                               zero_rows)
         for k, v in file_qc.items():
             qc[k] = qc.get(k, 0) + v
+        records += file_records
         frames.append(frame.assign(_order=order))
     data = pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
     if len(frames) > 1:
@@ -517,20 +778,38 @@ def read_city_daily(
             n_conflicts = int(distinct.duplicated(["city", "date"]).sum())
             if n_conflicts:
                 qc["conflicts"] = n_conflicts
+                _conflict_records(data.loc[dup], values, paths, records)
             qc["duplicates"] = int(data.loc[dup].duplicated(["city", "date"]).sum())
             data = data.drop_duplicates(["city", "date"], keep="last")
     if "synthetic" in data.columns:
         data["synthetic"] = data["synthetic"].fillna(False).astype(bool)
-    data = data.drop(columns="_order").sort_values(["city", "date"], kind="stable").reset_index(drop=True)
+    data = data.drop(columns=["_order", "_row"]).sort_values(["city", "date"], kind="stable")
+    data = data.reset_index(drop=True)
     source = str(paths[0]) if len(paths) == 1 else f"{len(paths)} files ({paths[0].name} …)"
-    _warn_qc(source, {k: v for k, v in qc.items() if k != "duplicates"})
-    data.attrs["qc"] = qc
+    _warn_qc(source, {k: v for k, v in qc.items() if k != "duplicates"}, records=records)
+    data.attrs.update(qc=qc, qc_rows=records)
     return data
+
+
+def _conflict_records(dup: pd.DataFrame, values: list[str], paths: Sequence[Path],
+                      records: list[dict]) -> None:
+    """QC rows for the (city, day)s whose row in a later file differs from the one before it."""
+    prev = dup.shift(1)
+    later = dup.duplicated(["city", "date"], keep="first")
+    same = (dup[values].eq(prev[values]) | (dup[values].isna() & prev[values].isna())).all(axis=1)
+    for idx in dup.index[(later & ~same).to_numpy()]:
+        row, p = dup.loc[idx], prev.loc[idx]
+        _add_record(records, {
+            "file": str(paths[int(row["_order"])]), "row": int(row["_row"]), "column": None, "value": None,
+            "city": row["city"], "date": _key_text(row["date"], "date"),
+            "problem": f"differs from {paths[int(p['_order'])]} row {int(p['_row'])}; "
+                       f"the later file's values are used"})
 
 
 def _parse_city_daily_table(
     raw: pd.DataFrame, source: str, zero_rows: Literal["drop", "nan"]
-) -> tuple[pd.DataFrame, dict[str, int]]:
+) -> tuple[pd.DataFrame, dict[str, int], list[dict]]:
+    """One file's rows (with ``_row``, the file's line), its QC counts and its QC rows."""
     if zero_rows not in ("drop", "nan"):
         raise ValueError(f"zero_rows must be 'drop' or 'nan', got {zero_rows!r}")
     df, origin = _map_columns(raw, CITY_DAILY_VARIABLE_MAP, _CITY_DAILY_REQUIRED, source)
@@ -565,6 +844,8 @@ def _parse_city_daily_table(
             cols = ["aqi", *DAILY_POLLUTANTS, "aqi_min", "aqi_max", "rank"]
             out.loc[zero, cols] = np.nan
             out.loc[zero, "quality_level"] = pd.NA
+    # One row per city and day: exact repeats are dropped, two different rows refused.
+    out = _drop_duplicates(out, ["city", "date"], source, qc, origin)
     # Isolated zeros of one pollutant are missing values too.
     updates = {}
     for name in DAILY_POLLUTANTS:
@@ -574,8 +855,11 @@ def _parse_city_daily_table(
             updates[name] = out[name].mask(is_zero)
     if updates:
         out = out.assign(**updates)
-    out = _range_check(out, ["aqi", *DAILY_POLLUTANTS], qc)
-    return out.reset_index(drop=True), qc
+    records: list[dict] = []
+    out = _range_check(out, ["aqi", *DAILY_POLLUTANTS], qc, source=source, raw=df, origin=origin,
+                       records=records, keys=("city", "date"))
+    out["_row"] = out.index + 2
+    return out.reset_index(drop=True), qc, records
 
 
 def _to_day(df: pd.DataFrame, source: str, origin: Mapping[str, str]) -> pd.Series:
@@ -645,18 +929,6 @@ def _hourly_grid(df: pd.DataFrame, by: str | None = None) -> pd.DataFrame:
     index = pd.MultiIndex.from_product([groups, full], names=[by, "time"])
     out = df.set_index([by, "time"]).reindex(index).reset_index()
     return out[[c for c in df.columns]]
-
-
-def _check_unique_times(df: pd.DataFrame, keys: list[str], source: str, rows: pd.Series) -> None:
-    dup = df.duplicated(keys, keep="first")
-    if dup.any():
-        idx = _first_bad(dup)
-        where = ", ".join(f"{k}={df.loc[idx, k]}" for k in keys)
-        raise ReaderError(
-            source,
-            row=int(rows.loc[idx]),
-            message=f"duplicate record ({where}); expected one row per {'/'.join(keys)}",
-        )
 
 
 # --------------------------------------------------------------------------- CNEMC single-station hourly
@@ -747,17 +1019,18 @@ def _cnemc_hourly(src: PathLike | IO[str], source: str, station: str | None) -> 
         out["station"] = station or _station_from_name(source)
     for name in present:
         out[name] = _to_numeric(df, name, source, origin)
-    rows = pd.Series(df.index + 2, index=df.index)
-    _check_unique_times(out, ["station", "time"], source, rows)
     qc: dict[str, int] = {}
-    out = _range_check(out, present, qc)
+    records: list[dict] = []
+    out = _drop_duplicates(out, ["station", "time"], source, qc, origin)
+    out = _range_check(out, present, qc, source=source, raw=df, origin=origin, records=records,
+                       keys=("station", "time"))
     n = len(out)
     out = _hourly_grid(out.sort_values(["station", "time"]), by="station")
     if len(out) > n:
         qc["absent_hours"] = len(out) - n
     out = out.reset_index(drop=True)
-    _warn_qc(source, {k: v for k, v in qc.items() if k != "absent_hours"})
-    out.attrs.update(qc=qc, hour_label="end", timezone="Asia/Shanghai")
+    _warn_qc(source, {k: v for k, v in qc.items() if k != "absent_hours"}, records=records)
+    out.attrs.update(qc=qc, qc_rows=records, hour_label="end", timezone="Asia/Shanghai")
     return out
 
 
@@ -856,8 +1129,10 @@ def _china_sites(
     wanted = None if stations is None else [str(s).strip() for s in stations]
     longs = []
     found: set[str] = set()
+    qc: dict[str, int] = {}
+    records: list[dict] = []
     for order, (src, name) in enumerate(sources):
-        long, in_file = _parse_china_sites_file(src, name, wanted)
+        long, in_file = _parse_china_sites_file(src, name, wanted, qc, records)
         longs.append(long.assign(_order=order))
         found.update(in_file)
     data = pd.concat(longs, ignore_index=True)
@@ -865,7 +1140,7 @@ def _china_sites(
         absent = [s for s in wanted if s not in found]
         if absent:
             raise KeyError(
-                f"station(s) {absent} in none of the {len(sources)} file(s); "
+                f"{source}: station(s) {absent} in none of the {len(sources)} file(s); "
                 f"stations found: {sorted(found)[:20]}{' …' if len(found) > 20 else ''}"
             )
     data = data.sort_values("_order", kind="stable").drop_duplicates(["time", "type", "station"], keep="last")
@@ -874,28 +1149,23 @@ def _china_sites(
     wide = wide[order].reset_index()
     wide.columns.name = None
     wide = wide[["time", "station", *order]]
-    qc: dict[str, int] = {}
-    for name in order:
-        base = _CHINA_SITES_RANGE.get(name, name)
-        if base in PLAUSIBLE_RANGES:
-            low, high = PLAUSIBLE_RANGES[base]
-            bad = (wide[name] < low) | (wide[name] > high)
-            if bad.any():
-                qc[f"{name} outside {low:g}..{high:g}"] = int(bad.sum())
-                wide[name] = wide[name].mask(bad)
     n = len(wide)
     wide = _hourly_grid(wide.sort_values(["station", "time"]), by="station").reset_index(drop=True)
     if len(wide) > n:
         qc["absent_hours"] = len(wide) - n
-    _warn_qc(source, {k: v for k, v in qc.items() if k != "absent_hours"})
-    wide.attrs.update(qc=qc, hour_label="end", timezone="Asia/Shanghai")
+    _warn_qc(source, {k: v for k, v in qc.items() if k != "absent_hours"}, records=records)
+    wide.attrs.update(qc=qc, qc_rows=records, hour_label="end", timezone="Asia/Shanghai")
     return wide
 
 
 def _parse_china_sites_file(
-    src: PathLike | IO[str], source: str, wanted: list[str] | None
+    src: PathLike | IO[str], source: str, wanted: list[str] | None, qc: dict[str, int], records: list[dict]
 ) -> tuple[pd.DataFrame, list[str]]:
-    """One archive file → (long frame ``time, type, station, value``, the file's station codes)."""
+    """One archive file → (long frame ``time, type, station, value``, the file's station codes).
+
+    Implausible values (:data:`PLAUSIBLE_RANGES` of the type, its 24-h form alike) become NaN,
+    counted in ``qc`` and listed in ``records``.
+    """
     raw = _read_text_table(src, source, dtype={"date": str, "type": str})
     df, origin = _map_columns(raw, CHINA_SITES_VARIABLE_MAP, ("date", "hour", "type"), source)
     station_cols = [c for c in df.columns if c not in ("date", "hour", "type")]
@@ -930,12 +1200,30 @@ def _parse_china_sites_file(
     frame = pd.DataFrame(
         {"time": day + pd.to_timedelta(hour, unit="h"), "type": types.map(CHINA_SITES_TYPE_MAP)}
     )
-    rows = pd.Series(df.index + 2, index=df.index)
-    _check_unique_times(frame, ["time", "type"], source, rows)
-    long = pd.concat([frame, values], axis=1).melt(
-        id_vars=["time", "type"], var_name="station", value_name="value"
+    both = _drop_duplicates(pd.concat([frame, values], axis=1), ["time", "type"], source, qc, origin)
+    long = both.assign(_row=both.index + 2).melt(
+        id_vars=["time", "type", "_row"], var_name="station", value_name="value"
     )
-    return long, station_cols
+    base = long["type"].map(lambda t: _CHINA_SITES_RANGE.get(t, t))
+    low = base.map(lambda b: PLAUSIBLE_RANGES.get(b, (-np.inf, np.inf))[0])
+    high = base.map(lambda b: PLAUSIBLE_RANGES.get(b, (-np.inf, np.inf))[1])
+    v = long["value"].astype("float64")
+    bad = v.notna() & (~np.isfinite(v.fillna(0)) | (v < low) | (v > high))
+    if bad.any():
+        for t, k in long.loc[bad, "type"].value_counts(sort=False).items():
+            lo, hi = PLAUSIBLE_RANGES.get(_CHINA_SITES_RANGE.get(t, t), (-np.inf, np.inf))
+            qc[f"{t} outside {lo:g}..{hi:g}"] = qc.get(f"{t} outside {lo:g}..{hi:g}", 0) + int(k)
+        for idx in long.index[bad.to_numpy()]:
+            x, lo, hi = v.loc[idx], low.loc[idx], high.loc[idx]
+            problem = "not a finite number" if not np.isfinite(x) else (
+                f"below {lo:g}" if x < lo else f"above the plausible maximum {hi:g}")
+            _add_record(records, {"file": source, "row": int(long.loc[idx, "_row"]),
+                                  "column": long.loc[idx, "station"], "value": _as_file_text(x),
+                                  "problem": f"{long.loc[idx, 'type']} {problem}",
+                                  "station": long.loc[idx, "station"],
+                                  "time": _key_text(long.loc[idx, "time"])})
+        long["value"] = v.mask(bad)
+    return long.drop(columns="_row"), station_cols
 
 
 # --------------------------------------------------------------------------- UCI PRSA (Beijing)
@@ -1024,22 +1312,29 @@ def read_prsa_multisite(paths: PathLike | Iterable[PathLike]) -> pd.DataFrame:
         [mm/h], ``wd`` (16-point compass, ``str``), ``wspm`` [m/s].
     """
     path_list = _expand_dir(paths, "PRSA_Data_*.csv*")
-    frames = [_parse_prsa_multisite_file(p, str(p)) for p in path_list]
-    data = pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
+    frames = [_parse_prsa_multisite_file(p, str(p)).assign(_order=k) for k, p in enumerate(path_list)]
     qc: dict[str, int] = {}
+    records: list[dict] = []
     for f in frames:
         for k, v in f.attrs.get("qc", {}).items():
             qc[k] = qc.get(k, 0) + v
+        records += f.attrs.get("qc_rows", [])
+    data = pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
     dup = data.duplicated(["station", "time"])
     if dup.any():
         idx = _first_bad(dup)
+        first = _first_bad((data["station"] == data.loc[idx, "station"])
+                           & (data["time"] == data.loc[idx, "time"]))
         raise ReaderError(
-            f"{len(path_list)} files",
-            f"station {data.loc[idx, 'station']!r} at {data.loc[idx, 'time']} appears in more than one file; "
-            "expected each station's hours once",
+            str(path_list[int(data.loc[idx, "_order"])]),
+            row=int(data.loc[idx, "_row"]),
+            message=f"station {data.loc[idx, 'station']!r} at {_key_text(data.loc[idx, 'time'])} appears in "
+                    f"more than one file (also {path_list[int(data.loc[first, '_order'])]} row "
+                    f"{int(data.loc[first, '_row'])}); expected each station's hours once",
         )
+    data = data.drop(columns=["_order", "_row"])
     data = data.sort_values(["station", "time"], kind="stable").reset_index(drop=True)
-    data.attrs.update(qc=qc, timezone="Asia/Shanghai")
+    data.attrs.update(qc=qc, qc_rows=records, timezone="Asia/Shanghai")
     return data
 
 
@@ -1088,7 +1383,7 @@ def _time_from_parts(df: pd.DataFrame, source: str, origin: Mapping[str, str]) -
 
 def parse_prsa_multisite(buf: IO[str]) -> pd.DataFrame:
     """Parse one UCI multi-site station table from an open text buffer (see :func:`read_prsa_multisite`)."""
-    out = _parse_prsa_multisite_file(buf, _source_name(buf))
+    out = _parse_prsa_multisite_file(buf, _source_name(buf)).drop(columns="_row")
     return out.sort_values(["station", "time"], kind="stable").reset_index(drop=True)
 
 
@@ -1129,13 +1424,15 @@ def _parse_prsa_multisite_file(src: PathLike | IO[str], source: str) -> pd.DataF
             got=df.loc[idx, "wd"],
         )
     out["wd"] = wd
-    rows = pd.Series(df.index + 2, index=df.index)
-    _check_unique_times(out, ["station", "time"], source, rows)
     qc: dict[str, int] = {}
-    out = _range_check(out, ("pm25", "pm10", "so2", "no2", "co", "o3", *_MET), qc)
-    _warn_qc(source, qc, stacklevel=4)
+    records: list[dict] = []
+    out = _drop_duplicates(out, ["station", "time"], source, qc, origin)
+    out = _range_check(out, ("pm25", "pm10", "so2", "no2", "co", "o3", *_MET), qc, source=source, raw=df,
+                       origin=origin, records=records, keys=("station", "time"))
+    _warn_qc(source, qc, stacklevel=4, records=records)
+    out["_row"] = out.index + 2
     out = out.reset_index(drop=True)
-    out.attrs["qc"] = qc
+    out.attrs.update(qc=qc, qc_rows=records)
     return out
 
 
@@ -1215,16 +1512,17 @@ def _prsa_single(src: PathLike | IO[str], source: str) -> pd.DataFrame:
                 got=df.loc[idx, name],
             )
         out[name] = values
-    rows = pd.Series(df.index + 2, index=df.index)
-    _check_unique_times(out, ["time"], source, rows)
     qc: dict[str, int] = {}
-    out = _range_check(out, ("pm25", "dewp", "temp", "pres"), qc)
+    records: list[dict] = []
+    out = _drop_duplicates(out, ["time"], source, qc, origin)
+    out = _range_check(out, ("pm25", "dewp", "temp", "pres"), qc, source=source, raw=df, origin=origin,
+                       records=records, keys=("time",))
     n = len(out)
     out = _hourly_grid(out.sort_values("time"))
     if len(out) > n:
         qc["absent_hours"] = len(out) - n
-    _warn_qc(source, {k: v for k, v in qc.items() if k != "absent_hours"})
-    out.attrs.update(qc=qc, timezone="Asia/Shanghai")
+    _warn_qc(source, {k: v for k, v in qc.items() if k != "absent_hours"}, records=records)
+    out.attrs.update(qc=qc, qc_rows=records, timezone="Asia/Shanghai")
     return out.reset_index(drop=True)
 
 
@@ -1495,8 +1793,11 @@ def read_observations(paths: PathLike | Iterable[PathLike], option: str = "--obs
       :func:`forecast.aggregate.city_daily_from_stations`; they need the station list ``stations``;
     * UCI Beijing multi-site files (hourly, aggregated to daily per station by :func:`prsa_daily`).
 
-    Implausible values are set to NaN without a warning (they are in ``attrs["qc"]`` of each
-    reader's output).
+    Implausible values are set to NaN with one :class:`ReaderWarning` per reader naming the file,
+    rows, columns and values; the rows are in ``attrs["qc_rows"]`` (with the ``city`` of each, a
+    station mapped through the station list), for :func:`qc_notes`. A city and day given by two
+    layouts (a city daily file and the national archive, say) takes the later layout's values
+    (city daily, then national archive, then UCI), with a warning naming both.
 
     Raises
     ------
@@ -1514,17 +1815,88 @@ def read_observations(paths: PathLike | Iterable[PathLike], option: str = "--obs
     if sites and stations is None:
         raise ValueError(f"{option}: {len(sites)} CNEMC national archive file(s) ({sites[0].name} …) need the "
                          f"station list to map stations to cities (--stations / setting 'stations')")
-    frames = []
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", category=ReaderWarning)
-        if daily:
-            frames.append(read_city_daily(daily))
-        if sites:
-            from forecast.aggregate import city_daily_from_stations
+    frames, records, names = [], [], []
+    if daily:
+        frames.append(read_city_daily(daily))
+        records += frames[-1].attrs.get("qc_rows", [])
+        names.append(str(daily[0]) if len(daily) == 1
+                     else f"{len(daily)} city daily files ({daily[0].name} …)")
+    if sites:
+        from forecast.aggregate import city_daily_from_stations
 
-            table = stations if isinstance(stations, pd.DataFrame) else read_station_list(stations)
-            frames.append(city_daily_from_stations(read_china_sites(sites), table))
-        if prsa:
-            frames.append(prsa_daily(read_prsa_multisite(prsa)))
-    obs = pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
-    return obs.sort_values(["city", "date"], kind="stable").reset_index(drop=True)
+        table = stations if isinstance(stations, pd.DataFrame) else read_station_list(stations)
+        hourly = read_china_sites(sites)
+        city_of = dict(zip(table["code"].astype(str), table["city"].astype(str)))
+        for rec in hourly.attrs.get("qc_rows", []):
+            if rec.get("station") is not None:
+                rec.setdefault("city", city_of.get(str(rec["station"])))
+        records += hourly.attrs.get("qc_rows", [])
+        frames.append(city_daily_from_stations(hourly, table))
+        names.append(f"the national archive files ({sites[0].name} …)")
+    if prsa:
+        hourly = read_prsa_multisite(prsa)
+        for rec in hourly.attrs.get("qc_rows", []):
+            if rec.get("station") is not None:
+                rec.setdefault("city", rec["station"])
+        records += hourly.attrs.get("qc_rows", [])
+        frames.append(prsa_daily(hourly))
+        names.append(f"the UCI files ({prsa[0].name} …)")
+    obs = pd.concat([f.assign(_layout=k) for k, f in enumerate(frames)], ignore_index=True)
+    if len(frames) > 1:
+        obs = obs.sort_values(["city", "date", "_layout"], kind="stable")
+        twice = obs.duplicated(["city", "date"], keep="last")
+        if twice.any():
+            kept = obs.drop_duplicates(["city", "date"], keep="last").set_index(["city", "date"])["_layout"]
+            shown = []
+            for idx in obs.index[twice.to_numpy()][:MAX_QC_ROWS]:
+                city, day = obs.loc[idx, "city"], obs.loc[idx, "date"]
+                shown.append({"file": names[int(obs.loc[idx, "_layout"])], "row": None, "column": None,
+                              "value": None, "city": city, "date": _key_text(day, "date"),
+                              "problem": f"also in {names[int(kept.loc[(city, day)])]}, "
+                                         f"whose values are used"})
+            if twice.sum() > len(shown):
+                shown.append({"file": shown[-1]["file"], "row": None, "more": int(twice.sum()) - len(shown)})
+            for rec in shown:
+                _add_record(records, rec)
+            warnings.warn(f"{option}: {int(twice.sum())} city day(s) in more than one layout; the later "
+                          f"layout's values are used: {_records_text(shown)}", ReaderWarning, stacklevel=2)
+            obs = obs.loc[~twice]
+    obs = obs.drop(columns="_layout").sort_values(["city", "date"], kind="stable").reset_index(drop=True)
+    obs.attrs = {"qc_rows": records}
+    return obs
+
+
+def qc_notes(obs: pd.DataFrame, cities: Iterable[str] | None = None) -> list[str]:
+    """The data-quality sentences of observations read by the readers here.
+
+    Parameters
+    ----------
+    obs : DataFrame
+        The result of :func:`read_observations` (or of a reader): ``attrs["qc_rows"]`` lists the
+        values set to missing and the rows replaced.
+    cities : iterable of str, optional
+        Keep only the rows of these cities (rows whose city is unknown are kept).
+
+    Returns
+    -------
+    list of str
+        One English sentence per file: how many values were set to missing or rows replaced, and
+        each of them (row as the file numbers it, column, value, why; :data:`MAX_QC_ROWS` per
+        reader, then how many more). Empty when clean.
+    """
+    rows = list(obs.attrs.get("qc_rows", []))
+    if cities is not None:
+        wanted = set(map(str, cities))
+        rows = [r for r in rows
+                if r.get("more") is not None or r.get("city") is None or str(r["city"]) in wanted]
+    by_file: dict[str, list[dict]] = {}
+    for r in rows:
+        by_file.setdefault(str(r.get("file")), []).append(r)
+    notes = []
+    for file, recs in by_file.items():
+        n = sum(r["more"] if r.get("more") is not None else 1 for r in recs)
+        dropped = sum(1 for r in recs if r.get("value") is not None)
+        what = (f"{n} value(s) set to missing (not used)" if dropped == n
+                else f"{n} value(s) or row(s) set aside (not used)")
+        notes.append(f"{file}: {what}: {_records_text(recs, file, limit=None)}")
+    return notes

@@ -125,17 +125,32 @@ def _print_warnings(notes) -> None:
         print(f"warning: {note}", file=sys.stderr, flush=True)
 
 
+def read_obs(args) -> "pd.DataFrame":  # noqa: F821
+    """The observations of ``--obs`` (:func:`forecast.io.read_observations`), their data-quality
+    warnings (values set to missing, rows replaced: file, row, column, value) printed on stderr,
+    one ``warning:`` line per file; :func:`forecast.io.qc_notes` gives them again for the product."""
+    from forecast.io import ReaderWarning, read_observations
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", ReaderWarning)
+        obs = read_observations(args.obs, stations=station_list_path(args.stations))
+    _print_warnings([str(w.message) for w in caught if issubclass(w.category, ReaderWarning)])
+    for w in caught:
+        if not issubclass(w.category, ReaderWarning):
+            warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
+    return obs
+
+
 def train_model(args):
     """The forecast part of ``airwarn train``: read, fit, save; returns ``(model, observations)``.
 
     The command itself (:mod:`emergency.skill_cli`) then calibrates the warning decision on the
     model's validation scenarios.
     """
-    from forecast.io import read_observations
     from forecast.model import ForecastModel
 
     t0 = time.perf_counter()
-    obs = read_observations(args.obs, stations=station_list_path(args.stations))
+    obs = read_obs(args)
     cities = sorted(obs["city"].unique())
     coords = station_coordinates(args.stations, cities)
     met = load_met(args.met, cities, coords) if args.met else None
@@ -158,11 +173,11 @@ def _forecast(args, settings) -> int:
 
     from forecast.inputs import (MAX_OBSERVATION_GAP_DAYS, cities_text, input_warnings, last_observed,
                                  too_old)
-    from forecast.io import read_observations
+    from forecast.io import qc_notes
     from forecast.model import forecast_frame, load_model, write_forecast
 
     model = load_model(args.model)
-    obs = read_observations(args.obs, stations=station_list_path(args.stations))
+    obs = read_obs(args)
     met = load_met(args.met, None, model.coords_) if args.met else None
     issued = pd.Timestamp(args.issued)
     # cities whose data end too long before the issue day are named and left out, before predicting
@@ -177,7 +192,11 @@ def _forecast(args, settings) -> int:
                              f"observations up to the issue day")
         _print_warnings([f"{message}: not forecast"])
     ds = model.predict(obs, issued=args.issued, cities=list(np.asarray(wanted)[~old]), met=met)
-    _print_warnings(input_warnings(obs, forecast_frame(ds), model.variables_, model.cities_))
+    notes = input_warnings(obs, forecast_frame(ds), model.variables_, model.cities_)
+    _print_warnings(notes)
+    # the product's data-quality section: the observations set aside (file, row, value) and the inputs' gaps
+    quality = qc_notes(obs, ds["city"].values.tolist()) + notes
+    ds.attrs["data_quality"] = "\n".join(quality) if quality else "none"
     nc, csv = write_forecast(ds, args.out)
     print(f"forecast issued {args.issued} for {ds.sizes['city']} cities × {ds.sizes['lead_day']} days → {nc} "
           f"(+ {csv.name})")
@@ -195,13 +214,12 @@ def run_backtest(args) -> dict:
     from forecast.backtest import (backtest_dataset, backtest_frame, check_period, city_tables,
                                    reference_climatology, score_frame, scored_frame, write_backtest)
     from forecast.inputs import cities_text, input_warnings
-    from forecast.io import read_observations
     from forecast.model import N_MEMBERS, load_model
 
     t0 = time.perf_counter()
     model = load_model(args.model)
     check_period(model, args.start, args.end)
-    obs = read_observations(args.obs, stations=station_list_path(args.stations))
+    obs = read_obs(args)
     # the scorecard's climatology reference, checked before the long run and kept for its scoring
     model.climatology_ = reference_climatology(model, obs, args.cities or sorted(obs["city"].unique()))
     met = load_met(args.met, None, model.coords_) if args.met else None
