@@ -147,7 +147,7 @@ def test_plotly_basic_bundle_fits_plotly_py_and_the_figures():
     assert "go.Scattergeo" not in source and "go.Heatmap" not in source
 
 
-def test_sign_in_redirects_only_to_same_site_paths(live_server):
+def test_break_11_sign_in_redirects_only_to_same_site_paths(live_server):
     """Issue 14, break 11: /login?next=/%09/evil.example/phish sent the browser to //evil.example/phish."""
     settings, url = live_server.settings, live_server.url
     password = demo_password(settings, "viewer")
