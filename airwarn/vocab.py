@@ -106,6 +106,10 @@ class Role(str, Enum):
     FORECASTER = "forecaster"
     COMMANDER = "commander"
     LIST_ADMIN = "list-admin"
+    #: approve (sign off) warnings the commander issued (issue 15: 副市长 for yellow/orange by default)
+    VICE_MAYOR = "vice-mayor"
+    #: approve red warnings (市长)
+    MAYOR = "mayor"
 
     @property
     def label(self) -> str:
@@ -134,6 +138,8 @@ _ROLE_LABELS = {
     Role.FORECASTER: "预报员",
     Role.COMMANDER: "应急指挥",
     Role.LIST_ADMIN: "清单管理员",
+    Role.VICE_MAYOR: "副市长",
+    Role.MAYOR: "市长",
 }
 
 
@@ -148,9 +154,32 @@ LEVEL_COLOURS: dict[WarningLevel, str] = {
 #: Yangquan's districts and counties, plus the high-tech zone named in the city plan.
 YANGQUAN_COUNTIES: tuple[str, ...] = ("城区", "矿区", "郊区", "平定县", "盂县", "高新区")
 
-#: The "2+26" cities of the Beijing–Tianjin–Hebei transport channel.
+#: The historic "2+26" cities of the Beijing–Tianjin–Hebei transport channel (2017–2023). Only the
+#: scoring set of the North-China backtests (2015–17 data): since 国发〔2023〕24号 太原、阳泉、长治、晋城
+#: belong to 汾渭平原 (:data:`FENWEI_PLAIN_CITIES`), not to this group.
 CITIES_2_26: tuple[str, ...] = (
     "北京", "天津", "石家庄", "唐山", "廊坊", "保定", "沧州", "衡水", "邢台", "邯郸",
     "太原", "阳泉", "长治", "晋城", "济南", "淄博", "济宁", "德州", "聊城", "滨州", "菏泽",
     "郑州", "开封", "安阳", "鹤壁", "新乡", "焦作", "濮阳",
 )
+
+#: 汾渭平原 under 国发〔2023〕24号《空气质量持续改善行动计划》 (2023-11-30) [S]: the 11 earlier cities plus
+#: 太原、阳泉、长治、晋城 moved from 京津冀及周边; 杨凌示范区 is a zone, not a city. A key region: the 2024 key-region
+#: warning grading applies; regional linkage is coordinated by :data:`REGIONAL_OFFICES`.
+FENWEI_PLAIN_CITIES: tuple[str, ...] = (
+    "太原", "阳泉", "长治", "晋城", "晋中", "运城", "临汾", "吕梁",
+    "洛阳", "三门峡", "西安", "铜川", "宝鸡", "咸阳", "渭南",
+)
+
+#: Key regions (重点区域) whose membership is encoded, with their cities. The 2023 京津冀及周边
+#: ("2+36") list is not encoded (not verified here); :data:`CITIES_2_26` is the historic group.
+KEY_REGIONS: dict[str, tuple[str, ...]] = {"汾渭平原": FENWEI_PLAIN_CITIES}
+
+#: The office that coordinates a key region's regional warnings (standards notes §9).
+REGIONAL_OFFICES: dict[str, str] = {"汾渭平原": "汾渭平原大气污染防治协作小组办公室"}
+
+
+def key_region_of(city: str) -> str | None:
+    """The key region (重点区域) a city belongs to (``"汾渭平原"`` for 阳泉), None if none encoded holds it."""
+    name = str(city).strip().removesuffix("市")
+    return next((region for region, cities in KEY_REGIONS.items() if name in cities), None)

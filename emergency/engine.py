@@ -79,6 +79,9 @@ class ForecastSeries:
     issue_aqi : float
         Observed daily AQI of the issue day (``aqi_issue_day``; NaN when unknown): the day before the
         first forecast day, read with them by the probability decision.
+    primary : tuple of str or None
+        Primary pollutant(s) of each value, comma-joined vocabulary names (``pm25``, ``pm25,o3_8h``;
+        ``""`` unknown or AQI ≤ 50); None when the forecast does not say.
     """
 
     city: str
@@ -92,6 +95,7 @@ class ForecastSeries:
     sha256: str = ""
     last_observed: dt.date | None = None
     issue_aqi: float = float("nan")
+    primary: tuple[str, ...] | None = None
 
 
 #: A level the median forecast does not reach, but whose criteria the forecast members meet with at
@@ -290,7 +294,52 @@ def _from_dataset(ds, city, issued, source) -> ForecastSeries:
         else float("nan")
     return ForecastSeries(city=str(c), times=times, aqi=np.atleast_1d(median), members=members,
                           step_hours=24.0, member_method=method, issued=iss, source=source, last_observed=last,
-                          issue_aqi=issue_aqi)
+                          issue_aqi=issue_aqi, primary=_dataset_primary(ds, times))
+
+
+def _dataset_primary(ds, times: pd.DatetimeIndex) -> tuple[str, ...] | None:
+    """The forecast's ``primary_pollutant`` per day, else from its median pollutant quantiles, else None."""
+    from airwarn.vocab import DAILY_POLLUTANTS
+    from forecast.aqi import primary_pollutants
+
+    if "primary_pollutant" in ds:
+        vals = np.atleast_1d(ds["primary_pollutant"].values).astype(object)
+        return tuple("" if v is None or (isinstance(v, float) and np.isnan(v)) else str(v) for v in vals)
+    pols = [p for p in DAILY_POLLUTANTS if p in ds and "quantile" in ds[p].dims]
+    if not pols:
+        return None
+    med = {p: np.atleast_1d(ds[p].sel(quantile=0.5, method="nearest").values.astype(float)) for p in pols}
+    return tuple(str(v) for v in primary_pollutants(med, dates=times.values))
+
+
+#: Spellings accepted in a forecast table's ``primary_pollutant`` column, besides the vocabulary names.
+_PRIMARY_ALIASES = {"pm2.5": "pm25", "pm2_5": "pm25", "o3-8h": "o3_8h", "o3_8h": "o3_8h", "o3": "o3_8h"}
+_EMPTY_PRIMARY = ("", "-", "—", "/", "na", "nan", "none")
+
+
+def _read_primary(df: pd.DataFrame, source: str, at) -> tuple[str, ...]:
+    """The ``primary_pollutant`` column: names joined by ``,`` (also ``，`` ``、`` ``;``), normalised to
+    the vocabulary's order; an empty cell (or ``-``, ``—``, ``/``) is unknown (``""``)."""
+    import re
+
+    from airwarn.vocab import DAILY_POLLUTANTS
+
+    out = []
+    for i, cell in zip(df.index, df["primary_pollutant"]):
+        text = "" if pd.isna(cell) else str(cell).strip()
+        if text.lower() in _EMPTY_PRIMARY:
+            out.append("")
+            continue
+        names = []
+        for part in re.split(r"[,，、;；]", text):
+            key = part.strip().lower().replace(" ", "")
+            key = _PRIMARY_ALIASES.get(key, key)
+            if key not in DAILY_POLLUTANTS:
+                raise ValueError(f"forecast {source}: {at(i)}, column 'primary_pollutant': expected pollutant names "
+                                 f"from {list(DAILY_POLLUTANTS)} joined by ',', got {text!r}")
+            names.append(key)
+        out.append(",".join(p for p in DAILY_POLLUTANTS if p in names))
+    return tuple(out)
 
 
 def _checked_numbers(df: pd.DataFrame, col: str, source: str, at, low: float, high: float, expected: str,
@@ -409,8 +458,9 @@ def _from_frame(df: pd.DataFrame, city, issued, source, file_rows: bool = False)
         v = pd.Series(_checked_numbers(df, "aqi_issue_day", source, at, *AQI_RANGE, "an AQI 0-500 or an empty cell",
                                        required=False)).dropna()
         issue_aqi = float(v.iloc[0]) if len(v) else float("nan")
+    primary = _read_primary(df, source, at) if "primary_pollutant" in df.columns else None
     return ForecastSeries(city=str(c), times=t, aqi=median, members=members, step_hours=step,
-                          member_method=method, issued=iss, source=source, issue_aqi=issue_aqi)
+                          member_method=method, issued=iss, source=source, issue_aqi=issue_aqi, primary=primary)
 
 
 # ------------------------------------------------------------------------------------ evaluation
@@ -563,6 +613,12 @@ class Recommendation:
     outlook : dict
         Calibrated probability per level that its criteria are met anywhere in D+1 … D+10 (empty
         without a calibration).
+    primary_pollutants : tuple of str
+        The forecast's primary pollutant(s) per day (empty when it does not say).
+    advisories : tuple of dict
+        Exceedances that start no colour warning because another pollutant leads them (rule set's
+        ``by_pollutant``): ``pollutant`` (the advice key), ``dates``, ``values``, ``primary``, ``advice``
+        (Chinese).
     """
 
     city: str
@@ -593,6 +649,8 @@ class Recommendation:
     decision: str = "median"
     thresholds: Mapping[str, float] = field(default_factory=dict)
     outlook: Mapping[str, float] = field(default_factory=dict)
+    primary_pollutants: tuple[str, ...] = ()
+    advisories: tuple[Mapping[str, Any], ...] = ()
 
     @property
     def duration_days(self) -> int:
@@ -633,6 +691,8 @@ class Recommendation:
             "decision": {"rule": self.decision, "thresholds": {k: float(v) for k, v in self.thresholds.items()},
                          "window_lead_days": list(_WINDOW),
                          "outlook_probability": {k: round(float(v), 4) for k, v in self.outlook.items()}},
+            "primary_pollutants": list(self.primary_pollutants),
+            "advisories": [dict(a) for a in self.advisories],
         }
 
     def to_json(self, **kw) -> str:
@@ -764,9 +824,13 @@ def assess(forecast: Any, rules: "RuleSet | str | os.PathLike" = "national-2024"
     """
     rules = load_rules(rules)
     s = read_forecast(forecast, city=city, issued=issued)
-    values, times, step = np.asarray(s.aqi, dtype=float), s.times, s.step_hours
-    if values.size == 0:
+    raw, times, step = np.asarray(s.aqi, dtype=float), s.times, s.step_hours
+    if raw.size == 0:
         raise ValueError(f"forecast {s.source}: empty AQI series for city {s.city!r}")
+    # by primary pollutant: only the days led by a colour-warning pollutant count toward the levels
+    colour = colour_days(s, rules)
+    values = np.where(colour, raw, np.nan)
+    graded = _with(s, aqi=values, members=None if s.members is None else np.where(colour[None, :], s.members, np.nan))
     if decision not in (None, "probability", "median"):
         raise ValueError(f"decision must be 'probability' or 'median', got {decision!r}")
     cal, why_not = (None, "") if decision == "median" else _decision_calibration(s, rules, calibration)
@@ -778,7 +842,7 @@ def assess(forecast: Any, rules: "RuleSet | str | os.PathLike" = "national-2024"
     if decision is None:
         decision = "probability" if cal is not None else "median"
     if decision == "probability":
-        return _assess_probability(s, rules, cal, regional_minimum, as_of, in_force)
+        return _assess_probability(graded, rules, cal, regional_minimum, as_of, in_force, raw=s)
     eps = find_episodes(values, rules, step)
     reasons: list[str] = []
     details: list[dict] = []
@@ -824,11 +888,15 @@ def assess(forecast: Any, rules: "RuleSet | str | os.PathLike" = "national-2024"
             a, b = _period(times, later.start_index, later.stop_index, step)
             reasons.append(f"另预测{a}至{b}出现{later.level.label}过程")
             details.append({"code": "episode.later", "level": later.level.key, "start": str(a), "end": str(b)})
+    advised = _pollutant_advice(s, rules, colour, reasons, details)
     temp = level == WarningLevel.NONE and _temporary_measures(rules, values, times, step, reasons, details)
     if level == WarningLevel.NONE and not temp:
-        reasons.append(f"预报期内未达到任何预警启动条件(最高AQI {np.nanmax(values):g})"
-                       if np.isfinite(values).any() else "预报无有效AQI")
-        details.append({"code": "no_warning", "max_aqi": float(np.nanmax(values)) if np.isfinite(values).any() else None})
+        if advised:
+            reasons.append(f"预报期内以{_colour_label(rules)}为首要污染物的日子未达到颜色预警启动条件，不启动颜色预警")
+        else:
+            reasons.append(f"预报期内未达到任何预警启动条件(最高AQI {np.nanmax(raw):g})"
+                           if np.isfinite(raw).any() else "预报无有效AQI")
+        details.append({"code": "no_warning", "max_aqi": float(np.nanmax(raw)) if np.isfinite(raw).any() else None})
     reg = WarningLevel.parse(regional_minimum) if regional_minimum is not None else None
     if reg is not None and reg > level:
         reasons.append(f"省级区域预警要求不低于{reg.label},按区域预警级别{reg.label}执行(由{level.label}上调)")
@@ -839,9 +907,9 @@ def assess(forecast: Any, rules: "RuleSet | str | os.PathLike" = "national-2024"
         end = end if end is not None else first
     elif reg is not None:
         details.append({"code": "regional_minimum.met", "regional": reg.key, "level": level.key})
-    # probabilities
-    if s.members is not None and s.members.size:
-        maxima = np.array([_max_level(row, rules, step) for row in s.members])
+    # probabilities (members conditioned on the median's primary pollutant: the scenarios are AQI only)
+    if graded.members is not None and graded.members.size:
+        maxima = np.array([_max_level(row, rules, step) for row in graded.members])
     else:
         maxima = np.array([_max_level(values, rules, step)])
     prob = {lvl.key: float(np.mean(maxima >= int(lvl))) for lvl in LEVELS}
@@ -870,11 +938,12 @@ def assess(forecast: Any, rules: "RuleSet | str | os.PathLike" = "national-2024"
         temporary_measures=temp, lift_confirmed=lift_ok, rules_name=rules.name, rules_version=rules.version,
         rules_sha256=rules.sha256, issued=s.issued, forecast_source=s.source, forecast_sha256=s.sha256,
         probability_method=s.member_method, regional_minimum=reg,
-        dates=tuple(_fmt_time(t, step) for t in times), aqi=tuple(float(v) for v in values),
+        dates=tuple(_fmt_time(t, step) for t in times), aqi=tuple(float(v) for v in raw),
         episodes=tuple(eps_out), observations_through=s.last_observed,
         data_warnings=stale_data_warnings(s.city, s.last_observed,
                                           dt.date.fromisoformat(str(as_of)[:10]) if as_of else s.issued)
         + ((fallback_warning,) if fallback_warning else ()),
+        primary_pollutants=s.primary or (), advisories=advised,
     )
 
 
@@ -888,6 +957,58 @@ def stale_data_warnings(city: str, last_observed: dt.date | None, as_of: dt.date
         return ()
     return (f"数据提示:{city}实况数据仅截至{last_observed.isoformat()},距{as_of.isoformat()}已{age}天,"
             f"预报缺少最近{age}天的实况,可信度下降;请核实监测数据接入后重新运行",)
+
+
+def colour_days(s: ForecastSeries, rules: RuleSet) -> np.ndarray:
+    """Which points of a forecast count toward the colour levels (:meth:`RuleSet.counts_for_colour`).
+
+    Every point counts when the rule set has no ``by_pollutant`` or the forecast gives no primary
+    pollutant; a point with an unknown primary pollutant counts (it may be PM2.5-led). The scenario
+    members are AQI only, so a member-day counts when the median's day does (conditioning on the
+    median's primary pollutant).
+    """
+    n = len(np.asarray(s.aqi))
+    if s.primary is None or rules.colour_pollutants is None:
+        return np.ones(n, dtype=bool)
+    return np.array([rules.counts_for_colour(p) for p in s.primary], dtype=bool)
+
+
+def _colour_label(rules: RuleSet) -> str:
+    from airwarn.vocab import POLLUTANT_LABELS
+
+    return "、".join(POLLUTANT_LABELS.get(p, p) for p in (rules.colour_pollutants or ()))
+
+
+def _pollutant_advice(s: ForecastSeries, rules: RuleSet, colour: np.ndarray, reasons: list,
+                      details: list) -> tuple[dict, ...]:
+    """Advice for the exceedances the colour levels leave out: the points that the AQI alone would put
+    into a warning (:func:`point_levels` of the series as read) but whose primary pollutant starts no
+    colour warning; one reason per advice (pollutant group). Also notes when the rules distinguish
+    pollutants but the forecast does not say which leads."""
+    from airwarn.vocab import POLLUTANT_LABELS
+
+    if rules.colour_pollutants is None:
+        return ()
+    if s.primary is None:
+        details.append({"code": "by_pollutant.unknown", "colour_warnings": list(rules.colour_pollutants)})
+        return ()
+    values, times, step = np.asarray(s.aqi, dtype=float), s.times, s.step_hours
+    left_out = (point_levels(values, rules, step) > 0) & ~colour
+    groups: dict[str, dict] = {}
+    for i in np.flatnonzero(left_out):
+        key, text = rules.advice(s.primary[i])
+        g = groups.setdefault(key, {"code": f"by_pollutant.{key}", "pollutant": key, "advice": text,
+                                    "dates": [], "values": [], "primary": []})
+        g["dates"].append(_fmt_time(times[i], step))
+        g["values"].append(float(values[i]))
+        g["primary"].append(s.primary[i])
+    for g in groups.values():
+        days = "、".join(f"{d} AQI {v:g}（首要污染物{'、'.join(POLLUTANT_LABELS.get(p, p) for p in pp.split(','))}）"
+                        for d, v, pp in zip(g["dates"], g["values"], g["primary"]))
+        reasons.append(f"{days}：{g['advice']}（{rules.source}，颜色预警仅适用于以{_colour_label(rules)}为首要"
+                       f"污染物的重污染过程）")
+        details.append(dict(g))
+    return tuple(groups.values())
 
 
 def _temporary_measures(rules: RuleSet, values, times, step, reasons: list, details: list) -> bool:
@@ -932,9 +1053,15 @@ def _decision_calibration(s: ForecastSeries, rules: RuleSet, calibration) -> tup
 
 
 def _assess_probability(s: ForecastSeries, rules: RuleSet, cal, regional_minimum, as_of,
-                        in_force=None) -> Recommendation:
-    """The probability decision for one forecast (:mod:`emergency.decision`), with its reasons."""
+                        in_force=None, raw: ForecastSeries | None = None) -> Recommendation:
+    """The probability decision for one forecast (:mod:`emergency.decision`), with its reasons.
+
+    ``s`` is the series graded (days led by a pollutant without colour warnings set to NaN in the
+    median and every member); ``raw`` the forecast as read (the shown AQI and the advice).
+    """
     from emergency.decision import HORIZON, LEVEL_KEYS, level_shares, periods
+
+    raw = raw if raw is not None else s
 
     members = np.asarray(s.members, dtype=float)[None]           # (1, m, n)
     shares = level_shares(members[..., :HORIZON], np.array([s.issue_aqi]), rules, cal.window)
@@ -968,6 +1095,7 @@ def _assess_probability(s: ForecastSeries, rules: RuleSet, cal, regional_minimum
                       if held > WarningLevel.NONE and cal.keep_ratio < 1 else ""))
     if not np.isfinite(s.issue_aqi):
         reasons.append("提示:预报文件未给出起报日实况AQI,跨起报日的持续过程可能被低估")
+    advised = _pollutant_advice(raw, rules, colour_days(raw, rules), reasons, details)
     details.append({"code": "decision.probability", "level": level.key, "window_lead_days": [lo, hi],
                     "probability": dict(prob), "thresholds": thresholds, "outlook_probability": outlook,
                     "in_force": held.key, "keep_ratio": cal.keep_ratio, "fold": dict(cal.fold)})
@@ -1015,11 +1143,12 @@ def _assess_probability(s: ForecastSeries, rules: RuleSet, cal, regional_minimum
         temporary_measures=temp, lift_confirmed=lift_ok, rules_name=rules.name, rules_version=rules.version,
         rules_sha256=rules.sha256, issued=s.issued, forecast_source=s.source, forecast_sha256=s.sha256,
         probability_method="calibrated", regional_minimum=reg,
-        dates=tuple(_fmt_time(t, step) for t in times), aqi=tuple(float(v) for v in values),
+        dates=tuple(_fmt_time(t, step) for t in times), aqi=tuple(float(v) for v in raw.aqi),
         episodes=tuple(eps_out), observations_through=s.last_observed,
         data_warnings=stale_data_warnings(s.city, s.last_observed,
                                           dt.date.fromisoformat(str(as_of)[:10]) if as_of else s.issued),
         decision="probability", thresholds=thresholds, outlook=outlook,
+        primary_pollutants=raw.primary or (), advisories=advised,
     )
 
 

@@ -27,7 +27,8 @@ Table ``emission_inventory`` (:class:`emergency.models.EmissionInventory`), impo
 ``sector`` is one of industry / mobile / dust / residential / other (or 工业源 / 移动源 / 扬尘源 /
 民用源 / 其他); ``unit`` is ``t/day`` or ``t/year`` (t/year is divided by 365), per row or for the whole
 file (``unit=`` argument). Chinese headers (部门, 二氧化硫, 氮氧化物, 颗粒物, 挥发性有机物, 单位) are
-accepted. The total over sectors is the baseline of the 10/20/30 % targets.
+accepted. The total over sectors is the baseline of the targets: per level and pollutant, from the rule
+set's ``reduction_targets`` (default 10/20/30 % for all four; local plans may set one per pollutant).
 """
 from __future__ import annotations
 
@@ -267,7 +268,9 @@ def compute_reductions(session: "Session | Engine", level: "WarningLevel | str",
         Emission inventory name (default: the latest imported). Without any inventory the ratios and
         target checks are None.
     targets : mapping, optional
-        Target fraction per level; default from ``rules`` (``reduction_targets`` of the rule file).
+        Target per level: one fraction for all four pollutants, or a mapping pollutant → fraction
+        (``so2 nox pm vocs``); default from ``rules`` (``reduction_targets`` of the rule file, per
+        pollutant).
     rules : RuleSet or name
         Rule set the targets come from.
 
@@ -293,7 +296,9 @@ def compute_reductions(session: "Session | Engine", level: "WarningLevel | str",
         from emergency.rules import load_rules
 
         targets = load_rules(rules).reduction_targets
-    target = float({WarningLevel.parse(k): v for k, v in targets.items()}.get(lvl, 0.0))
+    level_target = {WarningLevel.parse(k): v for k, v in targets.items()}.get(lvl, 0.0)
+    target_of = (level_target if isinstance(level_target, Mapping)
+                 else {p: level_target for p in EMISSION_POLLUTANTS})
     v = resolve_version(session, version)
     df = _enterprise_frame(session, v.id, lvl)
     pols = list(EMISSION_POLLUTANTS)
@@ -310,6 +315,7 @@ def compute_reductions(session: "Session | Engine", level: "WarningLevel | str",
     ratio: dict[str, float | None] = {}
     checks = []
     for p in pols:
+        target = float(target_of.get(p, 0.0))
         t = None if total is None else total[p]
         r = (cut[p] / t) if t else None
         ratio[p] = r

@@ -10,10 +10,16 @@ File layout
 ``name``, ``title``, ``source``, ``issued`` (date), ``status``, optional ``extends`` and ``note``;
 ``levels`` with keys ``yellow``/``orange``/``red``, each a *condition*; optional
 ``temporary_measures`` (a condition, below yellow); ``lifting: {hours}``;
-``merge: {gap_shorter_than_hours}``; ``reduction_targets: {yellow, orange, red}`` (fractions);
-optional ``decision: {cost_loss_ratio: C/L}`` (one fraction, or one per level): the probability
-decision's thresholds then maximise the relative economic value at that ratio instead of the event CSI
-(:mod:`emergency.decision`).
+``merge: {gap_shorter_than_hours}``; ``reduction_targets: {yellow, orange, red}``, each one fraction
+for all four pollutants (``0.10``) or one per pollutant (``{so2: 0.20, nox: 0.20, pm: 0.20, vocs: 0.15}``;
+a city file may override single pollutants of its base); optional ``decision: {cost_loss_ratio: C/L}``
+(one fraction, or one per level): the probability decision's thresholds then maximise the relative
+economic value at that ratio instead of the event CSI (:mod:`emergency.decision`); optional
+``by_pollutant: {colour_warnings: [pm25], advice: {o3_8h: 文字, pm10: 文字, other: 文字}}``: only days whose
+primary pollutant is one of ``colour_warnings`` count toward the level conditions (and the temporary
+measures); the others get the advice of their pollutant (环大气〔2024〕6号: colour warnings for
+PM2.5-led episodes, O3-led → health advice and VOCs/NOx supervision, dust → health advice and dust
+control). Without the key every day counts, whatever its primary pollutant.
 
 A *condition* is a leaf ``{above: X, hours: H}`` (daily AQI strictly greater than X on consecutive
 24-h periods lasting at least H hours), ``{at_least: X, hours: H}`` (AQI >= X), or a combination
@@ -43,7 +49,7 @@ from typing import Any, Mapping, Union
 import numpy as np
 import yaml
 
-from airwarn.vocab import WarningLevel
+from airwarn.vocab import DAILY_POLLUTANTS, EMISSION_POLLUTANTS, POLLUTANT_LABELS, WarningLevel
 
 DATA_DIR = Path(__file__).resolve().parent / "data"
 _FILE_RE = re.compile(r"^warning_rules_(?P<name>.+)_(?P<date>\d{4}-\d{2}-\d{2})\.ya?ml$")
@@ -51,8 +57,11 @@ _FILE_RE = re.compile(r"^warning_rules_(?P<name>.+)_(?P<date>\d{4}-\d{2}-\d{2})\
 #: Keys a rule file may have at its top level.
 TOP_KEYS: tuple[str, ...] = (
     "name", "title", "source", "issued", "status", "extends", "note", "indicator", "levels",
-    "temporary_measures", "lifting", "merge", "reduction_targets", "decision",
+    "temporary_measures", "lifting", "merge", "reduction_targets", "decision", "by_pollutant",
+    "signoff",  # who approves each level and by when: emergency.signoff
 )
+#: Pollutant names of ``by_pollutant`` (the daily AQI pollutants of :mod:`airwarn.vocab`).
+PRIMARY_NAMES: tuple[str, ...] = DAILY_POLLUTANTS
 #: Warning levels a rule file may grade, mildest first.
 LEVEL_KEYS: tuple[str, ...] = ("yellow", "orange", "red")
 _LEAF_KEYS = ("above", "at_least", "hours")
@@ -190,8 +199,13 @@ class RuleSet:
         Hours below the yellow condition needed before a warning may be lifted.
     merge_gap_hours : float
         Episodes separated by a gap shorter than this are merged.
-    reduction_targets : dict[WarningLevel, float]
-        Cut of each pollutant as a fraction of total emissions, per level.
+    reduction_targets : dict[WarningLevel, dict[str, float]]
+        Cut of each emission pollutant (``so2 nox pm vocs``) as a fraction of total emissions, per level.
+    colour_pollutants : tuple of str or None
+        Primary pollutants whose days count toward the level conditions (``by_pollutant.colour_warnings``);
+        None: every day counts.
+    pollutant_advice : dict[str, str]
+        Chinese advice for exceedances led by another pollutant, by pollutant name or ``other``.
     cost_loss : dict[WarningLevel, float] or None
         Cost–loss ratio C/L of acting at each level (``decision.cost_loss_ratio``), or None.
     path : Path or None
@@ -208,16 +222,42 @@ class RuleSet:
     temporary_measures: Condition | None
     lifting_hours: float
     merge_gap_hours: float
-    reduction_targets: Mapping[WarningLevel, float]
+    reduction_targets: Mapping[WarningLevel, Mapping[str, float]]
     path: Path | None = None
     cost_loss: Mapping[WarningLevel, float] | None = None
     sha256: str = ""
     extends: str | None = None
     raw: Mapping[str, Any] = field(default_factory=dict, repr=False, compare=False)
+    colour_pollutants: tuple[str, ...] | None = None
+    pollutant_advice: Mapping[str, str] = field(default_factory=dict)
 
     def describe(self, level: WarningLevel) -> str:
         """Chinese wording of a level's start condition."""
         return self.levels[WarningLevel.parse(level)].describe()
+
+    def target(self, level: "WarningLevel | str", pollutant: str) -> float:
+        """Reduction target of one emission pollutant at a level (0 when the rules set none)."""
+        return float(self.reduction_targets.get(WarningLevel.parse(level), {}).get(pollutant, 0.0))
+
+    def counts_for_colour(self, primary: str | None) -> bool:
+        """Whether a day with this primary pollutant (comma-joined names) counts toward the levels.
+
+        True without ``by_pollutant``, for an unknown primary pollutant (``None`` or ``""``: the
+        forecast does not say, so the day may be PM2.5-led) and when any of its primary pollutants is
+        one of :attr:`colour_pollutants`.
+        """
+        if self.colour_pollutants is None or not primary:
+            return True
+        return any(p in self.colour_pollutants for p in primary.split(","))
+
+    def advice(self, primary: str) -> tuple[str, str]:
+        """``(key, Chinese advice)`` for a day led by a pollutant that starts no colour warning."""
+        for p in primary.split(","):
+            if p in self.pollutant_advice:
+                return p, self.pollutant_advice[p]
+        label = "、".join(POLLUTANT_LABELS.get(p, p) for p in primary.split(","))
+        return "other", self.pollutant_advice.get(
+            "other", f"以{label}为首要污染物的污染过程不启动颜色预警：发布健康提示，报会商研判")
 
 
 def bundled_rules() -> dict[str, Path]:
@@ -298,7 +338,12 @@ def _read_chain(name_or_path, seen: tuple[str, ...]) -> tuple[dict, Path, tuple[
         base, _, base_chain = _read_chain(raw["extends"], seen + (key,))
         merged = dict(base)
         for k, v in raw.items():
-            if k in ("levels", "reduction_targets", "lifting", "merge") and isinstance(v, dict):
+            if k == "reduction_targets" and isinstance(v, dict):
+                merged[k] = dict(base.get(k) or {})
+                for lvl, t in v.items():  # a city may override single pollutants of a level
+                    b = _per_pollutant(merged[k].get(lvl))
+                    merged[k][lvl] = {**b, **t} if isinstance(t, dict) and isinstance(b, dict) else t
+            elif k in ("levels", "lifting", "merge", "by_pollutant") and isinstance(v, dict):
                 merged[k] = {**(base.get(k) or {}), **v}
             else:
                 merged[k] = v
@@ -372,9 +417,21 @@ def _build(raw: dict, path: Path, chain: tuple[Path, ...]) -> RuleSet:
         raise KeyError(f"{where}: reduction_targets: unknown level(s) {sorted(bad)}; valid levels are {list(LEVEL_KEYS)}")
     targets = {}
     for k, v in targets_raw.items():
-        if not isinstance(v, (int, float)) or not 0 <= v <= 1:
-            raise ValueError(f"{where}: reduction_targets.{k} must be a fraction in 0-1 (0.10 for 10 %), got {v!r}")
-        targets[WarningLevel.parse(k)] = float(v)
+        per = _per_pollutant(v)
+        if not isinstance(per, dict):
+            raise ValueError(f"{where}: reduction_targets.{k} must be a fraction in 0-1 (0.10 for 10 %) or a "
+                             f"mapping of {list(EMISSION_POLLUTANTS)} to fractions, got {v!r}")
+        bad = set(per) - set(EMISSION_POLLUTANTS)
+        missing = [p for p in EMISSION_POLLUTANTS if p not in per]
+        if bad or missing:
+            raise KeyError(f"{where}: reduction_targets.{k}: expected the pollutants {list(EMISSION_POLLUTANTS)}, "
+                           f"got {sorted(per)}")
+        for p, x in per.items():
+            if not isinstance(x, (int, float)) or isinstance(x, bool) or not 0 <= x <= 1:
+                name = f"reduction_targets.{k}.{p}" if isinstance(v, dict) else f"reduction_targets.{k}"
+                raise ValueError(f"{where}: {name} must be a fraction in 0-1 (0.10 for 10 %), got {x!r}")
+        targets[WarningLevel.parse(k)] = {p: float(per[p]) for p in EMISSION_POLLUTANTS}
+    colour, advice = _parse_by_pollutant(raw.get("by_pollutant"), where)
     cost_loss = _parse_cost_loss(raw.get("decision"), where)
     issued = raw.get("issued")
     if isinstance(issued, str):
@@ -394,8 +451,36 @@ def _build(raw: dict, path: Path, chain: tuple[Path, ...]) -> RuleSet:
         source=str(raw.get("source", "")), status=str(raw.get("status", "")), issued=issued,
         levels=levels, temporary_measures=temp_c, lifting_hours=lifting_hours, merge_gap_hours=merge_gap,
         reduction_targets=targets, path=path, sha256=digest.hexdigest(), extends=raw.get("extends"), raw=raw,
-        cost_loss=cost_loss,
+        cost_loss=cost_loss, colour_pollutants=colour, pollutant_advice=advice,
     )
+
+
+def _per_pollutant(value: Any) -> Any:
+    """A level's target as a per-pollutant mapping (one number → the same for all four); other values as is."""
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return {p: value for p in EMISSION_POLLUTANTS}
+    return value
+
+
+def _parse_by_pollutant(node: Any, where: str) -> tuple[tuple[str, ...] | None, dict[str, str]]:
+    """``by_pollutant: {colour_warnings: [...], advice: {...}}`` → (colour pollutants or None, advice)."""
+    if node is None:
+        return None, {}
+    keys = ("colour_warnings", "advice")
+    if not isinstance(node, dict) or set(node) - set(keys):
+        raise KeyError(f"{where}: by_pollutant: expected a mapping with the keys {list(keys)}, got {node!r}")
+    colour = node.get("colour_warnings")
+    if not isinstance(colour, list) or not colour or any(p not in PRIMARY_NAMES for p in colour):
+        raise ValueError(f"{where}: by_pollutant.colour_warnings: expected a non-empty list of pollutant names "
+                         f"from {list(PRIMARY_NAMES)}, got {colour!r}")
+    advice = node.get("advice") or {}
+    if not isinstance(advice, dict):
+        raise ValueError(f"{where}: by_pollutant.advice: expected a mapping of pollutant names to texts, got {advice!r}")
+    bad = set(advice) - set(PRIMARY_NAMES) - {"other"}
+    if bad or not all(isinstance(t, str) and t.strip() for t in advice.values()):
+        raise ValueError(f"{where}: by_pollutant.advice: expected texts keyed by {list(PRIMARY_NAMES) + ['other']}, "
+                         f"got {advice!r}")
+    return tuple(dict.fromkeys(colour)), {k: str(v).strip() for k, v in advice.items()}
 
 
 def _parse_cost_loss(node: Any, where: str) -> dict[WarningLevel, float] | None:

@@ -16,6 +16,8 @@ Public functions
     The real-time hourly report (实时报).
 :func:`aqi_from_concentrations`
     AQI only, for arrays of any shape (the forecast model's quantiles and scenarios).
+:func:`primary_pollutants`
+    The primary pollutant(s) of daily concentrations (the forecast's median pollutant quantiles).
 :func:`aqi_level`, :func:`standard_for_date`
     Level 1–6 of an AQI; the standard that applies on a date.
 
@@ -77,6 +79,7 @@ __all__ = [
     "aqi_level",
     "daily_aqi",
     "iaqi",
+    "primary_pollutants",
     "realtime_aqi",
     "standard_for_date",
 ]
@@ -901,10 +904,15 @@ def _assemble(
     capped: np.ndarray,
     complete_set: Mapping[Standard, Sequence[str]],
     where: str,
+    reported_only: Sequence[str] = (),
 ) -> pd.DataFrame:
-    """AQI, level, category, primary/exceedance pollutants, standard; appended to ``df``."""
+    """AQI, level, category, primary/exceedance pollutants, standard; appended to ``df``.
+
+    ``reported_only``: pollutants whose IAQI column is kept but which take no part in the AQI, the
+    primary and the exceedance pollutants (the O3 8 h of the published real-time AQI).
+    """
     n = rows.n
-    names = list(iaqis)
+    names = [p for p in iaqis if p not in reported_only]
     with np.errstate(invalid="ignore"):
         aqi = iaqis[names[0]].copy()
         for p in names[1:]:
@@ -1069,12 +1077,19 @@ _REALTIME = {
 }
 
 
+#: Conventions of the HJ 633-2012 real-time AQI: ``"published"`` (CNEMC's station values: the maximum
+#: of the SO2, NO2, CO, O3 1 h and PM10/PM2.5 24 h IAQIs, the O3 8 h moving mean reported beside it
+#: but not taken into the maximum) or ``"strict"`` (the text of HJ 633-2012: O3 8 h in the maximum).
+REALTIME_CONVENTIONS: tuple[str, ...] = ("published", "strict")
+
+
 def realtime_aqi(
     df: pd.DataFrame,
     standard: str | Standard = "auto",
     *,
     time: str = "time",
     above: AboveMode = "warn",
+    convention: str = "published",
 ) -> pd.DataFrame:
     """Real-time hourly AQI report (实时报) of each row.
 
@@ -1091,6 +1106,12 @@ def realtime_aqi(
         Name of the time column (needed for ``auto``).
     above : {"warn", "ignore", "raise"}
         As in :func:`daily_aqi`.
+    convention : {"published", "strict"}
+        HJ 633-2012 rows only. ``"published"`` (default): the AQI as CNEMC publishes station
+        real-time values, the maximum of the SO2, NO2, CO, O3 1 h and PM10/PM2.5 24 h IAQIs; the O3
+        8 h IAQI stays in ``iaqi_o3_8h`` but is neither in ``aqi`` nor a primary pollutant.
+        ``"strict"``: the O3 8 h moving mean is one of the indicators of the maximum (the standard's
+        list of nine real-time indicators read literally). HJ 633-2026 rows have no O3 8 h either way.
 
     Returns
     -------
@@ -1100,12 +1121,20 @@ def realtime_aqi(
         the daily breakpoints (2026); ``iaqi_o3_8h`` the 8 h moving mean (2012 only). The 2012 SO2 1 h
         > 800 rule uses the IAQI of ``so2_24h``; HJ 633-2026 sets it to 200.
 
+    Notes
+    -----
+    The published convention was checked against published station-hour values (standards notes
+    §9): with O3 8 h left out every published value is reproduced, with it ozone afternoons differ.
+    See docs/aqi.md.
+
     References
     ----------
     HJ 633-2012 (real-time report: 9 indicators; Table 1 notes 1–3); HJ 633-2026 (real-time report: the
     six 1 h values, PM on the daily breakpoints; Table 3 notes a–c).
     """
     where = "realtime_aqi"
+    if convention not in REALTIME_CONVENTIONS:
+        raise ValueError(f"{where}: convention must be one of {list(REALTIME_CONVENTIONS)}, got {convention!r}")
     if "o3" in df.columns and "o3_1h" in df.columns:
         raise ValueError(f"{where}: both 'o3' and 'o3_1h' given; pass the 1 h ozone once")
     o3col = "o3_1h" if "o3_1h" in df.columns else "o3"
@@ -1146,7 +1175,8 @@ def realtime_aqi(
                               f"scores SO2 by its 24 h mean then, but there is no so2_24h column: SO2 is left "
                               f"out of their AQI", AirwarnWarning, stacklevel=2)
     return _assemble(df, rows, iaqis, capped,
-                     {s26: ["so2", "no2", "co", "o3_1h", "pm10", "pm25"]}, where)
+                     {s26: ["so2", "no2", "co", "o3_1h", "pm10", "pm25"]}, where,
+                     reported_only=("o3_8h",) if convention == "published" else ())
 
 
 def aqi_from_concentrations(
@@ -1222,3 +1252,53 @@ def aqi_from_concentrations(
                       "which was not given: O3 is left out there", AirwarnWarning, stacklevel=2)
     _report_above(counts, above, "aqi_from_concentrations")
     return aqi.reshape(shape)
+
+
+def primary_pollutants(
+    concentrations: Mapping[str, Any],
+    dates: Any = None,
+    standard: str | Standard = "auto",
+) -> np.ndarray:
+    """Primary pollutant(s) of daily concentrations: the pollutant(s) with the largest IAQI.
+
+    Meant for forecasts: the model's median pollutant quantiles give the primary pollutant of each
+    forecast day (the one the median AQI comes from).
+
+    Parameters
+    ----------
+    concentrations : mapping pollutant → array-like
+        Any of ``pm25 pm10 so2 no2 co o3_8h`` (daily values, same shape) [µg/m³; CO mg/m³]; pollutants
+        not given are not scored.
+    dates : array-like of dates, optional
+        The day of each value (needed for ``standard="auto"``).
+    standard : {"auto", "HJ633-2012", "HJ633-2026"}
+
+    Returns
+    -------
+    ndarray of str, the shape of the inputs
+        Comma-joined names in the order ``pm25,pm10,so2,no2,co,o3_8h`` (ties give several); ``""`` where
+        the AQI is ≤ 50 (no primary pollutant) or nothing could be scored.
+
+    Examples
+    --------
+    >>> primary_pollutants({"pm25": [160, 30], "o3_8h": [100, 300]}, standard="HJ633-2026")
+    array(['pm25', 'o3_8h'], dtype=object)
+    """
+    required = ["pm25", "pm10", "so2", "no2", "co", "o3_8h"]
+    unknown = [p for p in concentrations if p not in required]
+    if unknown or not concentrations:
+        raise KeyError(f"primary_pollutants: unknown or no pollutant(s) {unknown}; valid names are {required}")
+    arrays = np.broadcast_arrays(*[np.asarray(v, dtype=float) for v in concentrations.values()])
+    shape = arrays[0].shape
+    frame = pd.DataFrame({p: np.full(arrays[0].size, np.nan) for p in required})
+    for name, arr in zip(concentrations, arrays):
+        frame[name] = arr.ravel()
+    if dates is not None:
+        frame["date"] = pd.to_datetime(np.broadcast_to(np.asarray(dates), shape).ravel())
+    if frame.empty:
+        return np.zeros(shape, dtype=object)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", AirwarnWarning)
+        report = daily_aqi(frame, standard, above="ignore")
+    names = report["primary_pollutant"].astype(object).where(report["primary_pollutant"].notna(), "")
+    return names.to_numpy(dtype=object).reshape(shape)

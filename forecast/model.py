@@ -1345,7 +1345,8 @@ def forecast_dataset(model: ForecastModel, table: pd.DataFrame, keys: pd.DataFra
     ``valid_date(issued, lead_day)``; ``<pollutant>`` and ``aqi`` (city, issued, lead_day,
     quantile); ``p_aqi_gt_150/200/300`` (city, issued, lead_day); ``aqi_scenario`` (city,
     issued, lead_day, member); ``p_criterion`` (city, issued, criterion);
-    ``decision_threshold_gt_<t>`` (city, lead_day). CF attributes throughout.
+    ``decision_threshold_gt_<t>`` (city, lead_day); ``primary_pollutant`` (city, issued, lead_day; strings).
+    CF attributes throughout.
     """
     cities = sorted(keys["city"].unique())
     issued = sorted(pd.DatetimeIndex(keys["issued"].unique()))
@@ -1401,6 +1402,17 @@ def forecast_dataset(model: ForecastModel, table: pd.DataFrame, keys: pd.DataFra
     data["aqi"] = (("city", "issued", "lead_day", "quantile"), cube4(aqi_q),
                    {"long_name": "forecast daily AQI quantiles (AQI engine applied to the pollutant "
                     "quantiles, comonotonic assumption)", "units": "1"})
+    # the primary pollutant(s) of each day: the AQI engine on the median pollutant quantiles (the
+    # pollutant the median AQI comes from); "" when that AQI is <= 50 (HJ 633: no primary pollutant)
+    from forecast.aqi import primary_pollutants
+
+    median = QUANTILES.index(0.5)
+    primary = np.full(shape4[:3], "", dtype=object)
+    primary[ci, ii, li] = primary_pollutants({p: q[:, median] for p, q in conc_q.items()},
+                                             dates=table["valid_date"].to_numpy())
+    data["primary_pollutant"] = (("city", "issued", "lead_day"), primary,
+                                 {"long_name": "forecast primary pollutant(s) of the day, comma-joined "
+                                  "(AQI engine on the median pollutant quantiles; empty: AQI <= 50)"})
     if aqi_mean is not None:
         data["aqi_mean"] = (("city", "issued", "lead_day"), cube3(aqi_mean),
                             {"long_name": "mean of the forecast daily AQI distribution (the point forecast "
@@ -1443,7 +1455,7 @@ def write_forecast(ds: xr.Dataset, out_nc: str | os.PathLike) -> tuple[Path, Pat
 
     The CSV has one row per city, issue day and lead: ``city,issued,lead_day,valid_date,
     aqi_p05,aqi_p10,aqi_p25,aqi_p50,aqi_p75,aqi_p90,aqi_p95,p_aqi_gt_150,p_aqi_gt_200,
-    p_aqi_gt_300,aqi_mean,<pollutant>_p50…,aqi_standard,last_observed``.
+    p_aqi_gt_300,aqi_mean,<pollutant>_p50…,aqi_standard,primary_pollutant,last_observed``.
 
     Returns
     -------
@@ -1486,6 +1498,8 @@ def forecast_frame(ds: xr.Dataset, quantile_columns: Sequence[float] = QUANTILES
         if not name.startswith("aqi_"):
             out[name] = v
     out["aqi_standard"] = std
+    if "primary_pollutant" in ds.data_vars:
+        out["primary_pollutant"] = ds["primary_pollutant"].transpose("city", "issued", "lead_day").values.ravel()
     if "last_observed" in ds:  # the day the city's observations ended (forecast.inputs)
         last = pd.DatetimeIndex(ds["last_observed"].transpose("city", "issued").values.ravel())
         out["last_observed"] = np.repeat(np.asarray(last.strftime("%Y-%m-%d"), dtype=object), ds.sizes["lead_day"])

@@ -123,7 +123,7 @@ def test_bundled_rules_and_validation(tmp_path):
     assert {"national-2024", "national-2019", "yangquan-example"} <= set(bundled_rules())
     r = load_rules("national-2024")
     assert r.version == f"national-2024@{r.issued.isoformat()}" and len(r.sha256) == 64
-    assert r.lifting_hours == 36 and r.reduction_targets[WarningLevel.RED] == 0.30
+    assert r.lifting_hours == 36 and r.reduction_targets[WarningLevel.RED] == {"so2": 0.30, "nox": 0.30, "pm": 0.30, "vocs": 0.30}
     with pytest.raises(KeyError, match=r"unknown warning rule set 'national-2030'.*national-2024"):
         load_rules("national-2030")
     text = (tmp_path / "ok.yaml")
