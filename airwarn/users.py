@@ -55,8 +55,8 @@ log = logging.getLogger("airwarn.users")
 MIN_PASSWORD_LENGTH = 8
 #: Minimum password length of the roles that act (:data:`ACTING_ROLES`).
 MIN_ACTING_PASSWORD_LENGTH = 12
-#: Roles that change something (notes, warnings, lists): the stricter password rules apply.
-ACTING_ROLES = frozenset({Role.FORECASTER, Role.COMMANDER, Role.LIST_ADMIN})
+#: Roles that change something (notes, warnings, lists, sign-offs): the stricter password rules apply.
+ACTING_ROLES = frozenset({Role.FORECASTER, Role.COMMANDER, Role.LIST_ADMIN, Role.VICE_MAYOR, Role.MAYOR})
 #: Longest user name (characters, after NFKC normalisation).
 MAX_NAME_LENGTH = 64
 #: A session ends this long after sign-in, whatever happens.

@@ -233,7 +233,7 @@ def install(server, settings, role_required: dict[str, Iterable[str]]) -> None:
         origin = flask.request.headers.get("Origin")
         if origin and origin not in (flask.request.host_url.rstrip("/"),) and \
                 origin.split("://", 1)[-1] != flask.request.host:
-            return _refuse(403, "跨站请求被拒绝 (origin)")
+            return _refuse(403, "跨站请求被拒绝（请求来源与本站不符）")
         expected = flask.session.get("csrf")
         sent = flask.request.headers.get(CSRF_HEADER) or flask.request.form.get("csrf_token")
         if not expected or not sent or not hmac.compare_digest(str(expected), str(sent)):
@@ -291,13 +291,16 @@ def install(server, settings, role_required: dict[str, Iterable[str]]) -> None:
                 users.end_session(session, sid)
         flask.session.clear()
         flask.g.pop("_airwarn_user", None)
-        return flask.redirect("/enterprise")
+        return flask.redirect("/login")
 
     @server.errorhandler(Exception)
     def _unexpected(error):
-        """No traceback for anyone but a signed-in user of the debug server; the log has it."""
+        """No traceback for anyone but a signed-in user of the debug server; the log has it. HTTP errors
+        (404, 405 …) get a Chinese page (:func:`error_page`) instead of Werkzeug's English one."""
         if isinstance(error, HTTPException):
-            return error
+            if error.code is None or error.code < 400 or error.response is not None:
+                return error  # redirects and errors that carry their own response
+            return error_page(error.code)
         server.log_exception((type(error), error, error.__traceback__))
         try:
             signed_in = current_user() is not None
@@ -326,12 +329,41 @@ def _safe_next(url: str) -> str:
     return "/" if parts.scheme or parts.netloc else url
 
 
-def _refuse(status: int, message: str):
+#: Chinese titles and explanations of the HTTP errors a visitor may meet.
+HTTP_ERRORS: dict[int, tuple[str, str]] = {
+    400: ("请求无效", "请求的内容无法处理，请检查后重试。"),
+    401: ("需要登录", "请先登录后再访问。"),
+    403: ("无权访问", "当前用户无权执行该操作。"),
+    404: ("页面不存在", "未找到所请求的页面或文件，请检查网址。"),
+    405: ("请求方式不允许", "该地址不支持此请求方式。"),
+    413: ("上传文件过大", "上传的文件超过允许的大小。"),
+    429: ("请求过于频繁", "请求过于频繁，请稍后再试。"),
+    500: ("服务器内部错误", "服务器内部错误，已记录；请稍后重试或联系管理员。"),
+}
+
+
+def error_page(status: int, message: str | None = None):
+    """A Chinese error page (``templates/error.html``) with ``status``; Dash callbacks get JSON.
+
+    Parameters
+    ----------
+    status : int
+        HTTP status code.
+    message : str, optional
+        The explanation (default: the one of :data:`HTTP_ERRORS`).
+    """
     import flask
 
+    title, default = HTTP_ERRORS.get(status, ("请求未能完成", "请求未能完成，请稍后重试。"))
+    message = message or default
     if flask.request.path.endswith("/_dash-update-component"):
         return flask.jsonify({"error": message}), status
-    return flask.Response(message, status=status, mimetype="text/plain")
+    return _render("error.html", title=title, message=message, status=status), status
+
+
+def _refuse(status: int, message: str):
+    """A refused request: the Chinese error page with ``message`` (JSON for a Dash callback)."""
+    return error_page(status, message)
 
 
 def _render(template: str, **context) -> str:

@@ -16,14 +16,14 @@ def install(server) -> None:
         level_arg = flask.request.args.get("level") or data.today_level_key()
         try:
             level = WarningLevel.parse(level_arg)
-        except KeyError as exc:
-            return flask.Response(str(exc.args[0]), status=400, mimetype="text/plain")
+        except KeyError:
+            return auth.error_page(400, "网址中的预警级别无效，应为黄色、橙色或红色。")
         if level == WarningLevel.NONE:
             level = WarningLevel.YELLOW
         try:
             info = data.enterprise_sheet(credit_code, level.key)
-        except KeyError as exc:
-            return flask.Response(str(exc.args[0]), status=404, mimetype="text/plain")
+        except KeyError:
+            return auth.error_page(404, f"当前清单中没有统一社会信用代码为 {credit_code} 的企业。")
         return auth._render("sheet.html", sheet=info, rows=info["rows"], total=info["total"],  # noqa: SLF001
                             level_label=level.label, response=level.response, synthetic=info["synthetic"],
                             today=today_beijing().isoformat())

@@ -28,7 +28,7 @@ from enterprise_list.models import (
 #: Column names of the notification list, in order.
 COLUMNS: tuple[str, ...] = (
     "企业名称", "统一社会信用代码", "区县", "行业", "绩效分级", "联系人", "联系电话", "预警级别", "涉及生产线",
-    "应急减排措施", *(f"预计减排{EMISSION_LABELS[p]}(吨/天)" for p in EMISSION_POLLUTANTS),
+    "应急减排措施", *(f"预计减排{EMISSION_LABELS[p]}（吨/天）" for p in EMISSION_POLLUTANTS),
 )
 
 
@@ -51,27 +51,27 @@ def notification_frame(session: Session, reductions: Reductions) -> pd.DataFrame
         for eid, code, name, kind, text, timing in rows:
             lines.setdefault(eid, []).append(f"{code} {name}")
             label = MEASURE_KIND_LABELS.get(kind, kind)
-            texts.setdefault(eid, []).append(f"{code}:{label}" + (f",{text}" if text else "")
-                                            + (f"({timing})" if timing else ""))
+            texts.setdefault(eid, []).append(f"{code}：{label}" + (f"，{text}" if text else "")
+                                            + (f"（{timing}）" if timing else ""))
     out = pd.DataFrame({
         "企业名称": ents["name"], "统一社会信用代码": ents["credit_code"], "区县": ents["county"],
         "行业": ents["industry"], "绩效分级": ents["grade"], "联系人": ents["contact_person"],
         "联系电话": ents["contact_phone"], "预警级别": reductions.level.label,
     })
-    out["涉及生产线"] = ["; ".join(lines.get(int(i), [])) or "全部生产线" for i in ents["enterprise_id"]]
+    out["涉及生产线"] = ["；".join(lines.get(int(i), [])) or "全部生产线" for i in ents["enterprise_id"]]
     meas = []
     for i, ok, grade in zip(ents["enterprise_id"], ents["compliant"], ents["grade"]):
-        t = "; ".join(texts.get(int(i), []))
+        t = "；".join(texts.get(int(i), []))
         if not ok:
-            t = "未稳定达标排放,全部生产线停产(执行最严格措施)" + (f";清单措施:{t}" if t else "")
+            t = "未稳定达标排放，全部生产线停产（执行最严格措施）" + (f"；清单措施：{t}" if t else "")
         elif grade in VOLUNTARY_GRADES:
-            t = "自主减排" + (f":{t}" if t else "")
+            t = "自主减排" + (f"：{t}" if t else "")
         elif grade == GUARANTEE_GRADE:
-            t = "按保障负荷生产" + (f":{t}" if t else "")
+            t = "按保障负荷生产" + (f"：{t}" if t else "")
         meas.append(t)
     out["应急减排措施"] = meas
     for p in EMISSION_POLLUTANTS:
-        out[f"预计减排{EMISSION_LABELS[p]}(吨/天)"] = ents[f"cut_{p}"].astype(float).round(4)
+        out[f"预计减排{EMISSION_LABELS[p]}（吨/天）"] = ents[f"cut_{p}"].astype(float).round(4)
     return out[list(COLUMNS)].sort_values(["区县", "企业名称"]).reset_index(drop=True)
 
 
@@ -108,3 +108,33 @@ def write_notifications(frame: pd.DataFrame, xlsx_path: "str | os.PathLike",
             frame.map(csv_escape).to_csv(tmp, index=False, encoding="utf-8-sig")
         written.append(csv_path)
     return written
+
+
+#: The status column a lift adds in front of the notification list.
+STATUS_COLUMN = "状态"
+
+
+def lifted_frame(frame: pd.DataFrame, warning) -> pd.DataFrame:
+    """The notification list after a lift: the enterprises that were told the measures of the lifted
+    warning, each marked 解除 (a ``状态`` column in front), with the instruction to stop the measures.
+
+    Parameters
+    ----------
+    frame : DataFrame
+        The list at the lifted level (:func:`notification_frame`), possibly empty.
+    warning : emergency.lifecycle.WarningState
+        The lifted warning.
+    """
+    from airwarn.dates import format_beijing
+
+    when = format_beijing(warning.lifted_at) if warning.lifted_at else "解除之时"
+    out = frame.copy()
+    out.insert(0, STATUS_COLUMN, "解除")
+    out["预警级别"] = f"{warning.level.label}（已解除）"
+    out["应急减排措施"] = f"预警已于{when}解除，自即时起停止执行{warning.level.label}应急减排措施，恢复正常生产"
+    for col in [c for c in out.columns if c.startswith("预计减排")]:
+        out[col] = 0.0
+    if out.empty:  # no enterprise on the list: one row that still says so
+        out = pd.DataFrame([{STATUS_COLUMN: "解除", "企业名称": "（无涉及企业）", "预警级别": f"{warning.level.label}（已解除）",
+                             "应急减排措施": f"预警已于{when}解除"}], columns=list(out.columns))
+    return out

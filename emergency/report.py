@@ -23,6 +23,17 @@ from emergency.reductions import Reductions
 from emergency.rules import load_rules
 
 
+#: Chinese column names of the written report (the table keeps the English keys).
+COLUMN_LABELS: dict[str, str] = {
+    "date": "日期", "forecast_aqi": "预报AQI", "observed_aqi": "实况AQI", "error": "误差（预报−实况）",
+    "in_warning": "预警期内", **{f"cut_{p}": f"计划减排{EMISSION_LABELS[p]}（吨/天）" for p in EMISSION_POLLUTANTS}}
+
+
+def _num(x: float, fmt: str) -> str:
+    """A number for the report text, ``—`` when missing."""
+    return "—" if x is None or not np.isfinite(x) else format(x, fmt)
+
+
 @dataclass(frozen=True)
 class EventReport:
     """Per-day comparison and summary of one warning episode.
@@ -39,25 +50,34 @@ class EventReport:
     table: pd.DataFrame
     summary: Mapping[str, Any]
 
+    def shown(self) -> pd.DataFrame:
+        """The table as written: Chinese column names (:data:`COLUMN_LABELS`), 是/否 for ``in_warning``."""
+        t = self.table.copy()
+        t["in_warning"] = t["in_warning"].map({True: "是", False: "否"})
+        return t.rename(columns=COLUMN_LABELS)
+
     def to_csv(self, path: "str | os.PathLike") -> Path:
-        """Write the table as CSV (UTF-8 with BOM) atomically."""
+        """Write the table (:meth:`shown`) as CSV (UTF-8 with BOM) atomically."""
 
         path = Path(path)
         with atomic_path(path) as tmp:
-            self.table.to_csv(tmp, index=False, encoding="utf-8-sig")
+            self.shown().to_csv(tmp, index=False, encoding="utf-8-sig")
         return path
 
     def to_html(self) -> str:
         """A printable HTML page."""
         s = self.summary
-        head = "".join(f"<th>{html.escape(str(c))}</th>" for c in self.table.columns)
+        table = self.shown()
+        head = "".join(f"<th>{html.escape(str(c))}</th>" for c in table.columns)
         rows = "".join("<tr>" + "".join(f"<td>{'' if pd.isna(v) else html.escape(str(round(v, 3) if isinstance(v, float) else v))}</td>"
-                                        for v in r) + "</tr>" for r in self.table.itertuples(index=False))
+                                        for v in r) + "</tr>" for r in table.itertuples(index=False))
+        period = f"{s['start']} 至 {s['end']}（{s['days']} 天）" if s["days"] else "未发布预警"
         return (f"<!DOCTYPE html><html lang=\"zh-CN\"><head><meta charset=\"utf-8\"><title>{html.escape(s['city'])}"
                 f"重污染过程总结</title></head><body><h1>{html.escape(s['city'])}重污染天气过程评估</h1>"
-                f"<p>预警级别 {html.escape(s['level_label'])},{s['start']} 至 {s['end']}({s['days']} 天);"
-                f"预报平均绝对误差 {s['mae']:.1f},平均偏差 {s['bias']:+.1f};观测最高 AQI {s['observed_max']:.0f};"
-                f"按相同规则观测序列对应级别:{html.escape(s['observed_level_label'])}。</p>"
+                f"<p>预警级别 {html.escape(s['level_label'])}，{period}；"
+                f"预报平均绝对误差 {_num(s['mae'], '.1f')}，平均偏差 {_num(s['bias'], '+.1f')}；"
+                f"观测最高 AQI {_num(s['observed_max'], '.0f')}；"
+                f"按相同规则观测序列对应级别：{html.escape(s['observed_level_label'])}。</p>"
                 f"<table border=\"1\" cellspacing=\"0\" cellpadding=\"3\"><tr>{head}</tr>{rows}</table></body></html>")
 
     def write(self, folder: "str | os.PathLike", stem: str = "event_report") -> list[Path]:

@@ -43,10 +43,11 @@ from __future__ import annotations
 import functools
 import json
 import math
+import re
 import sqlite3
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Iterable, Literal
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Literal
 
 from airwarn.vocab import EMISSION_LABELS, YANGQUAN_COUNTIES, WarningLevel
 from enterprise_list import credit_code as cc
@@ -107,6 +108,15 @@ class Problem:
     #: Which rule: ``"shrink"`` for a drop against the version in force (confirmable), else ``""``.
     code: str = ""
 
+    @property
+    def severity_zh(self) -> str:
+        """``错误`` or ``警告`` (the page's rendering of :attr:`severity`)."""
+        return SEVERITY_LABELS.get(self.severity, self.severity)
+
+    def zh(self) -> str:
+        """The message in Chinese for the list page (:func:`message_zh`); the CLI keeps the English."""
+        return message_zh(self.message)
+
     def __str__(self) -> str:
         where = self.sheet
         if self.row is not None:
@@ -115,6 +125,92 @@ class Problem:
             where += f", column {self.column}"
         tail = "" if self.value is None else f" [value: {self.value!r}]"
         return f"{self.severity}: {where}: {self.message}{tail}"
+
+
+#: Chinese names of the severities.
+SEVERITY_LABELS: dict[str, str] = {"error": "错误", "warning": "警告"}
+
+_LEVEL_ZH = {"yellow": "黄色", "orange": "橙色", "red": "红色"}
+
+
+def _lv(m: re.Match, g: int | str) -> str:
+    return _LEVEL_ZH.get(m.group(g), m.group(g))
+
+
+#: The list checks' messages (validate, workbook, credit_code) in Chinese: (pattern, rendering); the
+#: first whose pattern matches the whole message wins. ``{n}`` takes group n; callables get the match.
+_MESSAGES_ZH: list[tuple[re.Pattern, "str | Callable[[re.Match], str]"]] = [(re.compile(p, re.S), r) for p, r in [
+    (r"missing value \(required\)", "缺少必填值"),
+    (r"text too long: expected at most (\d+) characters, got (\d+)", "文本过长：应不超过 {1} 个字符，实际 {2} 个"),
+    (r"invalid credit code: must have 18 characters, has (\d+)", "统一社会信用代码无效：应为 18 位，实际 {1} 位"),
+    (r"invalid credit code: character\(s\) (.*) not allowed \(allowed: .*\)", "统一社会信用代码无效：含不允许的字符 {1}"),
+    (r"invalid credit code: bad check character: expected (.*), got (.*)", "统一社会信用代码无效：校验码应为 {1}，实际为 {2}"),
+    (r"invalid credit code: .*", "统一社会信用代码无效"),
+    (r"duplicate enterprise: credit code already on row (\d+)", "企业重复：该统一社会信用代码已在第 {1} 行出现"),
+    (r"unknown county; expected one of (.*)", "区县名称无法识别，应为 {1} 之一"),
+    (r"duplicate line: (.*) already on row (\d+)", "生产线重复：{1} 已在第 {2} 行出现"),
+    (r"implausible baseline: expected at most (\S+) t/day for one line, got (\S+) .*",
+     "基准排放量不合理：单条生产线应不超过 {1} 吨/日，实际 {2}（是否误填了吨/年或千克/日？）"),
+    (r"unusually large baseline: more than (\S+) t/day for one line, got (\S+) .*",
+     "基准排放量偏大：单条生产线超过 {1} 吨/日，实际 {2}（是否误填了吨/年？）"),
+    (r"negative capacity: expected ≥ 0, got (\S+)", "产能为负：应不小于 0，实际 {1}"),
+    (r"line not on the lines sheet for (.*)", "生产线表中没有企业 {1} 的该生产线"),
+    (r"duplicate measure: line (.*) already has a (\w+) measure on row (\d+)",
+     lambda m: f"措施重复：生产线 {m.group(1)} 的{_lv(m, 2)}措施已在第 {m.group(3)} 行出现"),
+    (r"fraction outside 0–1 .*", "限产比例超出 0–1（20% 的限产写 0.2 或 20%）"),
+    (r"限产 \(limit\) needs a fraction or cuts", "限产措施需要填写限产比例或减排量"),
+    (r"grade (\S+) must not be told to stop .*", "{1}级企业不得要求停产（仅自主减排）"),
+    (r"negative cut .*", "减排量为负（吨/日应不小于 0）"),
+    (r"cut (\S+) t/day larger than the line's (\S+) baseline (\S+) t/day",
+     "减排量 {1} 吨/日大于该生产线的{2}基准排放量 {3} 吨/日"),
+    (r"weaker than the guide for (.*) grade (\S+) at (\w+): guide (.*) \((.*)\) \[.*\], got (.*)",
+     lambda m: f"措施弱于技术指南：{m.group(1)}{m.group(2)}级企业{_lv(m, 3)}预警时指南要求{m.group(4)}"
+               f"（{m.group(5)}），实际为{m.group(6)}"),
+    (r"weaker than the milder level: (\w+) cut (\S+) t/day < (\w+) cut (\S+) t/day",
+     lambda m: f"措施弱于较低级别：{_lv(m, 1)}减排量 {m.group(2)} 吨/日小于{_lv(m, 3)}的 {m.group(4)} 吨/日"),
+    (r"no production line on the lines sheet", "生产线表中没有该企业的生产线"),
+    (r"graded enterprise has no measure for (\S+) \(\w+\)", "已评级企业缺少{1}措施"),
+    (r"no enterprises: the list is empty.*", "清单中没有企业（空模板？）；生效版本必须列出全部企业"),
+    (r"no baseline column found .*", "未找到基准排放量列（SO2、NOx、颗粒物、VOCs基准排放量（吨/日））"),
+    (r"column not found, but (.*) gives (\S+) cuts on (\d+) row\(s\).*",
+     "未找到该列，但{1}表有 {3} 行填写了{2}减排量：请补上该列（否则各生产线基准排放量为 0）"),
+    (r"column not found: every line's (\S+) baseline is taken as 0.*", "未找到该列：各生产线的{1}基准排放量按 0 计"),
+    (r"coordinates checked as degrees only: .*", "未找到本市边界数据，坐标只检查了经纬度取值范围"),
+    (r"not a (longitude|latitude): expected (\S+) to (\S+) degrees, got (\S+)",
+     lambda m: f"{'经度' if m.group(1) == 'longitude' else '纬度'}无效：应在 {m.group(2)} 至 {m.group(3)} 度之间，"
+               f"实际 {m.group(4)}"),
+    (r"outside (\S+): expected (\S+) to (\S+) degrees \(.*\), got (\S+)", "不在{1}范围内：应在 {2} 至 {3} 度之间，实际 {4}"),
+    (r".* against the version in force .*: (\d+%) dropped, more than the (\d+%) allowed; confirmed",
+     "与现行版本相比减少 {1}，超过允许的 {2}；已确认"),
+    (r".* against the version in force .*: (\d+%) dropped, more than the (\d+%) allowed; if this is intended.*",
+     "与现行版本相比减少 {1}，超过允许的 {2}；如确属调整，请勾选确认后导入"),
+    (r"required column not found \(also accepted: (.*)\); headers found: .*", "缺少必填列（也可写作：{1}）"),
+    (r"column not in the template; ignored", "模板中没有该列，已忽略"),
+    (r"sheet not in the template; ignored", "模板中没有该工作表，已忽略"),
+    (r"second sheet for (\S+) \(first: (.*)\)", "{1}表重复（已有：{2}）"),
+    (r"sheet not found; .*", "未找到该工作表"),
+    (r"formula without a saved value .*", "公式没有保存的计算结果（请在 Excel 中打开并保存，或粘贴为数值）"),
+    (r"expected a (?:finite )?number, got (.*)", "应为数值，实际为 {1}"),
+    (r"unknown grade (.*); expected one of (.*)", "绩效分级 {1} 无法识别，应为 {2} 之一"),
+    (r"unknown warning level (.*); expected .*", "预警级别 {1} 无法识别，应为黄色、橙色或红色"),
+    (r"unknown measure kind (.*); expected one of (\[.*?\]).*", "措施类型 {1} 无法识别，应为 {2} 之一"),
+    (r"expected 是 or 否, got (.*)", "应填“是”或“否”，实际为 {1}"),
+    (r"the credit code was stored as a number by Excel \((.*)\).*",
+     "统一社会信用代码被 Excel 存成了数字（{1}）；请把该列设为文本后重新填写"),
+]]
+
+
+def message_zh(message: str) -> str:
+    """A list check's message in Chinese (:data:`_MESSAGES_ZH`); one not in the table is given as
+    ``数据问题：<the English message>`` so nothing is lost."""
+    text = str(message)
+    for pattern, rendering in _MESSAGES_ZH:
+        m = pattern.fullmatch(text)
+        if m:
+            if callable(rendering):
+                return rendering(m)
+            return re.sub(r"\{(\d+)\}", lambda g: m.group(int(g.group(1))) or "", rendering)
+    return f"数据问题：{text}"
 
 
 def errors(problems: Iterable[Problem]) -> list[Problem]:

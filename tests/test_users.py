@@ -32,7 +32,7 @@ def engine(settings):
 def test_break_12_password_policy_for_roles_that_act(engine, password, rule):
     """'password' (and other weak ones) was accepted for a commander; each refusal names its rule."""
     with session_scope(engine) as s:
-        for role in ("commander", "forecaster", "list-admin"):
+        for role in ("commander", "forecaster", "list-admin", "vice-mayor", "mayor"):
             with pytest.raises(ValueError, match=rule):
                 users.add_user(s, "zhao", role, password)
         assert users.list_users(s) == []

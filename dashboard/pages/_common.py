@@ -1,21 +1,20 @@
 """Small layout helpers shared by the pages (no data access)."""
 from __future__ import annotations
 
-import re
-
 from dash import html
 
 from airwarn.vocab import WarningLevel
 
 #: Every role: the internal pages are readable by any signed-in user.
-ALL_ROLES = ("viewer", "forecaster", "commander", "list-admin")
+ALL_ROLES = ("viewer", "forecaster", "commander", "list-admin", "vice-mayor", "mayor")
 
 
 def table_style(numeric: tuple[str, ...] = (), **cell) -> dict:
     """DataTable styling of the pages' tables: the page's font, text left and the ``numeric`` columns
     right (DataTable's own default right-aligns every cell), the header shaded; ``cell`` adds to the
-    cell style (e.g. ``maxWidth``)."""
-    return {"style_cell": {"fontFamily": "inherit", "fontSize": 13, "textAlign": "left", **cell},
+    cell style (e.g. ``maxWidth``); the filter row's placeholder is Chinese (:data:`TABLE_FILTER_OPTIONS`)."""
+    return {"filter_options": TABLE_FILTER_OPTIONS,
+            "style_cell": {"fontFamily": "inherit", "fontSize": 13, "textAlign": "left", **cell},
             "style_cell_conditional": [{"if": {"column_id": c}, "textAlign": "right"} for c in numeric],
             "style_header": {"backgroundColor": "#f2f5f9", "fontWeight": "bold"},
             "style_table": {"overflowX": "auto"}}
@@ -54,33 +53,29 @@ def triggered_id(fallback):
         return fallback
 
 
+#: dcc.Dropdown texts in Chinese (Dash's defaults are "Search", "Select All" …): ``labels=DROPDOWN_LABELS``.
+DROPDOWN_LABELS = {"select_all": "全选", "deselect_all": "全部取消", "selected_count": "已选 {num_selected} 项",
+                   "search": "搜索", "clear_search": "清除搜索", "clear_selection": "清除选择",
+                   "no_options_found": "没有匹配的选项"}
+
+#: Placeholder of a dcc.Dropdown without a value (Dash's default is "Select...").
+DROPDOWN_PLACEHOLDER = "请选择"
+
+#: DataTable filter row in Chinese (Dash's default placeholder is "filter data..."):
+#: ``filter_options=TABLE_FILTER_OPTIONS``.
+TABLE_FILTER_OPTIONS = {"placeholder_text": "筛选…"}
+
+
 #: dcc.Graph config: no plotly logo, mode bar only on hover, nothing sent anywhere.
 GRAPH_CONFIG = {"displaylogo": False, "displayModeBar": False, "showTips": False, "responsive": True}
 
 
-_CJK = "\u3000-\u303f\u3400-\u9fff\uff00-\uffef"
-_PAREN = re.compile(r"(?<![A-Za-z])\(([^()]*)\)")
-_GLOSS = re.compile(r"\s*\((?:if|a uniform)\b[^()]*\)\s*$")
-
-
 def zh_punct(text: str) -> str:
-    """Text of the library (reasons, sensitivity, data warnings) with Chinese punctuation for the page:
-    half-width commas, colons and semicolons become full-width (not inside numbers or times), the
-    parentheses around Chinese text (not the ``P(…)`` of a probability) full-width, and the English
-    gloss at the end of a sensitivity line is left out."""
-    text = _GLOSS.sub("", str(text))
-    text = re.sub(r",(?!\d)|(?<!\d),", "，", text)
-    text = re.sub(r":(?!\d)|(?<!\d):", "：", text).replace(";", "；")
+    """Text of the library (reasons, sensitivity, data warnings) with Chinese punctuation for the page
+    (:func:`airwarn.zh.zh_punct`)."""
+    from airwarn.zh import zh_punct as punct
 
-    def full(m: re.Match) -> str:
-        before = m.string[m.start() - 1] if m.start() else ""
-        chinese = re.search(f"[{_CJK}]", m.group(1)) or (before and re.match(f"[{_CJK}]", before))
-        return f"（{m.group(1)}）" if chinese else m.group(0)
-
-    prev = None
-    while prev != text:  # innermost first: 标准(2024) inside (…:…)
-        prev, text = text, _PAREN.sub(full, text)
-    return text
+    return punct(text)
 
 
 def decision_basis(reco) -> dict:

@@ -6,7 +6,7 @@ from dash import Input, Output, State, callback, dcc, html
 
 from airwarn.vocab import WarningLevel
 from dashboard import data, ids
-from dashboard.pages._common import error_box, level_badge
+from dashboard.pages._common import DROPDOWN_LABELS, DROPDOWN_PLACEHOLDER, error_box, level_badge
 
 dash.register_page(__name__, path="/enterprise", name="企业查询", title="企业应急减排措施查询", order=3)
 
@@ -29,7 +29,8 @@ def layout(code: str | None = None, level: str | None = None, **_: str) -> html.
             dcc.Input(id=ids.ENT_QUERY, value=code or "", placeholder="统一社会信用代码或企业名称",
                       debounce=False, style={"width": 340}, type="search"),
             dcc.Dropdown(options, level if level in {o["value"] for o in options} else _TODAY,
-                         id=ids.ENT_LEVEL, clearable=False, style={"width": 170}),
+                         id=ids.ENT_LEVEL, clearable=False, style={"width": 170}, labels=DROPDOWN_LABELS,
+                         placeholder=DROPDOWN_PLACEHOLDER),
             html.Button("查询", id=ids.ENT_SEARCH, className="primary"),
         ], className="toolbar"),
         html.Div(id=ids.ENT_RESULTS),

@@ -148,7 +148,8 @@ def test_commander_issues_then_enterprise_looks_up_its_measures(live_server, dri
 
     # --- sign out, then the public enterprise lookup
     driver.find_element(By.ID, "nav-signout").click()
-    WebDriverWait(driver, 15).until(lambda d: "/enterprise" in d.current_url)
+    WebDriverWait(driver, 15).until(lambda d: "/login" in d.current_url)  # signing out lands on the sign-in page
+    driver.get(f"{live_server.url}/enterprise")
     _wait(driver, "#nav-signin", "登录")
     code = data.find_enterprises("焦化", limit=1, s=settings)[0]["credit_code"]
     sheet = data.enterprise_sheet(code, "orange", s=settings)

@@ -166,7 +166,7 @@ def test_break_12_failed_uploads_are_deleted_and_no_server_path_is_shown(fresh_e
         stored, report = listadmin.receive_upload(_data_url(template.read_bytes()), "template.xlsx")
         assert stored["ok"] is False and "清单中没有任何企业" in _texts(report)
         assert [r["说明"] for r in _table_rows(report)][:1] == [
-            "no enterprises: the list is empty (an empty template?); a version in force must list every enterprise"]
+            "清单中没有企业（空模板？）；生效版本必须列出全部企业"]
         assert list(uploads.glob("*")) == []
         # an upload abandoned for more than a day is swept when the next one comes in
         stored, _ = listadmin.receive_upload(_data_url(good.read_bytes()), "list.xlsx")

@@ -62,6 +62,6 @@ def test_break_10_notifications_hold_text_not_formulas(tmp_path):
     assert evil["企业名称"] == "'" + EVIL  # was the raw formula
     assert (evil["联系人"], evil["联系电话"]) == ("'-3", "'+86 353 1234567")
     assert "'@张三" in {r["联系人"] for r in table}
-    assert float(evil["预计减排SO2(吨/天)"]) >= 0  # numbers are numbers, never escaped
+    assert float(evil["预计减排SO2（吨/天）"]) >= 0  # numbers are numbers, never escaped
     plain = [r for r in table if r is not evil]
     assert all(not r["企业名称"].startswith("'") for r in plain)
