@@ -10,6 +10,8 @@ import argparse
 import datetime as dt
 import json
 
+from airwarn.dates import format_beijing
+
 
 def _warn(args, settings) -> int:
     from emergency.engine import assess
@@ -75,7 +77,10 @@ def _state_dict(w) -> dict:
     return {"id": w.id, "area": w.area, "level": w.level.key, "status": w.status, "revision": w.revision,
             "start": str(w.start) if w.start else None, "end": str(w.end) if w.end else None,
             "issued_by": w.issued_by, "lifted_by": w.lifted_by, "rules_version": w.rules_version,
-            "forecast_ref": w.forecast_ref}
+            "forecast_ref": w.forecast_ref,
+            # stored in UTC, shown in Beijing time with its label (airwarn.dates)
+            "issued_at": format_beijing(w.issued_at, seconds=True) or None,
+            "lifted_at": format_beijing(w.lifted_at, seconds=True) or None}
 
 
 def _print_state(w) -> None:
@@ -84,8 +89,10 @@ def _print_state(w) -> None:
 
 #: Actions that change a warning, and those of them that act on an existing warning (they need its id
 #: and the revision the decision was made on).
-_ACTING = ("draft", "issue", "upgrade", "downgrade", "lift", "cancel")
-_ON_EXISTING = ("upgrade", "downgrade", "lift", "cancel")
+_ACTING = ("draft", "issue", "upgrade", "downgrade", "lift", "cancel", "approve")
+_ON_EXISTING = ("upgrade", "downgrade", "lift", "cancel", "approve")
+#: Steps after which the day's bulletin and notification list are republished.
+_REPUBLISH = ("issue", "upgrade", "downgrade", "lift")
 
 _AUTH_HELP = """\
 The command acts only as an existing, active user holding the role given (airwarn user add), and
@@ -138,8 +145,10 @@ def _warning(args, settings) -> int:
         if w is None:
             print(json.dumps({"area": areas.canonical(args.area or settings.city), "active": None}, ensure_ascii=False))
         else:
-            _print_state(w)
+            print(json.dumps(_show_dict(lc, eng, w, settings), ensure_ascii=False))
         return 0
+    if act == "notice":
+        return _notice(eng, args, settings, areas)
     if act in _ON_EXISTING and (args.id is None or args.revision is None):
         now = None
         if act != "cancel":
@@ -171,17 +180,84 @@ def _warning(args, settings) -> int:
     elif act == "issue":
         if args.id is None and args.level is None and rec is None:
             raise ValueError("warning issue: give --id of a draft, or --level / --forecast to issue directly")
+        rules_version = None
+        if rec is None and args.id is None:
+            from emergency.notices import current
+            from emergency.rules import load_rules
+
+            province = current(eng, area, areas=areas)
+            province = province if province is not None and province.in_force else None
+            if (args.start is None and province is None) or (args.end is None and (province is None or
+                                                                                   province.end is None)):
+                raise ValueError("warning issue: without --forecast a warning needs its period: give --start and "
+                                 "--end (YYYY-MM-DD)")
+            rules_version = load_rules(args.rules or settings.rules).version
         w = lc.issue(eng, args.id, area=area, level=args.level or (rec.level.key if rec is not None else None),
                      start=args.start, end=args.end, recommendation=rec, expected_revision=args.revision,
-                     areas=areas, **who)
+                     areas=areas, rules_version=rules_version, **who)
     elif act in ("upgrade", "downgrade"):
         fn = lc.upgrade if act == "upgrade" else lc.downgrade
         w = fn(eng, args.id, args.level, recommendation=rec, expected_revision=args.revision, **who)
     elif act == "lift":
         w = lc.lift(eng, args.id, expected_revision=args.revision, **who)
+    elif act == "approve":
+        from emergency.signoff import signoff_config
+
+        w = lc.approve(eng, args.id, expected_revision=args.revision, config=signoff_config(settings.rules), **who)
     else:
         w = lc.cancel(eng, args.id, expected_revision=args.revision, **who)
-    _print_state(w)
+    out = _state_dict(w)
+    if act in _REPUBLISH:
+        from emergency.daily import republish
+
+        try:
+            out["republished"] = [str(p) for p in republish(settings, w)]
+        except (FileNotFoundError, KeyError) as exc:  # the step stands; say why the products were not rewritten
+            out["republished"] = []
+            out["republish_error"] = str(exc.args[0]) if isinstance(exc, KeyError) and exc.args else str(exc)
+    print(json.dumps(out, ensure_ascii=False))
+    return 0
+
+
+def _show_dict(lc, eng, w, settings) -> dict:
+    """``warning show``: the state, its sign-off (2 h clock, overdue flag) and provincial notice."""
+    from emergency.notices import notice_of_warning
+    from emergency.signoff import signoff_config, signoff_state
+
+    out = _state_dict(w)
+    state = signoff_state(lc.audit_log(eng, warning_id=w.id), signoff_config(settings.rules))
+    out["signoff"] = state.to_dict() if state is not None else None
+    n = notice_of_warning(eng, w.id)
+    out["province_notice"] = None if n is None else {"id": n.id, "doc_number": n.doc_number,
+                                                      "issuing_body": n.issuing_body, "level": n.level,
+                                                      "start": str(n.start) if n.start else None}
+    return out
+
+
+def _notice(eng, args, settings, areas) -> int:
+    """``warning notice record|list``."""
+    from emergency import lifecycle as lc
+    from emergency import notices
+
+    area = areas.canonical(args.area) if args.area else areas.city
+    if args.notice_action == "list":
+        for n in notices.notices(eng, area, areas=areas):
+            print(f"#{n.id} {n.area} {n.kind} {n.level or '-'} {n.start or '-'}..{n.end or '-'} "
+                  f"{n.issuing_body} {n.doc_number} received {notices.format_time(n.received_at)} "
+                  f"by {n.recorded_by}")
+        return 0
+    try:
+        role = _check_actor(eng, args)
+    except (PermissionError, KeyError, ValueError) as exc:
+        lc.record_refusal(eng, action="notice", user=args.user, role=args.role, reason=exc, area=area)
+        raise
+    n = notices.record(eng, area=area, kind=args.kind, level=args.level, start=args.start, end=args.end,
+                       issuing_body=args.body, doc_number=args.doc, received_at=args.received_at,
+                       note=args.reason, user=args.user, role=role, areas=areas)
+    print(json.dumps({"id": n.id, "area": n.area, "kind": n.kind, "level": n.level,
+                      "start": str(n.start) if n.start else None, "end": str(n.end) if n.end else None,
+                      "issuing_body": n.issuing_body, "doc_number": n.doc_number,
+                      "received_at": notices.format_time(n.received_at)}, ensure_ascii=False))
     return 0
 
 
@@ -192,12 +268,12 @@ def _log(lc, eng, args, settings) -> int:
     if args.refusals:  # every refusal, or those about --area (as claimed: it may be no area at all)
         for r in lc.refusals(eng):
             if args.area is None or r.area is not None and _same_area(areas, r.area, args.area):
-                print(f"{r.at:%Y-%m-%d %H:%M:%S}  refused {r.action:<9} {r.user or '-'}({r.role or '-'})  "
+                print(f"{format_beijing(r.at, seconds=True)}  refused {r.action:<9} {r.user or '-'}({r.role or '-'})  "
                       f"area {r.area or '-'}  #{r.warning_id or '-'}  {r.reason}")
         return 0
     area = None if args.all else areas.canonical(args.area or settings.city)
     for a in lc.audit_log(eng, area=area):
-        print(f"{a.at:%Y-%m-%d %H:%M:%S}  #{a.warning_id} {a.area}  {a.action:<9} {a.user}({a.role})  "
+        print(f"{format_beijing(a.at, seconds=True)}  #{a.warning_id} {a.area}  {a.action:<9} {a.user}({a.role})  "
               f"{a.level_from or '-'}→{a.level_to or '-'}  {a.status_from or '-'}→{a.status_to}  "
               f"rev {a.revision}  rules {a.rules_version or '-'}  {a.reason}")
     return 0
@@ -289,6 +365,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     sub = p.add_subparsers(dest="action", metavar="ACTION", required=True)
     helps = {"show": "the area's active warning (or --id N)", "log": "the audit trail (--refusals: refused attempts)",
              "verify": "check the audit trail's hash chain and the warning tables against it (exit 1 if broken)"}
+    helps["approve"] = ("approve (sign off) the warning's latest issue/upgrade/downgrade, as the role its level "
+                        "needs (default vice-mayor for yellow/orange, mayor for red), within 2 h")
     for action in (*_ACTING, "show", "log", "verify"):
         q = sub.add_parser(action, help=helps.get(action, f"{action} a warning"),
                            description=_AUTH_HELP if action in _ACTING else helps[action],
@@ -321,6 +399,28 @@ def register(subparsers: argparse._SubParsersAction) -> None:
             q.add_argument("--all", action="store_true", help="every area")
             q.add_argument("--refusals", action="store_true", help="the refused attempts instead of the audit trail")
         q.set_defaults(func=_warning)
+
+    q = sub.add_parser("notice", help="provincial notices (调度令): record one (commander) or list them")
+    nsub = q.add_subparsers(dest="notice_action", metavar="NOTICE_ACTION", required=True)
+    r = nsub.add_parser("record", help="record a provincial notice: it sets the minimum level and the start; a "
+                                       "warning started on it is lifted only after its lift notice",
+                        description=_AUTH_HELP, formatter_class=argparse.RawDescriptionHelpFormatter)
+    r.add_argument("--area", help="city or county (default: settings city)")
+    r.add_argument("--kind", required=True, choices=["issue", "change", "lift"])
+    r.add_argument("--level", choices=["yellow", "orange", "red"], help="minimum level (issue, change)")
+    r.add_argument("--start", type=dt.date.fromisoformat, help="start date (issue, change)")
+    r.add_argument("--end", type=dt.date.fromisoformat)
+    r.add_argument("--body", required=True, help="issuing body, e.g. 山西省生态环境厅")
+    r.add_argument("--doc", required=True, help="document number, e.g. 晋环应急调度〔2026〕12号")
+    r.add_argument("--received-at", help="when it was received, YYYY-MM-DDTHH:MM Beijing time (default now)")
+    r.add_argument("--user", required=True)
+    r.add_argument("--role", required=True)
+    r.add_argument("--password-stdin", action="store_true")
+    r.add_argument("--reason", default="", help="note recorded with the notice")
+    r.set_defaults(func=_warning, action="notice")
+    r = nsub.add_parser("list", help="the area's provincial notices in the order recorded")
+    r.add_argument("--area")
+    r.set_defaults(func=_warning, action="notice")
 
     p = subparsers.add_parser("replay", help="replay winters with observed daily AQI as a perfect forecast")
     p.add_argument("files", nargs="+", help="city daily files (aqistudy layout, read by forecast.io.read_city_daily)")

@@ -4,6 +4,11 @@ bulletin → notification list, written to ``<settings.output_dir>/<YYYY-MM-DD>/
 Products (each written atomically: a temp file in the same folder, then ``os.replace``):
 ``forecast.nc`` + ``forecast.csv`` (only when the chain had to run the model), ``recommendation.json``,
 ``reductions.json``, ``bulletin.html``, ``bulletin.txt``, ``notifications.xlsx``, ``notifications.csv``.
+
+After each lifecycle step the products are republished (:func:`republish`): issue, upgrade and
+downgrade rewrite them for the decided level (:func:`publish_issued`); a lift replaces the bulletin
+with the lift notice (解除通知, also ``lift_notice.html/txt``) and marks the notification list 解除
+(:func:`publish_lifted`).
 """
 from __future__ import annotations
 
@@ -191,6 +196,87 @@ def run_daily(settings: Settings, date: "dt.date | str | None" = None, *, rules=
     files += write_notifications(notes, folder / "notifications.xlsx", folder / "notifications.csv",
                                  title=f"{rec.city} {rec.level.label} 应急减排告知清单")
     return DailyResult(date, settings.city, folder, nc, made, rec, red, tuple(files), time.perf_counter() - t0)
+
+
+def latest_product_day(settings: Settings) -> dt.date | None:
+    """The newest day under ``settings.output_dir`` that has a forecast (``<YYYY-MM-DD>/forecast.nc``)."""
+    out = Path(settings.output_dir)
+    days = []
+    if out.is_dir():
+        for p in out.iterdir():
+            try:
+                day = dt.date.fromisoformat(p.name)
+            except ValueError:
+                continue
+            if (p / "forecast.nc").exists():
+                days.append(day)
+    return max(days) if days else None
+
+
+def republish(settings: Settings, warning, date: "dt.date | str | None" = None, *, rules=None) -> list[Path]:
+    """Republish a day's products after a lifecycle step: :func:`publish_issued` for an issued warning,
+    :func:`publish_lifted` for a lifted one (default day: the newest with products,
+    :func:`latest_product_day`; nothing without one)."""
+    date = dt.date.fromisoformat(str(date)) if date is not None else latest_product_day(settings)
+    if date is None:
+        return []
+    if warning.status == "lifted":
+        return publish_lifted(settings, warning, date)
+    return publish_issued(settings, warning, date, rules=rules)
+
+
+def publish_lifted(settings: Settings, warning, date: "dt.date | str | None" = None) -> list[Path]:
+    """After a lift: the bulletin becomes the lift notice (解除通知), and the notification list tells the
+    enterprises of the lifted level that the measures end (状态 解除).
+
+    Writes, atomically, in ``<output_dir>/<date>/``: ``lift_notice.html`` and ``lift_notice.txt``, the
+    same as ``bulletin.html`` / ``bulletin.txt`` (what the pages offer for download),
+    ``notifications.xlsx`` / ``.csv`` (:func:`emergency.notify.lifted_frame`) and ``reductions.json``
+    (no measures in force).
+
+    Parameters
+    ----------
+    warning : emergency.lifecycle.WarningState
+        The lifted warning.
+    date : date, optional
+        Day of the products (default: today, Beijing time).
+    """
+    import emergency.models  # noqa: F401  (tables)
+    from emergency.bulletin import lift_notice_html, lift_notice_text
+    from emergency.notices import current
+    from emergency.notify import COLUMNS, lifted_frame, notification_frame, write_notifications
+
+    date = dt.date.fromisoformat(str(date)) if date is not None else today_beijing()
+    folder = Path(settings.output_dir) / date.isoformat()
+    folder.mkdir(parents=True, exist_ok=True)
+    engine = get_engine(settings.db_url)
+    province = current(engine, warning.area)
+    province = province if province is not None and province.kind == "lift" else None
+    with session_scope(engine) as s:
+        try:
+            version = resolve_version(s, date)
+        except KeyError:
+            version = None
+        if version is not None:
+            red = compute_reductions(s, warning.level, version=version.id, rules=settings.rules)
+            notes = notification_frame(s, red)
+        else:
+            notes = pd.DataFrame(columns=list(COLUMNS))
+    city = settings.city
+    html_doc = lift_notice_html(city, warning, province=province)
+    text_doc = lift_notice_text(city, warning, province=province)
+    files = []
+    for name, doc in (("lift_notice.html", html_doc), ("lift_notice.txt", text_doc),
+                      ("bulletin.html", html_doc), ("bulletin.txt", text_doc)):
+        atomic_write_text(folder / name, doc)
+        files.append(folder / name)
+    red_doc = {"active": False, "level": "none", "lifted_warning": warning.id,
+               "note": f"预警 #{warning.id}（{warning.level.label}）已解除，应急减排措施停止执行"}
+    atomic_write_text(folder / "reductions.json", json.dumps(red_doc, ensure_ascii=False, indent=2) + "\n")
+    files.append(folder / "reductions.json")
+    return files + write_notifications(lifted_frame(notes, warning), folder / "notifications.xlsx",
+                                       folder / "notifications.csv",
+                                       title=f"{city} {warning.level.label} 解除通知清单")
 
 
 def publish_issued(settings: Settings, warning, date: "dt.date | str | None" = None, *, rules=None) -> list[Path]:

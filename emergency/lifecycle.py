@@ -46,6 +46,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from airwarn.dates import format_beijing
 from airwarn.db import session_scope
 from airwarn.vocab import Role, WarningLevel
 from emergency.areas import AreaList, UnknownAreaError, default_areas, normalise
@@ -53,7 +54,7 @@ from emergency.models import ActiveWarning, WarningAudit, WarningRecord, Warning
 
 __all__ = ["ROLES", "PERMISSIONS", "WarningConflictError", "StaleRevisionError", "UnknownAreaError",
            "WarningState", "AuditEntry", "Refusal", "VerifyResult", "check_role", "draft", "issue", "upgrade",
-           "downgrade", "lift", "cancel", "active_warning", "history", "audit_log", "refusals",
+           "downgrade", "lift", "cancel", "approve", "active_warning", "history", "audit_log", "refusals",
            "record_refusal", "audit_hash", "verify"]
 
 log = logging.getLogger("airwarn.warning")
@@ -69,6 +70,8 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "upgrade": frozenset({"commander"}),
     "downgrade": frozenset({"commander"}),
     "lift": frozenset({"commander"}),
+    # which of them approves a given level: emergency.signoff (default vice-mayor yellow/orange, mayor red)
+    "approve": frozenset({"vice-mayor", "mayor"}),
 }
 
 
@@ -322,7 +325,7 @@ def _last_audit(s: Session, warning_id: int) -> "AuditEntry | None":
 def _stale(s: Session, warning_id: int, expected: int) -> StaleRevisionError:
     now = WarningState.of(_get(s, warning_id))
     last = _last_audit(s, warning_id)
-    by = (f", after {last.action} by {last.user} ({last.role}) at {last.at:%Y-%m-%d %H:%M} UTC"
+    by = (f", after {last.action} by {last.user} ({last.role}) at {format_beijing(last.at, label=False)} Beijing time"
           if last is not None else "")
     return StaleRevisionError(
         f"warning #{now.id} ({now.area}) changed since revision {expected} that the action was decided on: "
@@ -421,11 +424,19 @@ def draft(target: "Engine | Session", *, area: str, level: "WarningLevel | str",
 def issue(target: "Engine | Session", warning_id: int | None = None, *, user: str, role: str,
           reason: str = "", area: str | None = None, level: "WarningLevel | str | None" = None,
           start: dt.date | None = None, end: dt.date | None = None, recommendation=None,
-          expected_revision: int | None = None, areas: AreaList | None = None) -> WarningState:
+          expected_revision: int | None = None, areas: AreaList | None = None,
+          rules_version: str | None = None) -> WarningState:
     """Issue a draft (by id), or draft and issue in one step (give ``area`` and ``level``).
+
+    While a provincial notice is in force for the area (:func:`emergency.notices.current`), the warning
+    is started on it: its level may not be below the notice's, its start is the notice's (a different
+    one is refused), its end the notice's when none is given; the link is stored (``warning_notice``)
+    and the notice named in the audit reason.
 
     Parameters
     ----------
+    rules_version : str, optional
+        Rule set the decision followed, when no recommendation carries one.
     expected_revision : int, optional
         The draft's revision the decision was made on (a stale one is refused).
     areas : AreaList, optional
@@ -450,6 +461,9 @@ def issue(target: "Engine | Session", warning_id: int | None = None, *, user: st
             lvl = WarningLevel.parse(level)
             if lvl == WarningLevel.NONE:
                 raise ValueError("a warning needs a level of yellow, orange or red, got 'none'")
+            province = _province_notice(s, area)
+            if province is not None:
+                lvl, start, end = _apply_notice(province, lvl, start, end)
             if recommendation is not None:
                 start = start or recommendation.start
                 end = end or recommendation.end
@@ -458,9 +472,11 @@ def issue(target: "Engine | Session", warning_id: int | None = None, *, user: st
                 raise WarningConflictError(
                     f"area {area!r} already has an active warning (#{other}); upgrade, downgrade or lift it "
                     f"instead of issuing another")
+            fields = _rec_fields(recommendation)
+            if rules_version and not fields.get("rules_version"):
+                fields["rules_version"] = rules_version
             w = WarningRecord(area=area, level=lvl.key, status="draft", revision=1, start=_as_date(start),
-                              end=_as_date(end), created_by=user, created_at=_utcnow(), reason=reason,
-                              **_rec_fields(recommendation))
+                              end=_as_date(end), created_by=user, created_at=_utcnow(), reason=reason, **fields)
             s.add(w)
             s.flush()
             status_from = None
@@ -470,6 +486,9 @@ def issue(target: "Engine | Session", warning_id: int | None = None, *, user: st
             if w.status != "draft":
                 raise WarningConflictError(f"warning #{w.id} ({w.area}) is {w.status!r}; only a draft can be issued")
             status_from = "draft"
+            province = _province_notice(s, w.area)
+            if province is not None:
+                _apply_notice(province, WarningLevel.parse(w.level), w.start, w.end)
         rev = w.revision if expected_revision is None else int(expected_revision)
         other = s.execute(select(ActiveWarning.warning_id).where(ActiveWarning.area == w.area)).scalar()
         if other is not None:
@@ -483,9 +502,44 @@ def issue(target: "Engine | Session", warning_id: int | None = None, *, user: st
                 f"area {w.area!r}: another user issued a warning at the same moment; nothing was stored, "
                 f"reload the active warning") from None
         _cas(s, w, "draft", rev, status="issued", issued_at=_utcnow(), issued_by=user)
+        if province is not None:
+            from emergency.models import WarningNotice
+
+            s.execute(insert(WarningNotice).values(warning_id=w.id, notice_id=province.id))
+            reason = f"{reason}（依据省级通知：{province.issuing_body}{province.doc_number}）".lstrip()
         _audit(s, w, user=user, role=role, action="issue", level_from=None, status_from=status_from,
                reason=reason)
         return WarningState.of(w)
+
+
+def _province_notice(s: Session, area: str):
+    """The provincial notice in force for the area (a ``ProvincialNotice`` row), or None."""
+    from emergency.notices import _latest
+
+    n = _latest(s, area)
+    return n if n is not None and n.kind != "lift" else None
+
+
+def _apply_notice(n, lvl: WarningLevel, start, end):
+    """Level, start and end of a warning started on provincial notice ``n`` (refuses a lower level or
+    another start)."""
+    floor = WarningLevel.parse(n.level)
+    if lvl < floor:
+        raise ValueError(f"the province's notice {n.doc_number} ({n.issuing_body}) sets {floor.key} from {n.start}: "
+                         f"the city's warning may not be below it, got {lvl.key}")
+    if start is not None and _as_date(start) != n.start:
+        raise ValueError(f"the province's notice {n.doc_number} sets the start {n.start}; got {_as_date(start)}")
+    return lvl, n.start, end if end is not None else n.end
+
+
+def _province_hold(s: Session, w: WarningRecord):
+    """The provincial notice still binding a warning started on one: the area's latest notice if the
+    warning is linked to a notice and the province has not lifted since (else None)."""
+    from emergency.models import WarningNotice
+
+    if s.execute(select(WarningNotice.notice_id).where(WarningNotice.warning_id == w.id)).scalar() is None:
+        return None
+    return _province_notice(s, w.area)
 
 
 def _change_level(action: str, target, warning_id: int, level, *, user, role, reason, recommendation,
@@ -504,6 +558,11 @@ def _change_level(action: str, target, warning_id: int, level, *, user, role, re
         if action == "downgrade" and not (WarningLevel.NONE < new < old):
             raise ValueError(f"downgrade of warning #{w.id}: new level must be below {old.key} and above none "
                              f"(lift it instead), got {new.key}")
+        hold = _province_hold(s, w)
+        if action == "downgrade" and hold is not None and new < WarningLevel.parse(hold.level):
+            raise ValueError(f"downgrade of warning #{w.id}: it was started on the province's notice and the "
+                             f"province's notice {hold.doc_number} still sets {hold.level}; record the province's "
+                             f"change or lift notice first (airwarn warning notice record)")
         fields = _rec_fields(recommendation)
         _cas(s, w, "issued", rev, level=new.key, **fields)
         _audit(s, w, user=user, role=role, action=action, level_from=old.key, status_from="issued",
@@ -537,9 +596,50 @@ def lift(target: "Engine | Session", warning_id: int, *, user: str, role: str, r
         rev = _check_revision(s, w, expected_revision)
         if w.status != "issued":
             raise WarningConflictError(f"warning #{w.id} ({w.area}) is {w.status!r}; only an issued warning can be lifted")
+        hold = _province_hold(s, w)
+        if hold is not None:
+            raise ValueError(f"lift of warning #{w.id}: it was started on the province's notice and the province "
+                             f"has not lifted ({hold.issuing_body}{hold.doc_number} in force); record the "
+                             f"province's lift notice first (airwarn warning notice record --kind lift)")
         _cas(s, w, "issued", rev, status="lifted", lifted_at=_utcnow(), lifted_by=user)
         s.execute(delete(ActiveWarning).where(ActiveWarning.area == w.area, ActiveWarning.warning_id == w.id))
         _audit(s, w, user=user, role=role, action="lift", level_from=w.level, status_from="issued", reason=reason)
+        return WarningState.of(w)
+
+
+@_refusals_recorded("approve")
+def approve(target: "Engine | Session", warning_id: int, *, user: str, role: str, reason: str = "",
+            expected_revision: int | None = None, config=None) -> WarningState:
+    """Approve (sign off) the latest level step of an issued warning.
+
+    The role must be one that approves the warning's level (``config``: an
+    :class:`emergency.signoff.SignoffConfig`, default vice-mayor for yellow and orange, mayor for red);
+    the step is recorded as an ``approve`` audit row (its time is the approval time) and bumps the
+    revision. A step already approved is refused.
+    """
+    from emergency.signoff import signoff_config, signoff_state
+
+    check_role("approve", user, role)
+    config = config or signoff_config()
+    with _tx(target) as s:
+        w = _get(s, warning_id)
+        rev = _check_revision(s, w, expected_revision)
+        if w.status != "issued":
+            raise WarningConflictError(f"warning #{w.id} ({w.area}) is {w.status!r}; only an issued warning "
+                                       f"can be approved")
+        allowed = config.roles_for(w.level)
+        if role not in allowed:
+            raise PermissionError(f"user {user!r} with role {role!r} may not approve a {w.level} warning; "
+                                  f"it is approved by {list(allowed)}")
+        rows = [AuditEntry.of(a) for a in s.scalars(select(WarningAudit).where(WarningAudit.warning_id == w.id)
+                                                     .order_by(WarningAudit.id))]
+        state = signoff_state(rows, config)
+        if state is not None and state.approved:
+            raise WarningConflictError(f"warning #{w.id}: its {state.step} to {state.level} was approved already by "
+                                       f"{state.approved_by} ({state.approved_role})")
+        _cas(s, w, "issued", rev)
+        _audit(s, w, user=user, role=role, action="approve", level_from=w.level, status_from="issued",
+               reason=reason)
         return WarningState.of(w)
 
 
@@ -699,7 +799,7 @@ def verify(target: "Engine | Session") -> VerifyResult:
             w = warnings.get(a.warning_id)
             last = last_of.get(a.warning_id)
             if w is None or w.status != "issued" or w.area != a.area or (
-                    last is not None and last.action not in ("issue", "upgrade", "downgrade")):
+                    last is not None and last.action not in ("issue", "upgrade", "downgrade", "approve")):
                 problems.append(f"warning_active {a.area}: points to warning #{a.warning_id}, which is "
                                 f"{'missing' if w is None else f'{w.status} in {w.area}'}"
                                 f"{f' after {last.action}' if last is not None else ''} (changed outside airwarn)")
@@ -707,5 +807,8 @@ def verify(target: "Engine | Session") -> VerifyResult:
             if w.status == "issued" and w.id not in slots:
                 problems.append(f"warning #{w.id}: issued, but {w.area} has no row in warning_active for it "
                                 f"(deleted outside airwarn)")
+        from emergency.notices import verify_chain
+
+        problems += verify_chain(s)
         head = rows[-1].row_hash if rows else None
         return VerifyResult(len(rows), head, tuple(problems), unhashed)

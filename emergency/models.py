@@ -14,6 +14,10 @@ and the emission inventory (the baseline of the reduction targets).
   before them (such a database gets :class:`airwarn.db.SchemaMismatchError` from ``create_tables``).
 * ``warning_refusal`` — append-only like the audit: every refused lifecycle attempt (unknown user,
   wrong password or role, permission, stale revision, unknown area, conflicting active warning).
+* ``provincial_notice`` — append-only like the audit, and hash-chained in its own chain: each notice
+  of the province (issue / change / lift: level, start, end, issuing body, document number, received
+  at, recorded by) is a new row; the province's current word for an area is its latest row.
+* ``warning_notice`` — which provincial notice a warning was started on (one row per such warning).
 * ``emission_inventory`` — total emissions by source sector and pollutant [t/day], one row per
   (inventory name, sector, pollutant).
 """
@@ -32,7 +36,9 @@ from airwarn.db import Base
 #: Statuses of a warning.
 STATUSES: tuple[str, ...] = ("draft", "issued", "lifted", "cancelled")
 #: Actions recorded in the audit trail.
-ACTIONS: tuple[str, ...] = ("draft", "issue", "upgrade", "downgrade", "lift", "cancel")
+ACTIONS: tuple[str, ...] = ("draft", "issue", "upgrade", "downgrade", "lift", "cancel", "approve")
+#: Kinds of a provincial notice.
+NOTICE_KINDS: tuple[str, ...] = ("issue", "change", "lift")
 #: Source sectors of the emission inventory.
 SECTORS: tuple[str, ...] = ("industry", "mobile", "dust", "residential", "other")
 SECTOR_LABELS: dict[str, str] = {"industry": "工业源", "mobile": "移动源", "dust": "扬尘源",
@@ -127,6 +133,42 @@ class WarningRefusal(Base):
     reason: Mapped[str] = mapped_column(Text)
 
 
+class ProvincialNotice(Base):
+    """A notice of the province (e.g. Shanxi's 调度令) about one area, append-only and hash-chained."""
+
+    __tablename__ = "provincial_notice"
+    __table_args__ = (
+        CheckConstraint("kind IN ('issue', 'change', 'lift')", name="ck_notice_kind"),
+        CheckConstraint("level IS NULL OR level IN ('yellow', 'orange', 'red')", name="ck_notice_level"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    area: Mapped[str] = mapped_column(String(32), index=True)
+    kind: Mapped[str] = mapped_column(String(8))
+    level: Mapped[str | None] = mapped_column(String(8))
+    start: Mapped[dt.date | None] = mapped_column(Date)
+    end: Mapped[dt.date | None] = mapped_column(Date)
+    issuing_body: Mapped[str] = mapped_column(String(128))
+    doc_number: Mapped[str] = mapped_column(String(128))
+    received_at: Mapped[dt.datetime] = mapped_column(DateTime)
+    recorded_by: Mapped[str] = mapped_column(String(64))
+    recorded_role: Mapped[str] = mapped_column(String(16))
+    recorded_at: Mapped[dt.datetime] = mapped_column(DateTime, default=_utcnow)
+    note: Mapped[str] = mapped_column(Text, default="")
+    prev_hash: Mapped[str | None] = mapped_column(String(64))
+    row_hash: Mapped[str | None] = mapped_column(String(64))
+
+
+class WarningNotice(Base):
+    """The provincial notice a warning was started on."""
+
+    __tablename__ = "warning_notice"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    warning_id: Mapped[int] = mapped_column(ForeignKey("warning.id"), unique=True)
+    notice_id: Mapped[int] = mapped_column(ForeignKey("provincial_notice.id"), index=True)
+
+
 def _no_update(mapper, connection, target) -> None:  # pragma: no cover - guard
     raise PermissionError(f"{mapper.local_table.name} is append-only: its records cannot be changed")
 
@@ -135,13 +177,13 @@ def _no_delete(mapper, connection, target) -> None:  # pragma: no cover - guard
     raise PermissionError(f"{mapper.local_table.name} is append-only: its records cannot be deleted")
 
 
-for _model in (WarningAudit, WarningRefusal):
+for _model in (WarningAudit, WarningRefusal, ProvincialNotice, WarningNotice):
     event.listen(_model, "before_update", _no_update)
     event.listen(_model, "before_delete", _no_delete)
 
 
 #: Tables the database itself keeps append-only, whoever connects (an SQL console, another program).
-APPEND_ONLY: tuple[str, ...] = ("warning_audit", "warning_refusal")
+APPEND_ONLY: tuple[str, ...] = ("warning_audit", "warning_refusal", "provincial_notice", "warning_notice")
 
 
 def _sqlite_triggers(table: str) -> list[str]:

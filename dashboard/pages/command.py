@@ -5,16 +5,20 @@ import dash
 from dash import Input, Output, State, callback, dash_table, dcc, html
 
 from airwarn.vocab import EMISSION_LABELS, WarningLevel
+from emergency.bulletin import rules_title
 from dashboard import auth, data, figures, ids
-from dashboard.pages._common import (ALL_ROLES, GRAPH_CONFIG as _GRAPH_CONFIG, decision_basis, error_box, level_badge,
+from dashboard.pages._common import (ALL_ROLES, DROPDOWN_LABELS, DROPDOWN_PLACEHOLDER, GRAPH_CONFIG as _GRAPH_CONFIG, decision_basis, error_box, level_badge,
                                      sign_in_needed, table_style, triggered_id, zh_punct)
 
 dash.register_page(__name__, path="/command", name="指挥", title="应急指挥", order=2)
 
 #: Role that may issue, upgrade, downgrade and lift warnings.
 COMMAND_ROLES = ("commander",)
+#: Roles that approve (sign off) a warning's level (emergency.signoff; which one per level is configured).
+APPROVER_ROLES = ("vice-mayor", "mayor")
 #: Warning actions, in the order shown.
-ACTIONS = {"issue": "发布预警", "upgrade": "升级预警", "downgrade": "降级预警", "lift": "解除预警"}
+ACTIONS = {"issue": "发布预警", "upgrade": "升级预警", "downgrade": "降级预警", "lift": "解除预警",
+           "approve": "批准签发"}
 _BY_LABELS = {"county": "按区县", "industry": "按行业", "grade": "按绩效分级"}
 PAGE_SIZE = 15
 #: The store of the warning state a commander decides on (id, revision, level): set when the
@@ -35,7 +39,7 @@ def layout(**_: str) -> html.Div:
         preview = data.default_reduction_level(s)
     except FileNotFoundError as exc:
         return html.Div([html.H2("应急指挥", className="page-title"), error_box(str(exc))])
-    can_act = user.role.value in COMMAND_ROLES
+    can_act = user.role.value in COMMAND_ROLES + APPROVER_ROLES
     level_options = [{"label": lv.label, "value": lv.key} for lv in WarningLevel if lv != WarningLevel.NONE]
     return html.Div([
         html.H2(f"应急指挥：{s.city}", className="page-title"),
@@ -47,20 +51,25 @@ def layout(**_: str) -> html.Div:
                 html.Hr(),
                 html.H3("预警操作"),
                 html.Div([
-                    dcc.Dropdown([{"label": v, "value": k} for k, v in ACTIONS.items()], "issue",
-                                 id=ids.CMD_ACTION, clearable=False, style={"width": 150}),
+                    dcc.Dropdown(*_action_choices(data.warning_seen(s)["level"], user.role.value),
+                                 id=ids.CMD_ACTION, clearable=False, style={"width": 150},
+                                 labels=DROPDOWN_LABELS, placeholder=DROPDOWN_PLACEHOLDER),
                     dcc.Dropdown(level_options, preview, id=ids.CMD_ACTION_LEVEL, clearable=False,
-                                 style={"width": 150}),
+                                 style={"width": 150}, labels=DROPDOWN_LABELS, placeholder=DROPDOWN_PLACEHOLDER),
                 ], className="toolbar"),
                 dcc.Input(id=ids.CMD_ACTION_REASON, placeholder="依据 / 会商结论（写入审计日志）",
                           style={"width": "100%"}),
                 html.Div([
                     html.Button("执行…", id=ids.CMD_ACTION_BUTTON, className="danger", disabled=not can_act),
-                    html.Span("" if can_act else "  仅“应急指挥”角色可发布、升级、降级或解除预警。", className="muted"),
+                    html.Span("" if can_act else "  仅“应急指挥”角色可发布、升级、降级或解除预警，副市长、市长可签批。",
+                              className="muted"),
                 ], style={"marginTop": 8}),
                 dcc.ConfirmDialog(id=ids.CMD_CONFIRM),
                 dcc.Store(id=SEEN, data=None),
                 html.Div(id=ids.CMD_ACTION_RESULT, style={"marginTop": 8}),
+                html.Hr(),
+                html.H3("省级预警通知"),
+                html.Div(id="cmd-notices"),
             ], className="card"),
         ], className="grid2"),
         html.Div([
@@ -73,7 +82,8 @@ def layout(**_: str) -> html.Div:
                 html.H3("减排核算"),
                 html.Div([
                     html.Label("预警级别"),
-                    dcc.Dropdown(level_options, preview, id=ids.CMD_RED_LEVEL, clearable=False, style={"width": 150}),
+                    dcc.Dropdown(level_options, preview, id=ids.CMD_RED_LEVEL, clearable=False, style={"width": 150},
+                                 labels=DROPDOWN_LABELS, placeholder=DROPDOWN_PLACEHOLDER),
                     html.Label("分组"),
                     dcc.RadioItems([{"label": v, "value": k} for k, v in _BY_LABELS.items()], "county",
                                    id=ids.CMD_RED_BY, inline=True),
@@ -111,8 +121,8 @@ def layout(**_: str) -> html.Div:
                 dash_table.DataTable(id=ids.CMD_HISTORY, page_size=8, **table_style(numeric=("编号",))),
                 html.H3("审计日志", style={"marginTop": 12}),
                 dash_table.DataTable(id=ids.CMD_AUDIT, page_size=8, **table_style(numeric=("预警",))),
-            ], className="card"),
-        ], className="grid2"),
+            ], className="card", style={"minWidth": 0, "overflowX": "auto"}),
+        ], className="grid2", style={"gridTemplateColumns": "minmax(0, 1fr) minmax(0, 1fr)"}),
     ])
 
 
@@ -140,6 +150,60 @@ def show_status(_refresh):
             history.to_dict("records"), [{"name": c, "id": c} for c in history.columns],
             audit.to_dict("records"), [{"name": c, "id": c} for c in audit.columns],
             data.bulletin_html())
+
+
+@callback(Output("cmd-notices", "children"), Input(ids.CMD_REFRESH, "data"))
+def show_notices(_refresh):
+    """The city's provincial notices."""
+    auth.require_role(*ALL_ROLES)
+    return _notices_view(data.province_notices())
+
+
+def _notices_view(notices) -> html.Div:
+    """The city's provincial notices, newest first (the province's current word first)."""
+    if not notices:
+        return html.P("未收到省级预警通知。", className="muted", id="cmd-notice-list")
+    return html.Ul([html.Li(n.describe()) for n in notices[:6]], id="cmd-notice-list")
+
+
+def _action_choices(active_level: str | None, role: str) -> tuple[list[dict], str]:
+    """The actions that fit the warning's state and the user's role, and the one preselected: an
+    approver only approves (with an active warning); a commander issues without an active warning,
+    else upgrades (below red), downgrades (above yellow) or lifts."""
+    if role in APPROVER_ROLES:
+        keys = ["approve"] if active_level else []
+    elif active_level is None:
+        keys = ["issue"]
+    else:
+        lv = WarningLevel.parse(active_level)
+        keys = [k for k, ok in (("upgrade", lv < WarningLevel.RED), ("downgrade", lv > WarningLevel.YELLOW),
+                                ("lift", True)) if ok]
+    options = [{"label": ACTIONS[k], "value": k} for k in keys] or [{"label": "（无可执行操作）", "value": "",
+                                                                      "disabled": True}]
+    return options, keys[0] if keys else ""
+
+
+@callback(
+    Output(ids.CMD_ACTION, "options"),
+    Output(ids.CMD_ACTION, "value"),
+    Output(ids.CMD_ACTION_LEVEL, "value"),
+    Output(ids.CMD_RED_LEVEL, "value"),
+    Output(ids.CMD_ACTION_REASON, "value"),
+    Input(ids.CMD_REFRESH, "data"),
+    prevent_initial_call=True,
+)
+def follow_warning(_refresh):
+    """After an action: the action choices fit the new state, and the level pickers and the
+    reductions (and so the affected-enterprise table) follow the active warning's level."""
+    user = auth.require_role(*ALL_ROLES)
+    seen = data.warning_seen()
+    options, value = _action_choices(seen["level"], user.role.value)
+    level = data.default_reduction_level()
+    nxt = level
+    if seen["level"] is not None and value in ("upgrade", "downgrade"):  # the level the action would go to
+        step = 1 if value == "upgrade" else -1
+        nxt = WarningLevel(min(max(WarningLevel.parse(level) + step, WarningLevel.YELLOW), WarningLevel.RED)).key
+    return options, value, nxt, level, ""  # the reason box is cleared after a done action
 
 
 _PROBABILITY_METHODS = {"calibrated": "校准概率（情景成员按规则定级，验证期保序回归校准）", "scenarios": "情景成员占比",
@@ -171,7 +235,7 @@ def _recommendation_view(reco) -> html.Div:
         parts.append(html.Details([html.Summary("敏感性（预报变化多少会改变建议）"), html.Ul([html.Li(t) for t in sens])]))
     through = getattr(reco, "observations_through", None)
     method = _PROBABILITY_METHODS.get(reco.probability_method, reco.probability_method)
-    parts.append(html.P(f"规则：{reco.rules_name}（{reco.rules_version}）；起报：{reco.issued}"
+    parts.append(html.P(f"规则：{rules_title(reco)}；起报：{reco.issued}"
                         f"{f'（实况截至 {through}）' if through else ''}；概率方法：{method}",
                         className="muted"))
     return html.Div(parts)
@@ -222,11 +286,20 @@ def show_events(_refresh):
 def _active_view(active) -> html.Div:
     if active is None:
         return html.Div([level_badge(WarningLevel.NONE, "当前无预警", id="cmd-active-level")])
-    return html.Div([
+    parts = [
         level_badge(active["level"], id="cmd-active-level"),
-        html.Span(f"  {active['level'].response}  自 {active.get('start', '')} 起，"
+        html.Span(f"  {active['level'].response}  {active.get('start', '')} 至 {active.get('end', '')}，"
                   f"由 {active.get('user', '')} 发布", className="muted"),
-    ])
+    ]
+    state = active.get("signoff")
+    if state is not None:
+        parts.append(html.P(state.describe(), id="cmd-signoff",
+                            className="error" if state.overdue() else "ok" if state.approved else "muted"))
+    notice = active.get("province_notice")
+    if notice is not None:
+        parts.append(html.P(f"依据省级通知：{notice.issuing_body}{notice.doc_number}（须待省级解除后方可解除）",
+                            className="muted", id="cmd-active-notice"))
+    return html.Div(parts)
 
 
 # --------------------------------------------------------------------------- actions
@@ -270,7 +343,7 @@ def perform_action(submit_n_clicks, action: str, level: str, reason: str | None,
     if not submit_n_clicks:
         raise dash.exceptions.PreventUpdate
     try:
-        user = auth.require_role(*COMMAND_ROLES)
+        user = auth.require_role(*COMMAND_ROLES, *APPROVER_ROLES)
         message = data.warning_action(action, level, user=user.name, role=user.role.value, reason=reason or "",
                                       seen=seen if isinstance(seen, dict) else None)
     except (PermissionError, ValueError, KeyError) as exc:

@@ -48,7 +48,7 @@ def _rows(settings):
     return lc.history(eng), lc.audit_log(eng), lc.refusals(eng)
 
 
-ISSUE = ["warning", "issue", "--level", "orange", "--reason", "会商"]
+ISSUE = ["warning", "issue", "--level", "orange", "--start", "2026-12-03", "--end", "2026-12-05", "--reason", "会商"]
 
 
 @pytest.mark.parametrize("user, role, password, message", [
@@ -56,7 +56,7 @@ ISSUE = ["warning", "issue", "--level", "orange", "--reason", "会商"]
     ("wang", "commander", "Wrong-password-1", "user 'wang': unknown user, disabled user or wrong password"),
     ("old", "commander", "Retired-chief-1", "user 'old': unknown user, disabled user or wrong password"),
     ("li", "commander", FORECASTER, "user 'li' holds the role forecaster, not commander"),
-    ("li", "mayor", FORECASTER, "unknown role 'mayor'"),
+    ("li", "governor", FORECASTER, "unknown role 'governor'"),
 ])
 def test_break_14_the_cli_acts_only_as_an_existing_user_with_that_role(env, capsys, monkeypatch, user, role,
                                                                          password, message):

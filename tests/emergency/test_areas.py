@@ -43,7 +43,7 @@ def cli_env(tmp_path, monkeypatch):
 
 def test_break_13_four_spellings_of_one_city_give_one_active_warning(cli_env, capsys):
     """`--area 阳泉`, `"阳泉 "`, `" 阳泉"` and `阳泉市` gave four active warnings for one city."""
-    base = ["warning", "issue", "--level", "yellow", "--user", "wang", "--role", "commander", "--area"]
+    base = ["warning", "issue", "--level", "yellow", "--start", "2026-12-03", "--end", "2026-12-05", "--user", "wang", "--role", "commander", "--area"]
     assert main([*base, "阳泉"]) == 0
     assert json.loads(capsys.readouterr().out)["area"] == "阳泉"
     for spelling in ("阳泉 ", " 阳泉", "阳泉市", "阳泉\u3000"):
@@ -63,7 +63,7 @@ def test_break_13_four_spellings_of_one_city_give_one_active_warning(cli_env, ca
 
 
 def test_break_13_any_other_string_is_refused_with_the_valid_areas(cli_env, capsys):
-    assert main(["warning", "issue", "--level", "yellow", "--user", "wang", "--role", "commander",
+    assert main(["warning", "issue", "--level", "yellow", "--start", "2026-12-03", "--end", "2026-12-05", "--user", "wang", "--role", "commander",
                  "--area", "阳泉县城"]) == 2
     err = capsys.readouterr().err.strip()
     assert len(err.splitlines()) == 1

@@ -61,7 +61,7 @@ def test_demo_step_runs_the_chain_and_is_idempotent(demo_db):
     csv = pd.read_csv(folder / "notifications.csv", encoding="utf-8-sig")
     assert len(notes) == len(csv) == red["affected_enterprises"] > 0
     assert set(notes["预警级别"]) == {"橙色预警"}
-    assert abs(csv["预计减排SO2(吨/天)"].sum() - red["cut_t_per_day"]["so2"]) < 0.01
+    assert abs(csv["预计减排SO2（吨/天）"].sum() - red["cut_t_per_day"]["so2"]) < 0.01
     html = (folder / "bulletin.html").read_text(encoding="utf-8")
     assert LEVEL_COLOURS[WarningLevel.ORANGE] in html and "#99004C" in html  # heavy-pollution colour of AQI 205
     txt = (folder / "bulletin.txt").read_text(encoding="utf-8")
@@ -165,10 +165,11 @@ def test_cli_inventory_reductions_and_lifecycle(tmp_path, capsys, monkeypatch, d
         add_user(s, "li", "viewer", "Viewer-pass-1")
         add_user(s, "wang", "commander", "Commander-pass-1")
     monkeypatch.setenv("AIRWARN_PASSWORD", "Viewer-pass-1")
-    assert main(["warning", "issue", "--level", "yellow", "--user", "li", "--role", "viewer"]) == 2
+    assert main(["warning", "issue", "--level", "yellow", "--start", "2026-01-11", "--end", "2026-01-13",
+                 "--user", "li", "--role", "viewer"]) == 2
     assert "may not issue" in capsys.readouterr().err
     monkeypatch.setenv("AIRWARN_PASSWORD", "Commander-pass-1")
-    assert main(["warning", "issue", "--level", "yellow", "--user", "wang", "--role", "commander",
+    assert main(["warning", "issue", "--level", "yellow", "--start", "2026-01-11", "--end", "2026-01-13", "--user", "wang", "--role", "commander",
                  "--reason", "会商"]) == 0
     issued = json.loads(capsys.readouterr().out)
     assert issued["status"] == "issued"
@@ -190,16 +191,16 @@ def test_issued_warning_rewrites_bulletin_and_notifications(demo_db):
     settings = demo_db
     folder = write_forecast(settings, [205, 212, 225, 180, 95, 80, 70, 60, 60, 60])
     run_daily(settings, DATE)
-    assert "(建议稿)" in (folder / "bulletin.txt").read_text(encoding="utf-8")
+    assert "（建议稿）" in (folder / "bulletin.txt").read_text(encoding="utf-8")
     from airwarn.db import get_engine
 
     w = lifecycle.issue(get_engine(settings.db_url), user="zhang", role="commander", area=settings.city,
                         level="red", start=dt.date(2026, 1, 11), end=dt.date(2026, 1, 14), reason="会商决定")
     publish_issued(settings, w, DATE)
     txt = (folder / "bulletin.txt").read_text(encoding="utf-8")
-    assert "(建议稿)" not in txt
-    assert "决定:自2026-01-11起发布红色预警,启动I级响应,预计持续至2026-01-14。" in txt
-    assert f"签发:zhang(预警编号 #{w.id}" in txt and "系统建议为橙色预警" in txt
+    assert "（建议稿）" not in txt
+    assert "决定：自2026-01-11起发布红色预警，启动I级响应，预计持续至2026-01-14。" in txt
+    assert f"签发：zhang（预警编号 #{w.id}" in txt and "系统建议为橙色预警" in txt
     html = (folder / "bulletin.html").read_text(encoding="utf-8")
     assert LEVEL_COLOURS[WarningLevel.RED] in html and "建议稿" not in html
     red = json.loads((folder / "reductions.json").read_text(encoding="utf-8"))
