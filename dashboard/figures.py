@@ -45,61 +45,119 @@ def empty_figure(message: str) -> go.Figure:
                    xaxis=dict(visible=False), yaxis=dict(visible=False), height=300)
 
 
-def _level_bands(levels: Sequence[dict], ymax: float) -> tuple[list[dict], list[dict]]:
-    """Shapes (coloured AQI bands) and their category labels up to ``ymax``."""
+def _level_bands(levels: Sequence[dict], ymax: float, opacity: float = 0.18) -> tuple[list[dict], list[dict]]:
+    """Shapes (coloured AQI bands, below the traces) and their category labels up to ``ymax``."""
     shapes, notes = [], []
     for lv in levels:
         if lv["lo"] > ymax:
             break
         y0, y1 = max(lv["lo"] - (1 if lv["lo"] > 0 else 0), 0), min(lv["hi"], ymax)
         shapes.append(dict(type="rect", xref="paper", x0=0, x1=1, yref="y", y0=y0, y1=y1, fillcolor=lv["colour"],
-                           opacity=0.18, line=dict(width=0), layer="below"))
+                           opacity=opacity, line=dict(width=0), layer="below"))
         notes.append(dict(x=1.0, xref="paper", xanchor="left", y=(lv["lo"] + y1) / 2, yref="y",
                           text=lv["category"], showarrow=False, font=dict(size=11, color="#444")))
     return shapes, notes
 
 
-def fan_figure(table: pd.DataFrame, levels: Sequence[dict], title: str = "") -> go.Figure:
-    """10-day AQI forecast as a quantile fan over the official AQI colour bands.
+def range_text(lo: float, hi: float, median: float, levels: Sequence[dict]) -> str:
+    """Forecast range wording: "AQI 180–230，重度污染" (the interquartile range, the median's category)."""
+    if not (np.isfinite(lo) and np.isfinite(hi)):
+        return ""
+    cat = next((lv["category"] for lv in levels if lv["lo"] <= round(median) <= lv["hi"]), "")
+    return f"AQI {lo:.0f}–{hi:.0f}" + (f"，{cat}" if cat else "")
+
+
+def primary_text(value) -> str:
+    """Primary pollutant(s) "pm25,o3_8h" as "PM2.5、O3-8h" ("—" for none)."""
+    names = [POLLUTANT_LABELS.get(v.strip(), v.strip()) for v in str(value or "").split(",") if v.strip()]
+    return "、".join(names) or "—"
+
+
+def fan_figure(table: pd.DataFrame, levels: Sequence[dict], title: str = "", observed: pd.DataFrame | None = None,
+               issued=None, compare: pd.DataFrame | None = None, compare_label: str = "") -> go.Figure:
+    """10-day AQI forecast as a quantile fan over the official AQI colour bands, after the observed days.
 
     Parameters
     ----------
     table : DataFrame
         One row per lead day: ``valid_date, aqi_p05, aqi_p25, aqi_p50, aqi_p75, aqi_p95``
-        (``aqi_p10``/``aqi_p90`` used when p05/p95 are absent).
+        (``aqi_p10``/``aqi_p90`` used when p05/p95 are absent), optionally ``primary_pollutant``.
     levels : sequence of dict
         AQI level table (``lo, hi, category, colour``), from :mod:`forecast.aqi`.
+    observed : DataFrame, optional
+        ``date, aqi``: the observed days before the forecast (drawn as a black line into the fan).
+    issued : date, optional
+        The product day, marked by a vertical line.
+    compare : DataFrame, optional
+        Another issue day's table: its median and 25–75 % range drawn dashed over this one.
+    compare_label : str
+        Its name in the legend (e.g. "01-08 起报").
     """
     if table.empty:
         return empty_figure("无预报数据")
     x = list(pd.to_datetime(table["valid_date"]).dt.strftime("%Y-%m-%d"))
     lo_outer = table["aqi_p05"] if "aqi_p05" in table else table["aqi_p10"]
     hi_outer = table["aqi_p95"] if "aqi_p95" in table else table["aqi_p90"]
-    ymax = float(np.nanmax([np.nanmax(hi_outer), 160.0])) * 1.15
-    traces = [
+    tops = [np.nanmax(hi_outer), 160.0]
+    if observed is not None and len(observed):
+        tops.append(np.nanmax(observed["aqi"].to_numpy(float)))
+    ymax = float(np.nanmax(tops)) * 1.15
+    traces = []
+    if observed is not None and len(observed):
+        traces.append(dict(type="scatter", x=list(pd.to_datetime(observed["date"]).dt.strftime("%Y-%m-%d")),
+                           y=list(observed["aqi"].astype(float)), mode="lines+markers", name="实况 AQI",
+                           line=dict(color="black", width=2), marker=dict(size=5),
+                           hovertemplate="实况 AQI %{y:.0f}<extra></extra>"))
+    traces += [
         dict(type="scatter", x=x, y=list(hi_outer), mode="lines", line=dict(width=0), showlegend=False,
              hoverinfo="skip"),
         dict(type="scatter", x=x, y=list(lo_outer), mode="lines", line=dict(width=0), fill="tonexty",
-             fillcolor="rgba(30,60,120,0.18)", name="5–95% 区间", customdata=np.c_[lo_outer, hi_outer].tolist(),
-             hovertemplate="5–95%%: %{customdata[0]:.0f}–%{customdata[1]:.0f}<extra></extra>"),
+             fillcolor="rgba(30,60,120,0.16)", name="5–95% 区间", customdata=np.c_[lo_outer, hi_outer].tolist(),
+             hovertemplate="5–95% 区间：%{customdata[0]:.0f}–%{customdata[1]:.0f}<extra></extra>"),
     ]
+    p25 = table["aqi_p25"] if "aqi_p25" in table else lo_outer
+    p75 = table["aqi_p75"] if "aqi_p75" in table else hi_outer
     if "aqi_p25" in table and "aqi_p75" in table:
         traces += [
             dict(type="scatter", x=x, y=list(table["aqi_p75"]), mode="lines", line=dict(width=0), showlegend=False,
                  hoverinfo="skip"),
             dict(type="scatter", x=x, y=list(table["aqi_p25"]), mode="lines", line=dict(width=0), fill="tonexty",
-                 fillcolor="rgba(30,60,120,0.35)", name="25–75% 区间",
+                 fillcolor="rgba(30,60,120,0.30)", name="25–75% 区间",
                  customdata=np.c_[table["aqi_p25"], table["aqi_p75"]].tolist(),
-                 hovertemplate="25–75%%: %{customdata[0]:.0f}–%{customdata[1]:.0f}<extra></extra>"),
+                 hovertemplate="25–75% 区间：%{customdata[0]:.0f}–%{customdata[1]:.0f}<extra></extra>"),
         ]
+    primary = table["primary_pollutant"] if "primary_pollutant" in table else pd.Series([""] * len(table))
+    words = [[range_text(a, b, m, levels), primary_text(pp)]
+             for a, b, m, pp in zip(p25.astype(float), p75.astype(float), table["aqi_p50"].astype(float), primary)]
     traces.append(dict(type="scatter", x=x, y=list(table["aqi_p50"]), mode="lines+markers", name="中位数",
-                       line=dict(color="#102a5c", width=3), hovertemplate="中位数 AQI %{y:.0f}<extra></extra>"))
-    shapes, notes = _level_bands(levels, ymax)
+                       line=dict(color="#102a5c", width=3), customdata=words,
+                       hovertemplate="中位数 AQI %{y:.0f}（%{customdata[0]}）<br>首要污染物：%{customdata[1]}"
+                                     "<extra></extra>"))
+    if compare is not None and not compare.empty:
+        cx = list(pd.to_datetime(compare["valid_date"]).dt.strftime("%Y-%m-%d"))
+        traces.append(dict(type="scatter", x=cx, y=list(compare["aqi_p50"]), mode="lines+markers",
+                           name=f"中位数（{compare_label}）" if compare_label else "中位数（对比）",
+                           line=dict(color="#c2185b", width=2, dash="dash"), marker=dict(symbol="diamond"),
+                           hovertemplate=f"{compare_label or '对比'} 中位数 AQI " + "%{y:.0f}<extra></extra>"))
+        if "aqi_p25" in compare and "aqi_p75" in compare:
+            traces.append(dict(type="scatter", x=cx + cx[::-1],
+                               y=list(compare["aqi_p75"]) + list(compare["aqi_p25"])[::-1], mode="lines",
+                               line=dict(color="#c2185b", width=1, dash="dot"), fill="toself",
+                               fillcolor="rgba(194,24,91,0.06)", hoverinfo="skip",
+                               name=f"25–75% 区间（{compare_label or '对比'}）"))
+    shapes, notes = _level_bands(levels, ymax, opacity=0.32)
     shapes += [_hline(thr) for thr in (150, 200, 300) if thr < ymax]
+    if issued is not None:
+        day = pd.Timestamp(issued).strftime("%Y-%m-%d")
+        shapes.append(dict(type="line", xref="x", x0=day, x1=day, yref="paper", y0=0, y1=1,
+                           line=dict(color="#333", width=1.5, dash="dash")))
+        notes.append(dict(x=day, xref="x", y=1.0, yref="paper", yanchor="bottom", showarrow=False,
+                          text=f"起报日 {pd.Timestamp(issued):%m-%d}", font=dict(size=11, color="#333")))
     return _figure(traces, shapes, notes, title=title or "未来10天 AQI 概率预报",
                    yaxis=dict(title="AQI", range=[0, ymax], gridcolor="#eee"),
-                   xaxis=dict(title="日期", tickformat="%m-%d", dtick=86400000.0),
-                   legend=dict(orientation="h", y=-0.18), height=380, margin=dict(l=50, r=70, t=50, b=40))
+                   xaxis=dict(title="日期", tickformat="%m-%d", dtick=86400000.0 * (2 if observed is not None
+                                                                                    and len(observed) > 10 else 1)),
+                   legend=dict(orientation="h", y=-0.2), height=400, margin=dict(l=50, r=70, t=60, b=40))
 
 
 def probability_figure(table: pd.DataFrame) -> go.Figure:
@@ -242,35 +300,131 @@ def _advantage_text(rows: pd.DataFrame) -> str:
     return "<br>".join(parts)
 
 
-def map_figure(points: pd.DataFrame, highlight: str | None = None, title: str = "") -> go.Figure:
-    """Cities on a lon/lat plane coloured by forecast AQI level (no tiles, no internet).
+#: Colour of the cities of the region that the forecast does not cover, and of the outlines.
+_NO_DATA_COLOUR = "#E6E6E6"
+_PROVINCE_LINE = "#8c8c8c"
+
+
+def _ring_xy(rings) -> tuple[list, list]:
+    """Concatenated ``x, y`` lists of closed rings separated by None (one fill per ring), rounded to
+    0.001° (~100 m) to keep the page payload small."""
+    xs: list = []
+    ys: list = []
+    for ring in rings:
+        xs += np.round(ring[:, 0], 3).tolist() + [None]
+        ys += np.round(ring[:, 1], 3).tolist() + [None]
+    return xs[:-1], ys[:-1]
+
+
+def _map_label_points(points: pd.DataFrame, cities: dict) -> tuple[list, list]:
+    """Label position of each city: the representative point of its boundary (inside the polygon),
+    else its forecast coordinates."""
+    from dashboard.boundaries import representative_point
+
+    lons, lats = [], []
+    for r in points.itertuples():
+        at = representative_point(cities.get(r.city, ()))
+        lon, lat = at if at else (getattr(r, "lon", np.nan), getattr(r, "lat", np.nan))
+        lons.append(round(float(lon), 3))
+        lats.append(round(float(lat), 3))
+    return lons, lats
+
+
+def map_figure(points: pd.DataFrame, highlight: str | None = None, title: str = "",
+               boundaries: dict | None = None, levels: Sequence[dict] | None = None) -> go.Figure:
+    """A filled map of the cities' forecast AQI levels on a lon/lat plane (no tiles, no internet).
+
+    Each city with data is its boundary polygon filled with the HJ 633 colour of its level; the
+    region's cities without data are grey, the provinces and the highlighted city's districts and
+    counties are outlined, and each city with data has a label at a point inside its polygon.
+    Without boundaries the cities are markers at their coordinates.
 
     Parameters
     ----------
     points : DataFrame
-        ``city, lon, lat, aqi, category, colour`` (from :func:`dashboard.data.city_levels`).
+        ``city, aqi, category, colour`` and, for cities without a boundary, ``lon, lat``
+        (from :func:`dashboard.data.city_levels`).
     highlight : str, optional
-        City drawn larger with a black ring.
+        City drawn with a black outline (its counties outlined inside).
+    boundaries : dict, optional
+        From :func:`dashboard.data.map_boundaries`: ``cities`` (name → rings; the cities with data),
+        ``context`` (the region's cities without data), ``counties`` (of ``highlight``), ``provinces``.
+    levels : sequence of dict, optional
+        The AQI level table (:func:`dashboard.data.aqi_levels`): the legend lists every level in Chinese.
     """
+    bounds = boundaries or {}
+    cities = bounds.get("cities", {})
+    has_place = [bool(cities.get(c)) for c in points["city"]]
+    if "lon" in points.columns:
+        has_place = [h or (np.isfinite(x) and np.isfinite(y))
+                     for h, x, y in zip(has_place, points["lon"].astype(float), points["lat"].astype(float))]
+    points = points[has_place]
     if points.empty:
-        return empty_figure("无城市坐标")
+        return empty_figure("无城市边界或坐标")
+    lons, lats = _map_label_points(points, cities)
     is_hl = (points["city"] == highlight).to_numpy()
-    traces = [dict(
-        type="scatter", x=list(points["lon"]), y=list(points["lat"]), mode="markers+text", text=list(points["city"]),
-        textposition="top center",
-        marker=dict(color=list(points["colour"]), size=list(np.where(is_hl, 22, 14)),
-                    line=dict(color=list(np.where(is_hl, "black", "#555")), width=1.5)),
-        customdata=np.c_[points["aqi"].round(0), points["category"]].tolist(),
-        hovertemplate="%{text}: AQI %{customdata[0]} %{customdata[1]}<extra></extra>", showlegend=False)]
-    legend = points.sort_values("aqi")[["category", "colour"]].drop_duplicates()  # 优 → 严重污染
-    for category, colour in legend.itertuples(index=False):
-        traces.append(dict(type="scatter", x=[None], y=[None], mode="markers", marker=dict(color=colour, size=12),
-                           name=category))
-    return _figure(traces, title=title or "城市预报等级", height=460, hovermode="closest",
-                   xaxis=dict(title="经度 (°E)", gridcolor="#eee", dtick=1, constrain="domain"),
-                   yaxis=dict(title="纬度 (°N)", gridcolor="#eee", dtick=1, scaleanchor="x",
-                              scaleratio=1 / float(np.cos(np.deg2rad(float(points["lat"].mean()))))),
-                   legend=dict(orientation="h", y=-0.15))
+    hover = [f"{c}：AQI {a:.0f}（{k}）" if np.isfinite(a) else f"{c}：无预报"
+             for c, a, k in zip(points["city"], points["aqi"].astype(float), points["category"])]
+    traces: list[dict] = [dict(  # first: the labels (kept first for callers; drawn on top by zorder)
+        type="scatter", x=lons, y=lats, mode="markers+text", text=list(points["city"]), textposition="top center",
+        textfont=dict(size=14, color="#000",
+                      shadow="1px 1px 1px #fff, -1px -1px 1px #fff, 1px -1px 1px #fff, -1px 1px 1px #fff"),
+        marker=dict(color=list(points["colour"]), size=list(np.where(is_hl, 12, 8)),
+                    line=dict(color="#222", width=1.2)),
+        hovertext=hover, hoverinfo="text", showlegend=False, zorder=10, cliponaxis=False)]
+    outline = dict(type="scatter", mode="lines", hoverinfo="skip", showlegend=False)
+    provinces = [r for rings in bounds.get("provinces", {}).values() for r in rings]
+    if provinces:
+        xs, ys = _ring_xy(provinces)
+        traces.append({**outline, "x": xs, "y": ys, "name": "省界", "line": dict(color=_PROVINCE_LINE, width=1.2),
+                       "zorder": 1})
+    for name, rings in bounds.get("context", {}).items():
+        xs, ys = _ring_xy(rings)
+        traces.append(dict(type="scatter", x=xs, y=ys, mode="lines", fill="toself", fillcolor=_NO_DATA_COLOUR,
+                           line=dict(color="#ffffff", width=0.8), name=f"{name}：无预报", hoveron="fills",
+                           hoverinfo="name", showlegend=False, zorder=2))
+    for r, text in zip(points.itertuples(), hover):
+        rings = cities.get(r.city)
+        if not rings:
+            continue
+        xs, ys = _ring_xy(rings)
+        traces.append(dict(type="scatter", x=xs, y=ys, mode="lines", fill="toself", fillcolor=r.colour,
+                           line=dict(color="#ffffff", width=0.8), name=text, hoveron="fills", hoverinfo="name",
+                           showlegend=False, zorder=3, meta=r.city))
+    if highlight and cities.get(highlight):
+        xs, ys = _ring_xy(cities[highlight])
+        traces.append({**outline, "x": xs, "y": ys, "name": f"{highlight}市界", "line": dict(color="#000", width=2.4),
+                       "zorder": 6})
+    counties = bounds.get("counties", {})
+    if counties:
+        xs, ys = _ring_xy([r for rings in counties.values() for r in rings])
+        traces.append({**outline, "x": xs, "y": ys, "name": f"{highlight}区县界",
+                       "line": dict(color="#ffffff", width=1.3, dash="dash"), "zorder": 5})
+    shown = levels or [dict(category=k, colour=c) for k, c in
+                       points.sort_values("aqi")[["category", "colour"]].drop_duplicates().itertuples(index=False)]
+    legend = [(lv["category"], lv["colour"]) for lv in shown]
+    if bounds.get("context"):
+        legend.append(("无预报", _NO_DATA_COLOUR))
+    for category, colour in legend:
+        traces.append(dict(type="scatter", x=[None], y=[None], mode="markers", name=category,
+                           marker=dict(color=colour, size=13, symbol="square", line=dict(color="#999", width=0.5))))
+    xs = [v for t in traces[1:] for v in t["x"] if v is not None] + lons
+    ys = [v for t in traces[1:] for v in t["y"] if v is not None] + lats
+    pad = 0.25
+    x0, x1, y0, y1 = min(xs) - pad, max(xs) + pad, min(ys) - pad, max(ys) + pad
+    if boundaries is not None and provinces:  # the provinces are context: fit the cities, not whole provinces
+        drawn = [r for rings in (*cities.values(), *bounds.get("context", {}).values()) for r in rings]
+        if drawn:
+            x0, x1 = min(r[:, 0].min() for r in drawn) - pad, max(r[:, 0].max() for r in drawn) + pad
+            y0, y1 = min(r[:, 1].min() for r in drawn) - pad, max(r[:, 1].max() for r in drawn) + pad
+    ratio = 1 / float(np.cos(np.deg2rad((y0 + y1) / 2)))
+    return _figure(traces, title=title or "城市预报等级", height=700, hovermode="closest",
+                   plot_bgcolor="#f7fbff",
+                   xaxis=dict(title="经度（°E）", gridcolor="#e6eef5", dtick=1, range=[x0, x1], constrain="domain",
+                              zeroline=False),
+                   yaxis=dict(title="纬度（°N）", gridcolor="#e6eef5", dtick=1, range=[y0, y1], scaleanchor="x",
+                              scaleratio=ratio, zeroline=False),
+                   legend=dict(x=1.02, y=1, yanchor="top", title=dict(text="空气质量等级")))
 
 
 def targets_figure(summary: pd.DataFrame, level_label: str, target: float | None) -> go.Figure:

@@ -21,3 +21,16 @@ class ConsultationNote(Base):
     text: Mapped[str] = mapped_column(Text, default="")
     author: Mapped[str] = mapped_column(String(64))
     updated_at: Mapped[dt.datetime] = mapped_column(DateTime, server_default=func.now(), onupdate=func.now())
+
+
+class ConsultationNoteRevision(Base):
+    """Every saved version of a consultation note (the note's history: who saved what, when, in UTC)."""
+
+    __tablename__ = "dashboard_consult_note_revision"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    date: Mapped[dt.date] = mapped_column(Date, index=True)
+    city: Mapped[str] = mapped_column(String(32))
+    text: Mapped[str] = mapped_column(Text, default="")
+    author: Mapped[str] = mapped_column(String(64))
+    saved_at: Mapped[dt.datetime] = mapped_column(DateTime)  # naive UTC, as airwarn.dates.utc_now gives

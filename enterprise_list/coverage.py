@@ -66,16 +66,28 @@ class CoverageReport:
         return self.missing.empty and self.mismatched.empty
 
     def format(self) -> str:
-        """Plain-text report (Chinese headings, one gap a line)."""
-        out = [f"清单版本 {self.version}: 涉气持证单位 {self.n_register_air} 家，清单企业 {self.n_list} 家"]
-        out.append(f"未纳入清单的涉气持证单位 {len(self.missing)} 家 (missing from the list):")
+        """Plain-text report in Chinese (full-width punctuation), one gap a line; a number the list or
+        the register does not hold reads 未填写 / 未登记."""
+        out = [f"清单版本 {self.version}：涉气持证单位 {self.n_register_air} 家，清单企业 {self.n_list} 家"]
+        out.append(f"未纳入清单的涉气持证单位 {len(self.missing)} 家：")
         for r in self.missing.itertuples(index=False):
-            out.append(f"  {r.credit_code}  {r.name or '-'}  许可证 {r.permit_no}")
-        out.append(f"许可证编号不符的清单企业 {len(self.mismatched)} 家 (permit number does not match):")
+            out.append(f"  {r.credit_code}  {_text(r.name) or '（无名称）'}  许可证 {_text(r.permit_no)}")
+        out.append(f"许可证编号不符的清单企业 {len(self.mismatched)} 家：")
         for r in self.mismatched.itertuples(index=False):
-            out.append(f"  {r.credit_code}  {r.name}  清单 {r.list_permit_no or '-'}  登记 "
-                       f"{r.register_permit_no or '-'}  ({r.reason})")
+            out.append(f"  {r.credit_code}  {r.name}  清单 {_text(r.list_permit_no) or '未填写'}  登记 "
+                       f"{_text(r.register_permit_no) or '未登记'}（{REASONS_ZH.get(r.reason, r.reason)}）")
         return "\n".join(out)
+
+
+#: The reasons of :attr:`CoverageReport.mismatched`, as the report prints them.
+REASONS_ZH = {"not in the permit register": "排污许可登记中无此单位",
+              "no permit number on the list": "清单未填写许可证编号",
+              "permit number differs from the register": "许可证编号与登记不符"}
+
+
+def _text(value) -> str:
+    """A cell as text: "" for a missing one (None, or NaN where pandas filled a column's gaps)."""
+    return "" if value is None or (isinstance(value, float) and value != value) else str(value)
 
 
 def read_permit_register(path: str | os.PathLike) -> pd.DataFrame:

@@ -124,7 +124,9 @@ def import_list(session_or_engine: Session | Engine, path: str | os.PathLike | P
     approved_by, approval_doc, note : str, optional
         Approval authority, approval document number, free note.
     synthetic : bool
-        Mark the version as synthetic (demo data).
+        Mark the version as synthetic (demo data). A file whose every enterprise is marked synthetic
+        (name ending in ``(合成)`` or note 合成示例数据, as :mod:`enterprise_list.sample` writes them)
+        is marked so whatever this says (:func:`marked_synthetic`).
     counties : iterable of str, optional
         Valid counties (default Yangquan's); ``None`` accepts any.
     guide : Guide, optional
@@ -159,7 +161,8 @@ def import_list(session_or_engine: Session | Engine, path: str | os.PathLike | P
     if source_name is None and not isinstance(path, ParsedList):
         source_name = Path(path).name
     meta = dict(name=str(version_name).strip(), year=year or effective_date.year, effective_date=effective_date,
-                approved_by=approved_by, approval_doc=approval_doc, note=note, synthetic=synthetic,
+                approved_by=approved_by, approval_doc=approval_doc, note=note,
+                synthetic=bool(synthetic) or marked_synthetic(parsed),
                 source_file=None if source_name is None else str(source_name)[:256])
     checks = dict(counties=counties, guide=guide, bounds=bounds, allow_shrink=allow_shrink, max_shrink=max_shrink)
     if isinstance(session_or_engine, Session):
@@ -168,6 +171,16 @@ def import_list(session_or_engine: Session | Engine, path: str | os.PathLike | P
     create_tables(session_or_engine)
     with session_scope(session_or_engine) as session:
         return _check_and_store(session, parsed, meta, checks)
+
+
+def marked_synthetic(parsed: ParsedList) -> bool:
+    """Whether every enterprise of a list is marked synthetic (its name ends in
+    :data:`enterprise_list.sample.NAME_SUFFIX` or its note holds :data:`~enterprise_list.sample.SYNTHETIC_NOTE`)."""
+    from enterprise_list.sample import NAME_SUFFIX, SYNTHETIC_NOTE
+
+    ents = parsed.records.get("enterprises") or []
+    return bool(ents) and all(str(e.get("name") or "").endswith(NAME_SUFFIX)
+                              or SYNTHETIC_NOTE in str(e.get("note") or "") for e in ents)
 
 
 def totals_in_force(session: Session, day: dt.date | None = None) -> ListTotals | None:

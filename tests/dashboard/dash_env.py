@@ -164,6 +164,7 @@ def _write_decision_and_events(model_dir: Path) -> None:
 
     card = {"name": "test-synthetic",
             "backtest": {"scores_file": "backtest_scores.csv", "scored_model": "aqistudy-2015",
+                         "scored_model_train_span": ["2013-12-02", "2015-01-31"],
                          "period": list(BACKTEST_PERIOD), "cities": list(BACKTEST_CITIES),
                          "intervals_file": "backtest_skill_intervals.csv",
                          "scores_by_city_file": "backtest_scores_by_city.csv"}}

@@ -193,7 +193,7 @@ def test_viewer_cannot_issue_commander_can(fresh_env):
         done, refresh = command.perform_action(1, "issue", "orange", "会商一致", 0)
         assert "已发布橙色预警" in _texts(done) and refresh == 1
         assert "公告与告知清单已按签发级别更新" in _texts(done)
-        assert "建议稿" not in data.bulletin_html() and "签发:commander" in data.bulletin_html()
+        assert "建议稿" not in data.bulletin_html() and "签发：commander" in data.bulletin_html()
         active = data.active_warning()
         assert active["level"] == WarningLevel.ORANGE and active["user"] == "commander"
         up, _ = command.perform_action(1, "upgrade", "red", "", 1, data.warning_seen())
@@ -205,7 +205,7 @@ def test_viewer_cannot_issue_commander_can(fresh_env):
         assert "已解除" in _texts(lifted)
         assert data.active_warning() is None
         audit = data.audit_log()
-        assert list(audit["操作"]) == ["lift", "upgrade", "issue"]
+        assert list(audit["操作"]) == ["解除", "升级", "发布"]
         assert set(audit["用户"]) == {"commander"}
 
 
@@ -357,13 +357,13 @@ def test_model_line_names_training_and_calibration_periods(app):
     card = json.loads((Path(__file__).resolve().parents[2] / "models" / "aqistudy-2016" / "card.json")
                       .read_text(encoding="utf-8"))
     text = consult._card_text(card)
-    assert "模型：aqistudy-2016" in text
-    assert f"训练数据：{card['train_span'][0]} – {card['train_span'][1]}" in text
+    assert f"模型：训练期 {card['train_span'][0]} 至 {card['train_span'][1]} 的模型" in text
+    assert "aqistudy" not in text  # the model's id is a folder name, not a word of the page
     assert f"概率校准期：{card['validation_span'][0]} – 2016-01-31" in text
     # the committed card now counts its held-out heavy days and says where the scorecard comes from
     assert f"AQI>200 的城市日 {card['validation_events']['200']:,} / " in text and "校准期偏清洁" not in text
-    assert "模型 aqistudy-2015 样本外回测，28 个城市，起报日 2015-02-01 – 2016-01-31" in text
-    assert "误差线为 airwarn 评分的 95% 区间" in text and "显示其单城市评分" in text
+    assert "训练期 2013-12-02 至 2015-01-31 的模型，样本外回测，28 个城市，起报日 2015-02-01 – 2016-01-31" in text
+    assert "误差线为本系统预报评分的 95% 区间" in text and "显示其单城市评分" in text
     summer = dict(card, validation_events={"city_days": 22000, "150": 900, "200": 122, "300": 10,
                                            "clean_season": True})
     text = consult._card_text(summer)

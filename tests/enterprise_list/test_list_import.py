@@ -26,8 +26,10 @@ def test_import_stores_everything(engine, good_book):
     assert (res.n_enterprises, res.n_lines, res.n_measures, res.warnings) == (3, 4, 12, [])
     with session_scope(engine) as s:
         v = s.scalars(select(ListVersion)).one()
+        # every enterprise of the test book is marked (合成): the version is flagged synthetic though the
+        # caller did not say so (a demo list imported by hand must not pass for a real one)
         assert (v.year, v.effective_date, v.approval_doc, v.synthetic) == (2026, dt.date(2026, 1, 1),
-                                                                          "阳环发〔2026〕1号", False)
+                                                                          "阳环发〔2026〕1号", True)
         coke = get_enterprise(s, CODES[0], v)
         assert [ln.line_code for ln in coke.lines] == ["L01", "L02"]
         red = next(m for m in coke.lines[0].measures if m.level == "red")
