@@ -379,6 +379,9 @@ def read_inventory(path: "str | os.PathLike", unit: str | None = None) -> pd.Dat
     if not path.exists():
         raise FileNotFoundError(f"emission inventory file not found: {path}")
     if path.suffix.lower() in (".xlsx", ".xlsm"):
+        from enterprise_list.workbook import check_xlsx
+
+        check_xlsx(path)  # a cell far out or a zip bomb would abort calamine (the whole process)
         raw = pd.read_excel(path, dtype=object, engine="calamine")
     elif path.suffix.lower() in (".csv", ".txt"):
         raw = pd.read_csv(path, dtype=str, keep_default_na=False)

@@ -160,3 +160,30 @@ def test_inventory_errors_name_file_row_column(tmp_path, engine, inventory_csv):
     import_inventory(engine, xlsx, name="inv2", unit="t/year")
     assert compute_reductions(engine, "yellow", inventory="inv2").total == pytest.approx(
         {"so2": 1.0, "nox": 1.0, "pm": 0.0, "vocs": 0.0})
+
+
+def test_break_1_an_inventory_workbook_with_a_far_cell_is_one_line_not_an_abort(tmp_path):
+    """The inventory reader went straight to calamine, which aborts the process (SIGABRT) on a cell at
+    XFD1048576; run in a child so an abort would show as a negative return code."""
+    import subprocess
+    import sys
+    import zipfile
+
+    good = tmp_path / "inv.xlsx"
+    pd.DataFrame({"sector": ["industry"], "so2": [1.0], "nox": [2.0], "pm": [3.0], "vocs": [4.0],
+                  "unit": ["t/day"]}).to_excel(good, index=False)
+    bad = tmp_path / "far.xlsx"
+    with zipfile.ZipFile(good) as zi, zipfile.ZipFile(bad, "w", zipfile.ZIP_DEFLATED) as zo:
+        for item in zi.infolist():
+            data = zi.read(item.filename)
+            if item.filename == "xl/worksheets/sheet1.xml":
+                data = data.replace(b"</sheetData>", b'<row r="1048576"><c r="XFD1048576" t="inlineStr">'
+                                    b'<is><t>x</t></is></c></row></sheetData>')
+            zo.writestr(item, data)
+    inv = read_inventory(good)
+    assert inv.loc[inv["pollutant"] == "nox", "value_t_per_day"].sum() == 2.0
+    code = ("import sys\nfrom emergency.reductions import read_inventory\n"
+            "try:\n    read_inventory(sys.argv[1])\nexcept ValueError as exc:\n    print(exc); sys.exit(2)\n")
+    run = subprocess.run([sys.executable, "-c", code, str(bad)], capture_output=True, text=True, timeout=120)
+    assert run.returncode == 2, (run.returncode, run.stderr[-500:])
+    assert "XFD1048576" in run.stdout and "far.xlsx" in run.stdout and len(run.stdout.strip().splitlines()) == 1
