@@ -72,6 +72,9 @@ BASELINE_WARN = 50.0
 #: A line's baseline [t/day] above which it is an error: 365 kt/year, more than the whole province's
 #: industrial SO2; nothing real, a unit or typing error.
 BASELINE_MAX = 1000.0
+#: Characters no list cell may hold: C0 controls but tab, newline and carriage return, and DEL
+#: (openpyxl's ILLEGAL_CHARACTERS_RE, which refuses them on export, plus DEL).
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 #: Longest enterprise or line name [characters] (the database holds 128).
 NAME_MAX = 100
 #: Longest text of any other cell [characters] (or the database column's length, if shorter).
@@ -142,6 +145,7 @@ def _lv(m: re.Match, g: int | str) -> str:
 _MESSAGES_ZH: list[tuple[re.Pattern, "str | Callable[[re.Match], str]"]] = [(re.compile(p, re.S), r) for p, r in [
     (r"missing value \(required\)", "缺少必填值"),
     (r"text too long: expected at most (\d+) characters, got (\d+)", "文本过长：应不超过 {1} 个字符，实际 {2} 个"),
+    (r"control character in text: .*", "文本含控制字符（如转义符），请删除后重新保存"),
     (r"invalid credit code: must have 18 characters, has (\d+)", "统一社会信用代码无效：应为 18 位，实际 {1} 位"),
     (r"invalid credit code: character\(s\) (.*) not allowed \(allowed: .*\)", "统一社会信用代码无效：含不允许的字符 {1}"),
     (r"invalid credit code: bad check character: expected (.*), got (.*)", "统一社会信用代码无效：校验码应为 {1}，实际为 {2}"),
@@ -474,6 +478,11 @@ def validate(parsed: "ParsedList", *, counties: Iterable[str] | None = YANGQUAN_
             if isinstance(v, str) and len(v) > limit:
                 add("error", sheet, rec, key, f"text too long: expected at most {limit} characters, got {len(v)}",
                     v[:40] + "…")
+            if isinstance(v, str) and _CONTROL.search(v):
+                # no spreadsheet can hold them (openpyxl refuses the export) and terminal escapes
+                # (\x1b) would reach every screen that shows the name
+                add("error", sheet, rec, key, "control character in text: expected printable text, got "
+                    f"{_CONTROL.search(v).group()!r}", v[:40])
 
     # ---- file level: an empty list, baseline columns the lines sheet lacks
     if "enterprises" not in broken and "enterprises" in sheet_names and not parsed.records["enterprises"]:

@@ -232,3 +232,23 @@ def test_shrink_is_measured_against_the_version_in_force_on_the_effective_date(t
     with pytest.raises(ListValidationError, match="enterprises 10 → 5") as info:
         import_list(engine, half, "v2026b", dt.date(2026, 6, 1))
     assert info.value.shrink_only
+
+
+def test_break_12_control_characters_in_names_are_refused(cli, tmp_path):
+    """A name holding a terminal escape was stored, then crashed the xlsx export (openpyxl refuses
+    control characters) and reached every screen that shows it."""
+    import zipfile
+
+    rows = good_rows()
+    rows["企业"][0][1] = "阳泉ESC[31m测试焦化ESC[0m有限公司"
+    plain = write_book(tmp_path / "plain.xlsx", rows)
+    book = tmp_path / "escape.xlsx"  # Excel writes a control character in text as _x001B_ (OOXML escape)
+    with zipfile.ZipFile(plain) as zi, zipfile.ZipFile(book, "w", zipfile.ZIP_DEFLATED) as zo:
+        for item in zi.infolist():
+            zo.writestr(item, zi.read(item.filename).replace(b"ESC[", b"_x001B_["))
+    rc, out, _ = cli("list", "validate", book)
+    assert rc == 1
+    assert any(ln.startswith("error: 企业 row 2, column 企业名称: control character in text: expected printable "
+                             "text, got '\\x1b'") for ln in out.splitlines()), out
+    rc, _, err = cli("list", "import", book, "--name", "v1")
+    assert rc == 1 and "nothing imported" in err
