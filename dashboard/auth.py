@@ -362,7 +362,13 @@ def error_page(status: int, message: str | None = None):
 
 
 def _refuse(status: int, message: str):
-    """A refused request: the Chinese error page with ``message`` (JSON for a Dash callback)."""
+    """A refused request: the Chinese error page with ``message`` (JSON for a Dash callback), logged
+    with the path, the signed-in user (if any) and the client address: every refusal leaves a trace."""
+    import flask
+
+    user = current_user() if status != 413 else None  # 413: nothing of the request is read
+    log.warning("refused %s %s %s for %s from %s: %s", status, flask.request.method, flask.request.path,
+                user.name if user else "anonymous", flask.request.remote_addr, message)
     return error_page(status, message)
 
 

@@ -281,3 +281,19 @@ def test_break_12_debug_server_shows_no_traceback_or_debugger_to_anonymous_users
     finally:
         server.shutdown()
         thread.join(timeout=5)
+
+
+def test_break_14_every_refusal_of_the_dashboard_is_logged(live_server, caplog):
+    """A viewer's attempt at a commander's callback, and an anonymous one, were refused without a trace."""
+    settings, url = live_server.settings, live_server.url
+    b = Browser(url)
+    assert b.sign_in("viewer", demo_password(settings, "viewer")) == 302
+    with caplog.at_level(logging.WARNING, logger="airwarn.dashboard"):
+        status, _, _ = b.issue_callback(b.cookie("_csrf_token"))
+        anonymous = Browser(url)
+        anonymous.request("/login")
+        status_anon, _, _ = anonymous.issue_callback(anonymous.cookie("_csrf_token") or "")
+    assert status == 403 and status_anon == 403 and _warning_rows(settings) == (0, 0)
+    lines = [r.getMessage() for r in caplog.records if r.name == "airwarn.dashboard"]
+    assert any(m.startswith("refused 403 POST /_dash-update-component for viewer from 127.0.0.1") for m in lines), lines
+    assert any("for anonymous from 127.0.0.1" in m for m in lines), lines
