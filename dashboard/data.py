@@ -579,7 +579,22 @@ def backtest_source(s: Settings | None = None) -> dict | None:
     cities = bt.get("cities")
     return {"model": bt.get("scored_model") or card.get("name") or Path(s.model_dir).name,
             "period": list(bt.get("period") or []), "cities": cities if isinstance(cities, list) else None,
-            "rules": events.get("rules", ""), "files": events}
+            "rules": events.get("rules", ""), "files": events,
+            "model_label": model_label(bt.get("scored_model_train_span") if bt.get("scored_model")
+                                       else card.get("train_span")),
+            "rules_label": rules_label(events.get("rules", ""))}
+
+
+def rules_label(version: str) -> str:
+    """A rule set as the pages name it: its Chinese title (``national-2024@2024-01-31`` → 重点区域…（2024）)."""
+    from emergency.rules import load_rules
+
+    if not version:
+        return ""
+    try:
+        return load_rules(version.split("@", 1)[0]).title
+    except (KeyError, ValueError, FileNotFoundError):
+        return "已停用的分级规则"
 
 
 def _events_file(key: str, s: Settings) -> Path | None:

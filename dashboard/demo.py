@@ -18,7 +18,7 @@ from airwarn.users import password_problem
 
 #: Demo user name per role (the name is the role).
 DEMO_USERS: dict[str, str] = {"viewer": "viewer", "forecaster": "forecaster", "commander": "commander",
-                              "list-admin": "list-admin"}
+                              "list-admin": "list-admin", "vice-mayor": "vice-mayor", "mayor": "mayor"}
 USERS_FILE = "demo_users.txt"
 
 

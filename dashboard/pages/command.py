@@ -263,12 +263,12 @@ def show_events(_refresh):
     events = data.backtest_warning_events(s.city)
     src = data.backtest_source()
     if events is None or src is None:
-        name = data.model_card().get("name") or "当前模型"
+        label = data.model_label(data.model_card().get("train_span"))
         return (figures.empty_figure("未记录预警事件回测"),
-                f"模型 {name} 尚未记录预警事件回测（airwarn backtest … --record-in 模型目录），无法显示过去一年的预警事件。")
-    where = (f"模型 {src['model']} 样本外回测，起报日 {' – '.join(src['period'])}"
+                f"当前模型（{label}）尚未记录预警事件回测，无法显示过去一年的预警事件。")
+    where = (f"{src['model_label']}样本外回测，起报日 {' – '.join(src['period'])}"
              + (f"，{len(src['cities'])} 个城市" if src["cities"] else "")
-             + (f"，规则 {src['rules']}" if src["rules"] else ""))
+             + (f"，规则：{src['rules_label']}" if src["rules"] else ""))
     if events.empty:
         return figures.empty_figure(f"回测中没有{s.city}"), f"{s.city}不在已记录的回测城市中（{where}）。"
     n = events["kind"].value_counts()
@@ -368,7 +368,7 @@ def update_reductions(level: str, by: str, _refresh):
     summary, target, n_enterprises, version = data.reduction_summary(lv.key)
     groups = data.reduction_groups(lv.key, by)
     met = bool(summary["met"].all()) if len(summary) else False
-    short = [f"{EMISSION_LABELS.get(p, p)} 差 {100 * max(t - r, 0):.1f}%" for p, r, t in
+    short = [f"{EMISSION_LABELS.get(p, p)} 差 {100 * max(t - r, 0):.1f} 个百分点" for p, r, t in
              zip(summary["pollutant"], summary["ratio"], summary["target"]) if r < t]
     text = html.P([
         f"清单版本 {version}；{lv.label}下 {n_enterprises} 家企业执行措施；目标减排比例 "

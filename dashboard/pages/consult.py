@@ -349,7 +349,7 @@ EVENT_ROWS: dict[str, tuple[str, str]] = {
     "runs": ("建议预警过程", "count"), "false_alarms": ("空报", "count"), "warning_days": ("建议预警日数", "count"),
     "false_warning_days": ("其中不在实况过程内的日数", "count")}
 #: Columns of the event scorecard: the product's decision, then the references.
-EVENT_MODELS: dict[str, str] = {"airwarn": "airwarn 概率决策", "persistence": "持续性", "median": "中位数规则"}
+EVENT_MODELS: dict[str, str] = {"airwarn": "本系统概率决策", "persistence": "持续性", "median": "中位数规则"}
 
 
 def _event_cell(row, kind: str) -> str:
@@ -377,7 +377,7 @@ def event_table(scores, table_id: str) -> html.Table:
 
 
 def _differences_text(scores) -> str:
-    """"airwarn 概率决策较持续性：CSI +0.43（0.33–0.52），…" from the paired-difference rows."""
+    """"本系统概率决策较持续性：CSI +0.43（0.33–0.52），…" from the paired-difference rows."""
     parts = []
     for ref, name in (("persistence", "持续性"), ("median", "中位数规则")):
         rows = scores[scores["model"] == f"airwarn-minus-{ref}"].set_index("metric")
@@ -389,14 +389,14 @@ def _differences_text(scores) -> str:
         parts.append(f"较{name}：" + "，".join(items))
     if not parts:
         return ""
-    return "airwarn 概率决策与参考之差（配对自助抽样 95% 区间；FAR 越低越好）：" + "；".join(parts) + "。"
+    return "本系统概率决策与参考之差（配对自助抽样 95% 区间；FAR 越低越好）：" + "；".join(parts) + "。"
 
 
 def _source_text(src: dict) -> str:
     period = " – ".join(src["period"]) if src["period"] else "（未记录）"
     n = f"{len(src['cities'])} 个城市" if src["cities"] else "全部城市"
-    rules = f"，分级规则 {src['rules']}" if src["rules"] else ""
-    return (f"来源：模型 {src['model']} 的样本外回测，起报日 {period}，{n}{rules}。airwarn 概率决策为本系统的预警建议；"
+    rules = f"，分级规则：{src['rules_label']}" if src["rules"] else ""
+    return (f"来源：{src['model_label']}的样本外回测，起报日 {period}，{n}{rules}。本系统概率决策即本系统的预警建议；"
             "持续性为以起报日实况 AQI 作为各时效预报再按规则定级；中位数规则为按中位数预报序列定级。括号内为 95% 区间"
             "（按起报日以 10 天为块的自助抽样），单城市评分无区间。")
 

@@ -61,9 +61,10 @@ def test_demo_users_idempotent(settings):
 
     first = demo.build_demo(settings)
     users = demo.read_demo_users(settings)
-    assert sorted(r for r, _ in users.values()) == ["commander", "forecaster", "list-admin", "viewer"]
+    assert sorted(r for r, _ in users.values()) == ["commander", "forecaster", "list-admin", "mayor", "vice-mayor",
+                                                   "viewer"]
     assert stat.S_IMODE(os.stat(demo.users_file(settings)).st_mode) == 0o600
-    assert "4 new" in first
+    assert "6 new" in first
     second = demo.build_demo(settings)
     assert "0 new" in second
     assert demo.read_demo_users(settings) == users  # passwords kept

@@ -126,10 +126,11 @@ def test_event_scorecard_of_the_city_and_the_region(app):
     with signed_in(app, "viewer"):
         source, own, region, _ = consult.update_events("阳泉", "events")
     assert f"起报日 {BACKTEST_PERIOD[0]} – {BACKTEST_PERIOD[1]}" in source
-    assert "模型 aqistudy-2015" in source and "28 个城市" in source and "national-2024" in source
+    assert "训练期 2013-12-02 至 2015-01-31 的模型" in source and "28 个城市" in source
+    assert "重点区域重污染天气预警分级标准（2024）" in source and "national-2024" not in source
     thead = _find(region, "consult-events-region-table").children[0]
     header = [_texts(th) for th in thead.children.children]
-    assert header == ["指标", "airwarn 概率决策", "持续性", "中位数规则"]
+    assert header == ["指标", "本系统概率决策", "持续性", "中位数规则"]
     models = ("airwarn", "persistence", "median")
     # the region: every cell from event_scores.csv, ratios with their 95 % interval
     scores = _fixture("event_scores").set_index(["model", "metric"])
@@ -184,7 +185,8 @@ def test_command_timeline_of_the_backtest_events(app):
     assert list(by_name["命中"].x) == list(days * 86400000.0)
     assert set(by_name["空报"].y) == {"系统建议预警"} and set(by_name["漏报"].y) == {"实况重污染过程"}
     assert "提前 3 天" in by_name["命中"].customdata[0]
-    assert "模型 aqistudy-2015 样本外回测，起报日 2015-02-01 – 2016-01-31，28 个城市" in text
+    assert "训练期 2013-12-02 至 2015-01-31 的模型样本外回测，起报日 2015-02-01 – 2016-01-31，28 个城市" in text
+    assert "aqistudy" not in text and "national-2024" not in text
     assert "阳泉实况重污染过程 10 次，命中 6（等级正确 6），漏报 4；建议预警 10 次，其中空报 4。" in text
 
 
