@@ -1601,25 +1601,13 @@ def save_upload(contents: str, filename: str, s: Settings | None = None) -> dict
         If the file is not .xlsx or .csv, larger than :data:`MAX_UPLOAD_BYTES`, or the contents are not
         a base64 data URL (Chinese messages naming the file).
     """
-    import base64
-
     s = s or settings()
     shown = Path(str(filename or "")).name or "upload"
     _sweep_uploads(s.data_dir / "uploads")
     ext = Path(shown).suffix.lower().lstrip(".")
     if ext not in ("xlsx", "csv"):
         raise ValueError(f"{shown}：文件类型应为 .xlsx 或 .csv，收到 .{ext or '（无扩展名）'}")
-    head, sep, b64 = (contents or "").partition(",")
-    if not sep or not head.startswith("data:"):
-        raise ValueError(f"{shown}：上传内容不是 base64 数据")
-    if len(b64) // 4 * 3 > MAX_UPLOAD_BYTES + 3:
-        raise ValueError(f"{shown}：文件超过 {MAX_UPLOAD_BYTES // 2 ** 20} MB 上限")
-    try:
-        payload = base64.b64decode(b64, validate=True)
-    except (ValueError, TypeError):
-        raise ValueError(f"{shown}：上传内容不是 base64 数据") from None
-    if len(payload) > MAX_UPLOAD_BYTES:
-        raise ValueError(f"{shown}：文件超过 {MAX_UPLOAD_BYTES // 2 ** 20} MB 上限")
+    payload = _decode_data_url(contents, shown)
     token = f"{secrets.token_hex(8)}.{ext}"
     atomic_write_bytes(_upload_path(token, s), payload, mode=0o600)
     return {"token": token, "size": len(payload)}
