@@ -311,3 +311,235 @@ def lift_notice_html(city: str, warning, issuer: str | None = None, province=Non
             f"<div class=\"sub\">{e(issuer)}　发布时间：{e(when)}</div>"
             f"<div class=\"banner\"><b>解除{e(warning.level.label)}（{e(warning.level.response)}）</b></div>"
             f"{body}</body></html>\n")
+
+
+# --------------------------------------------------------------------------- edits before sign-off
+#: Roles that may edit an issued warning's bulletin (before its sign-off).
+EDIT_ROLES = frozenset({"commander"})
+#: The fields an edit's hash covers, in this order.
+_EDIT_FIELDS = ("id", "warning_id", "revision", "at", "user", "role", "before_hash", "after_hash", "text", "reason")
+
+
+@dataclass(frozen=True)
+class BulletinEditRecord:
+    """One stored edit of a warning's bulletin (``at`` naive UTC, as stored)."""
+
+    id: int
+    warning_id: int
+    revision: int
+    at: object
+    user: str
+    role: str
+    before_hash: str | None
+    after_hash: str
+    text: str
+    reason: str = ""
+    prev_hash: str | None = None
+    row_hash: str | None = None
+
+    @classmethod
+    def of(cls, row) -> "BulletinEditRecord":
+        return cls(*(getattr(row, f) for f in _EDIT_FIELDS), row.prev_hash, row.row_hash)
+
+
+def text_hash(text: str) -> str:
+    """SHA-256 (hex) of a bulletin text (UTF-8, line ends normalised to ``\\n``)."""
+    import hashlib
+
+    return hashlib.sha256(_normal_text(text).encode("utf-8")).hexdigest()
+
+
+def _normal_text(text: str) -> str:
+    return str(text).replace("\r\n", "\n").replace("\r", "\n").rstrip("\n") + "\n"
+
+
+def edit_hash(row, prev_hash: str | None) -> str:
+    """SHA-256 (hex) of an edit's fields (order of ``_EDIT_FIELDS``) preceded by the previous edit's hash."""
+    import datetime as dt
+    import hashlib
+    import json
+
+    get = row.get if isinstance(row, dict) else (lambda k: getattr(row, k))
+    vals = [v.isoformat() if isinstance(v, (dt.date, dt.datetime)) else v for v in (get(k) for k in _EDIT_FIELDS)]
+    payload = json.dumps([prev_hash or "", *vals], ensure_ascii=False, separators=(",", ":"))
+    return hashlib.sha256(payload.encode("utf-8")).hexdigest()
+
+
+def _step_revision(s, warning_id: int) -> int | None:
+    """The revision of the warning's latest level step (issue, upgrade, downgrade), or None."""
+    from sqlalchemy import func, select
+
+    from emergency.models import WarningAudit
+    from emergency.signoff import LEVEL_STEPS
+
+    return s.execute(select(func.max(WarningAudit.revision)).where(
+        WarningAudit.warning_id == warning_id, WarningAudit.action.in_(LEVEL_STEPS),
+        WarningAudit.status_to == "issued")).scalar()
+
+
+def _latest_edit(s, warning_id: int):
+    """The newest edit made since the warning's latest level step (an edit of an earlier level is void)."""
+    from sqlalchemy import select
+
+    from emergency.models import BulletinEdit
+
+    step = _step_revision(s, warning_id)
+    if step is None:
+        return None
+    return s.scalars(select(BulletinEdit).where(BulletinEdit.warning_id == warning_id,
+                                                BulletinEdit.revision >= step)
+                     .order_by(BulletinEdit.id.desc()).limit(1)).first()
+
+
+def edit_bulletin(target, warning_id: int, text: str, *, user: str, role: str, expected_revision: int,
+                  reason: str = "", current_text: str | None = None, config=None) -> BulletinEditRecord:
+    """Save an edited bulletin text for an issued warning, before its sign-off (commander only).
+
+    The edit is a new row of the append-only, hash-chained ``bulletin_edit`` table (who, when, the
+    warning's revision, SHA-256 of the text before and after, the text); the newest edit since the
+    warning's latest level step is what republishing writes out (:func:`apply_edit`). An upgrade or
+    downgrade voids earlier edits (the bulletin is regenerated for the new level).
+
+    Parameters
+    ----------
+    target : Engine or Session
+    warning_id : int
+    text : str
+        The whole edited bulletin (plain text; its first line is the title).
+    user, role : str
+        The authenticated user and role (:func:`airwarn.users.check_actor`).
+    expected_revision : int
+        The warning's revision the edit was made on (a stale one is refused).
+    reason : str
+        Why (kept with the edit).
+    current_text : str, optional
+        The published bulletin the edit replaces (its hash is recorded when there is no earlier edit).
+    config : emergency.signoff.SignoffConfig, optional
+
+    Raises
+    ------
+    PermissionError
+        The role may not edit.
+    emergency.lifecycle.WarningConflictError
+        The warning is not issued (lifted, cancelled, draft) or its sign-off is recorded.
+    emergency.lifecycle.StaleRevisionError, ValueError, KeyError
+        Stale revision, empty text, unknown warning. Every refusal is recorded in ``warning_refusal``.
+    """
+    from sqlalchemy import insert, select, text as sql_text
+
+    from emergency import lifecycle as lc
+    from emergency.models import BulletinEdit, _utcnow
+    from emergency.signoff import signoff_config, signoff_state
+
+    try:
+        if role not in EDIT_ROLES:
+            raise PermissionError(f"user {user!r} with role {role!r} may not edit a bulletin; "
+                                  f"allowed roles: {sorted(EDIT_ROLES)}")
+        if not str(text or "").strip():
+            raise ValueError("edited bulletin: the text is empty")
+        if expected_revision is None:
+            raise ValueError("edited bulletin: give the warning's revision the edit was made on")
+        body = _normal_text(text)
+        with lc._tx(target) as s:
+            if s.get_bind().dialect.name == "postgresql":
+                s.execute(sql_text("SELECT pg_advisory_xact_lock(20260304)"))
+            w = lc._get(s, warning_id)
+            rev = lc._check_revision(s, w, expected_revision)
+            if w.status != "issued":
+                raise lc.WarningConflictError(f"warning #{w.id} ({w.area}) is {w.status!r}; only an issued "
+                                              f"warning's bulletin can be edited, before its sign-off")
+            state = signoff_state(lc.audit_log(s, warning_id=w.id), config or signoff_config())
+            if state is not None and state.approved:
+                raise lc.WarningConflictError(
+                    f"warning #{w.id}: its {state.step} to {state.level} was signed off by {state.approved_by} "
+                    f"({state.approved_role}); the bulletin can no longer be edited")
+            before = _latest_edit(s, w.id)
+            before_hash = before.after_hash if before is not None else (
+                text_hash(current_text) if current_text else None)
+            last = s.execute(select(BulletinEdit.id, BulletinEdit.row_hash)
+                             .order_by(BulletinEdit.id.desc()).limit(1)).first()
+            row = dict(id=(last.id + 1) if last else 1, warning_id=w.id, revision=rev, at=_utcnow(), user=user,
+                       role=role, before_hash=before_hash, after_hash=text_hash(body), text=body,
+                       reason=reason or "")
+            prev = last.row_hash if last else None
+            digest = edit_hash(row, prev)
+            s.execute(insert(BulletinEdit).values(**row, prev_hash=prev, row_hash=digest))
+            return BulletinEditRecord(**row, prev_hash=prev, row_hash=digest)
+    except (PermissionError, ValueError, KeyError) as exc:
+        lc.record_refusal(target, action="edit", user=user, role=role, reason=exc, warning_id=warning_id)
+        raise
+
+
+def latest_edit(target, warning_id: int) -> BulletinEditRecord | None:
+    """The edit in force for the warning: the newest since its latest level step, or None."""
+    from emergency import lifecycle as lc
+
+    with lc._tx(target) as s:
+        e = _latest_edit(s, warning_id)
+        return BulletinEditRecord.of(e) if e is not None else None
+
+
+def bulletin_edits(target, warning_id: int | None = None) -> list[BulletinEditRecord]:
+    """Stored edits in the order they were made (optionally of one warning)."""
+    from sqlalchemy import select
+
+    from emergency import lifecycle as lc
+    from emergency.models import BulletinEdit
+
+    with lc._tx(target) as s:
+        stmt = select(BulletinEdit).order_by(BulletinEdit.id)
+        if warning_id is not None:
+            stmt = stmt.where(BulletinEdit.warning_id == warning_id)
+        return [BulletinEditRecord.of(e) for e in s.scalars(stmt)]
+
+
+def verify_edits(s) -> list[str]:
+    """Problems of the ``bulletin_edit`` hash chain (one line each; empty when intact)."""
+    from sqlalchemy import select
+
+    from emergency.models import BulletinEdit
+
+    problems, prev = [], None
+    for e in s.scalars(select(BulletinEdit).order_by(BulletinEdit.id)):
+        if e.prev_hash != (prev.row_hash if prev is not None else None):
+            problems.append(f"bulletin_edit row {e.id}: prev_hash is not the hash of "
+                            f"{f'row {prev.id}' if prev is not None else 'a previous row (there is none)'} "
+                            f"(an edit was removed, inserted or rewritten)")
+        elif edit_hash(e, e.prev_hash) != e.row_hash or text_hash(e.text) != e.after_hash:
+            problems.append(f"bulletin_edit row {e.id}: its content does not match its hash (the edit was changed)")
+        prev = e
+    return problems
+
+
+def edited_html(text: str, warning, edit: BulletinEditRecord) -> str:
+    """An edited bulletin text as a printable HTML page: the first line the title, each further line a
+    paragraph; the edit's record (who, when, fingerprints) in the technical appendix."""
+    from airwarn.dates import format_beijing
+
+    e = html.escape
+    lines = _normal_text(text).rstrip("\n").split("\n")
+    title = lines[0].strip()
+    body = "".join(f"<p>{e(x.strip())}</p>" if x.strip() else "" for x in lines[1:])
+    appendix = [("修改人", f"{edit.user}（{edit.role}）"), ("修改时间", format_beijing(edit.at)),
+                ("修改前文本指纹（SHA-256 前12位）", (edit.before_hash or "—")[:12]),
+                ("修改后文本指纹（SHA-256 前12位）", edit.after_hash[:12]), ("修改说明", edit.reason or "—")]
+    rows = "".join(f"<tr><th>{e(k)}</th><td>{e(v)}</td></tr>" for k, v in appendix)
+    colour = LEVEL_COLOURS[warning.level]
+    return ("<!DOCTYPE html>\n<html lang=\"zh-CN\"><head><meta charset=\"utf-8\">"
+            f"<title>{e(title)}</title><style>@page {{ size: A4; margin: 18mm; }} body {{ font-family: "
+            "\"Noto Sans CJK SC\", \"Microsoft YaHei\", \"SimSun\", sans-serif; max-width: 190mm; margin: auto; }"
+            " h1 { text-align: center; font-size: 20pt; } .appendix { font-size: 9pt; color: #555; margin-top: 10mm; }"
+            f" .banner {{ border-left: 10px solid {colour}; padding: 3mm 5mm; margin: 6mm 0; background: #fafafa; }}"
+            f"</style></head><body><h1 id=\"bulletin-title\">{e(title)}</h1>"
+            f"<div class=\"banner\"><b>{e(warning.level.label)}（{e(warning.level.response)}）</b></div>{body}"
+            f"<section class=\"appendix\"><h2>技术附录（修改记录）</h2><table>{rows}</table></section>"
+            "</body></html>\n")
+
+
+def apply_edit(target, warning, html_doc: str, text_doc: str) -> tuple[str, str]:
+    """The bulletin republishing writes for an issued warning: its edit in force (:func:`latest_edit`)
+    if there is one, else the generated ``html_doc`` and ``text_doc``."""
+    edit = latest_edit(target, warning.id)
+    if edit is None:
+        return html_doc, text_doc
+    return edited_html(edit.text, warning, edit), edit.text

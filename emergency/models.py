@@ -18,6 +18,8 @@ and the emission inventory (the baseline of the reduction targets).
   of the province (issue / change / lift: level, start, end, issuing body, document number, received
   at, recorded by) is a new row; the province's current word for an area is its latest row.
 * ``warning_notice`` — which provincial notice a warning was started on (one row per such warning).
+* ``bulletin_edit`` — append-only like the audit, hash-chained in its own chain: each edit of a
+  warning's bulletin text before sign-off (who, when, revision, hashes before/after, the text).
 * ``emission_inventory`` — total emissions by source sector and pollutant [t/day], one row per
   (inventory name, sector, pollutant).
 """
@@ -169,6 +171,27 @@ class WarningNotice(Base):
     notice_id: Mapped[int] = mapped_column(ForeignKey("provincial_notice.id"), index=True)
 
 
+class BulletinEdit(Base):
+    """An edit of a warning's bulletin text before sign-off, append-only and hash-chained in its own
+    chain (:func:`emergency.bulletin.edit_bulletin`): who, when, the warning's revision, the hashes of
+    the text before and after, the text itself."""
+
+    __tablename__ = "bulletin_edit"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    warning_id: Mapped[int] = mapped_column(ForeignKey("warning.id"), index=True)
+    revision: Mapped[int] = mapped_column(Integer)
+    at: Mapped[dt.datetime] = mapped_column(DateTime, default=_utcnow)
+    user: Mapped[str] = mapped_column(String(64))
+    role: Mapped[str] = mapped_column(String(16))
+    before_hash: Mapped[str | None] = mapped_column(String(64))
+    after_hash: Mapped[str] = mapped_column(String(64))
+    text: Mapped[str] = mapped_column(Text)
+    reason: Mapped[str] = mapped_column(Text, default="")
+    prev_hash: Mapped[str | None] = mapped_column(String(64))
+    row_hash: Mapped[str | None] = mapped_column(String(64))
+
+
 def _no_update(mapper, connection, target) -> None:  # pragma: no cover - guard
     raise PermissionError(f"{mapper.local_table.name} is append-only: its records cannot be changed")
 
@@ -177,13 +200,14 @@ def _no_delete(mapper, connection, target) -> None:  # pragma: no cover - guard
     raise PermissionError(f"{mapper.local_table.name} is append-only: its records cannot be deleted")
 
 
-for _model in (WarningAudit, WarningRefusal, ProvincialNotice, WarningNotice):
+for _model in (WarningAudit, WarningRefusal, ProvincialNotice, WarningNotice, BulletinEdit):
     event.listen(_model, "before_update", _no_update)
     event.listen(_model, "before_delete", _no_delete)
 
 
 #: Tables the database itself keeps append-only, whoever connects (an SQL console, another program).
-APPEND_ONLY: tuple[str, ...] = ("warning_audit", "warning_refusal", "provincial_notice", "warning_notice")
+APPEND_ONLY: tuple[str, ...] = ("warning_audit", "warning_refusal", "provincial_notice", "warning_notice",
+                               "bulletin_edit")
 
 
 def _sqlite_triggers(table: str) -> list[str]:
