@@ -149,6 +149,8 @@ def _warning(args, settings) -> int:
         return 0
     if act == "notice":
         return _notice(eng, args, settings, areas)
+    if act == "edit-bulletin":
+        return _edit_bulletin(eng, args, settings)
     if act in _ON_EXISTING and (args.id is None or args.revision is None):
         now = None
         if act != "cancel":
@@ -300,6 +302,62 @@ def _verify(lc, eng) -> int:
     return 1
 
 
+def _edit_bulletin(eng, args, settings) -> int:
+    """``warning edit-bulletin``: save the commander's edited bulletin text (before sign-off), audited,
+    and republish the day's products with it."""
+    from pathlib import Path
+
+    from emergency import lifecycle as lc
+    from emergency.bulletin import edit_bulletin
+    from emergency.daily import latest_product_day, republish
+    from emergency.signoff import signoff_config
+
+    try:
+        text = Path(args.file).read_text(encoding="utf-8-sig")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ValueError(f"{args.file}: cannot read the edited bulletin as UTF-8 text "
+                         f"({getattr(exc, 'strerror', None) or exc.__class__.__name__})") from None
+    try:
+        role = _check_actor(eng, args)
+    except (PermissionError, KeyError, ValueError) as exc:
+        lc.record_refusal(eng, action="edit", user=args.user, role=args.role, reason=exc, warning_id=args.id)
+        raise
+    day = latest_product_day(settings)
+    current = Path(settings.output_dir) / day.isoformat() / "bulletin.txt" if day is not None else None
+    edit = edit_bulletin(eng, args.id, text, user=args.user, role=role, expected_revision=args.revision,
+                         reason=args.reason, config=signoff_config(settings.rules),
+                         current_text=current.read_text(encoding="utf-8") if current and current.exists() else None)
+    w = lc.get_warning(eng, args.id)
+    out = {"warning": args.id, "edit": edit.id, "revision": edit.revision, "user": edit.user,
+           "at": format_beijing(edit.at, seconds=True), "before_sha256": edit.before_hash,
+           "after_sha256": edit.after_hash}
+    try:
+        out["republished"] = [str(p) for p in republish(settings, w)]
+    except (FileNotFoundError, KeyError) as exc:  # the edit stands; say why the products were not rewritten
+        out["republished"] = []
+        out["republish_error"] = str(exc.args[0]) if isinstance(exc, KeyError) and exc.args else str(exc)
+    print(json.dumps(out, ensure_ascii=False))
+    return 0
+
+
+def _public_forecast(args, settings) -> int:
+    """``public-forecast``: write the day's 20:00 public forecast from its forecast.nc."""
+    from pathlib import Path
+
+    from airwarn.dates import today_beijing
+    from emergency.public_forecast import write_public_forecast
+
+    date = args.date or today_beijing()
+    folder = Path(settings.output_dir) / date.isoformat()
+    nc = Path(args.forecast) if args.forecast else folder / "forecast.nc"
+    if not nc.exists():
+        raise FileNotFoundError(f"no forecast for {date} at {nc}; run 'airwarn daily --date {date}' first")
+    folder.mkdir(parents=True, exist_ok=True)
+    for p in write_public_forecast(folder, args.city or settings.city, date, nc, days=args.days):
+        print(p)
+    return 0
+
+
 def _replay(args, settings) -> int:
     from emergency.replay import DEFAULT_SEASONS, format_markdown, replay_files
 
@@ -421,6 +479,26 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     r = nsub.add_parser("list", help="the area's provincial notices in the order recorded")
     r.add_argument("--area")
     r.set_defaults(func=_warning, action="notice")
+
+    q = sub.add_parser("edit-bulletin", help="save an edited bulletin text of an issued warning before its sign-off "
+                       "(commander; audited, hash-chained) and republish with it",
+                       description=_AUTH_HELP, formatter_class=argparse.RawDescriptionHelpFormatter)
+    q.add_argument("--id", type=int, required=True, help="warning id")
+    q.add_argument("--revision", type=int, required=True, help="the warning's revision the edit was made on")
+    q.add_argument("--file", required=True, help="the whole edited bulletin, UTF-8 plain text (first line: title)")
+    q.add_argument("--user", required=True)
+    q.add_argument("--role", required=True)
+    q.add_argument("--password-stdin", action="store_true")
+    q.add_argument("--reason", default="", help="why the text was edited (kept with the edit)")
+    q.set_defaults(func=_warning, action="edit-bulletin")
+
+    p = subparsers.add_parser("public-forecast", help="write the day's 20:00 public forecast (>= 3 days ahead, "
+                              "primary pollutant, health advice) into its product folder")
+    p.add_argument("--date", type=dt.date.fromisoformat, help="product day (default: today, Beijing time)")
+    p.add_argument("--forecast", help="forecast netCDF (default: <output_dir>/<date>/forecast.nc)")
+    p.add_argument("--city", help="city (default from settings)")
+    p.add_argument("--days", type=int, default=3, help="days ahead, at least 3 (default 3)")
+    p.set_defaults(func=_public_forecast)
 
     p = subparsers.add_parser("replay", help="replay winters with observed daily AQI as a perfect forecast")
     p.add_argument("files", nargs="+", help="city daily files (aqistudy layout, read by forecast.io.read_city_daily)")

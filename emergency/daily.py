@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -79,13 +80,24 @@ class DailyResult:
 
 def _make_forecast(settings: Settings, date: dt.date, nc: Path) -> None:
     """Run the model on the configured observations (setting ``observations``) issued on ``date``."""
+    import warnings
+
     from forecast.inputs import MAX_OBSERVATION_GAP_DAYS, last_observed, too_old
-    from forecast.io import read_observations
+    from forecast.io import ReaderWarning, qc_notes, read_observations
     from forecast.model import load_model, write_forecast
 
     try:
-        obs = read_observations(settings.observations, option="settings 'observations' (AIRWARN_OBS)",
-                                stations=settings.stations)
+        # the reader's data-quality warnings (values set aside: file, row, column, value) one line each on
+        # stderr, as forecast.model_cli.read_obs prints them; qc_notes gives them again for the product
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always", ReaderWarning)
+            obs = read_observations(settings.observations, option="settings 'observations' (AIRWARN_OBS)",
+                                    stations=settings.stations)
+        for w in caught:
+            if issubclass(w.category, ReaderWarning):
+                print(f"warning: {w.message}", file=sys.stderr, flush=True)
+            else:
+                warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
     except FileNotFoundError as exc:
         raise FileNotFoundError(f"no forecast {nc} to use, and {exc}; run 'airwarn demo', point the "
                                 f"'observations' setting at the daily observation files, or put a forecast.nc "
@@ -103,6 +115,8 @@ def _make_forecast(settings: Settings, date: dt.date, nc: Path) -> None:
     # issued from the last observed day (on or before the product day): a day without observations
     # would leave the predictors empty
     ds = model.predict(obs[obs["date"] <= last], issued=last, cities=[settings.city])
+    quality = qc_notes(obs, [settings.city])
+    ds.attrs["data_quality"] = "\n".join(quality) if quality else "none"
     write_forecast(ds, nc)
 
 
@@ -195,6 +209,9 @@ def run_daily(settings: Settings, date: "dt.date | str | None" = None, *, rules=
     files += [folder / p for p in PRODUCTS[:4]]
     files += write_notifications(notes, folder / "notifications.xlsx", folder / "notifications.csv",
                                  title=f"{rec.city} {rec.level.label} 应急减排告知清单")
+    from emergency.public_forecast import write_public_forecast  # the 20:00 public forecast (HJ 633-2026 §5.2.3)
+
+    files += write_public_forecast(folder, settings.city, date, nc)
     return DailyResult(date, settings.city, folder, nc, made, rec, red, tuple(files), time.perf_counter() - t0)
 
 
@@ -319,8 +336,13 @@ def publish_issued(settings: Settings, warning, date: "dt.date | str | None" = N
         notes = notification_frame(s, red)
     doc = {"active": True, "issued_warning": warning.id, **red.to_dict()}
     atomic_write_text(folder / "reductions.json", json.dumps(doc, ensure_ascii=False, indent=2) + "\n")
-    atomic_write_text(folder / "bulletin.html", bulletin_html(rec, red, issued=warning))
-    atomic_write_text(folder / "bulletin.txt", bulletin_text(rec, red, issued=warning))
+    # the commander's edit before sign-off, if any, is what is published (emergency.bulletin.edit_bulletin)
+    from emergency.bulletin import apply_edit
+
+    html_doc, text_doc = apply_edit(get_engine(settings.db_url), warning, bulletin_html(rec, red, issued=warning),
+                                    bulletin_text(rec, red, issued=warning))
+    atomic_write_text(folder / "bulletin.html", html_doc)
+    atomic_write_text(folder / "bulletin.txt", text_doc)
     files = [folder / "reductions.json", folder / "bulletin.html", folder / "bulletin.txt"]
     return files + write_notifications(notes, folder / "notifications.xlsx", folder / "notifications.csv",
                                        title=f"{rec.city} {warning.level.label} 应急减排告知清单")

@@ -579,6 +579,14 @@ def forecast_recommendations(ds, rules: "RuleSet | str", calibration: DecisionCa
     DataFrame
         :data:`emergency.events.RECOMMENDATION_COLUMNS`, one row per decision, city and issue day
         that has a forecast.
+
+    Notes
+    -----
+    Under a rule set with ``by_pollutant`` the days whose primary pollutant starts no colour warning
+    (:func:`colour_mask`) are left out of the median and of every member, exactly as
+    :func:`emergency.engine.assess` grades one forecast; the issue day's observed AQI and the
+    persistence reference (which says nothing of the pollutant) are graded as they are. Without a
+    ``primary_pollutant`` (or pollutant quantiles) in the Dataset every day counts, as before.
     """
     rules = load_rules(rules)
     ds = ds.sortby("lead_day")
@@ -600,6 +608,11 @@ def forecast_recommendations(ds, rules: "RuleSet | str", calibration: DecisionCa
     keys = pd.DataFrame({"city": np.repeat(cities, n_i), "issued": np.tile(issued.values, n_c)})
     have = np.isfinite(median).all(axis=1)
     keys, scen, median, issue = keys[have].reset_index(drop=True), scen[have], median[have], issue[have]
+    colour = colour_mask(ds, rules)
+    if colour is not None:  # by primary pollutant, as emergency.engine.assess grades one forecast
+        colour = colour[have]
+        median = np.where(colour, median, np.nan)
+        scen = np.where(colour[:, None, :], scen, np.nan)
     out = []
     pw = np.full((len(keys), 3), np.nan)
     if want_members:
@@ -618,6 +631,53 @@ def forecast_recommendations(ds, rules: "RuleSet | str", calibration: DecisionCa
     if calibration is None:
         return recs, pd.DataFrame(), pd.DataFrame()
     return (recs, *probability_scores(keys, shares, calibration, observations, rules))
+
+
+def colour_mask(ds, rules: RuleSet) -> np.ndarray | None:
+    """Which forecast days count toward the colour levels under the rule set's ``by_pollutant``.
+
+    The same rule as :func:`emergency.engine.colour_days` for one forecast: a day counts when one of
+    its primary pollutants starts colour warnings (:meth:`RuleSet.counts_for_colour`; an empty or
+    unknown primary pollutant counts). The primary pollutant is the Dataset's ``primary_pollutant``,
+    else the AQI engine on the median pollutant quantiles (as the engine reads a forecast file). The
+    scenario members are AQI only: a member-day counts when the median's day does.
+
+    Parameters
+    ----------
+    ds : xarray.Dataset
+        Forecast layout of :func:`forecast.model.forecast_dataset` (sorted by ``lead_day``).
+    rules : RuleSet
+
+    Returns
+    -------
+    ndarray of bool, shape (city × issued, lead_day), or None
+        Row order of :func:`forecast_recommendations` (city-major); None when every day counts (the rule
+        set has no ``by_pollutant``, or the Dataset says nothing about the primary pollutant).
+    """
+    if rules.colour_pollutants is None:
+        return None
+    n, L = ds.sizes["city"] * ds.sizes["issued"], ds.sizes["lead_day"]
+    if "primary_pollutant" in ds:
+        names = ds["primary_pollutant"].transpose("city", "issued", "lead_day").values.reshape(n, L)
+    else:
+        from airwarn.vocab import DAILY_POLLUTANTS
+        from forecast.aqi import primary_pollutants
+
+        pols = [p for p in DAILY_POLLUTANTS if p in ds and "quantile" in ds[p].dims]
+        if not pols:
+            return None
+        med = {p: ds[p].sel(quantile=0.5, method="nearest").transpose("city", "issued", "lead_day").values
+               .reshape(n, L).astype(float) for p in pols}
+        dates = None
+        if "valid_date" in ds:
+            dates = np.broadcast_to(ds["valid_date"].broadcast_like(ds[pols[0]].sel(quantile=0.5, method="nearest"))
+                                    .transpose("city", "issued", "lead_day").values.reshape(n, L), (n, L))
+        names = primary_pollutants(med, dates=dates)
+    names = np.asarray(names, dtype=object)
+    names = np.where(pd.isna(names), "", names).astype(str)
+    uniq, inv = np.unique(names, return_inverse=True)
+    counts = np.array([rules.counts_for_colour(u) for u in uniq], dtype=bool)
+    return counts[inv].reshape(n, L)
 
 
 def probability_scores(keys: pd.DataFrame, shares: LevelShares, calibration: DecisionCalibration,

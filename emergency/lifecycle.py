@@ -435,8 +435,12 @@ def issue(target: "Engine | Session", warning_id: int | None = None, *, user: st
 
     Parameters
     ----------
+    start, end : date, optional
+        The warning's period (default: the provincial notice's, else the recommendation's). A warning
+        without a start and an end is refused (``ValueError``), as is one whose end precedes its start.
     rules_version : str, optional
-        Rule set the decision followed, when no recommendation carries one.
+        Rule set the decision followed, when no recommendation (or draft) carries one; a warning with
+        none is refused (``ValueError``): nothing is recorded as "unspecified".
     expected_revision : int, optional
         The draft's revision the decision was made on (a stale one is refused).
     areas : AreaList, optional
@@ -444,6 +448,8 @@ def issue(target: "Engine | Session", warning_id: int | None = None, *, user: st
 
     Raises
     ------
+    ValueError
+        No period, an end before the start, or no rule set (:func:`_check_period`).
     PermissionError
         Unless ``role`` is commander.
     UnknownAreaError
@@ -475,6 +481,7 @@ def issue(target: "Engine | Session", warning_id: int | None = None, *, user: st
             fields = _rec_fields(recommendation)
             if rules_version and not fields.get("rules_version"):
                 fields["rules_version"] = rules_version
+            _check_period(area, start, end, fields.get("rules_version"))
             w = WarningRecord(area=area, level=lvl.key, status="draft", revision=1, start=_as_date(start),
                               end=_as_date(end), created_by=user, created_at=_utcnow(), reason=reason, **fields)
             s.add(w)
@@ -489,6 +496,9 @@ def issue(target: "Engine | Session", warning_id: int | None = None, *, user: st
             province = _province_notice(s, w.area)
             if province is not None:
                 _apply_notice(province, WarningLevel.parse(w.level), w.start, w.end)
+            _check_period(w.area, w.start, w.end, w.rules_version or rules_version, f"draft #{w.id}")
+            if not w.rules_version:
+                w.rules_version = rules_version
         rev = w.revision if expected_revision is None else int(expected_revision)
         other = s.execute(select(ActiveWarning.warning_id).where(ActiveWarning.area == w.area)).scalar()
         if other is not None:
@@ -518,6 +528,24 @@ def _province_notice(s: Session, area: str):
 
     n = _latest(s, area)
     return n if n is not None and n.kind != "lift" else None
+
+
+def _check_period(area: str, start, end, rules_version, what: str = "") -> None:
+    """Refuse to issue a warning without its period or its rule set (one-line ValueError).
+
+    A warning always has a start, an end and the rule set it was decided on: from the recommendation,
+    the provincial notice or given (``start=``, ``end=``, ``rules_version=``). Nothing is filled in
+    silently (no "unspecified" rule set, no open end).
+    """
+    what = what or f"a warning for {area}"
+    if start is None or end is None:
+        raise ValueError(f"issue: {what} needs its period: expected start and end (YYYY-MM-DD, from the "
+                         f"recommendation or given), got start {start}, end {end}")
+    if _as_date(end) < _as_date(start):
+        raise ValueError(f"issue: {what}: expected an end on or after the start {_as_date(start)}, got {_as_date(end)}")
+    if not rules_version:
+        raise ValueError(f"issue: {what} needs the rule set it was decided on: expected a recommendation or "
+                         f"rules_version=, got none")
 
 
 def _apply_notice(n, lvl: WarningLevel, start, end):
@@ -810,5 +838,8 @@ def verify(target: "Engine | Session") -> VerifyResult:
         from emergency.notices import verify_chain
 
         problems += verify_chain(s)
+        from emergency.bulletin import verify_edits
+
+        problems += verify_edits(s)
         head = rows[-1].row_hash if rows else None
         return VerifyResult(len(rows), head, tuple(problems), unhashed)

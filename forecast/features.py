@@ -38,12 +38,15 @@ LOG_OFFSETS: dict[str, float] = {
     "pm25": 1.0, "pm10": 1.0, "so2": 1.0, "no2": 1.0, "co": 0.1, "o3_8h": 1.0, "aqi": 1.0,
 }
 
-#: Plausible ranges; values outside are treated as missing (the aqistudy data hold a few
-#: ozone spikes above 1,000 µg/m³ and isolated zeros). Upper bounds are generous: real dust
-#: storms reach PM10 > 8,000 µg/m³. Units as in :data:`airwarn.vocab.POLLUTANT_UNITS`.
+#: Plausible ranges; values outside are treated as missing, counted and warned
+#: (:func:`clean_observations`). They are the readers' :data:`forecast.io.PLAUSIBLE_RANGES`, so that
+#: nothing a reader accepted is set aside here unannounced; set aside besides: a value of exactly 0
+#: (a daily mean of 0 does not happen: aqistudy fills missing values with 0) and O3 8 h above
+#: 800 µg/m³, which has no HJ 633-2012 IAQI (the forecast's concentrations are capped there too). Upper bounds are generous:
+#: real dust storms reach PM10 > 8,000 µg/m³. Units as in :data:`airwarn.vocab.POLLUTANT_UNITS`.
 VALID_RANGES: dict[str, tuple[float, float]] = {
-    "pm25": (1.0, 1500.0), "pm10": (1.0, 10000.0), "so2": (1.0, 3000.0), "no2": (1.0, 1000.0),
-    "co": (0.05, 50.0), "o3_8h": (1.0, 800.0), "aqi": (1.0, 500.0),
+    "pm25": (0.0, 2000.0), "pm10": (0.0, 10000.0), "so2": (0.0, 5000.0), "no2": (0.0, 2000.0),
+    "co": (0.0, 100.0), "o3_8h": (0.0, 800.0), "aqi": (0.0, 500.0),
 }
 
 #: Lags (days before the issue day) of the city's own log values.
@@ -98,10 +101,22 @@ def clean_observations(obs: pd.DataFrame, variables: Sequence[str] | None = None
     df = obs[["city", "date", *variables]].copy()
     df["city"] = df["city"].astype(str)
     df["date"] = pd.to_datetime(df["date"]).dt.normalize().astype("datetime64[ns]")
+    dropped: dict[str, int] = {}
     for v in variables:
         x = pd.to_numeric(df[v], errors="coerce").astype(float)
         lo, hi = VALID_RANGES.get(v, (-np.inf, np.inf))
-        df[v] = x.where((x >= lo) & (x <= hi))
+        outside = x.notna() & ~((x > 0) & (x >= lo) & (x <= hi))
+        if outside.any():
+            dropped[v] = int(outside.sum())
+        df[v] = x.where(~outside)
+    if dropped:  # never silently: the count per variable, warned and kept in attrs["qc_dropped"]
+        import warnings
+
+        from forecast.io import ReaderWarning
+
+        warnings.warn("observations: " + "; ".join(
+            f"{n} value(s) of {v} not in (0, {VALID_RANGES[v][1]:g}] set to missing "
+            f"(not used)" for v, n in dropped.items()), ReaderWarning, stacklevel=2)
     df = df.groupby(["city", "date"], sort=True, as_index=False)[list(variables)].mean()
     parts = []
     for city, g in df.groupby("city", sort=True):
@@ -111,7 +126,9 @@ def clean_observations(obs: pd.DataFrame, variables: Sequence[str] | None = None
         g["city"] = city
         parts.append(g.reset_index())
     out = pd.concat(parts, ignore_index=True) if parts else df
-    return out[["city", "date", *variables]].reset_index(drop=True)
+    out = out[["city", "date", *variables]].reset_index(drop=True)
+    out.attrs["qc_dropped"] = dropped
+    return out
 
 
 def to_log(values: pd.DataFrame | pd.Series, variable: str | None = None):

@@ -43,7 +43,7 @@ def issued_at_0435(settings, monkeypatch):
     eng = get_engine(settings.db_url)
     create_tables(eng)
     w = lifecycle.issue(eng, user="zhang", role="commander", area=settings.city, level="orange",
-                        start=dt.date(2026, 12, 3), end=dt.date(2026, 12, 5), reason="会商决定")
+                        start=dt.date(2026, 12, 3), end=dt.date(2026, 12, 5), reason="会商决定", rules_version="national-2024")
     return settings, w
 
 

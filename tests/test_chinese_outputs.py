@@ -107,7 +107,7 @@ def products(tmp_path_factory):
     collect("daily")
     eng = get_engine(settings.db_url)
     w = lifecycle.issue(eng, user="张伟", role="commander", area=settings.city, level="orange",
-                        start=dt.date(2026, 1, 11), end=dt.date(2026, 1, 14), reason="会商决定")
+                        start=dt.date(2026, 1, 11), end=dt.date(2026, 1, 14), reason="会商决定", rules_version="national-2024")
     publish = getattr(daily, "republish", None) or daily.publish_issued
     publish(settings, w, DATE)
     collect("issued")

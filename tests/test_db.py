@@ -9,11 +9,14 @@ import enterprise_list.models  # noqa: F401
 from airwarn.db import SchemaMismatchError, create_tables, get_engine
 from emergency import lifecycle as lc
 
+#: A warning's period and rule set: lifecycle.issue refuses a warning without them.
+PERIOD = {"start": "2026-12-03", "end": "2026-12-05", "rules_version": "national-2024"}
+
 
 def test_create_tables_is_idempotent_and_keeps_rows(db_url):
     engine = get_engine(db_url)
     create_tables(engine)
-    lc.issue(engine, area="阳泉", level="yellow", user="c", role="commander")
+    lc.issue(engine, area="阳泉", level="yellow", user="c", role="commander", **PERIOD)
     create_tables(engine)
     assert [r.action for r in lc.audit_log(engine)] == ["issue"]
 

@@ -23,6 +23,9 @@ import pytest
 from airwarn.cli import main
 from airwarn.db import APPLICATION_ID, DatabaseRefusedError, get_engine, session_scope
 
+#: A warning's period and rule set: lifecycle.issue refuses a warning without them.
+PERIOD = {"start": "2026-12-03", "end": "2026-12-05", "rules_version": "national-2024"}
+
 VENV_AIRWARN = Path(sys.executable).with_name("airwarn")
 PASSWORD = "Yq-db-safety-2026-long"
 
@@ -49,7 +52,7 @@ def built(tmp_path_factory):
     create_tables(engine)
     with session_scope(engine) as session:
         users.add_user(session, "zhang", "commander", PASSWORD)
-    lc.issue(engine, area="阳泉", level="yellow", user="zhang", role="commander", reason="test")
+    lc.issue(engine, area="阳泉", level="yellow", user="zhang", role="commander", reason="test", **PERIOD)
     engine.dispose()
     con = sqlite3.connect(db)
     code = con.execute("SELECT credit_code FROM enterprise LIMIT 1").fetchone()[0]

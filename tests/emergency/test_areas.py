@@ -14,6 +14,9 @@ from airwarn.vocab import YANGQUAN_COUNTIES
 from emergency import lifecycle as lc
 from emergency.areas import AreaList, UnknownAreaError, areas_for, load_areas
 
+#: A warning's period and rule set: lifecycle.issue refuses a warning without them.
+PERIOD = {"start": "2026-12-03", "end": "2026-12-05", "rules_version": "national-2024"}
+
 PASSWORD = "Commander-pass-1"
 
 
@@ -80,15 +83,15 @@ def test_break_13_the_lifecycle_itself_refuses_unknown_areas_and_stores_canonica
     with pytest.raises(UnknownAreaError, match="unknown area ''"):
         lc.draft(engine, area="", level="yellow", user="f", role="forecaster")
     assert lc.history(engine) == []
-    w = lc.issue(engine, area="阳泉市", level="yellow", user="c", role="commander")
+    w = lc.issue(engine, area="阳泉市", level="yellow", user="c", role="commander", **PERIOD)
     assert w.area == "阳泉"
     for spelling in ("阳泉", "阳泉 ", " 阳泉", "阳泉市", "阳泉\t"):
         with pytest.raises(lc.WarningConflictError, match="already has an active warning"):
-            lc.issue(engine, area=spelling, level="orange", user="c", role="commander")
-    d = lc.draft(engine, area="平定", level="yellow", user="f", role="forecaster")
+            lc.issue(engine, area=spelling, level="orange", user="c", role="commander", **PERIOD)
+    d = lc.draft(engine, area="平定", level="yellow", user="f", role="forecaster", **PERIOD)
     assert d.area == "平定县"
     assert lc.issue(engine, d.id, user="c", role="commander").area == "平定县"
-    assert lc.issue(engine, area="阳泉市盂县", level="orange", user="c", role="commander").area == "盂县"
+    assert lc.issue(engine, area="阳泉市盂县", level="orange", user="c", role="commander", **PERIOD).area == "盂县"
     assert sorted(w.area for w in lc.history(engine) if w.status == "issued") == ["平定县", "盂县", "阳泉"]
     assert [r.area for r in lc.refusals(engine)] == ["Beijing", "", "阳泉", "阳泉 ", " 阳泉", "阳泉市", "阳泉\t"]
 

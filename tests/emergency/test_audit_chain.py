@@ -15,6 +15,9 @@ from airwarn.cli import main
 from airwarn.db import create_tables, get_engine
 from emergency import lifecycle as lc
 
+#: A warning's period and rule set: lifecycle.issue refuses a warning without them.
+PERIOD = {"start": "2026-12-03", "end": "2026-12-05", "rules_version": "national-2024"}
+
 
 @pytest.fixture
 def engine(db_url):
@@ -26,10 +29,10 @@ def engine(db_url):
 @pytest.fixture
 def history(engine):
     """A warning issued, upgraded and lifted, then one issued: five audit rows, one active warning."""
-    w = lc.issue(engine, area="阳泉", level="yellow", user="zhang", role="commander", reason="会商")
+    w = lc.issue(engine, area="阳泉", level="yellow", user="zhang", role="commander", reason="会商", **PERIOD)
     w = lc.upgrade(engine, w.id, "orange", user="zhang", role="commander", expected_revision=w.revision)
     lc.lift(engine, w.id, user="zhang", role="commander", expected_revision=w.revision)
-    d = lc.draft(engine, area="盂县", level="yellow", user="li", role="forecaster")
+    d = lc.draft(engine, area="盂县", level="yellow", user="li", role="forecaster", **PERIOD)
     lc.issue(engine, d.id, user="zhang", role="commander", expected_revision=d.revision)
     assert len(lc.audit_log(engine)) == 5
     return engine
@@ -171,7 +174,7 @@ def test_concurrent_steps_in_two_areas_keep_one_chain(engine):
         barrier.wait()
         try:
             for _ in range(4):
-                w = lc.issue(engine, area=area, level="yellow", user="c", role="commander")
+                w = lc.issue(engine, area=area, level="yellow", user="c", role="commander", **PERIOD)
                 lc.lift(engine, w.id, user="c", role="commander", expected_revision=w.revision)
         except Exception as exc:  # noqa: BLE001 - the test reports it
             errors.append(exc)

@@ -195,7 +195,7 @@ def test_issued_warning_rewrites_bulletin_and_notifications(demo_db):
     from airwarn.db import get_engine
 
     w = lifecycle.issue(get_engine(settings.db_url), user="zhang", role="commander", area=settings.city,
-                        level="red", start=dt.date(2026, 1, 11), end=dt.date(2026, 1, 14), reason="会商决定")
+                        level="red", start=dt.date(2026, 1, 11), end=dt.date(2026, 1, 14), reason="会商决定", rules_version="national-2024")
     publish_issued(settings, w, DATE)
     txt = (folder / "bulletin.txt").read_text(encoding="utf-8")
     assert "（建议稿）" not in txt
@@ -214,7 +214,8 @@ def test_publish_issued_needs_the_days_forecast(demo_db):
     from emergency.lifecycle import issue
     from airwarn.db import get_engine
 
-    w = issue(get_engine(demo_db.db_url), user="zhang", role="commander", area=demo_db.city, level="yellow")
+    w = issue(get_engine(demo_db.db_url), user="zhang", role="commander", area=demo_db.city, level="yellow",
+              start="2026-01-11", end="2026-01-12", rules_version="national-2024")
     with pytest.raises(FileNotFoundError, match="no forecast for 2026-01-10.*airwarn daily --date 2026-01-10"):
         publish_issued(demo_db, w, DATE)
 
@@ -228,6 +229,6 @@ def test_the_warning_in_force_is_the_active_one_unless_it_began_long_after_the_d
     engine = get_engine(settings.db_url)
     assert warning_in_force(settings, engine, DATE) == WarningLevel.NONE
     lc.issue(engine, None, user="cmd", role="commander", reason="test", area=settings.city, level="orange",
-             start=DATE + dt.timedelta(days=2), end=DATE + dt.timedelta(days=4))
+             start=DATE + dt.timedelta(days=2), end=DATE + dt.timedelta(days=4), rules_version="national-2024")
     assert warning_in_force(settings, engine, DATE) == WarningLevel.ORANGE       # decided today for D+2
     assert warning_in_force(settings, engine, DATE - dt.timedelta(days=10)) == WarningLevel.NONE  # a backfill

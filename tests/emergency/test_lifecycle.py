@@ -13,6 +13,9 @@ from airwarn.db import create_tables, get_engine
 from airwarn.vocab import WarningLevel
 from emergency import lifecycle as lc
 
+#: A warning's period and rule set: lifecycle.issue refuses a warning without them.
+PERIOD = {"start": "2026-12-03", "end": "2026-12-05", "rules_version": "national-2024"}
+
 
 @pytest.fixture
 def engine(db_url):
@@ -42,7 +45,7 @@ def race(fn_a, fn_b):
 
 
 def test_full_lifecycle_and_audit(engine):
-    d = lc.draft(engine, area="阳泉", level="yellow", user="li", role="forecaster", reason="会商建议")
+    d = lc.draft(engine, area="阳泉", level="yellow", user="li", role="forecaster", reason="会商建议", **PERIOD)
     assert d.status == "draft" and d.revision == 1
     w = lc.issue(engine, d.id, user="wang", role="commander", reason="批准发布")
     assert w.status == "issued" and lc.active_warning(engine, "阳泉").id == w.id
@@ -61,14 +64,14 @@ def test_full_lifecycle_and_audit(engine):
     ]
     assert log[-1].reason == "连续36小时低于启动条件"
     # a new warning may be issued once the previous one is lifted
-    assert lc.issue(engine, area="阳泉", level="red", user="wang", role="commander").status == "issued"
+    assert lc.issue(engine, area="阳泉", level="red", user="wang", role="commander", **PERIOD).status == "issued"
 
 
 @pytest.mark.parametrize("action", ["issue", "upgrade", "downgrade", "lift"])
 @pytest.mark.parametrize("role", ["viewer", "forecaster", "list-admin"])
 def test_only_commander_may_change_a_warning(engine, action, role):
-    w = lc.issue(engine, area="盂县", level="orange", user="boss", role="commander")
-    d = lc.draft(engine, area="平定县", level="yellow", user="f", role="forecaster")
+    w = lc.issue(engine, area="盂县", level="orange", user="boss", role="commander", **PERIOD)
+    d = lc.draft(engine, area="平定县", level="yellow", user="f", role="forecaster", **PERIOD)
     calls = {
         "issue": lambda: lc.issue(engine, d.id, user="x", role=role),
         "upgrade": lambda: lc.upgrade(engine, w.id, "red", user="x", role=role),
@@ -87,13 +90,13 @@ def test_bad_role_and_bad_transitions(engine):
         lc.draft(engine, area="阳泉", level="yellow", user="x", role="governor")
     with pytest.raises(PermissionError):
         lc.draft(engine, area="阳泉", level="yellow", user="x", role="viewer")
-    w = lc.issue(engine, area="阳泉", level="orange", user="c", role="commander")
+    w = lc.issue(engine, area="阳泉", level="orange", user="c", role="commander", **PERIOD)
     with pytest.raises(ValueError, match="new level must be above orange"):
         lc.upgrade(engine, w.id, "yellow", user="c", role="commander")
     with pytest.raises(ValueError, match="lift it instead"):
         lc.downgrade(engine, w.id, "none", user="c", role="commander")
     with pytest.raises(lc.WarningConflictError, match="already has an active warning"):
-        lc.issue(engine, area="阳泉", level="red", user="c", role="commander")
+        lc.issue(engine, area="阳泉", level="red", user="c", role="commander", **PERIOD)
     with pytest.raises(lc.WarningConflictError, match="only a draft can be issued"):
         lc.issue(engine, w.id, user="c", role="commander")
     with pytest.raises(KeyError, match="no warning with id 999"):
@@ -101,7 +104,7 @@ def test_bad_role_and_bad_transitions(engine):
 
 
 def test_audit_is_append_only_in_sql(engine):
-    lc.issue(engine, area="阳泉", level="yellow", user="c", role="commander")
+    lc.issue(engine, area="阳泉", level="yellow", user="c", role="commander", **PERIOD)
     with engine.begin() as conn, pytest.raises(DatabaseError, match="append-only"):
         conn.execute(text("UPDATE warning_audit SET \"user\" = 'someone else'"))
     with engine.begin() as conn, pytest.raises(DatabaseError, match="append-only"):
@@ -114,7 +117,7 @@ def test_audit_is_append_only_in_sql(engine):
 
 def test_a_database_made_before_the_audit_triggers_gets_them(engine):
     """The triggers are added on every create_tables, not only when the table is created."""
-    lc.issue(engine, area="阳泉", level="yellow", user="c", role="commander")
+    lc.issue(engine, area="阳泉", level="yellow", user="c", role="commander", **PERIOD)
     drop = {"sqlite": ["DROP TRIGGER warning_audit_no_update", "DROP TRIGGER warning_audit_no_delete"],
             "postgresql": ["DROP TRIGGER warning_audit_no_change ON warning_audit"]}[engine.dialect.name]
     with engine.begin() as conn:  # as an older airwarn left it
@@ -130,8 +133,8 @@ def test_a_database_made_before_the_audit_triggers_gets_them(engine):
 
 
 def test_two_commanders_issue_at_once(engine):
-    a = lc.draft(engine, area="阳泉", level="yellow", user="f1", role="forecaster")
-    b = lc.draft(engine, area="阳泉", level="orange", user="f2", role="forecaster")
+    a = lc.draft(engine, area="阳泉", level="yellow", user="f1", role="forecaster", **PERIOD)
+    b = lc.draft(engine, area="阳泉", level="orange", user="f2", role="forecaster", **PERIOD)
     for _ in range(5):
         res = race(lambda: lc.issue(engine, a.id, user="zhang", role="commander"),
                    lambda: lc.issue(engine, b.id, user="zhao", role="commander"))
@@ -148,15 +151,15 @@ def test_two_commanders_issue_at_once(engine):
         lc.lift(engine, active.id, user="zhang", role="commander")
         loser = b if active.id == a.id else a
         assert next(h for h in lc.history(engine) if h.id == loser.id).status == "draft"
-        a, b = (lc.draft(engine, area="阳泉", level="yellow", user="f1", role="forecaster"),
-                lc.draft(engine, area="阳泉", level="orange", user="f2", role="forecaster"))
+        a, b = (lc.draft(engine, area="阳泉", level="yellow", user="f1", role="forecaster", **PERIOD),
+                lc.draft(engine, area="阳泉", level="orange", user="f2", role="forecaster", **PERIOD))
     # audit: exactly one issue and one lift per round
     actions = [x.action for x in lc.audit_log(engine)]
     assert actions.count("issue") == 5 and actions.count("lift") == 5
 
 
 def test_two_commanders_change_the_same_warning_at_once(engine):
-    w = lc.issue(engine, area="阳泉", level="yellow", user="c0", role="commander")
+    w = lc.issue(engine, area="阳泉", level="yellow", user="c0", role="commander", **PERIOD)
     res = race(lambda: lc.upgrade(engine, w.id, "red", user="zhang", role="commander", expected_revision=w.revision),
                lambda: lc.lift(engine, w.id, user="zhao", role="commander", expected_revision=w.revision))
     wins = [r for r in res if isinstance(r, lc.WarningState)]

@@ -9,6 +9,9 @@ import pytest
 
 from airwarn.cli import main
 
+#: A warning's period and rule set: lifecycle.issue refuses a warning without them.
+PERIOD = {"start": "2026-12-03", "end": "2026-12-05", "rules_version": "national-2024"}
+
 COMMANDER = "Commander-pass-1"
 D = dt.date(2026, 12, 3)
 BODY, DOC = "山西省重污染天气应急指挥部", "晋环应急调度〔2026〕12号"
@@ -43,7 +46,7 @@ def test_i15_notice_sets_minimum_level_and_start_and_holds_lift_until_province_l
         lc.issue(engine, area="阳泉", level="yellow", user="c", role="commander")
     with pytest.raises(ValueError, match="sets the start 2026-12-03"):
         lc.issue(engine, area="阳泉", level="orange", start=D + dt.timedelta(days=1), user="c", role="commander")
-    w = lc.issue(engine, area="阳泉", level="orange", user="c", role="commander", reason="省级调度")
+    w = lc.issue(engine, area="阳泉", level="orange", user="c", role="commander", reason="省级调度", rules_version="national-2024")
     assert (w.start, w.end) == (D, D + dt.timedelta(days=3))     # start and end from the notice
     assert notice_of_warning(engine, w.id).doc_number == DOC
     assert DOC in lc.audit_log(engine, warning_id=w.id)[-1].reason  # named in the hash-chained audit
@@ -62,7 +65,7 @@ def test_i15_notice_sets_minimum_level_and_start_and_holds_lift_until_province_l
     assert [x.kind for x in notices(engine, "阳泉")] == ["issue", "change", "lift"]
     assert lc.verify(engine).ok
     # a later local warning without a notice in force is the city's own
-    w2 = lc.issue(engine, area="阳泉", level="yellow", user="c", role="commander")
+    w2 = lc.issue(engine, area="阳泉", level="yellow", user="c", role="commander", **PERIOD)
     assert notice_of_warning(engine, w2.id) is None
     assert lc.lift(engine, w2.id, user="c", role="commander").status == "lifted"
 

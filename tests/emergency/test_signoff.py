@@ -10,6 +10,9 @@ import pytest
 
 from airwarn.cli import main
 
+#: A warning's period and rule set: lifecycle.issue refuses a warning without them.
+PERIOD = {"start": "2026-12-03", "end": "2026-12-05", "rules_version": "national-2024"}
+
 PASSWORDS = {"wang": "Commander-pass-1", "zhao": "Vicemayor-pass-1", "qian": "Mayoralty-pass-1"}
 
 
@@ -32,7 +35,7 @@ def test_i15_approval_by_the_levels_role_recorded_with_its_clock(engine):
     from emergency import lifecycle as lc
     from emergency.signoff import signoff_state
 
-    w = lc.issue(engine, area="阳泉", level="orange", user="wang", role="commander")
+    w = lc.issue(engine, area="阳泉", level="orange", user="wang", role="commander", **PERIOD)
     st = signoff_state(lc.audit_log(engine, warning_id=w.id))
     assert st.required_roles == ("vice-mayor",) and not st.approved
     assert st.deadline - st.step_at == dt.timedelta(hours=2)
@@ -68,7 +71,7 @@ def test_i15_signoff_roles_come_from_the_rule_set(tmp_path, engine):
     cfg = signoff_config(path)
     assert cfg.roles_for("yellow") == ("mayor", "vice-mayor") and cfg.roles_for("red") == ("mayor",)
     assert cfg.deadline_hours == 1
-    w = lc.issue(engine, area="阳泉", level="yellow", user="wang", role="commander")
+    w = lc.issue(engine, area="阳泉", level="yellow", user="wang", role="commander", **PERIOD)
     assert lc.approve(engine, w.id, user="qian", role="mayor", config=cfg).revision == w.revision + 1
     path.write_text(src + "\nsignoff:\n  approvers: {yellow: [governor]}\n", encoding="utf-8")
     with pytest.raises(KeyError, match="unknown role 'governor'"):

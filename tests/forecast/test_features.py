@@ -22,8 +22,10 @@ def coords(shared_data):
 def test_clean_observations_complete_grid_and_range_checks():
     obs = pd.DataFrame({"city": ["a", "a", "a", "b"],
                         "date": pd.to_datetime(["2015-01-01", "2015-01-04", "2015-01-05", "2015-01-02"]),
-                        "pm25": [50.0, 0.0, 2000.0, 30.0], "aqi": [70.0, 80.0, 90.0, 40.0]})
-    out = F.clean_observations(obs)
+                        "pm25": [50.0, 0.0, 2500.0, 30.0], "aqi": [70.0, 80.0, 90.0, 40.0]})
+    with pytest.warns(UserWarning, match=r"2 value\(s\) of pm25 not in \(0, 2000\] set to missing"):
+        out = F.clean_observations(obs)                        # never silently
+    assert out.attrs["qc_dropped"] == {"pm25": 2}
     a = out[out["city"] == "a"]
     assert list(a["date"].dt.day) == [1, 2, 3, 4, 5]          # absent days filled
     assert np.isnan(a["pm25"].iloc[1]) and np.isnan(a["pm25"].iloc[2])
