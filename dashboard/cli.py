@@ -9,7 +9,10 @@ import argparse
 import getpass
 import sys
 
-_ROLES = ("viewer", "forecaster", "commander", "list-admin")
+from airwarn.vocab import Role
+
+#: Every role a user may hold (one source: :class:`airwarn.vocab.Role`).
+_ROLES = tuple(r.value for r in Role)
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:

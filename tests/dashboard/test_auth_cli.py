@@ -71,3 +71,17 @@ def test_demo_users_idempotent(settings):
     with session_scope(get_engine(settings.db_url)) as s:
         for name, (role, password) in users.items():
             assert auth.authenticate(s, name, password).role == role
+
+
+def test_user_add_offers_every_role_including_the_approvers(settings, monkeypatch, capsys):
+    """The sign-off roles existed in the lifecycle but `user add --role mayor` was refused by argparse."""
+    import io
+
+    from airwarn.cli import main
+
+    monkeypatch.setenv("AIRWARN_DATA_DIR", str(settings.data_dir))
+    monkeypatch.setenv("AIRWARN_DB", settings.db_url)
+    monkeypatch.setattr("sys.stdin", io.StringIO("Mayoralty-pass-2026\n"))
+    assert main(["user", "add", "qian", "--role", "mayor", "--password-stdin"]) == 0
+    with session_scope(get_engine(settings.db_url)) as s:
+        assert auth.authenticate(s, "qian", "Mayoralty-pass-2026").role == "mayor"
