@@ -35,9 +35,10 @@ class HealthAdvice:
     advice: str
 
 
-def health_advice() -> dict[int, HealthAdvice]:
-    """Health advice per AQI level, from the package data file."""
-    path = _HERE / "data" / "health_advice_hj633.csv"
+def health_advice(file: str = "health_advice_hj633.csv") -> dict[int, HealthAdvice]:
+    """Health advice per AQI level (1–6), from a package data file (``emergency/data/``): the bulletin's
+    ``health_advice_hj633.csv`` by default; the public forecast reads ``health_advice_hj633-2026.csv``."""
+    path = _HERE / "data" / file
     with open(path, encoding="utf-8", newline="") as fh:
         rows = list(csv.DictReader(line for line in fh if not line.startswith("#")))
     out = {}

@@ -15,7 +15,6 @@ day's product folder (:func:`write_public_forecast`); ``airwarn public-forecast`
 """
 from __future__ import annotations
 
-import csv
 import datetime as dt
 import html
 import json
@@ -89,17 +88,11 @@ class PublicForecast:
         return format_beijing(self.published_at)
 
 
-def health_advice_2026() -> dict[int, tuple[str, str]]:
+def health_advice_2026() -> dict:
     """Health effect and advice per AQI level (1–6) from ``data/health_advice_hj633-2026.csv``."""
-    path = _HERE / "data" / "health_advice_hj633-2026.csv"
-    with open(path, encoding="utf-8", newline="") as fh:
-        rows = list(csv.DictReader(line for line in fh if not line.startswith("#")))
-    out = {}
-    for i, r in enumerate(rows, start=1):
-        if int(r["level"]) != i:
-            raise ValueError(f"{path}: data row {i}: expected level {i}, got {r['level']!r}")
-        out[i] = (r["health_effect"], r["advice"])
-    return out
+    from emergency.bulletin import health_advice
+
+    return health_advice("health_advice_hj633-2026.csv")
 
 
 def _level(aqi: float):
@@ -218,7 +211,7 @@ def public_forecast(forecast, city: str | None = None, date: "dt.date | str | No
         lo, hi = _range(float(median[j]), float(low[j]), float(high[j]))
         a, b = _level(lo), _level(hi)
         keys = tuple(k for k in str(primary[j] or "").split(",") if k)
-        effect, adv = advice[b.level]
+        effect, adv = advice[b.level].health_effect, advice[b.level].advice
         out.append(PublicDay(t.date(), lo, hi, int(round(float(median[j]))),
                              a.category if a.level == b.level else f"{a.category}至{b.category}", b.colour, keys,
                              _primary_text(keys, hi), effect, adv))
