@@ -764,6 +764,65 @@ def _state(area, level, status, revision, start, end) -> str:
     return f"area {area}, {level} {status}, revision {revision}, {start or '-'}..{end or '-'}"
 
 
+def _people_and_references(w: WarningRecord, steps: list[AuditEntry]) -> list[str]:
+    """The warning row's people and references against its hashed audit rows: who drafted or issued
+    it (its first row), who issued and lifted it (its last ``issue`` / ``lift`` row) and the forecast
+    and rule set of its last row. These columns are not in the warning's state, so an UPDATE of them
+    alone (a forged signer reaches the bulletin's 签发 line) is found here."""
+    if not steps:
+        return []
+    issued = [a for a in steps if a.action == "issue"]
+    lifted = [a for a in steps if a.action == "lift"]
+    expected = {
+        "created_by": steps[0].user,
+        "issued_by": issued[-1].user if issued else None,
+        "lifted_by": lifted[-1].user if lifted else None,
+        "forecast_ref": steps[-1].forecast_ref,
+        "forecast_hash": steps[-1].forecast_hash,
+        "rules_version": steps[-1].rules_version,
+    }
+    out = []
+    for column, want in expected.items():
+        have = getattr(w, column)
+        if column in ("forecast_ref", "forecast_hash", "rules_version") and have is None and want is not None:
+            continue  # the audit row records the step's own references where the warning has none
+        if have != want:
+            out.append(f"warning #{w.id}: its {column} is {have!r}, its audit rows say {want!r} "
+                       f"(changed outside airwarn)")
+    return out
+
+
+def _refusal_gaps(s: Session) -> list[str]:
+    """Refusal ids run 1, 2, 3 … (an autoincrement table that is only appended to): a gap is a removed
+    row (the last rows cannot be told from never written; the head of the audit chain can)."""
+    from emergency.models import WarningRefusal
+
+    ids = list(s.scalars(select(WarningRefusal.id).order_by(WarningRefusal.id)))
+    gaps = [i for i, (a, b) in enumerate(zip([0, *ids], ids)) if b != a + 1]
+    return [f"warning_refusal: rows missing before id {ids[gaps[0]]} (deleted outside airwarn)"] if gaps else []
+
+
+def _missing_triggers(s: Session) -> list[str]:
+    """The append-only triggers must be there when ``verify`` runs (it adds none itself)."""
+    from emergency.models import APPEND_ONLY, expected_triggers
+
+    have = _trigger_names(s)
+    if have is None:
+        return []
+    return [f"{table}: append-only trigger {name} is missing (dropped outside airwarn)"
+            for table in APPEND_ONLY for name in expected_triggers(s.get_bind().dialect.name, table)
+            if name not in have]
+
+
+def _trigger_names(s: Session) -> set[str] | None:
+    dialect = s.get_bind().dialect.name
+    if dialect == "sqlite":
+        return set(s.execute(text("SELECT name FROM sqlite_master WHERE type = 'trigger'")).scalars())
+    if dialect == "postgresql":
+        return set(s.execute(text("SELECT tgname FROM pg_trigger WHERE NOT tgisinternal")).scalars())
+    return None
+
+
 def verify(target: "Engine | Session") -> VerifyResult:
     """Check the audit chain and the warning tables against it.
 
@@ -781,16 +840,15 @@ def verify(target: "Engine | Session") -> VerifyResult:
         warnings = {w.id: w for w in s.scalars(select(WarningRecord).order_by(WarningRecord.id))}
         active = list(s.scalars(select(ActiveWarning).order_by(ActiveWarning.area)))
         prev: AuditEntry | None = None
-        unhashed, started = 0, False
+        unhashed = 0  # kept in the result for callers; every row must carry its hash
         last_of: dict[int, AuditEntry] = {}
         for a in rows:
-            if a.row_hash is None and not started:
-                unhashed += 1  # written before the chain existed
+            # every row has had a hash since the hash columns exist (a database from before them is
+            # refused by create_tables), so a row without one was written or wiped outside airwarn
+            if a.row_hash is None:
+                problems.append(f"warning_audit row {a.id}: no hash (written or wiped outside airwarn)")
             else:
-                started = True
-                if a.row_hash is None:
-                    problems.append(f"warning_audit row {a.id}: no hash (written outside airwarn)")
-                elif a.prev_hash != (prev.row_hash if prev is not None else None):
+                if a.prev_hash != (prev.row_hash if prev is not None else None):
                     problems.append(f"warning_audit row {a.id}: prev_hash is not the hash of "
                                     f"{f'row {prev.id}' if prev is not None else 'a previous row (there is none)'} "
                                     f"(a row was removed, inserted or rewritten)")
@@ -814,13 +872,13 @@ def verify(target: "Engine | Session") -> VerifyResult:
             if last is None:
                 problems.append(f"warning #{w.id}: no audit rows (inserted outside airwarn)")
                 continue
-            full = last.row_hash is not None  # rows from before the chain have no period
-            now = _state(w.area, w.level, w.status, w.revision, w.start if full else None, w.end if full else None)
+            now = _state(w.area, w.level, w.status, w.revision, w.start, w.end)
             then = _state(last.area, last.level_to, last.status_to, last.revision, last.warning_start,
                           last.warning_end)
             if now != then:
                 problems.append(f"warning #{w.id}: the warning table says {now}, its last audit row {last.id} "
                                 f"says {then} (changed outside airwarn)")
+            problems += _people_and_references(w, [a for a in rows if a.warning_id == w.id])
         slots = {}
         for a in active:
             slots[a.warning_id] = a
@@ -835,11 +893,13 @@ def verify(target: "Engine | Session") -> VerifyResult:
             if w.status == "issued" and w.id not in slots:
                 problems.append(f"warning #{w.id}: issued, but {w.area} has no row in warning_active for it "
                                 f"(deleted outside airwarn)")
+        problems += _refusal_gaps(s)
         from emergency.notices import verify_chain
 
         problems += verify_chain(s)
         from emergency.bulletin import verify_edits
 
         problems += verify_edits(s)
+        problems += _missing_triggers(s)  # last: a changed row is the finding, a dropped trigger the means
         head = rows[-1].row_hash if rows else None
         return VerifyResult(len(rows), head, tuple(problems), unhashed)

@@ -25,6 +25,8 @@ and the emission inventory (the baseline of the reduction targets).
 """
 from __future__ import annotations
 
+import logging
+
 import datetime as dt
 
 from sqlalchemy import (
@@ -50,6 +52,9 @@ SECTOR_LABELS: dict[str, str] = {"industry": "工业源", "mobile": "移动源",
 def _utcnow() -> dt.datetime:
     return dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
 
+
+#: Logger of the warning tables.
+log = logging.getLogger("airwarn.warning")
 
 class WarningRecord(Base):
     """A heavy-pollution warning for one area (city or county)."""
@@ -235,6 +240,26 @@ def _pg_trigger(table: str) -> tuple[str, str]:
                   f"FOR EACH STATEMENT EXECUTE FUNCTION warning_audit_append_only()")
 
 
+def expected_triggers(dialect: str, table: str) -> list[str]:
+    """Names of the append-only triggers of ``table`` on ``dialect`` (``airwarn warning verify`` checks them)."""
+    if dialect == "sqlite":
+        return [f"{table}_no_update", f"{table}_no_delete", f"{table}_no_replace"]
+    if dialect == "postgresql":
+        return [_pg_trigger(table)[0]]
+    return []
+
+
+def _warn_if_dropped(connection, table: str, missing: list[str]) -> None:
+    """A trigger missing on a table that holds rows was dropped (every table gets its triggers when it
+    is created): say so before putting it back, since the table may have been changed meanwhile."""
+    if not missing:
+        return
+    n = connection.exec_driver_sql(f"SELECT COUNT(*) FROM {table}").scalar()
+    if n:
+        log.warning("append-only trigger(s) %s were missing on %s (%d rows) and are recreated: the table may "
+                    "have been changed outside airwarn; run airwarn warning verify", ", ".join(missing), table, n)
+
+
 @event.listens_for(Base.metadata, "after_create")
 def _audit_append_only(metadata, connection, **kw) -> None:
     """Add the append-only triggers where they are missing, on every ``create_tables``: a database
@@ -244,7 +269,9 @@ def _audit_append_only(metadata, connection, **kw) -> None:
     if not tables:
         return
     if connection.dialect.name == "sqlite":
+        have = {r[0] for r in connection.exec_driver_sql("SELECT name FROM sqlite_master WHERE type = 'trigger'")}
         for table in tables:
+            _warn_if_dropped(connection, table, [n for n in expected_triggers("sqlite", table) if n not in have])
             for ddl in _sqlite_triggers(table):
                 connection.exec_driver_sql(ddl)
     elif connection.dialect.name == "postgresql":
@@ -252,6 +279,10 @@ def _audit_append_only(metadata, connection, **kw) -> None:
         connection.exec_driver_sql("SELECT pg_advisory_xact_lock(20260301)")
         missing = [ddl for table in tables for name, ddl in [_pg_trigger(table)] if not connection.exec_driver_sql(
             f"SELECT 1 FROM pg_trigger WHERE tgname = '{name}' AND tgrelid = to_regclass('{table}')").first()]
+        for table in tables:
+            name = _pg_trigger(table)[0]
+            if any(name in ddl for ddl in missing):
+                _warn_if_dropped(connection, table, [name])
         if missing:  # (re)define the function only then: a running database need not be its owner's
             connection.exec_driver_sql(_PG_FUNCTION)
         for ddl in missing:

@@ -187,3 +187,59 @@ def test_concurrent_steps_in_two_areas_keep_one_chain(engine):
     assert errors == []
     res = lc.verify(engine)
     assert res.ok and res.rows == 16, res.problems
+
+
+def _drop_all_triggers(engine, table: str) -> None:
+    drops = {"sqlite": [f"DROP TRIGGER {table}_no_{op}" for op in ("update", "delete", "replace")],
+             "postgresql": [f"DROP TRIGGER {table}_no_change ON {table}"]}[engine.dialect.name]
+    for sql in drops:
+        run_sql(engine, sql)
+
+
+def test_break_15_wiping_every_hash_is_found(history, monkeypatch, capsys, tmp_path):
+    """A review found that nulling every hash made the chain pass as rows 'from before the chain'
+    (`audit chain intact: 3 rows (head -); 3 earlier rows have no hash`, exit 0)."""
+    _drop_all_triggers(history, "warning_audit")
+    run_sql(history, "UPDATE warning_audit SET prev_hash = NULL, row_hash = NULL, warning_start = NULL, "
+                     "warning_end = NULL")
+    run_sql(history, "UPDATE warning_audit SET \"user\" = 'wang', reason = 'forged' WHERE id = 1")
+    res = lc.verify(history)
+    assert res.problems[0] == "warning_audit row 1: no hash (written or wiped outside airwarn)"
+    assert "warning_audit: append-only trigger" in res.problems[-1]
+    monkeypatch.setenv("AIRWARN_DATA_DIR", str(tmp_path / "var"))
+    rc, out = verify_cli(history, monkeypatch, capsys)
+    assert rc == 1 and out.startswith("audit chain broken: warning_audit row 1: no hash")
+
+
+def test_break_15_a_forged_signer_in_the_warning_table_is_found(history):
+    """The warning's people and references were outside the hash: a plain UPDATE (no trigger guards the
+    warning table) put a forged 签发 name into every republished bulletin and verify said intact."""
+    assert lc.verify(history).ok
+    run_sql(history, "UPDATE warning SET issued_by = 'wang', lifted_by = 'wang' WHERE id = 1")
+    problems = lc.verify(history).problems
+    assert "warning #1: its issued_by is 'wang', its audit rows say 'zhang' (changed outside airwarn)" in problems
+    assert "warning #1: its lifted_by is 'wang', its audit rows say 'zhang' (changed outside airwarn)" in problems
+    run_sql(history, "UPDATE warning SET issued_by = 'zhang', lifted_by = 'zhang', created_by = 'x', "
+                     "forecast_ref = '/x' WHERE id = 1")
+    problems = lc.verify(history).problems
+    assert any(p.startswith("warning #1: its created_by is 'x'") for p in problems)
+    assert any(p.startswith("warning #1: its forecast_ref is '/x'") for p in problems)
+
+
+def test_break_15_refusals_deleted_and_triggers_dropped_are_found(history, caplog):
+    """Deleting refusals after dropping their triggers, or dropping the audit's triggers, verified intact."""
+    for who in ("li", "wu", "zhao"):
+        with pytest.raises(PermissionError):
+            lc.upgrade(history, 2, "red", user=who, role="forecaster")
+    _drop_all_triggers(history, "warning_refusal")
+    run_sql(history, "DELETE FROM warning_refusal WHERE id = 2")
+    problems = lc.verify(history).problems
+    assert "warning_refusal: rows missing before id 3 (deleted outside airwarn)" in problems
+    assert any(p.startswith("warning_refusal: append-only trigger") for p in problems)
+    # any later command puts the triggers back, and says that they were gone
+    import logging
+
+    with caplog.at_level(logging.WARNING, logger="airwarn.warning"):
+        create_tables(history)
+    assert any("were missing on warning_refusal (2 rows) and are recreated" in r.getMessage() for r in caplog.records)
+    assert not any("append-only trigger" in p for p in lc.verify(history).problems)
