@@ -13,8 +13,10 @@ not a new empty database.
 """
 from __future__ import annotations
 
+import logging
 import os
 import sqlite3
+import stat
 import tempfile
 import urllib.parse
 from contextlib import contextmanager
@@ -25,6 +27,8 @@ from sqlalchemy import create_engine, event, inspect, make_url
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.schema import CreateColumn
+
+log = logging.getLogger("airwarn.db")
 
 
 class Base(DeclarativeBase):
@@ -199,7 +203,23 @@ def open_sqlite_file(path: str | os.PathLike) -> str:
         raise refuse(f"cannot be read ({exc})") from None
     except sqlite3.DatabaseError as exc:
         raise refuse(f"is damaged ({exc})") from None
+    _owner_only(path)
     return uri
+
+
+def _owner_only(path: Path) -> None:
+    """An accepted database readable by others (a copy, or a file made by an older airwarn) is made
+    0600: it holds the password hashes. Logged; a file we may not chmod is left as it is, with a warning."""
+    mode = stat.S_IMODE(path.stat().st_mode)
+    if not mode & 0o077:
+        return
+    try:
+        os.chmod(path, mode & 0o700)
+        log.warning("database %s was readable by others (mode %o); made %o (it holds password hashes)",
+                    path, mode, mode & 0o700)
+    except PermissionError:
+        log.warning("database %s is readable by others (mode %o) and cannot be changed by this user; "
+                    "chmod 600 it (it holds password hashes)", path, mode)
 
 
 def _create_sqlite_file(path: Path) -> None:

@@ -334,3 +334,17 @@ def test_processes_creating_one_new_database_at_once_all_succeed(tmp_path):
     assert con.execute("PRAGMA application_id").fetchone()[0] == APPLICATION_ID
     con.close()
     assert [p.name for p in tmp_path.iterdir()] == ["airwarn.sqlite"]
+
+
+def test_break_6_an_existing_database_readable_by_others_is_made_0600(built, tmp_path, caplog):
+    """A review found a copied or older 0644 database used as it was: the password hashes stayed
+    readable by every user of the machine."""
+    import logging
+
+    db = tmp_path / "airwarn.sqlite"
+    shutil.copyfile(built["db"], db)
+    os.chmod(db, 0o644)
+    with caplog.at_level(logging.WARNING, logger="airwarn.db"):
+        rc, _ = _run(["list", "versions"], _env(db, tmp_path))
+    assert rc == 0 and stat.S_IMODE(os.stat(db).st_mode) == 0o600
+    assert any("was readable by others (mode 644); made 600" in r.getMessage() for r in caplog.records)
