@@ -38,6 +38,7 @@ import getpass
 import hashlib
 import logging
 import secrets
+import threading
 import unicodedata
 from functools import lru_cache
 from pathlib import Path
@@ -331,13 +332,29 @@ def sign_in(session: Session, name: str, password: str, address: str) -> User | 
     SignInThrottled
         If the name or the address has too many recent failures (the password is not checked).
     """
-    throttle_check(session, name, address)
-    user = authenticate(session, name, password)
-    if user is None:
-        _record_failure(session, name, address)
-        return None
+    with _name_lock(name):  # check, password and count as one step per name (concurrent guesses)
+        throttle_check(session, name, address)
+        user = authenticate(session, name, password)
+        if user is None:
+            _record_failure(session, name, address)
+            return None
     session.execute(delete(LoginFailure).where(LoginFailure.user_name == _key(user.name)))
     return user
+
+
+_NAME_LOCKS: dict[str, threading.Lock] = {}
+_NAME_LOCKS_GUARD = threading.Lock()
+
+
+def _name_lock(name: str) -> threading.Lock:
+    """One lock per user name in this process: without it, eight sign-ins at once (waitress's threads)
+    all passed the check before any failure was counted, so 8 passwords were tried where 5 are allowed.
+    Several server processes each have their own locks (the limit is then per process)."""
+    key = _key(name)
+    with _NAME_LOCKS_GUARD:
+        if len(_NAME_LOCKS) > 10_000:  # names tried by an attacker: bounded memory
+            _NAME_LOCKS.clear()
+        return _NAME_LOCKS.setdefault(key, threading.Lock())
 
 
 def check_actor(session: Session, name: str, role: "str | Role", password: str | None) -> User:

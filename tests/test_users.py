@@ -186,3 +186,28 @@ def test_break_9_check_actor_counts_failures_through_the_callers_rollback(engine
     with pytest.raises(PermissionError, match="a password is needed"):
         with session_scope(engine) as s:
             users.check_actor(s, "zhao", "commander", None)
+
+
+def test_break_9_concurrent_wrong_passwords_are_counted_before_the_next_is_checked(engine):
+    """A review found that eight sign-ins at once (waitress's eight threads) from eight addresses all
+    passed the throttle before any failure was counted: 8 passwords checked where 5 are allowed."""
+    import threading
+    from collections import Counter
+
+    with session_scope(engine) as s:
+        users.add_user(s, "alice", "commander", "Correct-Horse-42x")
+    results: list[str] = []
+
+    def guess(i: int) -> None:
+        try:
+            with session_scope(engine) as s:
+                results.append("checked" if users.sign_in(s, "alice", f"wrong-{i}", f"10.0.0.{i}") is None else "in")
+        except users.SignInThrottled:
+            results.append("throttled")
+
+    threads = [threading.Thread(target=guess, args=(i,)) for i in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=120)
+    assert Counter(results) == {"checked": users.MAX_FAILURES_PER_NAME, "throttled": 8 - users.MAX_FAILURES_PER_NAME}
