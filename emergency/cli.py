@@ -301,8 +301,7 @@ def _same_area(areas, a: str, b: str) -> bool:
 def _verify(lc, eng) -> int:
     res = lc.verify(eng)
     if res.ok:
-        legacy = f"; {res.unhashed} earlier rows have no hash" if res.unhashed else ""
-        print(f"audit chain intact: {res.rows} rows (head {res.head or '-'}){legacy}")
+        print(f"audit chain intact: {res.rows} rows (head {res.head or '-'})")
         return 0
     print(f"audit chain broken: {res.problems[0]}")
     for p in res.problems[1:]:
