@@ -356,14 +356,9 @@ def _normal_text(text: str) -> str:
 
 def edit_hash(row, prev_hash: str | None) -> str:
     """SHA-256 (hex) of an edit's fields (order of ``_EDIT_FIELDS``) preceded by the previous edit's hash."""
-    import datetime as dt
-    import hashlib
-    import json
+    from airwarn.chain import row_hash
 
-    get = row.get if isinstance(row, dict) else (lambda k: getattr(row, k))
-    vals = [v.isoformat() if isinstance(v, (dt.date, dt.datetime)) else v for v in (get(k) for k in _EDIT_FIELDS)]
-    payload = json.dumps([prev_hash or "", *vals], ensure_ascii=False, separators=(",", ":"))
-    return hashlib.sha256(payload.encode("utf-8")).hexdigest()
+    return row_hash(row, _EDIT_FIELDS, prev_hash)
 
 
 def _step_revision(s, warning_id: int) -> int | None:
@@ -500,16 +495,11 @@ def verify_edits(s) -> list[str]:
 
     from emergency.models import BulletinEdit
 
-    problems, prev = [], None
-    for e in s.scalars(select(BulletinEdit).order_by(BulletinEdit.id)):
-        if e.prev_hash != (prev.row_hash if prev is not None else None):
-            problems.append(f"bulletin_edit row {e.id}: prev_hash is not the hash of "
-                            f"{f'row {prev.id}' if prev is not None else 'a previous row (there is none)'} "
-                            f"(an edit was removed, inserted or rewritten)")
-        elif edit_hash(e, e.prev_hash) != e.row_hash or text_hash(e.text) != e.after_hash:
-            problems.append(f"bulletin_edit row {e.id}: its content does not match its hash (the edit was changed)")
-        prev = e
-    return problems
+    from airwarn.chain import chain_problems
+
+    return chain_problems(s.scalars(select(BulletinEdit).order_by(BulletinEdit.id)), "bulletin_edit",
+                          lambda e: edit_hash(e, e.prev_hash) == e.row_hash and text_hash(e.text) == e.after_hash,
+                          ("an edit", "the edit"))
 
 
 def edited_html(text: str, warning, edit: BulletinEditRecord) -> str:

@@ -34,7 +34,6 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
-import hashlib
 import json
 import logging
 from contextlib import contextmanager
@@ -46,6 +45,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from airwarn.chain import chain_problems, row_hash
 from airwarn.dates import format_beijing
 from airwarn.db import session_scope
 from airwarn.vocab import Role, WarningLevel
@@ -284,21 +284,10 @@ def _lookup_area(area: str, areas: AreaList | None) -> str:
         return normalise(area)
 
 
-def _value(v):
-    if isinstance(v, (dt.datetime, dt.date)):
-        return v.isoformat()
-    return v
-
-
 def audit_hash(row: Mapping, prev_hash: str | None) -> str:
-    """SHA-256 (hex) of an audit row's content and the previous row's hash.
-
-    The content is the JSON array of the row's values in the order of ``_AUDIT_FIELDS`` (every column
-    but the two hashes; dates and times ISO 8601), preceded by ``prev_hash`` ("" for the first row).
-    """
-    payload = json.dumps([prev_hash or "", *(_value(row[k]) for k in _AUDIT_FIELDS)], ensure_ascii=False,
-                         separators=(",", ":"))
-    return hashlib.sha256(payload.encode("utf-8")).hexdigest()
+    """SHA-256 (hex) of an audit row's content and the previous row's hash
+    (:func:`airwarn.chain.row_hash` over ``_AUDIT_FIELDS``: every column but the two hashes)."""
+    return row_hash(row, _AUDIT_FIELDS, prev_hash)
 
 
 def _audit(s: Session, w: WarningRecord, *, user, role, action, level_from, status_from, reason,
@@ -839,22 +828,12 @@ def verify(target: "Engine | Session") -> VerifyResult:
         rows = [AuditEntry.of(a) for a in s.scalars(select(WarningAudit).order_by(WarningAudit.id))]
         warnings = {w.id: w for w in s.scalars(select(WarningRecord).order_by(WarningRecord.id))}
         active = list(s.scalars(select(ActiveWarning).order_by(ActiveWarning.area)))
-        prev: AuditEntry | None = None
         unhashed = 0  # kept in the result for callers; every row must carry its hash
+        # every row has had a hash since the hash columns exist (a database from before them is refused
+        # by create_tables), so a row without one was written or wiped outside airwarn
+        problems += chain_problems(rows, "warning_audit", lambda a: audit_hash(a.__dict__, a.prev_hash) == a.row_hash)
         last_of: dict[int, AuditEntry] = {}
         for a in rows:
-            # every row has had a hash since the hash columns exist (a database from before them is
-            # refused by create_tables), so a row without one was written or wiped outside airwarn
-            if a.row_hash is None:
-                problems.append(f"warning_audit row {a.id}: no hash (written or wiped outside airwarn)")
-            else:
-                if a.prev_hash != (prev.row_hash if prev is not None else None):
-                    problems.append(f"warning_audit row {a.id}: prev_hash is not the hash of "
-                                    f"{f'row {prev.id}' if prev is not None else 'a previous row (there is none)'} "
-                                    f"(a row was removed, inserted or rewritten)")
-                elif audit_hash(a.__dict__, a.prev_hash) != a.row_hash:
-                    problems.append(f"warning_audit row {a.id}: its content does not match its hash "
-                                    f"(the row was changed)")
             before = last_of.get(a.warning_id)
             if before is not None and (a.revision != before.revision + 1 or a.status_from != before.status_to):
                 problems.append(f"warning_audit row {a.id}: warning #{a.warning_id} goes from revision "
@@ -864,7 +843,6 @@ def verify(target: "Engine | Session") -> VerifyResult:
                 problems.append(f"warning_audit row {a.id}: the first step of warning #{a.warning_id} starts "
                                 f"from {a.status_from} (its earlier steps are missing)")
             last_of[a.warning_id] = a
-            prev = a
         for wid in sorted(set(last_of) - set(warnings)):
             problems.append(f"warning #{wid}: has audit rows but no row in warning (deleted outside airwarn)")
         for w in warnings.values():

@@ -5,7 +5,7 @@ city's warning, and a warning started on it is lifted only after the province li
 (``../shared/docs/standards-notes.md`` §9). Each notice is one append-only row of
 ``provincial_notice`` (kind ``issue``, ``change`` or ``lift``; level, start, end, issuing body,
 document number, received at, recorded by), hash-chained like the warning audit
-(:func:`emergency.lifecycle.audit_hash` over the row's fields and the previous notice's hash) and
+(:func:`airwarn.chain.row_hash` over the row's fields and the previous notice's hash) and
 checked by :func:`emergency.lifecycle.verify`. The province's current word for an area is its latest
 notice (:func:`current`): ``issue``/``change`` in force, or ``lift``.
 
@@ -23,14 +23,13 @@ Only a commander records notices (:data:`RECORD_ROLES`).
 from __future__ import annotations
 
 import datetime as dt
-import json
-import hashlib
 from dataclasses import dataclass
 
 from sqlalchemy import insert, select, text
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
+from airwarn.chain import chain_problems, row_hash
 from airwarn.dates import BEIJING
 from airwarn.vocab import WarningLevel
 from emergency.models import NOTICE_KINDS, ProvincialNotice, _utcnow
@@ -94,16 +93,9 @@ class Notice:
                 f"登记：{self.recorded_by}）")
 
 
-def _value(v):
-    return v.isoformat() if isinstance(v, (dt.date, dt.datetime)) else v
-
-
 def notice_hash(row, prev_hash: str | None) -> str:
     """SHA-256 (hex) of a notice's fields (order of ``_FIELDS``) preceded by the previous notice's hash."""
-    get = row.get if isinstance(row, dict) else (lambda k: getattr(row, k))
-    payload = json.dumps([prev_hash or "", *(_value(get(k)) for k in _FIELDS)], ensure_ascii=False,
-                         separators=(",", ":"))
-    return hashlib.sha256(payload.encode("utf-8")).hexdigest()
+    return row_hash(row, _FIELDS, prev_hash)
 
 
 def _utc(t: "dt.datetime | str | None") -> dt.datetime:
@@ -228,13 +220,6 @@ def notice_of_warning(target: "Engine | Session", warning_id: int) -> Notice | N
 
 def verify_chain(s: Session) -> list[str]:
     """Problems of the notices' hash chain (one line each; empty when intact)."""
-    problems, prev = [], None
-    for n in s.scalars(select(ProvincialNotice).order_by(ProvincialNotice.id)):
-        if n.prev_hash != (prev.row_hash if prev is not None else None):
-            problems.append(f"provincial_notice row {n.id}: prev_hash is not the hash of "
-                            f"{f'row {prev.id}' if prev is not None else 'a previous row (there is none)'} "
-                            f"(a notice was removed, inserted or rewritten)")
-        elif notice_hash(n, n.prev_hash) != n.row_hash:
-            problems.append(f"provincial_notice row {n.id}: its content does not match its hash (the notice was changed)")
-        prev = n
-    return problems
+    rows = s.scalars(select(ProvincialNotice).order_by(ProvincialNotice.id))
+    return chain_problems(rows, "provincial_notice", lambda n: notice_hash(n, n.prev_hash) == n.row_hash,
+                          ("a notice", "the notice"))
