@@ -218,15 +218,21 @@ def _warning(args, settings) -> int:
         w = lc.cancel(eng, args.id, expected_revision=args.revision, **who)
     out = _state_dict(w)
     if act in _REPUBLISH:
-        from emergency.daily import republish
-
-        try:
-            out["republished"] = [str(p) for p in republish(settings, w)]
-        except (FileNotFoundError, KeyError) as exc:  # the step stands; say why the products were not rewritten
-            out["republished"] = []
-            out["republish_error"] = str(exc.args[0]) if isinstance(exc, KeyError) and exc.args else str(exc)
+        out.update(_republished(settings, w))
     print(json.dumps(out, ensure_ascii=False))
     return 0
+
+
+def _republished(settings, w) -> dict:
+    """Republish the warning's products: ``{"republished": [paths]}``, or, when they could not be
+    rewritten (no product folder, no forecast), the empty list and ``republish_error``: the step stands."""
+    from emergency.daily import republish
+
+    try:
+        return {"republished": [str(p) for p in republish(settings, w)]}
+    except (FileNotFoundError, KeyError) as exc:
+        return {"republished": [], "republish_error": str(exc.args[0]) if isinstance(exc, KeyError) and exc.args
+                else str(exc)}
 
 
 def _show_dict(lc, eng, w, settings) -> dict:
@@ -316,7 +322,7 @@ def _edit_bulletin(eng, args, settings) -> int:
 
     from emergency import lifecycle as lc
     from emergency.bulletin import edit_bulletin
-    from emergency.daily import latest_product_day, republish
+    from emergency.daily import latest_product_day
     from emergency.signoff import signoff_config
 
     try:
@@ -338,11 +344,7 @@ def _edit_bulletin(eng, args, settings) -> int:
     out = {"warning": args.id, "edit": edit.id, "revision": edit.revision, "user": edit.user,
            "at": format_beijing(edit.at, seconds=True), "before_sha256": edit.before_hash,
            "after_sha256": edit.after_hash}
-    try:
-        out["republished"] = [str(p) for p in republish(settings, w)]
-    except (FileNotFoundError, KeyError) as exc:  # the edit stands; say why the products were not rewritten
-        out["republished"] = []
-        out["republish_error"] = str(exc.args[0]) if isinstance(exc, KeyError) and exc.args else str(exc)
+    out.update(_republished(settings, w))
     print(json.dumps(out, ensure_ascii=False))
     return 0
 

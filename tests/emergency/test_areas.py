@@ -21,13 +21,6 @@ PASSWORD = "Commander-pass-1"
 
 
 @pytest.fixture
-def engine(db_url):
-    eng = get_engine(db_url)
-    create_tables(eng)
-    return eng
-
-
-@pytest.fixture
 def cli_env(tmp_path, monkeypatch):
     """A data folder with a commander, and the CLI's environment pointing at it."""
     import airwarn.users as users

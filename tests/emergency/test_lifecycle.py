@@ -9,19 +9,12 @@ from sqlalchemy import text
 from sqlalchemy.exc import DatabaseError
 
 import emergency.models  # noqa: F401  (registers the tables)
-from airwarn.db import create_tables, get_engine
+from airwarn.db import create_tables
 from airwarn.vocab import WarningLevel
 from emergency import lifecycle as lc
 
 #: A warning's period and rule set: lifecycle.issue refuses a warning without them.
 PERIOD = {"start": "2026-12-03", "end": "2026-12-05", "rules_version": "national-2024"}
-
-
-@pytest.fixture
-def engine(db_url):
-    eng = get_engine(db_url)
-    create_tables(eng)
-    return eng
 
 
 def race(fn_a, fn_b):
