@@ -322,6 +322,17 @@ def _stale(s: Session, warning_id: int, expected: int) -> StaleRevisionError:
         f"(airwarn warning show) and decide again", expected, now, last)
 
 
+def _issued(s: Session, warning_id: int, expected_revision: int | None, done: str) -> tuple[WarningRecord, int]:
+    """The warning and its checked revision, if it is issued (what upgrade, downgrade, lift and
+    approve act on); else :class:`WarningConflictError` saying it cannot be ``done``."""
+    w = _get(s, warning_id)
+    rev = _check_revision(s, w, expected_revision)
+    if w.status != "issued":
+        raise WarningConflictError(f"warning #{w.id} ({w.area}) is {w.status!r}; only an issued warning "
+                                   f"can be {done}")
+    return w, rev
+
+
 def _check_revision(s: Session, w: WarningRecord, expected_revision: int | None) -> int:
     if expected_revision is not None and int(expected_revision) != w.revision:
         raise _stale(s, w.id, int(expected_revision))
@@ -564,11 +575,7 @@ def _change_level(action: str, target, warning_id: int, level, *, user, role, re
     check_role(action, user, role)
     new = WarningLevel.parse(level)
     with _tx(target) as s:
-        w = _get(s, warning_id)
-        rev = _check_revision(s, w, expected_revision)
-        if w.status != "issued":
-            raise WarningConflictError(f"warning #{w.id} ({w.area}) is {w.status!r}; only an issued warning "
-                                       f"can be {action}d")
+        w, rev = _issued(s, warning_id, expected_revision, f"{action}d")
         old = WarningLevel.parse(w.level)
         if action == "upgrade" and not new > old:
             raise ValueError(f"upgrade of warning #{w.id}: new level must be above {old.key}, got {new.key}")
@@ -609,10 +616,7 @@ def lift(target: "Engine | Session", warning_id: int, *, user: str, role: str, r
     """Lift an issued warning (commander only) and free the area's active slot."""
     check_role("lift", user, role)
     with _tx(target) as s:
-        w = _get(s, warning_id)
-        rev = _check_revision(s, w, expected_revision)
-        if w.status != "issued":
-            raise WarningConflictError(f"warning #{w.id} ({w.area}) is {w.status!r}; only an issued warning can be lifted")
+        w, rev = _issued(s, warning_id, expected_revision, "lifted")
         hold = _province_hold(s, w)
         if hold is not None:
             raise ValueError(f"lift of warning #{w.id}: it was started on the province's notice and the province "
@@ -639,11 +643,7 @@ def approve(target: "Engine | Session", warning_id: int, *, user: str, role: str
     check_role("approve", user, role)
     config = config or signoff_config()
     with _tx(target) as s:
-        w = _get(s, warning_id)
-        rev = _check_revision(s, w, expected_revision)
-        if w.status != "issued":
-            raise WarningConflictError(f"warning #{w.id} ({w.area}) is {w.status!r}; only an issued warning "
-                                       f"can be approved")
+        w, rev = _issued(s, warning_id, expected_revision, "approved")
         allowed = config.roles_for(w.level)
         if role not in allowed:
             raise PermissionError(f"user {user!r} with role {role!r} may not approve a {w.level} warning; "
@@ -833,6 +833,7 @@ def verify(target: "Engine | Session") -> VerifyResult:
         # by create_tables), so a row without one was written or wiped outside airwarn
         problems += chain_problems(rows, "warning_audit", lambda a: audit_hash(a.__dict__, a.prev_hash) == a.row_hash)
         last_of: dict[int, AuditEntry] = {}
+        steps_of: dict[int, list[AuditEntry]] = {}  # each warning's rows, in order (one pass)
         for a in rows:
             before = last_of.get(a.warning_id)
             if before is not None and (a.revision != before.revision + 1 or a.status_from != before.status_to):
@@ -843,6 +844,7 @@ def verify(target: "Engine | Session") -> VerifyResult:
                 problems.append(f"warning_audit row {a.id}: the first step of warning #{a.warning_id} starts "
                                 f"from {a.status_from} (its earlier steps are missing)")
             last_of[a.warning_id] = a
+            steps_of.setdefault(a.warning_id, []).append(a)
         for wid in sorted(set(last_of) - set(warnings)):
             problems.append(f"warning #{wid}: has audit rows but no row in warning (deleted outside airwarn)")
         for w in warnings.values():
@@ -856,7 +858,7 @@ def verify(target: "Engine | Session") -> VerifyResult:
             if now != then:
                 problems.append(f"warning #{w.id}: the warning table says {now}, its last audit row {last.id} "
                                 f"says {then} (changed outside airwarn)")
-            problems += _people_and_references(w, [a for a in rows if a.warning_id == w.id])
+            problems += _people_and_references(w, steps_of.get(w.id, []))
         slots = {}
         for a in active:
             slots[a.warning_id] = a
