@@ -1406,8 +1406,8 @@ def list_versions(s: Settings | None = None) -> pd.DataFrame:
 
 
 #: Largest list file accepted [bytes], decoded (the page's dcc.Upload refuses bigger ones in the browser;
-#: this is the server's own check).
-MAX_UPLOAD_BYTES = 30 * 1024 * 1024
+#: this is the server's own check; one source with the request-size limit of :mod:`dashboard.auth`).
+from dashboard.auth import MAX_UPLOAD_BYTES  # noqa: E402
 #: Address space [bytes] and time [s] of the separate process that reads and validates an upload: a
 #: file that makes the reader abort or exhaust memory kills only that process, never the server.
 UPLOAD_MEMORY_BYTES = 2 * 1024 ** 3
