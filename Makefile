@@ -53,6 +53,7 @@ demo: $(VENV)/.installed
 	$(BIN)/airwarn demo $(DEMO_ARGS)
 
 test: test-deps
+	$(BIN)/lint-imports --no-cache
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 bench: $(VENV)/.installed-dev

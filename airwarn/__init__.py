@@ -1,16 +1,17 @@
 """airwarn: heavy-pollution-weather emergency decision support.
 
-The ``airwarn`` package is the bottom layer shared by every other package
-(settings, the glossary of names and units, the database base class) and the
-top-level command line (:mod:`airwarn.cli`, :mod:`airwarn.demo`), which is the
-only part of it that imports the application packages.
+Two layers live in this package, at the two ends of the import graph (``docs/architecture.md``):
+
+* :mod:`airwarn.core`, the **floor**: settings, the glossary of names and units, the error
+  hierarchy, dates, files, the database base and the users. It imports nothing of the project,
+  and every package may import it.
+* :mod:`airwarn.cli`, :mod:`airwarn.demo` and :mod:`airwarn.migrations`, the **shell**: the
+  ``airwarn`` command, the demo and the schema migrations. They import the application packages
+  (forecast, enterprise_list, emergency, dashboard); nothing imports them.
+
+The layers are a contract checked by import-linter (``[importlinter]`` in ``setup.cfg``).
 """
 
 __version__ = "0.1.0"
 
-
-class AirwarnWarning(UserWarning):
-    """A result that is usable but degraded (missing data, a value off a table)."""
-
-
-__all__ = ["AirwarnWarning", "__version__"]
+__all__ = ["__version__"]

@@ -2,8 +2,15 @@
 
 Each application package contributes its subcommands through a
 ``register(subparsers)`` function in its own ``cli`` module; the handlers
-receive ``(args, settings)`` and return an exit code. This module is the top
-layer: it imports the packages, nothing imports it.
+receive ``(args, settings)`` and return an exit code. This module is the shell,
+the top layer: it imports the packages' ``cli`` modules (which import their
+package's heavy modules only inside the handlers, so ``airwarn --help`` stays
+fast), and nothing imports it.
+
+Errors: an :class:`~airwarn.core.errors.AirwarnError` (a bad input, file, setting
+or database) is reported as one line with exit code 2, or 3 for the database;
+so are the operating system's file errors (missing file, no permission). Any
+other exception is a bug and shows its traceback.
 """
 from __future__ import annotations
 
@@ -11,27 +18,20 @@ import argparse
 import sys
 from typing import Sequence
 
-from airwarn import __version__
-from airwarn.settings import load_settings
+import dashboard.cli
+import emergency.cli
+import enterprise_list.cli
+import forecast.cli
+from airwarn import __version__, demo
+from airwarn.core.errors import AirwarnError, DatabaseError
+from airwarn.core.settings import load_settings
 
 #: Modules that contribute subcommands, in the order of ``airwarn --help``.
-_COMMAND_MODULES = (
-    "forecast.cli",
-    "enterprise_list.cli",
-    "emergency.cli",
-    "dashboard.cli",
-    "airwarn.demo",
-)
-
-
-class CommandError(Exception):
-    """An error to report to the user as one line, with exit code 2."""
+_COMMAND_MODULES = (forecast.cli, enterprise_list.cli, emergency.cli, dashboard.cli, demo)
 
 
 def build_parser() -> argparse.ArgumentParser:
     """The full argument parser with every package's subcommands."""
-    import importlib
-
     parser = argparse.ArgumentParser(
         prog="airwarn",
         description="Heavy-pollution-weather emergency decision support (AQI, forecast, warnings, "
@@ -40,8 +40,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"airwarn {__version__}")
     parser.add_argument("--settings", help="settings file (TOML); default $AIRWARN_SETTINGS or ./airwarn.toml")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-    for name in _COMMAND_MODULES:
-        importlib.import_module(name).register(sub)
+    for module in _COMMAND_MODULES:
+        module.register(sub)
     return parser
 
 
@@ -56,19 +56,16 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     from sqlalchemy.exc import DBAPIError
 
-    from airwarn.db import DatabaseRefusedError, DriverMissingError, SchemaMismatchError
-
     settings = None
     try:
         settings = load_settings(args.settings)
         return int(args.func(args, settings) or 0)
-    except (CommandError, ValueError, KeyError, FileNotFoundError, PermissionError, DriverMissingError) as exc:
-        message = exc.args[0] if isinstance(exc, KeyError) and exc.args else exc
-        print(f"airwarn {args.command}: error: {_one_line(message)}", file=sys.stderr)
-        return 2
-    except (DatabaseRefusedError, SchemaMismatchError, DBAPIError, sqlite3.DatabaseError) as exc:
+    except (DatabaseError, DBAPIError, sqlite3.DatabaseError) as exc:
         print(f"airwarn {args.command}: database error: {_database_message(exc, settings)}", file=sys.stderr)
         return 3
+    except (AirwarnError, FileNotFoundError, PermissionError, IsADirectoryError, NotADirectoryError) as exc:
+        print(f"airwarn {args.command}: error: {_one_line(exc)}", file=sys.stderr)
+        return 2
 
 
 #: Driver messages of a damaged or vanished database file (SQLite), where a backup is the remedy.

@@ -2,7 +2,7 @@
 
 Every package contributes one step, a ``build_demo(settings, date)`` function in
 its own ``demo`` module that returns a one-line summary; the steps run in the
-order of :data:`DEMO_STEPS` (observations and model, the enterprise list, the
+order of :func:`demo_steps` (observations and model, the enterprise list, the
 daily warning chain, the dashboard's users). All demo inputs are synthetic and
 marked so; none of the third-party data in ``../shared/data`` is copied.
 """
@@ -10,14 +10,22 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import importlib
 import time
 
-from airwarn.dates import today_beijing
-from airwarn.settings import Settings
+from airwarn.core.dates import today_beijing
+from airwarn.core.settings import Settings
 
-#: The demo steps, one module per package, run in this order.
-DEMO_STEPS = ("forecast.demo", "enterprise_list.demo", "emergency.demo", "dashboard.demo")
+
+def demo_steps() -> dict:
+    """The demo steps, one ``demo`` module per package, in the order they run (imported here, not at
+    the top, so that ``airwarn --help`` does not load numpy, pandas and the model)."""
+    import dashboard.demo
+    import emergency.demo
+    import enterprise_list.demo
+    import forecast.demo
+
+    return {"forecast": forecast.demo, "enterprise_list": enterprise_list.demo,
+            "emergency": emergency.demo, "dashboard": dashboard.demo}
 
 
 def run_demo(settings: Settings, *, date: dt.date | None = None, serve: bool = True,
@@ -26,10 +34,10 @@ def run_demo(settings: Settings, *, date: dt.date | None = None, serve: bool = T
     settings.ensure_dirs()
     date = date or today_beijing()
     print(f"airwarn demo for {settings.city} on {date} (database {settings.db_url})", flush=True)
-    for name in DEMO_STEPS:
+    for name, step in demo_steps().items():
         start = time.perf_counter()
-        summary = importlib.import_module(name).build_demo(settings, date=date)
-        print(f"  [{name.split('.')[0]:>15}] {summary} ({time.perf_counter() - start:.1f} s)", flush=True)
+        summary = step.build_demo(settings, date=date)
+        print(f"  [{name:>15}] {summary} ({time.perf_counter() - start:.1f} s)", flush=True)
     if serve:
         from dashboard.server import serve as serve_dashboard
 

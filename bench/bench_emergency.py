@@ -74,7 +74,7 @@ def main() -> None:
 
 def bench_reductions(url: str, n: int) -> None:
     import emergency.models  # noqa: F401
-    from airwarn.db import create_tables, get_engine, session_scope
+    from airwarn.core.db import create_tables, get_engine, session_scope
     from emergency.notify import notification_frame
     from emergency.reductions import compute_reductions
 
@@ -131,7 +131,7 @@ def bench_daily(tmp: Path) -> None:
     """``airwarn daily`` end to end on the demo list + inventory + a forecast file in the pinned layout."""
     from tests.emergency.test_engine_inputs import make_dataset
 
-    from airwarn.settings import load_settings
+    from airwarn.core.settings import load_settings
 
     data = tmp / "var"
     settings = load_settings(env={"AIRWARN_DATA_DIR": str(data)}).ensure_dirs()

@@ -21,7 +21,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import numpy as np  # noqa: E402
 
-from airwarn.db import create_tables, get_engine, session_scope  # noqa: E402
+from airwarn.core.db import create_tables, get_engine, session_scope  # noqa: E402
 from enterprise_list.io import import_list  # noqa: E402
 from enterprise_list.lookup import find_enterprises, get_enterprise, policy_sheet  # noqa: E402
 from enterprise_list.sample import make_sample_list  # noqa: E402

@@ -12,7 +12,7 @@ from pathlib import Path
 import dash
 from dash import Dash, dcc, html
 
-from airwarn.settings import Settings
+from airwarn.core.settings import Settings
 from dashboard import auth, data, ids, routes
 
 _HERE = Path(__file__).parent
@@ -25,7 +25,7 @@ def create_app(settings: Settings) -> Dash:
 
     Parameters
     ----------
-    settings : airwarn.settings.Settings
+    settings : airwarn.core.settings.Settings
         Where the database, the daily products and the model are.
 
     Returns

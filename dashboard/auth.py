@@ -1,10 +1,10 @@
 """Users, roles, sign-in and protection of state-changing requests.
 
-Users, passwords, sessions and throttling live in :mod:`airwarn.users` (tables ``dashboard_user``,
+Users, passwords, sessions and throttling live in :mod:`airwarn.core.users` (tables ``dashboard_user``,
 ``user_session``, ``login_failure``); there is no built-in user and no default password (the demo
 creates its own users with random passwords).
 
-Sessions are server-side records (:class:`airwarn.users.UserSession`); Flask's signed cookie
+Sessions are server-side records (:class:`airwarn.core.users.UserSession`); Flask's signed cookie
 ``airwarn_session`` carries only the record's random id (and the CSRF token), so signing out,
 resetting a password or role and disabling a user end the session everywhere, and every request
 looks the record up. The signing key is generated once and stored in
@@ -16,7 +16,7 @@ renderer copies from the readable ``_csrf_token`` cookie (``SameSite=Strict``). 
 changes state re-checks the signed-in user's role itself (:func:`require_role`), and
 :func:`install` also refuses, before any callback runs, a Dash request whose outputs need a role
 the user lacks (:data:`dashboard.ids.ROLE_REQUIRED`). Sign-in is throttled per user name and per
-client address (:func:`airwarn.users.sign_in`: HTTP 429). A request body over
+client address (:func:`airwarn.core.users.sign_in`: HTTP 429). A request body over
 :data:`MAX_REQUEST_BYTES` is refused with HTTP 413 before it is read. An unexpected error gives
 anonymous users a plain 500 page; only a signed-in user of the debug server sees the traceback.
 
@@ -39,10 +39,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable
 
-from airwarn import users
-from airwarn.users import (  # noqa: F401  (re-exported for the dashboard's callers)
+from airwarn.core import users
+from airwarn.core.users import (  # noqa: F401  (re-exported for the dashboard's callers)
     MIN_PASSWORD_LENGTH, User, add_user, authenticate, list_users)
-from airwarn.vocab import Role
+from airwarn.core.vocab import Role
+from airwarn.core.errors import InputError
 
 log = logging.getLogger("airwarn.dashboard")
 
@@ -92,7 +93,7 @@ def secret_key(data_dir: "str | os.PathLike") -> bytes:
     except FileExistsError:
         key = path.read_bytes().strip()
         if len(key) < 32:
-            raise ValueError(f"{path}: session key is too short ({len(key)} bytes); delete it to regenerate")
+            raise InputError(f"{path}: session key is too short ({len(key)} bytes); delete it to regenerate")
         if path.stat().st_mode & 0o077:
             os.chmod(path, 0o600)
         return key
@@ -202,7 +203,7 @@ def install(server, settings, role_required: dict[str, Iterable[str]]) -> None:
     ----------
     server : flask.Flask
         The Dash app's server.
-    settings : airwarn.settings.Settings
+    settings : airwarn.core.settings.Settings
         Gives the data folder holding the session key and ``secure_cookies``.
     role_required : dict
         Component id → roles allowed to trigger a callback writing to it.

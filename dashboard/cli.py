@@ -9,9 +9,10 @@ import argparse
 import getpass
 import sys
 
-from airwarn.vocab import Role
+from airwarn.core.vocab import Role
+from airwarn.core.errors import InputError
 
-#: Every role a user may hold (one source: :class:`airwarn.vocab.Role`).
+#: Every role a user may hold (one source: :class:`airwarn.core.vocab.Role`).
 _ROLES = tuple(r.value for r in Role)
 
 
@@ -47,21 +48,21 @@ def _read_password(args) -> str:
         return sys.stdin.readline().rstrip("\r\n")
     first = getpass.getpass(f"password for {args.name.strip()}: ")
     if getpass.getpass("repeat password: ") != first:
-        raise ValueError("the two passwords differ")
+        raise InputError("the two passwords differ")
     return first
 
 
 def _user_add(args, settings) -> int:
     from sqlalchemy import select
 
-    from airwarn import users
-    from airwarn.db import get_engine, session_scope
+    from airwarn.core import users
+    from airwarn.core.db import get_engine, session_scope
     from dashboard import data
 
     name = users.normalise_name(args.name)
     problem = users.name_problem(name)
     if problem:  # before the prompt, which shows the name
-        raise ValueError(problem)
+        raise InputError(problem)
     settings.ensure_dirs()
     data.ensure_tables(settings)
     password = _read_password(args)
@@ -74,8 +75,8 @@ def _user_add(args, settings) -> int:
 
 
 def _user_disable(args, settings) -> int:
-    from airwarn import users
-    from airwarn.db import get_engine, session_scope
+    from airwarn.core import users
+    from airwarn.core.db import get_engine, session_scope
     from dashboard import data
 
     data.ensure_tables(settings)
@@ -97,7 +98,7 @@ def _db(settings) -> str:
 
 
 def _user_list(args, settings) -> int:
-    from airwarn.db import get_engine, session_scope
+    from airwarn.core.db import get_engine, session_scope
     from dashboard import auth, data
 
     data.ensure_tables(settings)

@@ -23,11 +23,12 @@ from typing import Any, Iterator
 import numpy as np
 import pandas as pd
 
-from airwarn.dates import format_beijing, to_beijing, today_beijing, utc_now
-from airwarn.db import create_tables, get_engine, session_scope
-from airwarn.files import atomic_write_bytes
-from airwarn.settings import Settings
-from airwarn.zh import STATUS_LABELS, action_label, level_label, role_label, status_label
+from airwarn.core.dates import format_beijing, to_beijing, today_beijing, utc_now
+from airwarn.core.db import create_tables, get_engine, session_scope
+from airwarn.core.files import atomic_write_bytes
+from airwarn.core.settings import Settings
+from airwarn.core.zh import STATUS_LABELS, action_label, level_label, role_label, status_label
+from airwarn.core.errors import InputError, UnknownNameError
 
 #: Key of the settings object in the Flask config.
 SETTINGS_KEY = "AIRWARN_SETTINGS"
@@ -172,7 +173,7 @@ def forecast_table(ds, city: str) -> pd.DataFrame:
     """
     cities = forecast_cities(ds)
     if city not in cities:
-        raise KeyError(f"city {city!r} is not in the forecast; cities: {cities}")
+        raise UnknownNameError(f"city {city!r} is not in the forecast; cities: {cities}")
     sub = ds.sel(city=city)
     if "issued" in sub.dims:
         sub = sub.isel(issued=-1)
@@ -293,7 +294,7 @@ def map_boundaries(cities, home: str | None = None) -> dict:
         The forecast's cities (each drawn filled by its level when its boundary is known).
     home : str, optional
         The city whose districts and counties are outlined; the other cities of its key region
-        (:data:`airwarn.vocab.KEY_REGIONS`, e.g. 汾渭平原 for 阳泉) are drawn grey when the
+        (:data:`airwarn.core.vocab.KEY_REGIONS`, e.g. 汾渭平原 for 阳泉) are drawn grey when the
         forecast does not cover them.
 
     Returns
@@ -302,7 +303,7 @@ def map_boundaries(cities, home: str | None = None) -> dict:
         ``cities`` and ``context`` (name → rings), ``counties`` (of ``home``), ``provinces``
         (the provinces of the drawn cities) and ``region`` (the key region's name or None).
     """
-    from airwarn.vocab import KEY_REGIONS, key_region_of
+    from airwarn.core.vocab import KEY_REGIONS, key_region_of
     from dashboard import boundaries as B
 
     names = [str(c) for c in cities]
@@ -771,7 +772,7 @@ def save_note(day: dt.date | str, city: str, text: str, author: str, s: Settings
 
     day = dt.date.fromisoformat(str(day)[:10])
     if len(text) > 20000:
-        raise ValueError(f"consultation note too long: {len(text)} characters, at most 20000")
+        raise InputError(f"consultation note too long: {len(text)} characters, at most 20000")
     with session(s) as sess:
         note = sess.scalars(select(ConsultationNote).where(
             ConsultationNote.date == day, ConsultationNote.city == city)).first()
@@ -869,7 +870,7 @@ def decision_table(reco) -> pd.DataFrame:
     threshold`` (calibrated P of the level's criteria in the decision window D+1 … D+3 and over
     D+1 … D+10, and p*_L in force), from its ``decision.probability`` details; empty for the median
     decision."""
-    from airwarn.vocab import WarningLevel
+    from airwarn.core.vocab import WarningLevel
 
     cols = ["level", "label", "window", "horizon", "threshold"]
     det = decision_details(reco)
@@ -928,7 +929,7 @@ def warning_seen(s: Settings | None = None) -> dict:
 
 def today_level(s: Settings | None = None):
     """Level of the city's active warning (``WarningLevel.NONE`` without one)."""
-    from airwarn.vocab import WarningLevel
+    from airwarn.core.vocab import WarningLevel
 
     active = active_warning(s)
     return active["level"] if active else WarningLevel.NONE
@@ -941,7 +942,7 @@ def today_level_key(s: Settings | None = None) -> str:
 
 def default_reduction_level(s: Settings | None = None) -> str:
     """Level to preview reductions at: the active warning's, else the recommended, else yellow."""
-    from airwarn.vocab import WarningLevel
+    from airwarn.core.vocab import WarningLevel
 
     s = s or settings()
     active = active_warning(s)
@@ -960,11 +961,11 @@ def describe_action(action: str, level: str, who: str, s: Settings | None = None
     ``seen`` is the state the text describes (:func:`warning_seen`; default: now); the page keeps it and
     the action carries it to :func:`warning_action`, which refuses the action if the warning changed since.
     """
-    from airwarn.vocab import WarningLevel
+    from airwarn.core.vocab import WarningLevel
 
     s = s or settings()
     if action not in _ACTION_LABELS:
-        raise KeyError(f"unknown action {action!r}; valid actions are {list(_ACTION_LABELS)}")
+        raise UnknownNameError(f"unknown action {action!r}; valid actions are {list(_ACTION_LABELS)}")
     seen = seen if seen is not None else warning_seen(s)
     active = WarningLevel.parse(seen["level"]) if seen.get("id") is not None else None
     version = (f"（依据：预警 #{seen['id']} 第 {seen['revision']} 版；确认前如被他人修改，操作将被拒绝）"
@@ -1028,7 +1029,7 @@ def warning_action(action: str, level: str, *, user: str, role: str, reason: str
         Refused by the lifecycle (role, state, level), or the warning changed since ``seen`` (the
         message says in Chinese who changed it, when and to what). Every refusal is recorded.
     """
-    from airwarn.vocab import WarningLevel
+    from airwarn.core.vocab import WarningLevel
     from emergency import lifecycle
     from emergency.areas import areas_for
 
@@ -1048,7 +1049,7 @@ def warning_action(action: str, level: str, *, user: str, role: str, reason: str
             now = active_warning(s)
             if seen is None or seen.get("id") is not None or now is None:
                 raise
-            raise ValueError(_changed_text(lifecycle.audit_log(eng, warning_id=now["id"])[-1])) from None
+            raise InputError(_changed_text(lifecycle.audit_log(eng, warning_id=now["id"])[-1])) from None
         done = f"已发布{w.level.label}（{w.level.response}），预警编号 #{w.id}"
     elif action in ("upgrade", "downgrade", "lift", "approve"):
         lifecycle.check_role(action, user, role)
@@ -1062,14 +1063,14 @@ def warning_action(action: str, level: str, *, user: str, role: str, reason: str
                 why = f"{s.city}当前没有生效的预警，无法{_ACTION_LABELS[action].rstrip('为')}。"
             lifecycle.record_refusal(eng, action=action, user=user, role=role, reason=why, area=s.city,
                                      warning_id=now["id"] if now else None)
-            raise ValueError(why)
+            raise InputError(why)
         try:
             wid, rev = int(seen["id"]), int(seen["revision"])
         except (TypeError, ValueError, KeyError):
             why = "决定时的预警状态无效，请刷新页面后重新操作。"
             lifecycle.record_refusal(eng, action=action, user=user, role=role, reason=f"{why} ({seen!r:.200})",
                                      area=s.city)
-            raise ValueError(why) from None
+            raise InputError(why) from None
         try:
             if action == "lift":
                 w = lifecycle.lift(eng, wid, user=user, role=role, reason=reason, expected_revision=rev)
@@ -1083,11 +1084,11 @@ def warning_action(action: str, level: str, *, user: str, role: str, reason: str
                 w = func(eng, wid, WarningLevel.parse(level), user=user, role=role, reason=reason,
                          recommendation=reco, expected_revision=rev)
         except lifecycle.StaleRevisionError as exc:
-            raise ValueError(_changed_text(exc.last) if exc.last is not None else str(exc)) from None
+            raise InputError(_changed_text(exc.last) if exc.last is not None else str(exc)) from None
         done = (f"已解除预警 #{w.id}" if action == "lift" else f"已批准预警 #{w.id}（{w.level.label}）"
                 if action == "approve" else f"预警 #{w.id} 已{_ACTION_LABELS[action]}{w.level.label}（{w.level.response}）")
     else:
-        raise KeyError(f"unknown action {action!r}; valid actions are {list(_ACTION_LABELS)}")
+        raise UnknownNameError(f"unknown action {action!r}; valid actions are {list(_ACTION_LABELS)}")
     if action != "approve":
         done += _publish(w, s)
     return f"{done}；操作人 {user}。"
@@ -1095,7 +1096,7 @@ def warning_action(action: str, level: str, *, user: str, role: str, reason: str
 
 def _changed_text(last) -> str:
     """Who changed the warning, when (Beijing time) and to what, from its audit record."""
-    from airwarn.vocab import WarningLevel
+    from airwarn.core.vocab import WarningLevel
 
     when = to_beijing(last.at).strftime("%H:%M")
     label = WarningLevel.parse(last.level_to).label
@@ -1125,7 +1126,7 @@ def _publish(warning, s: Settings) -> str:
         return "（无当日产品，公告未更新）"
     try:
         republish(s, warning, day)
-    except (FileNotFoundError, KeyError) as exc:
+    except (FileNotFoundError, UnknownNameError) as exc:
         return f"（公告未更新：{exc.args[0] if isinstance(exc, KeyError) and exc.args else exc}）"
     if warning.status == "lifted":
         return "，已发布解除通知，告知清单已标注解除"
@@ -1187,7 +1188,7 @@ def product_file(name: str, day: "dt.date | str | None" = None, s: Settings | No
     allowed = ("bulletin.html", "bulletin.txt", "notifications.xlsx", "notifications.csv",
                "recommendation.json", "reductions.json", "forecast.csv", "forecast.nc")
     if name not in allowed:
-        raise KeyError(f"unknown product {name!r}; valid products are {list(allowed)}")
+        raise UnknownNameError(f"unknown product {name!r}; valid products are {list(allowed)}")
     s = s or settings()
     resolved = resolve_date(day, s)
     path = product_dir(resolved, s) / name if resolved else s.output_dir / name
@@ -1268,7 +1269,7 @@ def reduction_groups(level: str, by: str, s: Settings | None = None) -> pd.DataF
     """Cuts [t/day] per pollutant by ``county``, ``industry`` or ``grade``."""
     red = reductions(level, s)
     if by not in red.by:
-        raise KeyError(f"unknown grouping {by!r}; valid: {sorted(red.by)}")
+        raise UnknownNameError(f"unknown grouping {by!r}; valid: {sorted(red.by)}")
     return red.by[by].reset_index()
 
 
@@ -1348,7 +1349,7 @@ def find_enterprises(query: str, limit: int = 30, s: Settings | None = None) -> 
     with session(s) as sess:
         try:
             return [h.as_dict() for h in _find(sess, query, limit=limit)]
-        except KeyError:  # no list version at all
+        except UnknownNameError:  # no list version at all
             return []
 
 
@@ -1416,7 +1417,7 @@ UPLOAD_SECONDS = 60
 UPLOAD_MAX_AGE_SECONDS = 24 * 3600
 
 
-class UploadUnreadable(ValueError):
+class UploadUnreadable(InputError):
     """An upload that could not be read (the reader refused it, crashed, or ran out of memory or time).
 
     The message is Chinese, for the page, and names the file by the name it was uploaded under, never
@@ -1512,7 +1513,7 @@ def run_isolated(func, *args, memory_bytes: int | None = UPLOAD_MEMORY_BYTES, se
     if outcome[0] == "memory":
         raise IsolatedFailure(f"needed more than {memory_bytes / 2 ** 30:g} GB of memory", "memory")
     if outcome[0] == "error":
-        raise ValueError(outcome[1])
+        raise InputError(outcome[1])
     return outcome[1]
 
 
@@ -1533,7 +1534,7 @@ def _read_only(path: str):
 
 def _upload_path(token: str, s: Settings) -> Path:
     if not _UPLOAD_NAME.match(token or ""):
-        raise KeyError(f"unknown upload {token!r}")
+        raise UnknownNameError(f"unknown upload {token!r}")
     return s.data_dir / "uploads" / token
 
 
@@ -1606,7 +1607,7 @@ def save_upload(contents: str, filename: str, s: Settings | None = None) -> dict
     _sweep_uploads(s.data_dir / "uploads")
     ext = Path(shown).suffix.lower().lstrip(".")
     if ext not in ("xlsx", "csv"):
-        raise ValueError(f"{shown}：文件类型应为 .xlsx 或 .csv，收到 .{ext or '（无扩展名）'}")
+        raise InputError(f"{shown}：文件类型应为 .xlsx 或 .csv，收到 .{ext or '（无扩展名）'}")
     payload = _decode_data_url(contents, shown)
     token = f"{secrets.token_hex(8)}.{ext}"
     atomic_write_bytes(_upload_path(token, s), payload, mode=0o600)
@@ -1639,14 +1640,14 @@ def _csv_files(payloads: list[tuple[str, bytes]], shown: str) -> dict[str, bytes
     for name, payload in payloads:
         sheet = match_sheet(Path(name).stem) if name.lower().endswith(".csv") else None
         if sheet is None:
-            raise ValueError(f"{shown}：{name} 不是清单的 CSV 文件；CSV 文件应命名为 {expected}"
+            raise InputError(f"{shown}：{name} 不是清单的 CSV 文件；CSV 文件应命名为 {expected}"
                              f"（或 {'、'.join(sh.key + '.csv' for sh in SHEETS)}）")
         if sheet.key in seen:
-            raise ValueError(f"{shown}：{name} 与 {seen[sheet.key]} 都是{sheet.name}表，只能有一个")
+            raise InputError(f"{shown}：{name} 与 {seen[sheet.key]} 都是{sheet.name}表，只能有一个")
         seen[sheet.key] = name
         out[f"{sheet.name}.csv"] = payload
     if not out:
-        raise ValueError(f"{shown}：没有 CSV 文件；应包含 {expected}")
+        raise InputError(f"{shown}：没有 CSV 文件；应包含 {expected}")
     return out
 
 
@@ -1659,24 +1660,24 @@ def _unzip_csvs(payload: bytes, shown: str) -> list[tuple[str, bytes]]:
     try:
         zf = zipfile.ZipFile(io.BytesIO(payload))
     except (zipfile.BadZipFile, ValueError):
-        raise ValueError(f"{shown}：不是有效的 zip 文件") from None
+        raise InputError(f"{shown}：不是有效的 zip 文件") from None
     with zf:
         members = [i for i in zf.infolist() if not i.is_dir()
                    and not _csv_member_name(i).startswith(("._", "~$")) and "__MACOSX" not in i.filename]
         if len(members) > MAX_UPLOAD_FILES:
-            raise ValueError(f"{shown}：zip 中有 {len(members)} 个文件，最多 {MAX_UPLOAD_FILES} 个（企业、生产线、减排措施）")
+            raise InputError(f"{shown}：zip 中有 {len(members)} 个文件，最多 {MAX_UPLOAD_FILES} 个（企业、生产线、减排措施）")
         if sum(i.file_size for i in members) > MAX_UPLOAD_BYTES:
-            raise ValueError(f"{shown}：解压后超过 {MAX_UPLOAD_BYTES // 2 ** 20} MB 上限")
+            raise InputError(f"{shown}：解压后超过 {MAX_UPLOAD_BYTES // 2 ** 20} MB 上限")
         out, total = [], 0
         for info in members:
             try:
                 with zf.open(info) as fh:
                     data = fh.read(MAX_UPLOAD_BYTES + 1 - total)
             except (zipfile.BadZipFile, RuntimeError, NotImplementedError, OSError) as exc:
-                raise ValueError(f"{shown}：无法解压 {_csv_member_name(info)}（{type(exc).__name__}）") from None
+                raise InputError(f"{shown}：无法解压 {_csv_member_name(info)}（{type(exc).__name__}）") from None
             total += len(data)
             if total > MAX_UPLOAD_BYTES:
-                raise ValueError(f"{shown}：解压后超过 {MAX_UPLOAD_BYTES // 2 ** 20} MB 上限")
+                raise InputError(f"{shown}：解压后超过 {MAX_UPLOAD_BYTES // 2 ** 20} MB 上限")
             out.append((_csv_member_name(info), data))
     return out
 
@@ -1686,15 +1687,15 @@ def _decode_data_url(contents: str, shown: str) -> bytes:
 
     head, sep, b64 = (contents or "").partition(",")
     if not sep or not head.startswith("data:"):
-        raise ValueError(f"{shown}：上传内容不是 base64 数据")
+        raise InputError(f"{shown}：上传内容不是 base64 数据")
     if len(b64) // 4 * 3 > MAX_UPLOAD_BYTES + 3:
-        raise ValueError(f"{shown}：文件超过 {MAX_UPLOAD_BYTES // 2 ** 20} MB 上限")
+        raise InputError(f"{shown}：文件超过 {MAX_UPLOAD_BYTES // 2 ** 20} MB 上限")
     try:
         payload = base64.b64decode(b64, validate=True)
     except (ValueError, TypeError):
-        raise ValueError(f"{shown}：上传内容不是 base64 数据") from None
+        raise InputError(f"{shown}：上传内容不是 base64 数据") from None
     if len(payload) > MAX_UPLOAD_BYTES:
-        raise ValueError(f"{shown}：文件超过 {MAX_UPLOAD_BYTES // 2 ** 20} MB 上限")
+        raise InputError(f"{shown}：文件超过 {MAX_UPLOAD_BYTES // 2 ** 20} MB 上限")
     return payload
 
 
@@ -1718,30 +1719,30 @@ def save_uploads(contents: "str | list[str]", filenames: "str | list[str]", s: S
     names = [filenames] if isinstance(filenames, str) else list(filenames or [])
     names = [Path(str(n or "")).name or "upload" for n in names] + ["upload"] * (len(contents) - len(names))
     if not contents:
-        raise ValueError("没有收到文件")
+        raise InputError("没有收到文件")
     exts = [Path(n).suffix.lower() for n in names]
     if len(contents) == 1 and exts[0] in (".xlsx", ".xlsm"):
         return {**save_upload(contents[0], names[0], s), "filename": names[0]}
     if ".xlsx" in exts or ".xlsm" in exts:
-        raise ValueError(f"{'、'.join(names)}：xlsx 清单请单独上传（一个文件含三张表）")
+        raise InputError(f"{'、'.join(names)}：xlsx 清单请单独上传（一个文件含三张表）")
     bad = [n for n, e in zip(names, exts) if e not in (".csv", ".zip")]
     if bad:
-        raise ValueError(f"{bad[0]}：文件类型应为 .xlsx、.csv 或 .zip（内含三个 CSV 文件），"
+        raise InputError(f"{bad[0]}：文件类型应为 .xlsx、.csv 或 .zip（内含三个 CSV 文件），"
                          f"收到 {Path(bad[0]).suffix or '（无扩展名）'}")
     if len(contents) > MAX_UPLOAD_FILES:
-        raise ValueError(f"{'、'.join(names)}：一次最多 {MAX_UPLOAD_FILES} 个 CSV 文件（企业、生产线、减排措施）")
+        raise InputError(f"{'、'.join(names)}：一次最多 {MAX_UPLOAD_FILES} 个 CSV 文件（企业、生产线、减排措施）")
     shown = "、".join(names)
     payloads: list[tuple[str, bytes]] = []
     for c, n, e in zip(contents, names, exts):
         payload = _decode_data_url(c, n)
         if e == ".zip":
             if len(contents) > 1:
-                raise ValueError(f"{shown}：zip 文件请单独上传")
+                raise InputError(f"{shown}：zip 文件请单独上传")
             payloads += _unzip_csvs(payload, n)
         else:
             payloads.append((n, payload))
     if sum(len(b) for _, b in payloads) > MAX_UPLOAD_BYTES:
-        raise ValueError(f"{shown}：文件合计超过 {MAX_UPLOAD_BYTES // 2 ** 20} MB 上限")
+        raise InputError(f"{shown}：文件合计超过 {MAX_UPLOAD_BYTES // 2 ** 20} MB 上限")
     files = _csv_files(payloads, shown)
     s = s or settings()
     _sweep_uploads(s.data_dir / "uploads")
@@ -1794,7 +1795,7 @@ def coverage_upload(contents: str, filename: str, s: Settings | None = None, *,
     shown = Path(str(filename or "")).name or "register"
     ext = Path(shown).suffix.lower().lstrip(".")
     if ext not in ("xlsx", "csv"):
-        raise ValueError(f"{shown}：排污许可登记文件应为 .xlsx 或 .csv，收到 .{ext or '（无扩展名）'}")
+        raise InputError(f"{shown}：排污许可登记文件应为 .xlsx 或 .csv，收到 .{ext or '（无扩展名）'}")
     payload = _decode_data_url(contents, shown)
     _sweep_uploads(s.data_dir / "uploads")
     token = f"{secrets.token_hex(8)}.{ext}"
@@ -1808,8 +1809,8 @@ def coverage_upload(contents: str, filename: str, s: Settings | None = None, *,
     try:
         with session(s) as sess:
             rep = check_coverage(sess, register, effective or today_beijing())
-    except KeyError:
-        raise ValueError("数据库中尚无生效的清单版本，无法检查覆盖情况") from None
+    except UnknownNameError:
+        raise InputError("数据库中尚无生效的清单版本，无法检查覆盖情况") from None
 
     def cell(v, blank):
         return blank if v is None or (isinstance(v, float) and v != v) else str(v)
@@ -1907,7 +1908,7 @@ def import_upload(token: str, version_name: str, effective: dt.date, user: str, 
     path = _upload_path(token, s)
     shown = _shown_name(filename, token)
     if not path.exists():
-        raise ValueError("上传文件已失效，请重新上传")
+        raise InputError("上传文件已失效，请重新上传")
     try:
         parsed = run_isolated(_read_only, str(path))
     except (ValueError, IsolatedFailure) as exc:
@@ -1918,10 +1919,10 @@ def import_upload(token: str, version_name: str, effective: dt.date, user: str, 
     except ListValidationError as exc:
         if exc.shrink_only:
             dropped = "；".join(c.zh() + f"（减少 {c.drop:.0%}）" for c in exc.changes if c.drop > MAX_SHRINK)
-            raise ValueError(f"新版本与现行版本“{exc.previous.name}”相比删减超过 {MAX_SHRINK:.0%}：{dropped}。"
+            raise InputError(f"新版本与现行版本“{exc.previous.name}”相比删减超过 {MAX_SHRINK:.0%}：{dropped}。"
                              f"如确属调整，请勾选“确认删减”后再导入。") from None
         _remove(path)
-        raise ValueError(f"{shown} 有 {len([p for p in exc.problems if p.severity == 'error'])} 个错误，"
+        raise InputError(f"{shown} 有 {len([p for p in exc.problems if p.severity == 'error'])} 个错误，"
                          f"未导入；请修改后重新上传。") from None
     _remove(path)
     _reductions.cache_clear()

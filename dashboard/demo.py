@@ -1,7 +1,7 @@
 """``airwarn demo`` step of the dashboard: one demo user per role.
 
 Each user gets a random password keeping the password rules of its role
-(:func:`airwarn.users.password_problem`), written with the user names to
+(:func:`airwarn.core.users.password_problem`), written with the user names to
 ``<data_dir>/demo/demo_users.txt`` (permissions 0600) so that the person running
 the demo and the end-to-end test can sign in. Outside the demo there is no user
 and no default password (``airwarn user add``).
@@ -12,9 +12,9 @@ import datetime as dt
 import secrets
 from pathlib import Path
 
-from airwarn.files import atomic_write_bytes
-from airwarn.settings import Settings
-from airwarn.users import password_problem
+from airwarn.core.files import atomic_write_bytes
+from airwarn.core.settings import Settings
+from airwarn.core.users import password_problem
 
 #: Demo user name per role (the name is the role).
 DEMO_USERS: dict[str, str] = {"viewer": "viewer", "forecaster": "forecaster", "commander": "commander",

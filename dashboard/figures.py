@@ -11,7 +11,8 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
-from airwarn.vocab import EMISSION_LABELS, POLLUTANT_LABELS
+from airwarn.core.errors import UnknownNameError
+from airwarn.core.vocab import EMISSION_LABELS, POLLUTANT_LABELS
 
 #: Font stack with CJK faces commonly installed on Linux and Windows offices.
 FONT = "Noto Sans CJK SC, Source Han Sans SC, Microsoft YaHei, WenQuanYi Micro Hei, SimHei, sans-serif"
@@ -508,11 +509,11 @@ _EVENT_ROWS = ("实况重污染过程", "系统建议预警")
 
 
 def _level_label(key) -> str:
-    from airwarn.vocab import WarningLevel
+    from airwarn.core.vocab import WarningLevel
 
     try:
         return WarningLevel.parse(str(key)).label
-    except KeyError:
+    except UnknownNameError:
         return ""
 
 

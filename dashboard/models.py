@@ -6,7 +6,7 @@ import datetime as dt
 from sqlalchemy import Date, DateTime, Integer, String, Text, UniqueConstraint, func
 from sqlalchemy.orm import Mapped, mapped_column
 
-from airwarn.db import Base
+from airwarn.core.db import Base
 
 
 class ConsultationNote(Base):
@@ -33,4 +33,4 @@ class ConsultationNoteRevision(Base):
     city: Mapped[str] = mapped_column(String(32))
     text: Mapped[str] = mapped_column(Text, default="")
     author: Mapped[str] = mapped_column(String(64))
-    saved_at: Mapped[dt.datetime] = mapped_column(DateTime)  # naive UTC, as airwarn.dates.utc_now gives
+    saved_at: Mapped[dt.datetime] = mapped_column(DateTime)  # naive UTC, as airwarn.core.dates.utc_now gives

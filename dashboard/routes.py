@@ -1,8 +1,9 @@
 """Plain Flask routes beside the Dash pages: the printable 一厂一策 sheet."""
 from __future__ import annotations
 
-from airwarn.dates import today_beijing
-from airwarn.vocab import WarningLevel
+from airwarn.core.errors import UnknownNameError
+from airwarn.core.dates import today_beijing
+from airwarn.core.vocab import WarningLevel
 
 
 def install(server) -> None:
@@ -16,13 +17,13 @@ def install(server) -> None:
         level_arg = flask.request.args.get("level") or data.today_level_key()
         try:
             level = WarningLevel.parse(level_arg)
-        except KeyError:
+        except UnknownNameError:
             return auth.error_page(400, "网址中的预警级别无效，应为黄色、橙色或红色。")
         if level == WarningLevel.NONE:
             level = WarningLevel.YELLOW
         try:
             info = data.enterprise_sheet(credit_code, level.key)
-        except KeyError:
+        except UnknownNameError:
             return auth.error_page(404, f"当前清单中没有统一社会信用代码为 {credit_code} 的企业。")
         return auth._render("sheet.html", sheet=info, rows=info["rows"], total=info["total"],  # noqa: SLF001
                             level_label=level.label, response=level.response, synthetic=info["synthetic"],

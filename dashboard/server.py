@@ -4,7 +4,8 @@ from __future__ import annotations
 import errno
 import sys
 
-from airwarn.settings import Settings
+from airwarn.core.settings import Settings
+from airwarn.core.errors import InputError
 
 #: Hosts the debug server may listen on: this machine only.
 LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1")
@@ -15,7 +16,7 @@ def serve(settings: Settings, host: str = "127.0.0.1", port: int = 8050, debug: 
 
     Parameters
     ----------
-    settings : airwarn.settings.Settings
+    settings : airwarn.core.settings.Settings
         Database, products and model of the dashboard.
     host : str
         Interface to listen on (``127.0.0.1``: this machine only; ``0.0.0.0``: the office network).
@@ -33,7 +34,7 @@ def serve(settings: Settings, host: str = "127.0.0.1", port: int = 8050, debug: 
         taken (one line naming ``--port``; checked before the address is printed).
     """
     if debug and host not in LOOPBACK_HOSTS:
-        raise ValueError(f"--debug serves only this machine ({', '.join(LOOPBACK_HOSTS)}), not host {host!r}: "
+        raise InputError(f"--debug serves only this machine ({', '.join(LOOPBACK_HOSTS)}), not host {host!r}: "
                          f"the debug server is for development; use waitress (no --debug) on a network")
     from dashboard import auth
     from dashboard.app import create_app
@@ -49,7 +50,7 @@ def serve(settings: Settings, host: str = "127.0.0.1", port: int = 8050, debug: 
             server = waitress.create_server(app.server, host=host, port=port, threads=8, ident="airwarn",
                                             max_request_body_size=auth.MAX_REQUEST_BYTES)
         except OSError as exc:
-            raise ValueError(_busy_message(host, port, exc)) from None
+            raise InputError(_busy_message(host, port, exc)) from None
     shown = "127.0.0.1" if host in ("0.0.0.0", "") else host
     print(f"airwarn dashboard: http://{shown}:{port}/  (Ctrl+C to stop; "
           f"{'debug server' if debug else 'waitress'})", flush=True)
@@ -84,7 +85,7 @@ def _check_port_free(host: str, port: int) -> None:
         try:
             sock.bind((host, port))
         except OSError as exc:
-            raise ValueError(_busy_message(host, port, exc)) from None
+            raise InputError(_busy_message(host, port, exc)) from None
 
 
 def make_server(settings: Settings, host: str = "127.0.0.1", port: int = 0):

@@ -1,25 +1,11 @@
 """The warning engine: grading rules, recommendation, lifecycle, measures and reductions, bulletins.
 
-Public names: :func:`assess`, :class:`Recommendation`, :func:`read_forecast`, :func:`find_episodes`
-(:mod:`emergency.engine`), :func:`load_rules`, :func:`bundled_rules`, :class:`RuleSet`
-(:mod:`emergency.rules`). Lifecycle, reductions, bulletin, notification list, post-event report,
-daily chain and replay live in their own modules. Names are imported lazily so that
-``airwarn --help`` (which imports :mod:`emergency.cli`) does not load numpy and pandas.
+Modules (each idea in the module its name says; ``docs/architecture.md`` has the map):
+:mod:`~emergency.rules` (grading rules as data), :mod:`~emergency.engine` (the recommendation:
+:func:`~emergency.engine.assess`), :mod:`~emergency.lifecycle` (the audited warning),
+:mod:`~emergency.notices` (provincial notices), :mod:`~emergency.signoff`,
+:mod:`~emergency.reductions`, :mod:`~emergency.bulletin`, :mod:`~emergency.notify`,
+:mod:`~emergency.public_forecast`, :mod:`~emergency.report`, :mod:`~emergency.daily` (the
+daily chain), :mod:`~emergency.replay` and :mod:`~emergency.events` (event scores).
+``import emergency`` is cheap: heavy imports stay in the submodules.
 """
-from __future__ import annotations
-
-import importlib
-from typing import Any
-
-_EXPORTS = {
-    "Recommendation": "emergency.engine", "assess": "emergency.engine", "find_episodes": "emergency.engine",
-    "read_forecast": "emergency.engine", "RuleSet": "emergency.rules", "bundled_rules": "emergency.rules",
-    "load_rules": "emergency.rules",
-}
-__all__ = sorted(_EXPORTS)
-
-
-def __getattr__(name: str) -> Any:
-    if name in _EXPORTS:
-        return getattr(importlib.import_module(_EXPORTS[name]), name)
-    raise AttributeError(f"module 'emergency' has no attribute {name!r}")

@@ -13,7 +13,7 @@ Where the list comes from (:func:`areas_for`):
 * the settings key ``areas`` (``AIRWARN_AREAS``): a YAML file ``{city: 太原, counties: [...],
   aliases: {太原市区: 太原, ...}}`` whose city must be the settings' city;
 * else, for a city with a bundled file (阳泉: ``emergency/data/areas_yangquan.yaml``), that file's
-  aliases and the glossary's county list (``airwarn.vocab.YANGQUAN_COUNTIES``, which the enterprise-list
+  aliases and the glossary's county list (``airwarn.core.vocab.YANGQUAN_COUNTIES``, which the enterprise-list
   validator uses too: one list for both);
 * else the city alone.
 """
@@ -27,7 +27,8 @@ from typing import Mapping
 
 import yaml
 
-from airwarn.vocab import YANGQUAN_COUNTIES
+from airwarn.core.errors import InputError, UnknownNameError
+from airwarn.core.vocab import YANGQUAN_COUNTIES
 
 DATA_DIR = Path(__file__).resolve().parent / "data"
 #: Bundled area files by city, with the county list each one uses (the glossary's).
@@ -36,7 +37,7 @@ BUNDLED: dict[str, tuple[Path, tuple[str, ...]]] = {
 }
 
 
-class UnknownAreaError(ValueError):
+class UnknownAreaError(UnknownNameError):
     """A name that is not one of the configured areas."""
 
 
@@ -122,26 +123,26 @@ def load_areas(path: "str | Path", city: str, counties: tuple[str, ...] | None =
     except FileNotFoundError:
         raise FileNotFoundError(f"area file {path} not found (settings key 'areas')") from None
     except (yaml.YAMLError, UnicodeDecodeError) as exc:
-        raise ValueError(f"area file {path}: not readable UTF-8 YAML: {str(exc).splitlines()[0]}") from None
+        raise InputError(f"area file {path}: not readable UTF-8 YAML: {str(exc).splitlines()[0]}") from None
     if not isinstance(doc, dict):
-        raise ValueError(f"area file {path}: expected a mapping with city, counties, aliases, got {type(doc).__name__}")
+        raise InputError(f"area file {path}: expected a mapping with city, counties, aliases, got {type(doc).__name__}")
     if normalise(doc.get("city")) != normalise(city):
-        raise ValueError(f"area file {path}: its city is {doc.get('city')!r}, the settings' city is {city!r}")
+        raise InputError(f"area file {path}: its city is {doc.get('city')!r}, the settings' city is {city!r}")
     if counties is None:
         listed = doc.get("counties")
         if not isinstance(listed, list) or not all(isinstance(c, str) and normalise(c) for c in listed):
-            raise ValueError(f"area file {path}: 'counties' must be a list of names, got {listed!r}")
+            raise InputError(f"area file {path}: 'counties' must be a list of names, got {listed!r}")
         counties = tuple(normalise(c) for c in listed)
     elif "counties" in doc:
-        raise ValueError(f"area file {path}: its counties come from airwarn.vocab; remove 'counties'")
+        raise InputError(f"area file {path}: its counties come from airwarn.core.vocab; remove 'counties'")
     result = AreaList(normalise(city), tuple(counties), {}, str(path))
     aliases = doc.get("aliases") or {}
     if not isinstance(aliases, dict):
-        raise ValueError(f"area file {path}: 'aliases' must be a mapping alias: area, got {aliases!r}")
+        raise InputError(f"area file {path}: 'aliases' must be a mapping alias: area, got {aliases!r}")
     table = {}
     for alias, target in aliases.items():
         if normalise(target) not in result.names:
-            raise ValueError(f"area file {path}: alias {alias!r} points to {target!r}, which is not one of "
+            raise InputError(f"area file {path}: alias {alias!r} points to {target!r}, which is not one of "
                              f"{', '.join(result.names)}")
         table[normalise(alias)] = normalise(target)
     return AreaList(result.city, result.counties, table, source or str(path))
@@ -165,7 +166,7 @@ def _areas(city: str, path: str | None, _stamp) -> AreaList:
 
 
 def default_areas() -> AreaList:
-    """The areas of the settings read from the file and environment (``airwarn.settings.load_settings``)."""
-    from airwarn.settings import load_settings
+    """The areas of the settings read from the file and environment (``airwarn.core.settings.load_settings``)."""
+    from airwarn.core.settings import load_settings
 
     return areas_for(load_settings())

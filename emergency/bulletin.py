@@ -2,7 +2,7 @@
 
 The HTML comes from ``emergency/templates/bulletin.html`` (a :class:`string.Template`); AQI category
 names and colours come from :data:`forecast.aqi.AQI_LEVELS`, warning colours from
-:data:`airwarn.vocab.LEVEL_COLOURS`; health advice per AQI level from
+:data:`airwarn.core.vocab.LEVEL_COLOURS`; health advice per AQI level from
 ``emergency/data/health_advice_hj633.csv``. The daily bulletin is the system's draft (建议稿): only a
 commander issues a warning (:mod:`emergency.lifecycle`), and the bulletin then rewritten for it
 (:func:`emergency.daily.publish_issued`) states the decided level, period and signer.
@@ -17,11 +17,12 @@ from string import Template
 
 import numpy as np
 
-from airwarn.dates import beijing, to_beijing
-from airwarn.vocab import EMISSION_LABELS, LEVEL_COLOURS, WarningLevel
-from airwarn.zh import PROBABILITY_METHODS, zh_punct
+from airwarn.core.dates import beijing, to_beijing
+from airwarn.core.vocab import EMISSION_LABELS, LEVEL_COLOURS, WarningLevel
+from airwarn.core.zh import PROBABILITY_METHODS, zh_punct
 from emergency.engine import Recommendation
 from emergency.reductions import Reductions
+from airwarn.core.errors import InputError
 
 _HERE = Path(__file__).resolve().parent
 
@@ -44,7 +45,7 @@ def health_advice(file: str = "health_advice_hj633.csv") -> dict[int, HealthAdvi
     out = {}
     for i, r in enumerate(rows, start=1):
         if int(r["level"]) != i:
-            raise ValueError(f"{path}: data row {i}: expected level {i}, got {r['level']!r}")
+            raise InputError(f"{path}: data row {i}: expected level {i}, got {r['level']!r}")
         out[i] = HealthAdvice(i, r["health_effect"], r["advice"])
     return out
 
@@ -258,7 +259,7 @@ def bulletin_html(rec: Recommendation, reductions: Reductions | None = None, iss
 # --------------------------------------------------------------------------- lift notice (解除通知)
 def _lift_lines(city: str, warning, issuer: str, province=None) -> tuple[str, list[str]]:
     """Title and paragraphs of the lift notice of a lifted warning (a ``lifecycle.WarningState``)."""
-    from airwarn.dates import format_beijing
+    from airwarn.core.dates import format_beijing
 
     lv = warning.level
     when = format_beijing(warning.lifted_at) if warning.lifted_at else "—"
@@ -286,7 +287,7 @@ def lift_notice_text(city: str, warning, issuer: str | None = None, province=Non
     province : emergency.notices.Notice, optional
         The province's lift notice the warning waited for.
     """
-    from airwarn.dates import format_beijing
+    from airwarn.core.dates import format_beijing
 
     issuer = issuer or f"{city}市重污染天气应急指挥部"
     title, lines = _lift_lines(city, warning, issuer, province)
@@ -296,7 +297,7 @@ def lift_notice_text(city: str, warning, issuer: str | None = None, province=Non
 
 def lift_notice_html(city: str, warning, issuer: str | None = None, province=None) -> str:
     """The lift notice as a printable HTML page; arguments as in :func:`lift_notice_text`."""
-    from airwarn.dates import format_beijing
+    from airwarn.core.dates import format_beijing
 
     e = html.escape
     issuer = issuer or f"{city}市重污染天气应急指挥部"
@@ -356,7 +357,7 @@ def _normal_text(text: str) -> str:
 
 def edit_hash(row, prev_hash: str | None) -> str:
     """SHA-256 (hex) of an edit's fields (order of ``_EDIT_FIELDS``) preceded by the previous edit's hash."""
-    from airwarn.chain import row_hash
+    from airwarn.core.chain import row_hash
 
     return row_hash(row, _EDIT_FIELDS, prev_hash)
 
@@ -403,7 +404,7 @@ def edit_bulletin(target, warning_id: int, text: str, *, user: str, role: str, e
     text : str
         The whole edited bulletin (plain text; its first line is the title).
     user, role : str
-        The authenticated user and role (:func:`airwarn.users.check_actor`).
+        The authenticated user and role (:func:`airwarn.core.users.check_actor`).
     expected_revision : int
         The warning's revision the edit was made on (a stale one is refused).
     reason : str
@@ -432,9 +433,9 @@ def edit_bulletin(target, warning_id: int, text: str, *, user: str, role: str, e
             raise PermissionError(f"user {user!r} with role {role!r} may not edit a bulletin; "
                                   f"allowed roles: {sorted(EDIT_ROLES)}")
         if not str(text or "").strip():
-            raise ValueError("edited bulletin: the text is empty")
+            raise InputError("edited bulletin: the text is empty")
         if expected_revision is None:
-            raise ValueError("edited bulletin: give the warning's revision the edit was made on")
+            raise InputError("edited bulletin: give the warning's revision the edit was made on")
         body = _normal_text(text)
         with lc._tx(target) as s:
             if s.get_bind().dialect.name == "postgresql":
@@ -495,7 +496,7 @@ def verify_edits(s) -> list[str]:
 
     from emergency.models import BulletinEdit
 
-    from airwarn.chain import chain_problems
+    from airwarn.core.chain import chain_problems
 
     return chain_problems(s.scalars(select(BulletinEdit).order_by(BulletinEdit.id)), "bulletin_edit",
                           lambda e: edit_hash(e, e.prev_hash) == e.row_hash and text_hash(e.text) == e.after_hash,
@@ -505,7 +506,7 @@ def verify_edits(s) -> list[str]:
 def edited_html(text: str, warning, edit: BulletinEditRecord) -> str:
     """An edited bulletin text as a printable HTML page: the first line the title, each further line a
     paragraph; the edit's record (who, when, fingerprints) in the technical appendix."""
-    from airwarn.dates import format_beijing
+    from airwarn.core.dates import format_beijing
 
     e = html.escape
     lines = _normal_text(text).rstrip("\n").split("\n")

@@ -10,7 +10,8 @@ import argparse
 import datetime as dt
 import json
 
-from airwarn.dates import format_beijing
+from airwarn.core.dates import format_beijing
+from airwarn.core.errors import InputError, UnknownNameError
 
 
 def _warn(args, settings) -> int:
@@ -24,10 +25,10 @@ def _warn(args, settings) -> int:
 
 
 def _engine(settings):
-    import airwarn.users  # noqa: F401  (the users the warning commands act as)
+    import airwarn.core.users  # noqa: F401  (the users the warning commands act as)
     import emergency.models  # noqa: F401
     import enterprise_list.models  # noqa: F401
-    from airwarn.db import create_tables, get_engine
+    from airwarn.core.db import create_tables, get_engine
 
     settings.ensure_dirs()
     engine = get_engine(settings.db_url)
@@ -78,7 +79,7 @@ def _state_dict(w) -> dict:
             "start": str(w.start) if w.start else None, "end": str(w.end) if w.end else None,
             "issued_by": w.issued_by, "lifted_by": w.lifted_by, "rules_version": w.rules_version,
             "forecast_ref": w.forecast_ref,
-            # stored in UTC, shown in Beijing time with its label (airwarn.dates)
+            # stored in UTC, shown in Beijing time with its label (airwarn.core.dates)
             "issued_at": format_beijing(w.issued_at, seconds=True) or None,
             "lifted_at": format_beijing(w.lifted_at, seconds=True) or None}
 
@@ -120,8 +121,8 @@ def _password(args) -> str | None:
 
 def _check_actor(eng, args) -> str:
     """The role the acting user holds (checked: existing, active, that role, right password)."""
-    from airwarn.db import session_scope
-    from airwarn.users import check_actor
+    from airwarn.core.db import session_scope
+    from airwarn.core.users import check_actor
 
     password = _password(args)
     with session_scope(eng) as s:
@@ -135,7 +136,7 @@ def _warning(args, settings) -> int:
     act = args.action
     if act == "verify":  # as the database is: no create_tables, which would put dropped triggers back first
         import emergency.models  # noqa: F401
-        from airwarn.db import get_engine
+        from airwarn.core.db import get_engine
         from sqlalchemy import inspect
 
         eng = get_engine(settings.db_url)
@@ -164,7 +165,7 @@ def _warning(args, settings) -> int:
         if act != "cancel":
             now = lc.active_warning(eng, areas.canonical(args.area or settings.city), areas=areas)
         seen = f"; the area's active warning now: {json.dumps(_state_dict(now), ensure_ascii=False)}" if now else ""
-        raise ValueError(f"warning {act}: give --id and --revision of the warning as you decided on it "
+        raise InputError(f"warning {act}: give --id and --revision of the warning as you decided on it "
                          f"(airwarn warning show prints them){seen}")
     try:
         area = areas.canonical(args.area) if args.area else areas.city
@@ -184,12 +185,12 @@ def _warning(args, settings) -> int:
     if act == "draft":
         level = args.level or (rec.level.key if rec is not None else None)
         if level is None:
-            raise ValueError("warning draft: give --level or --forecast")
+            raise InputError("warning draft: give --level or --forecast")
         w = lc.draft(eng, area=area, level=level, recommendation=rec, start=args.start, end=args.end, areas=areas,
                      **who)
     elif act == "issue":
         if args.id is None and args.level is None and rec is None:
-            raise ValueError("warning issue: give --id of a draft, or --level / --forecast to issue directly")
+            raise InputError("warning issue: give --id of a draft, or --level / --forecast to issue directly")
         rules_version = None
         if rec is None and args.id is None:
             from emergency.notices import current
@@ -199,7 +200,7 @@ def _warning(args, settings) -> int:
             province = province if province is not None and province.in_force else None
             if (args.start is None and province is None) or (args.end is None and (province is None or
                                                                                    province.end is None)):
-                raise ValueError("warning issue: without --forecast a warning needs its period: give --start and "
+                raise InputError("warning issue: without --forecast a warning needs its period: give --start and "
                                  "--end (YYYY-MM-DD)")
             rules_version = load_rules(args.rules or settings.rules).version
         w = lc.issue(eng, args.id, area=area, level=args.level or (rec.level.key if rec is not None else None),
@@ -230,7 +231,7 @@ def _republished(settings, w) -> dict:
 
     try:
         return {"republished": [str(p) for p in republish(settings, w)]}
-    except (FileNotFoundError, KeyError) as exc:
+    except (FileNotFoundError, UnknownNameError) as exc:
         return {"republished": [], "republish_error": str(exc.args[0]) if isinstance(exc, KeyError) and exc.args
                 else str(exc)}
 
@@ -328,7 +329,7 @@ def _edit_bulletin(eng, args, settings) -> int:
     try:
         text = Path(args.file).read_text(encoding="utf-8-sig")
     except (OSError, UnicodeDecodeError) as exc:
-        raise ValueError(f"{args.file}: cannot read the edited bulletin as UTF-8 text "
+        raise InputError(f"{args.file}: cannot read the edited bulletin as UTF-8 text "
                          f"({getattr(exc, 'strerror', None) or exc.__class__.__name__})") from None
     try:
         role = _check_actor(eng, args)
@@ -353,7 +354,7 @@ def _public_forecast(args, settings) -> int:
     """``public-forecast``: write the day's 20:00 public forecast from its forecast.nc."""
     from pathlib import Path
 
-    from airwarn.dates import today_beijing
+    from airwarn.core.dates import today_beijing
     from emergency.public_forecast import write_public_forecast
 
     date = args.date or today_beijing()

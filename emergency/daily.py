@@ -21,15 +21,16 @@ from pathlib import Path
 
 import pandas as pd
 
-from airwarn.dates import today_beijing
-from airwarn.db import create_tables, get_engine, session_scope
-from airwarn.files import atomic_write_text
-from airwarn.settings import Settings
-from airwarn.vocab import WarningLevel
+from airwarn.core.dates import today_beijing
+from airwarn.core.db import create_tables, get_engine, session_scope
+from airwarn.core.files import atomic_write_text
+from airwarn.core.settings import Settings
+from airwarn.core.vocab import WarningLevel
 from emergency.decision import WINDOW
 from emergency.engine import Recommendation, assess
 from emergency.reductions import Reductions, compute_reductions
 from enterprise_list.models import resolve_version
+from airwarn.core.errors import InputError, UnknownNameError
 
 #: Product files of a day, in the order they are written.
 PRODUCTS: tuple[str, ...] = ("recommendation.json", "reductions.json", "bulletin.html", "bulletin.txt",
@@ -106,10 +107,10 @@ def _make_forecast(settings: Settings, date: dt.date, nc: Path) -> None:
     last = pd.Timestamp(last_observed(obs, [settings.city], [pd.Timestamp(date)], model.variables_).item())
     files = ", ".join(map(str, settings.observations))
     if pd.isna(last):
-        raise ValueError(f"observations ({files}) hold no day of {settings.city} on or before {date}: "
+        raise InputError(f"observations ({files}) hold no day of {settings.city} on or before {date}: "
                          f"cannot issue its forecast")
     if too_old(last, pd.Timestamp(date)):
-        raise ValueError(f"observations ({files}) of {settings.city} end {last.date()}, more than "
+        raise InputError(f"observations ({files}) of {settings.city} end {last.date()}, more than "
                          f"{MAX_OBSERVATION_GAP_DAYS} days before {date}: a forecast from them would not reach "
                          f"the coming days; bring the observations up to date")
     # issued from the last observed day (on or before the product day): a day without observations
@@ -182,7 +183,7 @@ def run_daily(settings: Settings, date: "dt.date | str | None" = None, *, rules=
     with session_scope(engine) as s:
         try:
             version = resolve_version(s, list_version if list_version is not None else date)
-        except KeyError:
+        except UnknownNameError:
             if list_version is not None:
                 raise
             version = None
@@ -272,7 +273,7 @@ def publish_lifted(settings: Settings, warning, date: "dt.date | str | None" = N
     with session_scope(engine) as s:
         try:
             version = resolve_version(s, date)
-        except KeyError:
+        except UnknownNameError:
             version = None
         if version is not None:
             red = compute_reductions(s, warning.level, version=version.id, rules=settings.rules)

@@ -55,13 +55,14 @@ from typing import Any, Mapping, Sequence
 import numpy as np
 import pandas as pd
 
-from airwarn.files import atomic_write_text
-from airwarn.vocab import WarningLevel
+from airwarn.core.files import atomic_write_text
+from airwarn.core.vocab import WarningLevel
 from emergency.events import RECOMMENDATION_COLUMNS, observed_episodes, observed_through, verify_events
 from emergency.grading import episode_levels_of, run_contains
 from emergency.rules import RuleSet, load_rules
 from forecast.model import apply_isotonic, fit_isotonic
 from forecast.verify import reliability_table
+from airwarn.core.errors import InputError
 
 #: Lead days of the decision window (the days a warning is issued for).
 WINDOW: tuple[int, int] = (1, 3)
@@ -340,7 +341,7 @@ def recommendations(keys: pd.DataFrame, shares: LevelShares, calibration: Decisi
     """
     issued = pd.to_datetime(keys["issued"]).to_numpy("datetime64[D]")
     if calibration is None:
-        raise ValueError("the probability decision needs a calibration (warning_decision.json of the model)")
+        raise InputError("the probability decision needs a calibration (warning_decision.json of the model)")
     pw, _ = calibration.calibrated(shares)
     level = calibration.sequential_levels(keys, pw)
     start, end = periods(shares.inside, level > 0, calibration.window)
@@ -541,7 +542,7 @@ def load_calibration(model_dir: "str | os.PathLike | None", rules: "RuleSet | st
     try:
         doc = json.loads(path.read_text(encoding="utf-8"))
     except json.JSONDecodeError as exc:
-        raise ValueError(f"{path}: not valid JSON: {exc}") from exc
+        raise InputError(f"{path}: not valid JSON: {exc}") from exc
     rules = load_rules(rules)
     sig = rules_signature(rules)
     entries = [DecisionCalibration.from_dict(d) for d in doc.get("rule_sets", {}).values()]
@@ -596,7 +597,7 @@ def forecast_recommendations(ds, rules: "RuleSet | str", calibration: DecisionCa
     want_members = calibration is not None and ("probability" in decisions or "median" in decisions
                                                 or observations is not None)
     if want_members and "aqi_scenario" not in ds:
-        raise ValueError("forecast: the probability decision needs the scenario members (aqi_scenario); the "
+        raise InputError("forecast: the probability decision needs the scenario members (aqi_scenario); the "
                          f"variables are {sorted(ds.data_vars)}")
     scen = (ds["aqi_scenario"].transpose("city", "issued", "member", "lead_day").values
             .reshape(n_c * n_i, -1, L) if want_members else np.full((n_c * n_i, 0, L), np.nan))
@@ -660,7 +661,7 @@ def colour_mask(ds, rules: RuleSet) -> np.ndarray | None:
     if "primary_pollutant" in ds:
         names = ds["primary_pollutant"].transpose("city", "issued", "lead_day").values.reshape(n, L)
     else:
-        from airwarn.vocab import DAILY_POLLUTANTS
+        from airwarn.core.vocab import DAILY_POLLUTANTS
         from forecast.aqi import primary_pollutants
 
         pols = [p for p in DAILY_POLLUTANTS if p in ds and "quantile" in ds[p].dims]

@@ -13,11 +13,12 @@ from pathlib import Path
 
 import pandas as pd
 
-from airwarn.dates import today_beijing
-from airwarn.db import create_tables, get_engine, session_scope
-from airwarn.files import atomic_write_text
-from airwarn.settings import Settings
-from airwarn.vocab import EMISSION_POLLUTANTS
+from airwarn.core.errors import UnknownNameError
+from airwarn.core.dates import today_beijing
+from airwarn.core.db import create_tables, get_engine, session_scope
+from airwarn.core.files import atomic_write_text
+from airwarn.core.settings import Settings
+from airwarn.core.vocab import EMISSION_POLLUTANTS
 
 #: Name of the demo inventory.
 DEMO_INVENTORY = "阳泉2026排放清单(合成示例)"
@@ -63,7 +64,7 @@ def build_demo(settings: Settings, date: dt.date | None = None) -> str:
     with session_scope(engine) as s:
         try:
             version = resolve_version(s, date)
-        except KeyError:
+        except UnknownNameError:
             version = None
         baseline = compute_reductions(s, "yellow", version=version.id).list_baseline if version else None
     inv = ""

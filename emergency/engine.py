@@ -37,10 +37,11 @@ from typing import Any, Mapping, Sequence
 import numpy as np
 import pandas as pd
 
-from airwarn.vocab import WarningLevel
+from airwarn.core.vocab import WarningLevel
 from emergency.decision import WINDOW as _WINDOW
 from emergency.rules import RuleSet, load_rules, mark, runs
 from forecast.inputs import STALE_OBSERVATION_DAYS
+from airwarn.core.errors import InputError, UnknownNameError
 
 #: Levels in order of severity (without NONE).
 LEVELS = (WarningLevel.YELLOW, WarningLevel.ORANGE, WarningLevel.RED)
@@ -186,14 +187,14 @@ def read_forecast(forecast: Any, city: str | None = None, issued: "dt.date | str
                     data = ds.load()
             except (OSError, ValueError, RuntimeError) as exc:  # damaged, cut or not netCDF at all
                 reason = " ".join(str(exc).split()).split(". ")[0]
-                raise ValueError(f"forecast file {path}: not a readable netCDF file ({reason[:200]})") from None
+                raise InputError(f"forecast file {path}: not a readable netCDF file ({reason[:200]})") from None
             series = _from_dataset(data, city, issued_d, source)
         elif path.suffix.lower() in (".csv", ".gz"):
             from forecast.io import read_table
 
             series = _from_frame(read_table(path), city, issued_d, source, file_rows=True)
         else:
-            raise ValueError(f"forecast file {path}: expected a .nc or .csv file, got {path.suffix!r}")
+            raise InputError(f"forecast file {path}: expected a .nc or .csv file, got {path.suffix!r}")
         return _with(series, source=source, sha256=digest)
     if isinstance(forecast, pd.DataFrame):
         return _from_frame(forecast, city, issued_d, "<DataFrame>")
@@ -218,15 +219,15 @@ def _pick_city(cities: Sequence[str], city: str | None, source: str) -> str:
     if city is None:
         if len(cities) == 1:
             return cities[0]
-        raise KeyError(f"forecast {source}: holds {len(cities)} cities; choose one with city=, one of {cities}")
+        raise UnknownNameError(f"forecast {source}: holds {len(cities)} cities; choose one with city=, one of {cities}")
     if city not in cities:
-        raise KeyError(f"forecast {source}: no city {city!r}; cities in the forecast are {cities}")
+        raise UnknownNameError(f"forecast {source}: no city {city!r}; cities in the forecast are {cities}")
     return city
 
 
 def _from_dataset(ds, city, issued, source) -> ForecastSeries:
     if "aqi" not in ds:
-        raise KeyError(f"forecast {source}: no variable 'aqi'; variables are {sorted(ds.data_vars)}")
+        raise InputError(f"forecast {source}: no variable 'aqi'; variables are {sorted(ds.data_vars)}")
     if "city" in ds.dims:
         c = _pick_city(ds["city"].values.tolist(), city, source)
         ds = ds.sel(city=c)
@@ -240,7 +241,7 @@ def _from_dataset(ds, city, issued, source) -> ForecastSeries:
         else:
             hits = np.flatnonzero(issued_vals.normalize() == issued)
             if not hits.size:
-                raise KeyError(f"forecast {source}: no issue date {issued.date()}; issue dates are "
+                raise UnknownNameError(f"forecast {source}: no issue date {issued.date()}; issue dates are "
                                f"{[d.date().isoformat() for d in issued_vals]}")
             idx = int(hits[-1])
         ds = ds.isel(issued=idx)
@@ -254,7 +255,7 @@ def _from_dataset(ds, city, issued, source) -> ForecastSeries:
     elif iss is not None:
         times = pd.DatetimeIndex([pd.Timestamp(iss) + pd.Timedelta(days=int(d)) for d in ds["lead_day"].values])
     else:
-        raise KeyError(f"forecast {source}: needs a 'valid_date' coordinate or 'issued' + 'lead_day'")
+        raise InputError(f"forecast {source}: needs a 'valid_date' coordinate or 'issued' + 'lead_day'")
     aqi = ds["aqi"]
     cdf: list[list[tuple[float, float]]] = [[] for _ in range(times.size)]
     if "quantile" in aqi.dims:
@@ -270,7 +271,7 @@ def _from_dataset(ds, city, issued, source) -> ForecastSeries:
         bad = np.flatnonzero(~(np.isfinite(median) & (median >= AQI_RANGE[0]) & (median <= AQI_RANGE[1])))
     if bad.size:
         j = int(bad[0])
-        raise ValueError(f"forecast {source}: city {c!r}{f', issued {iss}' if iss else ''}, valid date "
+        raise InputError(f"forecast {source}: city {c!r}{f', issued {iss}' if iss else ''}, valid date "
                          f"{times[j].date()}: expected a median AQI 0-500, got {median[j]:g}; no warning decision "
                          f"is made on a series with a bad value")
     for t in (150, 200, 300):
@@ -299,7 +300,7 @@ def _from_dataset(ds, city, issued, source) -> ForecastSeries:
 
 def _dataset_primary(ds, times: pd.DatetimeIndex) -> tuple[str, ...] | None:
     """The forecast's ``primary_pollutant`` per day, else from its median pollutant quantiles, else None."""
-    from airwarn.vocab import DAILY_POLLUTANTS
+    from airwarn.core.vocab import DAILY_POLLUTANTS
     from forecast.aqi import primary_pollutants
 
     if "primary_pollutant" in ds:
@@ -322,7 +323,7 @@ def _read_primary(df: pd.DataFrame, source: str, at) -> tuple[str, ...]:
     the vocabulary's order; an empty cell (or ``-``, ``—``, ``/``) is unknown (``""``)."""
     import re
 
-    from airwarn.vocab import DAILY_POLLUTANTS
+    from airwarn.core.vocab import DAILY_POLLUTANTS
 
     out = []
     for i, cell in zip(df.index, df["primary_pollutant"]):
@@ -335,7 +336,7 @@ def _read_primary(df: pd.DataFrame, source: str, at) -> tuple[str, ...]:
             key = part.strip().lower().replace(" ", "")
             key = _PRIMARY_ALIASES.get(key, key)
             if key not in DAILY_POLLUTANTS:
-                raise ValueError(f"forecast {source}: {at(i)}, column 'primary_pollutant': expected pollutant names "
+                raise InputError(f"forecast {source}: {at(i)}, column 'primary_pollutant': expected pollutant names "
                                  f"from {list(DAILY_POLLUTANTS)} joined by ',', got {text!r}")
             names.append(key)
         out.append(",".join(p for p in DAILY_POLLUTANTS if p in names))
@@ -355,7 +356,7 @@ def _checked_numbers(df: pd.DataFrame, col: str, source: str, at, low: float, hi
         i = int(np.flatnonzero(bad)[0])
         cell = raw.iloc[i]
         got = "an empty cell" if pd.isna(cell) else repr(cell.item() if isinstance(cell, np.generic) else cell)
-        raise ValueError(f"forecast {source}: {at(df.index[i])}, column {col!r}: expected {expected}, got {got}; "
+        raise InputError(f"forecast {source}: {at(df.index[i])}, column {col!r}: expected {expected}, got {got}; "
                          f"no warning decision is made on a series with a bad value")
     return vals
 
@@ -369,7 +370,7 @@ def _check_times(t: pd.DatetimeIndex, index, source: str, at, time_col: str, ste
     if gaps.size:
         i = int(gaps[0])
         unit = "day" if step_hours == 24 else f"{step_hours:g} h"
-        raise ValueError(f"forecast {source}: {at(index[i + 1])}, column {time_col!r}: expected "
+        raise InputError(f"forecast {source}: {at(index[i + 1])}, column {time_col!r}: expected "
                          f"{_fmt_time(t[i] + step, step_hours)} (one {unit} after {at(index[i])}), got "
                          f"{_fmt_time(t[i + 1], step_hours)}; the series must be consecutive")
     ref = reference if reference is not None else pd.Timestamp.today().normalize()
@@ -378,10 +379,10 @@ def _check_times(t: pd.DatetimeIndex, index, source: str, at, time_col: str, ste
     if late.size:
         i = int(late[0])
         what = f"the issue date {ref.date()}" if reference is not None else f"today ({ref.date()})"
-        raise ValueError(f"forecast {source}: {at(index[i])}, column {time_col!r}: expected a date at most "
+        raise InputError(f"forecast {source}: {at(index[i])}, column {time_col!r}: expected a date at most "
                          f"{MAX_LEAD_DAYS} days after {what}, got {_fmt_time(t[i], step_hours)}")
     if reference is not None and t[0] < reference:
-        raise ValueError(f"forecast {source}: {at(index[0])}, column {time_col!r}: expected a date on or after "
+        raise InputError(f"forecast {source}: {at(index[0])}, column {time_col!r}: expected a date on or after "
                          f"the issue date {reference.date()}, got {_fmt_time(t[0], step_hours)}")
 
 
@@ -393,11 +394,11 @@ def _from_frame(df: pd.DataFrame, city, issued, source, file_rows: bool = False)
     df = df.copy()
     time_col = "valid_date" if "valid_date" in df.columns else "time" if "time" in df.columns else None
     if time_col is None:
-        raise KeyError(f"forecast {source}: needs a 'valid_date' (daily) or 'time' (hourly) column; "
+        raise InputError(f"forecast {source}: needs a 'valid_date' (daily) or 'time' (hourly) column; "
                        f"columns are {list(df.columns)}")
     aqi_col = "aqi" if "aqi" in df.columns else "aqi_p50" if "aqi_p50" in df.columns else None
     if aqi_col is None:
-        raise KeyError(f"forecast {source}: needs an 'aqi' (median) or 'aqi_p50' column; columns are {list(df.columns)}")
+        raise InputError(f"forecast {source}: needs an 'aqi' (median) or 'aqi_p50' column; columns are {list(df.columns)}")
     if "city" in df.columns:
         c = _pick_city(pd.unique(df["city"].astype(str)).tolist(), city, source)
         df = df[df["city"].astype(str) == c]
@@ -409,11 +410,11 @@ def _from_frame(df: pd.DataFrame, city, issued, source, file_rows: bool = False)
         if iss_vals.isna().any():
             i = int(np.flatnonzero(iss_vals.isna().to_numpy())[0])
             cell = df["issued"].iloc[i]
-            raise ValueError(f"forecast {source}: {at(df.index[i])}, column 'issued': expected a date YYYY-MM-DD, "
+            raise InputError(f"forecast {source}: {at(df.index[i])}, column 'issued': expected a date YYYY-MM-DD, "
                              f"got {'an empty cell' if pd.isna(cell) else repr(cell)}")
         target = issued if issued is not None else iss_vals.max()
         if not (iss_vals == target).any():
-            raise KeyError(f"forecast {source}: no issue date {target.date()}; issue dates are "
+            raise UnknownNameError(f"forecast {source}: no issue date {target.date()}; issue dates are "
                            f"{sorted({d.date().isoformat() for d in iss_vals})}")
         df = df[iss_vals == target]
         iss = target.date()
@@ -421,14 +422,14 @@ def _from_frame(df: pd.DataFrame, city, issued, source, file_rows: bool = False)
     if times.isna().any():
         row = int(np.flatnonzero(times.isna().to_numpy())[0])
         cell = df[time_col].iloc[row]
-        raise ValueError(f"forecast {source}: {at(df.index[row])}, column {time_col!r}: expected a date, got "
+        raise InputError(f"forecast {source}: {at(df.index[row])}, column {time_col!r}: expected a date, got "
                          f"{'an empty cell' if pd.isna(cell) else repr(cell)}")
     df = df.assign(_t=times.to_numpy()).sort_values("_t")
     if df.empty:
-        raise ValueError(f"forecast {source}: no rows for city {c!r}")
+        raise InputError(f"forecast {source}: no rows for city {c!r}")
     t = pd.DatetimeIndex(df["_t"])
     if t.has_duplicates:
-        raise ValueError(f"forecast {source}: duplicate {time_col} values for city {c!r}: "
+        raise InputError(f"forecast {source}: duplicate {time_col} values for city {c!r}: "
                          f"{sorted({x.isoformat() for x in t[t.duplicated()]})[:5]}")
     step = 24.0 if time_col == "valid_date" else (
         float(np.median(np.diff(t.values).astype("timedelta64[s]").astype(float))) / 3600 if t.size > 1 else 1.0)
@@ -826,16 +827,16 @@ def assess(forecast: Any, rules: "RuleSet | str | os.PathLike" = "national-2024"
     s = read_forecast(forecast, city=city, issued=issued)
     raw, times, step = np.asarray(s.aqi, dtype=float), s.times, s.step_hours
     if raw.size == 0:
-        raise ValueError(f"forecast {s.source}: empty AQI series for city {s.city!r}")
+        raise InputError(f"forecast {s.source}: empty AQI series for city {s.city!r}")
     # by primary pollutant: only the days led by a colour-warning pollutant count toward the levels
     colour = colour_days(s, rules)
     values = np.where(colour, raw, np.nan)
     graded = _with(s, aqi=values, members=None if s.members is None else np.where(colour[None, :], s.members, np.nan))
     if decision not in (None, "probability", "median"):
-        raise ValueError(f"decision must be 'probability' or 'median', got {decision!r}")
+        raise InputError(f"decision must be 'probability' or 'median', got {decision!r}")
     cal, why_not = (None, "") if decision == "median" else _decision_calibration(s, rules, calibration)
     if decision == "probability" and cal is None:
-        raise ValueError(f"forecast {s.source}: the probability decision is not possible: {why_not}")
+        raise InputError(f"forecast {s.source}: the probability decision is not possible: {why_not}")
     # the product's default fell back although the forecast could have been decided on probabilities
     fallback_warning = (f"数据提示:本次预警建议未能采用概率决策,改按中位数预报序列定级({why_not})"
                         if why_not and calibration is not None and s.member_method == "scenarios" else "")
@@ -974,7 +975,7 @@ def colour_days(s: ForecastSeries, rules: RuleSet) -> np.ndarray:
 
 
 def _colour_label(rules: RuleSet) -> str:
-    from airwarn.vocab import POLLUTANT_LABELS
+    from airwarn.core.vocab import POLLUTANT_LABELS
 
     return "、".join(POLLUTANT_LABELS.get(p, p) for p in (rules.colour_pollutants or ()))
 
@@ -985,7 +986,7 @@ def _pollutant_advice(s: ForecastSeries, rules: RuleSet, colour: np.ndarray, rea
     into a warning (:func:`point_levels` of the series as read) but whose primary pollutant starts no
     colour warning; one reason per advice (pollutant group). Also notes when the rules distinguish
     pollutants but the forecast does not say which leads."""
-    from airwarn.vocab import POLLUTANT_LABELS
+    from airwarn.core.vocab import POLLUTANT_LABELS
 
     if rules.colour_pollutants is None:
         return ()

@@ -46,6 +46,7 @@ import pandas as pd
 
 from emergency.grading import episode_levels_of
 from emergency.rules import RuleSet, runs
+from airwarn.core.errors import InputError
 
 #: Issue days before an episode's start on which a recommendation can catch it (S−3 … S−1).
 HIT_LEADS: tuple[int, ...] = (1, 2, 3)
@@ -66,7 +67,7 @@ _DAY = np.timedelta64(1, "D")
 
 def level_code(level) -> int:
     """0 none, 1 yellow, 2 orange, 3 red, from a name (yellow, 黄色, 黄色预警 …), a code, or empty/NaN (none)."""
-    from airwarn.vocab import WarningLevel
+    from airwarn.core.vocab import WarningLevel
 
     if level is None or (isinstance(level, float) and np.isnan(level)):
         return 0
@@ -166,7 +167,7 @@ def _city_arrays(recs: pd.DataFrame):
     if bad.any():
         i = int(np.flatnonzero(bad)[0])
         r = recs.iloc[i]
-        raise ValueError(f"recommendations row {i}: {r['city']} issued {r['issued']} at {r['level']}: expected a "
+        raise InputError(f"recommendations row {i}: {r['city']} issued {r['issued']} at {r['level']}: expected a "
                          f"period start ≤ end, got start {r['start']!r}, end {r['end']!r}")
     city = recs["city"].astype(str).to_numpy()
     order = np.lexsort((issued, city))
@@ -424,7 +425,7 @@ def record_event_scores(model_dir, paths: Mapping[str, "str | os.PathLike"], rul
     import json
     from pathlib import Path
 
-    from airwarn.files import atomic_write_text
+    from airwarn.core.files import atomic_write_text
 
     folder = Path(model_dir)
     card_path = folder / "card.json"

@@ -97,7 +97,7 @@ def mark_nd(condition: Condition, values: np.ndarray, step_hours: float = 24.0) 
 
 def point_levels_nd(values: np.ndarray, rules: RuleSet, step_hours: float = 24.0) -> np.ndarray:
     """Highest level (0 none, 1 yellow, 2 orange, 3 red) whose condition marks each point."""
-    from airwarn.vocab import WarningLevel
+    from airwarn.core.vocab import WarningLevel
 
     values = np.asarray(values)
     out = np.zeros(values.shape, dtype=np.int8)

@@ -8,7 +8,7 @@ forecast file and hash, rule version, reason) in the same transaction as the cha
   draft and cancel drafts; anyone else gets :class:`PermissionError`. The functions trust the
   ``user`` and ``role`` they are given: the entry points check them first (the dashboard signs users
   in; the command line acts only as an existing user with that role and its password,
-  :func:`airwarn.users.check_actor`).
+  :func:`airwarn.core.users.check_actor`).
 * Areas are the configured city and its counties (:mod:`emergency.areas`): ``draft`` and ``issue``
   store the canonical name (``阳泉市`` → ``阳泉``) and refuse any other name (:class:`UnknownAreaError`).
 * At most one active warning per area: issuing inserts the area's row in ``warning_active``
@@ -28,7 +28,7 @@ forecast file and hash, rule version, reason) in the same transaction as the cha
 Each function takes a SQLAlchemy ``Engine`` (the step runs and commits in its own transaction) or
 a ``Session`` (the step joins the caller's transaction; the caller commits; a refusal is then only
 logged, not stored, since the caller's transaction is about to roll back). The tables must exist
-(``airwarn.db.create_tables(engine)`` after importing :mod:`emergency.models`).
+(``airwarn.core.db.create_tables(engine)`` after importing :mod:`emergency.models`).
 """
 from __future__ import annotations
 
@@ -45,10 +45,11 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from airwarn.chain import chain_problems, row_hash
-from airwarn.dates import format_beijing
-from airwarn.db import session_scope
-from airwarn.vocab import Role, WarningLevel
+from airwarn.core.chain import chain_problems, row_hash
+from airwarn.core.dates import format_beijing
+from airwarn.core.db import session_scope
+from airwarn.core.errors import ConflictError, InputError, UnknownNameError
+from airwarn.core.vocab import Role, WarningLevel
 from emergency.areas import AreaList, UnknownAreaError, default_areas, normalise
 from emergency.models import ActiveWarning, WarningAudit, WarningRecord, WarningRefusal, _utcnow
 
@@ -75,7 +76,7 @@ PERMISSIONS: dict[str, frozenset[str]] = {
 }
 
 
-class WarningConflictError(ValueError):
+class WarningConflictError(ConflictError):
     """A lifecycle step lost a race or does not fit the warning's current state."""
 
 
@@ -189,11 +190,11 @@ def check_role(action: str, user: str, role: str) -> None:
         The role may not take the action.
     """
     if role not in ROLES:
-        raise KeyError(f"unknown role {role!r}; valid roles are {list(ROLES)}")
+        raise UnknownNameError(f"unknown role {role!r}; valid roles are {list(ROLES)}")
     if action not in PERMISSIONS:
-        raise KeyError(f"unknown action {action!r}; valid actions are {list(PERMISSIONS)}")
+        raise InputError(f"unknown action {action!r}; valid actions are {list(PERMISSIONS)}")
     if not user or not str(user).strip():
-        raise ValueError("a lifecycle step needs a named user")
+        raise InputError("a lifecycle step needs a named user")
     if role not in PERMISSIONS[action]:
         raise PermissionError(f"user {user!r} with role {role!r} may not {action} a warning; "
                               f"allowed roles: {sorted(PERMISSIONS[action])}")
@@ -268,7 +269,7 @@ def _tx(target: "Engine | Session") -> Iterator[Session]:
 def _get(s: Session, warning_id: int) -> WarningRecord:
     w = s.get(WarningRecord, warning_id, populate_existing=True)
     if w is None:
-        raise KeyError(f"no warning with id {warning_id}")
+        raise UnknownNameError(f"no warning with id {warning_id}")
     return w
 
 
@@ -286,7 +287,7 @@ def _lookup_area(area: str, areas: AreaList | None) -> str:
 
 def audit_hash(row: Mapping, prev_hash: str | None) -> str:
     """SHA-256 (hex) of an audit row's content and the previous row's hash
-    (:func:`airwarn.chain.row_hash` over ``_AUDIT_FIELDS``: every column but the two hashes)."""
+    (:func:`airwarn.core.chain.row_hash` over ``_AUDIT_FIELDS``: every column but the two hashes)."""
     return row_hash(row, _AUDIT_FIELDS, prev_hash)
 
 
@@ -404,7 +405,7 @@ def draft(target: "Engine | Session", *, area: str, level: "WarningLevel | str",
     area = _canonical_area(area, areas)
     lvl = WarningLevel.parse(level)
     if lvl == WarningLevel.NONE:
-        raise ValueError("a warning needs a level of yellow, orange or red, got 'none'")
+        raise InputError("a warning needs a level of yellow, orange or red, got 'none'")
     fields = _rec_fields(recommendation)
     fields.update({k: v for k, v in (("forecast_ref", forecast_ref), ("forecast_hash", forecast_hash),
                                      ("rules_version", rules_version)) if v})
@@ -462,11 +463,11 @@ def issue(target: "Engine | Session", warning_id: int | None = None, *, user: st
     with _tx(target) as s:
         if warning_id is None:
             if area is None or level is None:
-                raise ValueError("issue: give the id of a draft, or area= and level= to issue directly")
+                raise InputError("issue: give the id of a draft, or area= and level= to issue directly")
             area = _canonical_area(area, areas)
             lvl = WarningLevel.parse(level)
             if lvl == WarningLevel.NONE:
-                raise ValueError("a warning needs a level of yellow, orange or red, got 'none'")
+                raise InputError("a warning needs a level of yellow, orange or red, got 'none'")
             province = _province_notice(s, area)
             if province is not None:
                 lvl, start, end = _apply_notice(province, lvl, start, end)
@@ -539,12 +540,12 @@ def _check_period(area: str, start, end, rules_version, what: str = "") -> None:
     """
     what = what or f"a warning for {area}"
     if start is None or end is None:
-        raise ValueError(f"issue: {what} needs its period: expected start and end (YYYY-MM-DD, from the "
+        raise InputError(f"issue: {what} needs its period: expected start and end (YYYY-MM-DD, from the "
                          f"recommendation or given), got start {start}, end {end}")
     if _as_date(end) < _as_date(start):
-        raise ValueError(f"issue: {what}: expected an end on or after the start {_as_date(start)}, got {_as_date(end)}")
+        raise InputError(f"issue: {what}: expected an end on or after the start {_as_date(start)}, got {_as_date(end)}")
     if not rules_version:
-        raise ValueError(f"issue: {what} needs the rule set it was decided on: expected a recommendation or "
+        raise InputError(f"issue: {what} needs the rule set it was decided on: expected a recommendation or "
                          f"rules_version=, got none")
 
 
@@ -553,10 +554,10 @@ def _apply_notice(n, lvl: WarningLevel, start, end):
     another start)."""
     floor = WarningLevel.parse(n.level)
     if lvl < floor:
-        raise ValueError(f"the province's notice {n.doc_number} ({n.issuing_body}) sets {floor.key} from {n.start}: "
+        raise InputError(f"the province's notice {n.doc_number} ({n.issuing_body}) sets {floor.key} from {n.start}: "
                          f"the city's warning may not be below it, got {lvl.key}")
     if start is not None and _as_date(start) != n.start:
-        raise ValueError(f"the province's notice {n.doc_number} sets the start {n.start}; got {_as_date(start)}")
+        raise InputError(f"the province's notice {n.doc_number} sets the start {n.start}; got {_as_date(start)}")
     return lvl, n.start, end if end is not None else n.end
 
 
@@ -578,13 +579,13 @@ def _change_level(action: str, target, warning_id: int, level, *, user, role, re
         w, rev = _issued(s, warning_id, expected_revision, f"{action}d")
         old = WarningLevel.parse(w.level)
         if action == "upgrade" and not new > old:
-            raise ValueError(f"upgrade of warning #{w.id}: new level must be above {old.key}, got {new.key}")
+            raise InputError(f"upgrade of warning #{w.id}: new level must be above {old.key}, got {new.key}")
         if action == "downgrade" and not (WarningLevel.NONE < new < old):
-            raise ValueError(f"downgrade of warning #{w.id}: new level must be below {old.key} and above none "
+            raise InputError(f"downgrade of warning #{w.id}: new level must be below {old.key} and above none "
                              f"(lift it instead), got {new.key}")
         hold = _province_hold(s, w)
         if action == "downgrade" and hold is not None and new < WarningLevel.parse(hold.level):
-            raise ValueError(f"downgrade of warning #{w.id}: it was started on the province's notice and the "
+            raise InputError(f"downgrade of warning #{w.id}: it was started on the province's notice and the "
                              f"province's notice {hold.doc_number} still sets {hold.level}; record the province's "
                              f"change or lift notice first (airwarn warning notice record)")
         fields = _rec_fields(recommendation)
@@ -619,7 +620,7 @@ def lift(target: "Engine | Session", warning_id: int, *, user: str, role: str, r
         w, rev = _issued(s, warning_id, expected_revision, "lifted")
         hold = _province_hold(s, w)
         if hold is not None:
-            raise ValueError(f"lift of warning #{w.id}: it was started on the province's notice and the province "
+            raise InputError(f"lift of warning #{w.id}: it was started on the province's notice and the province "
                              f"has not lifted ({hold.issuing_body}{hold.doc_number} in force); record the "
                              f"province's lift notice first (airwarn warning notice record --kind lift)")
         _cas(s, w, "issued", rev, status="lifted", lifted_at=_utcnow(), lifted_by=user)

@@ -11,7 +11,7 @@ and the emission inventory (the baseline of the reduction targets).
   row holds the warning's state after the step (level, status, revision, area, start, end) and a
   SHA-256 hash over its content and the previous row's hash (``prev_hash``, ``row_hash``; see
   :func:`emergency.lifecycle.verify`). The two hash columns are nullable for rows of a database made
-  before them (such a database gets :class:`airwarn.db.SchemaMismatchError` from ``create_tables``).
+  before them (such a database gets :class:`airwarn.core.db.SchemaMismatchError` from ``create_tables``).
 * ``warning_refusal`` — append-only like the audit: every refused lifecycle attempt (unknown user,
   wrong password or role, permission, stale revision, unknown area, conflicting active warning).
 * ``provincial_notice`` — append-only like the audit, and hash-chained in its own chain: each notice
@@ -35,7 +35,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from airwarn.db import Base
+from airwarn.core.db import Base
 
 #: Statuses of a warning.
 STATUSES: tuple[str, ...] = ("draft", "issued", "lifted", "cancelled")

@@ -5,7 +5,7 @@ city's warning, and a warning started on it is lifted only after the province li
 (``../shared/docs/standards-notes.md`` §9). Each notice is one append-only row of
 ``provincial_notice`` (kind ``issue``, ``change`` or ``lift``; level, start, end, issuing body,
 document number, received at, recorded by), hash-chained like the warning audit
-(:func:`airwarn.chain.row_hash` over the row's fields and the previous notice's hash) and
+(:func:`airwarn.core.chain.row_hash` over the row's fields and the previous notice's hash) and
 checked by :func:`emergency.lifecycle.verify`. The province's current word for an area is its latest
 notice (:func:`current`): ``issue``/``change`` in force, or ``lift``.
 
@@ -29,10 +29,11 @@ from sqlalchemy import insert, select, text
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
-from airwarn.chain import chain_problems, row_hash
-from airwarn.dates import BEIJING
-from airwarn.vocab import WarningLevel
+from airwarn.core.chain import chain_problems, row_hash
+from airwarn.core.dates import BEIJING
+from airwarn.core.vocab import WarningLevel
 from emergency.models import NOTICE_KINDS, ProvincialNotice, _utcnow
+from airwarn.core.errors import InputError
 
 __all__ = ["RECORD_ROLES", "Notice", "record", "current", "notices", "notice_of_warning", "verify_chain",
            "notice_hash", "format_time"]
@@ -47,7 +48,7 @@ _FIELDS = ("id", "area", "kind", "level", "start", "end", "issuing_body", "doc_n
 
 def format_time(t: "dt.datetime | None") -> str:
     """A stored time (UTC; naive means UTC) as Beijing time with its label: ``2026-12-02 04:35（北京时间）``."""
-    from airwarn.dates import format_beijing
+    from airwarn.core.dates import format_beijing
 
     return "—" if t is None else format_beijing(t)
 
@@ -106,7 +107,7 @@ def _utc(t: "dt.datetime | str | None") -> dt.datetime:
         try:
             t = dt.datetime.fromisoformat(t.strip())
         except ValueError:
-            raise ValueError(f"received at: expected a time YYYY-MM-DDTHH:MM (Beijing time), got {t!r}") from None
+            raise InputError(f"received at: expected a time YYYY-MM-DDTHH:MM (Beijing time), got {t!r}") from None
     if t.tzinfo is None:
         t = t.replace(tzinfo=BEIJING)
     return t.astimezone(dt.timezone.utc).replace(tzinfo=None)
@@ -150,28 +151,28 @@ def record(target: "Engine | Session", *, area: str, kind: str, user: str, role:
             raise PermissionError(f"user {user!r} with role {role!r} may not record a provincial notice; "
                                   f"allowed roles: {sorted(RECORD_ROLES)}")
         if kind not in NOTICE_KINDS:
-            raise ValueError(f"notice kind must be one of {list(NOTICE_KINDS)}, got {kind!r}")
+            raise InputError(f"notice kind must be one of {list(NOTICE_KINDS)}, got {kind!r}")
         if not str(issuing_body or "").strip() or not str(doc_number or "").strip():
-            raise ValueError("a provincial notice needs its issuing body and document number")
+            raise InputError("a provincial notice needs its issuing body and document number")
         area = lc._canonical_area(area, areas)
         lvl = WarningLevel.parse(level) if level else WarningLevel.NONE
         if kind == "lift":
             if level or start or end:
-                raise ValueError("a lift notice has no level, start or end")
+                raise InputError("a lift notice has no level, start or end")
         elif lvl == WarningLevel.NONE or start is None:
-            raise ValueError(f"a {kind} notice needs a level (yellow, orange or red) and a start date")
+            raise InputError(f"a {kind} notice needs a level (yellow, orange or red) and a start date")
         start_d, end_d = lc._as_date(start), lc._as_date(end)
         if start_d and end_d and end_d < start_d:
-            raise ValueError(f"notice end {end_d} is before its start {start_d}")
+            raise InputError(f"notice end {end_d} is before its start {start_d}")
         with lc._tx(target) as s:
             if s.get_bind().dialect.name == "postgresql":
                 s.execute(text("SELECT pg_advisory_xact_lock(20260303)"))
             now = _latest(s, area)
             if kind == "issue" and now is not None and now.kind != "lift":
-                raise ValueError(f"{area}: the province's notice {now.doc_number} is in force; record a change "
+                raise InputError(f"{area}: the province's notice {now.doc_number} is in force; record a change "
                                  f"or lift notice instead of another issue")
             if kind != "issue" and (now is None or now.kind == "lift"):
-                raise ValueError(f"{area}: no provincial notice is in force to {kind}")
+                raise InputError(f"{area}: no provincial notice is in force to {kind}")
             last = s.execute(select(ProvincialNotice.id, ProvincialNotice.row_hash)
                              .order_by(ProvincialNotice.id.desc()).limit(1)).first()
             row = dict(id=(last.id + 1) if last else 1, area=area, kind=kind,

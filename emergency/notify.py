@@ -14,8 +14,8 @@ import pandas as pd
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from airwarn.files import atomic_path, csv_escape
-from airwarn.vocab import EMISSION_LABELS, EMISSION_POLLUTANTS
+from airwarn.core.files import atomic_path, csv_escape
+from airwarn.core.vocab import EMISSION_LABELS, EMISSION_POLLUTANTS
 from emergency.reductions import Reductions
 from enterprise_list.models import (
     GUARANTEE_GRADE,
@@ -81,7 +81,7 @@ def write_notifications(frame: pd.DataFrame, xlsx_path: "str | os.PathLike",
 
     No cell is ever a live formula (issue 14, break 10): text such as ``=HYPERLINK(…)`` from an
     enterprise name is a text cell in the xlsx, and in the CSV text starting with ``=``, ``+``,
-    ``-``, ``@``, tab or CR gets a leading ``'`` (:func:`airwarn.files.csv_escape`).
+    ``-``, ``@``, tab or CR gets a leading ``'`` (:func:`airwarn.core.files.csv_escape`).
     """
     xlsx_path = Path(xlsx_path)
     written = []
@@ -125,7 +125,7 @@ def lifted_frame(frame: pd.DataFrame, warning) -> pd.DataFrame:
     warning : emergency.lifecycle.WarningState
         The lifted warning.
     """
-    from airwarn.dates import format_beijing
+    from airwarn.core.dates import format_beijing
 
     when = format_beijing(warning.lifted_at) if warning.lifted_at else "解除之时"
     out = frame.copy()

@@ -25,7 +25,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from airwarn.dates import BEIJING, format_beijing
+from airwarn.core.dates import BEIJING, format_beijing
+from airwarn.core.errors import InputError, UnknownNameError
 
 __all__ = ["PUBLISH_TIME", "MIN_DAYS", "MIN_WIDTH", "POLLUTANT_NAMES", "PublicDay", "PublicForecast",
            "public_forecast", "public_forecast_text", "public_forecast_html", "public_forecast_json",
@@ -126,19 +127,19 @@ def _primary_text(keys: tuple[str, ...], high: int) -> str:
 def _select(ds, city: str | None, date: dt.date, source: str):
     """The city's series issued on or before ``date`` (the latest such issue)."""
     if "aqi" not in ds:
-        raise KeyError(f"forecast {source}: no variable 'aqi'")
+        raise InputError(f"forecast {source}: no variable 'aqi'")
     if "city" in ds.dims:
         cities = [str(c) for c in ds["city"].values]
         if city is None and len(cities) == 1:
             city = cities[0]
         if city not in cities:
-            raise KeyError(f"forecast {source}: no city {city!r}; cities in the forecast are {cities}")
+            raise UnknownNameError(f"forecast {source}: no city {city!r}; cities in the forecast are {cities}")
         ds = ds.sel(city=city)
     if "issued" in ds.dims:
         issued = pd.DatetimeIndex(ds["issued"].values).normalize()
         ok = np.flatnonzero(issued <= pd.Timestamp(date))
         if not ok.size:
-            raise ValueError(f"forecast {source}: no issue on or before {date}; issue days are "
+            raise InputError(f"forecast {source}: no issue on or before {date}; issue days are "
                              f"{[d.date().isoformat() for d in issued]}")
         ds = ds.isel(issued=int(ok[np.argmax(issued[ok].values)]))
     if "lead_day" in ds.dims:
@@ -176,7 +177,7 @@ def public_forecast(forecast, city: str | None = None, date: "dt.date | str | No
     from emergency.engine import _dataset_primary
 
     if days < MIN_DAYS:
-        raise ValueError(f"public forecast: expected at least {MIN_DAYS} days ahead (HJ 633-2026 §5.2.3), got {days}")
+        raise InputError(f"public forecast: expected at least {MIN_DAYS} days ahead (HJ 633-2026 §5.2.3), got {days}")
     source = str(forecast) if not isinstance(forecast, xr.Dataset) else "<Dataset>"
     if isinstance(forecast, xr.Dataset):
         ds_all = forecast
@@ -207,7 +208,7 @@ def public_forecast(forecast, city: str | None = None, date: "dt.date | str | No
         if len(out) == days:
             break
         if not np.isfinite(median[j]):
-            raise ValueError(f"forecast {source}: city {city}, valid date {t.date()}: no AQI")
+            raise InputError(f"forecast {source}: city {city}, valid date {t.date()}: no AQI")
         lo, hi = _range(float(median[j]), float(low[j]), float(high[j]))
         a, b = _level(lo), _level(hi)
         keys = tuple(k for k in str(primary[j] or "").split(",") if k)
@@ -216,7 +217,7 @@ def public_forecast(forecast, city: str | None = None, date: "dt.date | str | No
                              a.category if a.level == b.level else f"{a.category}至{b.category}", b.colour, keys,
                              _primary_text(keys, hi), effect, adv))
     if len(out) < days:
-        raise ValueError(f"forecast {source}: city {city} reaches only {len(out)} days after {date}; the public "
+        raise InputError(f"forecast {source}: city {city} reaches only {len(out)} days after {date}; the public "
                          f"forecast needs {days}")
     published = dt.datetime.combine(date, PUBLISH_TIME, tzinfo=BEIJING)
     return PublicForecast(str(city), date, published, tuple(out), issuer or f"{city}市生态环境局")
@@ -285,7 +286,7 @@ def write_public_forecast(folder: "str | Path", city: str, date: "dt.date | str"
     forecast : path, optional
         Default ``<folder>/forecast.nc``.
     """
-    from airwarn.files import atomic_write_text
+    from airwarn.core.files import atomic_write_text
 
     folder = Path(folder)
     pf = public_forecast(forecast or folder / "forecast.nc", city, date, days=days)

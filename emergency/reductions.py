@@ -43,11 +43,12 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
-from airwarn.db import session_scope
-from airwarn.vocab import EMISSION_LABELS, EMISSION_POLLUTANTS, WarningLevel
+from airwarn.core.db import session_scope
+from airwarn.core.vocab import EMISSION_LABELS, EMISSION_POLLUTANTS, WarningLevel
 from emergency.models import SECTOR_LABELS, SECTORS, EmissionInventory
 from enterprise_list import frames
 from enterprise_list.models import GUARANTEE_GRADE, VOLUNTARY_GRADES, resolve_version
+from airwarn.core.errors import InputError, UnknownNameError
 
 BY_KEYS: tuple[str, ...] = ("county", "industry", "grade")
 
@@ -237,12 +238,12 @@ def inventory_totals(session: Session, name: str | None = None) -> tuple[str | N
                             .order_by(func.max(c.imported_at).desc(), c.name)).all()
     if not names:
         if name is not None:
-            raise KeyError(f"no emission inventory {name!r}; none imported (airwarn inventory import FILE)")
+            raise UnknownNameError(f"no emission inventory {name!r}; none imported (airwarn inventory import FILE)")
         return None, None, pd.DataFrame(columns=list(EMISSION_POLLUTANTS))
     if name is None:
         name = names[0][0]
     elif name not in {n for n, _ in names}:
-        raise KeyError(f"no emission inventory {name!r}; inventories are {sorted(n for n, _ in names)}")
+        raise UnknownNameError(f"no emission inventory {name!r}; inventories are {sorted(n for n, _ in names)}")
     rows = session.execute(select(c.sector, c.pollutant, c.value_t_per_day).where(c.name == name)).all()
     df = pd.DataFrame(rows, columns=["sector", "pollutant", "value"])
     wide = df.pivot_table(index="sector", columns="pollutant", values="value", aggfunc="sum").reindex(
@@ -288,10 +289,10 @@ def compute_reductions(session: "Session | Engine", level: "WarningLevel | str",
             return compute_reductions(s, level, version, by, inventory, targets, rules)
     lvl = WarningLevel.parse(level)
     if lvl == WarningLevel.NONE:
-        raise ValueError("compute_reductions: level must be yellow, orange or red, got 'none'")
+        raise InputError("compute_reductions: level must be yellow, orange or red, got 'none'")
     bad = [b for b in by if b not in BY_KEYS]
     if bad:
-        raise KeyError(f"unknown grouping(s) {bad}; valid groupings are {list(BY_KEYS)}")
+        raise UnknownNameError(f"unknown grouping(s) {bad}; valid groupings are {list(BY_KEYS)}")
     if targets is None:
         from emergency.rules import load_rules
 
@@ -386,7 +387,7 @@ def read_inventory(path: "str | os.PathLike", unit: str | None = None) -> pd.Dat
     elif path.suffix.lower() in (".csv", ".txt"):
         raw = pd.read_csv(path, dtype=str, keep_default_na=False)
     else:
-        raise ValueError(f"emission inventory {path}: expected a .csv or .xlsx file, got {path.suffix!r}")
+        raise InputError(f"emission inventory {path}: expected a .csv or .xlsx file, got {path.suffix!r}")
     rename = {}
     for col in raw.columns:
         key = str(col).strip()
@@ -398,10 +399,10 @@ def read_inventory(path: "str | os.PathLike", unit: str | None = None) -> pd.Dat
     need = ["sector", *EMISSION_POLLUTANTS]
     missing = [c for c in need if c not in df.columns]
     if missing:
-        raise KeyError(f"emission inventory {path}: missing column(s) {missing}; expected columns {need} "
+        raise InputError(f"emission inventory {path}: missing column(s) {missing}; expected columns {need} "
                        f"(+ optional 'unit'); found {list(raw.columns)}")
     if "unit" not in df.columns and unit is None:
-        raise ValueError(f"emission inventory {path}: no 'unit' column and no unit given; expected t/day or t/year")
+        raise InputError(f"emission inventory {path}: no 'unit' column and no unit given; expected t/day or t/year")
     out = []
     seen = set()
     for i, row in df.iterrows():
@@ -409,29 +410,29 @@ def read_inventory(path: "str | os.PathLike", unit: str | None = None) -> pd.Dat
         sec_raw = str(row["sector"]).strip()
         sec = _SECTOR_ALIASES.get(sec_raw.lower(), _SECTOR_ALIASES.get(sec_raw))
         if sec is None:
-            raise ValueError(f"emission inventory {path}, row {rowno}, column 'sector': expected one of "
+            raise InputError(f"emission inventory {path}, row {rowno}, column 'sector': expected one of "
                              f"{list(SECTORS)} or {list(SECTOR_LABELS.values())}, got {sec_raw!r}")
         u = str(row["unit"]).strip() if "unit" in df.columns and str(row["unit"]).strip() not in ("", "nan", "None") else unit
         if u is None or u.lower() not in _UNITS:
-            raise ValueError(f"emission inventory {path}, row {rowno}, column 'unit': expected one of "
+            raise InputError(f"emission inventory {path}, row {rowno}, column 'unit': expected one of "
                              f"{sorted(_UNITS)}, got {u!r}")
         for p in EMISSION_POLLUTANTS:
             txt = str(row[p]).strip()
             try:
                 val = float(txt) if txt not in ("", "nan", "None") else 0.0
             except ValueError:
-                raise ValueError(f"emission inventory {path}, row {rowno}, column {p!r}: expected a number "
+                raise InputError(f"emission inventory {path}, row {rowno}, column {p!r}: expected a number "
                                  f"[{u}], got {txt!r}") from None
             if not np.isfinite(val) or val < 0:
-                raise ValueError(f"emission inventory {path}, row {rowno}, column {p!r}: expected a "
+                raise InputError(f"emission inventory {path}, row {rowno}, column {p!r}: expected a "
                                  f"non-negative number [{u}], got {txt!r}")
             if (sec, p) in seen:
-                raise ValueError(f"emission inventory {path}, row {rowno}: sector {sec!r} appears twice")
+                raise InputError(f"emission inventory {path}, row {rowno}: sector {sec!r} appears twice")
             seen.add((sec, p))
             out.append({"sector": sec, "pollutant": p, "value_t_per_day": val * _UNITS[u.lower()],
                         "unit_in_source": u})
     if not out:
-        raise ValueError(f"emission inventory {path}: no data rows")
+        raise InputError(f"emission inventory {path}: no data rows")
     return pd.DataFrame(out)
 
 

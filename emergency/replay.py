@@ -21,6 +21,7 @@ import pandas as pd
 
 from emergency.engine import find_episodes
 from emergency.rules import load_rules
+from airwarn.core.errors import InputError, UnknownNameError
 
 #: Seasons replayed by default: name -> (first day, last day).
 DEFAULT_SEASONS: Mapping[str, tuple[str, str]] = {
@@ -63,11 +64,11 @@ def replay(daily: pd.DataFrame, cities: Sequence[str] = ("阳泉", "太原"),
     """
     missing = [c for c in ("city", "date", "aqi") if c not in daily.columns]
     if missing:
-        raise KeyError(f"replay: daily data need columns ['city', 'date', 'aqi']; missing {missing}")
+        raise InputError(f"replay: daily data need columns ['city', 'date', 'aqi']; missing {missing}")
     known = set(daily["city"].astype(str))
     absent = [c for c in cities if c not in known]
     if absent:
-        raise KeyError(f"replay: no data for {absent}; cities in the data include {sorted(known)[:20]}")
+        raise UnknownNameError(f"replay: no data for {absent}; cities in the data include {sorted(known)[:20]}")
     rows = []
     for rname in rules:
         rs = load_rules(rname)
@@ -108,7 +109,7 @@ def colour_days_observed(sub: pd.DataFrame, rules, idx: pd.DatetimeIndex) -> np.
     idx : DatetimeIndex
         The days graded.
     """
-    from airwarn.vocab import DAILY_POLLUTANTS
+    from airwarn.core.vocab import DAILY_POLLUTANTS
     from forecast.aqi import primary_pollutants
 
     if rules.colour_pollutants is None:

@@ -16,11 +16,12 @@ from typing import Any, Mapping
 import numpy as np
 import pandas as pd
 
-from airwarn.files import atomic_path, atomic_write_text
-from airwarn.vocab import EMISSION_LABELS, EMISSION_POLLUTANTS, WarningLevel
+from airwarn.core.files import atomic_path, atomic_write_text
+from airwarn.core.vocab import EMISSION_LABELS, EMISSION_POLLUTANTS, WarningLevel
 from emergency.engine import Recommendation, find_episodes
 from emergency.reductions import Reductions
 from emergency.rules import load_rules
+from airwarn.core.errors import InputError
 
 
 #: Chinese column names of the written report (the table keeps the English keys).
@@ -111,7 +112,7 @@ def post_event_report(rec: Recommendation, observed: pd.DataFrame, reductions: R
     """
     missing = [c for c in ("date", "aqi") if c not in observed.columns]
     if missing:
-        raise KeyError(f"post_event_report: observed data need columns ['city', 'date', 'aqi']; missing {missing}")
+        raise InputError(f"post_event_report: observed data need columns ['city', 'date', 'aqi']; missing {missing}")
     obs = observed
     if "city" in obs.columns:
         obs = obs[obs["city"].astype(str) == rec.city]

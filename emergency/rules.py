@@ -49,7 +49,8 @@ from typing import Any, Mapping, Union
 import numpy as np
 import yaml
 
-from airwarn.vocab import DAILY_POLLUTANTS, EMISSION_POLLUTANTS, POLLUTANT_LABELS, WarningLevel
+from airwarn.core.vocab import DAILY_POLLUTANTS, EMISSION_POLLUTANTS, POLLUTANT_LABELS, WarningLevel
+from airwarn.core.errors import InputError, UnknownNameError
 
 DATA_DIR = Path(__file__).resolve().parent / "data"
 _FILE_RE = re.compile(r"^warning_rules_(?P<name>.+)_(?P<date>\d{4}-\d{2}-\d{2})\.ya?ml$")
@@ -60,7 +61,7 @@ TOP_KEYS: tuple[str, ...] = (
     "temporary_measures", "lifting", "merge", "reduction_targets", "decision", "by_pollutant",
     "signoff",  # who approves each level and by when: emergency.signoff
 )
-#: Pollutant names of ``by_pollutant`` (the daily AQI pollutants of :mod:`airwarn.vocab`).
+#: Pollutant names of ``by_pollutant`` (the daily AQI pollutants of :mod:`airwarn.core.vocab`).
 PRIMARY_NAMES: tuple[str, ...] = DAILY_POLLUTANTS
 #: Warning levels a rule file may grade, mildest first.
 LEVEL_KEYS: tuple[str, ...] = ("yellow", "orange", "red")
@@ -314,7 +315,7 @@ def _resolve(name_or_path: "str | os.PathLike") -> Path:
         if not p.exists():
             raise FileNotFoundError(f"warning rules file not found: {p}")
         return p
-    raise KeyError(f"unknown warning rule set {text!r}; bundled rule sets are {sorted(bundled)} "
+    raise UnknownNameError(f"unknown warning rule set {text!r}; bundled rule sets are {sorted(bundled)} "
                    f"(or give the path of a .yaml file)")
 
 
@@ -322,17 +323,17 @@ def _read_chain(name_or_path, seen: tuple[str, ...]) -> tuple[dict, Path, tuple[
     path = _resolve(name_or_path)
     key = str(path.resolve())
     if key in seen:
-        raise ValueError(f"warning rules {path}: 'extends' forms a cycle through {list(seen)}")
+        raise InputError(f"warning rules {path}: 'extends' forms a cycle through {list(seen)}")
     with open(path, encoding="utf-8") as fh:
         try:
             raw = yaml.safe_load(fh)
         except yaml.YAMLError as exc:
-            raise ValueError(f"warning rules {path}: not valid YAML: {exc}") from exc
+            raise InputError(f"warning rules {path}: not valid YAML: {exc}") from exc
     if not isinstance(raw, dict):
-        raise ValueError(f"warning rules {path}: expected a mapping at the top level, got {type(raw).__name__}")
+        raise InputError(f"warning rules {path}: expected a mapping at the top level, got {type(raw).__name__}")
     unknown = set(raw) - set(TOP_KEYS)
     if unknown:
-        raise KeyError(f"warning rules {path}: unknown key(s) {sorted(unknown)}; valid keys are {list(TOP_KEYS)}")
+        raise InputError(f"warning rules {path}: unknown key(s) {sorted(unknown)}; valid keys are {list(TOP_KEYS)}")
     chain: tuple[Path, ...] = (path,)
     if raw.get("extends"):
         base, _, base_chain = _read_chain(raw["extends"], seen + (key,))
@@ -354,29 +355,29 @@ def _read_chain(name_or_path, seen: tuple[str, ...]) -> tuple[dict, Path, tuple[
 
 def _parse_condition(node: Any, where: str) -> Condition:
     if not isinstance(node, dict):
-        raise ValueError(f"{where}: expected a condition mapping such as {{above: 200, hours: 24}}, got {node!r}")
+        raise InputError(f"{where}: expected a condition mapping such as {{above: 200, hours: 24}}, got {node!r}")
     keys = set(node)
     if keys & set(_COMBINATORS):
         if len(keys) != 1:
-            raise KeyError(f"{where}: a combination takes exactly one key of {list(_COMBINATORS)}, got {sorted(keys)}")
+            raise InputError(f"{where}: a combination takes exactly one key of {list(_COMBINATORS)}, got {sorted(keys)}")
         (comb,) = keys
         items = node[comb]
         if not isinstance(items, list) or not items:
-            raise ValueError(f"{where}.{comb}: expected a non-empty list of conditions, got {items!r}")
+            raise InputError(f"{where}.{comb}: expected a non-empty list of conditions, got {items!r}")
         parsed = tuple(_parse_condition(it, f"{where}.{comb}[{i}]") for i, it in enumerate(items))
         return AnyOf(parsed) if comb == "any_of" else AllOf(parsed)
     unknown = keys - set(_LEAF_KEYS)
     if unknown:
-        raise KeyError(f"{where}: unknown key(s) {sorted(unknown)}; valid keys are "
+        raise InputError(f"{where}: unknown key(s) {sorted(unknown)}; valid keys are "
                        f"{list(_LEAF_KEYS) + list(_COMBINATORS)}")
     if ("above" in node) == ("at_least" in node):
-        raise ValueError(f"{where}: give exactly one of 'above' or 'at_least', got {node!r}")
+        raise InputError(f"{where}: give exactly one of 'above' or 'at_least', got {node!r}")
     value = node.get("above", node.get("at_least"))
     hours = node.get("hours", 24)
     if not isinstance(value, (int, float)) or isinstance(value, bool) or not 0 <= value <= 1000:
-        raise ValueError(f"{where}: threshold must be an AQI value in 0-1000, got {value!r}")
+        raise InputError(f"{where}: threshold must be an AQI value in 0-1000, got {value!r}")
     if not isinstance(hours, (int, float)) or isinstance(hours, bool) or hours < 24:
-        raise ValueError(f"{where}: hours must be a number >= 24 (one 24-h period), got {hours!r}")
+        raise InputError(f"{where}: hours must be a number >= 24 (one 24-h period), got {hours!r}")
     return Threshold(float(value), int(hours), inclusive="at_least" in node)
 
 
@@ -384,16 +385,16 @@ def _build(raw: dict, path: Path, chain: tuple[Path, ...]) -> RuleSet:
     where = f"warning rules {path}"
     for req in ("name", "levels"):
         if req not in raw:
-            raise KeyError(f"{where}: missing required key {req!r}; a rule file needs {['name', 'levels']}")
+            raise InputError(f"{where}: missing required key {req!r}; a rule file needs {['name', 'levels']}")
     levels_raw = raw["levels"]
     if not isinstance(levels_raw, dict):
-        raise ValueError(f"{where}: 'levels' must map {list(LEVEL_KEYS)} to conditions")
+        raise InputError(f"{where}: 'levels' must map {list(LEVEL_KEYS)} to conditions")
     unknown = set(levels_raw) - set(LEVEL_KEYS)
     if unknown:
-        raise KeyError(f"{where}: unknown level(s) {sorted(unknown)}; valid levels are {list(LEVEL_KEYS)}")
+        raise UnknownNameError(f"{where}: unknown level(s) {sorted(unknown)}; valid levels are {list(LEVEL_KEYS)}")
     missing = [k for k in LEVEL_KEYS if k not in levels_raw]
     if missing:
-        raise KeyError(f"{where}: level(s) {missing} have no condition; every one of {list(LEVEL_KEYS)} needs one")
+        raise InputError(f"{where}: level(s) {missing} have no condition; every one of {list(LEVEL_KEYS)} needs one")
     levels = {WarningLevel.parse(k): _parse_condition(v, f"{where}: levels.{k}") for k, v in levels_raw.items()}
     temp = raw.get("temporary_measures")
     temp_c = _parse_condition(temp, f"{where}: temporary_measures") if temp else None
@@ -401,35 +402,35 @@ def _build(raw: dict, path: Path, chain: tuple[Path, ...]) -> RuleSet:
     merge = raw.get("merge") or {}
     for sect, d, keys in (("lifting", lifting, ("hours",)), ("merge", merge, ("gap_shorter_than_hours",))):
         if not isinstance(d, dict):
-            raise ValueError(f"{where}: {sect!r} must be a mapping with keys {list(keys)}, got {d!r}")
+            raise InputError(f"{where}: {sect!r} must be a mapping with keys {list(keys)}, got {d!r}")
         bad = set(d) - set(keys)
         if bad:
-            raise KeyError(f"{where}: {sect}: unknown key(s) {sorted(bad)}; valid keys are {list(keys)}")
+            raise InputError(f"{where}: {sect}: unknown key(s) {sorted(bad)}; valid keys are {list(keys)}")
     lifting_hours = float(lifting.get("hours", 36))
     merge_gap = float(merge.get("gap_shorter_than_hours", lifting_hours))
     if lifting_hours <= 0 or merge_gap < 0:
-        raise ValueError(f"{where}: lifting.hours must be > 0 and merge gap >= 0, got {lifting_hours}, {merge_gap}")
+        raise InputError(f"{where}: lifting.hours must be > 0 and merge gap >= 0, got {lifting_hours}, {merge_gap}")
     targets_raw = raw.get("reduction_targets") or {}
     if not isinstance(targets_raw, dict):
-        raise ValueError(f"{where}: 'reduction_targets' must map levels to fractions, got {targets_raw!r}")
+        raise InputError(f"{where}: 'reduction_targets' must map levels to fractions, got {targets_raw!r}")
     bad = set(targets_raw) - set(LEVEL_KEYS)
     if bad:
-        raise KeyError(f"{where}: reduction_targets: unknown level(s) {sorted(bad)}; valid levels are {list(LEVEL_KEYS)}")
+        raise UnknownNameError(f"{where}: reduction_targets: unknown level(s) {sorted(bad)}; valid levels are {list(LEVEL_KEYS)}")
     targets = {}
     for k, v in targets_raw.items():
         per = _per_pollutant(v)
         if not isinstance(per, dict):
-            raise ValueError(f"{where}: reduction_targets.{k} must be a fraction in 0-1 (0.10 for 10 %) or a "
+            raise InputError(f"{where}: reduction_targets.{k} must be a fraction in 0-1 (0.10 for 10 %) or a "
                              f"mapping of {list(EMISSION_POLLUTANTS)} to fractions, got {v!r}")
         bad = set(per) - set(EMISSION_POLLUTANTS)
         missing = [p for p in EMISSION_POLLUTANTS if p not in per]
         if bad or missing:
-            raise KeyError(f"{where}: reduction_targets.{k}: expected the pollutants {list(EMISSION_POLLUTANTS)}, "
+            raise InputError(f"{where}: reduction_targets.{k}: expected the pollutants {list(EMISSION_POLLUTANTS)}, "
                            f"got {sorted(per)}")
         for p, x in per.items():
             if not isinstance(x, (int, float)) or isinstance(x, bool) or not 0 <= x <= 1:
                 name = f"reduction_targets.{k}.{p}" if isinstance(v, dict) else f"reduction_targets.{k}"
-                raise ValueError(f"{where}: {name} must be a fraction in 0-1 (0.10 for 10 %), got {x!r}")
+                raise InputError(f"{where}: {name} must be a fraction in 0-1 (0.10 for 10 %), got {x!r}")
         targets[WarningLevel.parse(k)] = {p: float(per[p]) for p in EMISSION_POLLUTANTS}
     colour, advice = _parse_by_pollutant(raw.get("by_pollutant"), where)
     cost_loss = _parse_cost_loss(raw.get("decision"), where)
@@ -438,7 +439,7 @@ def _build(raw: dict, path: Path, chain: tuple[Path, ...]) -> RuleSet:
         try:
             issued = dt.date.fromisoformat(issued)
         except ValueError as exc:
-            raise ValueError(f"{where}: issued must be a date YYYY-MM-DD, got {issued!r}") from exc
+            raise InputError(f"{where}: issued must be a date YYYY-MM-DD, got {issued!r}") from exc
     if not isinstance(issued, dt.date):
         m = _FILE_RE.match(path.name)
         issued = dt.date.fromisoformat(m["date"]) if m else dt.date(1970, 1, 1)
@@ -468,17 +469,17 @@ def _parse_by_pollutant(node: Any, where: str) -> tuple[tuple[str, ...] | None, 
         return None, {}
     keys = ("colour_warnings", "advice")
     if not isinstance(node, dict) or set(node) - set(keys):
-        raise KeyError(f"{where}: by_pollutant: expected a mapping with the keys {list(keys)}, got {node!r}")
+        raise InputError(f"{where}: by_pollutant: expected a mapping with the keys {list(keys)}, got {node!r}")
     colour = node.get("colour_warnings")
     if not isinstance(colour, list) or not colour or any(p not in PRIMARY_NAMES for p in colour):
-        raise ValueError(f"{where}: by_pollutant.colour_warnings: expected a non-empty list of pollutant names "
+        raise InputError(f"{where}: by_pollutant.colour_warnings: expected a non-empty list of pollutant names "
                          f"from {list(PRIMARY_NAMES)}, got {colour!r}")
     advice = node.get("advice") or {}
     if not isinstance(advice, dict):
-        raise ValueError(f"{where}: by_pollutant.advice: expected a mapping of pollutant names to texts, got {advice!r}")
+        raise InputError(f"{where}: by_pollutant.advice: expected a mapping of pollutant names to texts, got {advice!r}")
     bad = set(advice) - set(PRIMARY_NAMES) - {"other"}
     if bad or not all(isinstance(t, str) and t.strip() for t in advice.values()):
-        raise ValueError(f"{where}: by_pollutant.advice: expected texts keyed by {list(PRIMARY_NAMES) + ['other']}, "
+        raise InputError(f"{where}: by_pollutant.advice: expected texts keyed by {list(PRIMARY_NAMES) + ['other']}, "
                          f"got {advice!r}")
     return tuple(dict.fromkeys(colour)), {k: str(v).strip() for k, v in advice.items()}
 
@@ -488,20 +489,20 @@ def _parse_cost_loss(node: Any, where: str) -> dict[WarningLevel, float] | None:
     if node is None:
         return None
     if not isinstance(node, dict) or set(node) - {"cost_loss_ratio"}:
-        raise KeyError(f"{where}: decision: expected a mapping with the key 'cost_loss_ratio', got {node!r}")
+        raise InputError(f"{where}: decision: expected a mapping with the key 'cost_loss_ratio', got {node!r}")
     value = node.get("cost_loss_ratio")
     if value is None:
         return None
     values = value if isinstance(value, dict) else {k: value for k in LEVEL_KEYS}
     bad = set(values) - set(LEVEL_KEYS)
     if bad:
-        raise KeyError(f"{where}: decision.cost_loss_ratio: unknown level(s) {sorted(bad)}; valid levels are "
+        raise UnknownNameError(f"{where}: decision.cost_loss_ratio: unknown level(s) {sorted(bad)}; valid levels are "
                        f"{list(LEVEL_KEYS)}")
     out = {}
     for k in LEVEL_KEYS:
         v = values.get(k)
         if not isinstance(v, (int, float)) or isinstance(v, bool) or not 0 < v < 1:
-            raise ValueError(f"{where}: decision.cost_loss_ratio.{k} must be a fraction strictly between 0 and 1 "
+            raise InputError(f"{where}: decision.cost_loss_ratio.{k} must be a fraction strictly between 0 and 1 "
                              f"(cost of acting over the loss avoided), got {v!r}")
         out[WarningLevel.parse(k)] = float(v)
     return out

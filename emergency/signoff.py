@@ -18,7 +18,8 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Mapping
 
-from airwarn.vocab import Role, WarningLevel
+from airwarn.core.vocab import Role, WarningLevel
+from airwarn.core.errors import InputError
 
 __all__ = ["DEFAULT_APPROVERS", "DEADLINE_HOURS", "SignoffConfig", "signoff_config", "SignoffState",
            "signoff_state"]
@@ -57,7 +58,7 @@ def signoff_config(rules=None) -> SignoffConfig:
 
         raw = (load_rules(rules).raw or {}).get("signoff") or {}
     if not isinstance(raw, dict):
-        raise ValueError(f"rules: 'signoff' must be a mapping with keys approvers, deadline_hours, got {raw!r}")
+        raise InputError(f"rules: 'signoff' must be a mapping with keys approvers, deadline_hours, got {raw!r}")
     approvers = dict(DEFAULT_APPROVERS)
     for level, roles in (raw.get("approvers") or {}).items():
         key = WarningLevel.parse(level).key
@@ -65,7 +66,7 @@ def signoff_config(rules=None) -> SignoffConfig:
         approvers[key] = tuple(Role.parse(r).value for r in roles)
     hours = float(raw.get("deadline_hours", DEADLINE_HOURS))
     if hours <= 0:
-        raise ValueError(f"rules: signoff.deadline_hours must be > 0, got {hours}")
+        raise InputError(f"rules: signoff.deadline_hours must be > 0, got {hours}")
     return SignoffConfig(approvers, hours)
 
 

@@ -72,7 +72,7 @@ def calibrate_model(model, obs, rule_sets, out) -> Path:
 
 
 def _backtest(args, settings) -> int:
-    from airwarn.files import atomic_write_text
+    from airwarn.core.files import atomic_write_text
     from emergency.decision import forecast_recommendations, load_calibration
     from emergency.events import RECOMMENDATION_COLUMNS, score_decisions
     from emergency.rules import load_rules

@@ -24,7 +24,8 @@ import datetime as dt
 import json
 from pathlib import Path
 
-from airwarn.dates import today_beijing
+from airwarn.core.dates import today_beijing
+from airwarn.core.errors import InputError
 
 
 def _version_arg(text: str | None):
@@ -42,13 +43,13 @@ def _counties(args, settings):
         return None
     if args.counties:
         return [c.strip() for c in args.counties.split(",") if c.strip()]
-    from airwarn.vocab import YANGQUAN_COUNTIES
+    from airwarn.core.vocab import YANGQUAN_COUNTIES
 
     return YANGQUAN_COUNTIES
 
 
 def _engine(settings):
-    from airwarn.db import create_tables, get_engine
+    from airwarn.core.db import create_tables, get_engine
 
     settings.ensure_dirs()
     engine = get_engine(settings.db_url)
@@ -69,7 +70,7 @@ def _in_force(settings):
     """The size of the version in force today, if a list database is there (none is created)."""
     from sqlalchemy import inspect, make_url
 
-    from airwarn.db import get_engine, session_scope
+    from airwarn.core.db import get_engine, session_scope
     from enterprise_list.io import totals_in_force
 
     url = make_url(settings.db_url)
@@ -127,7 +128,7 @@ def _export(args, settings) -> int:
 
 
 def _show(args, settings) -> int:
-    from airwarn.db import session_scope
+    from airwarn.core.db import session_scope
     from enterprise_list.lookup import format_policy_sheet, get_enterprise, policy_sheet
 
     levels = [args.level] if args.level else ["yellow", "orange", "red"]
@@ -142,7 +143,7 @@ def _show(args, settings) -> int:
 
 
 def _find(args, settings) -> int:
-    from airwarn.db import session_scope
+    from airwarn.core.db import session_scope
     from enterprise_list.lookup import find_enterprises
 
     with session_scope(_engine(settings)) as session:
@@ -155,7 +156,7 @@ def _find(args, settings) -> int:
 
 
 def _versions(args, settings) -> int:
-    from airwarn.db import session_scope
+    from airwarn.core.db import session_scope
     from enterprise_list.io import count_rows
     from enterprise_list.models import list_versions
 
@@ -177,14 +178,14 @@ def _sample(args, settings) -> int:
     from enterprise_list.workbook import write_list_workbook
 
     if args.size < 1:
-        raise ValueError(f"--size must be ≥ 1, got {args.size}")
+        raise InputError(f"--size must be ≥ 1, got {args.size}")
     out = write_list_workbook(make_sample_list(args.size, args.seed), args.out)
     print(f"wrote a synthetic list of {args.size} enterprises (seed {args.seed}, marked 合成) to {out}")
     return 0
 
 
 def _coverage(args, settings) -> int:
-    from airwarn.db import session_scope
+    from airwarn.core.db import session_scope
     from enterprise_list.coverage import check_coverage
 
     with session_scope(_engine(settings)) as session:

@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session
 from enterprise_list.models import Enterprise, ListVersion, resolve_version
 from enterprise_list.template import Column, Sheet
 from enterprise_list.validate import Problem
+from airwarn.core.errors import InputError
 
 #: Columns of the permit register.
 PERMITS = Sheet("permits", "排污许可", ("permits", "permit register", "排污许可证", "许可证"), (
@@ -112,7 +113,7 @@ def read_permit_register(path: str | os.PathLike) -> pd.DataFrame:
         sheets = _xlsx_sheets(p)
         rows = next(iter(sheets.values())) if sheets else []
     else:
-        raise ValueError(f"{p}: expected a .csv or .xlsx permit register, got {p.suffix or 'no extension'!r}")
+        raise InputError(f"{p}: expected a .csv or .xlsx permit register, got {p.suffix or 'no extension'!r}")
     problems: list[Problem] = []
     records = _read_rows(PERMITS, rows, str(p), p.name, problems, {})
     for r in records:
@@ -121,7 +122,7 @@ def read_permit_register(path: str | os.PathLike) -> pd.DataFrame:
                 problems.append(Problem("error", p.name, r["_row"], col.header, "missing value (required)"))
     errs = [x for x in problems if x.severity == "error"]
     if errs:
-        raise ValueError(f"{p}: {len(errs)} error(s) in the permit register:\n" + "\n".join(map(str, errs)))
+        raise InputError(f"{p}: {len(errs)} error(s) in the permit register:\n" + "\n".join(map(str, errs)))
     return pd.DataFrame([{k: r[k] for k in ("credit_code", "name", "permit_no", "emits_air")} for r in records],
                         columns=["credit_code", "name", "permit_no", "emits_air"])
 

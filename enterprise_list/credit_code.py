@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import random
 import unicodedata
+from airwarn.core.errors import InputError
 
 #: The code's alphabet, in value order 0–30.
 ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
@@ -48,10 +49,10 @@ def check_char(first17: str) -> str:
         If ``first17`` is not 17 characters of the code's alphabet.
     """
     if len(first17) != 17:
-        raise ValueError(f"credit code: need the first 17 characters, got {len(first17)} in {first17!r}")
+        raise InputError(f"credit code: need the first 17 characters, got {len(first17)} in {first17!r}")
     bad = [c for c in first17 if c not in _VALUE]
     if bad:
-        raise ValueError(f"credit code {first17!r}: character(s) {bad} not in the alphabet {ALPHABET}")
+        raise InputError(f"credit code {first17!r}: character(s) {bad} not in the alphabet {ALPHABET}")
     total = sum(_VALUE[c] * w for c, w in zip(first17, WEIGHTS))
     return ALPHABET[(31 - total % 31) % 31]
 
@@ -98,7 +99,7 @@ def make_code(rng: random.Random, division: str = "140300", authority: str = "9"
         Registration authority (9 = market regulation) and type (1 = company).
     """
     if len(division) != 6 or not division.isdigit():
-        raise ValueError(f"division must be six digits, got {division!r}")
+        raise InputError(f"division must be six digits, got {division!r}")
     org8 = "".join(rng.choice("0123456789") for _ in range(8))
     first17 = authority + org_type + division + org8 + _org_check(org8)
     return first17 + check_char(first17)

@@ -5,8 +5,8 @@ import datetime as dt
 
 from sqlalchemy import select
 
-from airwarn.db import create_tables, get_engine, session_scope
-from airwarn.settings import Settings
+from airwarn.core.db import create_tables, get_engine, session_scope
+from airwarn.core.settings import Settings
 
 #: Name, effective date, size and seed of the demo list version.
 DEMO_VERSION = "2026年度(合成示例)"

@@ -33,7 +33,7 @@ import pandas as pd
 from sqlalchemy import case, delete, func, select
 from sqlalchemy.orm import Session
 
-from airwarn.vocab import EMISSION_POLLUTANTS
+from airwarn.core.vocab import EMISSION_POLLUTANTS
 from enterprise_list.models import (
     LEVELS,
     Enterprise,
@@ -41,6 +41,7 @@ from enterprise_list.models import (
     Measure,
     ProductionLine,
 )
+from airwarn.core.errors import UnknownNameError
 
 #: Columns of each frame (see module notes).
 ENTERPRISE_COLUMNS = ("enterprise_id", "credit_code", "name", "county", "industry", "grade", "compliant",
@@ -84,7 +85,7 @@ def fingerprint(session: Session, version_id: int) -> str:
 def list_frames(session: Session, version_id: int, level: str) -> ListFrames:
     """Enterprises, lines and the ``level``'s measures of a list version (see module notes)."""
     if level not in LEVELS:
-        raise KeyError(f"unknown level {level!r}; levels are {list(LEVELS)}")
+        raise UnknownNameError(f"unknown level {level!r}; levels are {list(LEVELS)}")
     fp = fingerprint(session, version_id)
     base = (str(session.get_bind().url), version_id, fp)
     parts = ("enterprises", "lines", f"measures:{level}")

@@ -21,6 +21,7 @@ from importlib import resources
 from pathlib import Path
 
 from enterprise_list.models import GRADES, LEVELS, MEASURE_KINDS
+from airwarn.core.errors import InputError, UnknownNameError
 
 #: Name of the bundled guide table.
 DEFAULT_GUIDE = "guide_measures_2020"
@@ -84,7 +85,7 @@ def load_guide(name_or_path: str | os.PathLike = DEFAULT_GUIDE) -> Guide:
         bundled = {p.name.removesuffix(".csv") for p in resources.files("enterprise_list").joinpath("data").iterdir()
                    if p.name.startswith("guide_") and p.name.endswith(".csv")}
         if str(name_or_path) not in bundled:
-            raise KeyError(f"unknown guide {str(name_or_path)!r}; bundled: {sorted(bundled)} (or give a CSV path)")
+            raise UnknownNameError(f"unknown guide {str(name_or_path)!r}; bundled: {sorted(bundled)} (or give a CSV path)")
         path = Path(str(resources.files("enterprise_list").joinpath("data", f"{name_or_path}.csv")))
     return _load(str(path))
 
@@ -96,14 +97,14 @@ def _load(path: str) -> Guide:
         for i, r in enumerate(csv.DictReader(fh), start=2):
             where = f"{path} row {i}"
             if r["grade"] not in GRADES:
-                raise ValueError(f"{where}, column grade: unknown grade {r['grade']!r}; expected {list(GRADES)}")
+                raise InputError(f"{where}, column grade: unknown grade {r['grade']!r}; expected {list(GRADES)}")
             if r["level"] not in LEVELS:
-                raise ValueError(f"{where}, column level: unknown level {r['level']!r}; expected {list(LEVELS)}")
+                raise InputError(f"{where}, column level: unknown level {r['level']!r}; expected {list(LEVELS)}")
             if r["kind"] not in MEASURE_KINDS:
-                raise ValueError(f"{where}, column kind: unknown kind {r['kind']!r}; expected {list(MEASURE_KINDS)}")
+                raise InputError(f"{where}, column kind: unknown kind {r['kind']!r}; expected {list(MEASURE_KINDS)}")
             frac = float(r["fraction"]) if r["fraction"].strip() else None
             if frac is not None and not 0 <= frac <= 1:
-                raise ValueError(f"{where}, column fraction: expected 0–1, got {frac}")
+                raise InputError(f"{where}, column fraction: expected 0–1, got {frac}")
             rows.append(GuideMeasure(r["industry"], r["grade"], r["level"], r["kind"], frac, r["text"],
                                      r["provenance"], r["note"]))
     return Guide(Path(path).stem, tuple(rows))

@@ -25,8 +25,9 @@ from sqlalchemy import func, insert, select
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
-from airwarn.db import create_tables, session_scope
-from airwarn.vocab import YANGQUAN_COUNTIES
+from airwarn.core.db import create_tables, session_scope
+from airwarn.core.errors import InputError
+from airwarn.core.vocab import YANGQUAN_COUNTIES
 from enterprise_list.frames import store_frames
 from enterprise_list.models import (
     Enterprise, ListVersion, Measure, ProductionLine, resolve_version, version_on,
@@ -46,7 +47,7 @@ _LINE_COLS = [c.key for c in SHEETS[1].columns if c.key != "credit_code"]
 _MEAS_COLS = [c.key for c in SHEETS[2].columns if c.key not in ("credit_code", "line_code")]
 
 
-class ListValidationError(ValueError):
+class ListValidationError(InputError):
     """A list file has errors; nothing was imported. ``problems`` holds every problem."""
 
     def __init__(self, message: str, problems: list[Problem], changes: list[Change] | None = None,
@@ -155,9 +156,9 @@ def import_list(session_or_engine: Session | Engine, path: str | os.PathLike | P
     """
     parsed = path if isinstance(path, ParsedList) else read_list_workbook(path)
     if not version_name or not str(version_name).strip():
-        raise ValueError("version_name must be a non-empty string")
+        raise InputError("version_name must be a non-empty string")
     if not isinstance(effective_date, dt.date):
-        raise ValueError(f"effective_date must be a date, got {effective_date!r}")
+        raise InputError(f"effective_date must be a date, got {effective_date!r}")
     if source_name is None and not isinstance(path, ParsedList):
         source_name = Path(path).name
     meta = dict(name=str(version_name).strip(), year=year or effective_date.year, effective_date=effective_date,
@@ -188,7 +189,7 @@ def totals_in_force(session: Session, day: dt.date | None = None) -> ListTotals 
 
     Enterprises, lines and the total baseline per pollutant [t/day], summed in the database.
     """
-    from airwarn.dates import today_beijing
+    from airwarn.core.dates import today_beijing
 
     v = version_on(session, day or today_beijing())
     if v is None:
@@ -204,7 +205,7 @@ def _check_and_store(session: Session, parsed: ParsedList, meta: dict, checks: d
     """Validate against the version in force on the effective date, then store (same transaction)."""
     existing = session.scalars(select(ListVersion).where(ListVersion.name == meta["name"])).first()
     if existing is not None:
-        raise ValueError(f"list version {meta['name']!r} already exists (id {existing.id}, effective "
+        raise InputError(f"list version {meta['name']!r} already exists (id {existing.id}, effective "
                          f"{existing.effective_date}); a revision is imported under a new name")
     previous = totals_in_force(session, meta["effective_date"])
     problems = validate(parsed, previous=previous, **checks)

@@ -24,10 +24,11 @@ from rapidfuzz.distance import LCSseq
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
-from airwarn.vocab import EMISSION_LABELS, WarningLevel
+from airwarn.core.vocab import EMISSION_LABELS, WarningLevel
 from enterprise_list.models import (
     MEASURE_KIND_LABELS, Enterprise, ListVersion, ProductionLine, resolve_version,
 )
+from airwarn.core.errors import InputError, UnknownNameError
 
 _POLLUTANTS = ("so2", "nox", "pm", "vocs")
 #: Fuzzy matches below this partial-ratio score are dropped.
@@ -257,16 +258,16 @@ def get_enterprise(session: Session, code_or_name: str,
         ent = session.scalars(select(Enterprise).options(opts).where(
             Enterprise.version_id == v.id, Enterprise.credit_code == q.upper())).first()
         if ent is None:
-            raise KeyError(f"no enterprise with credit code {q.upper()} on list version {v.name!r}")
+            raise UnknownNameError(f"no enterprise with credit code {q.upper()} on list version {v.name!r}")
         return ent
     hits = find_enterprises(session, q, version=v, limit=5)
     if not hits:
-        raise KeyError(f"no enterprise matches {code_or_name!r} on list version {v.name!r}")
+        raise UnknownNameError(f"no enterprise matches {code_or_name!r} on list version {v.name!r}")
     exact = [h for h in hits if h.score == 100.0]
     best = exact if exact else [h for h in hits if h.score == hits[0].score]
     if len(best) != 1 or (not exact and hits[0].score < 90):
         listed = "; ".join(f"{h.name} {h.credit_code} ({h.score:.0f})" for h in hits)
-        raise KeyError(f"{code_or_name!r} matches several enterprises on list version {v.name!r}; "
+        raise UnknownNameError(f"{code_or_name!r} matches several enterprises on list version {v.name!r}; "
                        f"give the credit code. Candidates: {listed}")
     return session.scalars(select(Enterprise).options(opts).where(Enterprise.id == best[0].id)).one()
 
@@ -302,7 +303,7 @@ def policy_sheet(session: Session, credit_code: str, level: "str | WarningLevel"
     """
     lvl = WarningLevel.parse(level)
     if lvl is WarningLevel.NONE:
-        raise ValueError("policy_sheet: level must be yellow, orange or red, got 'none'")
+        raise InputError("policy_sheet: level must be yellow, orange or red, got 'none'")
     ent = get_enterprise(session, credit_code, version)
     lines_out = []
     total_base = dict.fromkeys(_POLLUTANTS, 0.0)

@@ -30,8 +30,9 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
-from airwarn.dates import today_beijing
-from airwarn.db import Base
+from airwarn.core.dates import today_beijing
+from airwarn.core.db import Base
+from airwarn.core.errors import UnknownNameError
 
 #: Performance grades, an open set (环办大气〔2026〕2号 adds A+; B- and 引领性 may go).
 GRADES: tuple[str, ...] = ("A+", "A", "B", "B-", "C", "D", "引领性", "非引领性", "保障类", "未评级")
@@ -181,7 +182,7 @@ def resolve_version(session: Session, version: "ListVersion | int | str | dt.dat
     if isinstance(version, dt.date) and not isinstance(version, dt.datetime):
         found = version_on(session, version)
         if found is None:
-            raise KeyError(f"no list version in force on {version}; versions: {_describe(session)}")
+            raise UnknownNameError(f"no list version in force on {version}; versions: {_describe(session)}")
         return found
     if isinstance(version, int) and not isinstance(version, bool):
         found = session.get(ListVersion, version)
@@ -195,7 +196,7 @@ def resolve_version(session: Session, version: "ListVersion | int | str | dt.dat
     else:
         raise TypeError(f"version must be a ListVersion, id, name, date or None, got {type(version).__name__}")
     if found is None:
-        raise KeyError(f"no list version {version!r}; versions: {_describe(session)}")
+        raise UnknownNameError(f"no list version {version!r}; versions: {_describe(session)}")
     return found
 
 

@@ -15,11 +15,12 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass
 
-from airwarn.vocab import YANGQUAN_COUNTIES
+from airwarn.core.vocab import YANGQUAN_COUNTIES
 from enterprise_list.credit_code import make_code
 from enterprise_list.guide import Guide, load_guide
 from enterprise_list.models import LEVELS, MEASURE_KIND_LABELS
 from enterprise_list.workbook import ParsedList, fill_cuts
+from airwarn.core.errors import InputError
 
 #: Marker of synthetic rows.
 SYNTHETIC_NOTE = "合成示例数据"
@@ -167,7 +168,7 @@ def make_sample_list(n: int = 320, seed: int = 2026, *, guide: Guide | None = No
     (5, True)
     """
     if n < 1:
-        raise ValueError(f"n must be ≥ 1, got {n}")
+        raise InputError(f"n must be ≥ 1, got {n}")
     guide = guide or load_guide()
     rng = random.Random(seed)
     codes: set[str] = set()

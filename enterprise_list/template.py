@@ -22,6 +22,7 @@ import re
 import unicodedata
 from dataclasses import dataclass
 from typing import Literal
+from airwarn.core.errors import InputError
 
 ColumnKind = Literal["text", "code", "number", "fraction", "bool", "level", "kind", "grade"]
 
@@ -75,7 +76,7 @@ class Sheet:
         for col in self.columns:
             if col.key == key:
                 return col
-        raise KeyError(f"sheet {self.name}: no column {key!r}; valid: {[c.key for c in self.columns]}")
+        raise InputError(f"sheet {self.name}: no column {key!r}; valid: {[c.key for c in self.columns]}")
 
 
 _CODE = Column("credit_code", "统一社会信用代码", ("credit code", "credit_code", "uscc", "社会信用代码",

@@ -49,7 +49,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Iterable, Literal
 
-from airwarn.vocab import EMISSION_LABELS, YANGQUAN_COUNTIES, WarningLevel
+from airwarn.core.vocab import EMISSION_LABELS, YANGQUAN_COUNTIES, WarningLevel
 from enterprise_list import credit_code as cc
 from enterprise_list.models import LEVELS, MEASURE_KIND_LABELS, VOLUNTARY_GRADES
 

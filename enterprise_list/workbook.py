@@ -19,7 +19,7 @@ beyond :data:`MAX_ROWS` × :data:`MAX_COLUMNS` or a used range over :data:`MAX_C
 ``<dimension>`` is never trusted), and records formulas without a saved value, which are errors,
 never blanks. Malformed XML, undecodable text and damaged zips are one-line ``ValueError`` s
 naming the file and the part. Writers never emit live formulas: text is written as text in xlsx
-and escaped with a leading ``'`` in CSV (:func:`airwarn.files.csv_escape`), which the CSV reader
+and escaped with a leading ``'`` in CSV (:func:`airwarn.core.files.csv_escape`), which the CSV reader
 undoes, so an exported list reads back to the same values.
 """
 from __future__ import annotations
@@ -39,8 +39,8 @@ from xml.parsers import expat
 
 import pandas as pd
 
-from airwarn.files import FORMULA_TRIGGERS, atomic_path, csv_escape, csv_unescape
-from airwarn.vocab import WarningLevel
+from airwarn.core.files import FORMULA_TRIGGERS, atomic_path, csv_escape, csv_unescape
+from airwarn.core.vocab import WarningLevel
 from enterprise_list import credit_code as cc
 from enterprise_list.models import GRADES, LEVELS, MEASURE_KIND_LABELS, MEASURE_KINDS
 from enterprise_list.template import (
@@ -54,6 +54,7 @@ from enterprise_list.template import (
     normalise_header,
 )
 from enterprise_list.validate import Problem
+from airwarn.core.errors import InputError, UnknownNameError
 
 #: Rows searched for the header row.
 _HEADER_SCAN = 12
@@ -88,7 +89,7 @@ class ParsedList:
     def frame(self, sheet: str) -> pd.DataFrame:
         """The records of ``sheet`` (``enterprises``, ``lines``, ``measures``) as a DataFrame."""
         if sheet not in self.records:
-            raise KeyError(f"no sheet {sheet!r}; valid: {list(self.records)}")
+            raise UnknownNameError(f"no sheet {sheet!r}; valid: {list(self.records)}")
         cols = [c.key for c in _SHEET_BY_KEY[sheet].columns]
         rows = [{k: r.get(k) for k in cols} for r in self.records[sheet]]
         return pd.DataFrame(rows, columns=cols)
@@ -117,7 +118,7 @@ _SHEET_BY_KEY = {s.key: s for s in SHEETS}
 
 
 # --------------------------------------------------------------------------- cell parsing
-class _CellError(ValueError):
+class _CellError(InputError):
     pass
 
 
@@ -192,7 +193,7 @@ def _level(v: Any) -> str:
         return _LEVEL_WORDS[s]
     try:
         level = WarningLevel.parse(s)
-    except KeyError:
+    except UnknownNameError:
         level = None
     if level is None or level is WarningLevel.NONE:
         s2 = s.removesuffix("预警").removesuffix("色")
@@ -389,7 +390,7 @@ MAX_CELLS = 2_000_000
 MAX_MERGES = 100_000
 
 
-class _Refused(ValueError):
+class _Refused(InputError):
     """A workbook refused by the checks (the message is one line naming the file)."""
 
 
@@ -611,17 +612,17 @@ def check_xlsx(path: str | os.PathLike, wanted: Callable[[str], bool] | None = N
     try:
         zf = zipfile.ZipFile(p)
     except (zipfile.BadZipFile, zlib.error, OSError, ValueError) as exc:
-        raise ValueError(f"{p}: not a readable xlsx workbook ({exc}; an old .xls or a password-protected "
+        raise InputError(f"{p}: not a readable xlsx workbook ({exc}; an old .xls or a password-protected "
                          "file? save it as .xlsx without a password)") from None
     with zf:
         infos = zf.infolist()
         total = sum(i.file_size for i in infos)
         if total > MAX_UNPACKED_BYTES:
-            raise ValueError(f"{p}: unpacks to {total / 2**20:,.1f} MB, more than the reader's limit of "
+            raise InputError(f"{p}: unpacks to {total / 2**20:,.1f} MB, more than the reader's limit of "
                              f"{MAX_UNPACKED_BYTES / 2**20:,.1f} MB (a zip bomb, or far more than a list)")
         for i in infos:
             if i.file_size > RATIO_FROM_BYTES and i.file_size > MAX_RATIO * max(i.compress_size, 1):
-                raise ValueError(f"{p}: member {i.filename} unpacks {i.file_size / max(i.compress_size, 1):,.0f}:1, "
+                raise InputError(f"{p}: member {i.filename} unpacks {i.file_size / max(i.compress_size, 1):,.0f}:1, "
                                  f"more than the reader's limit of {MAX_RATIO}:1 (a zip bomb?)")
         parts = _sheet_parts(p, zf)
         by_member = {m: n for n, m in parts.items()}
@@ -733,16 +734,16 @@ def _openpyxl_sheets(path: Path, scans: dict[str, _Scan | None], why: BaseExcept
     except _Refused:
         raise
     except Exception as exc:  # openpyxl raises several types for a corrupt file
-        raise ValueError(f"{path}: not a readable xlsx workbook ({why}; {exc})") from None
+        raise InputError(f"{path}: not a readable xlsx workbook ({why}; {exc})") from None
     return out
 
 
 def _csv_rows(path: Path) -> list[list[Any]]:
     """The rows of one CSV file (UTF-8 with or without BOM, else GB18030), the CSV escape of
-    :func:`airwarn.files.csv_escape` undone; bounded like the xlsx reader."""
+    :func:`airwarn.core.files.csv_escape` undone; bounded like the xlsx reader."""
     size = path.stat().st_size
     if size > MAX_UNPACKED_BYTES:
-        raise ValueError(f"{path}: {size / 2**20:,.0f} MB, more than the reader's limit of "
+        raise InputError(f"{path}: {size / 2**20:,.0f} MB, more than the reader's limit of "
                          f"{MAX_UNPACKED_BYTES // 2**20} MB")
     for enc in ("utf-8-sig", "gb18030"):
         try:
@@ -754,15 +755,15 @@ def _csv_rows(path: Path) -> list[list[Any]]:
                     for row in reader:
                         cells += len(row)
                         if len(rows) >= MAX_ROWS or len(row) > MAX_COLUMNS or cells > MAX_CELLS:
-                            raise ValueError(f"{path}: line {reader.line_num} lies beyond the reader's limit of "
+                            raise InputError(f"{path}: line {reader.line_num} lies beyond the reader's limit of "
                                              f"{MAX_ROWS} rows × {MAX_COLUMNS} columns ({MAX_CELLS:,} cells)")
                         rows.append([csv_unescape(v) if v[:1] == "'" else v for v in row])
                 except csv.Error as exc:
-                    raise ValueError(f"{path}: line {reader.line_num}: not readable as CSV ({exc})") from None
+                    raise InputError(f"{path}: line {reader.line_num}: not readable as CSV ({exc})") from None
                 return rows
         except UnicodeDecodeError:
             continue
-    raise ValueError(f"{path}: not UTF-8 nor GB18030 text; save it as CSV UTF-8")
+    raise InputError(f"{path}: not UTF-8 nor GB18030 text; save it as CSV UTF-8")
 
 
 def _csv_sheets(path: Path) -> dict[str, list[list[Any]]]:
@@ -808,7 +809,7 @@ def read_list_workbook(path: str | os.PathLike) -> ParsedList:
     elif p.suffix.lower() in (".xlsx", ".xlsm"):
         raw, formulas = _xlsx_book(p, wanted=lambda name: match_sheet(name) is not None)
     else:
-        raise ValueError(f"{p}: expected an .xlsx workbook, a .csv file or a folder of CSV files, "
+        raise InputError(f"{p}: expected an .xlsx workbook, a .csv file or a folder of CSV files, "
                          f"got {p.suffix or 'no extension'!r}")
     problems: list[Problem] = []
     headers: dict[str, dict[str, str]] = {}
@@ -906,7 +907,7 @@ def write_list_csv(parsed: ParsedList | None, folder: str | os.PathLike) -> list
     """Write a list as CSV files ``企业.csv``, ``生产线.csv``, ``减排措施.csv`` (UTF-8 with BOM) into ``folder``.
 
     Text that a spreadsheet would run as a formula is escaped with a leading ``'``
-    (:func:`airwarn.files.csv_escape`); :func:`read_list_workbook` undoes it, so the files read
+    (:func:`airwarn.core.files.csv_escape`); :func:`read_list_workbook` undoes it, so the files read
     back to the same values. Each file is written atomically.
 
     Returns
@@ -951,7 +952,7 @@ def write_list_workbook(parsed: ParsedList | None, path: str | os.PathLike) -> P
         write_list_csv(parsed, out)
         return out
     if out.suffix.lower() != ".xlsx":
-        raise ValueError(f"{out}: output must be an .xlsx file, or a folder (no suffix) for CSV files")
+        raise InputError(f"{out}: output must be an .xlsx file, or a folder (no suffix) for CSV files")
     wb = openpyxl.Workbook(write_only=True)
     bold = Font(bold=True)
     fill = PatternFill("solid", fgColor="DDEBF7")

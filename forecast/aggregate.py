@@ -38,6 +38,7 @@ import numpy as np
 import pandas as pd
 
 from forecast import aqi as _aqi
+from airwarn.core.errors import InputError, UnknownNameError
 
 __all__ = ["HOURLY_POLLUTANTS", "city_daily_from_stations", "hourly_to_daily", "moving_averages",
            "realtime_aqi_series", "rolling_aqi"]
@@ -61,21 +62,21 @@ class _Grid:
         if not isinstance(hourly, pd.DataFrame):
             raise TypeError(f"{where}: expected a DataFrame, got {type(hourly).__name__}")
         if time not in hourly.columns:
-            raise KeyError(f"{where}: no time column {time!r}; got columns {list(hourly.columns)}")
+            raise InputError(f"{where}: no time column {time!r}; got columns {list(hourly.columns)}")
         if hour_label not in ("start", "end"):
-            raise KeyError(f"{where}: unknown hour_label {hour_label!r}; valid names are ['start', 'end']")
+            raise UnknownNameError(f"{where}: unknown hour_label {hour_label!r}; valid names are ['start', 'end']")
         if by is None:
             by = [c for c in ("city", "station") if c in hourly.columns]
         elif isinstance(by, str):
             by = [by]
         missing = [c for c in by if c not in hourly.columns]
         if missing:
-            raise KeyError(f"{where}: no group column(s) {missing}; got columns {list(hourly.columns)}")
+            raise InputError(f"{where}: no group column(s) {missing}; got columns {list(hourly.columns)}")
         self.by = list(by)
         self.where = where
         self.hour_label = hour_label
         if "o3" in hourly.columns and "o3_1h" in hourly.columns:
-            raise ValueError(f"{where}: both 'o3' and 'o3_1h' given; pass the 1 h ozone once")
+            raise InputError(f"{where}: both 'o3' and 'o3_1h' given; pass the 1 h ozone once")
         self.frame = hourly.rename(columns={"o3_1h": "o3"}) if "o3_1h" in hourly.columns else hourly
 
         hours = self._hours(hourly[time])
@@ -108,7 +109,7 @@ class _Grid:
         dup = np.flatnonzero(np.diff(pos[order]) == 0)
         if dup.size:
             i, j = order[dup[0]], order[dup[0] + 1]
-            raise ValueError(f"{where}: rows {hourly.index[i]!r} and {hourly.index[j]!r} are the same hour "
+            raise InputError(f"{where}: rows {hourly.index[i]!r} and {hourly.index[j]!r} are the same hour "
                              f"({hourly[time].iloc[j]}) of the same group; expected one row per hour")
         self.pos = pos
         self.index = hourly.index
@@ -120,18 +121,18 @@ class _Grid:
             parsed = pd.to_datetime(t, errors="coerce", format="mixed")
             bad = np.flatnonzero(parsed.isna().to_numpy() & t.notna().to_numpy())
             if bad.size:
-                raise ValueError(f"{self.where}: row {t.index[bad[0]]!r}, column {t.name!r}: expected a time, "
+                raise InputError(f"{self.where}: row {t.index[bad[0]]!r}, column {t.name!r}: expected a time, "
                                  f"got {t.iloc[bad[0]]!r}")
             t = parsed
         values = t.to_numpy().astype("datetime64[s]")
         nat = np.isnat(values)
         if nat.any():
-            raise ValueError(f"{self.where}: row {t.index[np.flatnonzero(nat)[0]]!r}, column {t.name!r}: "
+            raise InputError(f"{self.where}: row {t.index[np.flatnonzero(nat)[0]]!r}, column {t.name!r}: "
                              f"no time; every row needs its hour")
         secs = values.astype(np.int64)
         off = np.flatnonzero(secs % 3600)
         if off.size:
-            raise ValueError(f"{self.where}: row {t.index[off[0]]!r}, column {t.name!r}: expected a time on the "
+            raise InputError(f"{self.where}: row {t.index[off[0]]!r}, column {t.name!r}: expected a time on the "
                              f"hour, got {t.iloc[off[0]]}")
         return secs // 3600
 
@@ -242,9 +243,9 @@ def _daily_o3_8h(o3_8h: np.ndarray, min_windows: int, limit: float) -> tuple[np.
 
 def _check(min_hours: int, min_o3_windows: int, where: str) -> None:
     if not 1 <= min_hours <= 24:
-        raise ValueError(f"{where}: min_hours must be 1..24, got {min_hours}")
+        raise InputError(f"{where}: min_hours must be 1..24, got {min_hours}")
     if not 0 <= min_o3_windows <= 17:
-        raise ValueError(f"{where}: min_o3_windows must be 0..17, got {min_o3_windows}")
+        raise InputError(f"{where}: min_o3_windows must be 0..17, got {min_o3_windows}")
 
 
 def hourly_to_daily(
@@ -523,7 +524,7 @@ def city_daily_from_stations(hourly: pd.DataFrame, station_list: pd.DataFrame, *
     stations = pd.Index(hourly["station"].unique())
     inside = stations.intersection(known.index)
     if inside.empty:
-        raise KeyError(f"none of the {len(stations)} stations of the hourly data is a (non-control) station of "
+        raise UnknownNameError(f"none of the {len(stations)} stations of the hourly data is a (non-control) station of "
                        f"the station list: data have {list(stations[:5])}…, the list has "
                        f"{list(known.index[:5])}…")
     rows = hourly[hourly["station"].isin(inside)]

@@ -64,7 +64,7 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
-from airwarn import AirwarnWarning
+from airwarn.core.errors import AirwarnWarning, InputError, UnknownNameError
 
 __all__ = [
     "AQI_LEVELS",
@@ -110,7 +110,7 @@ class Standard(StrEnum):
                 return std
         hint = (" ('auto' picks the standard by date: daily_aqi/realtime_aqi take it, or use "
                 "standard_for_date)") if text == "AUTO" else ""
-        raise KeyError(f"unknown AQI standard {value!r}{hint}; valid names are {[s.value for s in cls]}")
+        raise UnknownNameError(f"unknown AQI standard {value!r}{hint}; valid names are {[s.value for s in cls]}")
 
 
 #: First day of HJ 633-2026 (and GB 3095-2026): data from this day on are scored under the 2026 rules.
@@ -177,7 +177,7 @@ def _load_breakpoints(std: Standard) -> dict[str, Indicator]:
     keys = [r[0] for r in body]
     expected_keys = ["unit", *map(str, _IAQI_ROWS), "above"]
     if keys != expected_keys:
-        raise ValueError(f"{path}: first column must list {expected_keys}, got {keys}")
+        raise InputError(f"{path}: first column must list {expected_keys}, got {keys}")
     table: dict[str, Indicator] = {}
     for j, name in enumerate(header[1:], start=1):
         cells = [r[j].strip() if j < len(r) else "" for r in body]
@@ -273,12 +273,12 @@ def _load_levels() -> dict[int, AqiLevel]:
             cmyk=tuple(map(int, r["cmyk"].split())),  # type: ignore[arg-type]
         )
         if lvl.level != i or not (len(lvl.colour) == 7 and lvl.colour.startswith("#")):
-            raise ValueError(f"{path}: data row {i}: expected level {i} with a #RRGGBB colour, got {r}")
+            raise InputError(f"{path}: data row {i}: expected level {i} with a #RRGGBB colour, got {r}")
         if "#{:02X}{:02X}{:02X}".format(*lvl.rgb) != lvl.colour:
-            raise ValueError(f"{path}: data row {i}: colour {lvl.colour} does not match rgb {lvl.rgb}")
+            raise InputError(f"{path}: data row {i}: colour {lvl.colour} does not match rgb {lvl.rgb}")
         levels[lvl.level] = lvl
     if [lv.aqi_min for lv in levels.values()] != [0, 51, 101, 151, 201, 301]:
-        raise ValueError(f"{path}: levels must start at AQI 0, 51, 101, 151, 201, 301")
+        raise InputError(f"{path}: levels must start at AQI 0, 51, 101, 151, 201, 301")
     return levels
 
 
@@ -445,7 +445,7 @@ class _LutSet:
         self.kernels = kernels
         scales = {k.lut_scale for k in kernels if k is not None}
         if len(scales) != 1:
-            raise ValueError(f"kernels of different units cannot share a table: {kernels}")
+            raise InputError(f"kernels of different units cannot share a table: {kernels}")
         self.scale = scales.pop()
         parts, tops, above_idx, offs = [], [], [], []
         off = 0
@@ -539,7 +539,7 @@ def _indicator(pollutant: str, std: Standard) -> _Kernel:
         if pollutant in ("pm25_1h", "pm10_1h") and std is Standard.HJ633_2012:
             hint = (" (HJ 633-2012 scores PM only as 24 h means; its real-time report uses the 24 h moving"
                     " mean, pm25_24h / pm10_24h)")
-        raise KeyError(
+        raise UnknownNameError(
             f"unknown indicator {pollutant!r} for {std.value}{hint}; valid names are {list(BREAKPOINTS[std])}"
         ) from None
 
@@ -584,9 +584,9 @@ def _report_above(counts: dict[str, tuple[int, float, str]], mode: AboveMode, wh
     if not counts or mode == "ignore":
         return
     if mode == "raise":
-        raise ValueError(_above_message(counts, where))
+        raise InputError(_above_message(counts, where))
     if mode != "warn":
-        raise KeyError(f"{where}: unknown above mode {mode!r}; valid names are ['warn', 'ignore', 'raise']")
+        raise UnknownNameError(f"{where}: unknown above mode {mode!r}; valid names are ['warn', 'ignore', 'raise']")
     warnings.warn(_above_message(counts, where), AirwarnWarning, stacklevel=3)
 
 
@@ -622,7 +622,7 @@ def iaqi(
         Also return a boolean array, True where the concentration is above the column's last breakpoint.
     above : {"warn", "ignore", "raise"}
         What to do when a value is above the top of the table and is capped at 500:
-        an :class:`airwarn.AirwarnWarning`, nothing, or a ValueError.
+        an :class:`airwarn.core.errors.AirwarnWarning`, nothing, or a ValueError.
 
     Returns
     -------
@@ -665,7 +665,7 @@ def iaqi(
     """
     std = Standard.parse(standard) if str(standard) != "auto" else None
     if std is None:
-        raise KeyError(f"iaqi: standard 'auto' needs dates (use daily_aqi); valid names are "
+        raise UnknownNameError(f"iaqi: standard 'auto' needs dates (use daily_aqi); valid names are "
                        f"{[s.value for s in Standard]}")
     kernel = _indicator(pollutant, std)
     if type(concentration).__module__.startswith("xarray"):
@@ -747,7 +747,7 @@ def standard_for_date(date: Any) -> Any:
     if np.ndim(date) == 0 and not isinstance(date, pd.Series | pd.Index | np.ndarray):
         ts = pd.Timestamp(date)
         if pd.isna(ts):
-            raise ValueError(f"standard_for_date: no date given ({date!r})")
+            raise InputError(f"standard_for_date: no date given ({date!r})")
         return Standard.HJ633_2012 if ts.date() < SWITCH_DATE else Standard.HJ633_2026
     is2026 = _is_2026(pd.Series(np.asarray(date)), "standard_for_date")
     return np.where(is2026, Standard.HJ633_2026, Standard.HJ633_2012).astype(object)
@@ -765,12 +765,12 @@ def _is_2026(dates: pd.Series, where: str) -> np.ndarray:
             bad = np.flatnonzero(parsed.isna().to_numpy() & dates.notna().to_numpy())
             row = dates.index[bad[0]] if len(bad) else "?"
             got = dates.iloc[bad[0]] if len(bad) else exc
-            raise ValueError(f"{where}: row {row}, column 'date': expected a date, got {got!r}") from None
+            raise InputError(f"{where}: row {row}, column 'date': expected a date, got {got!r}") from None
     values = dates.to_numpy()
     missing = np.isnat(values)
     if missing.any():
         row = dates.index[np.flatnonzero(missing)[0]]
-        raise ValueError(f"{where}: row {row}, column 'date': no date, but standard='auto' picks the standard "
+        raise InputError(f"{where}: row {row}, column 'date': no date, but standard='auto' picks the standard "
                          f"by date; give the date or an explicit standard")
     return values >= _SWITCH64
 
@@ -827,7 +827,7 @@ class _Rows:
         self.n = n
         if str(standard) == "auto":
             if dates is None:
-                raise KeyError(f"{where}: standard='auto' picks the standard by date but the input has no "
+                raise UnknownNameError(f"{where}: standard='auto' picks the standard by date but the input has no "
                                f"date column; give one or an explicit standard {[s.value for s in Standard]}")
             self.is2026 = _is_2026(dates, where)
         else:
@@ -969,7 +969,7 @@ def _column(df: pd.DataFrame, name: str, where: str) -> np.ndarray:
         coerced = pd.to_numeric(s, errors="coerce")
         bad = np.flatnonzero(coerced.isna().to_numpy() & s.notna().to_numpy())
         if len(bad):
-            raise ValueError(f"{where}: row {s.index[bad[0]]}, column {name!r}: expected a number "
+            raise InputError(f"{where}: row {s.index[bad[0]]}, column {name!r}: expected a number "
                              f"[{_unit(name)}], got {s.iloc[bad[0]]!r}")
         s = coerced
     return np.ascontiguousarray(s.to_numpy(dtype=float, na_value=np.nan))
@@ -997,7 +997,7 @@ def daily_aqi(
         ``auto``: per row, HJ 633-2012 before 2026-03-01 and HJ 633-2026 from that day.
     above : {"warn", "ignore", "raise"}
         Values above the top of a table are scored 500 and marked in ``above_table``; by default an
-        :class:`airwarn.AirwarnWarning` says how many.
+        :class:`airwarn.core.errors.AirwarnWarning` says how many.
 
     Returns
     -------
@@ -1050,7 +1050,7 @@ def daily_aqi(
     required = ["pm25", "pm10", "so2", "no2", "co", "o3_8h"]
     missing = [c for c in required if c not in df.columns]
     if missing:
-        raise KeyError(f"{where}: input lacks column(s) {missing}; expected {required} (+ optional 'o3_1h', "
+        raise InputError(f"{where}: input lacks column(s) {missing}; expected {required} (+ optional 'o3_1h', "
                        f"'date'); give unmeasured pollutants as NaN; got columns {list(df.columns)}")
     rows = _Rows(len(df), standard, df["date"] if "date" in df.columns else None, where)
     names = required + (["o3_1h"] if "o3_1h" in df.columns else [])
@@ -1134,9 +1134,9 @@ def realtime_aqi(
     """
     where = "realtime_aqi"
     if convention not in REALTIME_CONVENTIONS:
-        raise ValueError(f"{where}: convention must be one of {list(REALTIME_CONVENTIONS)}, got {convention!r}")
+        raise InputError(f"{where}: convention must be one of {list(REALTIME_CONVENTIONS)}, got {convention!r}")
     if "o3" in df.columns and "o3_1h" in df.columns:
-        raise ValueError(f"{where}: both 'o3' and 'o3_1h' given; pass the 1 h ozone once")
+        raise InputError(f"{where}: both 'o3' and 'o3_1h' given; pass the 1 h ozone once")
     o3col = "o3_1h" if "o3_1h" in df.columns else "o3"
     rows = _Rows(len(df), standard, df[time] if time in df.columns else None, where)
     need = {Standard.HJ633_2026: ["so2", "no2", "co", o3col, "pm10", "pm25"],
@@ -1146,7 +1146,7 @@ def realtime_aqi(
         required += [c for c in need[std] if c not in required]
     missing = [c for c in required if c not in df.columns]
     if missing:
-        raise KeyError(f"{where}: input lacks column(s) {missing} needed for {[s.value for s in rows.present]}; "
+        raise InputError(f"{where}: input lacks column(s) {missing} needed for {[s.value for s in rows.present]}; "
                        f"got columns {list(df.columns)} (HJ 633-2012 moving means come from "
                        f"forecast.aggregate.moving_averages)")
     col = {c: _column(df, c, where) for c in required}
@@ -1219,7 +1219,7 @@ def aqi_from_concentrations(
     valid = list(_DAILY[std])
     unknown = [p for p in concentrations if p not in valid]
     if unknown or not concentrations:
-        raise KeyError(f"aqi_from_concentrations: unknown or no pollutant(s) {unknown}; valid names under "
+        raise UnknownNameError(f"aqi_from_concentrations: unknown or no pollutant(s) {unknown}; valid names under "
                        f"{std.value} are {valid}")
     if any(type(v).__module__.startswith("xarray") for v in concentrations.values()):
         import xarray as xr
@@ -1287,7 +1287,7 @@ def primary_pollutants(
     required = ["pm25", "pm10", "so2", "no2", "co", "o3_8h"]
     unknown = [p for p in concentrations if p not in required]
     if unknown or not concentrations:
-        raise KeyError(f"primary_pollutants: unknown or no pollutant(s) {unknown}; valid names are {required}")
+        raise UnknownNameError(f"primary_pollutants: unknown or no pollutant(s) {unknown}; valid names are {required}")
     arrays = np.broadcast_arrays(*[np.asarray(v, dtype=float) for v in concentrations.values()])
     shape = arrays[0].shape
     frame = pd.DataFrame({p: np.full(arrays[0].size, np.nan) for p in required})

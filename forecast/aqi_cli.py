@@ -22,7 +22,8 @@ import sys
 import warnings
 from pathlib import Path
 
-from airwarn.files import atomic_path
+from airwarn.core.files import atomic_path
+from airwarn.core.errors import InputError
 
 #: Cells read as missing values.
 MISSING_TOKENS = frozenset({"", "na", "n/a", "nan", "/", "-", "—", "null", "none"})
@@ -70,18 +71,18 @@ def read_daily_csv(path: str | os.PathLike, *, notes: list[str] | None = None):
     try:
         raw = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig", skip_blank_lines=False)
     except UnicodeDecodeError as exc:
-        raise ValueError(f"{path}: expected UTF-8 text, got undecodable bytes ({exc.reason})") from None
+        raise InputError(f"{path}: expected UTF-8 text, got undecodable bytes ({exc.reason})") from None
     except pd.errors.EmptyDataError:
-        raise ValueError(f"{path}: the file is empty; expected a CSV header line") from None
+        raise InputError(f"{path}: the file is empty; expected a CSV header line") from None
     except pd.errors.ParserError as exc:
-        raise ValueError(f"{path}: not a readable CSV: {' '.join(str(exc).split())}") from None
+        raise InputError(f"{path}: not a readable CSV: {' '.join(str(exc).split())}") from None
     # blank lines keep their place, so that index + 2 is the file's line number
     raw = raw.loc[~raw.apply(lambda c: c.str.strip().eq("")).all(axis=1)]
     renamed = {c: _canonical(c) for c in raw.columns}
     names = list(renamed.values())
     dupes = sorted({n for n in names if names.count(n) > 1})
     if dupes:
-        raise ValueError(f"{path}: line 1: column(s) {dupes} appear more than once (after matching names "
+        raise InputError(f"{path}: line 1: column(s) {dupes} appear more than once (after matching names "
                          f"like 'PM2.5' to 'pm25'); expected each once")
     df = raw.rename(columns=renamed)
     if "o3" in df.columns:
@@ -102,18 +103,18 @@ def read_daily_csv(path: str | os.PathLike, *, notes: list[str] | None = None):
         unit = "mg/m³" if col == "co" else "µg/m³"
         if bad.size:
             i = bad[0]
-            raise ValueError(f"{path}: line {df.index[i] + 2}, column {col!r}: expected a number [{unit}] or an "
+            raise InputError(f"{path}: line {df.index[i] + 2}, column {col!r}: expected a number [{unit}] or an "
                              f"empty cell, got {df[col].iloc[i]!r}")
         neg = np.flatnonzero(values < 0)
         if neg.size:
             i = neg[0]
-            raise ValueError(f"{path}: line {df.index[i] + 2}, column {col!r}: expected a concentration >= 0 "
+            raise InputError(f"{path}: line {df.index[i] + 2}, column {col!r}: expected a concentration >= 0 "
                              f"[{unit}] (leave missing values empty), got {df[col].iloc[i]!r}")
         high = PLAUSIBLE_RANGES[col][1]
         above = np.flatnonzero(values > high)
         if above.size:
             i = above[0]
-            raise ValueError(f"{path}: line {df.index[i] + 2}, column {col!r}: expected a plausible daily "
+            raise InputError(f"{path}: line {df.index[i] + 2}, column {col!r}: expected a plausible daily "
                              f"concentration 0-{high:g} [{unit}], got {df[col].iloc[i]!r}")
         df[col] = values
     if "date" in df.columns:
@@ -123,14 +124,14 @@ def read_daily_csv(path: str | os.PathLike, *, notes: list[str] | None = None):
         bad = np.flatnonzero(~missing & dates.isna().to_numpy())
         if bad.size:
             i = bad[0]
-            raise ValueError(f"{path}: line {df.index[i] + 2}, column 'date': expected a date YYYY-MM-DD, got "
+            raise InputError(f"{path}: line {df.index[i] + 2}, column 'date': expected a date YYYY-MM-DD, got "
                              f"{df['date'].iloc[i]!r}")
         df["date"] = dates
     return df.reset_index(drop=True)
 
 
 def _handler(args: argparse.Namespace, settings) -> int:
-    from airwarn import AirwarnWarning
+    from airwarn.core.errors import AirwarnWarning
     from forecast.aqi import daily_aqi
 
     notes: list[str] = []

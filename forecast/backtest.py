@@ -29,8 +29,9 @@ import pandas as pd
 import xarray as xr
 
 from forecast import verify
-from airwarn.files import atomic_write_text
+from airwarn.core.files import atomic_write_text
 from forecast.model import CRITERIA, QUANTILES, THRESHOLDS, ForecastModel, forecast_frame, training_climatology
+from airwarn.core.errors import InputError
 
 #: Leading columns of ``forecasts.csv`` (pinned).
 FORECAST_COLUMNS: tuple[str, ...] = ("city", "issued", "lead_day", "valid_date", "aqi_p10", "aqi_p50",
@@ -47,10 +48,10 @@ def check_period(model: ForecastModel, start, end) -> tuple[pd.Timestamp, pd.Tim
     """
     start, end = pd.Timestamp(start), pd.Timestamp(end)
     if end < start:
-        raise ValueError(f"backtest period: end {end.date()} is before start {start.date()}")
+        raise InputError(f"backtest period: end {end.date()} is before start {start.date()}")
     t0, t1 = (pd.Timestamp(d) for d in model.train_span_)
     if start <= t1 and end >= t0:
-        raise ValueError(
+        raise InputError(
             f"backtest period {start.date()} → {end.date()} overlaps the training span of model "
             f"{model.name!r} ({t0.date()} → {t1.date()}, from its card.json); a backtest must be out of "
             f"sample: start after {t1.date()} or use a model trained on an earlier period")
@@ -100,7 +101,7 @@ def backtest_dataset(model: ForecastModel, obs: pd.DataFrame, start, end, *,
                                           chunk, cities, met, n_members) for chunk in chunks]
     if scheduler and scheduler not in named_schedulers:
         if ":" not in scheduler:
-            raise ValueError(f"scheduler {scheduler!r}: neither one of dask's ({', '.join(named_schedulers)}) "
+            raise InputError(f"scheduler {scheduler!r}: neither one of dask's ({', '.join(named_schedulers)}) "
                              f"nor a dask.distributed address (tcp://host:8786 or host:8786)")
         from distributed import Client
 
@@ -177,10 +178,10 @@ def reference_climatology(model: ForecastModel, obs: pd.DataFrame, cities: Seque
         return stored
     t0, t1 = model.train_span_
     if "aqi" not in obs.columns:
-        raise ValueError("climatology reference: the observations have no AQI column to score against")
+        raise InputError("climatology reference: the observations have no AQI column to score against")
     clim = training_climatology(obs, t0, t1)
     if not clim["city"].isin(list(cities)).any():
-        raise ValueError(f"climatology reference: model {model.name!r} stores no climatology (saved before "
+        raise InputError(f"climatology reference: model {model.name!r} stores no climatology (saved before "
                          f"airwarn kept one) and the observations hold no AQI of {', '.join(list(cities)[:5])} in its "
                          f"training span {t0} → {t1}; pass the training-period observations too (another "
                          f"--obs) or retrain the model")

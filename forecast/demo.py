@@ -20,8 +20,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from airwarn.dates import today_beijing
-from airwarn.settings import Settings
+from airwarn.core.dates import today_beijing
+from airwarn.core.settings import Settings
 
 #: Seed of the demo's synthetic observations.
 DEMO_SEED = 2026
@@ -55,7 +55,7 @@ def build_demo(settings: Settings, date: dt.date | None = None) -> str:
     str
         One-line summary.
     """
-    from airwarn.files import atomic_write_text
+    from airwarn.core.files import atomic_write_text
     from forecast.backtest import backtest_frame
     from forecast.model import load_model, write_forecast
     from forecast.synthetic import DEMO_CITIES, make_city_daily

@@ -30,7 +30,8 @@ from typing import Iterable, Sequence
 import numpy as np
 import pandas as pd
 
-from airwarn.vocab import DAILY_POLLUTANTS
+from airwarn.core.vocab import DAILY_POLLUTANTS
+from airwarn.core.errors import InputError
 
 #: Offsets of the log transform ``log(x + offset)`` per variable [unit of the variable].
 #: 1 µg/m³ keeps clean-air days finite; CO is in mg/m³ so it gets 0.1 mg/m³.
@@ -43,7 +44,7 @@ LOG_OFFSETS: dict[str, float] = {
 #: nothing a reader accepted is set aside here unannounced; set aside besides: a value of exactly 0
 #: (a daily mean of 0 does not happen: aqistudy fills missing values with 0) and O3 8 h above
 #: 800 µg/m³, which has no HJ 633-2012 IAQI (the forecast's concentrations are capped there too). Upper bounds are generous:
-#: real dust storms reach PM10 > 8,000 µg/m³. Units as in :data:`airwarn.vocab.POLLUTANT_UNITS`.
+#: real dust storms reach PM10 > 8,000 µg/m³. Units as in :data:`airwarn.core.vocab.POLLUTANT_UNITS`.
 VALID_RANGES: dict[str, tuple[float, float]] = {
     "pm25": (0.0, 2000.0), "pm10": (0.0, 10000.0), "so2": (0.0, 5000.0), "no2": (0.0, 2000.0),
     "co": (0.0, 100.0), "o3_8h": (0.0, 800.0), "aqi": (0.0, 500.0),
@@ -73,7 +74,7 @@ _COMPASS = {
 def _require(df: pd.DataFrame, columns: Iterable[str], what: str) -> None:
     missing = [c for c in columns if c not in df.columns]
     if missing:
-        raise ValueError(f"{what}: missing column(s) {missing}; got columns {list(df.columns)}")
+        raise InputError(f"{what}: missing column(s) {missing}; got columns {list(df.columns)}")
 
 
 def clean_observations(obs: pd.DataFrame, variables: Sequence[str] | None = None) -> pd.DataFrame:
@@ -452,7 +453,7 @@ def met_daily(met: pd.DataFrame) -> pd.DataFrame:
         df["rh"] = relative_humidity(df["temp"], df["dewp"])
     present = [v for v in MET_VARIABLES if v in df.columns]
     if not present:
-        raise ValueError(f"meteorology: none of {list(MET_VARIABLES)} (or wd/wspm) found; "
+        raise InputError(f"meteorology: none of {list(MET_VARIABLES)} (or wd/wspm) found; "
                          f"got columns {list(met.columns)}")
     for v in present:
         df[v] = pd.to_numeric(df[v], errors="coerce").astype(float)

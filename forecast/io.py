@@ -1,7 +1,7 @@
 """Readers of the observation formats airwarn receives.
 
 Every reader returns a tidy :class:`pandas.DataFrame` whose columns carry the
-glossary names and units of :mod:`airwarn.vocab` (µg/m³, CO in mg/m³). Each
+glossary names and units of :mod:`airwarn.core.vocab` (µg/m³, CO in mg/m³). Each
 maps its source's column names through a ``VARIABLE_MAP`` (as
 ``pvlib.iotools`` does), so drifting headers (``PM2.5``/``pm2.5``/``pm25``)
 land on one name. Verbs follow ``pvlib.iotools``: ``read_*`` opens a path,
@@ -37,7 +37,9 @@ from typing import IO, Literal
 import numpy as np
 import pandas as pd
 
-from airwarn.vocab import DAILY_POLLUTANTS
+from airwarn.core.vocab import DAILY_POLLUTANTS
+from airwarn.core.errors import ReaderError, _as_file_text  # noqa: F401 (ReaderError is part of this module's face)
+from airwarn.core.errors import InputError, UnknownNameError
 
 __all__ = [
     "CHINA_SITES_TYPE_MAP",
@@ -130,60 +132,10 @@ MAX_QC_ROWS = 200
 _NAMED_ROWS = 5
 
 
-class ReaderError(ValueError):
-    """A file does not have the expected layout or holds a value that cannot be read.
-
-    Attributes
-    ----------
-    source : str
-        The file (or buffer name).
-    row : int or None
-        1-based line number in the file (the header is line 1).
-    column : str or None
-        The column as named in the file.
-    expected, got : str or None
-        What the reader expected and what it found.
-    """
-
-    def __init__(
-        self,
-        source: str,
-        message: str | None = None,
-        *,
-        row: int | None = None,
-        column: str | None = None,
-        expected: str | None = None,
-        got: object = None,
-    ) -> None:
-        self.source, self.row, self.column, self.expected, self.got = source, row, column, expected, got
-        where = [str(source)]
-        if row is not None:
-            where.append(f"row {row}")
-        if column is not None:
-            where.append(f"column {column!r}")
-        text = ", ".join(where) + ": "
-        if message:
-            text += message
-        else:
-            text += f"expected {expected}, got {_as_file_text(got)!r}"
-        super().__init__(text)
-
-
-def _as_file_text(value: object) -> str:
-    """A parsed cell shown as it reads in the file (``24`` not ``np.int64(24)``, '' for missing)."""
-    if value is None or (not isinstance(value, str) and pd.isna(value)):
-        return ""
-    if isinstance(value, np.generic):
-        value = value.item()
-    if isinstance(value, float):
-        return str(int(value)) if value.is_integer() else repr(value)
-    return str(value)
-
-
 class ReaderWarning(UserWarning):
     """Values were cleaned while reading (implausible values, duplicate rows, zero rows).
 
-    A :class:`UserWarning`, not an :class:`airwarn.AirwarnWarning`: cleaning a
+    A :class:`UserWarning`, not an :class:`airwarn.core.errors.AirwarnWarning`: cleaning a
     known defect of the source gives a fully usable result.
     """
 
@@ -604,7 +556,7 @@ def _as_paths(path_or_paths: PathLike | Iterable[PathLike]) -> list[Path]:
     else:
         paths = [Path(p) for p in path_or_paths]
     if not paths:
-        raise ValueError("no file given; expected a path or a non-empty list of paths")
+        raise InputError("no file given; expected a path or a non-empty list of paths")
     for p in paths:
         if not p.exists():
             raise FileNotFoundError(f"no such file: {p}")
@@ -811,7 +763,7 @@ def _parse_city_daily_table(
 ) -> tuple[pd.DataFrame, dict[str, int], list[dict]]:
     """One file's rows (with ``_row``, the file's line), its QC counts and its QC rows."""
     if zero_rows not in ("drop", "nan"):
-        raise ValueError(f"zero_rows must be 'drop' or 'nan', got {zero_rows!r}")
+        raise InputError(f"zero_rows must be 'drop' or 'nan', got {zero_rows!r}")
     df, origin = _map_columns(raw, CITY_DAILY_VARIABLE_MAP, _CITY_DAILY_REQUIRED, source)
     qc: dict[str, int] = {}
     out = pd.DataFrame(index=df.index)
@@ -1139,7 +1091,7 @@ def _china_sites(
     if wanted is not None:
         absent = [s for s in wanted if s not in found]
         if absent:
-            raise KeyError(
+            raise UnknownNameError(
                 f"{source}: station(s) {absent} in none of the {len(sources)} file(s); "
                 f"stations found: {sorted(found)[:20]}{' …' if len(found) > 20 else ''}"
             )
@@ -1662,7 +1614,7 @@ def city_coordinates(stations: pd.DataFrame | PathLike, cities: Iterable[str] | 
     st = stations if isinstance(stations, pd.DataFrame) else read_station_list(stations)
     missing = [c for c in ("city", "lon", "lat") if c not in st.columns]
     if missing:
-        raise KeyError(
+        raise InputError(
             f"stations lacks column(s) {missing}; expected the columns of read_station_list, "
             f"found {list(st.columns)}"
         )
@@ -1813,7 +1765,7 @@ def read_observations(paths: PathLike | Iterable[PathLike], option: str = "--obs
     sites = [p for p in files if is_china_sites(p)]
     daily = [p for p in files if p not in prsa and p not in sites]
     if sites and stations is None:
-        raise ValueError(f"{option}: {len(sites)} CNEMC national archive file(s) ({sites[0].name} …) need the "
+        raise InputError(f"{option}: {len(sites)} CNEMC national archive file(s) ({sites[0].name} …) need the "
                          f"station list to map stations to cities (--stations / setting 'stations')")
     frames, records, names = [], [], []
     if daily:

@@ -68,11 +68,12 @@ from sklearn.base import BaseEstimator, RegressorMixin
 from sklearn.isotonic import IsotonicRegression
 from sklearn.utils.validation import check_is_fitted
 
-from airwarn.files import atomic_path, atomic_write_bytes, atomic_write_text
-from airwarn.vocab import DAILY_POLLUTANTS, POLLUTANT_UNITS
+from airwarn.core.files import atomic_path, atomic_write_bytes, atomic_write_text
+from airwarn.core.vocab import DAILY_POLLUTANTS, POLLUTANT_UNITS
 from forecast import features as F
 from forecast import verify
 from forecast.inputs import last_observed
+from airwarn.core.errors import InputError, UnknownNameError
 
 #: The model folder's day-of-year AQI climatology of the training period (the scorecard's reference).
 CLIMATOLOGY_FILE = "climatology.csv.gz"
@@ -275,14 +276,14 @@ class LogLocationScaleRegressor(RegressorMixin, BaseEstimator):
             If X and y differ in length, y has non-finite values, or there are fewer than 50 rows.
         """
         if not isinstance(X, pd.DataFrame):
-            raise ValueError(f"X must be a pandas DataFrame of predictors, got {type(X).__name__}")
+            raise InputError(f"X must be a pandas DataFrame of predictors, got {type(X).__name__}")
         y = np.asarray(y, dtype=float)
         if len(X) != len(y):
-            raise ValueError(f"X has {len(X)} rows but y has {len(y)}")
+            raise InputError(f"X has {len(X)} rows but y has {len(y)}")
         if not np.isfinite(y).all():
-            raise ValueError(f"y has {int((~np.isfinite(y)).sum())} non-finite values; drop them first")
+            raise InputError(f"y has {int((~np.isfinite(y)).sum())} non-finite values; drop them first")
         if len(y) < 50:
-            raise ValueError(f"need at least 50 training rows, got {len(y)}")
+            raise InputError(f"need at least 50 training rows, got {len(y)}")
         self.feature_names_in_ = np.asarray(X.columns, dtype=object)
         self.n_features_in_ = X.shape[1]
         loc = self._lgbm().fit(X, y)
@@ -299,7 +300,7 @@ class LogLocationScaleRegressor(RegressorMixin, BaseEstimator):
         check_is_fitted(self, "location_")
         missing = [c for c in self.feature_names_in_ if c not in X.columns]
         if missing:
-            raise ValueError(f"predictors missing: {missing[:10]}{' …' if len(missing) > 10 else ''}")
+            raise InputError(f"predictors missing: {missing[:10]}{' …' if len(missing) > 10 else ''}")
         return X[list(self.feature_names_in_)]
 
     def predict(self, X: pd.DataFrame) -> np.ndarray:
@@ -506,7 +507,7 @@ def validation_folds(issued, valid, in_period, start, until, scheme: str = "last
         split = (until - pd.Timedelta(days=valid_days)).to_datetime64()
         return [(in_period & (valid <= split), in_period & (issued > split))]
     if scheme != "blocked":
-        raise ValueError(f"validation scheme must be one of {list(VALIDATION_SCHEMES)}, got {scheme!r}")
+        raise InputError(f"validation scheme must be one of {list(VALIDATION_SCHEMES)}, got {scheme!r}")
     first, last = start.to_datetime64(), until.to_datetime64()
     n_days = int((last - first) // day) + 1
     edges = first + np.round(np.linspace(0, n_days, n_folds + 1)).astype(int) * day
@@ -536,7 +537,7 @@ def residual_quantiles(z: np.ndarray, groups: np.ndarray) -> tuple[np.ndarray, n
     for i, g in enumerate(keys):
         zg = z[(groups == g) & np.isfinite(z)]
         if len(zg) < 30:
-            raise ValueError(f"calibration group {g!r} has only {len(zg)} held-out rows (need ≥ 30)")
+            raise InputError(f"calibration group {g!r} has only {len(zg)} held-out rows (need ≥ 30)")
         table[i] = np.quantile(zg, GRID_LEVELS)
     return keys, np.maximum.accumulate(table, axis=1)
 
@@ -627,23 +628,23 @@ class ForecastModel:
         t0 = time.perf_counter()
         pollutants = [p for p in DAILY_POLLUTANTS if p in obs.columns and obs[p].notna().any()]
         if not pollutants:
-            raise ValueError(f"observations: no pollutant column among {list(DAILY_POLLUTANTS)}; "
+            raise InputError(f"observations: no pollutant column among {list(DAILY_POLLUTANTS)}; "
                              f"got {list(obs.columns)}")
         variables = pollutants + (["aqi"] if "aqi" in obs.columns else [])
         clean = F.clean_observations(obs, variables)
         until = pd.Timestamp(until) if until is not None else clean["date"].max()
         clean = clean[clean["date"] <= until].reset_index(drop=True)
         if clean.empty:
-            raise ValueError(f"observations: no data on or before {until.date()}")
+            raise InputError(f"observations: no data on or before {until.date()}")
         start = clean["date"].min()
         if self.validation not in VALIDATION_SCHEMES:
-            raise ValueError(f"validation scheme must be one of {list(VALIDATION_SCHEMES)}, got {self.validation!r}")
+            raise InputError(f"validation scheme must be one of {list(VALIDATION_SCHEMES)}, got {self.validation!r}")
         days = (until - start).days + 1
         if self.validation == "last" and days - self.valid_days < 60:
-            raise ValueError(f"training period {start.date()} → {until.date()} is too short: need "
+            raise InputError(f"training period {start.date()} → {until.date()} is too short: need "
                              f"≥ 60 days before a validation fold of {self.valid_days} days")
         if self.validation == "blocked" and days < self.folds * 30:
-            raise ValueError(f"training period {start.date()} → {until.date()} ({days} days) is too short "
+            raise InputError(f"training period {start.date()} → {until.date()} ({days} days) is too short "
                              f"for {self.folds} validation blocks: need ≥ {self.folds * 30} days")
         self.coords_ = (coords[["city", "lon", "lat"]].drop_duplicates("city").reset_index(drop=True)
                         if coords is not None else pd.DataFrame(columns=["city", "lon", "lat"]))
@@ -903,7 +904,7 @@ class ForecastModel:
         """
         check = getattr(self, "regressors_", None)
         if not check:
-            raise ValueError("model is not fitted; call fit() or load_model() first")
+            raise InputError("model is not fitted; call fit() or load_model() first")
         issued_list = [pd.Timestamp(d).normalize() for d in np.atleast_1d(np.asarray(issued, dtype=object))]
         from threadpoolctl import threadpool_limits
 
@@ -919,7 +920,7 @@ class ForecastModel:
         variables = [v for v in self.variables_ if v in obs.columns]
         missing = [p for p in self.pollutants_ if p not in obs.columns]
         if missing:
-            raise ValueError(f"observations lack the model's pollutant column(s) {missing}; "
+            raise InputError(f"observations lack the model's pollutant column(s) {missing}; "
                              f"got {list(obs.columns)}")
         last = max(issued_list)
         obs = obs[pd.to_datetime(obs["date"]) <= last]
@@ -927,7 +928,7 @@ class ForecastModel:
         if cities is not None:
             unknown = [c for c in cities if c not in all_cities]
             if unknown:
-                raise KeyError(f"no observations for city {unknown}; cities in the observations: "
+                raise UnknownNameError(f"no observations for city {unknown}; cities in the observations: "
                                f"{all_cities[:20]}{' …' if len(all_cities) > 20 else ''}")
         cities = list(cities) if cities is not None else all_cities
         # every city's observations stay: the neighbours make the regional features
@@ -1087,7 +1088,7 @@ def load_model(model_dir: str | os.PathLike) -> ForecastModel:
     try:
         card = json.loads(card_path.read_text(encoding="utf-8"))
     except json.JSONDecodeError as exc:
-        raise ValueError(f"{card_path}: not valid JSON: {exc}") from exc
+        raise InputError(f"{card_path}: not valid JSON: {exc}") from exc
     hp = dict(card["hyperparameters"])
     m = ForecastModel(name=card["name"], params={k: hp[k] for k in DEFAULT_PARAMS if k in hp},
                       max_rows=hp.get("max_rows", 150_000), validation=hp.get("validation", "last"),
@@ -1130,7 +1131,7 @@ def load_model(model_dir: str | os.PathLike) -> ForecastModel:
     m.regressors_ = {}
     groups = [tuple(g) for g in card.get("lead_groups", [])]
     if groups != list(LEAD_GROUPS):
-        raise ValueError(f"model folder {folder}: lead groups {groups} in card.json do not match this "
+        raise InputError(f"model folder {folder}: lead groups {groups} in card.json do not match this "
                          f"version of airwarn ({list(LEAD_GROUPS)}); retrain the model")
     for key, rq in card["residual_quantiles"].items():
         p, g = key.split("|")
@@ -1139,7 +1140,7 @@ def load_model(model_dir: str | os.PathLike) -> ForecastModel:
             reg.location_ = lightgbm.Booster(model_file=str(folder / f"booster_{p}_{g}_location.txt"))
             reg.scale_ = lightgbm.Booster(model_file=str(folder / f"booster_{p}_{g}_scale.txt"))
         except lightgbm.basic.LightGBMError as exc:
-            raise ValueError(f"model folder {folder}: cannot read the {p} boosters ({g}): {exc}") from exc
+            raise InputError(f"model folder {folder}: cannot read the {p} boosters ({g}): {exc}") from exc
         reg.feature_names_in_ = np.asarray(m.features_, dtype=object)
         reg.n_features_in_ = len(m.features_)
         reg.z_groups_ = np.asarray(rq["groups"])

@@ -24,6 +24,7 @@ import sys
 import time
 import warnings
 from pathlib import Path
+from airwarn.core.errors import InputError
 
 _OBS_HELP = ("observations: city daily CSV (aqistudy layout), CNEMC china_sites_*.csv or UCI PRSA_Data_* "
              "files, or folders of them; several after one --obs or --obs repeated, concatenated in time")
@@ -72,12 +73,12 @@ def load_met(paths, cities=None, coords=None) -> "pd.DataFrame":  # noqa: F821
         frames += [per_station, city_mean]
     if grids:
         if coords is None or not len(coords):
-            raise ValueError("--met: a gridded NWP file needs city coordinates (--stations)")
+            raise InputError("--met: a gridded NWP file needs city coordinates (--stations)")
         from forecast.nwp import interp_to_points, open_nwp
 
         ds = open_nwp([str(p) for p in grids])
         if "time" not in ds.dims:
-            raise ValueError(f"--met {grids[0]}: the grid has no time axis (dims {dict(ds.sizes)}); "
+            raise InputError(f"--met {grids[0]}: the grid has no time axis (dims {dict(ds.sizes)}); "
                              "a forecast predictor needs daily or hourly times")
         c = coords.dropna(subset=["lon", "lat"])
         pts = interp_to_points(ds, c["lon"].to_numpy(), c["lat"].to_numpy(), names=list(c["city"]),
@@ -188,7 +189,7 @@ def _forecast(args, settings) -> int:
                    f"{cities_text(np.asarray(wanted)[old])} within {MAX_OBSERVATION_GAP_DAYS} days before "
                    f"{args.issued}")
         if old.all():
-            raise ValueError(f"{message}: a forecast from them would not reach the coming days; pass "
+            raise InputError(f"{message}: a forecast from them would not reach the coming days; pass "
                              f"observations up to the issue day")
         _print_warnings([f"{message}: not forecast"])
     ds = model.predict(obs, issued=args.issued, cities=list(np.asarray(wanted)[~old]), met=met)

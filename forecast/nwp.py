@@ -30,6 +30,7 @@ import numpy as np
 import xarray as xr
 
 from forecast.io import ReaderError, ReaderWarning
+from airwarn.core.errors import InputError, UnknownNameError
 
 __all__ = [
     "COORD_MAP",
@@ -153,7 +154,7 @@ def _expand(paths: str | os.PathLike | Iterable[str | os.PathLike]) -> list[str]
     else:
         items = [str(p) for p in paths]
     if not items:
-        raise ValueError("no file given; expected a path, a glob pattern or a non-empty list of paths")
+        raise InputError("no file given; expected a path, a glob pattern or a non-empty list of paths")
     for p in items:
         if not Path(p).exists():
             raise FileNotFoundError(f"no such file: {p}")
@@ -271,7 +272,7 @@ def _source_chunks(path: str, chunks: Mapping[str, int] | str | None) -> Any:
             continue
         matches = [d for d in dims if COORD_MAP.get(d.lower()) == name]
         if not matches:
-            raise KeyError(f"chunks: no dimension {name!r}; the file has dimensions {dims}")
+            raise InputError(f"chunks: no dimension {name!r}; the file has dimensions {dims}")
         out[matches[0]] = size
     return out
 
@@ -288,7 +289,7 @@ def _select(ds: xr.Dataset, variables: Sequence[str], source: str) -> xr.Dataset
         elif name == "gh" and "z" in available:
             keep.append("z")
         else:
-            raise KeyError(f"{source}: no variable {name!r}; available variables are {available}")
+            raise InputError(f"{source}: no variable {name!r}; available variables are {available}")
     return ds[keep]
 
 
@@ -468,18 +469,18 @@ def interp_to_points(
     lon_arr = np.atleast_1d(np.asarray(lon, dtype="float64"))
     lat_arr = np.atleast_1d(np.asarray(lat, dtype="float64"))
     if lon_arr.shape != lat_arr.shape or lon_arr.ndim != 1:
-        raise ValueError(
+        raise InputError(
             f"lon and lat must be 1-D of the same length, got {lon_arr.shape} and {lat_arr.shape}"
         )
     labels = np.arange(lon_arr.size) if names is None else np.asarray(list(names))
     if labels.shape != lon_arr.shape:
-        raise ValueError(f"names has {labels.size} labels for {lon_arr.size} points")
+        raise InputError(f"names has {labels.size} labels for {lon_arr.size} points")
     bad = np.isnan(lon_arr) | np.isnan(lat_arr)
     if bad.any():
-        raise ValueError(f"points {labels[bad].tolist()} have no coordinates (NaN lon/lat)")
+        raise InputError(f"points {labels[bad].tolist()} have no coordinates (NaN lon/lat)")
     for c in ("lon", "lat"):
         if c not in ds.coords:
-            raise KeyError(
+            raise UnknownNameError(
                 f"the grid has no {c!r} coordinate; open it with open_nwp (found {list(ds.coords)})"
             )
     wrap = (lon_arr < -180.0) | (lon_arr >= 180.0)
@@ -487,7 +488,7 @@ def interp_to_points(
     grid_lon = ds["lon"].values.astype("float64")
     grid_lat = ds["lat"].values.astype("float64")
     if grid_lon.size < 2 or grid_lat.size < 2:
-        raise ValueError(
+        raise InputError(
             f"the grid needs at least 2 longitudes and 2 latitudes, got {grid_lon.size} and {grid_lat.size}"
         )
     step = float(np.median(np.diff(grid_lon)))
@@ -501,7 +502,7 @@ def interp_to_points(
         outside_lon = (lon_arr < lon_lo) | (lon_arr > lon_hi)
     outside = outside_lon | (lat_arr < grid_lat[0]) | (lat_arr > grid_lat[-1])
     if outside.any():
-        raise ValueError(
+        raise InputError(
             f"points {labels[outside].tolist()} at lon {lon_arr[outside].tolist()}, "
             f"lat {lat_arr[outside].tolist()} "
             f"lie outside the grid (lon {grid_lon[0]:g}..{grid_lon[-1]:g}, "

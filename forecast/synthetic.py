@@ -37,7 +37,8 @@ from typing import Sequence
 import numpy as np
 import pandas as pd
 
-from airwarn.vocab import CITIES_2_26
+from airwarn.core.vocab import CITIES_2_26
+from airwarn.core.errors import InputError, UnknownNameError
 
 #: The 11 prefecture cities of Shanxi.
 SHANXI_CITIES: tuple[str, ...] = ("太原", "大同", "阳泉", "长治", "晋城", "朔州", "晋中", "运城", "忻州",
@@ -143,12 +144,12 @@ def make_city_daily(cities: Sequence[str] = DEMO_CITIES, start="2025-10-24", end
 
     cities = list(dict.fromkeys(cities))
     if not cities:
-        raise ValueError("make_city_daily: cities is empty")
+        raise InputError("make_city_daily: cities is empty")
     start, end = pd.Timestamp(start).normalize(), pd.Timestamp(end).normalize()
     if end < start:
-        raise ValueError(f"make_city_daily: end {end.date()} is before start {start.date()}")
+        raise InputError(f"make_city_daily: end {end.date()} is before start {start.date()}")
     if episode_at_end and focus_city not in cities:
-        raise KeyError(f"make_city_daily: focus city {focus_city!r} is not among the cities {cities}")
+        raise UnknownNameError(f"make_city_daily: focus city {focus_city!r} is not among the cities {cities}")
     dates = pd.date_range(start, end, freq="D")
     n = len(dates)
     rng = np.random.default_rng(seed)

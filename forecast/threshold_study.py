@@ -26,7 +26,7 @@ import argparse
 import numpy as np
 import pandas as pd
 
-from airwarn.vocab import CITIES_2_26
+from airwarn.core.vocab import CITIES_2_26
 from forecast import features as F
 from forecast.model import THRESHOLD_POOL_KM, ForecastModel, best_threshold, neighbourhood_thresholds
 

@@ -23,10 +23,11 @@ from pathlib import Path
 
 import pandas as pd
 
-from airwarn.vocab import CITIES_2_26
+from airwarn.core.vocab import CITIES_2_26
 from forecast import verify
 from forecast.backtest import backtest_dataset, backtest_frame, score_frame, scored_frame, scores_by_city
 from forecast.model import ForecastModel, load_model
+from airwarn.core.errors import InputError
 
 
 def summary(per_city: pd.DataFrame, pooled: pd.DataFrame, city: str = "阳泉") -> dict:
@@ -85,7 +86,7 @@ def main(argv=None) -> int:
                       log=lambda m: print(f"  {m}", flush=True))
             model.save(folder)
         if model.validation != scheme or (folds and model.folds != folds):
-            raise ValueError(f"{folder}: the model there was trained with validation={model.validation!r}, "
+            raise InputError(f"{folder}: the model there was trained with validation={model.validation!r}, "
                              f"folds={model.folds}, not {scheme!r}, {folds}")
         cities = [c for c in CITIES_2_26 if c in model.cities_]
         forecasts = backtest_frame(backtest_dataset(model, seen, until + pd.Timedelta(days=1), end, cities=cities))

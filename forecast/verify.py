@@ -39,8 +39,8 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from airwarn import AirwarnWarning
-from airwarn.vocab import DAILY_POLLUTANTS
+from airwarn.core.errors import AirwarnWarning, InputError
+from airwarn.core.vocab import DAILY_POLLUTANTS
 
 #: AQI thresholds of the event scores.
 EVENT_THRESHOLDS: tuple[int, ...] = (150, 200, 300)
@@ -54,7 +54,7 @@ def _pair(forecast, observed) -> tuple[np.ndarray, np.ndarray]:
     f = np.asarray(forecast, dtype=float).ravel()
     o = np.asarray(observed, dtype=float).ravel()
     if f.shape != o.shape:
-        raise ValueError(f"forecast has {f.size} values but observed has {o.size}")
+        raise InputError(f"forecast has {f.size} values but observed has {o.size}")
     ok = np.isfinite(f) & np.isfinite(o)
     return f[ok], o[ok]
 
@@ -138,7 +138,7 @@ def _contingency_manager(forecast_event, observed_event, dims: Sequence[str] = (
     if len(dims) == 1:
         f, o = f.ravel(), o.ravel()
         if f.shape != o.shape:
-            raise ValueError(f"forecast has {f.size} values but observed has {o.size}")
+            raise InputError(f"forecast has {f.size} values but observed has {o.size}")
     with np.errstate(invalid="ignore"):
         fy = np.where(np.isnan(f), np.nan, (f > 0.5).astype(float))
         oy = np.where(np.isnan(o), np.nan, (o > 0.5).astype(float))
@@ -784,9 +784,9 @@ def block_bootstrap_counts(n_days: int, n_boot: int = 1000, block_days: int = BO
         Counts; each row sums to ``n_days``.
     """
     if n_days < 1:
-        raise ValueError(f"need at least one day to resample, got {n_days}")
+        raise InputError(f"need at least one day to resample, got {n_days}")
     if block_days < 1:
-        raise ValueError(f"block_days must be ≥ 1, got {block_days}")
+        raise InputError(f"block_days must be ≥ 1, got {block_days}")
     rng = np.random.default_rng(seed)
     n_blocks = -(-n_days // block_days)
     starts = rng.integers(0, n_days, size=(n_boot, n_blocks))

@@ -32,7 +32,7 @@ def shared_data() -> Path:
 @pytest.fixture
 def settings(tmp_path):
     """Settings pointing at a fresh SQLite database and folders under tmp_path."""
-    from airwarn.settings import load_settings
+    from airwarn.core.settings import load_settings
 
     return load_settings(env={"AIRWARN_DATA_DIR": str(tmp_path / "var")}).ensure_dirs()
 

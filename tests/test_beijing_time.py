@@ -11,7 +11,7 @@ import datetime as dt
 import pandas as pd
 import pytest
 
-from airwarn.dates import BEIJING, beijing, beijing_today, format_beijing, to_beijing
+from airwarn.core.dates import BEIJING, beijing, beijing_today, format_beijing, to_beijing
 
 UTC_INSTANT = dt.datetime(2026, 12, 1, 20, 35, 12)  # naive = UTC, as SQLite gives it back
 SHOWN = "2026-12-02 04:35"
@@ -36,7 +36,7 @@ def test_i15_format_beijing_converts_naive_utc_aware_pandas_and_text():
 @pytest.fixture
 def issued_at_0435(settings, monkeypatch):
     """A database with an orange warning issued (and its audit row written) at 04:35 Beijing time."""
-    from airwarn.db import create_tables, get_engine
+    from airwarn.core.db import create_tables, get_engine
     from emergency import lifecycle
 
     monkeypatch.setattr(lifecycle, "_utcnow", lambda: UTC_INSTANT)
@@ -89,12 +89,12 @@ def test_i15_cli_warning_log_prints_beijing_time(issued_at_0435, capsys, monkeyp
 def test_i15_note_time_stored_in_utc(settings, monkeypatch):
     import time
 
-    from airwarn.dates import utc_now
+    from airwarn.core.dates import utc_now
 
     # a server whose local zone is Beijing: a local-clock time would be stored 8 h off
     monkeypatch.setenv("TZ", "Asia/Shanghai")
     time.tzset()
-    from airwarn.db import create_tables, get_engine
+    from airwarn.core.db import create_tables, get_engine
     import dashboard.models  # noqa: F401  (the notes table)
     from dashboard import data
 

@@ -75,8 +75,8 @@ DATE = dt.date(2026, 1, 10)
 @pytest.fixture(scope="module")
 def products(tmp_path_factory):
     """The demo's daily products, then again after a commander issued and lifted a warning."""
-    from airwarn.db import get_engine
-    from airwarn.settings import load_settings
+    from airwarn.core.db import get_engine
+    from airwarn.core.settings import load_settings
     from emergency import daily, lifecycle
     from enterprise_list.demo import build_demo
     from tests.emergency.test_engine_inputs import make_dataset

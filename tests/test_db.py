@@ -1,4 +1,4 @@
-"""airwarn.db on SQLite and PostgreSQL: a database made by an older airwarn is named, not half-used."""
+"""airwarn.core.db on SQLite and PostgreSQL: a database made by an older airwarn is named, not half-used."""
 from __future__ import annotations
 
 import pytest
@@ -6,7 +6,7 @@ from sqlalchemy import text
 
 import emergency.models  # noqa: F401  (registers the tables)
 import enterprise_list.models  # noqa: F401
-from airwarn.db import SchemaMismatchError, create_tables, get_engine
+from airwarn.core.db import SchemaMismatchError, create_tables, get_engine
 from emergency import lifecycle as lc
 
 #: A warning's period and rule set: lifecycle.issue refuses a warning without them.

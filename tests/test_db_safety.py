@@ -21,7 +21,7 @@ from pathlib import Path
 import pytest
 
 from airwarn.cli import main
-from airwarn.db import APPLICATION_ID, DatabaseRefusedError, get_engine, session_scope
+from airwarn.core.db import APPLICATION_ID, DatabaseRefusedError, get_engine, session_scope
 
 #: A warning's period and rule set: lifecycle.issue refuses a warning without them.
 PERIOD = {"start": "2026-12-03", "end": "2026-12-05", "rules_version": "national-2024"}
@@ -38,8 +38,8 @@ def built(tmp_path_factory):
     import dashboard.models  # noqa: F401
     import emergency.models  # noqa: F401
     import enterprise_list.models  # noqa: F401
-    from airwarn import users
-    from airwarn.db import create_tables
+    from airwarn.core import users
+    from airwarn.core.db import create_tables
     from emergency import lifecycle as lc
 
     folder = tmp_path_factory.mktemp("built")
@@ -324,7 +324,7 @@ def test_processes_creating_one_new_database_at_once_all_succeed(tmp_path):
     sees an empty, unmarked file (which it would refuse)."""
     from concurrent.futures import ThreadPoolExecutor
 
-    from airwarn.db import open_sqlite_file
+    from airwarn.core.db import open_sqlite_file
 
     db = tmp_path / "airwarn.sqlite"
     with ThreadPoolExecutor(8) as pool:
@@ -344,7 +344,7 @@ def test_break_6_an_existing_database_readable_by_others_is_made_0600(built, tmp
     db = tmp_path / "airwarn.sqlite"
     shutil.copyfile(built["db"], db)
     os.chmod(db, 0o644)
-    with caplog.at_level(logging.WARNING, logger="airwarn.db"):
+    with caplog.at_level(logging.WARNING, logger="airwarn.core.db"):
         rc, _ = _run(["list", "versions"], _env(db, tmp_path))
     assert rc == 0 and stat.S_IMODE(os.stat(db).st_mode) == 0o600
     assert any("was readable by others (mode 644); made 600" in r.getMessage() for r in caplog.records)

@@ -1,6 +1,6 @@
 import pytest
 
-from airwarn.files import atomic_path, atomic_write_bytes, atomic_write_text
+from airwarn.core.files import atomic_path, atomic_write_bytes, atomic_write_text
 
 
 def test_failed_write_keeps_previous_file_and_leaves_no_temp(tmp_path):

@@ -13,9 +13,9 @@ import pytest
 from sqlalchemy import func, select, text
 from sqlalchemy.exc import DatabaseError
 
-from airwarn.db import get_engine, session_scope
+from airwarn.core.db import get_engine, session_scope
 from airwarn.demo import run_demo
-from airwarn.settings import load_settings
+from airwarn.core.settings import load_settings
 from tests.dashboard.conftest import LiveServer
 from tests.dashboard.test_server import Browser, demo_password
 

@@ -1,10 +1,11 @@
+from airwarn.core.errors import AirwarnError
 from pathlib import Path
 
 import pytest
 
 from airwarn.cli import main
-from airwarn.settings import Settings, load_settings
-from airwarn.vocab import WarningLevel
+from airwarn.core.settings import Settings, load_settings
+from airwarn.core.vocab import WarningLevel
 
 
 def test_env_overrides_file(tmp_path):
@@ -44,7 +45,7 @@ def test_observations_default_file_list_and_env(tmp_path):
 def test_unknown_settings_key_lists_valid_keys(tmp_path):
     cfg = tmp_path / "airwarn.toml"
     cfg.write_text('cty = "阳泉"\n', encoding="utf-8")
-    with pytest.raises(KeyError, match=r"unknown key\(s\) \['cty'\].*valid keys"):
+    with pytest.raises(AirwarnError, match=r"unknown key\(s\) \['cty'\].*valid keys"):
         load_settings(cfg, env={})
 
 
@@ -59,7 +60,7 @@ def test_warning_level_parse(text, level):
 
 
 def test_warning_level_parse_unknown():
-    with pytest.raises(KeyError, match="unknown warning level 'purple'"):
+    with pytest.raises(AirwarnError, match="unknown warning level 'purple'"):
         WarningLevel.parse("purple")
 
 

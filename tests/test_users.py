@@ -1,4 +1,4 @@
-"""airwarn.users: names, the password policy, server-side sessions and sign-in throttling (issue 14,
+"""airwarn.core.users: names, the password policy, server-side sessions and sign-in throttling (issue 14,
 breaks 8, 9 and 12), on a real SQLite file."""
 from __future__ import annotations
 
@@ -9,8 +9,8 @@ import logging
 import pytest
 from sqlalchemy import func, select, update
 
-from airwarn import users
-from airwarn.db import create_tables, get_engine, session_scope
+from airwarn.core import users
+from airwarn.core.db import create_tables, get_engine, session_scope
 
 
 @pytest.fixture
@@ -137,7 +137,7 @@ def _failures(engine) -> int:
 def test_break_9_sign_in_throttled_per_name_even_with_the_right_password(engine, caplog):
     with session_scope(engine) as s:
         users.add_user(s, "zhao", "commander", "Taihang-Mountain-37")
-    caplog.set_level(logging.WARNING, logger="airwarn.users")
+    caplog.set_level(logging.WARNING, logger="airwarn.core.users")
     refused = 0
     for _ in range(60):
         try:

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from dash import html
 
-from airwarn.vocab import WarningLevel
+from airwarn.core.vocab import WarningLevel
 
 #: Every role: the internal pages are readable by any signed-in user.
 ALL_ROLES = ("viewer", "forecaster", "commander", "list-admin", "vice-mayor", "mayor")
@@ -72,8 +72,8 @@ GRAPH_CONFIG = {"displaylogo": False, "displayModeBar": False, "showTips": False
 
 def zh_punct(text: str) -> str:
     """Text of the library (reasons, sensitivity, data warnings) with Chinese punctuation for the page
-    (:func:`airwarn.zh.zh_punct`)."""
-    from airwarn.zh import zh_punct as punct
+    (:func:`airwarn.core.zh.zh_punct`)."""
+    from airwarn.core.zh import zh_punct as punct
 
     return punct(text)
 

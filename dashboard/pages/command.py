@@ -4,7 +4,7 @@ from __future__ import annotations
 import dash
 from dash import Input, Output, State, callback, dash_table, dcc, html
 
-from airwarn.vocab import EMISSION_LABELS, WarningLevel
+from airwarn.core.vocab import EMISSION_LABELS, WarningLevel
 from emergency.bulletin import rules_title
 from dashboard import auth, data, figures, ids
 from dashboard.pages._common import (ALL_ROLES, DROPDOWN_LABELS, DROPDOWN_PLACEHOLDER, GRAPH_CONFIG as _GRAPH_CONFIG, decision_basis, error_box, level_badge,

@@ -6,7 +6,8 @@ import dash
 import pandas as pd
 from dash import Input, Output, State, callback, dcc, html
 
-from airwarn.dates import beijing, utc_now
+from airwarn.core.errors import UnknownNameError
+from airwarn.core.dates import beijing, utc_now
 from dashboard import auth, data, figures, ids
 from dashboard.pages._common import (ALL_ROLES, DROPDOWN_LABELS, DROPDOWN_PLACEHOLDER, GRAPH_CONFIG as _GRAPH_CONFIG,
                                      decision_basis, error_box,
@@ -189,7 +190,7 @@ def update_outlook(city: str, day: str, compare: str | None = None):
         try:
             other = data.forecast_table(data.load_forecast(compare), city)
             other_label = f"{compare[5:]} 起报"
-        except (KeyError, FileNotFoundError):
+        except (UnknownNameError, FileNotFoundError):
             other = None
     top = table.loc[table["aqi_p50"].idxmax()]
     summary = (f"{city}：未来{len(table)}天中位数 AQI 最高 {top['aqi_p50']:.0f}"
@@ -468,13 +469,13 @@ def _live_view(city: str, live: dict | None) -> html.Div:
 
 
 def _level(key) -> str:
-    from airwarn.vocab import WarningLevel
+    from airwarn.core.vocab import WarningLevel
 
     if key is None or key != key or not str(key):
         return ""
     try:
         return WarningLevel.parse(str(key)).label
-    except KeyError:
+    except UnknownNameError:
         return str(key)
 
 
@@ -556,7 +557,7 @@ def skill_note(skill, source: dict) -> str:
           Input(ids.CONSULT_CITY, "value"), Input(ids.CONSULT_NOTE_STATUS, "children"))
 def update_note_history(day: str, city: str, _status=None):
     """The saved versions of the note (Beijing time, newest first)."""
-    from airwarn.dates import format_beijing
+    from airwarn.core.dates import format_beijing
 
     auth.require_role(*ALL_ROLES)
     history = data.note_history(day, city)

@@ -4,7 +4,7 @@ from __future__ import annotations
 import dash
 from dash import Input, Output, State, callback, dcc, html
 
-from airwarn.vocab import WarningLevel
+from airwarn.core.vocab import WarningLevel
 from dashboard import data, ids
 from dashboard.pages._common import DROPDOWN_LABELS, DROPDOWN_PLACEHOLDER, error_box, level_badge
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 import dash
 from dash import dcc, html
 
-from airwarn.vocab import WarningLevel
+from airwarn.core.vocab import WarningLevel
 from dashboard import auth, data
 from dashboard.pages._common import level_badge, zh_punct
 

@@ -14,9 +14,10 @@ from pathlib import Path
 import dash
 from dash import Input, Output, State, callback, dash_table, dcc, html
 
-from airwarn.dates import today_beijing
+from airwarn.core.dates import today_beijing
 from dashboard import auth, data, ids
 from dashboard.pages._common import error_box, sign_in_needed, table_style, triggered_id
+from airwarn.core.errors import InputError
 
 dash.register_page(__name__, path="/list", name="清单管理", title="应急减排清单管理", order=4)
 
@@ -182,7 +183,7 @@ def _date(text: str | None) -> dt.date | None:
     try:
         return dt.date.fromisoformat(text) if text else None
     except ValueError:
-        raise ValueError(f"生效日期应为 YYYY-MM-DD，收到 {text!r}") from None
+        raise InputError(f"生效日期应为 YYYY-MM-DD，收到 {text!r}") from None
 
 
 def _changes_view(report: dict):
@@ -232,18 +233,18 @@ def import_or_reject(n_import, n_reject, stored: dict | None, version_name: str 
     try:
         user = auth.require_role(*LIST_ROLES)
         if not stored:
-            raise ValueError("请先上传清单文件")
+            raise InputError("请先上传清单文件")
         if trigger == ids.LIST_REJECT:
             data.discard_upload(stored["token"])
             return html.Span(f"已退回 {stored.get('filename')}，未导入。", className="muted")
         if not stored.get("ok") and not stored.get("shrink"):  # the file's errors come before the form's
-            raise ValueError(f"{stored.get('filename')} 有 {stored.get('n_errors', '')} 个错误（见第2步校验报告），"
+            raise InputError(f"{stored.get('filename')} 有 {stored.get('n_errors', '')} 个错误（见第2步校验报告），"
                              "不能导入；请修改后重新上传")
         if not (version_name or "").strip():
-            raise ValueError("请填写版本名称")
+            raise InputError("请填写版本名称")
         day = _date(effective)
         if day is None:
-            raise ValueError("请填写生效日期")
+            raise InputError("请填写生效日期")
         summary = data.import_upload(stored["token"], version_name.strip(), day, user=user.name,
                                      allow_shrink="confirm" in (confirm or []), filename=stored.get("filename"))
     except (PermissionError, ValueError, KeyError) as exc:

@@ -190,8 +190,8 @@ def build_env(root: Path, n_enterprises: int | None = None):
     n_enterprises : int, optional
         Size of the synthetic list (default: the demo list of ``enterprise_list.demo``).
     """
-    from airwarn.db import get_engine
-    from airwarn.settings import load_settings
+    from airwarn.core.db import get_engine
+    from airwarn.core.settings import load_settings
     from dashboard import demo as dash_demo
     from emergency import demo as emergency_demo
     from enterprise_list import demo as list_demo
@@ -202,7 +202,7 @@ def build_env(root: Path, n_enterprises: int | None = None):
     if n_enterprises is None:
         list_demo.build_demo(settings, ISSUED)
     else:
-        from airwarn.db import create_tables
+        from airwarn.core.db import create_tables
         from enterprise_list.io import import_list
         from enterprise_list.sample import make_sample_list
 

@@ -7,7 +7,8 @@ import stat
 
 import pytest
 
-from airwarn.db import get_engine, session_scope
+from airwarn.core.errors import AirwarnError
+from airwarn.core.db import get_engine, session_scope
 from dashboard import auth, data
 
 
@@ -26,7 +27,7 @@ def test_password_is_hashed_and_checked(settings):
 def test_bad_role_name_and_password(settings):
     data.ensure_tables(settings)
     with session_scope(get_engine(settings.db_url)) as s:
-        with pytest.raises(KeyError, match="valid roles are .*commander.*list-admin"):
+        with pytest.raises(AirwarnError, match="valid roles are .*commander.*list-admin"):
             auth.add_user(s, "li", "admin", "long enough")
         with pytest.raises(ValueError, match="at least 8"):
             auth.add_user(s, "li", "viewer", "short")

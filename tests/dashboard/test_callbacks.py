@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 from sqlalchemy import select
 
-from airwarn.vocab import WarningLevel
+from airwarn.core.vocab import WarningLevel
 from dashboard import auth, data, ids
 
 

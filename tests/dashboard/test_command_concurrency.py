@@ -47,7 +47,7 @@ def perform(browser: Browser, action: str, level: str, seen) -> str:
 
 
 def _state(settings):
-    from airwarn.db import get_engine
+    from airwarn.core.db import get_engine
     from emergency import lifecycle as lc
 
     eng = get_engine(settings.db_url)
@@ -56,8 +56,8 @@ def _state(settings):
 
 def test_break_16_a_lift_decided_on_the_old_revision_is_refused(live_server):
     """The first commander upgrades to red; the second lifts what they saw (orange) → refused, still red."""
-    from airwarn import users
-    from airwarn.db import get_engine, session_scope
+    from airwarn.core import users
+    from airwarn.core.db import get_engine, session_scope
 
     settings = live_server.settings
     with session_scope(get_engine(settings.db_url)) as s:

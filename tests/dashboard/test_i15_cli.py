@@ -38,7 +38,7 @@ def test_i15_demo_has_a_port_option(capsys):
 
 
 def test_i15_coverage_prints_unregistered_not_nan(tmp_path, monkeypatch, capsys):
-    from airwarn.db import get_engine, session_scope
+    from airwarn.core.db import get_engine, session_scope
     from enterprise_list.io import import_list, load_list
     from enterprise_list.sample import make_sample_list
 

@@ -71,7 +71,7 @@ class _NoRedirect(urllib.request.HTTPRedirectHandler):
 def _warning_rows(settings) -> tuple[int, int]:
     from sqlalchemy import func, select
 
-    from airwarn.db import get_engine, session_scope
+    from airwarn.core.db import get_engine, session_scope
     from emergency.models import WarningAudit, WarningRecord
 
     with session_scope(get_engine(settings.db_url)) as s:

@@ -43,7 +43,7 @@ def save_note(b: Browser, text: str):
 def notes(settings) -> list[str]:
     from sqlalchemy import select
 
-    from airwarn.db import get_engine, session_scope
+    from airwarn.core.db import get_engine, session_scope
     from dashboard.models import ConsultationNote
 
     with session_scope(get_engine(settings.db_url)) as s:
@@ -111,7 +111,7 @@ def test_break_8_password_reset_and_disable_end_every_session(live_server, monke
 def test_break_9_sixty_wrong_passwords_then_the_right_one_refused(live_server, caplog):
     """60 wrong passwords in 9.8 s, then the right one was accepted."""
     settings, url = live_server.settings, live_server.url
-    caplog.set_level(logging.WARNING, logger="airwarn.users")
+    caplog.set_level(logging.WARNING, logger="airwarn.core.users")
     b = Browser(url)
     statuses = [b.sign_in("commander", f"wrong-{i}") for i in range(60)]
     assert statuses[:5] == [401] * 5 and set(statuses[5:]) == {429}
@@ -196,7 +196,7 @@ def test_break_12_request_over_the_upload_limit_refused_with_413(live_server, ch
 
 def test_break_12_secure_cookies_setting(fresh_env, tmp_path):
     """No Secure-cookie setting: behind HTTPS the session cookie could still go out over http."""
-    from airwarn.settings import load_settings
+    from airwarn.core.settings import load_settings
 
     assert load_settings(env={}).secure_cookies is False
     assert load_settings(env={"AIRWARN_SECURE_COOKIES": "true"}).secure_cookies is True

@@ -11,7 +11,7 @@ import pytest  # noqa: E402
 def engine(db_url):
     """An engine on every table (SQLite, and PostgreSQL where ``db_url`` is parametrised so)."""
     import emergency.models  # noqa: F401  (registers the tables)
-    from airwarn.db import create_tables, get_engine
+    from airwarn.core.db import create_tables, get_engine
 
     eng = get_engine(db_url)
     create_tables(eng)

@@ -22,9 +22,9 @@ AIRWARN = Path(sys.executable).parent / "airwarn"
 def env(tmp_path, monkeypatch):
     """A database with a commander (wang), a forecaster (li) and a disabled commander (old)."""
     import emergency.models  # noqa: F401
-    from airwarn import users
-    from airwarn.db import create_tables, get_engine, session_scope
-    from airwarn.settings import load_settings
+    from airwarn.core import users
+    from airwarn.core.db import create_tables, get_engine, session_scope
+    from airwarn.core.settings import load_settings
 
     for var in ("AIRWARN_PASSWORD", "AIRWARN_DB", "AIRWARN_SETTINGS", "AIRWARN_CITY", "AIRWARN_AREAS"):
         monkeypatch.delenv(var, raising=False)
@@ -41,7 +41,7 @@ def env(tmp_path, monkeypatch):
 
 
 def _rows(settings):
-    from airwarn.db import get_engine
+    from airwarn.core.db import get_engine
     from emergency import lifecycle as lc
 
     eng = get_engine(settings.db_url)

@@ -8,9 +8,9 @@ import pytest
 
 import emergency.models  # noqa: F401  (registers the tables)
 from airwarn.cli import main
-from airwarn.db import create_tables, get_engine, session_scope
-from airwarn.settings import load_settings
-from airwarn.vocab import YANGQUAN_COUNTIES
+from airwarn.core.db import create_tables, get_engine, session_scope
+from airwarn.core.settings import load_settings
+from airwarn.core.vocab import YANGQUAN_COUNTIES
 from emergency import lifecycle as lc
 from emergency.areas import AreaList, UnknownAreaError, areas_for, load_areas
 
@@ -23,7 +23,7 @@ PASSWORD = "Commander-pass-1"
 @pytest.fixture
 def cli_env(tmp_path, monkeypatch):
     """A data folder with a commander, and the CLI's environment pointing at it."""
-    import airwarn.users as users
+    import airwarn.core.users as users
 
     monkeypatch.setenv("AIRWARN_DATA_DIR", str(tmp_path / "var"))
     monkeypatch.delenv("AIRWARN_AREAS", raising=False)

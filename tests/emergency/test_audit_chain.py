@@ -12,7 +12,7 @@ from sqlalchemy.exc import DatabaseError
 
 import emergency.models  # noqa: F401  (registers the tables)
 from airwarn.cli import main
-from airwarn.db import create_tables
+from airwarn.core.db import create_tables
 from emergency import lifecycle as lc
 
 #: A warning's period and rule set: lifecycle.issue refuses a warning without them.

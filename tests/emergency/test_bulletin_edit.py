@@ -19,8 +19,8 @@ AUTH = ["--user", "wang", "--role", "commander"]
 @pytest.fixture
 def issued(demo_db, monkeypatch, capsys):  # noqa: F811
     """An orange warning issued by the commander on the day's products."""
-    from airwarn import users
-    from airwarn.db import create_tables, get_engine, session_scope
+    from airwarn.core import users
+    from airwarn.core.db import create_tables, get_engine, session_scope
 
     eng = get_engine(demo_db.db_url)
     create_tables(eng)
@@ -48,7 +48,7 @@ EDITED = "阳泉市重污染天气预警信息\n阳泉市重污染天气应急�
 
 
 def test_i15_edit_before_signoff_is_published_audited_and_chained(issued, tmp_path, capsys):
-    from airwarn.db import get_engine
+    from airwarn.core.db import get_engine
     from emergency import lifecycle as lc
     from emergency.bulletin import bulletin_edits, text_hash
 
@@ -87,7 +87,7 @@ def test_i15_edit_before_signoff_is_published_audited_and_chained(issued, tmp_pa
 
 
 def test_i15_edit_refused_after_signoff_after_lift_and_for_other_roles(issued, tmp_path, capsys, monkeypatch):
-    from airwarn.db import get_engine
+    from airwarn.core.db import get_engine
     from emergency import lifecycle as lc
     from emergency.bulletin import bulletin_edits
 

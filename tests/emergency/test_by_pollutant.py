@@ -7,9 +7,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from airwarn.core.errors import AirwarnError
 from airwarn.cli import main
-from airwarn.vocab import WarningLevel
-from emergency import assess, load_rules
+from airwarn.core.vocab import WarningLevel
+from emergency.engine import assess
+from emergency.rules import load_rules
 from emergency.reductions import compute_reductions, import_inventory
 from tests.emergency.test_decision import _cal, _dataset
 from tests.emergency.test_reductions import engine, inventory_csv  # noqa: F401  (fixtures)
@@ -157,12 +159,12 @@ def test_i15_per_pollutant_targets_in_the_rules_are_used_by_the_reductions(tmp_p
     bad = tmp_path / "bad.yaml"
     bad.write_text("name: b\nextends: national-2024\nreduction_targets:\n  red: {so2: 0.3, nh3: 0.1}\n",
                    encoding="utf-8")
-    with pytest.raises(KeyError, match=r"reduction_targets.red: expected the pollutants \['so2', 'nox', 'pm', 'vocs'\]"):
+    with pytest.raises(AirwarnError, match=r"reduction_targets.red: expected the pollutants \['so2', 'nox', 'pm', 'vocs'\]"):
         load_rules(bad)
 
 
 def test_i15_yangquan_is_in_the_fenwei_plain_and_2_26_is_the_historic_set():
-    from airwarn.vocab import CITIES_2_26, FENWEI_PLAIN_CITIES, REGIONAL_OFFICES, key_region_of
+    from airwarn.core.vocab import CITIES_2_26, FENWEI_PLAIN_CITIES, REGIONAL_OFFICES, key_region_of
 
     assert key_region_of("阳泉") == key_region_of("阳泉市") == "汾渭平原" and "阳泉" in FENWEI_PLAIN_CITIES
     assert REGIONAL_OFFICES[key_region_of("阳泉")] == "汾渭平原大气污染防治协作小组办公室"

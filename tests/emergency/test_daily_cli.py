@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 from airwarn.cli import main
-from airwarn.vocab import LEVEL_COLOURS, WarningLevel
+from airwarn.core.vocab import LEVEL_COLOURS, WarningLevel
 from emergency.daily import PRODUCTS, run_daily
 from tests.emergency.test_engine_inputs import make_dataset
 
@@ -158,8 +158,8 @@ def test_cli_inventory_reductions_and_lifecycle(tmp_path, capsys, monkeypatch, d
     assert out["level"] == "red" and out["inventory"] == "测试" and out["total_t_per_day"]["nox"] == 200
     assert main(["reductions", "--level", "yellow"]) == 0
     assert "按区县" in capsys.readouterr().out
-    from airwarn.db import get_engine, session_scope
-    from airwarn.users import add_user
+    from airwarn.core.db import get_engine, session_scope
+    from airwarn.core.users import add_user
 
     with session_scope(get_engine(demo_db.db_url)) as s:  # the CLI acts only as existing users
         add_user(s, "li", "viewer", "Viewer-pass-1")
@@ -192,7 +192,7 @@ def test_issued_warning_rewrites_bulletin_and_notifications(demo_db):
     folder = write_forecast(settings, [205, 212, 225, 180, 95, 80, 70, 60, 60, 60])
     run_daily(settings, DATE)
     assert "（建议稿）" in (folder / "bulletin.txt").read_text(encoding="utf-8")
-    from airwarn.db import get_engine
+    from airwarn.core.db import get_engine
 
     w = lifecycle.issue(get_engine(settings.db_url), user="zhang", role="commander", area=settings.city,
                         level="red", start=dt.date(2026, 1, 11), end=dt.date(2026, 1, 14), reason="会商决定", rules_version="national-2024")
@@ -212,7 +212,7 @@ def test_issued_warning_rewrites_bulletin_and_notifications(demo_db):
 def test_publish_issued_needs_the_days_forecast(demo_db):
     from emergency.daily import publish_issued
     from emergency.lifecycle import issue
-    from airwarn.db import get_engine
+    from airwarn.core.db import get_engine
 
     w = issue(get_engine(demo_db.db_url), user="zhang", role="commander", area=demo_db.city, level="yellow",
               start="2026-01-11", end="2026-01-12", rules_version="national-2024")
@@ -221,7 +221,7 @@ def test_publish_issued_needs_the_days_forecast(demo_db):
 
 
 def test_the_warning_in_force_is_the_active_one_unless_it_began_long_after_the_day(demo_db):
-    from airwarn.db import get_engine
+    from airwarn.core.db import get_engine
     from emergency import lifecycle as lc
     from emergency.daily import warning_in_force
 

@@ -9,7 +9,8 @@ import pandas as pd
 import pytest
 import xarray as xr
 
-from emergency import assess, load_rules
+from emergency.engine import assess
+from emergency.rules import load_rules
 from emergency.decision import (DECISION_FILE, KEEP_GRID, MAX_FAR, DecisionCalibration, calibrate,
                                 first_episodes, forecast_recommendations, level_shares, load_calibration, periods,
                                 rules_signature, save_calibrations)

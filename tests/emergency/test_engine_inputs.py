@@ -8,8 +8,10 @@ import pandas as pd
 import pytest
 import xarray as xr
 
-from airwarn.vocab import WarningLevel
-from emergency import assess, load_rules
+from airwarn.core.errors import AirwarnError
+from airwarn.core.vocab import WarningLevel
+from emergency.engine import assess
+from emergency.rules import load_rules
 from emergency.rules import bundled_rules
 
 QUANTILES = [0.05, 0.1, 0.25, 0.5, 0.75, 0.9, 0.95]
@@ -58,9 +60,9 @@ def test_dataset_with_scenarios_gives_member_shares(tmp_path):
     rec_nc = assess(path, "national-2024", city="阳泉")
     assert rec_nc.probability == rec.probability and rec_nc.level == rec.level
     assert len(rec_nc.forecast_sha256) == 64 and rec_nc.forecast_source.endswith("forecast.nc")
-    with pytest.raises(KeyError, match=r"no city '北京'.*阳泉"):
+    with pytest.raises(AirwarnError, match=r"no city '北京'.*阳泉"):
         assess(ds, city="北京")
-    with pytest.raises(KeyError, match="holds 2 cities"):
+    with pytest.raises(AirwarnError, match="holds 2 cities"):
         assess(ds)
 
 
@@ -102,14 +104,14 @@ def test_latest_issue_is_used_from_recent_forecasts_layout():
     df = pd.DataFrame(rows)
     assert assess(df).level == WarningLevel.NONE
     assert assess(df, issued="2026-01-09").level == WarningLevel.ORANGE
-    with pytest.raises(KeyError, match="no issue date 2026-01-01"):
+    with pytest.raises(AirwarnError, match="no issue date 2026-01-01"):
         assess(df, issued="2026-01-01")
 
 
 def test_bad_forecast_inputs(tmp_path):
     bad = tmp_path / "bad.csv"
     pd.DataFrame({"city": ["阳泉"], "day": ["2026-01-01"], "aqi": [100]}).to_csv(bad, index=False)
-    with pytest.raises(KeyError, match=r"needs a 'valid_date'.*columns are \['city', 'day', 'aqi'\]"):
+    with pytest.raises(AirwarnError, match=r"needs a 'valid_date'.*columns are \['city', 'day', 'aqi'\]"):
         assess(bad)
     bad2 = tmp_path / "bad2.csv"
     pd.DataFrame({"city": ["阳泉"], "valid_date": ["2026-01-01"], "aqi": [100], "p_aqi_gt_200": [35]}).to_csv(bad2, index=False)
@@ -124,15 +126,15 @@ def test_bundled_rules_and_validation(tmp_path):
     r = load_rules("national-2024")
     assert r.version == f"national-2024@{r.issued.isoformat()}" and len(r.sha256) == 64
     assert r.lifting_hours == 36 and r.reduction_targets[WarningLevel.RED] == {"so2": 0.30, "nox": 0.30, "pm": 0.30, "vocs": 0.30}
-    with pytest.raises(KeyError, match=r"unknown warning rule set 'national-2030'.*national-2024"):
+    with pytest.raises(AirwarnError, match=r"unknown warning rule set 'national-2030'.*national-2024"):
         load_rules("national-2030")
     text = (tmp_path / "ok.yaml")
     text.write_text("name: t\nlevels:\n  yellow: {above: 200, hours: 24}\n  orange: {above: 200, hours: 48}\n"
                     "  red: {above: 200, hours: 72}\n", encoding="utf-8")
     assert load_rules(text).name == "t"
     cases = [
-        ("  purple: {above: 200}\n", KeyError, r"unknown level\(s\) \['purple'\]; valid levels are \['yellow', 'orange', 'red'\]"),
-        ("  red: {above: 200, hours: 72, color: x}\n", KeyError, r"unknown key\(s\) \['color'\]"),
+        ("  purple: {above: 200}\n", AirwarnError, r"unknown level\(s\) \['purple'\]; valid levels are \['yellow', 'orange', 'red'\]"),
+        ("  red: {above: 200, hours: 72, color: x}\n", AirwarnError, r"unknown key\(s\) \['color'\]"),
     ]
     for extra, exc, msg in cases:
         p = tmp_path / "bad.yaml"
@@ -146,7 +148,7 @@ def test_bundled_rules_and_validation(tmp_path):
             load_rules(p)
     p = tmp_path / "bad3.yaml"
     p.write_text(text.read_text(encoding="utf-8") + "colour: red\n", encoding="utf-8")
-    with pytest.raises(KeyError, match=r"unknown key\(s\) \['colour'\]; valid keys are"):
+    with pytest.raises(AirwarnError, match=r"unknown key\(s\) \['colour'\]; valid keys are"):
         load_rules(p)
     p.write_text(text.read_text(encoding="utf-8").replace("hours: 48", "hours: 12"), encoding="utf-8")
     with pytest.raises(ValueError, match="hours must be a number >= 24"):

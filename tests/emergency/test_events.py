@@ -5,7 +5,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from emergency import load_rules
+from emergency.rules import load_rules
 from emergency.events import (RECOMMENDATION_COLUMNS, event_scores, observed_episodes, score_decisions,
                               verify_events)
 

@@ -14,8 +14,9 @@ import pandas as pd
 import pytest
 from hypothesis import given, settings as hsettings, strategies as st
 
-from airwarn.vocab import WarningLevel
-from emergency import assess, load_rules
+from airwarn.core.vocab import WarningLevel
+from emergency.engine import assess
+from emergency.rules import load_rules
 from emergency.engine import find_episodes, point_levels
 
 N, Y, O, R = WarningLevel.NONE, WarningLevel.YELLOW, WarningLevel.ORANGE, WarningLevel.RED

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from hypothesis import given, settings as hsettings, strategies as st
 
-from emergency import load_rules
+from emergency.rules import load_rules
 from emergency.engine import find_episodes, point_levels
 from emergency.grading import episode_levels_of, mark_nd, merge_gap_points, point_levels_nd
 from emergency.rules import mark

@@ -9,13 +9,13 @@ import pandas as pd
 import pytest
 
 import emergency.models  # noqa: F401  (registers the tables)
-from airwarn.db import create_tables, get_engine
+from airwarn.core.db import create_tables, get_engine
 from emergency import lifecycle as lc
 
 
 @pytest.fixture
 def engine(tmp_path):
-    eng = get_engine(f"sqlite:///{tmp_path / 'airwarn.db'}")
+    eng = get_engine(f"sqlite:///{tmp_path / 'airwarn.core.db'}")
     create_tables(eng)
     return eng
 

@@ -9,8 +9,9 @@ from sqlalchemy import text
 from sqlalchemy.exc import DatabaseError
 
 import emergency.models  # noqa: F401  (registers the tables)
-from airwarn.db import create_tables
-from airwarn.vocab import WarningLevel
+from airwarn.core.errors import AirwarnError
+from airwarn.core.db import create_tables
+from airwarn.core.vocab import WarningLevel
 from emergency import lifecycle as lc
 
 #: A warning's period and rule set: lifecycle.issue refuses a warning without them.
@@ -79,7 +80,7 @@ def test_only_commander_may_change_a_warning(engine, action, role):
 
 
 def test_bad_role_and_bad_transitions(engine):
-    with pytest.raises(KeyError, match=r"unknown role 'governor'; valid roles are \[.*'mayor'\]"):
+    with pytest.raises(AirwarnError, match=r"unknown role 'governor'; valid roles are \[.*'mayor'\]"):
         lc.draft(engine, area="阳泉", level="yellow", user="x", role="governor")
     with pytest.raises(PermissionError):
         lc.draft(engine, area="阳泉", level="yellow", user="x", role="viewer")
@@ -92,7 +93,7 @@ def test_bad_role_and_bad_transitions(engine):
         lc.issue(engine, area="阳泉", level="red", user="c", role="commander", **PERIOD)
     with pytest.raises(lc.WarningConflictError, match="only a draft can be issued"):
         lc.issue(engine, w.id, user="c", role="commander")
-    with pytest.raises(KeyError, match="no warning with id 999"):
+    with pytest.raises(AirwarnError, match="no warning with id 999"):
         lc.lift(engine, 999, user="c", role="commander")
 
 

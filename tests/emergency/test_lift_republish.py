@@ -17,9 +17,9 @@ PASSWORD = "Commander-pass-1"
 
 @pytest.fixture
 def commander(demo_db, monkeypatch):  # noqa: F811
-    import airwarn.users  # noqa: F401
-    from airwarn import users
-    from airwarn.db import create_tables, get_engine, session_scope
+    import airwarn.core.users  # noqa: F401
+    from airwarn.core import users
+    from airwarn.core.db import create_tables, get_engine, session_scope
 
     eng = get_engine(demo_db.db_url)
     create_tables(eng)
@@ -63,7 +63,7 @@ def test_i15_issue_upgrade_lift_republish_and_lift_gives_a_lift_notice(commander
 
 
 def test_i15_issue_without_forecast_needs_its_period(commander, capsys):
-    from airwarn.db import get_engine
+    from airwarn.core.db import get_engine
     from emergency import lifecycle as lc
 
     assert main(["warning", "issue", "--level", "orange", *AUTH]) == 2

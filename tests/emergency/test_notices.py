@@ -19,9 +19,9 @@ BODY, DOC = "山西省重污染天气应急指挥部", "晋环应急调度〔202
 
 @pytest.fixture
 def engine(settings):
-    import airwarn.users  # noqa: F401
+    import airwarn.core.users  # noqa: F401
     import emergency.models  # noqa: F401
-    from airwarn.db import create_tables, get_engine
+    from airwarn.core.db import create_tables, get_engine
 
     eng = get_engine(settings.db_url)
     create_tables(eng)
@@ -101,8 +101,8 @@ def test_i15_notice_chain_detects_a_changed_notice(engine):
 
 
 def test_i15_cli_notice_record_list_and_province_held_lift(settings, engine, monkeypatch, capsys):
-    from airwarn import users
-    from airwarn.db import session_scope
+    from airwarn.core import users
+    from airwarn.core.db import session_scope
 
     with session_scope(engine) as s:
         users.add_user(s, "wang", "commander", COMMANDER)

@@ -16,7 +16,7 @@ from xml.sax.saxutils import escape
 import openpyxl
 
 import emergency.models  # noqa: F401
-from airwarn.db import get_engine, session_scope
+from airwarn.core.db import get_engine, session_scope
 from emergency.notify import notification_frame, write_notifications
 from emergency.reductions import compute_reductions
 from enterprise_list.io import import_list

@@ -7,8 +7,9 @@ import pandas as pd
 import pytest
 
 import emergency.models  # noqa: F401
-from airwarn.db import create_tables, get_engine, session_scope
-from airwarn.vocab import WarningLevel
+from airwarn.core.errors import AirwarnError
+from airwarn.core.db import create_tables, get_engine, session_scope
+from airwarn.core.vocab import WarningLevel
 from emergency.reductions import compute_reductions, import_inventory, read_inventory
 from enterprise_list.models import Enterprise, ListVersion, Measure, ProductionLine
 
@@ -124,11 +125,11 @@ def test_orange_and_red_by_hand(engine, inventory_csv):
 def test_without_inventory_and_bad_names(engine):
     r = compute_reductions(engine, "yellow")
     assert r.total is None and r.all_met is None and r.targets[0].ratio is None
-    with pytest.raises(KeyError, match=r"no list version 'x'; versions: .*五家测试清单"):
+    with pytest.raises(AirwarnError, match=r"no list version 'x'; versions: .*五家测试清单"):
         compute_reductions(engine, "yellow", version="x")
-    with pytest.raises(KeyError, match="unknown warning level 'purple'"):
+    with pytest.raises(AirwarnError, match="unknown warning level 'purple'"):
         compute_reductions(engine, "purple")
-    with pytest.raises(KeyError, match=r"unknown grouping\(s\) \['city'\]"):
+    with pytest.raises(AirwarnError, match=r"unknown grouping\(s\) \['city'\]"):
         compute_reductions(engine, "yellow", by=("city",))
     d = r.to_dict()
     assert d["affected_enterprises"] == 5 and d["cut_t_per_day"]["so2"] == pytest.approx(2.7)
@@ -146,7 +147,7 @@ def test_inventory_errors_name_file_row_column(tmp_path, engine, inventory_csv):
     with pytest.raises(ValueError, match=r"row 2, column 'unit'.*got 'kg/h'"):
         read_inventory(bad)
     bad.write_text("sector,so2,nox\nindustry,1,2\n", encoding="utf-8")
-    with pytest.raises(KeyError, match=r"missing column\(s\) \['pm', 'vocs'\]"):
+    with pytest.raises(AirwarnError, match=r"missing column\(s\) \['pm', 'vocs'\]"):
         read_inventory(bad)
     # a failed import keeps the stored inventory intact; xlsx works too
     import_inventory(engine, inventory_csv, name="inv")

@@ -9,7 +9,8 @@ import pandas as pd
 import pytest
 import xarray as xr
 
-from emergency import assess, load_rules
+from emergency.engine import assess
+from emergency.rules import load_rules
 from emergency.decision import DecisionCalibration, colour_mask, forecast_recommendations, rules_signature
 from emergency.replay import replay
 

@@ -1,10 +1,11 @@
 """Post-event report: forecast vs observed vs planned cuts."""
 from __future__ import annotations
 
+from airwarn.core.errors import AirwarnError
 import pandas as pd
 import pytest
 
-from emergency import assess
+from emergency.engine import assess
 from emergency.report import post_event_report
 
 
@@ -21,5 +22,5 @@ def test_post_event_report(tmp_path):
     files = rep.write(tmp_path)
     assert [f.name for f in files] == ["event_report.csv", "event_report.html"]
     assert "重污染天气过程评估" in files[1].read_text(encoding="utf-8")
-    with pytest.raises(KeyError, match="missing \\['aqi'\\]"):
+    with pytest.raises(AirwarnError, match="missing \\['aqi'\\]"):
         post_event_report(rec, obs.drop(columns="aqi"))

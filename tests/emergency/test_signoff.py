@@ -8,6 +8,7 @@ import json
 
 import pytest
 
+from airwarn.core.errors import AirwarnError
 from airwarn.cli import main
 
 #: A warning's period and rule set: lifecycle.issue refuses a warning without them.
@@ -18,10 +19,10 @@ PASSWORDS = {"wang": "Commander-pass-1", "zhao": "Vicemayor-pass-1", "qian": "Ma
 
 @pytest.fixture
 def engine(settings):
-    import airwarn.users  # noqa: F401
+    import airwarn.core.users  # noqa: F401
     import emergency.models  # noqa: F401
-    from airwarn import users
-    from airwarn.db import create_tables, get_engine, session_scope
+    from airwarn.core import users
+    from airwarn.core.db import create_tables, get_engine, session_scope
 
     eng = get_engine(settings.db_url)
     create_tables(eng)
@@ -74,7 +75,7 @@ def test_i15_signoff_roles_come_from_the_rule_set(tmp_path, engine):
     w = lc.issue(engine, area="阳泉", level="yellow", user="wang", role="commander", **PERIOD)
     assert lc.approve(engine, w.id, user="qian", role="mayor", config=cfg).revision == w.revision + 1
     path.write_text(src + "\nsignoff:\n  approvers: {yellow: [governor]}\n", encoding="utf-8")
-    with pytest.raises(KeyError, match="unknown role 'governor'"):
+    with pytest.raises(AirwarnError, match="unknown role 'governor'"):
         signoff_config(path)
 
 

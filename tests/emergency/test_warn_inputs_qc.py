@@ -16,7 +16,7 @@ import pytest
 import xarray as xr
 
 from airwarn.cli import main
-from emergency import assess
+from emergency.engine import assess
 from tests.forecast._model_fixtures import read_subset, write_subset_csv
 
 MODEL = Path(__file__).resolve().parents[2] / "models" / "aqistudy-2016"

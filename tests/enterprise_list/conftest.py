@@ -16,7 +16,7 @@ def good_book(tmp_path) -> Path:
 @pytest.fixture
 def engine(db_url):
     """A fresh database with the list tables, on SQLite and on PostgreSQL."""
-    from airwarn.db import create_tables, get_engine
+    from airwarn.core.db import create_tables, get_engine
     import enterprise_list.models  # noqa: F401
 
     eng = get_engine(db_url)

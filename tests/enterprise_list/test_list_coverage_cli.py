@@ -8,7 +8,7 @@ import openpyxl
 import pytest
 
 from airwarn.cli import main
-from airwarn.db import get_engine, session_scope
+from airwarn.core.db import get_engine, session_scope
 from tests.enterprise_list.books import CODES, good_rows, write_book
 from enterprise_list.coverage import check_coverage, read_permit_register
 from enterprise_list.credit_code import make_code

@@ -213,7 +213,7 @@ def test_the_sample_and_demo_lists_pass_the_plausibility_checks():
 
 def test_shrink_is_measured_against_the_version_in_force_on_the_effective_date(tmp_path):
     """A version effective before every other one has none in force: nothing to compare with."""
-    from airwarn.db import create_tables, get_engine, session_scope
+    from airwarn.core.db import create_tables, get_engine, session_scope
     from enterprise_list.io import ListValidationError, import_list, totals_in_force
 
     engine = get_engine(f"sqlite:///{tmp_path / 'l.sqlite'}")

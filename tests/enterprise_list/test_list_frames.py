@@ -8,7 +8,8 @@ import pandas as pd
 import pytest
 from sqlalchemy import delete, insert, select
 
-from airwarn.db import session_scope
+from airwarn.core.errors import AirwarnError
+from airwarn.core.db import session_scope
 from enterprise_list import frames
 from enterprise_list.io import import_list
 from enterprise_list.models import LEVELS, Enterprise, ListFrame, ListVersion, Measure, ProductionLine
@@ -97,7 +98,7 @@ def test_missing_frames_read_from_the_tables_and_deleted_with_the_version(sample
         s.delete(s.get(ListVersion, vid))
     with session_scope(engine) as s:
         assert s.scalars(select(ListFrame)).all() == []
-    with pytest.raises(KeyError, match="unknown level"):
+    with pytest.raises(AirwarnError, match="unknown level"):
         with session_scope(engine) as s:
             frames.list_frames(s, vid, "purple")
 

@@ -12,7 +12,8 @@ from enterprise_list.io import ListValidationError, export_list, import_list, lo
 from enterprise_list.lookup import find_enterprises, get_enterprise
 from enterprise_list.models import Enterprise, ListVersion, resolve_version, version_on
 from enterprise_list.workbook import ParsedList, read_list_workbook
-from airwarn.db import session_scope
+from airwarn.core.errors import AirwarnError
+from airwarn.core.db import session_scope
 
 
 def _cells(path):
@@ -108,7 +109,7 @@ def test_two_versions_and_the_list_in_force_on_a_past_day(engine, good_book, tmp
         # history kept: both versions hold their own rows
         assert s.query(Enterprise).count() == 6
         assert resolve_version(s, None).name == "2026年度第1次修订"
-        with pytest.raises(KeyError, match=r"no list version 'nope'; versions: \['2026年度 \(id 1"):
+        with pytest.raises(AirwarnError, match=r"no list version 'nope'; versions: \['2026年度 \(id 1"):
             resolve_version(s, "nope")
 
 

@@ -5,8 +5,9 @@ import datetime as dt
 
 import pytest
 
-from airwarn.db import create_tables, get_engine, session_scope
-from airwarn.vocab import WarningLevel
+from airwarn.core.errors import AirwarnError
+from airwarn.core.db import create_tables, get_engine, session_scope
+from airwarn.core.vocab import WarningLevel
 from enterprise_list.io import import_list
 from enterprise_list.lookup import find_enterprises, format_policy_sheet, get_enterprise, policy_sheet
 from enterprise_list.sample import make_sample_list
@@ -64,9 +65,9 @@ def test_filters_agree_with_the_data(demo):
 
 def test_get_enterprise_ambiguous_name_lists_candidates(demo):
     s, _ = demo
-    with pytest.raises(KeyError, match="matches several enterprises on list version 'demo'; give the credit code"):
+    with pytest.raises(AirwarnError, match="matches several enterprises on list version 'demo'; give the credit code"):
         get_enterprise(s, "焦化")
-    with pytest.raises(KeyError, match="no enterprise with credit code 911403030000000000"):
+    with pytest.raises(AirwarnError, match="no enterprise with credit code 911403030000000000"):
         get_enterprise(s, "911403030000000000")
 
 
@@ -89,5 +90,5 @@ def test_policy_sheet_totals_and_levels(demo):
     assert "红色预警（I级响应）一厂一策" in text and ent["name"] in text
     with pytest.raises(ValueError, match="level must be yellow, orange or red"):
         policy_sheet(s, ent["credit_code"], "none")
-    with pytest.raises(KeyError, match="unknown warning level 'purple'"):
+    with pytest.raises(AirwarnError, match="unknown warning level 'purple'"):
         policy_sheet(s, ent["credit_code"], "purple")

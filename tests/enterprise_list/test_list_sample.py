@@ -4,8 +4,8 @@ from __future__ import annotations
 import collections
 import datetime as dt
 
-from airwarn.db import get_engine, session_scope
-from airwarn.vocab import YANGQUAN_COUNTIES
+from airwarn.core.db import get_engine, session_scope
+from airwarn.core.vocab import YANGQUAN_COUNTIES
 from enterprise_list import credit_code as cc
 from enterprise_list.demo import DEMO_VERSION, build_demo
 from enterprise_list.io import count_rows

@@ -1,6 +1,7 @@
 """Each validation rule on a small list, with the exact message; every problem reported at once."""
 from __future__ import annotations
 
+from airwarn.core.errors import AirwarnError
 import pytest
 
 from tests.enterprise_list.books import CODES, good_rows, write_book
@@ -134,5 +135,5 @@ def test_guide_loader_names_bad_rows(tmp_path):
                    encoding="utf-8")
     with pytest.raises(ValueError, match=r"g.csv row 2, column fraction: expected 0–1, got 1.2"):
         load_guide(bad)
-    with pytest.raises(KeyError, match=r"unknown guide 'nope'; bundled: \['guide_measures_2020'\]"):
+    with pytest.raises(AirwarnError, match=r"unknown guide 'nope'; bundled: \['guide_measures_2020'\]"):
         load_guide("nope")

@@ -1,6 +1,7 @@
 """Hourly → daily, moving means and the rolling 24 h AQI: validity counts, windows, labels, real data."""
 from __future__ import annotations
 
+from airwarn.core.errors import AirwarnError
 import numpy as np
 import pandas as pd
 import pytest
@@ -173,9 +174,9 @@ def test_realtime_series_on_a_real_station_without_pm10(shared_data):
 
 def test_error_messages():
     df = _hours("2026-03-02", [1.0] * 24, station="A")
-    with pytest.raises(KeyError, match=r"hourly_to_daily: no time column 'time'"):
+    with pytest.raises(AirwarnError, match=r"hourly_to_daily: no time column 'time'"):
         hourly_to_daily(df.rename(columns={"time": "t"}))
-    with pytest.raises(KeyError, match=r"no group column\(s\) \['city'\]"):
+    with pytest.raises(AirwarnError, match=r"no group column\(s\) \['city'\]"):
         hourly_to_daily(df, by="city")
     dup = pd.concat([df, df.iloc[[3]]], ignore_index=True)
     with pytest.raises(ValueError, match=r"rows 3 and 24 are the same hour \(2026-03-02 03:00:00\)"):
@@ -186,7 +187,7 @@ def test_error_messages():
         hourly_to_daily(df.assign(time=df["time"].astype(str).where(df.index != 5, "noon")))
     with pytest.raises(ValueError, match=r"row 7, column 'pm25': expected a number \[µg/m³\], got 'x'"):
         hourly_to_daily(df.assign(pm25=df["pm25"].astype(object).where(df.index != 7, "x")))
-    with pytest.raises(KeyError, match=r"unknown hour_label 'middle'"):
+    with pytest.raises(AirwarnError, match=r"unknown hour_label 'middle'"):
         rolling_aqi(df, hour_label="middle")
     with pytest.raises(ValueError, match=r"both 'o3' and 'o3_1h'"):
         moving_averages(df.assign(o3=1.0, o3_1h=1.0))
@@ -221,5 +222,5 @@ def test_city_day_is_the_mean_of_its_valid_non_control_stations():
     assert yq["aqi"] == 100
     # 太原: PM2.5 35 → IAQI 50, PM10 70 → IAQI 50 + 20/100 × 50 = 60
     assert out.loc["太原", "aqi"] == 60 and out.loc["太原", "n_stations"] == 1
-    with pytest.raises(KeyError, match=r"none of the 1 stations .*\['9999A'\]"):
+    with pytest.raises(AirwarnError, match=r"none of the 1 stations .*\['9999A'\]"):
         city_daily_from_stations(_station_hours("9999A", 1.0), stations)

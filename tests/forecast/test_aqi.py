@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 import xarray as xr
 
-from airwarn import AirwarnWarning
+from airwarn.core.errors import AirwarnError, AirwarnWarning
 from forecast import aqi as A
 from forecast.aqi import (
     AQI_LEVELS,
@@ -210,13 +210,13 @@ def test_missing_and_negative_values_give_nan():
 
 
 def test_error_messages():
-    with pytest.raises(KeyError, match=r"unknown indicator 'pm25'.*valid names are \['so2_24h'"):
+    with pytest.raises(AirwarnError, match=r"unknown indicator 'pm25'.*valid names are \['so2_24h'"):
         iaqi("pm25", 10)
-    with pytest.raises(KeyError, match=r"pm25_1h.*HJ633-2012.*24 h moving mean"):
+    with pytest.raises(AirwarnError, match=r"pm25_1h.*HJ633-2012.*24 h moving mean"):
         iaqi("pm25_1h", 10, S12)
-    with pytest.raises(KeyError, match=r"unknown AQI standard 'HJ633-2019'; valid names are \['HJ633-2012', "):
+    with pytest.raises(AirwarnError, match=r"unknown AQI standard 'HJ633-2019'; valid names are \['HJ633-2012', "):
         iaqi("pm25_24h", 10, "HJ633-2019")
-    with pytest.raises(KeyError, match=r"'auto' needs dates"):
+    with pytest.raises(AirwarnError, match=r"'auto' needs dates"):
         iaqi("pm25_24h", 10, "auto")
     with pytest.raises(TypeError, match=r"iaqi\('pm25_24h'\): expected numbers, got str 'high'"):
         iaqi("pm25_24h", [10, "high"])
@@ -377,7 +377,7 @@ def test_daily_aqi_accepts_datetime_and_text_dates_and_nullable_numbers():
 
 
 def test_daily_aqi_error_messages():
-    with pytest.raises(KeyError, match=r"daily_aqi: input lacks column\(s\) \['pm10', 'o3_8h'\]"):
+    with pytest.raises(AirwarnError, match=r"daily_aqi: input lacks column\(s\) \['pm10', 'o3_8h'\]"):
         daily_aqi(pd.DataFrame([_day()]).drop(columns=["pm10", "o3_8h"]))
     with pytest.raises(ValueError, match=r"daily_aqi: row 1, column 'pm25': expected a number \[µg/m³\], got 'n/a'"):
         daily_aqi(pd.DataFrame([_day(), _day(pm25="n/a")]))
@@ -385,7 +385,7 @@ def test_daily_aqi_error_messages():
         daily_aqi(pd.DataFrame([_day(), _day(date=None)]))
     with pytest.raises(ValueError, match=r"row 0, column 'date': expected a date, got 'yesterday'"):
         daily_aqi(pd.DataFrame([_day(date="yesterday")]))
-    with pytest.raises(KeyError, match=r"no date column"):
+    with pytest.raises(AirwarnError, match=r"no date column"):
         daily_aqi(pd.DataFrame([_day()]).drop(columns="date"))
     assert daily_aqi(pd.DataFrame([_day()]).drop(columns="date"), S26)["aqi"].iloc[0] > 0
 
@@ -433,7 +433,7 @@ def test_realtime_aqi_2012_uses_moving_means_and_the_so2_fallback():
     assert list(out["iaqi_so2"]) == [iaqi("so2_1h", 100, S12), iaqi("so2_24h", 700, S12)]
     with pytest.warns(AirwarnWarning, match=r"SO2 1 h > 800.*no so2_24h"):
         realtime_aqi(df.drop(columns="so2_24h"))
-    with pytest.raises(KeyError, match=r"lacks column\(s\) \['o3_8h', 'pm10_24h', 'pm25_24h'\]"):
+    with pytest.raises(AirwarnError, match=r"lacks column\(s\) \['o3_8h', 'pm10_24h', 'pm25_24h'\]"):
         realtime_aqi(df.drop(columns=["o3_8h", "pm10_24h", "pm25_24h"]))
 
 
@@ -459,9 +459,9 @@ def test_aqi_from_concentrations_with_dataarrays():
     out = aqi_from_concentrations(S26, pm25=q, o3_8h=100.0)
     assert isinstance(out, xr.DataArray) and out.dims == ("lead_day", "quantile")
     np.testing.assert_array_equal(out.values, [[50, iaqi("pm25_24h", 80), iaqi("pm25_24h", 160)]])
-    with pytest.raises(KeyError, match=r"'auto' picks the standard by date"):
+    with pytest.raises(AirwarnError, match=r"'auto' picks the standard by date"):
         aqi_from_concentrations("auto", pm25=q)
-    with pytest.raises(KeyError, match=r"unknown or no pollutant\(s\) \['o3_1h'\]; valid names under HJ633-2026"):
+    with pytest.raises(AirwarnError, match=r"unknown or no pollutant\(s\) \['o3_1h'\]; valid names under HJ633-2026"):
         aqi_from_concentrations(S26, pm25=q, o3_1h=q)
     assert aqi_from_concentrations(S12, o3_8h=[900.0], o3_1h=[900.0])[0] == 350
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from airwarn.core.errors import AirwarnError
 import gzip
 import warnings
 
@@ -355,7 +356,7 @@ def test_china_sites_station_filter(china_sites_files):
     assert sorted(df["station"].unique()) == YANGQUAN
     assert len(df) == 6 * 48
     with pytest.raises(
-        KeyError,
+        AirwarnError,
         match=r"station\(s\) \['3619A'\] in none of the 1 file\(s\); stations found: "
         r"\['1081A', '1738A'",
     ):
@@ -667,7 +668,7 @@ def test_city_coordinates_unmatched_warns(stations):
     assert cc.loc[1, "match"] == "none" and np.isnan(cc.loc[1, "lon"])
     every = fio.city_coordinates(stations)
     assert every["city"].is_unique and "阳泉" in set(every["city"])
-    with pytest.raises(KeyError, match=r"stations lacks column\(s\) \['lon', 'lat'\]"):
+    with pytest.raises(AirwarnError, match=r"stations lacks column\(s\) \['lon', 'lat'\]"):
         fio.city_coordinates(stations[["code", "city"]])
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from airwarn.core.errors import AirwarnError
 import warnings
 
 import dask.array as da
@@ -102,7 +103,7 @@ def test_interp_several_points_and_errors(eraint):
         r"\(lon 108\.\.121\.5, lat 33\.\.45\)",
     ):
         interp_to_points(regional, [113.5, 125.0], [37.8, 30.0])
-    with pytest.raises(KeyError, match=r"the grid has no 'lon' coordinate"):
+    with pytest.raises(AirwarnError, match=r"the grid has no 'lon' coordinate"):
         interp_to_points(xr.Dataset({"a": ("x", [1.0])}), [1], [2])
 
 
@@ -216,12 +217,12 @@ def test_multifile_bilinear_exact_on_linear_field_and_wraps(series):
 def test_open_nwp_errors(series, tmp_path):
     _folder, paths = series
     with pytest.raises(
-        KeyError,
+        AirwarnError,
         match=r"no variable 'pm25'; available variables are \['t2m', 'sp', 'tp', 'air', "
         r"'blh'\]",
     ):
         open_nwp(paths[0], variables=["pm25"])
-    with pytest.raises(KeyError, match=r"chunks: no dimension 'member'; the file has dimensions"):
+    with pytest.raises(AirwarnError, match=r"chunks: no dimension 'member'; the file has dimensions"):
         open_nwp(paths[0], chunks={"member": 1})
     with pytest.raises(FileNotFoundError, match=r"no netCDF file matches .*missing_\*\.nc"):
         open_nwp(str(tmp_path / "missing_*.nc"))

@@ -1,6 +1,7 @@
 """The probabilistic model on a small real subset: fit, predict, quantiles, probabilities, scenarios."""
 from __future__ import annotations
 
+from airwarn.core.errors import AirwarnError
 import json
 
 import numpy as np
@@ -205,7 +206,7 @@ def test_forecast_uses_observations_up_to_issue_day_only(trained, subset):
 
 def test_unknown_city_and_missing_card(trained, subset, tmp_path):
     m, _ = trained
-    with pytest.raises(KeyError, match="no observations for city"):
+    with pytest.raises(AirwarnError, match="no observations for city"):
         m.predict(subset, issued="2015-01-10", cities=["不存在"])
     with pytest.raises(FileNotFoundError, match="no card.json"):
         M.load_model(tmp_path)

@@ -16,6 +16,7 @@ import pandas as pd
 import pytest
 import xarray as xr
 
+from airwarn.core.errors import AirwarnError
 from airwarn.cli import main
 from forecast import io as fio
 from forecast.io import ReaderError, ReaderWarning
@@ -216,7 +217,7 @@ def test_break_7_read_errors_name_the_file(tmp_path, capsys):
     with pytest.raises(ReaderError, match=rf"^{notgz}: damaged compressed file"):
         fio.read_city_daily(notgz)
     archive = _write(tmp_path / "china_sites_20250115.csv", "date,hour,type,1738A\n20250115,0,PM2.5,45\n")
-    with pytest.raises(KeyError, match=rf"{archive}: station\(s\) \['9999A'\] in none of the 1 file\(s\)"):
+    with pytest.raises(AirwarnError, match=rf"{archive}: station\(s\) \['9999A'\] in none of the 1 file\(s\)"):
         fio.read_china_sites(archive, stations=["9999A"])
 
 

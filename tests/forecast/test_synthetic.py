@@ -1,6 +1,7 @@
 """Synthetic demo observations: schema, marking, determinism and realism."""
 from __future__ import annotations
 
+from airwarn.core.errors import AirwarnError
 import numpy as np
 import pandas as pd
 import pytest
@@ -54,5 +55,5 @@ def test_demo_episode_builds_to_heavy_pollution(synth):
 def test_bad_arguments():
     with pytest.raises(ValueError, match="before start"):
         make_city_daily(["阳泉"], "2026-01-02", "2026-01-01")
-    with pytest.raises(KeyError, match="focus city"):
+    with pytest.raises(AirwarnError, match="focus city"):
         make_city_daily(["太原"], "2026-01-01", "2026-02-01")

@@ -7,6 +7,7 @@ other airwarn module.
 from __future__ import annotations
 
 from enum import Enum, IntEnum
+from airwarn.core.errors import InputError, UnknownNameError
 
 #: Canonical pollutant variables of a daily record and their units.
 #: CO is in mg/m³; everything else in µg/m³.
@@ -79,7 +80,7 @@ class WarningLevel(IntEnum):
         for level in cls:
             if text in (level.key, level.label, level.label[:2], level.response):
                 return level
-        raise KeyError(
+        raise UnknownNameError(
             f"unknown warning level {value!r}; expected one of "
             f"{[lvl.key for lvl in cls]} or {[lvl.label for lvl in cls]}"
         )
@@ -130,7 +131,7 @@ class Role(str, Enum):
         for role in cls:
             if str(value).strip().lower() in (role.value, role.name.lower()):
                 return role
-        raise KeyError(f"unknown role {value!r}; valid roles are {[r.value for r in cls]}")
+        raise UnknownNameError(f"unknown role {value!r}; valid roles are {[r.value for r in cls]}")
 
 
 _ROLE_LABELS = {

@@ -37,9 +37,10 @@ import tomllib
 from dataclasses import dataclass, fields, replace
 from pathlib import Path
 from typing import Any, Mapping
+from airwarn.core.errors import InputError
 
 #: Folder that holds the committed trained models (``<repo>/models``).
-MODELS_DIR = Path(__file__).resolve().parent.parent / "models"
+MODELS_DIR = Path(__file__).resolve().parents[2] / "models"
 DEFAULT_MODEL = "aqistudy-2016"
 
 _ENV = {
@@ -99,9 +100,9 @@ class Settings:
 
     def __post_init__(self) -> None:
         if not self.city or not isinstance(self.city, str):
-            raise ValueError(f"settings: city must be a non-empty string, got {self.city!r}")
+            raise InputError(f"settings: city must be a non-empty string, got {self.city!r}")
         if "://" not in self.db_url:
-            raise ValueError(
+            raise InputError(
                 f"settings: db_url must be a SQLAlchemy URL such as "
                 f"'sqlite:///var/airwarn.sqlite' or 'postgresql://user@host/db', got {self.db_url!r}"
             )
@@ -149,10 +150,10 @@ def load_settings(
             try:
                 values = tomllib.load(fh)
             except tomllib.TOMLDecodeError as exc:
-                raise ValueError(f"settings file {path}: not valid TOML: {exc}") from exc
+                raise InputError(f"settings file {path}: not valid TOML: {exc}") from exc
         unknown = set(values) - {f.name for f in fields(Settings)}
         if unknown:
-            raise KeyError(
+            raise InputError(
                 f"settings file {path}: unknown key(s) {sorted(unknown)}; "
                 f"valid keys are {[f.name for f in fields(Settings)]}"
             )
@@ -187,7 +188,7 @@ def _flag(name: str, value: Any) -> bool:
         return True
     if text in ("0", "false", "no", "off", ""):
         return False
-    raise ValueError(f"settings: {name} must be true or false (1/0, yes/no, on/off), got {value!r}")
+    raise InputError(f"settings: {name} must be true or false (1/0, yes/no, on/off), got {value!r}")
 
 
 def _paths(value: Any) -> tuple[Path, ...]:
@@ -198,5 +199,5 @@ def _paths(value: Any) -> tuple[Path, ...]:
     if isinstance(value, str):
         value = [v for v in value.split(os.pathsep) if v.strip()]
     if not isinstance(value, (list, tuple)) or not all(isinstance(v, (str, os.PathLike)) for v in value):
-        raise ValueError(f"settings: observations must be a path or a list of paths, got {value!r}")
+        raise InputError(f"settings: observations must be a path or a list of paths, got {value!r}")
     return tuple(Path(v) for v in value)

@@ -1,7 +1,7 @@
 """Database plumbing shared by every package: one declarative base, engines, sessions.
 
 Each package declares its tables on :class:`Base` in its own module
-(``enterprise_list/models.py``, ``emergency/models.py``, ``airwarn/users.py``, ``dashboard/``)
+(``enterprise_list/models.py``, ``emergency/models.py``, ``airwarn/core/users.py``, ``dashboard/``)
 and calls :func:`create_tables` for them. SQLite is the default; any SQLAlchemy
 URL (PostgreSQL included) works.
 
@@ -28,7 +28,9 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.schema import CreateColumn
 
-log = logging.getLogger("airwarn.db")
+from airwarn.core.errors import DatabaseRefusedError, DriverMissingError, InputError, SchemaMismatchError  # noqa: F401
+
+log = logging.getLogger("airwarn.core.db")
 
 
 class Base(DeclarativeBase):
@@ -49,15 +51,6 @@ _SQLITE_HEADER = b"SQLite format 3\x00"
 _BUSY_TIMEOUT = 30  # seconds a connection waits for another process's lock
 
 _ENGINES: dict[str, Engine] = {}
-
-
-class DatabaseRefusedError(RuntimeError):
-    """An existing database file is not a sound airwarn database (empty, not SQLite, damaged, or another
-    program's); the message is one line naming the file, what is wrong and what to do."""
-
-
-class DriverMissingError(ModuleNotFoundError):
-    """The database URL needs a driver that is not installed (an installation error, not the database's)."""
 
 
 def get_engine(url: str) -> Engine:
@@ -88,7 +81,7 @@ def get_engine(url: str) -> Engine:
         try:
             parsed = make_url(url)
         except ArgumentError as exc:
-            raise ValueError(f"database URL {url!r} cannot be parsed ({exc})") from None
+            raise InputError(f"database URL {url!r} cannot be parsed ({exc})") from None
         if parsed.drivername == "postgresql":  # the driver airwarn installs (SQLAlchemy 2.0 would pick psycopg2)
             parsed = parsed.set(drivername="postgresql+psycopg")
         shown = parsed.render_as_string(hide_password=True)
@@ -102,7 +95,7 @@ def get_engine(url: str) -> Engine:
             raise DriverMissingError(f"database {shown}: its driver is not installed ({exc}){hint}",
                                      name=exc.name) from None
         except ArgumentError as exc:  # NoSuchModuleError: an unknown dialect
-            raise ValueError(f"database URL {shown}: {exc}") from None
+            raise InputError(f"database URL {shown}: {exc}") from None
         _ENGINES[url] = engine
     return engine
 
@@ -249,10 +242,6 @@ def _create_sqlite_file(path: Path) -> None:
     finally:
         if os.path.exists(tmp):
             os.unlink(tmp)
-
-
-class SchemaMismatchError(RuntimeError):
-    """The database's tables lack columns this version of airwarn uses (made by an older version)."""
 
 
 def create_tables(engine: Engine) -> None:

@@ -16,7 +16,7 @@ Passwords
     Viewers: at least :data:`MIN_PASSWORD_LENGTH` (8) characters. The roles that act (forecaster,
     commander, list-admin): at least :data:`MIN_ACTING_PASSWORD_LENGTH` (12) characters, at least
     two kinds of character (lower case, upper case, digits, others), not containing the user name,
-    and not one of the 1,000 most common passwords (``airwarn/data/common_passwords.csv``, from
+    and not one of the 1,000 most common passwords (``airwarn/core/data/common_passwords.csv``, from
     SecLists, MIT), nor one of them with digits or symbols added before or after.
 Sessions
     A sign-in creates a :class:`UserSession` whose random id (only its SHA-256 is stored) is all the
@@ -29,7 +29,7 @@ Throttling
     failures, or an address with :data:`MAX_FAILURES_PER_ADDRESS`, within
     :data:`FAILURE_WINDOW` is refused (:class:`SignInThrottled`, even with the right password) until
     enough of those failures are older than the window. Refusals and failures are logged (logger
-    ``airwarn.users``) with name and address; unknown names are counted like known ones.
+    ``airwarn.core.users``) with name and address; unknown names are counted like known ones.
 """
 from __future__ import annotations
 
@@ -47,10 +47,11 @@ from sqlalchemy import Boolean, DateTime, ForeignKey, Integer, String, delete, f
 from sqlalchemy.orm import Mapped, Session, mapped_column
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from airwarn.db import Base
-from airwarn.vocab import Role
+from airwarn.core.db import Base
+from airwarn.core.vocab import Role
+from airwarn.core.errors import NotAuthorisedError, InputError, UnknownNameError
 
-log = logging.getLogger("airwarn.users")
+log = logging.getLogger("airwarn.core.users")
 
 #: Minimum password length of a viewer.
 MIN_PASSWORD_LENGTH = 8
@@ -116,7 +117,7 @@ class LoginFailure(Base):
     address: Mapped[str] = mapped_column(String(64), index=True)
 
 
-class SignInThrottled(PermissionError):
+class SignInThrottled(NotAuthorisedError):
     """Too many failed sign-ins for a user name or a client address.
 
     Attributes
@@ -219,10 +220,10 @@ def add_user(session: Session, name: str, role: "str | Role", password: str) -> 
     name = normalise_name(name)
     problem = name_problem(name)
     if problem:
-        raise ValueError(problem)
+        raise InputError(problem)
     problem = password_problem(name, role, password)
     if problem:
-        raise ValueError(problem)
+        raise InputError(problem)
     user = session.scalars(select(User).where(User.name == name)).first()
     if user is None:
         user = User(name=name)
@@ -252,7 +253,7 @@ def deactivate_user(session: Session, name: str) -> int:
     """
     user = session.scalars(select(User).where(User.name == normalise_name(name))).first()
     if user is None:
-        raise KeyError(f"no user named {normalise_name(name)!r}")
+        raise UnknownNameError(f"no user named {normalise_name(name)!r}")
     user.active = False
     return end_user_sessions(session, user.id, "user disabled")
 

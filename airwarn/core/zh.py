@@ -63,8 +63,8 @@ def status_label(status: str | None) -> str:
 
 
 def role_label(role: str | None) -> str:
-    """Chinese name of a role (``commander`` → 应急指挥, from :class:`airwarn.vocab.Role`)."""
-    from airwarn.vocab import Role
+    """Chinese name of a role (``commander`` → 应急指挥, from :class:`airwarn.core.vocab.Role`)."""
+    from airwarn.core.vocab import Role
 
     try:
         return Role.parse(role).label
@@ -74,7 +74,7 @@ def role_label(role: str | None) -> str:
 
 def level_label(level: str | None, short: bool = True) -> str:
     """Chinese name of a warning level key: ``yellow`` → 黄色 (``short``) or 黄色预警; ``""`` for none."""
-    from airwarn.vocab import WarningLevel
+    from airwarn.core.vocab import WarningLevel
 
     if not level:
         return ""
