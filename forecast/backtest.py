@@ -30,7 +30,8 @@ import xarray as xr
 
 from forecast import verify
 from airwarn.core.files import atomic_write_text
-from forecast.model import CRITERIA, QUANTILES, THRESHOLDS, ForecastModel, forecast_frame, training_climatology
+from forecast.model import ForecastModel, training_climatology
+from forecast.product import CRITERIA, QUANTILES, THRESHOLDS, forecast_frame
 from airwarn.core.errors import InputError
 
 #: Leading columns of ``forecasts.csv`` (pinned).
@@ -164,7 +165,7 @@ def scored_frame(model: ForecastModel, forecasts: pd.DataFrame, obs: pd.DataFram
 
 def reference_climatology(model: ForecastModel, obs: pd.DataFrame, cities: Sequence[str]) -> pd.DataFrame:
     """The climatology reference of ``model``'s scorecard: the day-of-year AQI climatology of its
-    training period, as stored with the model (:data:`forecast.model.CLIMATOLOGY_FILE`); for a model
+    training period, as stored with the model (:data:`forecast.model_store.CLIMATOLOGY_FILE`); for a model
     saved without one, recomputed from the observations inside its training span.
 
     Raises

@@ -21,6 +21,7 @@ import numpy as np
 import pandas as pd
 
 from airwarn.core.dates import today_beijing
+from airwarn.core.products import FORECAST_NC, product_path
 from airwarn.core.settings import Settings
 
 #: Seed of the demo's synthetic observations.
@@ -34,10 +35,9 @@ RECENT_DAYS = 30
 def demo_paths(settings: Settings, date: dt.date) -> dict[str, Path]:
     """Where the demo step writes its files."""
     demo_dir = Path(settings.data_dir) / "demo"
-    day_dir = Path(settings.output_dir) / pd.Timestamp(date).strftime("%Y-%m-%d")
     return {"observations": demo_dir / "synthetic_city_daily.csv",
             "recent": demo_dir / "recent_forecasts.csv",
-            "forecast": day_dir / "forecast.nc"}
+            "forecast": product_path(settings.output_dir, pd.Timestamp(date).date(), FORECAST_NC)}
 
 
 def build_demo(settings: Settings, date: dt.date | None = None) -> str:
@@ -57,7 +57,8 @@ def build_demo(settings: Settings, date: dt.date | None = None) -> str:
     """
     from airwarn.core.files import atomic_write_text
     from forecast.backtest import backtest_frame
-    from forecast.model import load_model, write_forecast
+    from forecast.model import load_model
+    from forecast.product import write_forecast
     from forecast.synthetic import DEMO_CITIES, make_city_daily
 
     date = date or today_beijing()

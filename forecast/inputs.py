@@ -80,7 +80,7 @@ def input_warnings(obs: pd.DataFrame, forecasts: pd.DataFrame, variables: Sequen
     obs : DataFrame
         The observations the forecasts were made from (``city, date`` + ``variables``).
     forecasts : DataFrame
-        ``city, issued, last_observed`` (the flat table of :func:`forecast.model.forecast_frame`; one
+        ``city, issued, last_observed`` (the flat table of :func:`forecast.product.forecast_frame`; one
         row per lead is fine).
     variables : sequence of str
         The model's input variables (a day counts as observed when any of them is).

@@ -57,7 +57,10 @@ def load_met(paths, cities=None, coords=None) -> "pd.DataFrame":  # noqa: F821
     from forecast import features as F
     from forecast import io
 
-    paths = io.expand_paths(paths, "--met")
+    try:
+        paths = io.expand_paths(paths)
+    except FileNotFoundError as exc:
+        raise FileNotFoundError(f"--met: {exc}") from None
     frames = []
     prsa = [p for p in paths if io.is_prsa(p)]
     grids = [p for p in paths if p not in prsa]
@@ -132,9 +135,15 @@ def read_obs(args) -> "pd.DataFrame":  # noqa: F821
     one ``warning:`` line per file; :func:`forecast.io.qc_notes` gives them again for the product."""
     from forecast.io import ReaderWarning, read_observations
 
+    stations = station_list_path(args.stations)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", ReaderWarning)
-        obs = read_observations(args.obs, stations=station_list_path(args.stations))
+        try:
+            obs = read_observations(args.obs, stations=stations)
+        except FileNotFoundError as exc:
+            raise FileNotFoundError(f"--obs: {exc}") from None
+        except InputError as exc:  # national archive files without a station list
+            raise InputError(f"--obs: {exc}{': pass --stations' if stations is None else ''}") from None
     _print_warnings([str(w.message) for w in caught if issubclass(w.category, ReaderWarning)])
     for w in caught:
         if not issubclass(w.category, ReaderWarning):
@@ -175,7 +184,8 @@ def _forecast(args, settings) -> int:
     from forecast.inputs import (MAX_OBSERVATION_GAP_DAYS, cities_text, input_warnings, last_observed,
                                  too_old)
     from forecast.io import qc_notes
-    from forecast.model import forecast_frame, load_model, write_forecast
+    from forecast.model import load_model
+    from forecast.product import forecast_frame, write_forecast
 
     model = load_model(args.model)
     obs = read_obs(args)

@@ -29,8 +29,8 @@ from typing import Any
 import numpy as np
 import xarray as xr
 
-from forecast.io import ReaderError, ReaderWarning
-from airwarn.core.errors import InputError, UnknownNameError
+from airwarn.core.errors import InputError, ReaderError, UnknownNameError
+from forecast.io._csv import ReaderWarning
 
 __all__ = [
     "COORD_MAP",

@@ -28,7 +28,8 @@ import pandas as pd
 
 from airwarn.core.vocab import CITIES_2_26
 from forecast import features as F
-from forecast.model import THRESHOLD_POOL_KM, ForecastModel, best_threshold, neighbourhood_thresholds
+from forecast.calibration import THRESHOLD_POOL_KM, best_threshold, neighbourhood_thresholds
+from forecast.model import ForecastModel
 
 RULES = ("global", "nbhd250", "own", "rate25")
 

@@ -11,6 +11,7 @@ import xarray as xr
 from airwarn.cli import main
 from forecast import backtest as B
 from forecast import model as M
+from forecast import model_store as S
 from tests.forecast._model_fixtures import SMALL_PARAMS, coordinates, read_subset, write_subset_csv
 
 CITIES = ("阳泉", "太原", "晋中", "石家庄", "邢台", "长治")
@@ -189,7 +190,7 @@ def test_cli_train_forecast_backtest(subset, tmp_path, shared_data, capsys):
     write_subset_csv(subset[subset["date"] > "2014-12-31"], late)
     # a model saved without its climatology recomputes it from the training period's observations,
     # to the same scores; without them it stops before the long run
-    (out / M.CLIMATOLOGY_FILE).unlink()
+    (out / S.CLIMATOLOGY_FILE).unlink()
     with pytest.warns(UserWarning, match="climatology.csv.gz named in card.json is missing"):
         M.load_model(out)
     rc = main(["backtest", "--model", str(out), "--obs", str(early), str(late), "--start", "2015-01-01", "--end",

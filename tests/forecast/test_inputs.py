@@ -8,7 +8,8 @@ import pandas as pd
 
 from airwarn.cli import main
 from forecast.inputs import HISTORY_DAYS, input_warnings, last_observed, too_old
-from forecast.model import forecast_frame, load_model
+from forecast.model import load_model
+from forecast.product import forecast_frame
 from tests.forecast._model_fixtures import CITY_DAILY, read_subset, write_subset_csv
 
 MODEL = Path(__file__).resolve().parents[2] / "models" / "aqistudy-2016"

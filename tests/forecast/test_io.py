@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from airwarn.core.errors import AirwarnError
+import argparse
 import gzip
 import warnings
 
@@ -696,13 +697,14 @@ def test_parse_buffers_match_read(shared_data, china_sites_files, stations):
         fio.parse_cnemc_station_hourly(io.StringIO(text))
 
 
-def test_nwp_functions_reachable_from_io():
+def test_nwp_functions_live_in_forecast_nwp_only():
+    """forecast.io reads observations; the gridded fields are forecast.nwp's (no import cycle between them)."""
     from forecast import nwp
-    from forecast.io import interp_to_points, open_nwp
 
-    assert open_nwp is nwp.open_nwp and interp_to_points is nwp.interp_to_points
-    with pytest.raises(AttributeError, match="has no attribute 'read_everything'"):
-        fio.read_everything  # noqa: B018
+    assert callable(nwp.open_nwp) and callable(nwp.interp_to_points)
+    for name in ("open_nwp", "interp_to_points", "normalise_nwp", "read_everything"):
+        with pytest.raises(AttributeError, match=f"has no attribute '{name}'"):
+            getattr(fio, name)
 
 
 def test_city_daily_reads_a_frame_written_by_pandas(tmp_path):
@@ -759,8 +761,25 @@ def test_read_observations_turns_national_archive_files_into_city_days(china_sit
     daily = shared_data / "cn_city_daily_aqistudy/city_daily_aqi_20131202-20160131.csv.gz"
     both = fio.read_observations([daily, *china_sites_files], stations=stations)
     assert both["date"].min() == pd.Timestamp("2013-12-02") and both["date"].max() == pd.Timestamp("2025-01-16")
-    with pytest.raises(ValueError, match=r"--obs: 2 CNEMC national archive file\(s\) \(china_sites_20250115.csv …\) "
+    # the library names the files; the CLI (forecast.model_cli.read_obs) puts its option before the message
+    with pytest.raises(ValueError, match=r"^2 CNEMC national archive file\(s\) \(china_sites_20250115.csv …\) "
                                          r"need the station list"):
         fio.read_observations(china_sites_files)
-    with pytest.raises(FileNotFoundError, match=r"--obs: no such file or folder .*nope.csv"):
+    with pytest.raises(FileNotFoundError, match=r"^no such file or folder .*nope.csv"):
         fio.read_observations([daily, daily.parent / "nope.csv"])
+    from forecast.model_cli import read_obs
+
+    with pytest.raises(FileNotFoundError, match=r"^--obs: no such file or folder .*nope.csv"):
+        read_obs(argparse.Namespace(obs=[str(daily), str(daily.parent / "nope.csv")], stations=None))
+
+
+def test_obs_option_named_by_the_cli_not_the_reader(china_sites_files, monkeypatch):
+    """``airwarn … --obs`` puts its option (and the missing --stations) before the reader's message."""
+    from forecast import model_cli
+
+    monkeypatch.setattr(model_cli, "station_list_path", lambda stations=None: None)
+    with pytest.raises(AirwarnError, match=r"^--obs: 2 CNEMC national archive file\(s\) .* need the station list "
+                                           r"to map stations to cities; none was given: pass --stations$"):
+        model_cli.read_obs(argparse.Namespace(obs=[str(p) for p in china_sites_files], stations=None))
+    with pytest.raises(FileNotFoundError, match=r"^--met: no such file or folder .*nope.nc"):
+        model_cli.load_met([str(china_sites_files[0].parent / "nope.nc")])

@@ -9,7 +9,11 @@ import pandas as pd
 import pytest
 import xarray as xr
 
+from forecast import calibration as C
+from forecast import estimator as E
 from forecast import model as M
+from forecast import model_store as S
+from forecast import product as P
 from forecast import verify as V
 from tests.forecast._model_fixtures import SMALL_PARAMS, coordinates, read_subset
 
@@ -34,7 +38,7 @@ def forecast_ds(trained, subset):
 
 
 def test_estimator_contract():
-    est = M.LogLocationScaleRegressor(n_estimators=5)
+    est = E.LogLocationScaleRegressor(n_estimators=5)
     assert est.get_params()["n_estimators"] == 5
     assert not hasattr(est, "location_")
     X = pd.DataFrame({"a": np.arange(100.0), "b": np.arange(100.0) % 7})
@@ -50,8 +54,8 @@ def test_estimator_contract():
 def test_dataset_layout(forecast_ds):
     ds = forecast_ds
     assert dict(ds.sizes) == {"city": 3, "issued": 2, "lead_day": 10, "quantile": 7,
-                              "member": M.N_MEMBERS, "criterion": len(M.CRITERIA)}
-    assert list(ds["quantile"].values) == list(M.QUANTILES)
+                              "member": M.N_MEMBERS, "criterion": len(P.CRITERIA)}
+    assert list(ds["quantile"].values) == list(P.QUANTILES)
     for v in ("pm25", "pm10", "o3_8h", "aqi"):
         assert ds[v].dims == ("city", "issued", "lead_day", "quantile")
     assert ds["p_aqi_gt_200"].dims == ("city", "issued", "lead_day")
@@ -86,7 +90,7 @@ def test_aqi_quantiles_are_the_engine_of_pollutant_quantiles(forecast_ds):
 
 
 def test_standard_by_valid_date():
-    std = M.standard_for(pd.to_datetime(["2026-02-28", "2026-03-01"]))
+    std = P.standard_for(pd.to_datetime(["2026-02-28", "2026-03-01"]))
     assert list(std) == ["HJ633-2012", "HJ633-2026"]
 
 
@@ -110,26 +114,26 @@ def test_scenarios_consistent_with_quantiles(forecast_ds):
 def test_criterion_met_runs():
     aqi = np.array([[160, 210, 220, 140, 310, 100, 90, 90, 90, 90],
                     [120, 120, 120, 120, 120, 120, 120, 120, 120, 120.0]])
-    assert list(M.criterion_met(aqi, M.Criterion("x", 200, 2))) == [True, False]
-    assert list(M.criterion_met(aqi, M.Criterion("x", 200, 3))) == [False, False]
-    assert list(M.criterion_met(aqi, M.Criterion("x", 150, 3))) == [True, False]
-    assert list(M.criterion_met(aqi, M.Criterion("x", 300, 1))) == [True, False]
+    assert list(C.criterion_met(aqi, P.Criterion("x", 200, 2))) == [True, False]
+    assert list(C.criterion_met(aqi, P.Criterion("x", 200, 3))) == [False, False]
+    assert list(C.criterion_met(aqi, P.Criterion("x", 150, 3))) == [True, False]
+    assert list(C.criterion_met(aqi, P.Criterion("x", 300, 1))) == [True, False]
 
 
 def test_exceedance_probability_interpolates():
     levels = np.array([0.1, 0.5, 0.9])
     grid = np.array([[100.0, 200.0, 300.0]])
-    assert M.exceedance_probability(grid, 200.0, levels)[0] == pytest.approx(0.5)
-    assert M.exceedance_probability(grid, 250.0, levels)[0] == pytest.approx(0.3)
-    assert M.exceedance_probability(grid, 50.0, levels)[0] == pytest.approx(0.95)
+    assert C.exceedance_probability(grid, 200.0, levels)[0] == pytest.approx(0.5)
+    assert C.exceedance_probability(grid, 250.0, levels)[0] == pytest.approx(0.3)
+    assert C.exceedance_probability(grid, 50.0, levels)[0] == pytest.approx(0.95)
 
 
 def test_best_threshold_maximises_threat_score():
     p = np.array([0.9, 0.8, 0.6, 0.3, 0.2, 0.1, 0.05])
     o = np.array([1, 1, 0, 1, 0, 0, 0.0])
     # ≥ 0.3 → 3 hits, 1 false alarm (TS 0.75); ≥ 0.8 → 2 hits, 1 miss (TS 0.667)
-    assert 0.2 < M.best_threshold(p, o) <= 0.3
-    assert M.best_threshold(p, np.zeros(7)) == 0.5  # no event: the neutral 0.5
+    assert 0.2 < C.best_threshold(p, o) <= 0.3
+    assert C.best_threshold(p, np.zeros(7)) == 0.5  # no event: the neutral 0.5
 
 
 def test_neighbourhood_thresholds_pool_nearby_cities_only():
@@ -140,7 +144,7 @@ def test_neighbourhood_thresholds_pool_nearby_cities_only():
     cities = np.array(["甲"] * 4 + ["乙"] * 4 + ["丙"] * 4 + ["丁"] * 4)
     p = np.array([0.2, 0.1, 0.05, 0.05, 0.15, 0.05, 0.05, 0.05, 0.9, 0.7, 0.6, 0.1, 0.9, 0.1, 0.1, 0.1])
     o = np.array([1, 0, 0, 0, 1, 0, 0, 0, 1, 1, 0, 0, 1, 0, 0, 0.0])
-    thr, events = M.neighbourhood_thresholds(p, o, cities, dist, fallback=0.5)
+    thr, events = C.neighbourhood_thresholds(p, o, cities, dist, fallback=0.5)
     assert list(events) == [2, 2, 2, 0]
     assert thr[0] == thr[1] and 0.1 < thr[0] <= 0.15  # pooled 甲 + 乙: both events caught, no false alarm
     assert 0.6 < thr[2] <= 0.7  # 丙 alone (>250 km away)
@@ -157,7 +161,7 @@ def test_save_load_roundtrip_and_card(trained, subset, forecast_ds, tmp_path):
     assert card["validation_span"][1] == "2014-12-31"
     thr = pd.read_csv(folder / "decision_thresholds.csv")
     assert list(thr.columns) == ["city", "lead_day", "threshold", "value", "events"]
-    assert len(thr) == len(card["cities"]) * len(M.LEADS) * len(M.THRESHOLDS)
+    assert len(thr) == len(card["cities"]) * len(P.LEADS) * len(P.THRESHOLDS)
     assert thr["value"].between(0.05, 0.95).all()
     loaded = M.load_model(folder)
     assert np.array_equal(loaded.decision_thresholds(200, ["阳泉", "北京"]), m.decision_thresholds(200, ["阳泉", "北京"]))
@@ -166,19 +170,19 @@ def test_save_load_roundtrip_and_card(trained, subset, forecast_ds, tmp_path):
     xr.testing.assert_allclose(ds, forecast_ds)
     # the scorecard's climatology reference travels with the model, exactly as computed from the
     # training period's observations, and is saved to the same bytes each time
-    assert card["climatology"]["file"] == M.CLIMATOLOGY_FILE and M.CLIMATOLOGY_FILE in card["files"]
+    assert card["climatology"]["file"] == S.CLIMATOLOGY_FILE and S.CLIMATOLOGY_FILE in card["files"]
     want = V.climatology(subset[subset["date"] <= "2014-12-31"])
     pd.testing.assert_frame_equal(loaded.climatology_, want)
     assert sorted(want["city"].unique()) == sorted(card["cities"]) and len(want) == 366 * len(card["cities"])
     again = m.save(tmp_path / "again")
-    assert (again / M.CLIMATOLOGY_FILE).read_bytes() == (folder / M.CLIMATOLOGY_FILE).read_bytes()
-    assert (folder / M.CLIMATOLOGY_FILE).read_bytes()[4:8] == b"\0\0\0\0"  # no gzip time stamp
+    assert (again / S.CLIMATOLOGY_FILE).read_bytes() == (folder / S.CLIMATOLOGY_FILE).read_bytes()
+    assert (folder / S.CLIMATOLOGY_FILE).read_bytes()[4:8] == b"\0\0\0\0"  # no gzip time stamp
     # a model without one (trained without AQI) leaves no earlier model's file behind in the folder
     no_clim = M.load_model(again)
     no_clim.climatology_ = None
     no_clim.card_ = dict(no_clim.card_, climatology=None)
     no_clim.save(again)
-    assert not (again / M.CLIMATOLOGY_FILE).exists() and M.load_model(again).climatology_ is None
+    assert not (again / S.CLIMATOLOGY_FILE).exists() and M.load_model(again).climatology_ is None
 
 
 def test_deterministic_files(trained, subset, tmp_path):
@@ -186,7 +190,7 @@ def test_deterministic_files(trained, subset, tmp_path):
     paths = []
     for k in range(2):
         ds = m.predict(subset, issued="2015-02-20", cities=["阳泉", "太原"])
-        nc, csv = M.write_forecast(ds, tmp_path / f"run{k}" / "forecast.nc")
+        nc, csv = P.write_forecast(ds, tmp_path / f"run{k}" / "forecast.nc")
         paths.append((nc, csv))
     assert paths[0][1].read_bytes() == paths[1][1].read_bytes()
     assert paths[0][0].read_bytes() == paths[1][0].read_bytes()

@@ -7,21 +7,24 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from forecast import calibration as C
+from forecast import estimator as E
 from forecast import model as M
+from forecast import product as P
 from tests.forecast._model_fixtures import SMALL_PARAMS, coordinates, read_subset
 
 
 def _rows(start="2013-12-02", until="2014-12-31"):
     start, until = pd.Timestamp(start), pd.Timestamp(until)
     days = pd.date_range(start, until, freq="D").to_numpy()
-    issued = np.repeat(days, len(M.LEADS))
-    valid = issued + np.tile(np.array(M.LEADS), len(days)).astype("timedelta64[D]")
+    issued = np.repeat(days, len(P.LEADS))
+    valid = issued + np.tile(np.array(P.LEADS), len(days)).astype("timedelta64[D]")
     return issued, valid, valid <= until.to_datetime64(), start, until
 
 
 def test_blocked_folds_hold_out_every_row_once_and_never_train_on_its_valid_days():
     issued, valid, in_period, start, until = _rows()
-    folds = M.validation_folds(issued, valid, in_period, start, until, "blocked", n_folds=4)
+    folds = C.validation_folds(issued, valid, in_period, start, until, "blocked", n_folds=4)
     assert len(folds) == 4
     held_count = np.sum([h for _, h in folds], axis=0)
     assert np.array_equal(held_count, in_period.astype(int))  # every usable row held out exactly once
@@ -39,21 +42,21 @@ def test_blocked_folds_hold_out_every_row_once_and_never_train_on_its_valid_days
 
 def test_last_fold_is_the_end_of_the_period():
     issued, valid, in_period, start, until = _rows()
-    [(fit, held)] = M.validation_folds(issued, valid, in_period, start, until, "last", valid_days=90)
+    [(fit, held)] = C.validation_folds(issued, valid, in_period, start, until, "last", valid_days=90)
     # the last 90 days (2014-10-03 → 12-31) are issue days held out; training rows are valid before them
     assert issued[held].min() == np.datetime64("2014-10-03") and valid[held].max() <= until.to_datetime64()
     assert valid[fit].max() == np.datetime64("2014-10-02")
     with pytest.raises(ValueError, match="validation scheme must be one of"):
-        M.validation_folds(issued, valid, in_period, start, until, "random")
+        C.validation_folds(issued, valid, in_period, start, until, "random")
 
 
 def test_residual_quantiles_need_enough_rows():
     z = np.random.default_rng(1).standard_normal(200)
-    keys, table = M.residual_quantiles(z, np.repeat([1, 2], 100))
-    assert list(keys) == [1, 2] and table.shape == (2, len(M.GRID_LEVELS))
+    keys, table = C.residual_quantiles(z, np.repeat([1, 2], 100))
+    assert list(keys) == [1, 2] and table.shape == (2, len(E.GRID_LEVELS))
     assert (np.diff(table, axis=1) >= 0).all()
     with pytest.raises(ValueError, match="only 20 held-out rows"):
-        M.residual_quantiles(z[:20], np.ones(20))
+        C.residual_quantiles(z[:20], np.ones(20))
 
 
 @pytest.fixture(scope="module")
@@ -94,14 +97,14 @@ def test_blocked_needs_a_long_enough_period(shared_data):
 def test_validation_events_count_distinct_city_days():
     table = pd.DataFrame({"city": ["阳泉", "阳泉", "阳泉", "太原"],
                           "valid_date": pd.to_datetime(["2015-01-02", "2015-01-02", "2015-01-03", "2015-01-02"])})
-    ev = M._validation_events(table, np.array([250.0, 250.0, np.nan, 120.0]))
+    ev = C.validation_events(table, np.array([250.0, 250.0, np.nan, 120.0]))
     assert ev == {"city_days": 2, "150": 1, "200": 1, "300": 0}
 
 
 def test_a_summer_validation_fold_warns(shared_data):
     subset = read_subset(shared_data, end="2014-09-30")
     m = M.ForecastModel(params=SMALL_PARAMS, max_rows=4_000, valid_days=90)
-    with pytest.warns(M.CalibrationWarning, match="city-days above AQI 200"):
+    with pytest.warns(C.CalibrationWarning, match="city-days above AQI 200"):
         m.fit(subset, coords=coordinates(shared_data), until="2014-09-30")
     ev = m.validation_events_
     assert ev["share_200"] < 0.5 * ev["share_200_training_period"]
@@ -116,6 +119,6 @@ def test_a_winter_or_blocked_validation_does_not_warn(blocked, shared_data):
                                                                rel=0.1)
     subset = read_subset(shared_data, end="2014-12-31")
     with warnings.catch_warnings():
-        warnings.simplefilter("error", M.CalibrationWarning)
+        warnings.simplefilter("error", C.CalibrationWarning)
         M.ForecastModel(params=SMALL_PARAMS, max_rows=4_000, valid_days=90).fit(
             subset, coords=coordinates(shared_data), until="2014-12-31")

@@ -1,0 +1,354 @@
+"""The forecast product schema: the Dataset of a 1–10 day probabilistic AQI forecast, its files, and its names.
+
+One module says what a forecast product holds; the model writes it (:func:`forecast_dataset`,
+:func:`write_forecast`), the warning engine and the dashboard read it (:func:`open_forecast`,
+:func:`forecast_frame`). Use the names here (:func:`p_var`, :func:`quantile_column`, :data:`DIMS` …)
+rather than spelling ``"p_aqi_gt_200"`` or ``"aqi_p50"`` again.
+
+netCDF layout (``forecast.nc``)
+-------------------------------
+Dims ``city, issued, lead_day (1..10), quantile, member, criterion``; coordinates ``city``
+(Chinese name), ``lon, lat (city)``, ``issued`` (issue day), ``lead_day``, ``quantile`` (levels
+:data:`QUANTILES`), ``member``, ``criterion`` (keys of :data:`CRITERIA`), ``valid_date(issued,
+lead_day)``. Variables:
+
+* ``<pollutant>`` and ``aqi`` (city, issued, lead_day, quantile): quantiles of the daily
+  concentrations and of the daily AQI;
+* ``aqi_mean`` (city, issued, lead_day): the mean of the AQI distribution (the point forecast);
+* ``p_aqi_gt_150/200/300`` (:func:`p_var`; city, issued, lead_day): calibrated exceedance probabilities;
+* ``decision_threshold_gt_<t>`` (:func:`decision_var`; city, lead_day): probability thresholds of the
+  yes/no forecasts;
+* ``aqi_scenario`` (city, issued, lead_day, member): AQI scenario members;
+* ``p_criterion`` (city, issued, criterion): probability that a warning criterion is met;
+* ``primary_pollutant`` (city, issued, lead_day; strings), ``aqi_standard`` (issued, lead_day; strings);
+* ``last_observed`` (city, issued) and ``aqi_issue_day`` (city, issued), added by
+  :meth:`forecast.model.ForecastModel.predict`.
+
+CF attributes throughout; no wall-clock time anywhere (identical inputs give identical files).
+
+CSV layout (``forecast.csv``, beside the netCDF)
+------------------------------------------------
+One row per city, issue day and lead with a forecast (rows whose median AQI is missing are left out)::
+
+    city,issued,lead_day,valid_date,aqi_p05,aqi_p10,aqi_p25,aqi_p50,aqi_p75,aqi_p90,aqi_p95,
+    p_aqi_gt_150,p_aqi_gt_200,p_aqi_gt_300,aqi_mean,<pollutant>_p50…,aqi_standard,
+    primary_pollutant,last_observed
+
+Dates as ``YYYY-MM-DD``; numbers with 4 significant digits; ``<pollutant>_p50`` for the pollutants
+of :data:`airwarn.core.vocab.DAILY_POLLUTANTS` in the Dataset, in that order; ``aqi_mean``,
+``primary_pollutant`` and ``last_observed`` only when the Dataset has them.
+"""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Sequence
+
+import numpy as np
+import pandas as pd
+import xarray as xr
+
+from airwarn.core.errors import InputError
+from airwarn.core.files import atomic_path, atomic_write_text
+from airwarn.core.vocab import DAILY_POLLUTANTS, POLLUTANT_UNITS
+from forecast.aqi import SWITCH_DATE, primary_pollutants
+
+#: Quantile levels of the forecast output.
+QUANTILES: tuple[float, ...] = (0.05, 0.1, 0.25, 0.5, 0.75, 0.9, 0.95)
+#: Lead days (1 = the day after the issue day).
+LEADS: tuple[int, ...] = tuple(range(1, 11))
+#: AQI thresholds with a daily exceedance probability.
+THRESHOLDS: tuple[int, ...] = (150, 200, 300)
+#: Dims of the product's variables.
+DIMS: tuple[str, ...] = ("city", "issued", "lead_day", "quantile", "member", "criterion")
+#: Dims of a daily value (probabilities, the AQI mean, the primary pollutant).
+DAILY_DIMS: tuple[str, ...] = ("city", "issued", "lead_day")
+#: Dims of a quantile variable (``aqi`` and the pollutants).
+QUANTILE_DIMS: tuple[str, ...] = ("city", "issued", "lead_day", "quantile")
+#: Dims of the scenario members (``aqi_scenario``).
+MEMBER_DIMS: tuple[str, ...] = ("city", "issued", "lead_day", "member")
+#: First valid date of the HJ 633-2026 AQI (the AQI engine's switch date).
+STANDARD_2026_FROM = pd.Timestamp(SWITCH_DATE)
+
+
+def p_var(threshold: int) -> str:
+    """Name of the exceedance-probability variable / column: ``p_var(200) == "p_aqi_gt_200"``."""
+    return f"p_aqi_gt_{threshold}"
+
+
+def decision_var(threshold: int) -> str:
+    """Name of the decision-threshold variable: ``decision_var(200) == "decision_threshold_gt_200"``."""
+    return f"decision_threshold_gt_{threshold}"
+
+
+def quantile_column(q: float) -> str:
+    """CSV column of an AQI quantile: ``quantile_column(0.05) == "aqi_p05"``."""
+    return f"aqi_p{int(round(q * 100)):02d}"
+
+
+#: AQI quantile column of each level of :data:`QUANTILES` (``{0.05: "aqi_p05", …}``).
+QUANTILE_COLUMNS: dict[float, str] = {q: quantile_column(q) for q in QUANTILES}
+#: The exceedance-probability variables, in :data:`THRESHOLDS` order.
+P_VARS: tuple[str, ...] = tuple(p_var(t) for t in THRESHOLDS)
+#: What :func:`open_forecast` requires of a forecast file by default.
+REQUIRED_VARIABLES: tuple[str, ...] = ("aqi", "valid_date")
+
+
+@dataclass(frozen=True)
+class Criterion:
+    """A warning criterion on the forecast daily AQI within the 10-day horizon.
+
+    Attributes
+    ----------
+    key : str
+        Name used in files (``gt200_2d``).
+    threshold : int
+        AQI threshold (exceeded strictly).
+    days : int
+        Minimum number of consecutive days above the threshold.
+    """
+
+    key: str
+    threshold: int
+    days: int
+
+    @property
+    def label(self) -> str:
+        """Human-readable text (``AQI>200 for ≥2 consecutive days``)."""
+        return f"AQI>{self.threshold} for ≥{self.days} consecutive day{'s' if self.days > 1 else ''}"
+
+
+#: Warning criteria whose probability is forecast (the 2024 national grading uses
+#: >200 for 1/2/3 days, >150 for 2/3 days and >300 for 1 day).
+CRITERIA: tuple[Criterion, ...] = (
+    Criterion("gt150_2d", 150, 2), Criterion("gt150_3d", 150, 3), Criterion("gt200_1d", 200, 1),
+    Criterion("gt200_2d", 200, 2), Criterion("gt200_3d", 200, 3), Criterion("gt300_1d", 300, 1),
+)
+
+
+def standard_for(valid_dates) -> np.ndarray:
+    """AQI standard per valid date: ``"HJ633-2012"`` before :data:`STANDARD_2026_FROM`, ``"HJ633-2026"`` from then on."""
+    d = pd.DatetimeIndex(pd.to_datetime(np.asarray(valid_dates).ravel()))
+    return np.where(d >= STANDARD_2026_FROM, "HJ633-2026", "HJ633-2012")
+
+
+def forecast_dataset(model, table: pd.DataFrame, keys: pd.DataFrame,
+                     conc_q: dict[str, np.ndarray], aqi_q: np.ndarray, probs: dict[int, np.ndarray],
+                     members: np.ndarray, crit: dict[str, np.ndarray],
+                     aqi_mean: np.ndarray | None = None) -> xr.Dataset:
+    """Assemble the forecast Dataset (the layout in the module docstring).
+
+    Parameters
+    ----------
+    model : ForecastModel
+        Read for ``name``, ``train_span_``, ``coords_`` (city, lon, lat), ``card_`` (optional),
+        ``threshold_pool_km`` and ``decision_thresholds(t, cities)``.
+    table : DataFrame
+        The (city, issued, lead_day, valid_date) rows the per-row arrays belong to.
+    keys : DataFrame
+        The (city, issued) rows of ``members`` and ``crit``.
+    conc_q : dict pollutant → ndarray (rows, quantiles)
+    aqi_q : ndarray (rows, quantiles)
+    probs : dict threshold → ndarray (rows,)
+    members : ndarray (keys, members, leads)
+    crit : dict criterion key → ndarray (keys,)
+    aqi_mean : ndarray (rows,), optional
+    """
+    cities = sorted(keys["city"].unique())
+    issued = sorted(pd.DatetimeIndex(keys["issued"].unique()))
+    ci = pd.Index(cities).get_indexer(table["city"])
+    ii = pd.DatetimeIndex(issued).get_indexer(table["issued"])
+    li = table["lead_day"].to_numpy().astype(int) - 1
+    shape4 = (len(cities), len(issued), len(LEADS), len(QUANTILES))
+
+    def cube4(values):
+        out = np.full(shape4, np.nan, dtype="float32")
+        out[ci, ii, li] = values
+        return out
+
+    def cube3(values):
+        out = np.full(shape4[:3], np.nan, dtype="float32")
+        out[ci, ii, li] = values
+        return out
+
+    kci = pd.Index(cities).get_indexer(keys["city"])
+    kii = pd.DatetimeIndex(issued).get_indexer(keys["issued"])
+    n_members = members.shape[1]
+    scen = np.full((len(cities), len(issued), len(LEADS), n_members), np.nan, dtype="float32")
+    scen[kci, kii] = np.transpose(members, (0, 2, 1))
+    crit_arr = np.full((len(cities), len(issued), len(CRITERIA)), np.nan, dtype="float32")
+    for j, c in enumerate(CRITERIA):
+        crit_arr[kci, kii, j] = crit[c.key]
+    valid = (np.asarray(issued, dtype="datetime64[ns]")[:, None]
+             + np.asarray(LEADS)[None, :].astype("timedelta64[D]")).astype("datetime64[ns]")
+    std = standard_for(valid.ravel()).reshape(valid.shape)
+    coords = {
+        "city": ("city", np.asarray(cities, dtype=object), {"long_name": "city (Chinese name)"}),
+        "issued": ("issued", np.asarray(issued, dtype="datetime64[ns]"),
+                   {"long_name": "issue day (observations up to and including this day)"}),
+        "lead_day": ("lead_day", np.asarray(LEADS, dtype="int16"),
+                     {"long_name": "lead time", "units": "days"}),
+        "quantile": ("quantile", np.asarray(QUANTILES), {"long_name": "quantile level"}),
+        "member": ("member", np.arange(n_members, dtype="int16"), {"long_name": "AQI scenario member"}),
+        "criterion": ("criterion", np.asarray([c.key for c in CRITERIA], dtype=object),
+                      {"long_name": "warning criterion within the 10-day horizon"}),
+        "valid_date": (("issued", "lead_day"), valid, {"long_name": "valid day (Beijing natural day)"}),
+    }
+    where = model.coords_.set_index("city").reindex(list(cities))
+    coords["lon"] = ("city", where["lon"].to_numpy(dtype=float),
+                     {"standard_name": "longitude", "units": "degrees_east",
+                      "comment": "mean of the city's CNEMC stations"})
+    coords["lat"] = ("city", where["lat"].to_numpy(dtype=float),
+                     {"standard_name": "latitude", "units": "degrees_north",
+                      "comment": "mean of the city's CNEMC stations"})
+    data = {}
+    for p, q in conc_q.items():
+        data[p] = (QUANTILE_DIMS, cube4(q),
+                   {"long_name": f"forecast daily {p} quantiles", "units": POLLUTANT_UNITS.get(p, "1")})
+    data["aqi"] = (QUANTILE_DIMS, cube4(aqi_q),
+                   {"long_name": "forecast daily AQI quantiles (AQI engine applied to the pollutant "
+                    "quantiles, comonotonic assumption)", "units": "1"})
+    # the primary pollutant(s) of each day: the AQI engine on the median pollutant quantiles (the
+    # pollutant the median AQI comes from); "" when that AQI is <= 50 (HJ 633: no primary pollutant)
+    median = QUANTILES.index(0.5)
+    primary = np.full(shape4[:3], "", dtype=object)
+    primary[ci, ii, li] = primary_pollutants({p: q[:, median] for p, q in conc_q.items()},
+                                             dates=table["valid_date"].to_numpy())
+    data["primary_pollutant"] = (DAILY_DIMS, primary,
+                                 {"long_name": "forecast primary pollutant(s) of the day, comma-joined "
+                                  "(AQI engine on the median pollutant quantiles; empty: AQI <= 50)"})
+    if aqi_mean is not None:
+        data["aqi_mean"] = (DAILY_DIMS, cube3(aqi_mean),
+                            {"long_name": "mean of the forecast daily AQI distribution (the point forecast "
+                             "scored by RMSE)", "units": "1"})
+    for t, p in probs.items():
+        data[p_var(t)] = (DAILY_DIMS, cube3(p),
+                          {"long_name": f"probability that the daily AQI exceeds {t} "
+                           "(isotonic-calibrated)", "units": "1", "valid_min": 0.0, "valid_max": 1.0})
+        data[decision_var(t)] = (
+            ("city", "lead_day"), model.decision_thresholds(t, cities).astype("float32"),
+            {"long_name": f"probability threshold for a yes/no forecast of AQI>{t} (maximises the threat "
+             f"score on the validation fold, over the cities within {model.threshold_pool_km:.0f} km)",
+             "units": "1"})
+    data["aqi_scenario"] = (MEMBER_DIMS, scen,
+                            {"long_name": "AQI scenarios: Gaussian copula across lead days, marginals = "
+                             "the AQI quantile function", "units": "1"})
+    data["p_criterion"] = (("city", "issued", "criterion"), crit_arr,
+                           {"long_name": "probability that the warning criterion is met within the "
+                            "horizon (share of members, isotonic-calibrated)", "units": "1",
+                            "criteria": "; ".join(f"{c.key}: {c.label}" for c in CRITERIA)})
+    data["aqi_standard"] = (("issued", "lead_day"), std.astype(object),
+                            {"long_name": "AQI standard of the valid day"})
+    stds = sorted(set(std.ravel().tolist()))
+    attrs = {
+        "title": "airwarn 1-10 day probabilistic AQI forecast",
+        "Conventions": "CF-1.8",
+        "institution": "airwarn",
+        "source": f"model {model.name} ({model.card_.get('model', 'LightGBM') if hasattr(model, 'card_') else 'LightGBM'})",
+        "model": model.name,
+        "model_train_span": " to ".join(model.train_span_),
+        "standard": stds[0] if len(stds) == 1 else ", ".join(stds),
+        "issued": ", ".join(str(pd.Timestamp(d).date()) for d in issued[:5]) + (" …" if len(issued) > 5 else ""),
+        # no wall-clock time: identical inputs give identical files
+        "history": "created by airwarn forecast.model",
+    }
+    return xr.Dataset(data, coords=coords, attrs=attrs)
+
+
+def write_forecast(ds: xr.Dataset, out_nc: str | os.PathLike) -> tuple[Path, Path]:
+    """Write the forecast as netCDF and the flat CSV beside it (atomically; layouts in the module docstring).
+
+    Returns
+    -------
+    (Path, Path)
+        The .nc and .csv paths.
+    """
+    out_nc = Path(out_nc)
+    out_nc.parent.mkdir(parents=True, exist_ok=True)
+    out_csv = out_nc.with_suffix(".csv")
+    encoding = {v: {"zlib": True, "complevel": 4} for v in ds.data_vars if ds[v].dtype.kind == "f"}
+    with atomic_path(out_nc) as tmp:
+        ds.to_netcdf(tmp, engine="netcdf4", encoding=encoding)
+    atomic_write_text(out_csv, forecast_frame(ds).to_csv(index=False, float_format="%.4g"))
+    return out_nc, out_csv
+
+
+def _flat(ds: xr.Dataset, name: str, **sel) -> np.ndarray:
+    """A (city, issued, lead_day) variable of ``ds`` as a flat array in the CSV's row order."""
+    v = ds[name].sel(**sel) if sel else ds[name]
+    return v.transpose(*DAILY_DIMS).values.ravel()
+
+
+def forecast_frame(ds: xr.Dataset, quantile_columns: Sequence[float] = QUANTILES) -> pd.DataFrame:
+    """The flat table of a forecast Dataset (the CSV layout of the module docstring)."""
+    frame = ds[list(P_VARS)].to_dataframe().reset_index()
+    frame = frame[[*DAILY_DIMS, *P_VARS]]
+    cols = {}
+    for q in quantile_columns:
+        cols[quantile_column(q)] = _flat(ds, "aqi", quantile=q)
+    for p in [v for v in DAILY_POLLUTANTS if v in ds.data_vars]:
+        cols[f"{p}_p50"] = _flat(ds, p, quantile=0.5)
+    valid = np.broadcast_to(ds["valid_date"].values[None], (ds.sizes["city"], *ds["valid_date"].shape)).ravel()
+    std = np.broadcast_to(ds["aqi_standard"].values[None], (ds.sizes["city"], *ds["aqi_standard"].shape)).ravel()
+    out = pd.DataFrame({"city": frame["city"].to_numpy(), "issued": frame["issued"].dt.date.astype(str),
+                        "lead_day": frame["lead_day"].to_numpy(),
+                        "valid_date": pd.DatetimeIndex(valid).date.astype(str)})
+    for name, v in cols.items():
+        if name.startswith("aqi_"):
+            out[name] = v
+    for t in THRESHOLDS:
+        out[p_var(t)] = frame[p_var(t)].to_numpy()
+    if "aqi_mean" in ds.data_vars:
+        out["aqi_mean"] = _flat(ds, "aqi_mean")
+    for name, v in cols.items():
+        if not name.startswith("aqi_"):
+            out[name] = v
+    out["aqi_standard"] = std
+    if "primary_pollutant" in ds.data_vars:
+        out["primary_pollutant"] = _flat(ds, "primary_pollutant")
+    if "last_observed" in ds:  # the day the city's observations ended (forecast.inputs)
+        last = pd.DatetimeIndex(ds["last_observed"].transpose("city", "issued").values.ravel())
+        out["last_observed"] = np.repeat(np.asarray(last.strftime("%Y-%m-%d"), dtype=object), ds.sizes["lead_day"])
+    out = out[np.isfinite(out[quantile_column(0.5)].to_numpy(float))].reset_index(drop=True)
+    return out
+
+
+def open_forecast(path: str | os.PathLike, require: Sequence[str] = REQUIRED_VARIABLES) -> xr.Dataset:
+    """Read a forecast netCDF written by :func:`write_forecast` into memory (the file is closed again).
+
+    Parameters
+    ----------
+    path : path-like
+        The ``forecast.nc``.
+    require : sequence of str
+        Variables or coordinates the caller needs (default :data:`REQUIRED_VARIABLES`: ``aqi`` and
+        ``valid_date``); ``aqi`` must also have the dims ``city, issued, lead_day, quantile``.
+
+    Returns
+    -------
+    xarray.Dataset
+
+    Raises
+    ------
+    InputError
+        The file is missing or not readable netCDF, or lacks a required variable or dim (the message
+        names the file and what is missing).
+    """
+    path = Path(path)
+    if not path.exists():
+        raise InputError(f"forecast file {path}: no such file")
+    try:
+        with xr.open_dataset(path) as opened:
+            ds = opened.load()
+    except (OSError, ValueError, RuntimeError) as exc:  # damaged, cut or not netCDF at all
+        reason = " ".join(str(exc).split()).split(". ")[0]
+        raise InputError(f"forecast file {path}: not a readable netCDF file ({reason[:200]})") from None
+    missing = [v for v in require if v not in ds.variables]
+    if missing:
+        raise InputError(f"forecast file {path}: expected the variable(s) {missing} of the forecast product, "
+                         f"got {sorted(map(str, ds.variables))}")
+    if "aqi" in ds.data_vars and set(ds["aqi"].dims) != set(QUANTILE_DIMS):
+        raise InputError(f"forecast file {path}: variable 'aqi': expected the dims {list(QUANTILE_DIMS)}, "
+                         f"got {list(ds['aqi'].dims)}")
+    return ds
