@@ -43,9 +43,9 @@ def _counties(args, settings):
         return None
     if args.counties:
         return [c.strip() for c in args.counties.split(",") if c.strip()]
-    from airwarn.core.vocab import YANGQUAN_COUNTIES
+    from enterprise_list.validate import default_counties
 
-    return YANGQUAN_COUNTIES
+    return default_counties(settings)
 
 
 def _engine(settings):
@@ -84,7 +84,8 @@ def _in_force(settings):
 
 
 def _validate(args, settings) -> int:
-    from enterprise_list.validate import compare_totals, errors, format_changes, format_report, list_totals, validate
+    from enterprise_list.records import errors, format_report
+    from enterprise_list.validate import compare_totals, format_changes, list_totals, validate
     from enterprise_list.workbook import read_list_workbook
 
     parsed = read_list_workbook(args.file)
@@ -203,7 +204,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     sub = p.add_subparsers(dest="list_command", metavar="SUBCOMMAND", required=True)
 
     def county_opts(q):
-        q.add_argument("--counties", help="comma-separated valid counties (default: Yangquan's)")
+        q.add_argument("--counties", help="comma-separated valid counties (default: the configured city's)")
         q.add_argument("--any-county", action="store_true", help="accept any county")
 
     q = sub.add_parser("template", help="write the empty template")

@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session
 
 from enterprise_list.models import Enterprise, ListVersion, resolve_version
 from enterprise_list.template import Column, Sheet
-from enterprise_list.validate import Problem
+from enterprise_list.records import Problem
 from airwarn.core.errors import InputError
 
 #: Columns of the permit register.

@@ -21,6 +21,7 @@ from importlib import resources
 from pathlib import Path
 
 from enterprise_list.models import GRADES, LEVELS, MEASURE_KINDS
+from enterprise_list.records import ParsedList, fill_cuts
 from airwarn.core.errors import InputError, UnknownNameError
 
 #: Name of the bundled guide table.
@@ -110,7 +111,7 @@ def _load(path: str) -> Guide:
     return Guide(Path(path).stem, tuple(rows))
 
 
-def prefill_measures(parsed, guide: Guide | None = None):
+def prefill_measures(parsed: ParsedList, guide: Guide | None = None) -> ParsedList:
     """Add the guide's measure for every line and level that has none.
 
     Parameters
@@ -126,8 +127,6 @@ def prefill_measures(parsed, guide: Guide | None = None):
         A new list; lines whose industry × grade × level the guide does not cover
         are left as they were (the validator then reports the missing level).
     """
-    from enterprise_list.workbook import ParsedList, fill_cuts
-
     guide = guide or load_guide()
     ents = {e["credit_code"]: e for e in parsed.records["enterprises"]}
     have = {(m["credit_code"], m["line_code"], m["level"]) for m in parsed.records["measures"]}

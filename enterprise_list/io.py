@@ -19,25 +19,27 @@ import datetime as dt
 import os
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Iterable
+from typing import Iterable, Literal
 
 from sqlalchemy import func, insert, select
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
+from airwarn.core.dates import today_beijing
 from airwarn.core.db import create_tables, session_scope
 from airwarn.core.errors import InputError
-from airwarn.core.vocab import YANGQUAN_COUNTIES
+from airwarn.core.vocab import EMISSION_POLLUTANTS
 from enterprise_list.frames import store_frames
 from enterprise_list.models import (
     Enterprise, ListVersion, Measure, ProductionLine, resolve_version, version_on,
 )
+from enterprise_list.records import ParsedList, Problem, errors, format_report
+from enterprise_list.sample import NAME_SUFFIX, SYNTHETIC_NOTE
 from enterprise_list.template import SHEETS
 from enterprise_list.validate import (
-    MAX_SHRINK, Change, ListTotals, Problem, compare_totals, errors, format_changes, format_report, list_totals,
-    validate,
+    CONFIGURED, MAX_SHRINK, Change, ListTotals, compare_totals, format_changes, list_totals, validate,
 )
-from enterprise_list.workbook import ParsedList, read_list_workbook, write_list_workbook
+from enterprise_list.workbook import read_list_workbook, write_list_workbook
 
 __all__ = ["ImportResult", "ListValidationError", "import_list", "export_list", "load_list",
            "read_list_workbook", "totals_in_force", "validate", "write_list_workbook"]
@@ -103,7 +105,7 @@ class ImportResult:
 def import_list(session_or_engine: Session | Engine, path: str | os.PathLike | ParsedList, version_name: str,
                 effective_date: dt.date, *, year: int | None = None, approved_by: str | None = None,
                 approval_doc: str | None = None, note: str | None = None, synthetic: bool = False,
-                counties: Iterable[str] | None = YANGQUAN_COUNTIES, guide=None, bounds=None,
+                counties: Iterable[str] | None | Literal["configured"] = CONFIGURED, guide=None, bounds=None,
                 allow_shrink: bool = False, max_shrink: float = MAX_SHRINK,
                 source_name: str | None = None) -> ImportResult:
     """Validate a list file and store it as a new list version, in one transaction.
@@ -128,8 +130,9 @@ def import_list(session_or_engine: Session | Engine, path: str | os.PathLike | P
         Mark the version as synthetic (demo data). A file whose every enterprise is marked synthetic
         (name ending in ``(合成)`` or note 合成示例数据, as :mod:`enterprise_list.sample` writes them)
         is marked so whatever this says (:func:`marked_synthetic`).
-    counties : iterable of str, optional
-        Valid counties (default Yangquan's); ``None`` accepts any.
+    counties : iterable of str, None or ``"configured"``
+        Valid counties (default: the configured city's,
+        :func:`enterprise_list.validate.default_counties`); ``None`` accepts any.
     guide : Guide, optional
         Guide defaults for warnings (default bundled; ``False`` for none).
     bounds : Bounds or str, optional
@@ -177,8 +180,6 @@ def import_list(session_or_engine: Session | Engine, path: str | os.PathLike | P
 def marked_synthetic(parsed: ParsedList) -> bool:
     """Whether every enterprise of a list is marked synthetic (its name ends in
     :data:`enterprise_list.sample.NAME_SUFFIX` or its note holds :data:`~enterprise_list.sample.SYNTHETIC_NOTE`)."""
-    from enterprise_list.sample import NAME_SUFFIX, SYNTHETIC_NOTE
-
     ents = parsed.records.get("enterprises") or []
     return bool(ents) and all(str(e.get("name") or "").endswith(NAME_SUFFIX)
                               or SYNTHETIC_NOTE in str(e.get("note") or "") for e in ents)
@@ -189,16 +190,14 @@ def totals_in_force(session: Session, day: dt.date | None = None) -> ListTotals 
 
     Enterprises, lines and the total baseline per pollutant [t/day], summed in the database.
     """
-    from airwarn.core.dates import today_beijing
-
     v = version_on(session, day or today_beijing())
     if v is None:
         return None
     n_e, n_l, _ = count_rows(session, v)
     sums = session.execute(select(*(func.coalesce(func.sum(getattr(ProductionLine, p)), 0.0)
-                                    for p in ("so2", "nox", "pm", "vocs")))
+                                    for p in EMISSION_POLLUTANTS))
                            .join(Enterprise).where(Enterprise.version_id == v.id)).one()
-    return ListTotals(v.name, n_e, n_l, dict(zip(("so2", "nox", "pm", "vocs"), map(float, sums))))
+    return ListTotals(v.name, n_e, n_l, dict(zip(EMISSION_POLLUTANTS, map(float, sums))))
 
 
 def _check_and_store(session: Session, parsed: ParsedList, meta: dict, checks: dict) -> ImportResult:
@@ -238,7 +237,7 @@ def _store(session: Session, parsed: ParsedList, meta: dict, warnings: list[Prob
     line_rows = [{"enterprise_id": ent_ids[ln["credit_code"]], **{k: ln.get(k) for k in _LINE_COLS}}
                  for ln in parsed.records["lines"]]
     for r in line_rows:
-        for p in ("so2", "nox", "pm", "vocs"):
+        for p in EMISSION_POLLUTANTS:
             r[p] = r[p] or 0.0
     line_ids: dict[tuple[int, str], int] = {}
     if line_rows:
@@ -251,7 +250,7 @@ def _store(session: Session, parsed: ParsedList, meta: dict, warnings: list[Prob
         row = {"line_id": line_ids[(ent_ids[m["credit_code"]], m["line_code"])],
                **{k: m.get(k) for k in _MEAS_COLS}}
         row["text"] = row["text"] or ""
-        for p in ("so2", "nox", "pm", "vocs"):
+        for p in EMISSION_POLLUTANTS:
             row[f"cut_{p}"] = row[f"cut_{p}"] or 0.0
         meas_rows.append(row)
     if meas_rows:

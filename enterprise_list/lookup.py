@@ -24,13 +24,12 @@ from rapidfuzz.distance import LCSseq
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
-from airwarn.core.vocab import EMISSION_LABELS, WarningLevel
+from airwarn.core.vocab import EMISSION_LABELS, EMISSION_POLLUTANTS, WarningLevel
 from enterprise_list.models import (
     MEASURE_KIND_LABELS, Enterprise, ListVersion, ProductionLine, resolve_version,
 )
 from airwarn.core.errors import InputError, UnknownNameError
 
-_POLLUTANTS = ("so2", "nox", "pm", "vocs")
 #: Fuzzy matches below this partial-ratio score are dropped.
 FUZZY_CUTOFF = 60.0
 #: Candidates passed to the fuzzy scorer after the character pre-filter.
@@ -306,19 +305,19 @@ def policy_sheet(session: Session, credit_code: str, level: "str | WarningLevel"
         raise InputError("policy_sheet: level must be yellow, orange or red, got 'none'")
     ent = get_enterprise(session, credit_code, version)
     lines_out = []
-    total_base = dict.fromkeys(_POLLUTANTS, 0.0)
-    total_cut = dict.fromkeys(_POLLUTANTS, 0.0)
+    total_base = dict.fromkeys(EMISSION_POLLUTANTS, 0.0)
+    total_cut = dict.fromkeys(EMISSION_POLLUTANTS, 0.0)
     for line in sorted(ent.lines, key=lambda ln: ln.line_code):
-        base = {p: float(getattr(line, p) or 0.0) for p in _POLLUTANTS}
+        base = {p: float(getattr(line, p) or 0.0) for p in EMISSION_POLLUTANTS}
         meas = next((m for m in line.measures if m.level == lvl.key), None)
         m_out = None
         if meas is not None:
-            cut = {p: float(getattr(meas, f"cut_{p}") or 0.0) for p in _POLLUTANTS}
+            cut = {p: float(getattr(meas, f"cut_{p}") or 0.0) for p in EMISSION_POLLUTANTS}
             m_out = {"kind": meas.kind, "kind_label": MEASURE_KIND_LABELS.get(meas.kind, meas.kind),
                      "fraction": meas.fraction, "text": meas.text, "timing": meas.timing, "cut": cut}
-            for p in _POLLUTANTS:
+            for p in EMISSION_POLLUTANTS:
                 total_cut[p] += cut[p]
-        for p in _POLLUTANTS:
+        for p in EMISSION_POLLUTANTS:
             total_base[p] += base[p]
         lines_out.append({"line_code": line.line_code, "name": line.name, "process": line.process,
                           "capacity": line.capacity, "capacity_unit": line.capacity_unit, "baseline": base,

@@ -4,7 +4,8 @@ A list *version* (one year's approved list, or a mid-year revision) owns its
 enterprises, their production lines and each line's measures per warning level.
 A revision is a new version with its own rows: nothing is overwritten, and the
 list in force on any past day is the version with the latest
-``effective_date`` on or before that day (:func:`version_on`).
+``effective_date`` on or before that day (:func:`list_in_force`, the one
+definition of "the list in force" every caller uses).
 
 Units: baseline emissions and cuts in t/day; fractions in 0–1.
 """
@@ -150,11 +151,45 @@ class Measure(Base):
     line: Mapped[ProductionLine] = relationship(back_populates="measures")
 
 
-def version_on(session: Session, day: dt.date) -> ListVersion | None:
-    """The list version in force on ``day``: the latest effective on or before it."""
+def list_in_force(session: Session, day: dt.date) -> ListVersion:
+    """The list version in force on ``day``: the one definition every caller uses.
+
+    The version with the latest ``effective_date`` on or before ``day``; of versions effective on the
+    same date, the latest imported (the highest id). A version effective after ``day`` is not in force
+    yet, however recently it was imported; a version imported later with an earlier effective date is
+    in force from that date until the next version's effective date, and does not displace it.
+
+    Parameters
+    ----------
+    session : Session
+    day : datetime.date
+        The day (a datetime is taken as its date).
+
+    Returns
+    -------
+    ListVersion
+
+    Raises
+    ------
+    UnknownNameError
+        If no version is effective on or before ``day``; the message names the day and the versions.
+    """
+    if isinstance(day, dt.datetime):
+        day = day.date()
     stmt = (select(ListVersion).where(ListVersion.effective_date <= day)
             .order_by(ListVersion.effective_date.desc(), ListVersion.id.desc()).limit(1))
-    return session.scalars(stmt).first()
+    found = session.scalars(stmt).first()
+    if found is None:
+        raise UnknownNameError(f"no list version in force on {day}; versions: {_describe(session)}")
+    return found
+
+
+def version_on(session: Session, day: dt.date) -> ListVersion | None:
+    """:func:`list_in_force`, or ``None`` where no version is in force on ``day``."""
+    try:
+        return list_in_force(session, day)
+    except UnknownNameError:
+        return None
 
 
 def list_versions(session: Session) -> list[ListVersion]:
@@ -168,22 +203,20 @@ def resolve_version(session: Session, version: "ListVersion | int | str | dt.dat
     Parameters
     ----------
     version : ListVersion, int, str, date or None
-        A version, its id, its name, a day (the version in force on it, see
-        :func:`version_on`), or ``None``: the version in force today (Beijing
-        time), or the latest one if none is in force yet.
+        A version, its id, its name, a day (the version in force on it,
+        :func:`list_in_force`), or ``None``: the version in force today
+        (Beijing time).
 
     Raises
     ------
-    KeyError
-        If no version matches; the message lists the versions there are.
+    UnknownNameError
+        If no version matches (or none is in force on the day); the message
+        lists the versions there are.
     """
     if isinstance(version, ListVersion):
         return version
-    if isinstance(version, dt.date) and not isinstance(version, dt.datetime):
-        found = version_on(session, version)
-        if found is None:
-            raise UnknownNameError(f"no list version in force on {version}; versions: {_describe(session)}")
-        return found
+    if isinstance(version, dt.date):
+        return list_in_force(session, version)
     if isinstance(version, int) and not isinstance(version, bool):
         found = session.get(ListVersion, version)
     elif isinstance(version, str):
@@ -191,8 +224,7 @@ def resolve_version(session: Session, version: "ListVersion | int | str | dt.dat
         if found is None and version.strip().isdigit():  # an id typed on the command line
             found = session.get(ListVersion, int(version))
     elif version is None:
-        found = version_on(session, today_beijing()) or session.scalars(
-            select(ListVersion).order_by(ListVersion.effective_date.desc(), ListVersion.id.desc())).first()
+        return list_in_force(session, today_beijing())
     else:
         raise TypeError(f"version must be a ListVersion, id, name, date or None, got {type(version).__name__}")
     if found is None:

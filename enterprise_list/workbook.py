@@ -3,7 +3,7 @@
 Reading maps drifting headers onto the canonical columns, fills merged cells
 (header groups and data cells merged down over several lines of an enterprise),
 skips blank rows, converts numbers stored as text and full-width digits, and
-records every cell it cannot read as a :class:`~enterprise_list.validate.Problem`
+records every cell it cannot read as a :class:`~enterprise_list.records.Problem`
 with the sheet, the row number as Excel shows it, the header as written in the
 file, why, and the value. It never raises on bad cells: the caller validates the
 whole :class:`ParsedList` and reports every problem at once.
@@ -12,13 +12,10 @@ CSV: a folder holding ``企业.csv``, ``生产线.csv`` and ``减排措施.csv``
 ``enterprises.csv``, ``lines.csv``, ``measures.csv``), or the path of any one of
 them (its siblings are read). UTF-8 (with or without BOM) or GB18030/GBK.
 
-Hostile files (issue 14, breaks 1, 3, 4, 10): an xlsx is checked before any reader parses it:
-its unpacked size and compression ratios (:data:`MAX_UNPACKED_BYTES`, :data:`MAX_RATIO`), then
-one streaming pass (expat) over each sheet read finds the cells holding values, refuses a cell
-beyond :data:`MAX_ROWS` × :data:`MAX_COLUMNS` or a used range over :data:`MAX_CELLS` (the declared
-``<dimension>`` is never trusted), and records formulas without a saved value, which are errors,
-never blanks. Malformed XML, undecodable text and damaged zips are one-line ``ValueError`` s
-naming the file and the part. Writers never emit live formulas: text is written as text in xlsx
+Hostile files (issue 14, breaks 1, 3, 4, 10): an xlsx is checked before any reader parses it
+(:func:`enterprise_list.xlsx_safety.check_xlsx`: zip bombs, the reader's bounds, malformed XML, and
+the formulas without a saved value, which are errors, never blanks); CSV files are held to the same
+bounds. Writers never emit live formulas: text is written as text in xlsx
 and escaped with a leading ``'`` in CSV (:func:`airwarn.core.files.csv_escape`), which the CSV reader
 undoes, so an exported list reads back to the same values.
 """
@@ -27,17 +24,10 @@ from __future__ import annotations
 import csv
 import math
 import os
-import posixpath
 import re
 import unicodedata
-import zipfile
-import zlib
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterable, Sequence
-from xml.parsers import expat
-
-import pandas as pd
 
 from airwarn.core.files import FORMULA_TRIGGERS, atomic_path, csv_escape, csv_unescape
 from airwarn.core.vocab import WarningLevel
@@ -53,68 +43,20 @@ from enterprise_list.template import (
     match_sheet,
     normalise_header,
 )
-from enterprise_list.validate import Problem
+from enterprise_list.xlsx_safety import (
+    MAX_CELLS,
+    MAX_COLUMNS,
+    MAX_ROWS,
+    MAX_UNPACKED_BYTES,
+    RefusedWorkbook,
+    SheetScan,
+    check_xlsx,
+)
+from enterprise_list.records import ParsedList, Problem, fill_cuts
 from airwarn.core.errors import InputError, UnknownNameError
 
 #: Rows searched for the header row.
 _HEADER_SCAN = 12
-_POLLUTANTS = ("so2", "nox", "pm", "vocs")
-
-
-@dataclass(frozen=True)
-class ParsedList:
-    """A list as read from a file: canonical records per sheet plus reading problems.
-
-    Attributes
-    ----------
-    records : dict
-        ``{"enterprises": [...], "lines": [...], "measures": [...]}``; each record is
-        a dict of canonical column keys (see :data:`enterprise_list.template.SHEETS`)
-        plus ``_row`` (the row number as Excel shows it, ``None`` for generated rows)
-        and ``_bad`` (keys of cells that could not be read).
-    source : str
-        The file or folder read (or a description for generated lists).
-    problems : list of Problem
-        Problems found while reading (unreadable cells, missing columns or sheets).
-    headers : dict
-        ``{sheet_key: {column_key: header as written in the file}}`` for messages.
-    """
-
-    records: dict[str, list[dict[str, Any]]]
-    source: str = ""
-    problems: list[Problem] = field(default_factory=list)
-    headers: dict[str, dict[str, str]] = field(default_factory=dict)
-    sheet_names: dict[str, str] = field(default_factory=dict)
-
-    def frame(self, sheet: str) -> pd.DataFrame:
-        """The records of ``sheet`` (``enterprises``, ``lines``, ``measures``) as a DataFrame."""
-        if sheet not in self.records:
-            raise UnknownNameError(f"no sheet {sheet!r}; valid: {list(self.records)}")
-        cols = [c.key for c in _SHEET_BY_KEY[sheet].columns]
-        rows = [{k: r.get(k) for k in cols} for r in self.records[sheet]]
-        return pd.DataFrame(rows, columns=cols)
-
-    @property
-    def enterprises(self) -> pd.DataFrame:
-        """Enterprises (one row per enterprise)."""
-        return self.frame("enterprises")
-
-    @property
-    def lines(self) -> pd.DataFrame:
-        """Production lines with baseline emissions [t/day]."""
-        return self.frame("lines")
-
-    @property
-    def measures(self) -> pd.DataFrame:
-        """Measures per line and level with cuts [t/day]."""
-        return self.frame("measures")
-
-    def header(self, sheet: str, key: str) -> str:
-        """The header of column ``key`` as written in the file (the template's if absent)."""
-        return self.headers.get(sheet, {}).get(key) or _SHEET_BY_KEY[sheet].column(key).header
-
-
-_SHEET_BY_KEY = {s.key: s for s in SHEETS}
 
 
 # --------------------------------------------------------------------------- cell parsing
@@ -364,283 +306,7 @@ def _read_rows(sheet: Sheet, rows: list[list[Any]], source: str, sheet_label: st
     return out
 
 
-# --------------------------------------------------------------------------- hostile files
-# Limits of the xlsx reader (issue 14, breaks 1 and 4): a workbook beyond any of them is refused with
-# one line before anything allocates for it. For scale: the benchmark list of 10,000 enterprises
-# (bench/bench_list.py; 44,709 measure rows) unpacks to 41 MB at about 10:1 (openpyxl's inline strings;
-# Excel's shared strings make it smaller).
-
-#: All members of the zip together, unpacked [bytes]: five times the benchmark list.
-MAX_UNPACKED_BYTES = 200 * 2**20
-#: Unpacked : packed size allowed for a member larger than :data:`RATIO_FROM_BYTES`. Real sheets pack
-#: about 10:1, and 100,000 empty styled rows (numbered, as Excel writes them) 23:1; deflate's ceiling,
-#: where zip bombs sit, is about 1030:1.
-MAX_RATIO = 200
-#: Members up to this size [bytes] are not held to :data:`MAX_RATIO` (small parts pack very well).
-RATIO_FROM_BYTES = 2**20
-#: Last row that may hold a value: more than twice the benchmark's longest sheet (about 20,000
-#: enterprises with three levels per line).
-MAX_ROWS = 100_000
-#: Last column that may hold a value (the template has at most 12; room for notes).
-MAX_COLUMNS = 200
-#: Cells of a sheet's used range (A1 to its last row and column): calamine and Python build the range
-#: densely, some 100 bytes a cell, so at most about 200 MB; the benchmark's longest sheet has 0.5 M.
-MAX_CELLS = 2_000_000
-#: Merged ranges in one sheet (an office merges a code cell over an enterprise's lines: one per enterprise).
-MAX_MERGES = 100_000
-
-
-class _Refused(InputError):
-    """A workbook refused by the checks (the message is one line naming the file)."""
-
-
-@dataclass
-class _Scan:
-    """What the streaming pass found in one sheet: the last row and column holding a value (1-based)
-    and the cells ``(row, column)`` (0-based) with a formula and no saved value (formula text)."""
-
-    rows: int = 0
-    cols: int = 0
-    formulas: dict[tuple[int, int], str] = field(default_factory=dict)
-
-
-#: Column letters → column number (1-based), filled as cells are met.
-_COLUMNS: dict[str, int] = {}
-
-
-def _column_number(letters: str) -> int:
-    if not (letters.isascii() and letters.isalpha()):
-        return 0  # not a reference
-    if len(letters) > 3:
-        return MAX_COLUMNS + 1  # beyond XFD, beyond any limit
-    n = 0
-    for ch in letters.upper():
-        n = 26 * n + ord(ch) - 64
-    _COLUMNS[letters] = n
-    return n
-
-
-def _cell_ref(row: int, col: int) -> str:
-    letters = ""
-    while col > 0:
-        col, rem = divmod(col - 1, 26)
-        letters = chr(65 + rem) + letters
-    return f"{letters}{row}"
-
-
-def _parse_part(path: Path, zf: zipfile.ZipFile, member: str, what: str,
-                parser: Any = None, start: Callable | None = None, end: Callable | None = None) -> None:
-    """Stream one XML part through expat; any flaw is one ValueError naming the file and the part."""
-    parser = parser or expat.ParserCreate()
-    parser.StartElementHandler, parser.EndElementHandler = start, end
-
-    def no_doctype(*_: Any) -> None:
-        raise _Refused(f"{path}: {what} declares a DOCTYPE, which xlsx files never do; refused")
-
-    parser.StartDoctypeDeclHandler = no_doctype
-    try:
-        with zf.open(member) as fh:
-            parser.ParseFile(fh)
-    except _Refused:
-        raise
-    except (expat.ExpatError, ValueError) as exc:  # pyexpat raises ValueError for a GBK declaration
-        raise _Refused(f"{path}: {what} is not well-formed XML ({exc}); "
-                         "save the workbook again in Excel or WPS") from None
-    except (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError, RuntimeError, OSError) as exc:
-        raise _Refused(f"{path}: {what} is damaged in the zip ({exc})") from None
-
-
-def _relationships(path: Path, zf: zipfile.ZipFile, part: str) -> dict[str, tuple[str, str]]:
-    """``{Id: (Type, member)}`` of a part's relationships (targets resolved to member names)."""
-    folder, name = posixpath.split(part)
-    rels = posixpath.join(folder, "_rels", name + ".rels")
-    out: dict[str, tuple[str, str]] = {}
-    if rels not in zf.NameToInfo:
-        return out
-
-    def start(tag: str, attrs: dict[str, str]) -> None:
-        if tag.rpartition(":")[2] == "Relationship" and attrs.get("TargetMode") != "External":
-            target = attrs.get("Target", "")
-            target = target[1:] if target.startswith("/") else posixpath.normpath(posixpath.join(folder, target))
-            out[attrs.get("Id", "")] = (attrs.get("Type", ""), target)
-
-    _parse_part(path, zf, rels, rels, start=start)
-    return out
-
-
-def _sheet_parts(path: Path, zf: zipfile.ZipFile) -> dict[str, str]:
-    """``{sheet name: zip member}`` in the workbook's order."""
-    book = next((t for typ, t in _relationships(path, zf, "").values() if typ.endswith("/officeDocument")),
-                "xl/workbook.xml")
-    if book not in zf.NameToInfo:
-        raise _Refused(f"{path}: not an xlsx workbook (the zip has no {book}); "
-                         "save the list as .xlsx (Excel workbook)")
-    rels = _relationships(path, zf, book)
-    sheets: list[tuple[str, str | None]] = []
-
-    def start(tag: str, attrs: dict[str, str]) -> None:
-        if tag.rpartition(":")[2] == "sheet":
-            rid = next((v for k, v in attrs.items() if k.rpartition(":")[2] == "id"), None)
-            sheets.append((attrs.get("name", ""), rid))
-
-    _parse_part(path, zf, book, book, start=start)
-    out: dict[str, str] = {}
-    for name, rid in sheets:
-        member = rels.get(rid or "", ("", ""))[1]
-        if member not in zf.NameToInfo:
-            raise _Refused(f"{path}: sheet {name} points to {member or rid!r}, which the file does not hold")
-        out[name] = member
-    return out
-
-
-#: Elements of rich text inside an inline string: met within a cell, they do not end it.
-_IN_CELL = frozenset({"t", "r", "rPr", "rPh", "phoneticPr", "b", "i", "u", "strike", "condense", "extend",
-                      "outline", "shadow", "vertAlign", "sz", "color", "rFont", "family", "charset", "scheme"})
-
-
-def _scan_sheet(path: Path, zf: zipfile.ZipFile, member: str, what: str) -> _Scan:
-    """One streaming pass over a sheet's XML: extent of the cells holding values, formulas without a
-    saved value. Positions follow the cells' ``r`` (any case) or, without one, count on from the row's
-    ``r`` and the previous cell, as calamine does; elements are matched by local name whatever their
-    namespace. A cell counts if it has a value, an inline string or a formula (styled empty cells do
-    not). Only formula cells get an end-element handler, which keeps the pass cheap."""
-    scan = _Scan()
-    parser = expat.ParserCreate()
-    row_no, row_text, merges = 0, None, 0
-    r = c = 0  # the current cell (r == 0: none)
-    counted = False
-    cell_attrs: dict[str, str] = {}
-    formula: tuple[int, int, str | None, list[str]] | None = None  # row, col, type, formula text parts
-    value: list[str] | None = None
-
-    def number(text: str, ref: str) -> int:
-        if not (text.isascii() and text.isdigit()):
-            raise _Refused(f"{path}: {what} has a cell or row reference {ref!r} that is not valid")
-        return int(text) if len(text) <= 9 else MAX_ROWS + 1
-
-    def start(tag: str, attrs: dict[str, str]) -> None:
-        nonlocal row_no, row_text, r, c, counted, cell_attrs, formula, value, merges
-        if ":" in tag:
-            tag = tag.rpartition(":")[2]
-        if tag == "c":
-            ref = attrs.get("r")
-            if ref is None:
-                c += 1
-                r = row_no
-            else:
-                letters = ref.rstrip("0123456789")
-                digits = ref[len(letters):]
-                c = _COLUMNS.get(letters) or _column_number(letters)
-                if not c:
-                    number("", ref)  # raises: not a reference
-                r = row_no if digits == row_text else number(digits, ref)
-            counted, cell_attrs = False, attrs
-        elif tag == "t":
-            return
-        elif tag == "v" or tag == "is" or tag == "f":
-            if not r:
-                return
-            if not counted:
-                counted = True
-                if r > MAX_ROWS or c > MAX_COLUMNS:
-                    raise _Refused(f"{path}: {what} cell {_cell_ref(r, c)} lies beyond the reader's limit of "
-                                   f"{MAX_ROWS} rows × {MAX_COLUMNS} columns; delete it (or clear everything "
-                                   "outside the list) and save again")
-                if r > scan.rows:
-                    scan.rows = r
-                if c > scan.cols:
-                    scan.cols = c
-            if tag == "f":
-                formula, value = (r, c, cell_attrs.get("t"), []), None
-                parser.CharacterDataHandler = formula[3].append
-                parser.EndElementHandler = formula_end
-            elif tag == "v" and formula is not None:
-                value = []
-                parser.CharacterDataHandler = value.append
-        elif tag == "row":
-            text = attrs.get("r")
-            row_no = row_no + 1 if text is None else number(text, text)
-            row_text, r, c = str(row_no) if text is None else text, 0, 0
-        elif tag == "mergeCell":
-            merges += 1
-            if merges > MAX_MERGES:
-                raise _Refused(f"{path}: {what} has more than {MAX_MERGES:,} merged ranges, the reader's limit")
-        elif tag not in _IN_CELL:
-            r = 0  # past the cells (e.g. after sheetData): nothing here belongs to the last cell
-
-    def formula_end(tag: str) -> None:
-        nonlocal formula, value
-        if formula is None or not (tag == "c" or tag.endswith(":c")):
-            return
-        fr, fc, t, parts = formula
-        if value is None or (t != "str" and not "".join(value).strip()):
-            text = "".join(parts).strip()
-            scan.formulas[(fr - 1, fc - 1)] = f"={text}" if text else "(shared formula)"
-        formula = value = None
-        parser.CharacterDataHandler = parser.EndElementHandler = None
-
-    _parse_part(path, zf, member, what, parser, start)
-    if scan.rows * scan.cols > MAX_CELLS:
-        raise _Refused(f"{path}: {what} holds values as far as cell {_cell_ref(scan.rows, scan.cols)}, a range "
-                       f"of {scan.rows * scan.cols:,} cells, more than the reader's limit of {MAX_CELLS:,}; "
-                       "delete what lies outside the list and save again")
-    return scan
-
-
-def check_xlsx(path: str | os.PathLike, wanted: Callable[[str], bool] | None = None) -> dict[str, _Scan | None]:
-    """Check an xlsx file before any reader parses it (see the module docstring).
-
-    Parameters
-    ----------
-    path : path-like
-        The workbook.
-    wanted : callable, optional
-        ``wanted(sheet_name)``: whether a sheet will be read (default: all). Sheets not wanted are
-        only checked to be well-formed XML.
-
-    Returns
-    -------
-    dict
-        ``{sheet name: scan}`` in the workbook's order, ``None`` for sheets not wanted.
-
-    Raises
-    ------
-    ValueError
-        One line naming the file (and the part or cell): not a zip, a zip bomb, beyond a limit, malformed.
-    """
-    p = Path(path)
-    try:
-        zf = zipfile.ZipFile(p)
-    except (zipfile.BadZipFile, zlib.error, OSError, ValueError) as exc:
-        raise InputError(f"{p}: not a readable xlsx workbook ({exc}; an old .xls or a password-protected "
-                         "file? save it as .xlsx without a password)") from None
-    with zf:
-        infos = zf.infolist()
-        total = sum(i.file_size for i in infos)
-        if total > MAX_UNPACKED_BYTES:
-            raise InputError(f"{p}: unpacks to {total / 2**20:,.1f} MB, more than the reader's limit of "
-                             f"{MAX_UNPACKED_BYTES / 2**20:,.1f} MB (a zip bomb, or far more than a list)")
-        for i in infos:
-            if i.file_size > RATIO_FROM_BYTES and i.file_size > MAX_RATIO * max(i.compress_size, 1):
-                raise InputError(f"{p}: member {i.filename} unpacks {i.file_size / max(i.compress_size, 1):,.0f}:1, "
-                                 f"more than the reader's limit of {MAX_RATIO}:1 (a zip bomb?)")
-        parts = _sheet_parts(p, zf)
-        by_member = {m: n for n, m in parts.items()}
-        out: dict[str, _Scan | None] = {}
-        for i in infos:
-            if i.filename in by_member or not i.filename.endswith((".xml", ".rels")):
-                continue
-            _parse_part(p, zf, i.filename, f"part {i.filename}")  # every XML part a reader may open
-        for name, member in parts.items():
-            what = f"sheet {name} ({member})"
-            if wanted is None or wanted(name):
-                out[name] = _scan_sheet(p, zf, member, what)
-            else:
-                _parse_part(p, zf, member, what)
-                out[name] = None
-        return out
-
-
+# --------------------------------------------------------------------------- xlsx reading
 def _xlsx_book(path: Path, wanted: Callable[[str], bool] | None = None
                ) -> tuple[dict[str, list[list[Any]]], dict[str, dict[tuple[int, int], str]]]:
     """Every sheet's cell values laid out as in Excel (row 1 first; ``[]`` for sheets not wanted),
@@ -704,7 +370,7 @@ def _fill_merges(rows: list[list[Any]], merges: list[tuple[int, int, int, int]],
             continue
         covered += (r1 - r0 + 1) * (c1 - c0 + 1)
         if covered > max(len(rows) * width, 1):
-            raise _Refused(f"{where}: merged ranges cover more cells than the sheet holds (they overlap); "
+            raise RefusedWorkbook(f"{where}: merged ranges cover more cells than the sheet holds (they overlap); "
                              "unmerge and merge them again in Excel")
         value = rows[r0][c0] if c0 < len(rows[r0]) else None
         for r in range(r0, r1 + 1):
@@ -714,7 +380,7 @@ def _fill_merges(rows: list[list[Any]], merges: list[tuple[int, int, int, int]],
                 rows[r][c] = value
 
 
-def _openpyxl_sheets(path: Path, scans: dict[str, _Scan | None], why: BaseException) -> dict[str, list[list[Any]]]:
+def _openpyxl_sheets(path: Path, scans: dict[str, SheetScan | None], why: BaseException) -> dict[str, list[list[Any]]]:
     """The fallback reader, bounded by the scans (openpyxl counts styled empty cells in its extent)."""
     import openpyxl
 
@@ -731,7 +397,7 @@ def _openpyxl_sheets(path: Path, scans: dict[str, _Scan | None], why: BaseExcept
             merges = [(m.min_row - 1, m.min_col - 1, m.max_row - 1, m.max_col - 1) for m in ws.merged_cells.ranges]
             _fill_merges(rows, merges, f"{path}: sheet {name}")
             out[name] = rows
-    except _Refused:
+    except RefusedWorkbook:
         raise
     except Exception as exc:  # openpyxl raises several types for a corrupt file
         raise InputError(f"{path}: not a readable xlsx workbook ({why}; {exc})") from None
@@ -836,34 +502,6 @@ def read_list_workbook(path: str | os.PathLike) -> ParsedList:
                         sheet_names=by_sheet)
     fill_cuts(parsed)
     return parsed
-
-
-def fill_cuts(parsed: ParsedList) -> None:
-    """Fill blank cuts of each measure from its kind, fraction and the line's baseline (in place)."""
-    base = {(r["credit_code"], r["line_code"]): r for r in parsed.records["lines"]}
-    for m in parsed.records["measures"]:
-        line = base.get((m.get("credit_code"), m.get("line_code")))
-        for pol in _POLLUTANTS:
-            key = f"cut_{pol}"
-            if m.get(key) is not None or key in m.get("_bad", ()):
-                continue
-            if pol in (line or {}).get("_bad", ()):
-                continue  # an unreadable baseline (e.g. a formula without a saved value) is reported once
-            b = (line or {}).get(pol) or 0.0
-            if b < 0:
-                continue  # a negative baseline is reported once; no cut is derived from it
-            if m.get("kind") == "stop" and (m.get("fraction") is None or 0 <= m["fraction"] <= 1):
-                m[key] = b if m.get("fraction") is None else round(b * m["fraction"], 6)
-            elif m.get("kind") == "voluntary" and m.get("fraction") is None:
-                m[key] = 0.0
-            elif m.get("fraction") is not None and 0 <= m["fraction"] <= 1:
-                m[key] = round(b * m["fraction"], 6)
-            elif m.get("fraction") is not None or "fraction" in m.get("_bad", ()):
-                continue  # a bad fraction is reported once; no cut is derived from it
-            else:
-                m[key] = 0.0
-                if m.get("kind") == "limit":
-                    m["_cut_filled"] = True
 
 
 # --------------------------------------------------------------------------- writing

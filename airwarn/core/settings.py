@@ -38,6 +38,7 @@ from dataclasses import dataclass, fields, replace
 from pathlib import Path
 from typing import Any, Mapping
 from airwarn.core.errors import InputError
+from airwarn.core.vocab import YANGQUAN_COUNTIES
 
 #: Folder that holds the committed trained models (``<repo>/models``).
 MODELS_DIR = Path(__file__).resolve().parents[2] / "models"
@@ -108,6 +109,12 @@ class Settings:
             )
         if not self.observations:  # the one place the default is made (frozen: set through object)
             object.__setattr__(self, "observations", (self.data_dir / "demo" / "synthetic_city_daily.csv",))
+
+    @property
+    def counties(self) -> tuple[str, ...] | None:
+        """The configured city's districts and counties where its profile is held here (阳泉's,
+        :data:`~airwarn.core.vocab.YANGQUAN_COUNTIES`, high-tech zone included), else None."""
+        return YANGQUAN_COUNTIES if self.city.strip().removesuffix("市") == "阳泉" else None
 
     def ensure_dirs(self) -> "Settings":
         """Create the data and output folders (and the SQLite file's folder)."""

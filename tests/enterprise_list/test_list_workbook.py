@@ -6,7 +6,8 @@ import pytest
 
 from tests.enterprise_list.books import CODES, HEADERS, good_rows, write_book
 from enterprise_list.template import SHEETS, match_header, normalise_header
-from enterprise_list.validate import errors, format_report, validate
+from enterprise_list.records import errors, format_report
+from enterprise_list.validate import validate
 from enterprise_list.workbook import read_list_workbook, write_template
 
 

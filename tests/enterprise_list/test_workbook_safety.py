@@ -16,9 +16,10 @@ from pathlib import Path
 
 import pytest
 
-from enterprise_list import workbook
+from enterprise_list import xlsx_safety
 from enterprise_list.sample import make_sample_list
-from enterprise_list.validate import errors, validate
+from enterprise_list.records import errors
+from enterprise_list.validate import validate
 from enterprise_list.workbook import (
     FORMULA_MESSAGE,
     read_list_workbook,
@@ -133,7 +134,7 @@ def test_break_4_zip_bomb_is_refused_before_any_sheet_is_read(sample, tmp_path, 
 
 
 def test_break_4_total_unpacked_size_limit(sample, monkeypatch):
-    monkeypatch.setattr(workbook, "MAX_UNPACKED_BYTES", 100_000)
+    monkeypatch.setattr(xlsx_safety, "MAX_UNPACKED_BYTES", 100_000)
     with pytest.raises(ValueError, match=r"unpacks to 0\.\d MB, more than the reader's limit of 0\.1 MB \(a zip"):
         read_list_workbook(sample)
 
