@@ -28,6 +28,7 @@ from typing import Mapping
 import yaml
 
 from airwarn.core.errors import InputError, UnknownNameError
+from airwarn.core.settings import load_settings
 from airwarn.core.vocab import YANGQUAN_COUNTIES
 
 DATA_DIR = Path(__file__).resolve().parent / "data"
@@ -113,7 +114,7 @@ def load_areas(path: "str | Path", city: str, counties: tuple[str, ...] | None =
 
     Raises
     ------
-    FileNotFoundError, ValueError
+    FileNotFoundError, InputError
         Missing file; unreadable YAML, another city, counties missing, or an alias to an unknown area
         (one line naming the file).
     """
@@ -167,6 +168,4 @@ def _areas(city: str, path: str | None, _stamp) -> AreaList:
 
 def default_areas() -> AreaList:
     """The areas of the settings read from the file and environment (``airwarn.core.settings.load_settings``)."""
-    from airwarn.core.settings import load_settings
-
     return areas_for(load_settings())

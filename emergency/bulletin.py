@@ -5,24 +5,29 @@ names and colours come from :data:`forecast.aqi.AQI_LEVELS`, warning colours fro
 :data:`airwarn.core.vocab.LEVEL_COLOURS`; health advice per AQI level from
 ``emergency/data/health_advice_hj633.csv``. The daily bulletin is the system's draft (建议稿): only a
 commander issues a warning (:mod:`emergency.lifecycle`), and the bulletin then rewritten for it
-(:func:`emergency.daily.publish_issued`) states the decided level, period and signer.
+(:func:`emergency.daily.publish_issued`) states the decided level, period and signer; the lift
+notice (解除通知) is written when it is lifted. A commander's edit before sign-off
+(:mod:`emergency.edits`) replaces the generated bulletin when republishing (:func:`apply_edit`).
 """
 from __future__ import annotations
 
 import csv
 import html
 from dataclasses import dataclass
-from pathlib import Path
+from pathlib import Path, PurePath
 from string import Template
 
 import numpy as np
 
-from airwarn.core.dates import beijing, to_beijing
+from airwarn.core.dates import beijing, format_beijing, to_beijing
+from airwarn.core.errors import AirwarnError, InputError
 from airwarn.core.vocab import EMISSION_LABELS, LEVEL_COLOURS, WarningLevel
 from airwarn.core.zh import PROBABILITY_METHODS, zh_punct
+from emergency.edits import BulletinEditRecord, latest_edit, normal_text
 from emergency.engine import Recommendation
 from emergency.reductions import Reductions
-from airwarn.core.errors import InputError
+from emergency.rules import load_rules
+from forecast.aqi import AQI_LEVELS, aqi_level
 
 _HERE = Path(__file__).resolve().parent
 
@@ -52,8 +57,6 @@ def health_advice(file: str = "health_advice_hj633.csv") -> dict[int, HealthAdvi
 
 def _aqi_level(aqi: float):
     """The HJ 633 level record (category, colour) of one AQI value."""
-    from forecast.aqi import AQI_LEVELS, aqi_level
-
     return AQI_LEVELS[int(aqi_level(aqi))]
 
 
@@ -68,11 +71,9 @@ def _zh(text: str) -> str:
 
 def rules_title(rec: Recommendation) -> str:
     """The Chinese title of the recommendation's rule set (its ``title``), else its name."""
-    from emergency.rules import load_rules
-
     try:
         return _zh(load_rules(rec.rules_name).title) if rec.rules_name else "—"
-    except Exception:  # noqa: BLE001  (a rule file gone since: the name is still the right reference)
+    except (AirwarnError, OSError):  # a rule file gone or changed since: the name is still the right reference
         return rec.rules_name
 
 
@@ -193,8 +194,6 @@ def technical_appendix(rec: Recommendation) -> list[tuple[str, str]]:
     """What the bulletin was computed from, for the technical appendix (技术附录) of the HTML and the
     audit: rule set version and file fingerprint, forecast file name and fingerprint (sha256, first 12
     hex digits). The public text bulletin leaves these out."""
-    from pathlib import PurePath
-
     name = PurePath(str(rec.forecast_source)).name if rec.forecast_source else "—"
     return [("预警分级规则版本", rec.rules_version or "—"),
             ("规则文件指纹（SHA-256 前12位）", (rec.rules_sha256 or "")[:12] or "—"),
@@ -259,8 +258,6 @@ def bulletin_html(rec: Recommendation, reductions: Reductions | None = None, iss
 # --------------------------------------------------------------------------- lift notice (解除通知)
 def _lift_lines(city: str, warning, issuer: str, province=None) -> tuple[str, list[str]]:
     """Title and paragraphs of the lift notice of a lifted warning (a ``lifecycle.WarningState``)."""
-    from airwarn.core.dates import format_beijing
-
     lv = warning.level
     when = format_beijing(warning.lifted_at) if warning.lifted_at else "—"
     since = f"自{warning.start}起发布的" if warning.start else "发布的"
@@ -287,8 +284,6 @@ def lift_notice_text(city: str, warning, issuer: str | None = None, province=Non
     province : emergency.notices.Notice, optional
         The province's lift notice the warning waited for.
     """
-    from airwarn.core.dates import format_beijing
-
     issuer = issuer or f"{city}市重污染天气应急指挥部"
     title, lines = _lift_lines(city, warning, issuer, province)
     when = format_beijing(warning.lifted_at) if warning.lifted_at else "—"
@@ -297,8 +292,6 @@ def lift_notice_text(city: str, warning, issuer: str | None = None, province=Non
 
 def lift_notice_html(city: str, warning, issuer: str | None = None, province=None) -> str:
     """The lift notice as a printable HTML page; arguments as in :func:`lift_notice_text`."""
-    from airwarn.core.dates import format_beijing
-
     e = html.escape
     issuer = issuer or f"{city}市重污染天气应急指挥部"
     title, lines = _lift_lines(city, warning, issuer, province)
@@ -315,201 +308,12 @@ def lift_notice_html(city: str, warning, issuer: str | None = None, province=Non
             f"{body}</body></html>\n")
 
 
-# --------------------------------------------------------------------------- edits before sign-off
-#: Roles that may edit an issued warning's bulletin (before its sign-off).
-EDIT_ROLES = frozenset({"commander"})
-#: The fields an edit's hash covers, in this order.
-_EDIT_FIELDS = ("id", "warning_id", "revision", "at", "user", "role", "before_hash", "after_hash", "text", "reason")
-
-
-@dataclass(frozen=True)
-class BulletinEditRecord:
-    """One stored edit of a warning's bulletin (``at`` naive UTC, as stored)."""
-
-    id: int
-    warning_id: int
-    revision: int
-    at: object
-    user: str
-    role: str
-    before_hash: str | None
-    after_hash: str
-    text: str
-    reason: str = ""
-    prev_hash: str | None = None
-    row_hash: str | None = None
-
-    @classmethod
-    def of(cls, row) -> "BulletinEditRecord":
-        return cls(*(getattr(row, f) for f in _EDIT_FIELDS), row.prev_hash, row.row_hash)
-
-
-def text_hash(text: str) -> str:
-    """SHA-256 (hex) of a bulletin text (UTF-8, line ends normalised to ``\\n``)."""
-    import hashlib
-
-    return hashlib.sha256(_normal_text(text).encode("utf-8")).hexdigest()
-
-
-def _normal_text(text: str) -> str:
-    return str(text).replace("\r\n", "\n").replace("\r", "\n").rstrip("\n") + "\n"
-
-
-def edit_hash(row, prev_hash: str | None) -> str:
-    """SHA-256 (hex) of an edit's fields (order of ``_EDIT_FIELDS``) preceded by the previous edit's hash."""
-    from airwarn.core.chain import row_hash
-
-    return row_hash(row, _EDIT_FIELDS, prev_hash)
-
-
-def _step_revision(s, warning_id: int) -> int | None:
-    """The revision of the warning's latest level step (issue, upgrade, downgrade), or None."""
-    from sqlalchemy import func, select
-
-    from emergency.models import WarningAudit
-    from emergency.signoff import LEVEL_STEPS
-
-    return s.execute(select(func.max(WarningAudit.revision)).where(
-        WarningAudit.warning_id == warning_id, WarningAudit.action.in_(LEVEL_STEPS),
-        WarningAudit.status_to == "issued")).scalar()
-
-
-def _latest_edit(s, warning_id: int):
-    """The newest edit made since the warning's latest level step (an edit of an earlier level is void)."""
-    from sqlalchemy import select
-
-    from emergency.models import BulletinEdit
-
-    step = _step_revision(s, warning_id)
-    if step is None:
-        return None
-    return s.scalars(select(BulletinEdit).where(BulletinEdit.warning_id == warning_id,
-                                                BulletinEdit.revision >= step)
-                     .order_by(BulletinEdit.id.desc()).limit(1)).first()
-
-
-def edit_bulletin(target, warning_id: int, text: str, *, user: str, role: str, expected_revision: int,
-                  reason: str = "", current_text: str | None = None, config=None) -> BulletinEditRecord:
-    """Save an edited bulletin text for an issued warning, before its sign-off (commander only).
-
-    The edit is a new row of the append-only, hash-chained ``bulletin_edit`` table (who, when, the
-    warning's revision, SHA-256 of the text before and after, the text); the newest edit since the
-    warning's latest level step is what republishing writes out (:func:`apply_edit`). An upgrade or
-    downgrade voids earlier edits (the bulletin is regenerated for the new level).
-
-    Parameters
-    ----------
-    target : Engine or Session
-    warning_id : int
-    text : str
-        The whole edited bulletin (plain text; its first line is the title).
-    user, role : str
-        The authenticated user and role (:func:`airwarn.core.users.check_actor`).
-    expected_revision : int
-        The warning's revision the edit was made on (a stale one is refused).
-    reason : str
-        Why (kept with the edit).
-    current_text : str, optional
-        The published bulletin the edit replaces (its hash is recorded when there is no earlier edit).
-    config : emergency.signoff.SignoffConfig, optional
-
-    Raises
-    ------
-    PermissionError
-        The role may not edit.
-    emergency.lifecycle.WarningConflictError
-        The warning is not issued (lifted, cancelled, draft) or its sign-off is recorded.
-    emergency.lifecycle.StaleRevisionError, ValueError, KeyError
-        Stale revision, empty text, unknown warning. Every refusal is recorded in ``warning_refusal``.
-    """
-    from sqlalchemy import insert, select, text as sql_text
-
-    from emergency import lifecycle as lc
-    from emergency.models import BulletinEdit, _utcnow
-    from emergency.signoff import signoff_config, signoff_state
-
-    try:
-        if role not in EDIT_ROLES:
-            raise PermissionError(f"user {user!r} with role {role!r} may not edit a bulletin; "
-                                  f"allowed roles: {sorted(EDIT_ROLES)}")
-        if not str(text or "").strip():
-            raise InputError("edited bulletin: the text is empty")
-        if expected_revision is None:
-            raise InputError("edited bulletin: give the warning's revision the edit was made on")
-        body = _normal_text(text)
-        with lc._tx(target) as s:
-            if s.get_bind().dialect.name == "postgresql":
-                s.execute(sql_text("SELECT pg_advisory_xact_lock(20260304)"))
-            w = lc._get(s, warning_id)
-            rev = lc._check_revision(s, w, expected_revision)
-            if w.status != "issued":
-                raise lc.WarningConflictError(f"warning #{w.id} ({w.area}) is {w.status!r}; only an issued "
-                                              f"warning's bulletin can be edited, before its sign-off")
-            state = signoff_state(lc.audit_log(s, warning_id=w.id), config or signoff_config())
-            if state is not None and state.approved:
-                raise lc.WarningConflictError(
-                    f"warning #{w.id}: its {state.step} to {state.level} was signed off by {state.approved_by} "
-                    f"({state.approved_role}); the bulletin can no longer be edited")
-            before = _latest_edit(s, w.id)
-            before_hash = before.after_hash if before is not None else (
-                text_hash(current_text) if current_text else None)
-            last = s.execute(select(BulletinEdit.id, BulletinEdit.row_hash)
-                             .order_by(BulletinEdit.id.desc()).limit(1)).first()
-            row = dict(id=(last.id + 1) if last else 1, warning_id=w.id, revision=rev, at=_utcnow(), user=user,
-                       role=role, before_hash=before_hash, after_hash=text_hash(body), text=body,
-                       reason=reason or "")
-            prev = last.row_hash if last else None
-            digest = edit_hash(row, prev)
-            s.execute(insert(BulletinEdit).values(**row, prev_hash=prev, row_hash=digest))
-            return BulletinEditRecord(**row, prev_hash=prev, row_hash=digest)
-    except (PermissionError, ValueError, KeyError) as exc:
-        lc.record_refusal(target, action="edit", user=user, role=role, reason=exc, warning_id=warning_id)
-        raise
-
-
-def latest_edit(target, warning_id: int) -> BulletinEditRecord | None:
-    """The edit in force for the warning: the newest since its latest level step, or None."""
-    from emergency import lifecycle as lc
-
-    with lc._tx(target) as s:
-        e = _latest_edit(s, warning_id)
-        return BulletinEditRecord.of(e) if e is not None else None
-
-
-def bulletin_edits(target, warning_id: int | None = None) -> list[BulletinEditRecord]:
-    """Stored edits in the order they were made (optionally of one warning)."""
-    from sqlalchemy import select
-
-    from emergency import lifecycle as lc
-    from emergency.models import BulletinEdit
-
-    with lc._tx(target) as s:
-        stmt = select(BulletinEdit).order_by(BulletinEdit.id)
-        if warning_id is not None:
-            stmt = stmt.where(BulletinEdit.warning_id == warning_id)
-        return [BulletinEditRecord.of(e) for e in s.scalars(stmt)]
-
-
-def verify_edits(s) -> list[str]:
-    """Problems of the ``bulletin_edit`` hash chain (one line each; empty when intact)."""
-    from sqlalchemy import select
-
-    from emergency.models import BulletinEdit
-
-    from airwarn.core.chain import chain_problems
-
-    return chain_problems(s.scalars(select(BulletinEdit).order_by(BulletinEdit.id)), "bulletin_edit",
-                          lambda e: edit_hash(e, e.prev_hash) == e.row_hash and text_hash(e.text) == e.after_hash,
-                          ("an edit", "the edit"))
-
-
+# --------------------------------------------------------------------------- an edited bulletin
 def edited_html(text: str, warning, edit: BulletinEditRecord) -> str:
     """An edited bulletin text as a printable HTML page: the first line the title, each further line a
     paragraph; the edit's record (who, when, fingerprints) in the technical appendix."""
-    from airwarn.core.dates import format_beijing
-
     e = html.escape
-    lines = _normal_text(text).rstrip("\n").split("\n")
+    lines = normal_text(text).rstrip("\n").split("\n")
     title = lines[0].strip()
     body = "".join(f"<p>{e(x.strip())}</p>" if x.strip() else "" for x in lines[1:])
     appendix = [("修改人", f"{edit.user}（{edit.role}）"), ("修改时间", format_beijing(edit.at)),

@@ -2,16 +2,28 @@
 
 ``airwarn warn``, ``airwarn reductions``, ``airwarn daily``, ``airwarn inventory import``,
 ``airwarn warning draft|issue|upgrade|downgrade|lift|cancel|show|log|verify`` and ``airwarn replay``.
-Heavy modules are imported inside the handlers so that ``airwarn --help`` stays fast.
+The package's modules are imported inside the handlers: they bring SQLAlchemy, numpy and pandas,
+and ``airwarn --help`` must stay fast; at module level only the standard library and the floor.
 """
 from __future__ import annotations
 
 import argparse
 import datetime as dt
+import getpass
 import json
+import os
+import sys
+from pathlib import Path
 
-from airwarn.core.dates import format_beijing
-from airwarn.core.errors import InputError, UnknownNameError
+from airwarn.core.dates import format_beijing, today_beijing
+from airwarn.core.errors import AirwarnError, InputError, UnknownNameError
+from airwarn.core.products import BULLETIN_TXT, FORECAST_NC, day_dir, product_path
+from airwarn.core.vocab import EMISSION_POLLUTANTS
+from emergency import skill_cli
+
+#: What the acting user's check (:func:`airwarn.core.users.check_actor`) and the area lookup raise for
+#: a refusal: our own errors and the role check's PermissionError (anything else is a bug).
+_REFUSED = (AirwarnError, PermissionError)
 
 
 def _warn(args, settings) -> int:
@@ -46,7 +58,7 @@ def _reductions(args, settings) -> int:
     else:
         print(format_reductions(red))
         for key, frame in red.by.items():
-            cols = [f"cut_{p}" for p in ("so2", "nox", "pm", "vocs")]
+            cols = [f"cut_{p}" for p in EMISSION_POLLUTANTS]
             print(f"\n按{ {'county': '区县', 'industry': '行业', 'grade': '绩效分级'}[key] }:")
             print(frame[["enterprises", "lines", *cols]].round(3).to_string())
         for p in red.problems:
@@ -106,10 +118,6 @@ refused, naming what changed. Every refusal is logged (airwarn warning log --ref
 
 def _password(args) -> str | None:
     """The acting user's password: --password-stdin, else $AIRWARN_PASSWORD, else a prompt on a terminal."""
-    import getpass
-    import os
-    import sys
-
     if args.password_stdin:
         return sys.stdin.readline().rstrip("\r\n")
     if os.environ.get("AIRWARN_PASSWORD"):
@@ -143,7 +151,7 @@ def _warning(args, settings) -> int:
         if not inspect(eng).has_table("warning_audit"):
             print("audit chain intact: 0 rows (no warning tables yet)")
             return 0
-        return _verify(lc, eng)
+        return _verify(eng)
     eng = _engine(settings)
     if act == "log":
         return _log(lc, eng, args, settings)
@@ -170,7 +178,7 @@ def _warning(args, settings) -> int:
     try:
         area = areas.canonical(args.area) if args.area else areas.city
         role = _check_actor(eng, args)
-    except (PermissionError, KeyError, ValueError) as exc:
+    except _REFUSED as exc:
         lc.record_refusal(eng, action=act, user=args.user, role=args.role, reason=exc, warning_id=args.id,
                           area=args.area or (None if args.id is not None else settings.city))
         raise
@@ -232,8 +240,7 @@ def _republished(settings, w) -> dict:
     try:
         return {"republished": [str(p) for p in republish(settings, w)]}
     except (FileNotFoundError, UnknownNameError) as exc:
-        return {"republished": [], "republish_error": str(exc.args[0]) if isinstance(exc, KeyError) and exc.args
-                else str(exc)}
+        return {"republished": [], "republish_error": str(exc)}
 
 
 def _show_dict(lc, eng, w, settings) -> dict:
@@ -253,20 +260,20 @@ def _show_dict(lc, eng, w, settings) -> dict:
 
 def _notice(eng, args, settings, areas) -> int:
     """``warning notice record|list``."""
-    from emergency import lifecycle as lc
     from emergency import notices
+    from emergency.audit import record_refusal
 
     area = areas.canonical(args.area) if args.area else areas.city
     if args.notice_action == "list":
         for n in notices.notices(eng, area, areas=areas):
             print(f"#{n.id} {n.area} {n.kind} {n.level or '-'} {n.start or '-'}..{n.end or '-'} "
-                  f"{n.issuing_body} {n.doc_number} received {notices.format_time(n.received_at)} "
+                  f"{n.issuing_body} {n.doc_number} received {format_beijing(n.received_at)} "
                   f"by {n.recorded_by}")
         return 0
     try:
         role = _check_actor(eng, args)
-    except (PermissionError, KeyError, ValueError) as exc:
-        lc.record_refusal(eng, action="notice", user=args.user, role=args.role, reason=exc, area=area)
+    except _REFUSED as exc:
+        record_refusal(eng, action="notice", user=args.user, role=args.role, reason=exc, area=area)
         raise
     n = notices.record(eng, area=area, kind=args.kind, level=args.level, start=args.start, end=args.end,
                        issuing_body=args.body, doc_number=args.doc, received_at=args.received_at,
@@ -274,7 +281,7 @@ def _notice(eng, args, settings, areas) -> int:
     print(json.dumps({"id": n.id, "area": n.area, "kind": n.kind, "level": n.level,
                       "start": str(n.start) if n.start else None, "end": str(n.end) if n.end else None,
                       "issuing_body": n.issuing_body, "doc_number": n.doc_number,
-                      "received_at": notices.format_time(n.received_at)}, ensure_ascii=False))
+                      "received_at": format_beijing(n.received_at)}, ensure_ascii=False))
     return 0
 
 
@@ -305,8 +312,10 @@ def _same_area(areas, a: str, b: str) -> bool:
         return normalise(a) == normalise(b)
 
 
-def _verify(lc, eng) -> int:
-    res = lc.verify(eng)
+def _verify(eng) -> int:
+    from emergency.verify import verify
+
+    res = verify(eng)
     if res.ok:
         print(f"audit chain intact: {res.rows} rows (head {res.head or '-'})")
         return 0
@@ -319,10 +328,8 @@ def _verify(lc, eng) -> int:
 def _edit_bulletin(eng, args, settings) -> int:
     """``warning edit-bulletin``: save the commander's edited bulletin text (before sign-off), audited,
     and republish the day's products with it."""
-    from pathlib import Path
-
     from emergency import lifecycle as lc
-    from emergency.bulletin import edit_bulletin
+    from emergency.edits import edit_bulletin
     from emergency.daily import latest_product_day
     from emergency.signoff import signoff_config
 
@@ -333,11 +340,11 @@ def _edit_bulletin(eng, args, settings) -> int:
                          f"({getattr(exc, 'strerror', None) or exc.__class__.__name__})") from None
     try:
         role = _check_actor(eng, args)
-    except (PermissionError, KeyError, ValueError) as exc:
+    except _REFUSED as exc:
         lc.record_refusal(eng, action="edit", user=args.user, role=args.role, reason=exc, warning_id=args.id)
         raise
     day = latest_product_day(settings)
-    current = Path(settings.output_dir) / day.isoformat() / "bulletin.txt" if day is not None else None
+    current = product_path(settings.output_dir, day, BULLETIN_TXT) if day is not None else None
     edit = edit_bulletin(eng, args.id, text, user=args.user, role=role, expected_revision=args.revision,
                          reason=args.reason, config=signoff_config(settings.rules),
                          current_text=current.read_text(encoding="utf-8") if current and current.exists() else None)
@@ -352,14 +359,11 @@ def _edit_bulletin(eng, args, settings) -> int:
 
 def _public_forecast(args, settings) -> int:
     """``public-forecast``: write the day's 20:00 public forecast from its forecast.nc."""
-    from pathlib import Path
-
-    from airwarn.core.dates import today_beijing
     from emergency.public_forecast import write_public_forecast
 
     date = args.date or today_beijing()
-    folder = Path(settings.output_dir) / date.isoformat()
-    nc = Path(args.forecast) if args.forecast else folder / "forecast.nc"
+    folder = day_dir(settings.output_dir, date)
+    nc = Path(args.forecast) if args.forecast else product_path(settings.output_dir, date, FORECAST_NC)
     if not nc.exists():
         raise FileNotFoundError(f"no forecast for {date} at {nc}; run 'airwarn daily --date {date}' first")
     folder.mkdir(parents=True, exist_ok=True)
@@ -378,8 +382,6 @@ def _replay(args, settings) -> int:
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     """Add this package's subcommands to the ``airwarn`` parser."""
-    from emergency import skill_cli
-
     skill_cli.register(subparsers)
     p = subparsers.add_parser("warn", help="recommend a warning level from a forecast (prints JSON)")
     p.add_argument("--forecast", required=True, help="forecast netCDF, or CSV with city,valid_date,aqi "

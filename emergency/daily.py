@@ -24,17 +24,32 @@ import pandas as pd
 from airwarn.core.dates import today_beijing
 from airwarn.core.db import create_tables, get_engine, session_scope
 from airwarn.core.files import atomic_write_text
+from airwarn.core.products import (
+    BULLETIN_HTML,
+    BULLETIN_TXT,
+    FORECAST_NC,
+    NOTIFICATIONS_CSV,
+    NOTIFICATIONS_XLSX,
+    RECOMMENDATION_JSON,
+    REDUCTIONS_JSON,
+    day_dir,
+    product_days,
+    product_path,
+)
 from airwarn.core.settings import Settings
 from airwarn.core.vocab import WarningLevel
 from emergency.decision import WINDOW
 from emergency.engine import Recommendation, assess
 from emergency.reductions import Reductions, compute_reductions
-from enterprise_list.models import resolve_version
+from enterprise_list.models import list_in_force, resolve_version
 from airwarn.core.errors import InputError, UnknownNameError
 
 #: Product files of a day, in the order they are written.
-PRODUCTS: tuple[str, ...] = ("recommendation.json", "reductions.json", "bulletin.html", "bulletin.txt",
-                             "notifications.xlsx", "notifications.csv")
+PRODUCTS: tuple[str, ...] = (RECOMMENDATION_JSON, REDUCTIONS_JSON, BULLETIN_HTML, BULLETIN_TXT,
+                             NOTIFICATIONS_XLSX, NOTIFICATIONS_CSV)
+#: The lift notice (解除通知) a lift writes beside the bulletin it replaces.
+LIFT_NOTICE_HTML = "lift_notice.html"
+LIFT_NOTICE_TXT = "lift_notice.txt"
 
 
 @dataclass(frozen=True)
@@ -85,7 +100,8 @@ def _make_forecast(settings: Settings, date: dt.date, nc: Path) -> None:
 
     from forecast.inputs import MAX_OBSERVATION_GAP_DAYS, last_observed, too_old
     from forecast.io import ReaderWarning, qc_notes, read_observations
-    from forecast.model import load_model, write_forecast
+    from forecast.model import load_model
+    from forecast.product import write_forecast
 
     try:
         # the reader's data-quality warnings (values set aside: file, row, column, value) one line each on
@@ -132,7 +148,7 @@ def warning_in_force(settings: Settings, engine, date: dt.date) -> WarningLevel:
     # D+1 … D+3 of the decision), not on days long before it (a backfill of past products)
     if w is not None and (w.start is None or w.start <= date + dt.timedelta(days=WINDOW[1])):
         return w.level
-    previous = Path(settings.output_dir) / (date - dt.timedelta(days=1)).isoformat() / "recommendation.json"
+    previous = product_path(settings.output_dir, date - dt.timedelta(days=1), RECOMMENDATION_JSON)
     try:
         return WarningLevel.parse(json.loads(previous.read_text(encoding="utf-8"))["level"])
     except (OSError, ValueError, KeyError, TypeError):
@@ -168,9 +184,9 @@ def run_daily(settings: Settings, date: "dt.date | str | None" = None, *, rules=
     t0 = time.perf_counter()
     date = dt.date.fromisoformat(str(date)) if date is not None else today_beijing()
     settings.ensure_dirs()
-    folder = Path(settings.output_dir) / date.isoformat()
+    folder = day_dir(settings.output_dir, date)
     folder.mkdir(parents=True, exist_ok=True)
-    nc = folder / "forecast.nc"
+    nc = folder / FORECAST_NC
     made = False
     if not nc.exists():
         _make_forecast(settings, date, nc)
@@ -181,12 +197,13 @@ def run_daily(settings: Settings, date: "dt.date | str | None" = None, *, rules=
                  calibration=settings.model_dir, in_force=warning_in_force(settings, engine, date))
     red = standby = None
     with session_scope(engine) as s:
-        try:
-            version = resolve_version(s, list_version if list_version is not None else date)
-        except UnknownNameError:
-            if list_version is not None:
-                raise
-            version = None
+        if list_version is not None:
+            version = resolve_version(s, list_version)
+        else:
+            try:
+                version = list_in_force(s, date)
+            except UnknownNameError:
+                version = None
         if version is not None:
             lvl = rec.level if rec.level != WarningLevel.NONE else WarningLevel.YELLOW
             r = compute_reductions(s, lvl, version=version.id, rules=rules or settings.rules)
@@ -196,19 +213,19 @@ def run_daily(settings: Settings, date: "dt.date | str | None" = None, *, rules=
                 standby = r
         notes = notification_frame(s, red) if red is not None else pd.DataFrame(columns=list(COLUMNS))
     files = []
-    atomic_write_text(folder / "recommendation.json", rec.to_json(indent=2) + "\n")
+    atomic_write_text(folder / RECOMMENDATION_JSON, rec.to_json(indent=2) + "\n")
     if red is not None:
         red_doc = {"active": True, **red.to_dict()}
     else:
         red_doc = {"active": False, "level": "none",
                    "note": ("无预警,以下为黄色预警预案的减排核算(备用)" if standby is not None
-                            else "无预警;数据库中没有应急减排清单"),
+                            else "无预警;当日没有生效的应急减排清单"),
                    "standby": standby.to_dict() if standby is not None else None}
-    atomic_write_text(folder / "reductions.json", json.dumps(red_doc, ensure_ascii=False, indent=2) + "\n")
-    atomic_write_text(folder / "bulletin.html", bulletin_html(rec, red))
-    atomic_write_text(folder / "bulletin.txt", bulletin_text(rec, red))
+    atomic_write_text(folder / REDUCTIONS_JSON, json.dumps(red_doc, ensure_ascii=False, indent=2) + "\n")
+    atomic_write_text(folder / BULLETIN_HTML, bulletin_html(rec, red))
+    atomic_write_text(folder / BULLETIN_TXT, bulletin_text(rec, red))
     files += [folder / p for p in PRODUCTS[:4]]
-    files += write_notifications(notes, folder / "notifications.xlsx", folder / "notifications.csv",
+    files += write_notifications(notes, folder / NOTIFICATIONS_XLSX, folder / NOTIFICATIONS_CSV,
                                  title=f"{rec.city} {rec.level.label} 应急减排告知清单")
     from emergency.public_forecast import write_public_forecast  # the 20:00 public forecast (HJ 633-2026 §5.2.3)
 
@@ -218,17 +235,8 @@ def run_daily(settings: Settings, date: "dt.date | str | None" = None, *, rules=
 
 def latest_product_day(settings: Settings) -> dt.date | None:
     """The newest day under ``settings.output_dir`` that has a forecast (``<YYYY-MM-DD>/forecast.nc``)."""
-    out = Path(settings.output_dir)
-    days = []
-    if out.is_dir():
-        for p in out.iterdir():
-            try:
-                day = dt.date.fromisoformat(p.name)
-            except ValueError:
-                continue
-            if (p / "forecast.nc").exists():
-                days.append(day)
-    return max(days) if days else None
+    days = product_days(settings.output_dir, FORECAST_NC)
+    return days[-1] if days else None
 
 
 def republish(settings: Settings, warning, date: "dt.date | str | None" = None, *, rules=None) -> list[Path]:
@@ -265,14 +273,14 @@ def publish_lifted(settings: Settings, warning, date: "dt.date | str | None" = N
     from emergency.notify import COLUMNS, lifted_frame, notification_frame, write_notifications
 
     date = dt.date.fromisoformat(str(date)) if date is not None else today_beijing()
-    folder = Path(settings.output_dir) / date.isoformat()
+    folder = day_dir(settings.output_dir, date)
     folder.mkdir(parents=True, exist_ok=True)
     engine = get_engine(settings.db_url)
     province = current(engine, warning.area)
     province = province if province is not None and province.kind == "lift" else None
     with session_scope(engine) as s:
         try:
-            version = resolve_version(s, date)
+            version = list_in_force(s, date)
         except UnknownNameError:
             version = None
         if version is not None:
@@ -284,16 +292,16 @@ def publish_lifted(settings: Settings, warning, date: "dt.date | str | None" = N
     html_doc = lift_notice_html(city, warning, province=province)
     text_doc = lift_notice_text(city, warning, province=province)
     files = []
-    for name, doc in (("lift_notice.html", html_doc), ("lift_notice.txt", text_doc),
-                      ("bulletin.html", html_doc), ("bulletin.txt", text_doc)):
+    for name, doc in ((LIFT_NOTICE_HTML, html_doc), (LIFT_NOTICE_TXT, text_doc),
+                      (BULLETIN_HTML, html_doc), (BULLETIN_TXT, text_doc)):
         atomic_write_text(folder / name, doc)
         files.append(folder / name)
     red_doc = {"active": False, "level": "none", "lifted_warning": warning.id,
                "note": f"预警 #{warning.id}（{warning.level.label}）已解除，应急减排措施停止执行"}
-    atomic_write_text(folder / "reductions.json", json.dumps(red_doc, ensure_ascii=False, indent=2) + "\n")
-    files.append(folder / "reductions.json")
-    return files + write_notifications(lifted_frame(notes, warning), folder / "notifications.xlsx",
-                                       folder / "notifications.csv",
+    atomic_write_text(folder / REDUCTIONS_JSON, json.dumps(red_doc, ensure_ascii=False, indent=2) + "\n")
+    files.append(folder / REDUCTIONS_JSON)
+    return files + write_notifications(lifted_frame(notes, warning), folder / NOTIFICATIONS_XLSX,
+                                       folder / NOTIFICATIONS_CSV,
                                        title=f"{city} {warning.level.label} 解除通知清单")
 
 
@@ -317,33 +325,33 @@ def publish_issued(settings: Settings, warning, date: "dt.date | str | None" = N
     ------
     FileNotFoundError
         If the day has no forecast (run :func:`run_daily` first).
-    KeyError
-        If no list version is in force on that day.
+    UnknownNameError
+        If no list version is in force on that day (:func:`enterprise_list.models.list_in_force`).
     """
     import emergency.models  # noqa: F401  (tables)
     from emergency.bulletin import bulletin_html, bulletin_text
     from emergency.notify import notification_frame, write_notifications
 
     date = dt.date.fromisoformat(str(date)) if date is not None else today_beijing()
-    folder = Path(settings.output_dir) / date.isoformat()
-    nc = folder / "forecast.nc"
+    folder = day_dir(settings.output_dir, date)
+    nc = folder / FORECAST_NC
     if not nc.exists():
         raise FileNotFoundError(f"no forecast for {date} at {nc}; run 'airwarn daily --date {date}' first")
     rec = assess(nc, rules or settings.rules, city=settings.city, as_of=date, calibration=settings.model_dir,
                  in_force=warning.level)
     with session_scope(get_engine(settings.db_url)) as s:
-        version = resolve_version(s, date)
+        version = list_in_force(s, date)
         red = compute_reductions(s, warning.level, version=version.id, rules=rules or settings.rules)
         notes = notification_frame(s, red)
     doc = {"active": True, "issued_warning": warning.id, **red.to_dict()}
-    atomic_write_text(folder / "reductions.json", json.dumps(doc, ensure_ascii=False, indent=2) + "\n")
+    atomic_write_text(folder / REDUCTIONS_JSON, json.dumps(doc, ensure_ascii=False, indent=2) + "\n")
     # the commander's edit before sign-off, if any, is what is published (emergency.bulletin.edit_bulletin)
     from emergency.bulletin import apply_edit
 
     html_doc, text_doc = apply_edit(get_engine(settings.db_url), warning, bulletin_html(rec, red, issued=warning),
                                     bulletin_text(rec, red, issued=warning))
-    atomic_write_text(folder / "bulletin.html", html_doc)
-    atomic_write_text(folder / "bulletin.txt", text_doc)
-    files = [folder / "reductions.json", folder / "bulletin.html", folder / "bulletin.txt"]
-    return files + write_notifications(notes, folder / "notifications.xlsx", folder / "notifications.csv",
+    atomic_write_text(folder / BULLETIN_HTML, html_doc)
+    atomic_write_text(folder / BULLETIN_TXT, text_doc)
+    files = [folder / REDUCTIONS_JSON, folder / BULLETIN_HTML, folder / BULLETIN_TXT]
+    return files + write_notifications(notes, folder / NOTIFICATIONS_XLSX, folder / NOTIFICATIONS_CSV,
                                        title=f"{rec.city} {warning.level.label} 应急减排告知清单")

@@ -60,7 +60,7 @@ from airwarn.core.vocab import WarningLevel
 from emergency.events import RECOMMENDATION_COLUMNS, observed_episodes, observed_through, verify_events
 from emergency.grading import episode_levels_of, run_contains
 from emergency.rules import RuleSet, load_rules
-from forecast.model import apply_isotonic, fit_isotonic
+from forecast.calibration import apply_isotonic, fit_isotonic
 from forecast.verify import reliability_table
 from airwarn.core.errors import InputError
 
@@ -561,7 +561,7 @@ def forecast_recommendations(ds, rules: "RuleSet | str", calibration: DecisionCa
     Parameters
     ----------
     ds : xarray.Dataset
-        The forecast layout of :func:`forecast.model.forecast_dataset` with ``aqi_scenario`` (members)
+        The forecast layout of :func:`forecast.product.forecast_dataset` with ``aqi_scenario`` (members)
         and ``aqi_issue_day`` (the issue day's observed AQI; NaN where absent).
     rules : RuleSet or name
     calibration : DecisionCalibration or None
@@ -646,7 +646,7 @@ def colour_mask(ds, rules: RuleSet) -> np.ndarray | None:
     Parameters
     ----------
     ds : xarray.Dataset
-        Forecast layout of :func:`forecast.model.forecast_dataset` (sorted by ``lead_day``).
+        Forecast layout of :func:`forecast.product.forecast_dataset` (sorted by ``lead_day``).
     rules : RuleSet
 
     Returns

@@ -55,7 +55,7 @@ def build_demo(settings: Settings, date: dt.date | None = None) -> str:
     import emergency.models  # noqa: F401
     from emergency.daily import run_daily
     from emergency.reductions import compute_reductions, import_inventory
-    from enterprise_list.models import resolve_version
+    from enterprise_list.models import list_in_force
 
     date = date or today_beijing()
     settings.ensure_dirs()
@@ -63,7 +63,7 @@ def build_demo(settings: Settings, date: dt.date | None = None) -> str:
     create_tables(engine)
     with session_scope(engine) as s:
         try:
-            version = resolve_version(s, date)
+            version = list_in_force(s, date)
         except UnknownNameError:
             version = None
         baseline = compute_reductions(s, "yellow", version=version.id).list_baseline if version else None

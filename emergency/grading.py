@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from airwarn.core.vocab import WarningLevel
 from emergency.rules import AllOf, AnyOf, Condition, RuleSet, Threshold
 
 #: Levels graded, as integers (1 yellow, 2 orange, 3 red); 0 is no warning.
@@ -97,8 +98,6 @@ def mark_nd(condition: Condition, values: np.ndarray, step_hours: float = 24.0) 
 
 def point_levels_nd(values: np.ndarray, rules: RuleSet, step_hours: float = 24.0) -> np.ndarray:
     """Highest level (0 none, 1 yellow, 2 orange, 3 red) whose condition marks each point."""
-    from airwarn.core.vocab import WarningLevel
-
     values = np.asarray(values)
     out = np.zeros(values.shape, dtype=np.int8)
     for code in LEVEL_CODES:

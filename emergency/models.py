@@ -10,7 +10,7 @@ and the emission inventory (the baseline of the reduction targets).
   OR REPLACE`` of an existing id, which would delete and re-insert the row). Tamper-evident too: each
   row holds the warning's state after the step (level, status, revision, area, start, end) and a
   SHA-256 hash over its content and the previous row's hash (``prev_hash``, ``row_hash``; see
-  :func:`emergency.lifecycle.verify`). The two hash columns are nullable for rows of a database made
+  :func:`emergency.verify.verify`). The two hash columns are nullable for rows of a database made
   before them (such a database gets :class:`airwarn.core.db.SchemaMismatchError` from ``create_tables``).
 * ``warning_refusal`` — append-only like the audit: every refused lifecycle attempt (unknown user,
   wrong password or role, permission, stale revision, unknown area, conflicting active warning).

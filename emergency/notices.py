@@ -6,7 +6,7 @@ city's warning, and a warning started on it is lifted only after the province li
 ``provincial_notice`` (kind ``issue``, ``change`` or ``lift``; level, start, end, issuing body,
 document number, received at, recorded by), hash-chained like the warning audit
 (:func:`airwarn.core.chain.row_hash` over the row's fields and the previous notice's hash) and
-checked by :func:`emergency.lifecycle.verify`. The province's current word for an area is its latest
+checked by :func:`emergency.verify.verify`. The province's current word for an area is its latest
 notice (:func:`current`): ``issue``/``change`` in force, or ``lift``.
 
 What follows for the lifecycle (:mod:`emergency.lifecycle`):
@@ -30,13 +30,14 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
 from airwarn.core.chain import chain_problems, row_hash
-from airwarn.core.dates import BEIJING
+from airwarn.core.dates import BEIJING, format_beijing
+from airwarn.core.errors import InputError, NotAuthorisedError
 from airwarn.core.vocab import WarningLevel
-from emergency.models import NOTICE_KINDS, ProvincialNotice, _utcnow
-from airwarn.core.errors import InputError
+from emergency.audit import REFUSALS, as_date, canonical_area, lookup_area, record_refusal, transaction
+from emergency.models import NOTICE_KINDS, ProvincialNotice, WarningNotice, _utcnow
 
-__all__ = ["RECORD_ROLES", "Notice", "record", "current", "notices", "notice_of_warning", "verify_chain",
-           "notice_hash", "format_time"]
+__all__ = ["RECORD_ROLES", "Notice", "record", "current", "notices", "notice_of_warning", "in_force",
+           "verify_chain", "notice_hash"]
 
 #: Roles that may record a provincial notice.
 RECORD_ROLES = frozenset({"commander"})
@@ -44,13 +45,6 @@ KIND_LABELS = {"issue": "启动", "change": "调整", "lift": "解除"}
 #: The fields a notice's hash covers, in this order.
 _FIELDS = ("id", "area", "kind", "level", "start", "end", "issuing_body", "doc_number", "received_at",
            "recorded_by", "recorded_role", "recorded_at", "note")
-
-
-def format_time(t: "dt.datetime | None") -> str:
-    """A stored time (UTC; naive means UTC) as Beijing time with its label: ``2026-12-02 04:35（北京时间）``."""
-    from airwarn.core.dates import format_beijing
-
-    return "—" if t is None else format_beijing(t)
 
 
 @dataclass(frozen=True)
@@ -90,7 +84,7 @@ class Notice:
         """Chinese one-line account (Beijing times)."""
         what = (f"{KIND_LABELS[self.kind]}{self.level_enum.label}，自{self.start}起"
                 + (f"至{self.end}" if self.end else "") if self.in_force else "解除预警")
-        return (f"{self.issuing_body}{self.doc_number}：{what}（收到：{format_time(self.received_at)}；"
+        return (f"{self.issuing_body}{self.doc_number}：{what}（收到：{format_beijing(self.received_at)}；"
                 f"登记：{self.recorded_by}）")
 
 
@@ -118,6 +112,13 @@ def _latest(s: Session, area: str) -> ProvincialNotice | None:
                      .order_by(ProvincialNotice.id.desc()).limit(1)).first()
 
 
+def in_force(s: Session, area: str) -> ProvincialNotice | None:
+    """The provincial notice in force for the (canonical) area: its latest, unless that is a lift
+    (a ``ProvincialNotice`` row of the caller's session, for the lifecycle's checks)."""
+    n = _latest(s, area)
+    return n if n is not None and n.kind != "lift" else None
+
+
 def record(target: "Engine | Session", *, area: str, kind: str, user: str, role: str, issuing_body: str,
            doc_number: str, level: "WarningLevel | str | None" = None, start: "dt.date | str | None" = None,
            end: "dt.date | str | None" = None, received_at: "dt.datetime | str | None" = None, note: str = "",
@@ -141,30 +142,28 @@ def record(target: "Engine | Session", *, area: str, kind: str, user: str, role:
 
     Raises
     ------
-    PermissionError, ValueError, UnknownAreaError
+    NotAuthorisedError, InputError, UnknownAreaError
         Refused (and recorded in ``warning_refusal``).
     """
-    from emergency import lifecycle as lc
-
     try:
         if role not in RECORD_ROLES:
-            raise PermissionError(f"user {user!r} with role {role!r} may not record a provincial notice; "
-                                  f"allowed roles: {sorted(RECORD_ROLES)}")
+            raise NotAuthorisedError(f"user {user!r} with role {role!r} may not record a provincial notice; "
+                                     f"allowed roles: {sorted(RECORD_ROLES)}")
         if kind not in NOTICE_KINDS:
             raise InputError(f"notice kind must be one of {list(NOTICE_KINDS)}, got {kind!r}")
         if not str(issuing_body or "").strip() or not str(doc_number or "").strip():
             raise InputError("a provincial notice needs its issuing body and document number")
-        area = lc._canonical_area(area, areas)
+        area = canonical_area(area, areas)
         lvl = WarningLevel.parse(level) if level else WarningLevel.NONE
         if kind == "lift":
             if level or start or end:
                 raise InputError("a lift notice has no level, start or end")
         elif lvl == WarningLevel.NONE or start is None:
             raise InputError(f"a {kind} notice needs a level (yellow, orange or red) and a start date")
-        start_d, end_d = lc._as_date(start), lc._as_date(end)
+        start_d, end_d = as_date(start), as_date(end)
         if start_d and end_d and end_d < start_d:
             raise InputError(f"notice end {end_d} is before its start {start_d}")
-        with lc._tx(target) as s:
+        with transaction(target) as s:
             if s.get_bind().dialect.name == "postgresql":
                 s.execute(text("SELECT pg_advisory_xact_lock(20260303)"))
             now = _latest(s, area)
@@ -183,37 +182,30 @@ def record(target: "Engine | Session", *, area: str, kind: str, user: str, role:
             prev = last.row_hash if last else None
             s.execute(insert(ProvincialNotice).values(**row, prev_hash=prev, row_hash=notice_hash(row, prev)))
             return Notice(**row, prev_hash=prev, row_hash=notice_hash(row, prev))
-    except (PermissionError, ValueError, KeyError) as exc:
-        lc.record_refusal(target, action="notice", user=user, role=role, reason=exc, area=area)
+    except REFUSALS as exc:
+        record_refusal(target, action="notice", user=user, role=role, reason=exc, area=area)
         raise
 
 
 def current(target: "Engine | Session", area: str, areas=None) -> Notice | None:
     """The area's latest provincial notice (in force unless its kind is ``lift``), or None."""
-    from emergency import lifecycle as lc
-
-    with lc._tx(target) as s:
-        n = _latest(s, lc._lookup_area(area, areas))
+    with transaction(target) as s:
+        n = _latest(s, lookup_area(area, areas))
         return Notice.of(n) if n is not None else None
 
 
 def notices(target: "Engine | Session", area: str | None = None, areas=None) -> list[Notice]:
     """Provincial notices in the order they were recorded (optionally of one area)."""
-    from emergency import lifecycle as lc
-
-    with lc._tx(target) as s:
+    with transaction(target) as s:
         stmt = select(ProvincialNotice).order_by(ProvincialNotice.id)
         if area is not None:
-            stmt = stmt.where(ProvincialNotice.area == lc._lookup_area(area, areas))
+            stmt = stmt.where(ProvincialNotice.area == lookup_area(area, areas))
         return [Notice.of(n) for n in s.scalars(stmt)]
 
 
 def notice_of_warning(target: "Engine | Session", warning_id: int) -> Notice | None:
     """The provincial notice a warning was started on, or None."""
-    from emergency import lifecycle as lc
-    from emergency.models import WarningNotice
-
-    with lc._tx(target) as s:
+    with transaction(target) as s:
         n = s.execute(select(ProvincialNotice).join(WarningNotice, WarningNotice.notice_id == ProvincialNotice.id)
                       .where(WarningNotice.warning_id == warning_id)).scalar_one_or_none()
         return Notice.of(n) if n is not None else None

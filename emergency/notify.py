@@ -14,6 +14,7 @@ import pandas as pd
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from airwarn.core.dates import format_beijing
 from airwarn.core.files import atomic_path, csv_escape
 from airwarn.core.vocab import EMISSION_LABELS, EMISSION_POLLUTANTS
 from emergency.reductions import Reductions
@@ -125,8 +126,6 @@ def lifted_frame(frame: pd.DataFrame, warning) -> pd.DataFrame:
     warning : emergency.lifecycle.WarningState
         The lifted warning.
     """
-    from airwarn.core.dates import format_beijing
-
     when = format_beijing(warning.lifted_at) if warning.lifted_at else "解除之时"
     out = frame.copy()
     out.insert(0, STATUS_COLUMN, "解除")

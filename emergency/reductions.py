@@ -44,11 +44,13 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
 from airwarn.core.db import session_scope
+from airwarn.core.errors import InputError, UnknownNameError
 from airwarn.core.vocab import EMISSION_LABELS, EMISSION_POLLUTANTS, WarningLevel
 from emergency.models import SECTOR_LABELS, SECTORS, EmissionInventory
+from emergency.rules import load_rules
 from enterprise_list import frames
 from enterprise_list.models import GUARANTEE_GRADE, VOLUNTARY_GRADES, resolve_version
-from airwarn.core.errors import InputError, UnknownNameError
+from enterprise_list.xlsx_safety import check_xlsx
 
 BY_KEYS: tuple[str, ...] = ("county", "industry", "grade")
 
@@ -230,7 +232,7 @@ def inventory_totals(session: Session, name: str | None = None) -> tuple[str | N
 
     Raises
     ------
-    KeyError
+    UnknownNameError
         Unknown inventory name (the message lists the names).
     """
     c = EmissionInventory.__table__.c
@@ -281,8 +283,8 @@ def compute_reductions(session: "Session | Engine", level: "WarningLevel | str",
 
     Raises
     ------
-    KeyError
-        Unknown level, version, inventory or grouping (the message lists the valid ones).
+    UnknownNameError, InputError
+        Unknown level, version, inventory or grouping (the message lists the valid ones); level none.
     """
     if isinstance(session, Engine):
         with session_scope(session) as s:
@@ -294,8 +296,6 @@ def compute_reductions(session: "Session | Engine", level: "WarningLevel | str",
     if bad:
         raise UnknownNameError(f"unknown grouping(s) {bad}; valid groupings are {list(BY_KEYS)}")
     if targets is None:
-        from emergency.rules import load_rules
-
         targets = load_rules(rules).reduction_targets
     level_target = {WarningLevel.parse(k): v for k, v in targets.items()}.get(lvl, 0.0)
     target_of = (level_target if isinstance(level_target, Mapping)
@@ -371,17 +371,14 @@ def read_inventory(path: "str | os.PathLike", unit: str | None = None) -> pd.Dat
 
     Raises
     ------
-    ValueError
-        Naming the file, row and column: unknown sector, unit or a negative / non-numeric value.
-    KeyError
-        Missing columns (the message lists the expected ones).
+    InputError
+        Naming the file, row and column: unknown sector, unit or a negative / non-numeric value; missing
+        columns (the message lists the expected ones).
     """
     path = Path(path)
     if not path.exists():
         raise FileNotFoundError(f"emission inventory file not found: {path}")
     if path.suffix.lower() in (".xlsx", ".xlsm"):
-        from enterprise_list.workbook import check_xlsx
-
         check_xlsx(path)  # a cell far out or a zip bomb would abort calamine (the whole process)
         raw = pd.read_excel(path, dtype=object, engine="calamine")
     elif path.suffix.lower() in (".csv", ".txt"):

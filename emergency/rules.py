@@ -286,9 +286,9 @@ def load_rules(name_or_path: "str | os.PathLike | RuleSet" = "national-2024") ->
 
     Raises
     ------
-    KeyError
+    UnknownNameError
         Unknown rule-set name, or unknown keys / levels in the file (the message lists the valid ones).
-    ValueError
+    InputError
         Bad values (negative thresholds, hours not a positive number, targets outside 0-1, a cycle
         of ``extends``).
     FileNotFoundError

@@ -18,8 +18,10 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Mapping
 
-from airwarn.core.vocab import Role, WarningLevel
+from airwarn.core.dates import format_beijing
 from airwarn.core.errors import InputError
+from airwarn.core.vocab import Role, WarningLevel
+from emergency.rules import load_rules
 
 __all__ = ["DEFAULT_APPROVERS", "DEADLINE_HOURS", "SignoffConfig", "signoff_config", "SignoffState",
            "signoff_state"]
@@ -49,24 +51,29 @@ def signoff_config(rules=None) -> SignoffConfig:
 
     Raises
     ------
-    ValueError, KeyError
-        A malformed ``signoff`` section (unknown level or role, deadline not positive).
+    InputError, UnknownNameError
+        A malformed ``signoff`` section (unknown level or role, deadline not a positive number).
     """
     raw = {}
     if rules is not None:
-        from emergency.rules import load_rules
-
         raw = (load_rules(rules).raw or {}).get("signoff") or {}
     if not isinstance(raw, dict):
         raise InputError(f"rules: 'signoff' must be a mapping with keys approvers, deadline_hours, got {raw!r}")
+    given = raw.get("approvers") or {}
+    if not isinstance(given, dict):
+        raise InputError(f"rules: signoff.approvers: expected a mapping level → roles, got {given!r}")
     approvers = dict(DEFAULT_APPROVERS)
-    for level, roles in (raw.get("approvers") or {}).items():
+    for level, roles in given.items():
         key = WarningLevel.parse(level).key
         roles = [roles] if isinstance(roles, str) else list(roles or ())
         approvers[key] = tuple(Role.parse(r).value for r in roles)
-    hours = float(raw.get("deadline_hours", DEADLINE_HOURS))
-    if hours <= 0:
-        raise InputError(f"rules: signoff.deadline_hours must be > 0, got {hours}")
+    try:
+        hours = float(raw.get("deadline_hours", DEADLINE_HOURS))
+    except (TypeError, ValueError):
+        hours = float("nan")
+    if not hours > 0:
+        raise InputError(f"rules: signoff.deadline_hours: expected a number of hours > 0, "
+                         f"got {raw.get('deadline_hours')!r}")
     return SignoffConfig(approvers, hours)
 
 
@@ -106,23 +113,19 @@ class SignoffState:
 
     def describe(self, now: dt.datetime | None = None) -> str:
         """Chinese one-line account with Beijing times."""
-        from emergency.notices import format_time
-
         who = "或".join(Role.parse(r).label for r in self.required_roles) or "（未配置）"
         if self.approved:
             late = "（超时）" if self.overdue() else ""
             return (f"{who}签批：已由 {self.approved_by}（{Role.parse(self.approved_role).label}）于 "
-                    f"{format_time(self.approved_at)}批准{late}")
+                    f"{format_beijing(self.approved_at)}批准{late}")
         late = "，已超时" if self.overdue(now) else ""
-        return f"待{who}签批，时限 {format_time(self.deadline)}{late}"
+        return f"待{who}签批，时限 {format_beijing(self.deadline)}{late}"
 
     def to_dict(self, now: dt.datetime | None = None) -> dict:
-        from emergency.notices import format_time
-
         return {"step": self.step, "level": self.level, "required_roles": list(self.required_roles),
-                "step_at": format_time(self.step_at), "deadline": format_time(self.deadline),
+                "step_at": format_beijing(self.step_at), "deadline": format_beijing(self.deadline),
                 "approved_by": self.approved_by, "approved_role": self.approved_role,
-                "approved_at": format_time(self.approved_at) if self.approved_at else None,
+                "approved_at": format_beijing(self.approved_at) if self.approved_at else None,
                 "overdue": self.overdue(now)}
 
 

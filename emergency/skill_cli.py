@@ -18,6 +18,10 @@ layer up:
   ``event_scores.csv`` (and ``event_scores_by_city.csv`` with ``--by-city``), and the scores of the
   calibrated level probabilities per span of lead days, ``level_probability_scores.csv`` and
   ``level_probability_reliability.csv``.
+
+The modules doing the work (the decision, the events, the rule sets: numpy, pandas, the model) are
+imported inside the handlers, so that ``airwarn --help`` stays fast; :mod:`forecast.model_cli` and
+the floor import no heavy library at module level.
 """
 from __future__ import annotations
 
@@ -26,13 +30,14 @@ import sys
 import time
 from pathlib import Path
 
+from airwarn.core.files import atomic_write_text
+from forecast.model_cli import add_backtest_arguments, add_train_arguments, run_backtest, train_model
+
 #: Rule sets whose decision ``airwarn train`` calibrates by default (with the settings' own).
 DEFAULT_CALIBRATED_RULES: tuple[str, ...] = ("national-2024", "national-2019")
 
 
 def _train(args, settings) -> int:
-    from forecast.model_cli import train_model
-
     model, obs = train_model(args)
     calibrate_model(model, obs, args.rules or [*DEFAULT_CALIBRATED_RULES, str(settings.rules)], args.out)
     return 0
@@ -72,11 +77,9 @@ def calibrate_model(model, obs, rule_sets, out) -> Path:
 
 
 def _backtest(args, settings) -> int:
-    from airwarn.core.files import atomic_write_text
     from emergency.decision import forecast_recommendations, load_calibration
     from emergency.events import RECOMMENDATION_COLUMNS, score_decisions
     from emergency.rules import load_rules
-    from forecast.model_cli import run_backtest
 
     rules = load_rules(args.rules or settings.rules)
     cal = load_calibration(args.model, rules)  # before the long run: a broken file stops it at once
@@ -124,8 +127,6 @@ def _backtest(args, settings) -> int:
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     """Add ``train`` and ``backtest``."""
-    from forecast.model_cli import add_backtest_arguments, add_train_arguments
-
     p = subparsers.add_parser("train", help="train the probabilistic forecast model on city daily observations "
                                             "and calibrate its warning decision")
     add_train_arguments(p)

@@ -14,6 +14,7 @@ import emergency.models  # noqa: F401  (registers the tables)
 from airwarn.cli import main
 from airwarn.core.db import create_tables
 from emergency import lifecycle as lc
+from emergency.verify import verify
 
 #: A warning's period and rule set: lifecycle.issue refuses a warning without them.
 PERIOD = {"start": "2026-12-03", "end": "2026-12-05", "rules_version": "national-2024"}
@@ -54,7 +55,7 @@ def verify_cli(engine, monkeypatch, capsys) -> tuple[int, str]:
 
 def test_verify_passes_an_intact_trail(history, monkeypatch, capsys, tmp_path):
     monkeypatch.setenv("AIRWARN_DATA_DIR", str(tmp_path / "var"))
-    res = lc.verify(history)
+    res = verify(history)
     assert res.ok and res.rows == 5 and res.problems == () and len(res.head) == 64
     rc, out = verify_cli(history, monkeypatch, capsys)
     assert rc == 0 and out.startswith("audit chain intact: 5 rows (head ") and res.head in out
@@ -84,7 +85,7 @@ def test_break_15_replace_into_the_audit_is_refused(history):
     for sql in attacks:
         with pytest.raises(error, match="append-only"):
             run_sql(history, sql)
-    assert lc.audit_log(history) == before and lc.verify(history).ok
+    assert lc.audit_log(history) == before and verify(history).ok
 
 
 def test_break_15_a_forged_row_appended_is_named(history, monkeypatch, capsys, tmp_path):
@@ -92,26 +93,26 @@ def test_break_15_a_forged_row_appended_is_named(history, monkeypatch, capsys, t
     run_sql(history, "INSERT INTO warning_audit (id, warning_id, area, at, \"user\", role, action, level_from, level_to, "
                      "status_from, status_to, revision, reason) VALUES (6, 2, '盂县', '2026-01-10 09:00:00', 'forged', "
                      "'commander', 'upgrade', 'yellow', 'red', 'issued', 'issued', 3, '')")
-    res = lc.verify(history)
+    res = verify(history)
     assert not res.ok and res.problems[0].startswith("warning_audit row 6: no hash")
     rc, out = verify_cli(history, monkeypatch, capsys)
     assert rc == 1 and out.startswith("audit chain broken: warning_audit row 6: no hash")
 
 
 def test_break_15_a_forged_row_with_a_made_up_hash_is_named(history):
-    head = lc.verify(history).head
+    head = verify(history).head
     run_sql(history, "INSERT INTO warning_audit (id, warning_id, area, at, \"user\", role, action, level_from, level_to, "
                      "status_from, status_to, revision, reason, prev_hash, row_hash) VALUES (6, 2, '盂县', "
                      f"'2026-01-10 09:00:00', 'forged', 'commander', 'upgrade', 'yellow', 'red', 'issued', 'issued', 3, "
                      f"'', '{head}', '{'0' * 64}')")
-    assert lc.verify(history).problems[0] == ("warning_audit row 6: its content does not match its hash "
+    assert verify(history).problems[0] == ("warning_audit row 6: its content does not match its hash "
                                               "(the row was changed)")
 
 
 def test_break_15_update_warning_is_found(history, monkeypatch, capsys, tmp_path):
     monkeypatch.setenv("AIRWARN_DATA_DIR", str(tmp_path / "var"))
     run_sql(history, "UPDATE warning SET level = 'red' WHERE id = 2")
-    res = lc.verify(history)
+    res = verify(history)
     assert not res.ok
     assert res.problems[0].startswith("warning #2: the warning table says area 盂县, red issued, revision 2")
     assert "its last audit row 5 says area 盂县, yellow issued, revision 2" in res.problems[0]
@@ -122,7 +123,7 @@ def test_break_15_update_warning_is_found(history, monkeypatch, capsys, tmp_path
 def test_break_15_delete_from_warning_active_is_found(history):
     run_sql(history, "DELETE FROM warning_active")
     assert lc.active_warning(history, "盂县") is None
-    assert lc.verify(history).problems == (
+    assert verify(history).problems == (
         "warning #2: issued, but 盂县 has no row in warning_active for it (deleted outside airwarn)",)
 
 
@@ -132,14 +133,14 @@ def test_break_15_drop_trigger_then_update_the_audit_is_found(history):
     for sql in drop:
         run_sql(history, sql)
     run_sql(history, "UPDATE warning_audit SET \"user\" = 'forged' WHERE id = 2")
-    res = lc.verify(history)
+    res = verify(history)
     assert res.problems[0] == "warning_audit row 2: its content does not match its hash (the row was changed)"
     # a deleted row is found too (the next row's prev_hash no longer matches)
     drop = {"sqlite": ["DROP TRIGGER warning_audit_no_delete"], "postgresql": []}[history.dialect.name]
     for sql in drop:
         run_sql(history, sql)
     run_sql(history, "DELETE FROM warning_audit WHERE id = 3")
-    assert any(p.startswith("warning_audit row 4: prev_hash is not the hash of row 2") for p in lc.verify(history).problems)
+    assert any(p.startswith("warning_audit row 4: prev_hash is not the hash of row 2") for p in verify(history).problems)
 
 
 def test_the_refusal_log_is_append_only_in_sql(history):
@@ -178,7 +179,7 @@ def test_concurrent_steps_in_two_areas_keep_one_chain(engine):
     for t in threads:
         t.join(timeout=120)
     assert errors == []
-    res = lc.verify(engine)
+    res = verify(engine)
     assert res.ok and res.rows == 16, res.problems
 
 
@@ -196,7 +197,7 @@ def test_break_15_wiping_every_hash_is_found(history, monkeypatch, capsys, tmp_p
     run_sql(history, "UPDATE warning_audit SET prev_hash = NULL, row_hash = NULL, warning_start = NULL, "
                      "warning_end = NULL")
     run_sql(history, "UPDATE warning_audit SET \"user\" = 'wang', reason = 'forged' WHERE id = 1")
-    res = lc.verify(history)
+    res = verify(history)
     assert res.problems[0] == "warning_audit row 1: no hash (written or wiped outside airwarn)"
     assert "warning_audit: append-only trigger" in res.problems[-1]
     monkeypatch.setenv("AIRWARN_DATA_DIR", str(tmp_path / "var"))
@@ -207,14 +208,14 @@ def test_break_15_wiping_every_hash_is_found(history, monkeypatch, capsys, tmp_p
 def test_break_15_a_forged_signer_in_the_warning_table_is_found(history):
     """The warning's people and references were outside the hash: a plain UPDATE (no trigger guards the
     warning table) put a forged 签发 name into every republished bulletin and verify said intact."""
-    assert lc.verify(history).ok
+    assert verify(history).ok
     run_sql(history, "UPDATE warning SET issued_by = 'wang', lifted_by = 'wang' WHERE id = 1")
-    problems = lc.verify(history).problems
+    problems = verify(history).problems
     assert "warning #1: its issued_by is 'wang', its audit rows say 'zhang' (changed outside airwarn)" in problems
     assert "warning #1: its lifted_by is 'wang', its audit rows say 'zhang' (changed outside airwarn)" in problems
     run_sql(history, "UPDATE warning SET issued_by = 'zhang', lifted_by = 'zhang', created_by = 'x', "
                      "forecast_ref = '/x' WHERE id = 1")
-    problems = lc.verify(history).problems
+    problems = verify(history).problems
     assert any(p.startswith("warning #1: its created_by is 'x'") for p in problems)
     assert any(p.startswith("warning #1: its forecast_ref is '/x'") for p in problems)
 
@@ -226,7 +227,7 @@ def test_break_15_refusals_deleted_and_triggers_dropped_are_found(history, caplo
             lc.upgrade(history, 2, "red", user=who, role="forecaster")
     _drop_all_triggers(history, "warning_refusal")
     run_sql(history, "DELETE FROM warning_refusal WHERE id = 2")
-    problems = lc.verify(history).problems
+    problems = verify(history).problems
     assert "warning_refusal: rows missing before id 3 (deleted outside airwarn)" in problems
     assert any(p.startswith("warning_refusal: append-only trigger") for p in problems)
     # any later command puts the triggers back, and says that they were gone
@@ -235,4 +236,4 @@ def test_break_15_refusals_deleted_and_triggers_dropped_are_found(history, caplo
     with caplog.at_level(logging.WARNING, logger="airwarn.warning"):
         create_tables(history)
     assert any("were missing on warning_refusal (2 rows) and are recreated" in r.getMessage() for r in caplog.records)
-    assert not any("append-only trigger" in p for p in lc.verify(history).problems)
+    assert not any("append-only trigger" in p for p in verify(history).problems)

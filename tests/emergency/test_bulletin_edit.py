@@ -10,6 +10,7 @@ import pytest
 from airwarn.cli import main
 from tests.emergency.test_daily_cli import DATE, demo_db, write_forecast  # noqa: F401  (fixture)
 from emergency.daily import run_daily
+from emergency.verify import verify
 
 PASSWORD = "Commander-pass-1"
 MAYOR_PASSWORD = "Vice-mayor-pass-7"
@@ -50,7 +51,7 @@ EDITED = "阳泉市重污染天气预警信息\n阳泉市重污染天气应急�
 def test_i15_edit_before_signoff_is_published_audited_and_chained(issued, tmp_path, capsys):
     from airwarn.core.db import get_engine
     from emergency import lifecycle as lc
-    from emergency.bulletin import bulletin_edits, text_hash
+    from emergency.edits import bulletin_edits, text_hash
 
     settings, folder, w = issued
     generated = (folder / "bulletin.txt").read_text(encoding="utf-8")
@@ -73,7 +74,7 @@ def test_i15_edit_before_signoff_is_published_audited_and_chained(issued, tmp_pa
     eng = get_engine(settings.db_url)
     e1, e2 = bulletin_edits(eng, w["id"])
     assert e2.before_hash == e1.after_hash and e2.prev_hash == e1.row_hash and e1.user == "wang"
-    assert lc.verify(eng).ok
+    assert verify(eng).ok
     # the table is append-only, and a rewritten edit breaks the chain
     con = sqlite3.connect(settings.db_url.removeprefix("sqlite:///"))
     with pytest.raises(sqlite3.DatabaseError, match="append-only"):
@@ -82,14 +83,14 @@ def test_i15_edit_before_signoff_is_published_audited_and_chained(issued, tmp_pa
     con.execute("UPDATE bulletin_edit SET text = '伪造' WHERE id = 1")
     con.commit()
     con.close()
-    res = lc.verify(eng)
+    res = verify(eng)
     assert not res.ok and any("bulletin_edit row 1" in p for p in res.problems)
 
 
 def test_i15_edit_refused_after_signoff_after_lift_and_for_other_roles(issued, tmp_path, capsys, monkeypatch):
     from airwarn.core.db import get_engine
     from emergency import lifecycle as lc
-    from emergency.bulletin import bulletin_edits
+    from emergency.edits import bulletin_edits
 
     settings, folder, w = issued
     eng = get_engine(settings.db_url)

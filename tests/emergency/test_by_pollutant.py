@@ -176,6 +176,7 @@ def test_i15_yangquan_is_in_the_fenwei_plain_and_2_26_is_the_historic_set():
 def test_i15_the_model_forecast_carries_the_primary_pollutant_into_nc_csv_and_warn(shared_data, tmp_path, capsys):
     import forecast.model as M
     from forecast.aqi import primary_pollutants
+    from forecast.product import write_forecast
     from tests.forecast._model_fixtures import SMALL_PARAMS, coordinates, read_subset
 
     subset = read_subset(shared_data, cities=("阳泉", "太原", "晋中", "石家庄"), end="2015-02-28")
@@ -187,7 +188,7 @@ def test_i15_the_model_forecast_carries_the_primary_pollutant_into_nc_csv_and_wa
     expected = primary_pollutants(med, dates=ds["valid_date"].values.ravel())
     assert list(ds["primary_pollutant"].values.ravel()) == list(expected)
     assert all(p in ("", *m.pollutants_) or "," in p for p in expected)
-    nc, csv = M.write_forecast(ds, tmp_path / "forecast.nc")
+    nc, csv = write_forecast(ds, tmp_path / "forecast.nc")
     table = pd.read_csv(csv, keep_default_na=False)
     assert list(table["primary_pollutant"]) == list(expected)
     assert assess(nc, RULES, decision="median").primary_pollutants == tuple(expected)

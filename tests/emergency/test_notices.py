@@ -8,6 +8,7 @@ import json
 import pytest
 
 from airwarn.cli import main
+from emergency.verify import verify
 
 #: A warning's period and rule set: lifecycle.issue refuses a warning without them.
 PERIOD = {"start": "2026-12-03", "end": "2026-12-05", "rules_version": "national-2024"}
@@ -63,7 +64,7 @@ def test_i15_notice_sets_minimum_level_and_start_and_holds_lift_until_province_l
     assert not current(engine, "阳泉").in_force
     assert lc.lift(engine, w.id, user="c", role="commander", expected_revision=w.revision).status == "lifted"
     assert [x.kind for x in notices(engine, "阳泉")] == ["issue", "change", "lift"]
-    assert lc.verify(engine).ok
+    assert verify(engine).ok
     # a later local warning without a notice in force is the city's own
     w2 = lc.issue(engine, area="阳泉", level="yellow", user="c", role="commander", **PERIOD)
     assert notice_of_warning(engine, w2.id) is None
@@ -88,15 +89,13 @@ def test_i15_notice_records_are_checked_and_refusals_logged(engine):
 def test_i15_notice_chain_detects_a_changed_notice(engine):
     from sqlalchemy import text
 
-    from emergency import lifecycle as lc
-
     _record(engine, "issue", "orange", D)
     _record(engine, "lift", doc="晋环应急调度〔2026〕14号")
-    assert lc.verify(engine).ok
+    assert verify(engine).ok
     with engine.begin() as c:
         c.exec_driver_sql("DROP TRIGGER provincial_notice_no_update")
         c.execute(text("UPDATE provincial_notice SET level = 'yellow' WHERE id = 1"))
-    res = lc.verify(engine)
+    res = verify(engine)
     assert not res.ok and "provincial_notice row 1: its content does not match its hash" in res.problems[0]
 
 
