@@ -33,10 +33,11 @@ sys.path.insert(0, str(REPO))
 def signed_in(app, name):
     from sqlalchemy import select
 
-    from dashboard import auth, data
+    from dashboard import auth
+    from dashboard.services import context, lists, products
 
     with app.server.test_request_context("/"):
-        with data.session() as s:
+        with context.session() as s:
             auth.begin_session(s, s.scalars(select(auth.User).where(auth.User.name == name)).one())
         yield
 
@@ -44,12 +45,12 @@ def signed_in(app, name):
 def time_callbacks(app, repeat: int) -> list[tuple[str, float, float, float, float]]:
     from dash._utils import to_json
 
-    from dashboard import data
+    from dashboard.services import context, lists, products
     from dashboard.pages import command, consult, enterprise
 
     with signed_in(app, "commander"):
-        cities = data.forecast_cities(data.load_forecast())
-        code = data.find_enterprises("焦化", limit=1)[0]["credit_code"]
+        cities = products.forecast_cities(products.load_forecast())
+        code = lists.find_enterprises("焦化", limit=1)[0]["credit_code"]
     levels = ("yellow", "orange", "red")
     cases = {
         "consult.update_outlook": lambda i: consult.update_outlook(cities[i % len(cities)], "2026-01-10"),
@@ -60,10 +61,9 @@ def time_callbacks(app, repeat: int) -> list[tuple[str, float, float, float, flo
         "command.show_status": lambda i: command.show_status(i),
         "command.update_reductions": lambda i: command.update_reductions(levels[i % 3],
                                                                          ("county", "industry", "grade")[i % 3], 0),
-        "command.table_page (page)": lambda i: command.table_page(levels[i % 3], i * 7, 15, "", []),
-        "command.table_page (filter+sort)": lambda i: command.table_page(
-            levels[i % 3], 0, 15, "{county} contains 盂县 && {cut_nox} > 0.01",
-            [{"column_id": "cut_so2", "direction": "desc"}]),
+        # the table pages, filters and sorts in the browser (filter_action native): the server sends the rows
+        "command.table_rows (all rows of the level)": lambda i: command.table_rows(levels[i % 3]),
+        "command.table_count": lambda i: command.table_count(None, levels[i % 3]),
         "enterprise.search (credit code)": lambda i: enterprise.search(1, None, levels[i % 3], code),
         "enterprise.search (name)": lambda i: enterprise.search(1, None, "today", ("焦化", "耐火", "阳泉宏")[i % 3]),
     }
@@ -149,7 +149,7 @@ def main(argv=None) -> int:
 
     from tests.dashboard.dash_env import build_env
 
-    from dashboard import data
+    from dashboard.services import context, lists, products
     from dashboard.app import create_app
     from dashboard.demo import read_demo_users
     from dashboard.server import make_server
@@ -177,7 +177,7 @@ def main(argv=None) -> int:
             print("\nfirst render: skipped (no chromium/chromedriver or --no-browser)")
             return 0
         users = dict(read_demo_users(settings))
-        users["_code"] = data.find_enterprises("焦化", limit=1, s=settings)[0]["credit_code"]
+        users["_code"] = lists.find_enterprises("焦化", limit=1, s=settings)[0]["credit_code"]
         server = make_server(settings, "127.0.0.1", 0)
         import threading
 

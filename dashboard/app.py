@@ -4,16 +4,25 @@
 ``dashboard/pages``; every asset (dash-renderer, React, plotly.js, CSS) is
 served by the app itself (``serve_locally=True``), so the dashboard works on an
 office network without internet.
+
+The pages declare their callbacks with :func:`dashboard.pages._common.callback`, which only marks
+the function; :func:`create_app` registers the marked functions of the pages Dash imported on this
+app with the public ``app.callback``. Dash's own ``dash.callback`` keeps them in a process-wide list
+that the first app serving a request takes, so several apps in one process (tests, the bench) would
+not each get their own.
 """
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import dash
 from dash import Dash, dcc, html
 
 from airwarn.core.settings import Settings
-from dashboard import auth, data, ids, routes
+from dashboard import auth, ids, routes
+from dashboard.pages._common import CALLBACK_ATTR
+from dashboard.services.context import SETTINGS_KEY, ensure_tables, settings as app_settings
 
 _HERE = Path(__file__).parent
 #: Pages in navigation order (module name suffix → shown when).
@@ -34,7 +43,7 @@ def create_app(settings: Settings) -> Dash:
         The app; ``app.server`` is the Flask (WSGI) application.
     """
     settings.ensure_dirs()
-    data.ensure_tables(settings)
+    ensure_tables(settings)
     app = Dash(
         "dashboard",
         use_pages=True,
@@ -46,20 +55,34 @@ def create_app(settings: Settings) -> Dash:
         suppress_callback_exceptions=True,
         compress=False,
     )
-    app.server.config[data.SETTINGS_KEY] = settings
+    app.server.config[SETTINGS_KEY] = settings
     auth.install(app.server, settings, ids.ROLE_REQUIRED)
     routes.install(app.server)
     app.layout = _layout
-    # Move the page callbacks (registered with dash.callback) into this app now, so that
-    # several apps in one process (tests, bench) each get their own.
-    with app.server.test_request_context("/"):
-        app._setup_server()  # noqa: SLF001
+    _register_callbacks(app)
     return app
+
+
+def _register_callbacks(app: Dash) -> None:
+    """Register the callbacks the pages marked (:func:`dashboard.pages._common.callback`) on ``app``.
+
+    The pages are the modules Dash imported for this app (``dash.page_registry``); each marked
+    function of a page is registered once, with its own outputs, inputs and options.
+    """
+    for page in dash.page_registry.values():
+        module = sys.modules.get(page["module"])
+        if module is None:
+            continue
+        for func in list(vars(module).values()):
+            spec = getattr(func, CALLBACK_ATTR, None)
+            if spec is not None and getattr(func, "__module__", None) == module.__name__:
+                args, kwargs = spec
+                app.callback(*args, **kwargs)(func)
 
 
 def _layout() -> html.Div:
     """The page frame: header with navigation and the signed-in user, then the page."""
-    s = data.settings()
+    s = app_settings()
     user = auth.current_user()
     pages = {p["module"].rsplit(".", 1)[-1]: p for p in dash.page_registry.values()}
     links = [dcc.Link(pages[name]["name"], href=pages[name]["relative_path"], className="nav-link",

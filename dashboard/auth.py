@@ -42,8 +42,10 @@ from typing import Iterable
 from airwarn.core import users
 from airwarn.core.users import (  # noqa: F401  (re-exported for the dashboard's callers)
     MIN_PASSWORD_LENGTH, User, add_user, authenticate, list_users)
-from airwarn.core.vocab import Role
 from airwarn.core.errors import InputError
+from airwarn.core.vocab import Role
+from dashboard.services.context import session as db_session
+from dashboard.services.uploads import MAX_UPLOAD_BYTES
 
 log = logging.getLogger("airwarn.dashboard")
 
@@ -53,8 +55,6 @@ SECRET_KEY_FILE = "dashboard_secret.key"
 CSRF_COOKIE = "_csrf_token"
 #: Header Dash's renderer sends the token in.
 CSRF_HEADER = "X-CSRFToken"
-#: Largest upload the list page accepts (its ``dcc.Upload(max_size=...)``).
-MAX_UPLOAD_BYTES = 30 * 1024 * 1024
 #: Largest request body accepted (HTTP 413 above it, before it is read): Dash sends an upload as a base64
 #: data URL inside the callback's JSON, 4/3 of the file, plus 2 MiB for the rest of the request.
 MAX_REQUEST_BYTES = MAX_UPLOAD_BYTES * 4 // 3 + 2 * 1024 * 1024
@@ -120,9 +120,7 @@ def current_user() -> SignedInUser | None:
     cached = flask.g.get("_airwarn_user")
     if cached is not None and cached[0] == sid:
         return cached[1]
-    from dashboard import data
-
-    with data.session() as session:
+    with db_session() as session:
         user = users.session_user(session, sid)
         signed_in = None if user is None else SignedInUser(name=user.name, role=Role(user.role))
     flask.g._airwarn_user = (sid, signed_in)
@@ -263,32 +261,28 @@ def install(server, settings, role_required: dict[str, Iterable[str]]) -> None:
         error = ""
         next_url = _safe_next(flask.request.values.get("next", "/"))
         if flask.request.method == "POST":
-            from dashboard import data
-
             name = flask.request.form.get("username", "")
             address = flask.request.remote_addr or "unknown"
             try:
-                with data.session() as session:
+                with db_session() as session:
                     user = users.sign_in(session, name, flask.request.form.get("password", ""), address)
                     if user is not None:
                         begin_session(session, user, address)
                         return flask.redirect(next_url)
             except users.SignInThrottled as exc:
                 minutes = (exc.retry_after + 59) // 60
-                page = _render("login.html", error=THROTTLED_MESSAGE.format(minutes=minutes), next=next_url,
+                page = render("login.html", error=THROTTLED_MESSAGE.format(minutes=minutes), next=next_url,
                                csrf_token=csrf_token())
                 return page, 429, {"Retry-After": str(exc.retry_after)}
             error = "用户名或密码错误"
-        return _render("login.html", error=error, next=next_url, csrf_token=csrf_token()), \
+        return render("login.html", error=error, next=next_url, csrf_token=csrf_token()), \
             (401 if error else 200)
 
     @server.route("/logout", methods=["POST"])
     def logout():
-        from dashboard import data
-
         sid = flask.session.get("sid")
         if sid:
-            with data.session() as session:
+            with db_session() as session:
                 users.end_session(session, sid)
         flask.session.clear()
         flask.g.pop("_airwarn_user", None)
@@ -359,7 +353,7 @@ def error_page(status: int, message: str | None = None):
     message = message or default
     if flask.request.path.endswith("/_dash-update-component"):
         return flask.jsonify({"error": message}), status
-    return _render("error.html", title=title, message=message, status=status), status
+    return render("error.html", title=title, message=message, status=status), status
 
 
 def _refuse(status: int, message: str):
@@ -373,7 +367,8 @@ def _refuse(status: int, message: str):
     return error_page(status, message)
 
 
-def _render(template: str, **context) -> str:
+def render(template: str, **context) -> str:
+    """A page of ``dashboard/templates`` rendered with ``context`` (Jinja, autoescaped)."""
     import flask
 
     text = (Path(__file__).parent / "templates" / template).read_text(encoding="utf-8")

@@ -57,14 +57,14 @@ def _user_add(args, settings) -> int:
 
     from airwarn.core import users
     from airwarn.core.db import get_engine, session_scope
-    from dashboard import data
+    from dashboard.services import context
 
     name = users.normalise_name(args.name)
     problem = users.name_problem(name)
     if problem:  # before the prompt, which shows the name
         raise InputError(problem)
     settings.ensure_dirs()
-    data.ensure_tables(settings)
+    context.ensure_tables(settings)
     password = _read_password(args)
     with session_scope(get_engine(settings.db_url)) as session:
         existed = session.scalars(select(users.User.id).where(users.User.name == name)).first() is not None
@@ -77,9 +77,9 @@ def _user_add(args, settings) -> int:
 def _user_disable(args, settings) -> int:
     from airwarn.core import users
     from airwarn.core.db import get_engine, session_scope
-    from dashboard import data
+    from dashboard.services import context
 
-    data.ensure_tables(settings)
+    context.ensure_tables(settings)
     with session_scope(get_engine(settings.db_url)) as session:
         ended = users.deactivate_user(session, args.name)
     print(f"user {_shown(users.normalise_name(args.name))} disabled ({ended} open session(s) ended)")
@@ -99,9 +99,10 @@ def _db(settings) -> str:
 
 def _user_list(args, settings) -> int:
     from airwarn.core.db import get_engine, session_scope
-    from dashboard import auth, data
+    from dashboard import auth
+    from dashboard.services import context
 
-    data.ensure_tables(settings)
+    context.ensure_tables(settings)
     with session_scope(get_engine(settings.db_url)) as session:
         for u in auth.list_users(session):
             print(f"{_shown(u.name)}\t{u.role}\t{'active' if u.active else 'disabled'}")

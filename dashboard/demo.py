@@ -65,14 +65,15 @@ def build_demo(settings: Settings, date: dt.date | None = None) -> str:
     str
         One line naming the users, their passwords and the file they are kept in.
     """
-    from dashboard import auth, data
+    from dashboard import auth
+    from dashboard.services import context
 
     settings.ensure_dirs()
-    data.ensure_tables(settings)
+    context.ensure_tables(settings)
     known = read_demo_users(settings)
     final: dict[str, tuple[str, str]] = {}
     created = 0
-    with data.session(settings) as session:
+    with context.session(settings) as session:
         for role, name in DEMO_USERS.items():
             password = known.get(name, (role, ""))[1]
             user = auth.authenticate(session, name, password) if password else None

@@ -1,7 +1,7 @@
 """Pure figure functions: DataFrame (and the AQI level table) in, ``go.Figure`` out.
 
 Nothing here reads a file or the database; the level colours always come in as
-an argument (from :func:`dashboard.data.aqi_levels`, i.e. :mod:`forecast.aqi`).
+an argument (from :func:`dashboard.services.products.aqi_levels`, i.e. :mod:`forecast.aqi`).
 """
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from airwarn.core.errors import UnknownNameError
-from airwarn.core.vocab import EMISSION_LABELS, POLLUTANT_LABELS
+from airwarn.core.vocab import EMISSION_LABELS, EMISSION_POLLUTANTS, POLLUTANT_LABELS
 
 #: Font stack with CJK faces commonly installed on Linux and Windows offices.
 FONT = "Noto Sans CJK SC, Source Han Sans SC, Microsoft YaHei, WenQuanYi Micro Hei, SimHei, sans-serif"
@@ -344,14 +344,14 @@ def map_figure(points: pd.DataFrame, highlight: str | None = None, title: str = 
     ----------
     points : DataFrame
         ``city, aqi, category, colour`` and, for cities without a boundary, ``lon, lat``
-        (from :func:`dashboard.data.city_levels`).
+        (from :func:`dashboard.services.products.city_levels`).
     highlight : str, optional
         City drawn with a black outline (its counties outlined inside).
     boundaries : dict, optional
-        From :func:`dashboard.data.map_boundaries`: ``cities`` (name → rings; the cities with data),
+        From :func:`dashboard.services.products.map_boundaries`: ``cities`` (name → rings; the cities with data),
         ``context`` (the region's cities without data), ``counties`` (of ``highlight``), ``provinces``.
     levels : sequence of dict, optional
-        The AQI level table (:func:`dashboard.data.aqi_levels`): the legend lists every level in Chinese.
+        The AQI level table (:func:`dashboard.services.products.aqi_levels`): the legend lists every level in Chinese.
     """
     bounds = boundaries or {}
     cities = bounds.get("cities", {})
@@ -460,7 +460,7 @@ def groups_figure(groups: pd.DataFrame, by: str, title: str) -> go.Figure:
         return empty_figure("无分组减排数据")
     x = list(groups[by].astype(str))
     traces = [dict(type="bar", x=x, y=list(groups[f"cut_{pol}"]), name=EMISSION_LABELS[pol])
-              for pol in ("so2", "nox", "pm", "vocs") if f"cut_{pol}" in groups]
+              for pol in EMISSION_POLLUTANTS if f"cut_{pol}" in groups]
     return _figure(traces, barmode="group", title=title, yaxis=dict(title="减排量 (t/d)", gridcolor="#eee"),
                    legend=dict(orientation="h", y=-0.25), height=340, hovermode="closest")
 

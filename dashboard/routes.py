@@ -1,20 +1,21 @@
 """Plain Flask routes beside the Dash pages: the printable 一厂一策 sheet."""
 from __future__ import annotations
 
-from airwarn.core.errors import UnknownNameError
+import flask
+
 from airwarn.core.dates import today_beijing
+from airwarn.core.errors import UnknownNameError
 from airwarn.core.vocab import WarningLevel
+from dashboard import auth
+from dashboard.services import lists, warnings
 
 
 def install(server) -> None:
     """Add ``/sheet/<credit_code>?level=yellow|orange|red`` (public, read-only) to ``server``."""
-    import flask
-
-    from dashboard import auth, data
 
     @server.route("/sheet/<credit_code>")
     def sheet(credit_code: str):
-        level_arg = flask.request.args.get("level") or data.today_level_key()
+        level_arg = flask.request.args.get("level") or warnings.today_level_key()
         try:
             level = WarningLevel.parse(level_arg)
         except UnknownNameError:
@@ -22,9 +23,9 @@ def install(server) -> None:
         if level == WarningLevel.NONE:
             level = WarningLevel.YELLOW
         try:
-            info = data.enterprise_sheet(credit_code, level.key)
+            info = lists.enterprise_sheet(credit_code, level.key)
         except UnknownNameError:
             return auth.error_page(404, f"当前清单中没有统一社会信用代码为 {credit_code} 的企业。")
-        return auth._render("sheet.html", sheet=info, rows=info["rows"], total=info["total"],  # noqa: SLF001
-                            level_label=level.label, response=level.response, synthetic=info["synthetic"],
-                            today=today_beijing().isoformat())
+        return auth.render("sheet.html", sheet=info, rows=info["rows"], total=info["total"],
+                           level_label=level.label, response=level.response, synthetic=info["synthetic"],
+                           today=today_beijing().isoformat())

@@ -1,9 +1,27 @@
-"""Small layout helpers shared by the pages (no data access)."""
+"""Small layout helpers shared by the pages (no data access), and the mark of a page's callbacks."""
 from __future__ import annotations
 
 from dash import html
 
-from airwarn.core.vocab import WarningLevel
+from airwarn.core.vocab import Role, WarningLevel
+from airwarn.core.zh import zh_punct as _zh_punct
+
+#: Attribute :func:`callback` sets on a function: ``(args, kwargs)`` of its ``app.callback``.
+CALLBACK_ATTR = "dashboard_callback"
+
+
+def callback(*args, **kwargs):
+    """Mark a page function as a Dash callback with these outputs, inputs and options.
+
+    The function is returned unchanged (tests call it directly); :func:`dashboard.app.create_app`
+    registers every marked function of the pages on its app with ``app.callback(*args, **kwargs)``.
+    """
+
+    def mark(func):
+        setattr(func, CALLBACK_ATTR, (args, kwargs))
+        return func
+
+    return mark
 
 #: Every role: the internal pages are readable by any signed-in user.
 ALL_ROLES = ("viewer", "forecaster", "commander", "list-admin", "vice-mayor", "mayor")
@@ -22,8 +40,6 @@ def table_style(numeric: tuple[str, ...] = (), **cell) -> dict:
 
 def sign_in_needed(path: str, roles: tuple[str, ...] = ALL_ROLES, user=None) -> html.Div:
     """A notice in place of a page the visitor may not see."""
-    from dashboard.auth import Role
-
     names = "、".join(Role.parse(r).label for r in roles)
     if user is None:
         text = ["本页面需要登录（角色：", names, "）。 ", html.A("登录", href=f"/login?next={path}", id="signin-link")]
@@ -73,9 +89,7 @@ GRAPH_CONFIG = {"displaylogo": False, "displayModeBar": False, "showTips": False
 def zh_punct(text: str) -> str:
     """Text of the library (reasons, sensitivity, data warnings) with Chinese punctuation for the page
     (:func:`airwarn.core.zh.zh_punct`)."""
-    from airwarn.core.zh import zh_punct as punct
-
-    return punct(text)
+    return _zh_punct(text)
 
 
 def decision_basis(reco) -> dict:

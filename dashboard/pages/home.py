@@ -5,17 +5,18 @@ import dash
 from dash import dcc, html
 
 from airwarn.core.vocab import WarningLevel
-from dashboard import auth, data
+from dashboard import auth
 from dashboard.pages._common import level_badge, zh_punct
+from dashboard.services import context, warnings as warning_service
 
 dash.register_page(__name__, path="/", name="首页", title="重污染天气应急决策支持", order=0)
 
 
 def layout(**_: str) -> html.Div:
     """Today's warning level for everyone; the recommendation and links for signed-in users."""
-    s = data.settings()
+    s = context.settings()
     user = auth.current_user()
-    today = data.today_level()
+    today = warning_service.today_level()
     blocks = [html.Div([html.H3(f"{s.city} 今日预警状态"), level_badge(today, id="home-level"),
                         html.Span(f"  {today.response}" if today != WarningLevel.NONE else "", className="muted")],
                        className="card")]
@@ -26,7 +27,7 @@ def layout(**_: str) -> html.Div:
         ], className="card"))
     else:
         try:
-            reco = data.recommendation()
+            reco = warning_service.recommendation()
             blocks.append(html.Div([
                 html.H3("预警建议"), level_badge(reco.level),
                 html.Ul([html.Li(zh_punct(r)) for r in reco.reasons], className="reasons"),

@@ -1,9 +1,9 @@
 """清单管理 list management page (list-admin): upload, validation report, import or reject.
 
-An upload is read and validated in a separate process (:func:`dashboard.data.run_isolated`), so a
+An upload is read and validated in a separate process (:func:`dashboard.services.isolated.run_isolated`), so a
 file that crashes the reader or exhausts its memory or time costs only that process. The report says
 what changed against the version in force; a version that drops more than
-:data:`enterprise_list.validate.MAX_SHRINK` of it is imported only with the confirmation box ticked,
+:data:`dashboard.services.lists.MAX_SHRINK` (:mod:`enterprise_list.validate`) of it is imported only with the confirmation box ticked,
 which the import callback checks itself (server side).
 """
 from __future__ import annotations
@@ -12,18 +12,19 @@ import datetime as dt
 from pathlib import Path
 
 import dash
-from dash import Input, Output, State, callback, dash_table, dcc, html
+from dash import Input, Output, State, dash_table, dcc, html
 
 from airwarn.core.dates import today_beijing
-from dashboard import auth, data, ids
-from dashboard.pages._common import error_box, sign_in_needed, table_style, triggered_id
 from airwarn.core.errors import InputError
+from dashboard import auth, ids
+from dashboard.pages._common import callback, error_box, sign_in_needed, table_style, triggered_id
+from dashboard.services import lists, uploads
 
 dash.register_page(__name__, path="/list", name="清单管理", title="应急减排清单管理", order=4)
 
 #: Role that may upload and import a list.
 LIST_ROLES = ("list-admin",)
-MAX_UPLOAD_BYTES = data.MAX_UPLOAD_BYTES
+MAX_UPLOAD_BYTES = uploads.MAX_UPLOAD_BYTES
 #: The box confirming a version that drops a large share of the version in force.
 LIST_CONFIRM_SHRINK = "list-confirm-shrink"
 #: The report's summary of what changed against the version in force.
@@ -43,7 +44,7 @@ def layout(**_: str) -> html.Div:
     user = auth.current_user()
     if user is None or user.role.value not in LIST_ROLES:
         return sign_in_needed("/list", LIST_ROLES, user)
-    versions = data.list_versions()
+    versions = lists.list_versions()
     return html.Div([
         html.H2("应急减排清单管理", className="page-title"),
         dcc.Store(id=ids.LIST_STORE),
@@ -100,14 +101,14 @@ def download_template(n_clicks):
     if not n_clicks:
         raise dash.exceptions.PreventUpdate
     auth.require_role(*LIST_ROLES)
-    return dcc.send_bytes(data.template_bytes(), TEMPLATE_NAME)
+    return dcc.send_bytes(lists.template_bytes(), TEMPLATE_NAME)
 
 
 @callback(Output(ids.LIST_VERSIONS, "data"), Input(ids.LIST_RESULT, "children"), prevent_initial_call=True)
 def refresh_versions(_result):
     """The versions table again after an import (or a refusal: it shows what the database holds)."""
     auth.require_role(*LIST_ROLES)
-    return data.list_versions().to_dict("records")
+    return lists.list_versions().to_dict("records")
 
 
 @callback(Output(LIST_COVERAGE_REPORT, "children"), Input(LIST_COVERAGE_UPLOAD, "contents"),
@@ -118,7 +119,7 @@ def check_coverage(contents: str | None, filename: str | None, effective: str | 
         raise dash.exceptions.PreventUpdate
     try:
         auth.require_role(*LIST_ROLES)
-        rep = data.coverage_upload(contents, filename or "", effective=_date(effective))
+        rep = uploads.coverage_upload(contents, filename or "", effective=_date(effective))
     except (PermissionError, ValueError) as exc:
         return error_box(str(exc))
     head = (f"现行清单版本“{rep['version']}”：登记中涉气持证单位 {rep['n_register_air']} 家，清单企业 {rep['n_list']} 家；"
@@ -136,9 +137,7 @@ def check_coverage(contents: str | None, filename: str | None, effective: str | 
 
 def _max_shrink() -> float:
     """The share of the version in force a new version may drop unconfirmed."""
-    from enterprise_list.validate import MAX_SHRINK
-
-    return MAX_SHRINK
+    return lists.MAX_SHRINK
 
 
 @callback(
@@ -160,9 +159,9 @@ def receive_upload(contents: "str | list[str] | None", filename: "str | list[str
     try:
         auth.require_role(*LIST_ROLES)
         day = _date(effective)
-        upload = data.save_uploads(contents, names)
+        upload = uploads.save_uploads(contents, names)
         shown = upload["filename"]
-        report = data.validate_upload(upload["token"], filename=shown, effective=day)
+        report = uploads.validate_upload(upload["token"], filename=shown, effective=day)
     except PermissionError as exc:
         return None, error_box(str(exc))
     except (ValueError, KeyError) as exc:
@@ -235,7 +234,7 @@ def import_or_reject(n_import, n_reject, stored: dict | None, version_name: str 
         if not stored:
             raise InputError("请先上传清单文件")
         if trigger == ids.LIST_REJECT:
-            data.discard_upload(stored["token"])
+            uploads.discard_upload(stored["token"])
             return html.Span(f"已退回 {stored.get('filename')}，未导入。", className="muted")
         if not stored.get("ok") and not stored.get("shrink"):  # the file's errors come before the form's
             raise InputError(f"{stored.get('filename')} 有 {stored.get('n_errors', '')} 个错误（见第2步校验报告），"
@@ -245,7 +244,7 @@ def import_or_reject(n_import, n_reject, stored: dict | None, version_name: str 
         day = _date(effective)
         if day is None:
             raise InputError("请填写生效日期")
-        summary = data.import_upload(stored["token"], version_name.strip(), day, user=user.name,
+        summary = uploads.import_upload(stored["token"], version_name.strip(), day, user=user.name,
                                      allow_shrink="confirm" in (confirm or []), filename=stored.get("filename"))
     except (PermissionError, ValueError, KeyError) as exc:
         text = exc.args[0] if isinstance(exc, KeyError) and exc.args else str(exc)

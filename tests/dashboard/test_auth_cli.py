@@ -9,11 +9,12 @@ import pytest
 
 from airwarn.core.errors import AirwarnError
 from airwarn.core.db import get_engine, session_scope
-from dashboard import auth, data
+from dashboard import auth
+from dashboard.services import context
 
 
 def test_password_is_hashed_and_checked(settings):
-    data.ensure_tables(settings)
+    context.ensure_tables(settings)
     with session_scope(get_engine(settings.db_url)) as s:
         user = auth.add_user(s, "zhang", "forecaster", "correct horse")
         assert "correct horse" not in user.password_hash
@@ -25,7 +26,7 @@ def test_password_is_hashed_and_checked(settings):
 
 
 def test_bad_role_name_and_password(settings):
-    data.ensure_tables(settings)
+    context.ensure_tables(settings)
     with session_scope(get_engine(settings.db_url)) as s:
         with pytest.raises(AirwarnError, match="valid roles are .*commander.*list-admin"):
             auth.add_user(s, "li", "admin", "long enough")

@@ -84,7 +84,7 @@ def test_commander_issues_then_enterprise_looks_up_its_measures(live_server, dri
     from selenium.webdriver.support import expected_conditions as ec
     from selenium.webdriver.support.ui import WebDriverWait
 
-    from dashboard import data
+    from dashboard.services import lists
 
     url, settings = live_server.url, live_server.settings
     users = read_demo_users(settings)
@@ -151,8 +151,8 @@ def test_commander_issues_then_enterprise_looks_up_its_measures(live_server, dri
     WebDriverWait(driver, 15).until(lambda d: "/login" in d.current_url)  # signing out lands on the sign-in page
     driver.get(f"{live_server.url}/enterprise")
     _wait(driver, "#nav-signin", "登录")
-    code = data.find_enterprises("焦化", limit=1, s=settings)[0]["credit_code"]
-    sheet = data.enterprise_sheet(code, "orange", s=settings)
+    code = lists.find_enterprises("焦化", limit=1, s=settings)[0]["credit_code"]
+    sheet = lists.enterprise_sheet(code, "orange", s=settings)
     box = _wait(driver, "#ent-query")
     box.send_keys(code)
     driver.find_element(By.ID, "ent-search").click()

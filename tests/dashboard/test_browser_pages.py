@@ -49,7 +49,7 @@ def test_i15_consult_and_list_pages_in_chromium(live_server, driver, snap, tmp_p
     from selenium.webdriver.common.by import By
     from selenium.webdriver.support.ui import WebDriverWait
 
-    from dashboard import data
+    from dashboard.services import context
     from tests.dashboard.dash_env import ISSUED, make_forecast
 
     url, settings = live_server.url, live_server.settings
@@ -101,7 +101,7 @@ def test_i15_consult_and_list_pages_in_chromium(live_server, driver, snap, tmp_p
     from enterprise_list.io import load_list
     from enterprise_list.workbook import write_list_workbook
 
-    with data.session(settings) as s:
+    with context.session(settings) as s:
         folder = write_list_workbook(load_list(s), tmp_path / "csv")
     archive = tmp_path / "清单2026.zip"
     buf = io.BytesIO()

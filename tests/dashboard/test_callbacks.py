@@ -11,7 +11,8 @@ import pytest
 from sqlalchemy import select
 
 from airwarn.core.vocab import WarningLevel
-from dashboard import auth, data, ids
+from dashboard import auth, ids
+from dashboard.services import context, lists, products, reductions, warnings as warning_service
 
 
 @contextmanager
@@ -19,7 +20,7 @@ def signed_in(app, name: str | None):
     """A request context of ``app`` with ``name`` signed in (None: anonymous)."""
     with app.server.test_request_context("/"):
         if name is not None:
-            with data.session() as s:
+            with context.session() as s:
                 auth.begin_session(s, s.scalars(select(auth.User).where(auth.User.name == name)).one())
         yield
 
@@ -171,7 +172,7 @@ def test_recommendation_view(app):
     text = _texts(reco)
     assert "橙色预警" in text and "II级响应" in text and "2026-01-12" in text
     with signed_in(app, "viewer"):
-        p_orange = data.recommendation().probability["orange"]
+        p_orange = warning_service.recommendation().probability["orange"]
     assert f"P(橙色预警条件，未来1–3天)  {100 * p_orange:.0f}%" in text
     assert "当前无预警" in _texts(active)
     assert "预警信息" in bulletin
@@ -185,26 +186,26 @@ def test_viewer_cannot_issue_commander_can(fresh_env):
     with signed_in(app, "viewer"):
         refused, refresh = command.perform_action(1, "issue", "orange", "test", 0)
         assert "操作被拒绝" in _texts(refused)
-        assert data.active_warning() is None
-        assert data.warning_history().empty
+        assert warning_service.active_warning() is None
+        assert warning_service.warning_history().empty
     with signed_in(app, "commander"):
-        message = data.describe_action("issue", "orange", "commander")
+        message = warning_service.describe_action("issue", "orange", "commander")
         assert "发布 阳泉 橙色预警（II级响应）" in message and "目标 20%" in message
         done, refresh = command.perform_action(1, "issue", "orange", "会商一致", 0)
         assert "已发布橙色预警" in _texts(done) and refresh == 1
         assert "公告与告知清单已按签发级别更新" in _texts(done)
-        assert "建议稿" not in data.bulletin_html() and "签发：commander" in data.bulletin_html()
-        active = data.active_warning()
+        assert "建议稿" not in products.bulletin_html() and "签发：commander" in products.bulletin_html()
+        active = warning_service.active_warning()
         assert active["level"] == WarningLevel.ORANGE and active["user"] == "commander"
-        up, _ = command.perform_action(1, "upgrade", "red", "", 1, data.warning_seen())
+        up, _ = command.perform_action(1, "upgrade", "red", "", 1, warning_service.warning_seen())
         assert "红色预警" in _texts(up)
-        assert "发布红色预警" in data.bulletin_html()
+        assert "发布红色预警" in products.bulletin_html()
         bad, _ = command.perform_action(1, "issue", "yellow", "", 2)
         assert "already has an active warning" in _texts(bad)
-        lifted, _ = command.perform_action(1, "lift", "red", "好转", 2, data.warning_seen())
+        lifted, _ = command.perform_action(1, "lift", "red", "好转", 2, warning_service.warning_seen())
         assert "已解除" in _texts(lifted)
-        assert data.active_warning() is None
-        audit = data.audit_log()
+        assert warning_service.active_warning() is None
+        audit = warning_service.audit_log()
         assert list(audit["操作"]) == ["解除", "升级", "发布"]
         assert set(audit["用户"]) == {"commander"}
 
@@ -214,7 +215,7 @@ def test_reductions_against_targets(app):
 
     with signed_in(app, "viewer"):
         text, targets, groups = command.update_reductions("orange", "county", 0)
-        summary, target, n, _ = data.reduction_summary("orange")
+        summary, target, n, _ = reductions.reduction_summary("orange")
     assert targets.layout.shapes[0].y0 == pytest.approx(20.0)  # orange target 20 %
     bars = targets.data[0]
     assert list(bars.x) == ["SO2", "NOx", "颗粒物", "VOCs"]
@@ -226,20 +227,32 @@ def test_reductions_against_targets(app):
     assert "未达标" in _texts(text) or "全部达标" in _texts(text)
 
 
-def test_affected_table_server_side_paging_and_filter(app):
+def test_affected_table_holds_every_affected_enterprise_and_counts_the_filtered(app):
+    """The table gets every affected enterprise of the level once and pages, filters and sorts them
+    itself (filter_action native); the count follows the rows the table's filter leaves."""
     from dashboard.pages import command
 
     with signed_in(app, "viewer"):
-        rows, pages, count = command.table_page("orange", 0, 15, "", [])
-        assert len(rows) == 15 and "共 320 家" in count or "共" in count
+        rows = command.table_rows("orange")
+        count = command.table_count(None, "orange")
         n_all = int(count.split("共 ")[1].split(" ")[0])
-        assert pages == -(-n_all // 15)
-        rows, pages, count = command.table_page("orange", 0, 15, "{county} contains 盂县", [])
-        assert rows and all(r["county"] == "盂县" for r in rows)
-        rows, _, _ = command.table_page("orange", 0, 50, "{cut_so2} > 0.1",
-                                        [{"column_id": "cut_so2", "direction": "desc"}])
-        values = [r["cut_so2"] for r in rows]
-        assert values == sorted(values, reverse=True) and min(values) > 0.1
+        assert len(rows) == n_all > 15 and f"筛选后 {n_all} 家" in count
+        assert {"credit_code", "county", "cut_so2"} <= set(rows[0])
+        yu = [i for i, r in enumerate(rows) if r["county"] == "盂县"]
+        assert yu and f"共 {n_all} 家企业，筛选后 {len(yu)} 家" in command.table_count(yu, "orange")
+
+
+def test_affected_table_filters_and_sorts_natively(app):
+    """Dash's DataTable evaluates its own filter grammar (盂县, >0.5 …): no parser of our own; the cut
+    columns are numeric so that >0.5 compares numbers."""
+    from dashboard.pages import command
+
+    with signed_in(app, "commander"):
+        page = command.layout()
+    table = _find(page, command.ids.CMD_TABLE)
+    assert (table.filter_action, table.sort_action, table.page_action) == ("native", "native", "native")
+    types = {c["id"]: c["type"] for c in table.columns}
+    assert types["cut_so2"] == "numeric" and types["county"] == "text"
 
 
 def test_enterprise_lookup_by_credit_code_shows_measures(app):
@@ -247,7 +260,7 @@ def test_enterprise_lookup_by_credit_code_shows_measures(app):
     from enterprise_list.lookup import find_enterprises, policy_sheet
 
     with signed_in(app, None):  # public page
-        with data.session() as s:
+        with context.session() as s:
             hit = find_enterprises(s, "焦化", limit=1)[0]
             sheet = policy_sheet(s, hit.credit_code, "orange")
         results, detail = enterprise.search(1, None, "orange", hit.credit_code)
@@ -273,7 +286,7 @@ def test_enterprise_search_by_name_lists_matches(app):
 def test_printable_sheet_route(app):
     client = app.server.test_client()
     with signed_in(app, None):
-        code = data.find_enterprises("焦化", limit=1)[0]["credit_code"]
+        code = lists.find_enterprises("焦化", limit=1)[0]["credit_code"]
     page = client.get(f"/sheet/{code}?level=red")
     assert page.status_code == 200
     html = page.get_data(as_text=True)
@@ -295,7 +308,7 @@ def test_list_upload_validate_import_and_reject(fresh_env, tmp_path):
 
     app = create_app(fresh_env)
     good = tmp_path / "list.xlsx"
-    export_list(data.engine(fresh_env), good)
+    export_list(context.engine(fresh_env), good)
     with signed_in(app, "commander"):
         stored, report = listadmin.receive_upload(_upload(good), "list.xlsx")
         assert stored is None and "无权" in _texts(report)
@@ -304,7 +317,7 @@ def test_list_upload_validate_import_and_reject(fresh_env, tmp_path):
         assert stored["ok"] and "校验通过" in _texts(report)
         result = listadmin.import_or_reject(1, None, stored, "2026年度第1次修订", "2026-01-05")
         assert "已导入" in _texts(result)
-        assert "2026年度第1次修订" in set(data.list_versions()["版本"])
+        assert "2026年度第1次修订" in set(lists.list_versions()["版本"])
         # a broken file: a credit code with a wrong check character
         wb = openpyxl.load_workbook(good)
         ws = wb.worksheets[0]
@@ -322,17 +335,7 @@ def test_list_upload_validate_import_and_reject(fresh_env, tmp_path):
         assert stored["ok"] is False and "不能导入" in _texts(report)
         refused = listadmin.import_or_reject(2, None, stored, "坏版本", "2026-01-06")
         assert "未导入" in _texts(refused)
-        assert "坏版本" not in set(data.list_versions()["版本"])
-
-
-def test_filter_query_parser():
-    import pandas as pd
-
-    df = pd.DataFrame({"county": ["盂县", "城区", "盂县"], "cut_so2": [0.5, 1.5, 2.0]})
-    assert list(data._apply_filter(df, '{county} contains "盂"')["cut_so2"]) == [0.5, 2.0]
-    assert list(data._apply_filter(df, "{county} s= 城区")["cut_so2"]) == [1.5]
-    assert list(data._apply_filter(df, "{cut_so2} >= 1.5 && {county} contains 盂")["cut_so2"]) == [2.0]
-    assert len(data._apply_filter(df, "{nope} > 1")) == 3
+        assert "坏版本" not in set(lists.list_versions()["版本"])
 
 
 def test_today_level_follows_the_active_warning(fresh_env):
@@ -341,9 +344,9 @@ def test_today_level_follows_the_active_warning(fresh_env):
 
     app = create_app(fresh_env)
     with signed_in(app, "commander"):
-        assert data.today_level() == WarningLevel.NONE
-        data.warning_action("issue", "yellow", user="commander", role="commander")
-        code = data.find_enterprises("焦化", limit=1)[0]["credit_code"]
+        assert warning_service.today_level() == WarningLevel.NONE
+        warning_service.warning_action("issue", "yellow", user="commander", role="commander")
+        code = lists.find_enterprises("焦化", limit=1)[0]["credit_code"]
         _, detail = enterprise.search(1, None, "today", code)
     assert "今日执行" in _texts(detail) and "黄色预警" in _texts(detail)
 
@@ -390,7 +393,7 @@ def test_stale_observations_are_shown_to_the_commander_and_the_forecaster(fresh_
     through = np.full((ds.sizes["city"], ds.sizes["issued"]), np.datetime64(ISSUED - dt.timedelta(days=3), "ns"))
     ds.assign(last_observed=(("city", "issued"), through)).to_netcdf(nc)
     with signed_in(app, "commander"):
-        view = command._recommendation_view(data.recommendation())
+        view = command._recommendation_view(warning_service.recommendation())
         text = _texts(view)
         assert f"实况数据仅截至{ISSUED - dt.timedelta(days=3)}" in text and "已3天" in text
         assert _find(view, "cmd-data-warnings") is not None
@@ -398,4 +401,18 @@ def test_stale_observations_are_shown_to_the_commander_and_the_forecaster(fresh_
         assert f"实况截至 {ISSUED - dt.timedelta(days=3):%m-%d}" in summary
     with signed_in(app, "commander"):  # fresh data: no notice
         ds.assign(last_observed=(("city", "issued"), through + np.timedelta64(3, "D"))).to_netcdf(nc)
-        assert _find(command._recommendation_view(data.recommendation()), "cmd-data-warnings") is None
+        assert _find(command._recommendation_view(warning_service.recommendation()), "cmd-data-warnings") is None
+
+
+def test_every_app_registers_the_page_callbacks_itself(env):
+    """Two apps in one process each get every page callback (create_app registers the pages' marked
+    functions with app.callback, not through Dash's process-wide list), before any request."""
+    from dashboard.app import create_app
+    from dashboard.pages import command
+
+    first, second = create_app(env), create_app(env)
+    for app in (first, second):
+        outputs = " ".join(app.callback_map)
+        assert f"{ids.CMD_TABLE_COUNT}.children" in outputs and f"{ids.CONSULT_FAN}.figure" in outputs
+        assert f"{ids.LIST_RESULT}.children" in outputs
+    assert command.table_rows.__name__ == "table_rows"  # the page's function itself, callable by tests

@@ -7,7 +7,7 @@ import datetime as dt
 
 import pytest
 
-from dashboard import data
+from dashboard.services import notes, scores
 from tests.dashboard.test_callbacks import _find, _texts, signed_in
 
 
@@ -59,14 +59,14 @@ def test_i15_days_table_and_skill_note_name_the_scored_model(app, env):
 def test_i15_skill_note_says_when_the_scored_model_is_not_the_running_one():
     import pandas as pd
 
-    from dashboard import data
+    from dashboard.services import notes, scores
     from dashboard.pages import consult
 
     skill = pd.DataFrame({"lead_day": range(1, 11), "grade": ["clear"] + ["some"] * 5 + ["none"] * 4})
     note = consult.skill_note(skill, {"scored_model": "aqistudy-2015", "running_model": "aqistudy-2016",
                                       "same": False, "scope": "all", "period": ["2015-02-01", "2016-01-31"],
-                                      "scored_label": data.model_label(["2013-12-02", "2015-01-31"]),
-                                      "running_label": data.model_label(["2013-12-02", "2016-01-31"])})
+                                      "scored_label": scores.model_label(["2013-12-02", "2015-01-31"]),
+                                      "running_label": scores.model_label(["2013-12-02", "2016-01-31"])})
     assert note.startswith("第1天预报技巧明显优于气候平均；第2–6天预报技巧略优于气候平均；第7–10天预报技巧接近气候平均")
     assert ("评分模型为训练期 2013-12-02 至 2015-01-31 的模型，当前运行的是训练期 2013-12-02 至 2016-01-31 的模型"
             in note)
@@ -85,5 +85,5 @@ def test_i15_note_history_in_beijing_time(fresh_env):
     text = _texts(view)
     assert "2 次保存" in text and text.index("第二稿") < text.index("第一稿")
     assert text.count("（北京时间）") == 2 and "forecaster" in text
-    saved = data.note_history("2026-01-10", "阳泉", fresh_env)[0]["saved_at"]
+    saved = notes.note_history("2026-01-10", "阳泉", fresh_env)[0]["saved_at"]
     assert abs((dt.datetime.now(dt.timezone.utc).replace(tzinfo=None) - saved).total_seconds()) < 120  # UTC

@@ -12,7 +12,7 @@ from pathlib import Path
 import openpyxl
 import pytest
 
-from dashboard import data
+from dashboard.services import context, lists
 from tests.dashboard.test_callbacks import _find, _texts, signed_in
 
 
@@ -33,7 +33,7 @@ def csv_folder(fresh_env, tmp_path) -> Path:
     from enterprise_list.io import load_list
     from enterprise_list.workbook import write_list_workbook
 
-    with data.session(fresh_env) as s:
+    with context.session(fresh_env) as s:
         parsed = load_list(s)
     return write_list_workbook(parsed, tmp_path / "csv")
 
@@ -88,7 +88,7 @@ def test_i15_three_csv_files_chosen_together_are_one_upload(page, csv_folder):
         assert stored is not None and stored["ok"], _texts(report)
         result = listadmin.import_or_reject(1, None, stored, "2026年度三个CSV", "2026-01-05")
         assert "已导入" in _texts(result)
-    versions = data.list_versions(page.server.config[data.SETTINGS_KEY])
+    versions = lists.list_versions(page.server.config[context.SETTINGS_KEY])
     source = versions.set_index("版本").loc["2026年度三个CSV", "来源文件"]
     assert all(f.name in source for f in files)
 
@@ -158,7 +158,7 @@ def test_i15_coverage_check_on_the_page(page, fresh_env):
     from enterprise_list.credit_code import make_code
     from enterprise_list.io import load_list
 
-    with data.session(fresh_env) as s:
+    with context.session(fresh_env) as s:
         ents = load_list(s).records["enterprises"]
     buf = io.StringIO()
     w = csv.writer(buf)

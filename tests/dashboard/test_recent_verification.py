@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from dashboard import data
+from dashboard.services import observations
 
 ISSUED = dt.date(2026, 1, 10)
 
@@ -38,7 +38,7 @@ def test_archive_and_configured_observations(fresh_env, tmp_path):
                   "so2": 20.0, "no2": 30.0, "co": 0.8, "o3": 60.0}).to_csv(own, index=False)
     s = s.with_(observations=(own,))
 
-    r = data.recent_verification("阳泉", s)
+    r = observations.recent_verification("阳泉", s)
     assert set(r["lead_day"]) == {1, 2, 3}
     assert (r["observed"] == 77.0).all()  # from the configured file, not the demo's synthetic one
     lead1 = r[r["lead_day"] == 1].set_index("valid_date")
@@ -52,19 +52,19 @@ def test_archive_and_configured_observations(fresh_env, tmp_path):
     assert r.loc[r["lead_day"] == 3, "valid_date"].max() == pd.Timestamp(ISSUED)
 
     # the recent errors: every day observed 77, so persistence is perfect and the median's error is known
-    scores = data.recent_scores(r).set_index("lead_day")
+    scores = observations.recent_scores(r).set_index("lead_day")
     assert list(scores.index) == [1, 2, 3] and (scores["rmse_persistence"] == 0).all()
     g = r[r["lead_day"] == 1]
     assert scores.loc[1, "rmse"] == pytest.approx(np.sqrt(np.mean((g["aqi_p50"] - 77.0) ** 2)))
     assert scores.loc[1, "bias"] == pytest.approx(np.mean(g["aqi_p50"] - 77.0)) and scores.loc[1, "n"] == 30
 
     # observation files missing: the forecasts still show, without observations
-    gone = data.recent_verification("阳泉", s.with_(observations=(tmp_path / "missing.csv",)))
+    gone = observations.recent_verification("阳泉", s.with_(observations=(tmp_path / "missing.csv",)))
     assert len(gone) == len(r) and gone["observed"].isna().all()
-    assert data.recent_scores(gone).empty
+    assert observations.recent_scores(gone).empty
     # without the demo file, the archive alone
     (s.data_dir / "demo" / "recent_forecasts.csv").unlink()
-    alone = data.recent_verification("阳泉", s)
+    alone = observations.recent_verification("阳泉", s)
     assert sorted(alone.loc[alone["lead_day"] == 1, "aqi_p50"]) == [251.0, 301.0]
     assert np.isfinite(alone["observed"]).all()
 
@@ -81,14 +81,14 @@ def test_a_month_of_products_is_read_once(fresh_env, monkeypatch):
     reads = []
     real = pd.read_csv
     monkeypatch.setattr(pd, "read_csv", lambda *a, **k: reads.append(a[0]) or real(*a, **k))
-    first = data.recent_verification("阳泉", s)
+    first = observations.recent_verification("阳泉", s)
     n_first = len(reads)
     assert n_first >= 30
-    again = data.recent_verification("阳泉", s)
+    again = observations.recent_verification("阳泉", s)
     pd.testing.assert_frame_equal(first, again)
     assert len(reads) == n_first  # nothing read again
     _product_csv(s, ISSUED - dt.timedelta(days=2), 400.0)  # a product rewritten: read anew
-    changed = data.recent_verification("阳泉", s)
+    changed = observations.recent_verification("阳泉", s)
     assert len(reads) > n_first
     assert changed.loc[(changed["lead_day"] == 1) & (changed["valid_date"] == pd.Timestamp(ISSUED - dt.timedelta(days=1))),
                        "aqi_p50"].item() == 401.0

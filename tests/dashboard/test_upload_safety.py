@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from dashboard import data
+from dashboard.services import context, isolated, lists, uploads as upload_service
 from tests.dashboard.test_callbacks import _texts, signed_in
 from tests.dashboard.test_server import Browser, demo_password
 
@@ -27,7 +27,7 @@ def _data_url(payload: bytes) -> str:
 def _export(settings, path: Path) -> Path:
     from enterprise_list.io import export_list
 
-    return export_list(data.engine(settings), path)
+    return export_list(context.engine(settings), path)
 
 
 def xfd_workbook(src: Path, dst: Path) -> Path:
@@ -82,21 +82,21 @@ def test_break_1_a_reader_abort_kills_only_the_child(fresh_env, tmp_path):
     """The unguarded calamine read of break 1's workbook aborts ("memory allocation … failed", SIGABRT):
     run with the upload limits it kills the child only, and this process goes on."""
     book = xfd_workbook(_export(fresh_env, tmp_path / "list.xlsx"), tmp_path / "xfd.xlsx")
-    with pytest.raises(data.IsolatedFailure) as info:
-        data.run_isolated(raw_calamine, str(book))
+    with pytest.raises(isolated.IsolatedFailure) as info:
+        isolated.run_isolated(raw_calamine, str(book))
     assert info.value.reason in ("crash", "memory"), info.value
-    assert data.run_isolated(add, 2, 3) == 5  # and the next call works
+    assert isolated.run_isolated(add, 2, 3) == 5  # and the next call works
 
 
 def test_break_1_memory_and_time_limits_of_the_child():
-    with pytest.raises(data.IsolatedFailure) as info:
-        data.run_isolated(allocate, 3 * data.UPLOAD_MEMORY_BYTES // 2)  # 3 GB under a 2 GB address space
+    with pytest.raises(isolated.IsolatedFailure) as info:
+        isolated.run_isolated(allocate, 3 * isolated.UPLOAD_MEMORY_BYTES // 2)  # 3 GB under a 2 GB address space
     assert info.value.reason == "memory"
-    with pytest.raises(data.IsolatedFailure) as info:
-        data.run_isolated(sleep, 60, seconds=3)
+    with pytest.raises(isolated.IsolatedFailure) as info:
+        isolated.run_isolated(sleep, 60, seconds=3)
     assert info.value.reason == "time" and "longer than 3 s" in str(info.value)
     with pytest.raises(ValueError, match="^refused here$"):
-        data.run_isolated(refuse, "refused here")
+        isolated.run_isolated(refuse, "refused here")
 
 
 # --------------------------------------------------------------------------- the real server
@@ -171,14 +171,14 @@ def test_break_12_failed_uploads_are_deleted_and_no_server_path_is_shown(fresh_e
         # an upload abandoned for more than a day is swept when the next one comes in
         stored, _ = listadmin.receive_upload(_data_url(good.read_bytes()), "list.xlsx")
         old = uploads / stored["token"]
-        day_ago = time.time() - data.UPLOAD_MAX_AGE_SECONDS - 60
+        day_ago = time.time() - upload_service.UPLOAD_MAX_AGE_SECONDS - 60
         os.utime(old, (day_ago, day_ago))
         stored2, _ = listadmin.receive_upload(_data_url(good.read_bytes()), "list.xlsx")
         assert not old.exists() and (uploads / stored2["token"]).exists()
         # the server checks the size itself (the browser's 30 MB limit can be bypassed)
-        big = "data:application/octet-stream;base64," + "A" * (4 * (data.MAX_UPLOAD_BYTES // 3 + 8))
+        big = "data:application/octet-stream;base64," + "A" * (4 * (upload_service.MAX_UPLOAD_BYTES // 3 + 8))
         with pytest.raises(ValueError, match=r"big\.xlsx：文件超过 30 MB 上限"):
-            data.save_upload(big, "big.xlsx")
+            upload_service.save_upload(big, "big.xlsx")
         stored, report = listadmin.receive_upload(big, "big.xlsx")
         assert stored is None and "文件超过 30 MB 上限" in _texts(report)
 
@@ -190,7 +190,7 @@ def test_break_2_the_page_refuses_an_unconfirmed_shrink(fresh_env, page, tmp_pat
     from enterprise_list.workbook import ParsedList, write_list_workbook
 
     app, listadmin = page
-    with data.session(fresh_env) as s:
+    with context.session(fresh_env) as s:
         full = load_list(s)
     n = len(full.records["enterprises"])
     keep = {e["credit_code"] for e in full.records["enterprises"][: n // 2]}
@@ -203,9 +203,9 @@ def test_break_2_the_page_refuses_an_unconfirmed_shrink(fresh_env, page, tmp_pat
         assert f"企业 {n} → {n // 2} 家（减少 50%）" in text and "确认删减" in text
         refused = listadmin.import_or_reject(1, None, stored, "半份清单", "2026-01-10", [])
         assert "未导入" in _texts(refused) and "确认删减" in _texts(refused)
-        assert "半份清单" not in set(data.list_versions()["版本"])
+        assert "半份清单" not in set(lists.list_versions()["版本"])
         done = listadmin.import_or_reject(2, None, stored, "半份清单", "2026-01-10", ["confirm"])
         assert "已导入" in _texts(done), _texts(done)
-        versions = data.list_versions()
+        versions = lists.list_versions()
         row = versions[versions["版本"] == "半份清单"].iloc[0]
         assert (row["企业"], row["来源文件"]) == (n // 2, "half.xlsx")

@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from dashboard import data
+from dashboard.services import events as event_service, scores as score_service, warnings as warning_service
 from tests.dashboard.dash_env import BACKTEST_PERIOD, EVENTS_DATA, ISSUED, KEEP_RATIO, THRESHOLDS
 from tests.dashboard.test_callbacks import _find, _texts, signed_in
 
@@ -23,10 +23,10 @@ def _rows(component) -> list[list[str]]:
 
 # --------------------------------------------------------------------------- the decision (指挥, 会商)
 def test_pages_recommend_as_the_daily_chain_did(app, env):
-    """data.recommendation() uses the model's calibration and the warning in force, as `airwarn daily`:
+    """warning_service.recommendation() uses the model's calibration and the warning in force, as `airwarn daily`:
     the same decision, level, period, probabilities and thresholds as the day's recommendation.json."""
     with signed_in(app, "viewer"):
-        reco = data.recommendation()
+        reco = warning_service.recommendation()
     daily = json.loads((env.output_dir / ISSUED.isoformat() / "recommendation.json").read_text(encoding="utf-8"))
     mine = reco.to_dict()
     assert reco.decision == "probability" and daily["decision"]["rule"] == "probability"
@@ -39,7 +39,7 @@ def test_command_states_the_decision_basis(app):
     from dashboard.pages import command
 
     with signed_in(app, "viewer"):
-        reco = data.recommendation()
+        reco = warning_service.recommendation()
         view, *_ = command.show_status(0)
     det = next(d for d in reco.reason_details if d["code"] == "decision.probability")
     basis = _find(view, "cmd-reco-basis")
@@ -67,9 +67,9 @@ def test_a_warning_in_force_is_kept_at_the_keep_thresholds(fresh_env):
 
     app = create_app(fresh_env)
     with signed_in(app, "commander"):
-        assert data.recommendation().thresholds == THRESHOLDS
-        data.warning_action("issue", "orange", user="commander", role="commander")
-        reco = data.recommendation()
+        assert warning_service.recommendation().thresholds == THRESHOLDS
+        warning_service.warning_action("issue", "orange", user="commander", role="commander")
+        reco = warning_service.recommendation()
         text = _texts(_find(command.show_status(1)[0], "cmd-reco-basis"))
     assert reco.thresholds == {k: round(KEEP_RATIO * v, 4) for k, v in THRESHOLDS.items()}
     assert "橙色预警生效中：阈值取保持阈值（启动阈值的75%）" in text
@@ -103,7 +103,7 @@ def test_without_a_calibration_the_pages_say_the_median_decides(env, tmp_path):
 
     app = create_app(env.with_(model_dir=tmp_path / "bare-model"))
     with signed_in(app, "viewer"):
-        reco = data.recommendation()
+        reco = warning_service.recommendation()
         basis = _texts(_find(command.show_status(0)[0], "cmd-reco-basis"))
         fig, text = command.show_events(0)
         source, own, region, _live = consult.update_events("阳泉", "events")
@@ -222,7 +222,7 @@ def test_cma_scores_with_the_primary_pollutant_and_without_any(env, tmp_path):
     rows += [(1, "rmse", "airwarn", 30.0), (3, "cma_aqi_score_composite", "airwarn", 88.25)]
     pd.DataFrame(rows, columns=["lead_day", "metric", "model", "value"]).to_csv(folder / "backtest_scores.csv",
                                                                                  index=False)
-    table, scope = data.cma_scores("阳泉", env.with_(model_dir=folder))
+    table, scope = score_service.cma_scores("阳泉", env.with_(model_dir=folder))
     assert scope == "all"
     got = table.set_index(["metric", "model"])
     np.testing.assert_allclose(got.loc[("primary_hit_rate", "airwarn"), ["d1", "d2", "d3"]].astype(float),
@@ -232,7 +232,7 @@ def test_cma_scores_with_the_primary_pollutant_and_without_any(env, tmp_path):
     assert ("primary_hit_rate", "climatology") not in got.index
     pd.DataFrame([(1, "rmse", "airwarn", 30.0)], columns=["lead_day", "metric", "model", "value"]).to_csv(
         folder / "backtest_scores.csv", index=False)
-    assert data.cma_scores("阳泉", env.with_(model_dir=folder)) is None
+    assert score_service.cma_scores("阳泉", env.with_(model_dir=folder)) is None
 
 
 # --------------------------------------------------------------------------- live event score
@@ -273,7 +273,7 @@ def test_live_event_score_of_the_archive(env, tmp_path):
                  d("2025-12-09"): ("orange", "2025-12-10", "2025-12-12"),
                  d("2025-12-28"): ("yellow", "2025-12-29", "2025-12-30"),
                  d("2026-01-08"): ("yellow", "2026-01-10", "2026-01-11")}, d("2025-12-01"), d("2026-01-09"))
-    live = data.live_events("阳泉", s)
+    live = event_service.live_events("阳泉", s)
     assert live["first"] == d("2025-12-01") and live["last"] == d("2026-01-09") and live["n_days"] == 40
     assert live["observed_through"] == d("2026-01-09")
     assert live["counts"] == {"episodes": 2, "hits": 1, "misses": 1, "level_right": 1, "runs": 3,
@@ -282,7 +282,7 @@ def test_live_event_score_of_the_archive(env, tmp_path):
     assert ev.loc["hit", "lead_days"] == 2 and str(ev.loc["hit", "first_issued"])[:10] == "2025-12-08"
     assert str(ev.loc["false_alarm", "run_start"])[:10] == "2025-12-29"
     assert str(ev.loc["pending", "run_end"])[:10] == "2026-01-11"
-    assert data.live_events("阳泉", s) is live  # cached on the files
+    assert event_service.live_events("阳泉", s) is live  # cached on the files
     view = consult._live_view("阳泉", live)
     summary = _texts(_find(view, "consult-live-summary"))
     assert "阳泉每日建议 2025-12-01 – 2026-01-09（40 天），实况截至 2026-01-09：实况过程 2 次" in summary
@@ -290,7 +290,7 @@ def test_live_event_score_of_the_archive(env, tmp_path):
         assert words in summary, words
     kinds = [r[0] for r in _rows(_find(view, "consult-live-table"))]
     assert kinds == ["待定（实况未到）", "空报", "漏报", "命中", "建议（与过程重叠）"]  # newest first
-    assert data.live_events("太原", s) is None
+    assert event_service.live_events("太原", s) is None
 
 
 def test_chinese_punctuation_of_library_text():
