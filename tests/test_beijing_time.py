@@ -64,10 +64,10 @@ def test_i15_bulletin_signs_in_beijing_time(issued_at_0435):
 
 
 def test_i15_command_tables_show_beijing_time_with_label_in_header(issued_at_0435, monkeypatch):
-    from dashboard import data
+    from dashboard.services import notes, warnings as warning_service
 
     settings, _ = issued_at_0435
-    history, audit = data.warning_history(settings), data.audit_log(settings)
+    history, audit = warning_service.warning_history(settings), warning_service.audit_log(settings)
     assert list(history["发布时间（北京时间）"]) == [SHOWN]
     assert list(audit["时间（北京时间）"]) == [SHOWN]
     assert WRONG not in history.to_string() + audit.to_string()
@@ -96,15 +96,15 @@ def test_i15_note_time_stored_in_utc(settings, monkeypatch):
     time.tzset()
     from airwarn.core.db import create_tables, get_engine
     import dashboard.models  # noqa: F401  (the notes table)
-    from dashboard import data
+    from dashboard.services import notes, warnings as warning_service
 
     create_tables(get_engine(settings.db_url))
     before = utc_now()
     try:
-        data.save_note("2026-12-02", settings.city, "静稳", "fc", s=settings)
+        notes.save_note("2026-12-02", settings.city, "静稳", "fc", s=settings)
     finally:
         monkeypatch.delenv("TZ")
         time.tzset()
-    saved = data.get_note("2026-12-02", settings.city, s=settings)["updated_at"]
+    saved = notes.get_note("2026-12-02", settings.city, s=settings)["updated_at"]
     # naive UTC (the server's local clock would be off by its zone's offset)
     assert abs((saved - before).total_seconds()) < 600

@@ -241,30 +241,31 @@ def _signed_in(app, name: str):
 
     from sqlalchemy import select
 
-    from dashboard import auth, data
+    from dashboard import auth
+    from dashboard.services import context, products, warnings as warning_service
 
     @contextmanager
     def ctx():
         with app.server.test_request_context("/"):
-            with data.session() as s:
+            with context.session() as s:
                 auth.begin_session(s, s.scalars(select(auth.User).where(auth.User.name == name)).one())
             yield
     return ctx()
 
 
 def test_i15_pages_have_no_english_words(page_env):
-    from dashboard import data
+    from dashboard.services import context, products, warnings as warning_service
     from dashboard.pages import command, consult, enterprise, home, listadmin
 
     settings, app = page_env
     texts: list[tuple[str, str]] = []
     with _signed_in(app, "commander"):
-        data.warning_action("issue", "orange", user="commander", role="commander", reason="会商决定",
-                            s=settings, seen=data.warning_seen(settings))
+        warning_service.warning_action("issue", "orange", user="commander", role="commander", reason="会商决定",
+                            s=settings, seen=warning_service.warning_seen(settings))
         for name, mod in (("home", home), ("consult", consult), ("command", command), ("enterprise", enterprise)):
             _walk(mod.layout(), f"/{name}", texts)
         _walk(list(command.show_status(0)), "/command:show_status", texts)
-        city, day = settings.city, str(data.resolve_date(None, settings))
+        city, day = settings.city, str(products.resolve_date(None, settings))
         for cb, args in ((consult.update_outlook, (city, day)), (consult.update_level_outlook, (city, day))):
             try:
                 _walk(list(cb(*args)), f"/consult:{cb.__name__}", texts)

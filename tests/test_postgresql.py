@@ -60,20 +60,20 @@ def test_demo_builds_serves_and_issues_on_postgresql(postgres_server, tmp_path):
     assert (after["warnings"], after["audit"]) == (built["warnings"] + 1, built["audit"] + 1)
 
     # the dashboard's data layer reads and writes the same on PostgreSQL
-    from dashboard import data
+    from dashboard.services import lists, notes, warnings as warning_service
 
-    data.save_note(DATE, "阳泉", "静稳天气，建议橙色预警", "forecaster", settings)
-    data.save_note(DATE, "阳泉", "修改：建议橙色预警", "forecaster", settings)  # replaces, no second row
-    assert data.get_note(DATE, "阳泉", settings)["text"] == "修改：建议橙色预警"
+    notes.save_note(DATE, "阳泉", "静稳天气，建议橙色预警", "forecaster", settings)
+    notes.save_note(DATE, "阳泉", "修改：建议橙色预警", "forecaster", settings)  # replaces, no second row
+    assert notes.get_note(DATE, "阳泉", settings)["text"] == "修改：建议橙色预警"
     from dashboard.models import ConsultationNote
 
     with session_scope(engine) as s:
         assert s.execute(select(func.count()).select_from(ConsultationNote)).scalar() == 1
-    assert list(data.warning_history(settings)["级别"]) == ["橙色预警"]
-    assert list(data.audit_log(settings)["用户"]) == ["commander"]
-    assert data.list_versions(settings).iloc[0]["企业"] == 320
-    hit = data.find_enterprises("焦化", s=settings)[0]
-    sheet = data.enterprise_sheet(hit["credit_code"], "orange", settings)
+    assert list(warning_service.warning_history(settings)["级别"]) == ["橙色预警"]
+    assert list(warning_service.audit_log(settings)["用户"]) == ["commander"]
+    assert lists.list_versions(settings).iloc[0]["企业"] == 320
+    hit = lists.find_enterprises("焦化", s=settings)[0]
+    sheet = lists.enterprise_sheet(hit["credit_code"], "orange", settings)
     assert sheet and hit["credit_code"] in json.dumps(sheet, ensure_ascii=False, default=str)
     # the audit trail refuses changes in SQL on PostgreSQL too
     with engine.begin() as conn, pytest.raises(DatabaseError, match="append-only"):
