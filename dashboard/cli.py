@@ -53,8 +53,6 @@ def _read_password(args) -> str:
 
 
 def _user_add(args, settings) -> int:
-    from sqlalchemy import select
-
     from airwarn.core import users
     from airwarn.core.db import get_engine, session_scope
     from dashboard.services import context
@@ -67,7 +65,7 @@ def _user_add(args, settings) -> int:
     context.ensure_tables(settings)
     password = _read_password(args)
     with session_scope(get_engine(settings.db_url)) as session:
-        existed = session.scalars(select(users.User.id).where(users.User.name == name)).first() is not None
+        existed = users.find_user(session, name) is not None
         users.add_user(session, name, args.role, password)
     print(f"user {name} ({args.role}) saved in {_db(settings)}"
           + ("; its open sessions were ended" if existed else ""))

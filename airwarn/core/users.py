@@ -276,6 +276,11 @@ def list_users(session: Session) -> list[User]:
     return list(session.scalars(select(User).order_by(User.name)))
 
 
+def find_user(session: Session, name: str) -> User | None:
+    """The user of that name (after :func:`normalise_name`), or None."""
+    return session.scalars(select(User).where(User.name == normalise_name(name))).first()
+
+
 # --------------------------------------------------------------------------- throttled sign-in
 def _key(text: str) -> str:
     return (text or "")[:64]
