@@ -37,14 +37,14 @@ def _warn(args, settings) -> int:
 
 
 def _engine(settings):
-    import airwarn.core.users  # noqa: F401  (the users the warning commands act as)
-    import emergency.models  # noqa: F401
-    import enterprise_list.models  # noqa: F401
+    from airwarn.core import users
     from airwarn.core.db import create_tables, get_engine
+    from emergency import models
+    from enterprise_list import models as list_models
 
     settings.ensure_dirs()
     engine = get_engine(settings.db_url)
-    create_tables(engine)
+    create_tables(engine, users, models, list_models)  # the users the warning commands act as, and the lists
     return engine
 
 
@@ -143,7 +143,6 @@ def _warning(args, settings) -> int:
 
     act = args.action
     if act == "verify":  # as the database is: no create_tables, which would put dropped triggers back first
-        import emergency.models  # noqa: F401
         from airwarn.core.db import get_engine
         from sqlalchemy import inspect
 

@@ -52,7 +52,7 @@ def build_demo(settings: Settings, date: dt.date | None = None) -> str:
 
     Idempotent: the inventory of the same name is replaced; the day's products are rewritten.
     """
-    import emergency.models  # noqa: F401
+    from emergency import models
     from emergency.daily import run_daily
     from emergency.reductions import compute_reductions, import_inventory
     from enterprise_list.models import list_in_force
@@ -60,7 +60,7 @@ def build_demo(settings: Settings, date: dt.date | None = None) -> str:
     date = date or today_beijing()
     settings.ensure_dirs()
     engine = get_engine(settings.db_url)
-    create_tables(engine)
+    create_tables(engine, models)
     with session_scope(engine) as s:
         try:
             version = list_in_force(s, date)

@@ -35,7 +35,7 @@ for the provincial notice in force and :mod:`emergency.signoff` who approves.
 Each function takes a SQLAlchemy ``Engine`` (the step runs and commits in its own transaction) or
 a ``Session`` (the step joins the caller's transaction; the caller commits; a refusal is then only
 logged, not stored, since the caller's transaction is about to roll back). The tables must exist
-(``airwarn.core.db.create_tables(engine)`` after importing :mod:`emergency.models`).
+(``airwarn.core.db.create_tables(engine)`` brings a database to the newest migration).
 """
 from __future__ import annotations
 

@@ -53,9 +53,9 @@ def _engine(settings):
 
     settings.ensure_dirs()
     engine = get_engine(settings.db_url)
-    import enterprise_list.models  # noqa: F401  (register the tables)
+    from enterprise_list import models
 
-    create_tables(engine)
+    create_tables(engine, models)
     return engine
 
 

@@ -4,10 +4,9 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import text
 
-import emergency.models  # noqa: F401  (registers the tables)
-import enterprise_list.models  # noqa: F401
 from airwarn.core.db import SchemaMismatchError, create_tables, get_engine
 from emergency import lifecycle as lc
+from emergency import models
 
 #: A warning's period and rule set: lifecycle.issue refuses a warning without them.
 PERIOD = {"start": "2026-12-03", "end": "2026-12-05", "rules_version": "national-2024"}
@@ -28,7 +27,7 @@ def test_a_table_lacking_a_column_is_named(db_url):
         conn.execute(text("ALTER TABLE warning DROP COLUMN reason"))
     with pytest.raises(SchemaMismatchError, match=r"its tables lack columns this version of airwarn uses "
                                                   r"\(warning: reason\);.*ALTER TABLE warning ADD COLUMN reason TEXT"):
-        create_tables(engine)
+        create_tables(engine, models)
 
 
 def _cli(argv, monkeypatch, capsys, **env):

@@ -34,12 +34,9 @@ PASSWORD = "Yq-db-safety-2026-long"
 @pytest.fixture(scope="module")
 def built(tmp_path_factory):
     """A demo-like database made through the command line, a list file and a permit register."""
-    import dashboard.auth  # noqa: F401  (every package's tables)
-    import dashboard.models  # noqa: F401
-    import emergency.models  # noqa: F401
-    import enterprise_list.models  # noqa: F401
     from airwarn.core import users
     from airwarn.core.db import create_tables
+    from airwarn.db_cli import model_modules
     from emergency import lifecycle as lc
 
     folder = tmp_path_factory.mktemp("built")
@@ -49,7 +46,7 @@ def built(tmp_path_factory):
     rc, err = _run(["list", "import", str(book)], env)
     assert (rc, err) == (0, ""), err
     engine = get_engine(f"sqlite:///{db}")
-    create_tables(engine)
+    create_tables(engine, *model_modules())  # every package's tables
     with session_scope(engine) as session:
         users.add_user(session, "zhang", "commander", PASSWORD)
     lc.issue(engine, area="阳泉", level="yellow", user="zhang", role="commander", reason="test", **PERIOD)

@@ -13,7 +13,7 @@ import pytest
 from sqlalchemy import func, select, text
 from sqlalchemy.exc import DatabaseError
 
-from airwarn.core.db import get_engine, session_scope
+from airwarn.core.db import current, get_engine, head, session_scope
 from airwarn.demo import run_demo
 from airwarn.core.settings import load_settings
 from tests.dashboard.conftest import LiveServer
@@ -40,6 +40,7 @@ def test_demo_builds_serves_and_issues_on_postgresql(postgres_server, tmp_path):
     run_demo(settings, date=DATE, serve=False)
     engine = get_engine(settings.db_url)
     assert engine.dialect.name == "postgresql"
+    assert current(engine) == head()  # the schema came from the migrations
     built = _counts(engine)
     assert built["versions"] == 1 and built["enterprises"] == 320 and built["inventory"] > 0
     assert (tmp_path / "out" / DATE.isoformat() / "reductions.json").exists()

@@ -1,8 +1,11 @@
-"""Database plumbing shared by every package: one declarative base, engines, sessions.
+"""Database plumbing shared by every package: one declarative base, engines, sessions, migrations.
 
 Each package declares its tables on :class:`Base` in its own module
-(``enterprise_list/models.py``, ``emergency/models.py``, ``airwarn/core/users.py``, ``dashboard/``)
-and calls :func:`create_tables` for them. SQLite is the default; any SQLAlchemy
+(``enterprise_list/models.py``, ``emergency/models.py``, ``airwarn/core/users.py``,
+``dashboard/models.py``). The schema itself is made and moved on by Alembic revisions
+(``airwarn/core/migrations/versions/``): :func:`upgrade` brings a database to a revision,
+:func:`create_tables` to the newest one and checks it holds the tables its caller uses, whatever
+model modules are imported (no import registers a table). SQLite is the default; any SQLAlchemy
 URL (PostgreSQL included) works.
 
 An SQLite file is opened only if it is a sound database of this application (:func:`get_engine`
@@ -13,18 +16,21 @@ not a new empty database.
 """
 from __future__ import annotations
 
+import functools
 import logging
 import os
 import sqlite3
 import stat
 import tempfile
+import threading
+import types
 import urllib.parse
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator
+from typing import Iterable, Iterator
 
-from sqlalchemy import create_engine, event, inspect, make_url
-from sqlalchemy.engine import Engine
+from sqlalchemy import MetaData, Table, create_engine, event, inspect, make_url
+from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.schema import CreateColumn
 
@@ -33,8 +39,22 @@ from airwarn.core.errors import DatabaseRefusedError, DriverMissingError, InputE
 log = logging.getLogger("airwarn.core.db")
 
 
+#: Names of the constraints and indexes SQLAlchemy names: PostgreSQL's own default names (so a database
+#: made by ``create_all`` before migrations and one made by the baseline revision have the same names,
+#: which a later revision drops or alters by name), and SQLAlchemy's default for indexes.
+#: Check constraints are named where they are declared.
+NAMING_CONVENTION = {
+    "pk": "%(table_name)s_pkey",
+    "uq": "%(table_name)s_%(column_0_N_name)s_key",
+    "fk": "%(table_name)s_%(column_0_name)s_fkey",
+    "ix": "ix_%(column_0_label)s",
+}
+
+
 class Base(DeclarativeBase):
     """Declarative base of every airwarn table."""
+
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
 
 
 #: ``PRAGMA application_id`` of airwarn's SQLite files (the bytes ``AIRW``).
@@ -244,36 +264,302 @@ def _create_sqlite_file(path: Path) -> None:
             os.unlink(tmp)
 
 
-def create_tables(engine: Engine) -> None:
-    """Create every table declared on :class:`Base` so far (idempotent), then check that the tables
-    that already existed have every column the code uses.
+# --------------------------------------------------------------------------- migrations
+#: The Alembic script directory (a package of airwarn.core, installed with it).
+MIGRATIONS_DIR = Path(__file__).with_name("migrations")
+#: Options of every migration context (``migrations/env.py``): autogenerate writes ALTERs in batch mode,
+#: which SQLite can run (the table is copied), and compares column types.
+MIGRATION_OPTIONS = {"render_as_batch": True, "compare_type": True}
+#: Key of the PostgreSQL advisory lock held while a database is migrated.
+_PG_MIGRATION_LOCK = 20260302
+_SCRIPT_LOCK = threading.Lock()
 
-    ``create_all`` adds missing tables but never a missing column; without the check, a database made
-    by an older airwarn would fail later, at some query, with the driver's "no such column".
+
+def alembic_config(connection: Connection | None = None):
+    """An Alembic configuration of airwarn's script directory (no ``alembic.ini``).
+
+    Parameters
+    ----------
+    connection : Connection, optional
+        Passed to ``migrations/env.py`` in ``config.attributes["connection"]``: the revisions run on it
+        (in its transaction). Without it, set ``sqlalchemy.url``.
+
+    Returns
+    -------
+    alembic.config.Config
+    """
+    import argparse
+
+    from alembic.config import Config
+
+    config = Config(cmd_opts=argparse.Namespace(quiet=True, x=None))  # airwarn prints what it did itself
+    config.set_main_option("script_location", str(MIGRATIONS_DIR))
+    config.set_main_option("file_template", "%%(rev)s_%%(slug)s")  # versions/0002_aware_timestamps.py
+    config.set_main_option("truncate_slug_length", "40")
+    if connection is not None:
+        config.attributes["connection"] = connection
+    return config
+
+
+@functools.lru_cache(maxsize=1)
+def _script():
+    """The script directory, read once per process (its revisions do not change while airwarn runs)."""
+    from alembic.script import ScriptDirectory
+
+    with _SCRIPT_LOCK:
+        return ScriptDirectory.from_config(alembic_config())
+
+
+def head() -> str:
+    """The newest revision of airwarn's schema (the one :func:`create_tables` brings a database to)."""
+    return _script().get_current_head()
+
+
+def history() -> list[tuple[str, str | None, str]]:
+    """Every revision, newest first: ``(revision, the revision it follows or None, its one-line doc)``."""
+    return [(s.revision, s.down_revision, s.doc) for s in _script().walk_revisions()]
+
+
+def _shown(bind: Engine | Connection) -> str:
+    engine = bind if isinstance(bind, Engine) else bind.engine
+    return engine.url.render_as_string(hide_password=True)
+
+
+def _revisions(connection: Connection) -> tuple[str, ...]:
+    """The database's revisions (empty: no ``alembic_version`` table), each checked to be known here."""
+    from alembic.runtime.migration import MigrationContext
+    from alembic.util.exc import CommandError
+
+    revisions = MigrationContext.configure(connection).get_current_heads()
+    for rev in revisions:
+        try:
+            _script().get_revision(rev)
+        except CommandError:
+            raise SchemaMismatchError(
+                f"database {_shown(connection)}: its schema is at revision {rev}, which this version of airwarn "
+                f"does not know (its newest is {head()}): a newer airwarn upgraded it; run that version, or "
+                f"restore a backup made before the upgrade") from None
+    return tuple(revisions)
+
+
+def current(engine: Engine) -> str | None:
+    """The database's schema revision, or ``None`` (an empty database, or one made before migrations).
 
     Raises
     ------
     SchemaMismatchError
-        Naming each table and its missing columns.
+        If the revision is unknown to this version of airwarn (a newer one upgraded the database).
     """
-    Base.metadata.create_all(engine)
-    inspector = inspect(engine)
+    with engine.connect() as conn:
+        revisions = _revisions(conn)
+    return revisions[0] if revisions else None
+
+
+@contextmanager
+def migration_connection(engine: Engine) -> Iterator[Connection]:
+    """A connection in one transaction holding the migration lock; committed on success.
+
+    SQLite: foreign keys off (a revision that copies a table, Alembic's batch mode, must not cascade
+    the drop of the old copy; SQLite ignores the setting inside a transaction, so it is set before),
+    then ``BEGIN IMMEDIATE`` (the write lock: another process waits; the whole upgrade is one
+    transaction, so it is all or nothing, and fast), and ``PRAGMA foreign_key_check`` before the
+    commit. PostgreSQL: a transaction-scoped advisory lock (DDL is transactional there).
+
+    Raises
+    ------
+    SchemaMismatchError
+        If a revision left rows whose foreign keys point nowhere (SQLite; nothing is committed).
+    """
+    with engine.connect() as conn:
+        sqlite_db = conn.dialect.name == "sqlite"
+        try:
+            if sqlite_db:
+                conn.exec_driver_sql("PRAGMA foreign_keys=OFF")
+                conn.exec_driver_sql("BEGIN IMMEDIATE")
+            elif conn.dialect.name == "postgresql":
+                conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({_PG_MIGRATION_LOCK})")
+            yield conn
+            if sqlite_db:
+                broken = conn.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
+                if broken:
+                    shown = "; ".join(f"{r[0]} row {r[1]} → {r[2]}" for r in broken[:5])
+                    raise SchemaMismatchError(f"database {_shown(conn)}: the migration left rows whose foreign keys "
+                                              f"point nowhere ({shown}); nothing was changed")
+            conn.commit()
+        except BaseException:
+            conn.rollback()
+            raise
+        finally:
+            if sqlite_db:  # a pooled connection must never keep foreign keys off
+                try:
+                    conn.exec_driver_sql("PRAGMA foreign_keys=ON")
+                    conn.commit()
+                except Exception:  # noqa: BLE001 - the original error, if any, is the one to see
+                    conn.invalidate()
+
+
+def _command(engine: Engine, name: str, revision: str) -> None:
+    from alembic import command
+    from alembic.util.exc import CommandError
+
+    with migration_connection(engine) as conn:
+        _revisions(conn)
+        try:
+            getattr(command, name)(alembic_config(conn), revision)
+        except CommandError as exc:  # an unknown or ambiguous revision given by the user
+            raise InputError(f"database {_shown(engine)}: cannot {name} to revision {revision!r} ({exc}); "
+                             f"the revisions are: {', '.join(r for r, _, _ in history())}") from None
+
+
+def upgrade(engine: Engine, revision: str = "head") -> None:
+    """Bring the database up to ``revision`` (default: the newest), in one locked transaction.
+
+    An empty database gets every table; a database made by an airwarn older than the migrations (its
+    tables, no ``alembic_version``) is adopted by the baseline revision: the tables it lacks are
+    created, and it is refused if a table it has lacks a column. Nothing is ever altered silently.
+
+    Parameters
+    ----------
+    engine : Engine
+    revision : str
+        A revision id, ``"head"`` or a relative step such as ``"+1"``.
+
+    Raises
+    ------
+    SchemaMismatchError
+        If the database is at a revision this airwarn does not know, or its tables do not match.
+    """
+    _command(engine, "upgrade", revision)
+
+
+def downgrade(engine: Engine, revision: str) -> None:
+    """Take the database down to ``revision`` (``"base"``: no table at all; the rows go with the tables)."""
+    _command(engine, "downgrade", revision)
+
+
+def stamp(engine: Engine, revision: str) -> None:
+    """Record ``revision`` as the database's schema without running any revision (after a manual fix)."""
+    _command(engine, "stamp", revision)
+
+
+def new_revision(message: str, engine: Engine | None = None) -> Path:
+    """Write the next revision file (``versions/<NNNN>_<message>.py``) and return its path.
+
+    With ``engine``, Alembic's autogenerate fills it from the difference between :data:`Base`'s metadata
+    (import every model module first) and that database, which must be at the newest revision; review
+    the result by hand. Without, the file has empty ``upgrade`` / ``downgrade`` functions to write.
+    """
+    from alembic import command
+
+    _script.cache_clear()
+    rev_id = f"{int(head()) + 1:04d}"
+    if engine is None:
+        script = command.revision(alembic_config(), message, rev_id=rev_id)
+    else:
+        with migration_connection(engine) as conn:
+            if set(_revisions(conn)) != set(_script().get_heads()):
+                raise SchemaMismatchError(f"database {_shown(engine)}: not at the newest revision {head()}; "
+                                          f"run airwarn db upgrade before autogenerating a revision")
+            script = command.revision(alembic_config(conn), message, autogenerate=True, rev_id=rev_id)
+    _script.cache_clear()
+    return Path(script.path)
+
+
+def tables_of(*models) -> list[Table]:
+    """The tables of ``models``: model modules, classes declared on :class:`Base`, or tables.
+
+    With none: every table declared on :class:`Base` so far (the model modules imported).
+
+    Raises
+    ------
+    InputError
+        If a module declares no table on :class:`Base`.
+    """
+    if not models:
+        return list(Base.metadata.sorted_tables)
+    found: dict[str, Table] = {}
+    for model in models:
+        if isinstance(model, Table):
+            tables = [model]
+        elif isinstance(model, types.ModuleType):
+            tables = [m.local_table for m in Base.registry.mappers if m.class_.__module__ == model.__name__]
+            if not tables:
+                raise InputError(f"module {model.__name__} declares no table on airwarn.core.db.Base")
+        elif isinstance(model, type) and issubclass(model, Base):
+            tables = [model.__table__]
+        else:
+            raise TypeError(f"expected a model module, a class declared on Base or a Table, got {model!r}")
+        found.update((t.name, t) for t in tables)
+    return list(found.values())
+
+
+def require_tables(connection: Connection, tables: Iterable[Table]) -> None:
+    """Check that the database has ``tables`` with every one of their columns.
+
+    Raises
+    ------
+    SchemaMismatchError
+        Naming the tables, or each table and its missing columns (with the ``ALTER TABLE`` that would
+        add them: airwarn never runs it itself).
+    """
+    inspector = inspect(connection)
+    have = set(inspector.get_table_names())
+    tables = list(tables)
+    absent = [t.name for t in tables if t.name not in have]
+    if absent:
+        revisions = _revisions(connection)
+        at = f"at revision {revisions[0]}" if revisions else "made before airwarn's migrations"
+        raise SchemaMismatchError(
+            f"database {_shown(connection)}: it lacks tables this version of airwarn uses ({', '.join(absent)}), "
+            f"although its schema is {at}: they were dropped outside airwarn, or a model was changed without a "
+            f"revision (airwarn db revision --autogenerate); restore a backup, or point airwarn at a new database")
     missing = {}
-    for table in Base.metadata.sorted_tables:
-        have = {c["name"] for c in inspector.get_columns(table.name)}
-        lacking = [c for c in table.columns if c.name not in have]
+    for table in tables:
+        columns = {c["name"] for c in inspector.get_columns(table.name)}
+        lacking = [c for c in table.columns if c.name not in columns]
         if lacking:
             missing[table.name] = lacking
     if missing:
         listed = "; ".join(f"{t}: {', '.join(c.name for c in cols)}" for t, cols in missing.items())
-        statements = "; ".join(f"ALTER TABLE {t} ADD COLUMN {CreateColumn(c).compile(dialect=engine.dialect)}"
+        statements = "; ".join(f"ALTER TABLE {t} ADD COLUMN {CreateColumn(c).compile(dialect=connection.dialect)}"
                                for t, cols in missing.items() for c in cols)
         raise SchemaMismatchError(
-            f"database {engine.url.render_as_string(hide_password=True)}: its tables lack columns this version "
-            f"of airwarn uses ({listed}); it was made by an older airwarn (or another program uses these table "
-            f"names). Back the database up, then add them ({statements}; a NOT NULL column of a table with "
-            f"rows needs a DEFAULT too), or point airwarn at a new database")
+            f"database {_shown(connection)}: its tables lack columns this version of airwarn uses ({listed}); "
+            f"they were dropped outside airwarn, or it was made by an airwarn older than its migrations (or another "
+            f"program uses these table names). Back the database up, then add them ({statements}; a NOT NULL "
+            f"column of a table with rows needs a DEFAULT too), or point airwarn at a new database")
 
+
+def create_tables(engine: Engine, *models) -> None:
+    """Bring the database to the newest schema revision and check the tables ``models`` use.
+
+    A database at the newest revision is only checked (no lock, no write); any other is upgraded
+    (:func:`upgrade`). Then the tables of ``models`` (:func:`tables_of`; default: every table declared
+    so far) must be there with all their columns, and the metadata's ``after_create`` DDL event runs,
+    where a package keeps what is not a table (``emergency.models`` puts dropped append-only triggers
+    back, and logs that they were gone). Idempotent.
+
+    Parameters
+    ----------
+    engine : Engine
+    *models : module, class or Table
+        The model modules (or classes, tables) the caller uses, e.g.
+        ``create_tables(engine, emergency.models, enterprise_list.models)``.
+
+    Raises
+    ------
+    SchemaMismatchError
+        If the database is at a revision this airwarn does not know, lacks a table of ``models``, or
+        a table lacks a column.
+    """
+    tables = tables_of(*models)
+    with engine.connect() as conn:
+        at_head = set(_revisions(conn)) == set(_script().get_heads())
+    if not at_head:
+        upgrade(engine)
+    with engine.begin() as conn:
+        require_tables(conn, tables)
+        Base.metadata.create_all(conn, tables=[])  # no table: runs the DDL events only
 
 @contextmanager
 def session_scope(engine: Engine) -> Iterator[Session]:

@@ -14,10 +14,10 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Iterator
 
-import airwarn.core.users  # noqa: F401  (registers the user, session and sign-in tables)
-import dashboard.models  # noqa: F401  (registers the consultation-note tables)
-import emergency.models  # noqa: F401  (registers the warning and inventory tables)
-import enterprise_list.models  # noqa: F401  (registers the list tables)
+import dashboard.models
+import emergency.models
+import enterprise_list.models
+from airwarn.core import users
 from airwarn.core.db import create_tables, get_engine, session_scope
 from airwarn.core.settings import Settings
 from emergency.rules import load_rules
@@ -44,8 +44,10 @@ def settings() -> Settings:
 
 
 def ensure_tables(s: Settings | None = None) -> None:
-    """Create every table the dashboard reads or writes (idempotent)."""
-    create_tables(get_engine((s or settings()).db_url))
+    """Bring the database to the newest schema and check every table the dashboard reads or writes
+    (:func:`airwarn.core.db.create_tables`; idempotent)."""
+    create_tables(get_engine((s or settings()).db_url), users, dashboard.models, emergency.models,
+                  enterprise_list.models)
 
 
 def engine(s: Settings | None = None):
