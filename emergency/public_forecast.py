@@ -174,7 +174,7 @@ def public_forecast(forecast, city: str | None = None, date: "dt.date | str | No
     """
     import xarray as xr
 
-    from emergency.engine import _dataset_primary
+    from emergency.forecast_input import dataset_primary
 
     if days < MIN_DAYS:
         raise InputError(f"public forecast: expected at least {MIN_DAYS} days ahead (HJ 633-2026 §5.2.3), got {days}")
@@ -199,7 +199,7 @@ def public_forecast(forecast, city: str | None = None, date: "dt.date | str | No
         median, low, high = q(0.5), q(RANGE_QUANTILES[0]), q(RANGE_QUANTILES[1])
     else:
         median = low = high = np.atleast_1d(aqi.values.astype(float))
-    primary = _dataset_primary(ds, times) or ("",) * len(times)
+    primary = dataset_primary(ds, times) or ("",) * len(times)
     advice = health_advice_2026()
     out = []
     for j, t in enumerate(times):

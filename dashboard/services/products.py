@@ -20,7 +20,7 @@ from airwarn.core.settings import Settings
 from airwarn.core.vocab import DAILY_POLLUTANTS, KEY_REGIONS, key_region_of
 from dashboard import boundaries
 from dashboard.services.context import cached_by_stamp, settings
-from emergency.engine import read_forecast
+from emergency.forecast_input import read_forecast
 from forecast.aqi import AQI_LEVELS, aqi_level, primary_pollutants
 from forecast.product import THRESHOLDS, open_forecast, p_var, quantile_column
 
