@@ -12,13 +12,16 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from airwarn.core.errors import UnknownNameError
-from airwarn.core.vocab import EMISSION_LABELS, EMISSION_POLLUTANTS, POLLUTANT_LABELS
+from airwarn.core.units import CO_UNIT, CONCENTRATION, EMISSION
+from airwarn.core.vocab import (AQI_HEAVY, AQI_MODERATE, AQI_SEVERE, AQI_THRESHOLDS, EMISSION_LABELS,
+                                EMISSION_POLLUTANTS, POLLUTANT_LABELS)
+from forecast.product import P_VARS
 
 #: Font stack with CJK faces commonly installed on Linux and Windows offices.
 FONT = "Noto Sans CJK SC, Source Han Sans SC, Microsoft YaHei, WenQuanYi Micro Hei, SimHei, sans-serif"
 _BASE_LAYOUT = dict(font=dict(family=FONT, size=13), margin=dict(l=50, r=20, t=50, b=40),
                     plot_bgcolor="white", paper_bgcolor="white", hovermode="x unified")
-_PROB_COLOURS = {150: "#FF7E00", 200: "#FF0000", 300: "#99004C"}
+_PROB_COLOURS = {AQI_MODERATE: "#FF7E00", AQI_HEAVY: "#FF0000", AQI_SEVERE: "#99004C"}
 _MODEL_COLOURS = {"airwarn": "#1f77b4", "persistence": "#7f7f7f", "climatology": "#2ca02c"}
 _MODEL_LABELS = {"airwarn": "airwarn 模型", "persistence": "持续性预报", "climatology": "气候态"}
 
@@ -147,7 +150,7 @@ def fan_figure(table: pd.DataFrame, levels: Sequence[dict], title: str = "", obs
                                fillcolor="rgba(194,24,91,0.06)", hoverinfo="skip",
                                name=f"25–75% 区间（{compare_label or '对比'}）"))
     shapes, notes = _level_bands(levels, ymax, opacity=0.32)
-    shapes += [_hline(thr) for thr in (150, 200, 300) if thr < ymax]
+    shapes += [_hline(thr) for thr in AQI_THRESHOLDS if thr < ymax]
     if issued is not None:
         day = pd.Timestamp(issued).strftime("%Y-%m-%d")
         shapes.append(dict(type="line", xref="x", x0=day, x1=day, yref="paper", y0=0, y1=1,
@@ -163,7 +166,7 @@ def fan_figure(table: pd.DataFrame, levels: Sequence[dict], title: str = "", obs
 
 def probability_figure(table: pd.DataFrame) -> go.Figure:
     """Daily probabilities of AQI > 150 / 200 / 300 as grouped bars [%]."""
-    cols = [c for c in ("p_aqi_gt_150", "p_aqi_gt_200", "p_aqi_gt_300") if c in table]
+    cols = [c for c in P_VARS if c in table]
     if table.empty or not cols:
         return empty_figure("无超标概率数据")
     x = list(pd.to_datetime(table["valid_date"]).dt.strftime("%Y-%m-%d"))
@@ -190,14 +193,14 @@ def pollutant_figure(table: pd.DataFrame) -> go.Figure:
         var = col[:-4]
         label = POLLUTANT_LABELS.get(var, var)
         trace = dict(type="scatter", x=x, y=list(table[col]), mode="lines+markers",
-                     name=label + (" (mg/m³)" if var == "co" else ""),
+                     name=label + (f" ({CO_UNIT.text})" if var == "co" else ""),
                      hovertemplate=label + " %{y:.1f}<extra></extra>")
         if var == "co":
             trace.update(yaxis="y2", line=dict(dash="dot"))
         traces.append(trace)
     return _figure(traces, title="分污染物浓度预报（中位数）",
-                   yaxis=dict(title="浓度 (µg/m³)", gridcolor="#eee", rangemode="tozero"),
-                   yaxis2=dict(title="CO (mg/m³)", overlaying="y", side="right", rangemode="tozero", showgrid=False,
+                   yaxis=dict(title=f"浓度 ({CONCENTRATION.text})", gridcolor="#eee", rangemode="tozero"),
+                   yaxis2=dict(title=f"CO ({CO_UNIT.text})", overlaying="y", side="right", rangemode="tozero", showgrid=False,
                                tickmode="auto", nticks=6),  # round CO ticks, not the left axis's synced ones
                    xaxis=dict(tickformat="%m-%d", dtick=86400000.0), legend=dict(orientation="h", y=-0.18),
                    height=340)
@@ -441,7 +444,7 @@ def targets_figure(summary: pd.DataFrame, level_label: str, target: float | None
     labels = [EMISSION_LABELS.get(p, p) for p in summary["pollutant"]]
     colours = ["#2e7d32" if m else "#c62828" for m in summary["met"]]
     traces = [dict(type="bar", x=labels, y=list(100 * summary["ratio"]), marker=dict(color=colours), name="减排比例",
-                   text=[f"{100 * r:.1f}%<br>{c:.2f} t/d" for r, c in zip(summary["ratio"], summary["cut"])],
+                   text=[f"{100 * r:.1f}%<br>{c:.2f} {EMISSION.text}" for r, c in zip(summary["ratio"], summary["cut"])],
                    textposition="outside", hovertemplate="%{x}: %{y:.1f}%<extra></extra>")]
     shapes, notes = [], []
     if target is not None:
@@ -461,7 +464,7 @@ def groups_figure(groups: pd.DataFrame, by: str, title: str) -> go.Figure:
     x = list(groups[by].astype(str))
     traces = [dict(type="bar", x=x, y=list(groups[f"cut_{pol}"]), name=EMISSION_LABELS[pol])
               for pol in EMISSION_POLLUTANTS if f"cut_{pol}" in groups]
-    return _figure(traces, barmode="group", title=title, yaxis=dict(title="减排量 (t/d)", gridcolor="#eee"),
+    return _figure(traces, barmode="group", title=title, yaxis=dict(title=f"减排量 ({EMISSION.text})", gridcolor="#eee"),
                    legend=dict(orientation="h", y=-0.25), height=340, hovermode="closest")
 
 

@@ -36,6 +36,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column
 
 from airwarn.core.db import Base
+from airwarn.core.vocab import EMISSION_POLLUTANTS
 
 #: Statuses of a warning.
 STATUSES: tuple[str, ...] = ("draft", "issued", "lifted", "cancelled")
@@ -296,7 +297,8 @@ class EmissionInventory(Base):
     __table_args__ = (
         UniqueConstraint("name", "sector", "pollutant"),
         CheckConstraint("value_t_per_day >= 0", name="ck_inventory_nonneg"),
-        CheckConstraint("pollutant IN ('so2', 'nox', 'pm', 'vocs')", name="ck_inventory_pollutant"),
+        CheckConstraint(f"pollutant IN ({', '.join(repr(p) for p in EMISSION_POLLUTANTS)})",
+                        name="ck_inventory_pollutant"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)

@@ -45,6 +45,7 @@ from sqlalchemy.orm import Session
 
 from airwarn.core.db import session_scope
 from airwarn.core.errors import InputError, UnknownNameError
+from airwarn.core.units import EMISSION, conversion
 from airwarn.core.vocab import EMISSION_LABELS, EMISSION_POLLUTANTS, WarningLevel
 from emergency.models import SECTOR_LABELS, SECTORS, EmissionInventory
 from emergency.rules import load_rules
@@ -339,11 +340,11 @@ def format_reductions(red: Reductions) -> str:
     """Plain-text table of a :class:`Reductions` (for the CLI)."""
     lines = [f"{red.level.label}  清单版本 {red.version}  排放清单 {red.inventory or '(未导入)'}",
              f"受影响企业 {len(red.enterprises)} 家",
-             f"{'污染物':<8}{'减排量t/d':>12}{'自主减排':>10}{'排放总量':>12}{'比例':>9}{'目标':>7}  达标/缺口"]
+             f"{'污染物':<8}{'减排量' + EMISSION.text:>12}{'自主减排':>10}{'排放总量':>12}{'比例':>9}{'目标':>7}  达标/缺口"]
     for t in red.targets:
         total = "-" if t.total is None else f"{t.total:.2f}"
         ratio = "-" if t.ratio is None else f"{t.ratio:.1%}"
-        verdict = "-" if t.met is None else ("达标" if t.met else f"差 {t.shortfall:.2f} t/d ({t.shortfall_points:.1f} 个百分点)")
+        verdict = "-" if t.met is None else ("达标" if t.met else f"差 {t.shortfall:.2f} {EMISSION.text} ({t.shortfall_points:.1f} 个百分点)")
         lines.append(f"{EMISSION_LABELS[t.pollutant]:<8}{t.cut:>12.2f}{red.voluntary_cut[t.pollutant]:>10.2f}"
                      f"{total:>12}{ratio:>9}{t.target:>7.0%}  {verdict}")
     return "\n".join(lines)
@@ -357,8 +358,8 @@ _INV_COLUMNS = {
 }
 _SECTOR_ALIASES = {**{s: s for s in SECTORS}, **{v: k for k, v in SECTOR_LABELS.items()},
                    "工业": "industry", "移动": "mobile", "扬尘": "dust", "民用": "residential", "生活源": "residential"}
-_UNITS = {"t/day": 1.0, "t/d": 1.0, "吨/天": 1.0, "t/year": 1 / 365.0, "t/a": 1 / 365.0, "t/yr": 1 / 365.0,
-          "吨/年": 1 / 365.0}
+#: Inventory units accepted (lower case) → factor to t/d (from the registry :mod:`airwarn.core.units`).
+_UNITS = {u: conversion(u, EMISSION)[0] for u in ("t/day", "t/d", "吨/天", "吨/日", "t/year", "t/a", "t/yr", "吨/年")}
 
 
 def read_inventory(path: "str | os.PathLike", unit: str | None = None) -> pd.DataFrame:

@@ -24,6 +24,7 @@ from rapidfuzz.distance import LCSseq
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
+from airwarn.core.units import EMISSION
 from airwarn.core.vocab import EMISSION_LABELS, EMISSION_POLLUTANTS, WarningLevel
 from enterprise_list.models import (
     MEASURE_KIND_LABELS, Enterprise, ListVersion, ProductionLine, resolve_version,
@@ -291,7 +292,7 @@ def policy_sheet(session: Session, credit_code: str, level: "str | WarningLevel"
         line_code, name, process, capacity, capacity_unit, ``baseline`` {so2, nox, pm, vocs} and
         ``measure`` — kind, kind_label, fraction, text, timing, ``cut`` {so2 …} — or ``None`` if
         the line has no measure at that level), ``total_baseline`` and ``total_cut`` [t/day],
-        ``units`` ("t/day").
+        ``units`` (``"t/d"``, :data:`airwarn.core.units.EMISSION`).
 
     Raises
     ------
@@ -333,7 +334,7 @@ def policy_sheet(session: Session, credit_code: str, level: "str | WarningLevel"
         "lines": lines_out,
         "total_baseline": {p: round(x, 6) for p, x in total_base.items()},
         "total_cut": {p: round(x, 6) for p, x in total_cut.items()},
-        "units": "t/day",
+        "units": EMISSION.code,
         "pollutant_labels": dict(EMISSION_LABELS),
     }
 
@@ -355,7 +356,7 @@ def format_policy_sheet(sheet: dict[str, Any]) -> str:
         frac = "" if m["fraction"] is None else f" {m['fraction']:.0%}"
         cuts = "，".join(f"{lab[p]} {c:.4g}" for p, c in m["cut"].items() if c)
         out.append(f"      {m['kind_label']}{frac}：{m['text']}；执行时间 {m['timing'] or '-'}；"
-                   f"减排量 {cuts or '0'} 吨/日")
+                   f"减排量 {cuts or '0'} {EMISSION.zh}")
     tot = "，".join(f"{lab[p]} {sheet['total_cut'][p]:.4g}/{sheet['total_baseline'][p]:.4g}" for p in lab)
-    out.append(f"  合计 减排量/基准排放量（吨/日）：{tot}")
+    out.append(f"  合计 减排量/基准排放量（{EMISSION.zh}）：{tot}")
     return "\n".join(out)

@@ -23,6 +23,7 @@ import unicodedata
 from dataclasses import dataclass
 from typing import Literal
 from airwarn.core.errors import InputError
+from airwarn.core.units import EMISSION
 
 ColumnKind = Literal["text", "code", "number", "fraction", "bool", "level", "kind", "grade"]
 
@@ -109,7 +110,9 @@ ENTERPRISES = Sheet("enterprises", "企业", ("enterprises", "enterprise", "企�
     Column("note", "备注", ("note", "notes", "remark", "remarks"), "text", False, "备注（原样保存）"),
 ))
 
-_BASE_HELP = "正常工况下的基准排放量，吨/日；空白按0计，四项全空为错误；不得为负"
+#: Unit of the emissions and cuts in the Chinese headers (吨/日, :data:`airwarn.core.units.EMISSION`).
+_T = EMISSION.zh
+_BASE_HELP = f"正常工况下的基准排放量，{_T}；空白按0计，四项全空为错误；不得为负"
 LINES = Sheet("lines", "生产线", ("lines", "production lines", "line", "生产线信息", "生产工序", "工序",
                                 "生产线（工序）"), (
     _CODE,
@@ -121,17 +124,17 @@ LINES = Sheet("lines", "生产线", ("lines", "production lines", "line", "生�
     Column("capacity_unit", "产能单位", ("capacity unit", "capacity_unit", "单位"), "text", False, "如 万吨/年"),
     Column("capacity_basis", "产能核定依据", ("capacity basis", "capacity_basis", "核定依据", "基准依据"), "text", False,
            "限产基数取环评批复产能、排污许可产能和上年实际产量日均值的最小值"),
-    Column("so2", "SO2基准排放量(吨/日)", ("so2", "baseline so2", "so2 baseline", "二氧化硫", "二氧化硫基准排放量",
+    Column("so2", f"SO2基准排放量({_T})", ("so2", "baseline so2", "so2 baseline", "二氧化硫", "二氧化硫基准排放量",
                                   "基准排放量so2", "so2排放量"), "number", False, _BASE_HELP),
-    Column("nox", "NOx基准排放量(吨/日)", ("nox", "baseline nox", "nox baseline", "氮氧化物", "氮氧化物基准排放量",
+    Column("nox", f"NOx基准排放量({_T})", ("nox", "baseline nox", "nox baseline", "氮氧化物", "氮氧化物基准排放量",
                                   "基准排放量nox", "nox排放量"), "number", False, _BASE_HELP),
-    Column("pm", "颗粒物基准排放量(吨/日)", ("pm", "baseline pm", "pm baseline", "颗粒物", "烟粉尘", "基准排放量颗粒物",
+    Column("pm", f"颗粒物基准排放量({_T})", ("pm", "baseline pm", "pm baseline", "颗粒物", "烟粉尘", "基准排放量颗粒物",
                                    "颗粒物排放量"), "number", False, _BASE_HELP),
-    Column("vocs", "VOCs基准排放量(吨/日)", ("vocs", "baseline vocs", "vocs baseline", "挥发性有机物",
+    Column("vocs", f"VOCs基准排放量({_T})", ("vocs", "baseline vocs", "vocs baseline", "挥发性有机物",
                                     "基准排放量vocs", "vocs排放量"), "number", False, _BASE_HELP),
 ))
 
-_CUT_HELP = "该级别措施的减排量，吨/日；空白时按措施推算：停产=基准排放量，限产等=比例×基准排放量，自主减排=0"
+_CUT_HELP = f"该级别措施的减排量，{_T}；空白时按措施推算：停产=基准排放量，限产等=比例×基准排放量，自主减排=0"
 MEASURES = Sheet("measures", "减排措施", ("measures", "measure", "措施", "应急减排措施", "减排措施表",
                                        "一厂一策"), (
     _CODE,
@@ -145,13 +148,13 @@ MEASURES = Sheet("measures", "减排措施", ("measures", "measure", "措施", "
     Column("text", "措施内容", ("text", "measure", "measure text", "具体措施", "措施", "管控措施"), "text", False,
            "措施的文字描述，通知企业时原样使用"),
     Column("timing", "执行时间", ("timing", "time", "执行时限", "落实时间"), "text", False, "如 预警发布后24小时内"),
-    Column("cut_so2", "SO2减排量(吨/日)", ("cut so2", "cut_so2", "so2 cut", "二氧化硫减排量", "减排量so2"), "number", False,
+    Column("cut_so2", f"SO2减排量({_T})", ("cut so2", "cut_so2", "so2 cut", "二氧化硫减排量", "减排量so2"), "number", False,
            _CUT_HELP),
-    Column("cut_nox", "NOx减排量(吨/日)", ("cut nox", "cut_nox", "nox cut", "氮氧化物减排量", "减排量nox"), "number", False,
+    Column("cut_nox", f"NOx减排量({_T})", ("cut nox", "cut_nox", "nox cut", "氮氧化物减排量", "减排量nox"), "number", False,
            _CUT_HELP),
-    Column("cut_pm", "颗粒物减排量(吨/日)", ("cut pm", "cut_pm", "pm cut", "烟粉尘减排量", "减排量颗粒物"), "number", False,
+    Column("cut_pm", f"颗粒物减排量({_T})", ("cut pm", "cut_pm", "pm cut", "烟粉尘减排量", "减排量颗粒物"), "number", False,
            _CUT_HELP),
-    Column("cut_vocs", "VOCs减排量(吨/日)", ("cut vocs", "cut_vocs", "vocs cut", "挥发性有机物减排量", "减排量vocs"),
+    Column("cut_vocs", f"VOCs减排量({_T})", ("cut vocs", "cut_vocs", "vocs cut", "挥发性有机物减排量", "减排量vocs"),
            "number", False, _CUT_HELP),
 ))
 

@@ -51,6 +51,7 @@ from pathlib import Path
 from typing import Any, Iterable, Literal
 
 from airwarn.core.settings import Settings, load_settings
+from airwarn.core.units import EMISSION
 from airwarn.core.vocab import EMISSION_LABELS, EMISSION_POLLUTANTS, WarningLevel
 from enterprise_list import credit_code as cc
 from enterprise_list.models import LEVELS, MEASURE_KIND_LABELS, VOLUNTARY_GRADES, Enterprise, Measure, ProductionLine
@@ -289,7 +290,7 @@ class Change:
             return f"企业 {self.old:.0f} → {self.new:.0f} 家"
         if self.what == "lines":
             return f"生产线 {self.old:.0f} → {self.new:.0f} 条"
-        return f"{EMISSION_LABELS[self.what]}基准排放量 {_t(self.old)} → {_t(self.new)} 吨/日"
+        return f"{EMISSION_LABELS[self.what]}基准排放量 {_t(self.old)} → {_t(self.new)} {EMISSION.zh}"
 
 
 def compare_totals(new: ListTotals, old: ListTotals) -> list[Change]:

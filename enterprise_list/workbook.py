@@ -30,6 +30,7 @@ from pathlib import Path
 from typing import Any, Callable, Iterable, Sequence
 
 from airwarn.core.files import FORMULA_TRIGGERS, atomic_path, csv_escape, csv_unescape
+from airwarn.core.units import EMISSION
 from airwarn.core.vocab import WarningLevel
 from enterprise_list import credit_code as cc
 from enterprise_list.models import GRADES, LEVELS, MEASURE_KIND_LABELS, MEASURE_KINDS
@@ -514,7 +515,7 @@ def _readme_rows() -> Iterable[list[Any]]:
     yield []
     yield ["说明：每个企业在“企业”表一行；每条生产线（工序）在“生产线”表一行；每条生产线每个预警级别在“减排措施”表一行。"]
     yield ["表头允许空格、全角字符、同义词（见上表别名）和合并单元格；模板外的列（如 填表说明）读取时忽略。"]
-    yield ["减排量单位为吨/日；比例为0–1的小数或百分数。"]
+    yield [f"减排量单位为{EMISSION.zh}；比例为0–1的小数或百分数。"]
 
 
 def _cell_out(col: Column, value: Any) -> Any:

@@ -37,15 +37,16 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
-from forecast import aqi as _aqi
 from airwarn.core.errors import InputError, UnknownNameError
+from airwarn.core.vocab import AQI_POLLUTANTS, DAILY_POLLUTANTS, HOURLY_POLLUTANTS
+from forecast import aqi as _aqi
 
 __all__ = ["HOURLY_POLLUTANTS", "city_daily_from_stations", "hourly_to_daily", "moving_averages",
            "realtime_aqi_series", "rolling_aqi"]
 
-#: Hourly pollutant columns (1 h means) [µg/m³; CO mg/m³].
-HOURLY_POLLUTANTS: tuple[str, ...] = ("pm25", "pm10", "so2", "no2", "co", "o3")
-_MEANS = ("pm25", "pm10", "so2", "no2", "co")
+# Hourly pollutant columns (1 h means) [µg/m³; CO mg/m³]: the glossary's HOURLY_POLLUTANTS, re-exported.
+#: Pollutants whose daily value is the mean of the hours (all but O3).
+_MEANS = tuple(p for p in HOURLY_POLLUTANTS if p != "o3")
 HourLabel = Literal["start", "end"]
 
 
@@ -530,12 +531,12 @@ def city_daily_from_stations(hourly: pd.DataFrame, station_list: pd.DataFrame, *
     rows = hourly[hourly["station"].isin(inside)]
     daily = hourly_to_daily(rows[["time", "station", *pollutants]], by="station", hour_label=hour_label)
     daily["city"] = known.loc[daily["station"], "city"].to_numpy()
-    values = [c for c in ("pm25", "pm10", "so2", "no2", "co", "o3_8h", "o3_1h") if c in daily.columns]
+    values = [c for c in AQI_POLLUTANTS if c in daily.columns]
     daily = daily[daily[values].notna().any(axis=1)]  # a station-day with no valid value counts for nothing
     city = daily.groupby(["city", "date"], sort=True)[values].mean()  # invalid (NaN) values are skipped
     city["n_stations"] = daily.groupby(["city", "date"], sort=True)["station"].nunique()
     city = city.reset_index()
     report = _aqi.daily_aqi(city.drop(columns=["n_stations"]), standard=standard)
     city["aqi"] = report["aqi"].to_numpy()
-    keep = ["city", "date", "aqi", "pm25", "pm10", "so2", "no2", "co", "o3_8h", "n_stations"]
+    keep = ["city", "date", "aqi", *DAILY_POLLUTANTS, "n_stations"]
     return city[[c for c in keep if c in city.columns]]

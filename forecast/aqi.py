@@ -46,6 +46,14 @@ zeros") rounds to the even last digit (奇进偶舍), i.e. round-half-even on th
 (no successive rounding, §3.3). So PM2.5 34.5 → 34, 35.5 → 36, 35.50001 → 36; CO 0.15 → 0.2, 0.25 → 0.2,
 and the standard's own examples 0.35 → 0.4, 1.050 → 1.0, 10.5002 → 11. (Clause numbers from secondary
 sources; the rule itself is quoted identically by all of them.)
+
+Size: about 1,300 lines, over the ~800 guide, for one idea: the index of HJ 633 in its two versions.
+About 380 of them are docstrings (the exactness argument above, the standards' worked examples as
+doctests). The code is one pipeline over shared private state: the tables loaded at import feed the
+exact kernels (``_Kernel``, ``_LutSet`` and their lookup tables, built once), every public function
+scores through them (``_score``), and the two reports share the row plan of the two standards
+(``_Rows``, ``_evaluate``, ``_assemble``). The split to make when it grows is the exact kernel into a
+private module of its own, the tables and the reports staying here.
 """
 from __future__ import annotations
 
@@ -65,6 +73,8 @@ import numpy as np
 import pandas as pd
 
 from airwarn.core.errors import AirwarnWarning, InputError, UnknownNameError
+from airwarn.core.units import CO_UNIT, CONCENTRATION, unit_of, unit_text
+from airwarn.core.vocab import AQI_POLLUTANTS, DAILY_POLLUTANTS, HJ633_2026_FROM
 
 __all__ = [
     "AQI_LEVELS",
@@ -113,16 +123,19 @@ class Standard(StrEnum):
         raise UnknownNameError(f"unknown AQI standard {value!r}{hint}; valid names are {[s.value for s in cls]}")
 
 
-#: First day of HJ 633-2026 (and GB 3095-2026): data from this day on are scored under the 2026 rules.
-SWITCH_DATE = dt.date(2026, 3, 1)
+#: First day of HJ 633-2026 (and GB 3095-2026): data from this day on are scored under the 2026 rules
+#: (the glossary's :data:`airwarn.core.vocab.HJ633_2026_FROM`).
+SWITCH_DATE: dt.date = HJ633_2026_FROM
 _SWITCH64 = np.datetime64(SWITCH_DATE.isoformat(), "s")
 
 _FILES = {
     Standard.HJ633_2012: "aqi_breakpoints_hj633_2012.csv",
     Standard.HJ633_2026: "aqi_breakpoints_hj633_2026.csv",
 }
+#: Units of the breakpoint tables (codes of :mod:`airwarn.core.units`): µg/m³, CO mg/m³.
+_TABLE_UNITS = (CONCENTRATION.code, CO_UNIT.code)
 #: Concentrations are rounded to these decimals before scoring (HJ 633-2026 §4.2.2); 2012: no rounding.
-_ROUND_DECIMALS = {Standard.HJ633_2012: None, Standard.HJ633_2026: {"ug/m3": 0, "mg/m3": 1}}
+_ROUND_DECIMALS = {Standard.HJ633_2012: None, Standard.HJ633_2026: {CONCENTRATION.code: 0, CO_UNIT.code: 1}}
 _IAQI_ROWS = (0, 50, 100, 150, 200, 300, 400, 500)
 
 
@@ -182,8 +195,8 @@ def _load_breakpoints(std: Standard) -> dict[str, Indicator]:
     for j, name in enumerate(header[1:], start=1):
         cells = [r[j].strip() if j < len(r) else "" for r in body]
         unit, values, above = cells[0], cells[1:-1], cells[-1]
-        if unit not in ("ug/m3", "mg/m3"):
-            raise bad(1, name, "unit 'ug/m3' or 'mg/m3'", unit)
+        if unit not in _TABLE_UNITS:
+            raise bad(1, name, " or ".join(f"unit {u!r}" for u in _TABLE_UNITS), unit)
         conc: list[float] = []
         for i, cell in enumerate(values):
             if cell == "":
@@ -292,7 +305,6 @@ _LEVEL_EDGES = np.array([lv.aqi_max for lv in AQI_LEVELS.values()][:-1], dtype=f
 
 # --------------------------------------------------------------------------- exact vectorised kernel
 
-_UNIT_TEXT = {"ug/m3": "µg/m³", "mg/m3": "mg/m³"}
 _CHUNK = 1 << 13
 _SCALE_2012 = 1e6  # HJ 633-2012 values are scored exactly when they have at most 6 decimals
 #: A float IAQI this close to a whole number is recomputed exactly. Scaling to 1e-6 moves a
@@ -301,7 +313,7 @@ _SCALE_2012 = 1e6  # HJ 633-2012 values are scored exactly when they have at mos
 _NEAR = 2e-5
 #: Scale of the lookup tables: concentrations with at most 1 decimal (µg/m³) or 3 decimals (CO, mg/m³)
 #: are looked up; others take the general path.
-_LUT_SCALE = {"ug/m3": 10, "mg/m3": 1000}
+_LUT_SCALE = {CONCENTRATION.code: 10, CO_UNIT.code: 1000}
 
 
 class _Kernel:
@@ -705,7 +717,7 @@ def _count_above(items: Mapping[str, tuple[_Kernel, np.ndarray, np.ndarray]]) ->
     counts = {}
     for name, (kernel, x, flags) in items.items():
         if kernel.ind.above == "cap" and flags.any():
-            counts[name] = (int(flags.sum()), float(np.nanmax(x[flags])), _UNIT_TEXT[kernel.ind.unit])
+            counts[name] = (int(flags.sum()), float(np.nanmax(x[flags])), unit_text(kernel.ind.unit))
     return counts
 
 
@@ -777,7 +789,7 @@ def _is_2026(dates: pd.Series, where: str) -> np.ndarray:
 
 # --------------------------------------------------------------------------- reports
 
-_NAMES = ("pm25", "pm10", "so2", "no2", "co", "o3_8h", "o3_1h")
+_NAMES = AQI_POLLUTANTS
 _BIT = {name: np.uint8(1 << i) for i, name in enumerate(_NAMES)}
 _COMBO_TEXT = np.array(
     [",".join(n for i, n in enumerate(_NAMES) if code >> i & 1) for code in range(1 << len(_NAMES))],
@@ -976,7 +988,7 @@ def _column(df: pd.DataFrame, name: str, where: str) -> np.ndarray:
 
 
 def _unit(name: str) -> str:
-    return "mg/m³" if name.startswith("co") else "µg/m³"
+    return unit_of(name).text
 
 
 def daily_aqi(
@@ -1047,7 +1059,7 @@ def daily_aqi(
     1  110.0     轻度污染              pm25  HJ633-2026
     """
     where = "daily_aqi"
-    required = ["pm25", "pm10", "so2", "no2", "co", "o3_8h"]
+    required = list(DAILY_POLLUTANTS)
     missing = [c for c in required if c not in df.columns]
     if missing:
         raise InputError(f"{where}: input lacks column(s) {missing}; expected {required} (+ optional 'o3_1h', "
@@ -1063,8 +1075,8 @@ def daily_aqi(
         o3_1h = iaqis["o3_1h"][m] if "o3_1h" in iaqis else np.full(o3.shape, np.nan)
         unscored = int(np.sum((o3 > 800) & np.isnan(o3_1h)))
         if unscored:
-            warnings.warn(f"{where}: {unscored} row(s) have O3 8 h > 800 µg/m³ under HJ 633-2012, which scores "
-                          f"O3 by its 1 h value then, but have no o3_1h: O3 is left out of their AQI",
+            warnings.warn(f"{where}: {unscored} row(s) have O3 8 h > 800 {CONCENTRATION.text} under HJ 633-2012, "
+                          f"which scores O3 by its 1 h value then, but have no o3_1h: O3 is left out of their AQI",
                           AirwarnWarning, stacklevel=2)
     return _assemble(df, rows, iaqis, capped, {Standard.HJ633_2026: required}, where)
 
@@ -1171,9 +1183,9 @@ def realtime_aqi(
             if "so2_24h" in df.columns:
                 iaqis["so2"][sel] = iaqi("so2_24h", _column(df, "so2_24h", where)[sel], s12, above=above)
             else:
-                warnings.warn(f"{where}: {len(sel)} row(s) have SO2 1 h > 800 µg/m³ under HJ 633-2012, which "
-                              f"scores SO2 by its 24 h mean then, but there is no so2_24h column: SO2 is left "
-                              f"out of their AQI", AirwarnWarning, stacklevel=2)
+                warnings.warn(f"{where}: {len(sel)} row(s) have SO2 1 h > 800 {CONCENTRATION.text} under "
+                              f"HJ 633-2012, which scores SO2 by its 24 h mean then, but there is no so2_24h "
+                              f"column: SO2 is left out of their AQI", AirwarnWarning, stacklevel=2)
     return _assemble(df, rows, iaqis, capped,
                      {s26: ["so2", "no2", "co", "o3_1h", "pm10", "pm25"]}, where,
                      reported_only=("o3_8h",) if convention == "published" else ())
@@ -1248,8 +1260,8 @@ def aqi_from_concentrations(
         if name == "o3_8h" and kernel.ind.above == "defer":
             o3_8h_deferred = flags
     if o3_8h_deferred is not None and o3_8h_deferred.any() and "o3_1h" not in concentrations:
-        warnings.warn("aqi_from_concentrations: O3 8 h > 800 µg/m³ under HJ 633-2012 is scored by O3 1 h, "
-                      "which was not given: O3 is left out there", AirwarnWarning, stacklevel=2)
+        warnings.warn(f"aqi_from_concentrations: O3 8 h > 800 {CONCENTRATION.text} under HJ 633-2012 is scored "
+                      "by O3 1 h, which was not given: O3 is left out there", AirwarnWarning, stacklevel=2)
     _report_above(counts, above, "aqi_from_concentrations")
     return aqi.reshape(shape)
 
@@ -1284,7 +1296,7 @@ def primary_pollutants(
     >>> primary_pollutants({"pm25": [160, 30], "o3_8h": [100, 300]}, standard="HJ633-2026")
     array(['pm25', 'o3_8h'], dtype=object)
     """
-    required = ["pm25", "pm10", "so2", "no2", "co", "o3_8h"]
+    required = list(DAILY_POLLUTANTS)
     unknown = [p for p in concentrations if p not in required]
     if unknown or not concentrations:
         raise UnknownNameError(f"primary_pollutants: unknown or no pollutant(s) {unknown}; valid names are {required}")

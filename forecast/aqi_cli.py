@@ -24,10 +24,12 @@ from pathlib import Path
 
 from airwarn.core.files import atomic_path
 from airwarn.core.errors import InputError
+from airwarn.core.units import CO_UNIT, CONCENTRATION, unit_of
+from airwarn.core.vocab import AQI_POLLUTANTS, DAILY_POLLUTANTS, HJ633_2026_FROM
 
 #: Cells read as missing values.
 MISSING_TOKENS = frozenset({"", "na", "n/a", "nan", "/", "-", "—", "null", "none"})
-_NUMERIC = ("pm25", "pm10", "so2", "no2", "co", "o3_8h", "o3_1h")
+_NUMERIC = AQI_POLLUTANTS
 
 
 def _canonical(name: str) -> str:
@@ -100,7 +102,7 @@ def read_daily_csv(path: str | os.PathLike, *, notes: list[str] | None = None):
         missing = text.str.lower().isin(MISSING_TOKENS).to_numpy()
         values = pd.to_numeric(text.where(~missing), errors="coerce").to_numpy(dtype=float)
         bad = np.flatnonzero(~missing & (np.isnan(values) | ~np.isfinite(values)))
-        unit = "mg/m³" if col == "co" else "µg/m³"
+        unit = unit_of(col).text
         if bad.size:
             i = bad[0]
             raise InputError(f"{path}: line {df.index[i] + 2}, column {col!r}: expected a number [{unit}] or an "
@@ -165,12 +167,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p = subparsers.add_parser(
         "aqi", help="daily AQI report of a CSV of daily concentrations (HJ 633-2012 / HJ 633-2026)",
         description="Compute IAQIs, AQI, level, category and primary pollutant for each row of IN.csv "
-        "(columns date, pm25, pm10, so2, no2, co, o3_8h [µg/m³; CO mg/m³], optional o3_1h).",
+        f"(columns date, {', '.join(DAILY_POLLUTANTS)} [{CONCENTRATION.text}; CO {CO_UNIT.text}], optional o3_1h).",
     )
     p.add_argument("input", metavar="IN.csv", help="CSV of daily concentrations")
     p.add_argument("--out", required=True, metavar="OUT.csv", help="output CSV (written atomically)")
     p.add_argument("--standard", default="auto", choices=["auto", "HJ633-2012", "HJ633-2026"],
-                   help="auto: HJ633-2012 before 2026-03-01, HJ633-2026 from then (default)")
+                   help=f"auto: HJ633-2012 before {HJ633_2026_FROM}, HJ633-2026 from then (default)")
     p.add_argument("--above", default="warn", choices=["warn", "ignore", "raise"],
                    help="values above the top of an IAQI table are scored 500: warn (default), ignore, "
                    "or fail")

@@ -44,7 +44,7 @@ LOG_OFFSETS: dict[str, float] = {
 #: nothing a reader accepted is set aside here unannounced; set aside besides: a value of exactly 0
 #: (a daily mean of 0 does not happen: aqistudy fills missing values with 0) and O3 8 h above
 #: 800 µg/m³, which has no HJ 633-2012 IAQI (the forecast's concentrations are capped there too). Upper bounds are generous:
-#: real dust storms reach PM10 > 8,000 µg/m³. Units as in :data:`airwarn.core.vocab.POLLUTANT_UNITS`.
+#: real dust storms reach PM10 > 8,000 µg/m³. Units as in :func:`airwarn.core.units.unit_of`.
 VALID_RANGES: dict[str, tuple[float, float]] = {
     "pm25": (0.0, 2000.0), "pm10": (0.0, 10000.0), "so2": (0.0, 5000.0), "no2": (0.0, 2000.0),
     "co": (0.0, 100.0), "o3_8h": (0.0, 800.0), "aqi": (0.0, 500.0),

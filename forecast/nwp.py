@@ -30,6 +30,8 @@ import numpy as np
 import xarray as xr
 
 from airwarn.core.errors import InputError, ReaderError, UnknownNameError
+from airwarn.core.units import UNITS, conversion, convert
+from airwarn.core.units import parse as parse_unit
 from forecast.io._csv import ReaderWarning
 
 __all__ = [
@@ -84,57 +86,38 @@ NWP_VARIABLE_MAP: dict[str, str] = {
     "apcp": "tp",
 }
 
-#: Source unit spellings → (glossary unit, factor, offset): ``value * factor + offset``.
-#: Units not listed here are kept as they are and reported in a :class:`ReaderWarning`.
+#: Glossary unit (a code of :mod:`airwarn.core.units`) of each quantity a gridded source may hold in
+#: another unit; units of other quantities (heights in m, humidity, fluxes …) are kept as they are.
+_GLOSSARY_UNITS: dict[str, str] = {"temperature": "degC", "pressure": "hPa", "speed": "m/s"}
+
+#: Source unit spellings recognised (every one a spelling :func:`airwarn.core.units.parse` knows).
+_SOURCE_SPELLINGS: tuple[str, ...] = (
+    "K", "kelvin", "degK", "degC", "C", "celsius", "degrees_Celsius",  # temperature
+    "Pa", "hPa", "mbar", "millibars", "millibar", "mb",  # pressure
+    "m s**-1", "m s-1", "m/s", "m s^-1",  # speed
+    "m**2 s**-2", "m2 s-2", "m^2 s^-2", "m^2/s^2",  # geopotential
+    "m", "gpm", "mm",  # lengths, heights
+    "%", "percent", "kg kg**-1", "kg/kg", "kg kg-1", "1", "(0 - 1)",  # humidity, fractions
+    "Pa s**-1", "Pa s-1", "W m**-2", "W m-2", "J m**-2", "J m-2", "kg m**-2", "kg m-2",
+)
+
+
+def _conversion_to_glossary(spelling: str) -> tuple[str, float, float]:
+    unit = parse_unit(spelling)
+    target = parse_unit(_GLOSSARY_UNITS.get(unit.quantity, unit.code))
+    return (target.cf, *conversion(unit, target))
+
+
+#: Source unit spellings → (glossary unit as its CF name, factor, offset): ``value * factor + offset``,
+#: from the registry :mod:`airwarn.core.units`. Units not listed here are kept as they are and
+#: reported in a :class:`ReaderWarning`.
 UNIT_CONVERSIONS: dict[str, tuple[str, float, float]] = {
-    # temperature
-    "K": ("degC", 1.0, -273.15),
-    "kelvin": ("degC", 1.0, -273.15),
-    "degK": ("degC", 1.0, -273.15),
-    "degC": ("degC", 1.0, 0.0),
-    "C": ("degC", 1.0, 0.0),
-    "celsius": ("degC", 1.0, 0.0),
-    "degrees_Celsius": ("degC", 1.0, 0.0),
-    # pressure
-    "Pa": ("hPa", 0.01, 0.0),
-    "hPa": ("hPa", 1.0, 0.0),
-    "mbar": ("hPa", 1.0, 0.0),
-    "millibars": ("hPa", 1.0, 0.0),
-    "millibar": ("hPa", 1.0, 0.0),
-    "mb": ("hPa", 1.0, 0.0),
-    # speed
-    "m s**-1": ("m s-1", 1.0, 0.0),
-    "m s-1": ("m s-1", 1.0, 0.0),
-    "m/s": ("m s-1", 1.0, 0.0),
-    "m s^-1": ("m s-1", 1.0, 0.0),
-    # geopotential
-    "m**2 s**-2": ("m2 s-2", 1.0, 0.0),
-    "m2 s-2": ("m2 s-2", 1.0, 0.0),
-    "m^2 s^-2": ("m2 s-2", 1.0, 0.0),
-    "m^2/s^2": ("m2 s-2", 1.0, 0.0),
-    # lengths, heights
-    "m": ("m", 1.0, 0.0),
-    "gpm": ("m", 1.0, 0.0),
-    "mm": ("mm", 1.0, 0.0),
-    # humidity, fractions
-    "%": ("%", 1.0, 0.0),
-    "percent": ("%", 1.0, 0.0),
-    "kg kg**-1": ("kg kg-1", 1.0, 0.0),
-    "kg/kg": ("kg kg-1", 1.0, 0.0),
-    "kg kg-1": ("kg kg-1", 1.0, 0.0),
-    "1": ("1", 1.0, 0.0),
-    "(0 - 1)": ("1", 1.0, 0.0),
-    "Pa s**-1": ("Pa s-1", 1.0, 0.0),
-    "Pa s-1": ("Pa s-1", 1.0, 0.0),
-    "W m**-2": ("W m-2", 1.0, 0.0),
-    "W m-2": ("W m-2", 1.0, 0.0),
-    "J m**-2": ("J m-2", 1.0, 0.0),
-    "J m-2": ("J m-2", 1.0, 0.0),
-    "kg m**-2": ("kg m-2", 1.0, 0.0),
-    "kg m-2": ("kg m-2", 1.0, 0.0),
+    spelling: _conversion_to_glossary(spelling) for spelling in _SOURCE_SPELLINGS
 }
 
 #: Precipitation totals given in metres (ERA5 ``tp``) are converted to mm.
+_MM = UNITS["mm"].cf
+_GEOPOTENTIAL = UNITS["m2/s2"].cf
 _PRECIP_NAMES = {"tp", "cp", "lsp"}
 _PRECIP_STANDARD_NAMES = {"precipitation_amount", "lwe_thickness_of_precipitation_amount"}
 
@@ -314,14 +297,14 @@ def normalise_nwp(
             unchecked.append(f"{name} [{da.attrs.get('units', 'no units')}]")
         new_vars[name] = converted
     ds = ds.assign(new_vars)
-    if geopotential_height and "z" in ds.data_vars and ds["z"].attrs.get("units") == "m2 s-2":
+    if geopotential_height and "z" in ds.data_vars and ds["z"].attrs.get("units") == _GEOPOTENTIAL:
         gh = ds["z"] / G0
         gh.attrs = {
             **ds["z"].attrs,
-            "units": "m",
+            "units": UNITS["m"].cf,
             "standard_name": "geopotential_height",
             "long_name": "Geopotential height",
-            "units_source": ds["z"].attrs.get("units_source", "m2 s-2"),
+            "units_source": ds["z"].attrs.get("units_source", _GEOPOTENTIAL),
         }
         ds = ds.drop_vars("z").assign(gh=gh)
     if unchecked:
@@ -374,14 +357,24 @@ def _normalise_coords(ds: xr.Dataset, source: str) -> xr.Dataset:
     ds["lon"].attrs.update(units="degrees_east", standard_name="longitude")
     ds["lat"].attrs.update(units="degrees_north", standard_name="latitude")
     if "level" in ds.coords:
-        units = str(ds["level"].attrs.get("units", "hPa"))
-        if units == "Pa":
-            ds = ds.assign_coords(level=("level", ds["level"].values / 100.0, ds["level"].attrs))
-            ds["level"].attrs["units_source"] = "Pa"
-        elif units not in ("hPa", "millibars", "millibar", "mbar", "mb"):
+        hpa = UNITS["hPa"]
+        units = str(ds["level"].attrs.get("units", hpa.cf))
+        unit = _known_unit(units)
+        if unit is None or unit.quantity != hpa.quantity:
             raise ReaderError(source, column="level", expected="pressure levels in Pa or hPa", got=units)
-        ds["level"].attrs["units"] = "hPa"
+        if unit != hpa:
+            ds = ds.assign_coords(level=("level", convert(ds["level"].values, unit, hpa), ds["level"].attrs))
+            ds["level"].attrs["units_source"] = units
+        ds["level"].attrs["units"] = hpa.cf
     return ds
+
+
+def _known_unit(text: str):
+    """The registry's unit spelled ``text``, None if unknown."""
+    try:
+        return parse_unit(text)
+    except UnknownNameError:
+        return None
 
 
 def _convert_units(name: str, da: xr.DataArray) -> tuple[xr.DataArray, bool]:
@@ -390,7 +383,7 @@ def _convert_units(name: str, da: xr.DataArray) -> tuple[xr.DataArray, bool]:
         return da, False
     units = str(units).strip()
     if units == "m" and (name in _PRECIP_NAMES or da.attrs.get("standard_name") in _PRECIP_STANDARD_NAMES):
-        target, factor, offset = "mm", 1000.0, 0.0
+        target, (factor, offset) = _MM, conversion("m", "mm")
     elif units in UNIT_CONVERSIONS:
         target, factor, offset = UNIT_CONVERSIONS[units]
     else:

@@ -51,15 +51,18 @@ import xarray as xr
 
 from airwarn.core.errors import InputError
 from airwarn.core.files import atomic_path, atomic_write_text
-from airwarn.core.vocab import DAILY_POLLUTANTS, POLLUTANT_UNITS
-from forecast.aqi import SWITCH_DATE, primary_pollutants
+from airwarn.core.units import AQI, UNITS, unit_of
+from airwarn.core.vocab import (AQI_HEAVY, AQI_MODERATE, AQI_SEVERE, AQI_THRESHOLDS, DAILY_POLLUTANTS,
+                                HJ633_2026_FROM)
+from forecast.aqi import primary_pollutants
 
 #: Quantile levels of the forecast output.
 QUANTILES: tuple[float, ...] = (0.05, 0.1, 0.25, 0.5, 0.75, 0.9, 0.95)
 #: Lead days (1 = the day after the issue day).
 LEADS: tuple[int, ...] = tuple(range(1, 11))
-#: AQI thresholds with a daily exceedance probability.
-THRESHOLDS: tuple[int, ...] = (150, 200, 300)
+#: AQI thresholds with a daily exceedance probability (the glossary's
+#: :data:`airwarn.core.vocab.AQI_THRESHOLDS`: 150, 200, 300).
+THRESHOLDS: tuple[int, ...] = AQI_THRESHOLDS
 #: Dims of the product's variables.
 DIMS: tuple[str, ...] = ("city", "issued", "lead_day", "quantile", "member", "criterion")
 #: Dims of a daily value (probabilities, the AQI mean, the primary pollutant).
@@ -68,8 +71,11 @@ DAILY_DIMS: tuple[str, ...] = ("city", "issued", "lead_day")
 QUANTILE_DIMS: tuple[str, ...] = ("city", "issued", "lead_day", "quantile")
 #: Dims of the scenario members (``aqi_scenario``).
 MEMBER_DIMS: tuple[str, ...] = ("city", "issued", "lead_day", "member")
-#: First valid date of the HJ 633-2026 AQI (the AQI engine's switch date).
-STANDARD_2026_FROM = pd.Timestamp(SWITCH_DATE)
+#: First valid date of the HJ 633-2026 AQI (the glossary's :data:`airwarn.core.vocab.HJ633_2026_FROM`,
+#: the AQI engine's :data:`forecast.aqi.SWITCH_DATE`).
+STANDARD_2026_FROM = pd.Timestamp(HJ633_2026_FROM)
+#: CF units of probabilities (a fraction 0–1); the AQI's are :data:`airwarn.core.units.AQI`'s.
+_FRACTION = UNITS["1"].cf
 
 
 def p_var(threshold: int) -> str:
@@ -121,9 +127,10 @@ class Criterion:
 
 #: Warning criteria whose probability is forecast (the 2024 national grading uses
 #: >200 for 1/2/3 days, >150 for 2/3 days and >300 for 1 day).
-CRITERIA: tuple[Criterion, ...] = (
-    Criterion("gt150_2d", 150, 2), Criterion("gt150_3d", 150, 3), Criterion("gt200_1d", 200, 1),
-    Criterion("gt200_2d", 200, 2), Criterion("gt200_3d", 200, 3), Criterion("gt300_1d", 300, 1),
+CRITERIA: tuple[Criterion, ...] = tuple(
+    Criterion(f"gt{t}_{d}d", t, d)
+    for t, d in ((AQI_MODERATE, 2), (AQI_MODERATE, 3), (AQI_HEAVY, 1), (AQI_HEAVY, 2), (AQI_HEAVY, 3),
+                 (AQI_SEVERE, 1))
 )
 
 
@@ -188,7 +195,7 @@ def forecast_dataset(model, table: pd.DataFrame, keys: pd.DataFrame,
         "issued": ("issued", np.asarray(issued, dtype="datetime64[ns]"),
                    {"long_name": "issue day (observations up to and including this day)"}),
         "lead_day": ("lead_day", np.asarray(LEADS, dtype="int16"),
-                     {"long_name": "lead time", "units": "days"}),
+                     {"long_name": "lead time", "units": UNITS["day"].cf}),
         "quantile": ("quantile", np.asarray(QUANTILES), {"long_name": "quantile level"}),
         "member": ("member", np.arange(n_members, dtype="int16"), {"long_name": "AQI scenario member"}),
         "criterion": ("criterion", np.asarray([c.key for c in CRITERIA], dtype=object),
@@ -205,10 +212,10 @@ def forecast_dataset(model, table: pd.DataFrame, keys: pd.DataFrame,
     data = {}
     for p, q in conc_q.items():
         data[p] = (QUANTILE_DIMS, cube4(q),
-                   {"long_name": f"forecast daily {p} quantiles", "units": POLLUTANT_UNITS.get(p, "1")})
+                   {"long_name": f"forecast daily {p} quantiles", "units": unit_of(p).cf})
     data["aqi"] = (QUANTILE_DIMS, cube4(aqi_q),
                    {"long_name": "forecast daily AQI quantiles (AQI engine applied to the pollutant "
-                    "quantiles, comonotonic assumption)", "units": "1"})
+                    "quantiles, comonotonic assumption)", "units": AQI.cf})
     # the primary pollutant(s) of each day: the AQI engine on the median pollutant quantiles (the
     # pollutant the median AQI comes from); "" when that AQI is <= 50 (HJ 633: no primary pollutant)
     median = QUANTILES.index(0.5)
@@ -221,22 +228,22 @@ def forecast_dataset(model, table: pd.DataFrame, keys: pd.DataFrame,
     if aqi_mean is not None:
         data["aqi_mean"] = (DAILY_DIMS, cube3(aqi_mean),
                             {"long_name": "mean of the forecast daily AQI distribution (the point forecast "
-                             "scored by RMSE)", "units": "1"})
+                             "scored by RMSE)", "units": AQI.cf})
     for t, p in probs.items():
         data[p_var(t)] = (DAILY_DIMS, cube3(p),
                           {"long_name": f"probability that the daily AQI exceeds {t} "
-                           "(isotonic-calibrated)", "units": "1", "valid_min": 0.0, "valid_max": 1.0})
+                           "(isotonic-calibrated)", "units": _FRACTION, "valid_min": 0.0, "valid_max": 1.0})
         data[decision_var(t)] = (
             ("city", "lead_day"), model.decision_thresholds(t, cities).astype("float32"),
             {"long_name": f"probability threshold for a yes/no forecast of AQI>{t} (maximises the threat "
              f"score on the validation fold, over the cities within {model.threshold_pool_km:.0f} km)",
-             "units": "1"})
+             "units": _FRACTION})
     data["aqi_scenario"] = (MEMBER_DIMS, scen,
                             {"long_name": "AQI scenarios: Gaussian copula across lead days, marginals = "
-                             "the AQI quantile function", "units": "1"})
+                             "the AQI quantile function", "units": AQI.cf})
     data["p_criterion"] = (("city", "issued", "criterion"), crit_arr,
                            {"long_name": "probability that the warning criterion is met within the "
-                            "horizon (share of members, isotonic-calibrated)", "units": "1",
+                            "horizon (share of members, isotonic-calibrated)", "units": _FRACTION,
                             "criteria": "; ".join(f"{c.key}: {c.label}" for c in CRITERIA)})
     data["aqi_standard"] = (("issued", "lead_day"), std.astype(object),
                             {"long_name": "AQI standard of the valid day"})

@@ -4,7 +4,8 @@
 module                 what it holds
 =====================  =================================================================
 :mod:`.settings`       the settings file and its city profile (city, counties, paths, URL)
-:mod:`.vocab`          the glossary: pollutants, units, levels, roles, regions, thresholds
+:mod:`.vocab`          the glossary: pollutants, levels, roles, regions, thresholds, dates
+:mod:`.units`          the one registry of units: file codes, display texts, CF names
 :mod:`.errors`         the error hierarchy (:class:`~.errors.AirwarnError`) and the warning
 :mod:`.dates`          Beijing time: conversions and the labelled Chinese format
 :mod:`.files`          atomic writes, CSV escaping for spreadsheets

@@ -1,28 +1,37 @@
-"""One glossary of names, units and levels shared by every package.
+"""One glossary of names, levels, thresholds and dates shared by every package.
 
 Every reader maps its source's column names onto these names, and every
-function documents its inputs in these units. Nothing here depends on any
-other airwarn module.
+function documents its inputs in the units of :mod:`airwarn.core.units` (the
+one registry of units, which reads its pollutant names from here). Nothing here
+depends on any other airwarn module but :mod:`airwarn.core.errors`.
 """
 from __future__ import annotations
 
+import datetime as dt
 from enum import Enum, IntEnum
-from airwarn.core.errors import InputError, UnknownNameError
 
-#: Canonical pollutant variables of a daily record and their units.
-#: CO is in mg/m³; everything else in µg/m³.
-POLLUTANT_UNITS: dict[str, str] = {
-    "pm25": "ug m-3",
-    "pm10": "ug m-3",
-    "so2": "ug m-3",
-    "no2": "ug m-3",
-    "co": "mg m-3",
-    "o3_8h": "ug m-3",
-    "o3_1h": "ug m-3",
-}
+from airwarn.core.errors import InputError, UnknownNameError
 
 #: The six pollutants of a daily AQI (HJ 633-2026 daily report).
 DAILY_POLLUTANTS: tuple[str, ...] = ("pm25", "pm10", "so2", "no2", "co", "o3_8h")
+#: Every pollutant a daily AQI may score, in the order primary pollutants are listed: the six, then
+#: ``o3_1h`` (the daily maximum 1 h O3, scored by HJ 633-2012 only).
+AQI_POLLUTANTS: tuple[str, ...] = (*DAILY_POLLUTANTS, "o3_1h")
+#: The pollutants of an hourly record (1 h means); the hourly O3 is ``o3``, its daily maximum ``o3_1h``.
+HOURLY_POLLUTANTS: tuple[str, ...] = ("pm25", "pm10", "so2", "no2", "co", "o3")
+
+#: First day of HJ 633-2026 (and GB 3095-2026): data from this day on are scored under the 2026 rules,
+#: earlier data under HJ 633-2012.
+HJ633_2026_FROM: dt.date = dt.date(2026, 3, 1)
+
+#: AQI bounds of the heavy-pollution categories (HJ 633 levels), the thresholds of the warning criteria
+#: and of the forecast's exceedance probabilities (exceeded strictly): above 150 中度污染 (level 4),
+#: above 200 重度污染 (level 5), above 300 严重污染 (level 6).
+AQI_MODERATE: int = 150
+AQI_HEAVY: int = 200
+AQI_SEVERE: int = 300
+#: The three, in increasing order (``p_aqi_gt_150/200/300`` of the forecast product).
+AQI_THRESHOLDS: tuple[int, ...] = (AQI_MODERATE, AQI_HEAVY, AQI_SEVERE)
 
 #: Human-readable labels for the dashboard and reports.
 POLLUTANT_LABELS: dict[str, str] = {
@@ -35,7 +44,7 @@ POLLUTANT_LABELS: dict[str, str] = {
     "o3_1h": "O3-1h",
 }
 
-#: Pollutants of the emission inventory and reduction targets [t/day].
+#: Pollutants of the emission inventory and reduction targets [t/d, :data:`airwarn.core.units.EMISSION`].
 EMISSION_POLLUTANTS: tuple[str, ...] = ("so2", "nox", "pm", "vocs")
 EMISSION_LABELS: dict[str, str] = {"so2": "SO2", "nox": "NOx", "pm": "颗粒物", "vocs": "VOCs"}
 

@@ -5,7 +5,8 @@ import dash
 from dash import Input, Output, State, dash_table, dcc, html
 
 from airwarn.core.products import BULLETIN_HTML, BULLETIN_TXT, NOTIFICATIONS_XLSX
-from airwarn.core.vocab import EMISSION_LABELS, WarningLevel
+from airwarn.core.units import EMISSION
+from airwarn.core.vocab import EMISSION_LABELS, EMISSION_POLLUTANTS, WarningLevel
 from dashboard import auth, figures, ids
 from dashboard.pages._common import (ALL_ROLES, DROPDOWN_LABELS, DROPDOWN_PLACEHOLDER, GRAPH_CONFIG as _GRAPH_CONFIG,
                                      callback, decision_basis, error_box, level_badge, sign_in_needed, table_style,
@@ -29,7 +30,7 @@ PAGE_SIZE = 15
 SEEN = "cmd-seen"
 TABLE_COLUMNS = [("credit_code", "统一社会信用代码"), ("name", "企业名称"), ("county", "区县"),
                  ("industry", "行业"), ("grade", "绩效分级"), ("lines", "生产线数"), ("measures", "措施条数"),
-                 ("cut_so2", "SO2 t/d"), ("cut_nox", "NOx t/d"), ("cut_pm", "颗粒物 t/d"), ("cut_vocs", "VOCs t/d")]
+                 *((f"cut_{p}", f"{EMISSION_LABELS[p]} {EMISSION.text}") for p in EMISSION_POLLUTANTS)]
 #: Columns the table's native filter compares as numbers (``>0.5``) and shows right-aligned.
 NUMERIC_COLUMNS = tuple(c for c, _ in TABLE_COLUMNS[5:])
 

@@ -4,7 +4,8 @@ from __future__ import annotations
 import dash
 from dash import Input, Output, State, dcc, html
 
-from airwarn.core.vocab import EMISSION_POLLUTANTS, WarningLevel
+from airwarn.core.units import EMISSION
+from airwarn.core.vocab import EMISSION_LABELS, EMISSION_POLLUTANTS, WarningLevel
 from dashboard import ids
 from dashboard.pages._common import DROPDOWN_LABELS, DROPDOWN_PLACEHOLDER, callback, error_box, level_badge
 from dashboard.services import lists, warnings as warning_service
@@ -90,7 +91,8 @@ def _detail(credit_code: str, level: WarningLevel, is_today: bool) -> html.Div:
     total = sheet["total"]
     table = html.Table([
         html.Thead(html.Tr([html.Th(h) for h in ("生产线/工序", "措施类型", "具体措施", "执行时间",
-                                                 "SO2 t/d", "NOx t/d", "颗粒物 t/d", "VOCs t/d")])),
+                                                 *(f"{EMISSION_LABELS[p]} {EMISSION.text}"
+                                                   for p in EMISSION_POLLUTANTS))])),
         html.Tbody(rows or [html.Tr(html.Td("该级别无措施", colSpan=8))]),
         html.Tfoot(html.Tr([html.Th("合计预期减排量", colSpan=4)] +
                            [html.Td(f"{total[p]:.3f}") for p in EMISSION_POLLUTANTS])),

@@ -18,6 +18,7 @@ import pandas as pd
 from airwarn.core.dates import format_beijing, to_beijing, today_beijing
 from airwarn.core.errors import InputError, UnknownNameError
 from airwarn.core.settings import Settings
+from airwarn.core.units import EMISSION
 from airwarn.core.vocab import EMISSION_LABELS, WarningLevel
 from airwarn.core.zh import STATUS_LABELS, action_label, level_label, role_label, status_label
 from dashboard.services.context import engine, rules, settings, stamp
@@ -204,7 +205,7 @@ def describe_action(action: str, level: str, who: str, s: Settings | None = None
         except FileNotFoundError:
             pass
         summary, target, n_ent, _version = reduction_summary(lv.key, s)
-        cuts = "，".join(f"{EMISSION_LABELS[p]} {c:.2f} t/d（{100 * r:.1f}%）"
+        cuts = "，".join(f"{EMISSION_LABELS[p]} {c:.2f} {EMISSION.text}（{100 * r:.1f}%）"
                         for p, c, r in zip(summary["pollutant"], summary["cut"], summary["ratio"]))
         lines.append(f"{n_ent} 家企业将执行{lv.label}措施，预计减排：{cuts}；目标 {100 * (target or 0):.0f}%。")
     lines.append("该操作将写入预警历史与审计日志。确定执行吗？")

@@ -34,6 +34,7 @@ import numpy as np
 import pandas as pd
 
 from airwarn.core.errors import InputError, ReaderError, _as_file_text
+from airwarn.core.vocab import HOURLY_POLLUTANTS
 
 __all__ = [
     "HOURLY_POLLUTANTS",
@@ -536,9 +537,8 @@ def _bool_column(df: pd.DataFrame, name: str, source: str, origin: Mapping[str, 
     return text.isin(truthy)
 
 
-#: Glossary names of hourly pollutant concentrations (µg/m³; CO mg/m³). The hourly
-#: O3 value is ``o3`` (its daily maximum is the daily record's ``o3_1h``).
-HOURLY_POLLUTANTS: tuple[str, ...] = ("pm25", "pm10", "so2", "no2", "co", "o3")
+# HOURLY_POLLUTANTS (re-exported from airwarn.core.vocab): glossary names of hourly pollutant
+# concentrations (µg/m³; CO mg/m³). The hourly O3 value is ``o3`` (its daily maximum is ``o3_1h``).
 
 
 def _hourly_grid(df: pd.DataFrame, by: str | None = None) -> pd.DataFrame:

@@ -22,6 +22,7 @@ from typing import IO
 import pandas as pd
 
 from airwarn.core.errors import ReaderError
+from airwarn.core.units import CONCENTRATION, convert, unit_of
 from forecast.io._csv import (
     HOURLY_POLLUTANTS,
     PathLike,
@@ -220,7 +221,7 @@ def _parse_prsa_multisite_file(src: PathLike | IO[str], source: str) -> pd.DataF
     out["station_code"] = out["station"].map(PRSA_STATION_CODES)
     for name in (*HOURLY_POLLUTANTS, *_MET):
         out[name] = _to_numeric(df, name, source, origin)
-    out["co"] = out["co"] / 1000.0  # µg/m³ → mg/m³
+    out["co"] = convert(out["co"], CONCENTRATION, unit_of("co"))  # the file's µg/m³ → mg/m³
     wd = _to_text(df, "wd", source, origin, required=False)
     bad = wd.notna() & ~wd.isin(COMPASS_16)
     if bad.any():
