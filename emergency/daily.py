@@ -108,15 +108,18 @@ def _make_forecast(settings: Settings, date: dt.date, nc: Path) -> None:
         # stderr, as forecast.model_cli.read_obs prints them; qc_notes gives them again for the product
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always", ReaderWarning)
-            obs = read_observations(settings.observations, option="settings 'observations' (AIRWARN_OBS)",
-                                    stations=settings.stations)
+            obs = read_observations(settings.observations, stations=settings.stations)
         for w in caught:
             if issubclass(w.category, ReaderWarning):
                 print(f"warning: {w.message}", file=sys.stderr, flush=True)
             else:
                 warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
+    except InputError as exc:  # e.g. national archive files without a station list
+        hint = ": set 'stations' (AIRWARN_STATIONS)" if settings.stations is None else ""
+        raise InputError(f"settings 'observations' (AIRWARN_OBS): {exc}{hint}") from None
     except FileNotFoundError as exc:
-        raise FileNotFoundError(f"no forecast {nc} to use, and {exc}; run 'airwarn demo', point the "
+        raise FileNotFoundError(f"no forecast {nc} to use, and settings 'observations' (AIRWARN_OBS): {exc}; "
+                                f"run 'airwarn demo', point the "
                                 f"'observations' setting at the daily observation files, or put a forecast.nc "
                                 f"there") from None
     model = load_model(settings.model_dir)
@@ -176,8 +179,8 @@ def run_daily(settings: Settings, date: "dt.date | str | None" = None, *, rules=
     -------
     DailyResult
     """
-    import emergency.models  # noqa: F401  (tables)
-    import enterprise_list.models  # noqa: F401
+    from emergency import models
+    from enterprise_list import models as list_models
     from emergency.bulletin import bulletin_html, bulletin_text
     from emergency.notify import COLUMNS, notification_frame, write_notifications
 
@@ -192,7 +195,7 @@ def run_daily(settings: Settings, date: "dt.date | str | None" = None, *, rules=
         _make_forecast(settings, date, nc)
         made = True
     engine = get_engine(settings.db_url)
-    create_tables(engine)
+    create_tables(engine, models, list_models)
     rec = assess(nc, rules or settings.rules, city=settings.city, regional_minimum=regional_minimum, as_of=date,
                  calibration=settings.model_dir, in_force=warning_in_force(settings, engine, date))
     red = standby = None
@@ -267,7 +270,6 @@ def publish_lifted(settings: Settings, warning, date: "dt.date | str | None" = N
     date : date, optional
         Day of the products (default: today, Beijing time).
     """
-    import emergency.models  # noqa: F401  (tables)
     from emergency.bulletin import lift_notice_html, lift_notice_text
     from emergency.notices import current
     from emergency.notify import COLUMNS, lifted_frame, notification_frame, write_notifications
@@ -328,7 +330,6 @@ def publish_issued(settings: Settings, warning, date: "dt.date | str | None" = N
     UnknownNameError
         If no list version is in force on that day (:func:`enterprise_list.models.list_in_force`).
     """
-    import emergency.models  # noqa: F401  (tables)
     from emergency.bulletin import bulletin_html, bulletin_text
     from emergency.notify import notification_frame, write_notifications
 

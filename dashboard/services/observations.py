@@ -31,7 +31,7 @@ def observation_key(s: Settings) -> tuple:
     """``(path, mtime, size)`` of the files of the ``observations`` setting (empty when they are absent):
     what a cached reading of them depends on."""
     try:
-        return stamps(expand_paths(tuple(s.observations), "settings 'observations'"))
+        return stamps(expand_paths(tuple(s.observations)))
     except FileNotFoundError:
         return ()
 
@@ -42,7 +42,7 @@ def read_all(key: tuple, stations: str | None) -> pd.DataFrame:
     re-read when one of the files changes."""
     if not key:
         return pd.DataFrame(columns=["city", "date", "aqi"])
-    obs = read_observations([Path(p) for p, _, _ in key], option="settings 'observations'", stations=stations)
+    obs = read_observations([Path(p) for p, _, _ in key], stations=stations)
     obs["date"] = pd.to_datetime(obs["date"]).dt.normalize()
     if "aqi" not in obs.columns or obs["aqi"].isna().all():
         obs["aqi"] = daily_aqi(obs)["aqi"].to_numpy()

@@ -49,22 +49,13 @@ def is_china_sites(path: PathLike) -> bool:
     return Path(path).name.startswith("china_sites_")
 
 
-def _named(option: str | None, text: str) -> str:
-    """``text`` after the caller's name for where the paths came from, if it gave one."""
-    return f"{option}: {text}" if option else text
-
-
-def expand_paths(paths: PathLike | Iterable[PathLike], option: str | None = None) -> list[Path]:
+def expand_paths(paths: PathLike | Iterable[PathLike]) -> list[Path]:
     """Paths with folders replaced by the data files inside them (``*.csv``, ``*.csv.gz``, ``*.nc``).
 
     Parameters
     ----------
     paths : path-like or iterable of path-likes
         Files and folders.
-    option : str, optional
-        Transitional (issue 18): a caller's name for where the paths came from (a command-line
-        option, a setting), put before the message. It goes once the callers that pass it
-        (``dashboard.services.observations``) name it in their own message instead.
 
     Raises
     ------
@@ -74,11 +65,11 @@ def expand_paths(paths: PathLike | Iterable[PathLike], option: str | None = None
     out = []
     for p in [Path(paths)] if isinstance(paths, (str, os.PathLike)) else [Path(q) for q in paths]:
         if not p.exists():
-            raise FileNotFoundError(_named(option, f"no such file or folder {p}"))
+            raise FileNotFoundError(f"no such file or folder {p}")
         if p.is_dir():
             found = sorted(f for f in p.iterdir() if f.name.endswith((".csv", ".csv.gz", ".nc")))
             if not found:
-                raise FileNotFoundError(_named(option, f"folder {p} holds no .csv, .csv.gz or .nc file"))
+                raise FileNotFoundError(f"folder {p} holds no .csv, .csv.gz or .nc file")
             out += found
         else:
             out.append(p)
@@ -114,8 +105,7 @@ def prsa_daily_with_aqi(hourly: pd.DataFrame) -> pd.DataFrame:
 
 
 def read_observations(paths: PathLike | Iterable[PathLike], *,
-                      stations: PathLike | pd.DataFrame | None = None,
-                      option: str | None = None) -> pd.DataFrame:
+                      stations: PathLike | pd.DataFrame | None = None) -> pd.DataFrame:
     """Daily observations from files of the layouts airwarn knows, in the city daily schema.
 
     What ``airwarn train/forecast/backtest --obs`` and the daily chain (setting ``observations``)
@@ -141,10 +131,6 @@ def read_observations(paths: PathLike | Iterable[PathLike], *,
         Files and folders of them (:func:`expand_paths`).
     stations : path-like or DataFrame, optional
         The station list (:func:`forecast.io.read_station_list`), needed by national archive files.
-    option : str, optional
-        Transitional (issue 18): a caller's name for where the paths came from, put before the
-        messages (see :func:`expand_paths`). It goes once the callers that pass it
-        (``emergency.daily``, ``dashboard.services.observations``) name it in their own message.
 
     Raises
     ------
@@ -155,15 +141,13 @@ def read_observations(paths: PathLike | Iterable[PathLike], *,
     ReaderError
         If a file is malformed (file, line, column, expected, got).
     """
-    files = expand_paths(paths, option)
+    files = expand_paths(paths)
     prsa = [p for p in files if is_prsa(p)]
     sites = [p for p in files if is_china_sites(p)]
     daily = [p for p in files if p not in prsa and p not in sites]
     if sites and stations is None:
-        # the old hint names the CLI option and the setting; a caller naming itself (option) still gets it
-        hint = " (--stations / setting 'stations')" if option else "; none was given"
-        raise InputError(_named(option, f"{len(sites)} CNEMC national archive file(s) ({sites[0].name} …) "
-                                        f"need the station list to map stations to cities{hint}"))
+        raise InputError(f"{len(sites)} CNEMC national archive file(s) ({sites[0].name} …) "
+                         f"need the station list to map stations to cities; none was given")
     frames, records, names = [], [], []
     if daily:
         frames.append(read_city_daily(daily))

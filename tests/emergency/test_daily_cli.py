@@ -9,6 +9,7 @@ import pandas as pd
 import pytest
 
 from airwarn.cli import main
+from airwarn.core.errors import AirwarnError
 from airwarn.core.vocab import LEVEL_COLOURS, WarningLevel
 from emergency.daily import PRODUCTS, run_daily
 from tests.emergency.test_engine_inputs import make_dataset
@@ -232,3 +233,12 @@ def test_the_warning_in_force_is_the_active_one_unless_it_began_long_after_the_d
              start=DATE + dt.timedelta(days=2), end=DATE + dt.timedelta(days=4), rules_version="national-2024")
     assert warning_in_force(settings, engine, DATE) == WarningLevel.ORANGE       # decided today for D+2
     assert warning_in_force(settings, engine, DATE - dt.timedelta(days=10)) == WarningLevel.NONE  # a backfill
+
+
+def test_daily_names_the_setting_when_national_archive_files_come_without_a_station_list(settings, tmp_path):
+    """The reader names no option or setting (issue 18); the daily chain says which setting to fix."""
+    archive = tmp_path / "china_sites_20150101.csv"
+    archive.write_text("date,hour,type,1001A\n", encoding="utf-8")
+    with pytest.raises(AirwarnError, match=r"^settings 'observations' \(AIRWARN_OBS\): 1 CNEMC national archive "
+                                           r"file\(s\) .* none was given: set 'stations' \(AIRWARN_STATIONS\)$"):
+        run_daily(settings.with_(observations=(archive,), stations=None), DATE)
