@@ -10,7 +10,7 @@ field                  environment             default
 ``data_dir``           ``AIRWARN_DATA_DIR``    ``./var``
 ``db_url``             ``AIRWARN_DB``          ``sqlite:///<data_dir>/airwarn.sqlite``
 ``output_dir``         ``AIRWARN_OUTPUT_DIR``  ``<data_dir>/products``
-``model_dir``          ``AIRWARN_MODEL``       ``<repo>/models/aqistudy-2016``
+``model_dir``          ``AIRWARN_MODEL``       ``aqistudy-2016`` (bundled, see below)
 ``city``               ``AIRWARN_CITY``        ``阳泉``
 ``rules``              ``AIRWARN_RULES``       ``national-2024``
 ``observations``       ``AIRWARN_OBS``         ``<data_dir>/demo/synthetic_city_daily.csv``
@@ -29,20 +29,51 @@ the observations to their cities; it is needed only for those files. ``areas`` i
 areas a warning may be issued for (the city, its counties, aliases; ``emergency.areas``).
 ``secure_cookies`` (``AIRWARN_SECURE_COOKIES``: 1/0, true/false, yes/no, on/off; default false) marks
 the dashboard's cookies ``Secure``; it must be true when the dashboard is served over HTTPS.
+
+``model_dir`` is a model folder, or the name of a bundled model: a folder of the repository's
+top-level ``models/``, which is installed with the package as the data package ``airwarn_models``
+(``setup.cfg``: ``package_dir``), so an installed copy, editable or not, finds its default model
+through :mod:`importlib.resources` (:func:`models_dir`). A path that exists wins over a bundled
+model of the same name.
 """
 from __future__ import annotations
 
 import os
 import tomllib
 from dataclasses import dataclass, fields, replace
+from importlib import resources
 from pathlib import Path
 from typing import Any, Mapping
 from airwarn.core.errors import InputError
 from airwarn.core.vocab import YANGQUAN_COUNTIES
 
-#: Folder that holds the committed trained models (``<repo>/models``).
-MODELS_DIR = Path(__file__).resolve().parents[2] / "models"
+#: The data package that carries the committed trained models: the repository's top-level
+#: ``models/`` folder, installed under this name (``setup.cfg``: ``package_dir``, ``package_data``).
+MODELS_PACKAGE = "airwarn_models"
+#: The bundled model used when ``model_dir`` is not set.
 DEFAULT_MODEL = "aqistudy-2016"
+
+
+def models_dir() -> Path:
+    """The folder of the bundled trained models (one sub-folder per model).
+
+    It is the folder of the data package :data:`MODELS_PACKAGE`, found with
+    :func:`importlib.resources.files`: ``site-packages/airwarn_models`` in a regular install, the
+    repository's ``models/`` in an editable one. A source tree used without installing it
+    (``PYTHONPATH=<repo>``, or an editable install made before the package was declared) has no
+    such package; there it is the ``models/`` folder beside the packages.
+
+    Returns
+    -------
+    Path
+        A folder on the file system (LightGBM reads the boosters from real files, so airwarn is
+        not run from a zip archive).
+    """
+    try:
+        return Path(str(resources.files(MODELS_PACKAGE)))
+    except ModuleNotFoundError:
+        return Path(__file__).resolve().parents[2] / "models"
+
 
 _ENV = {
     "data_dir": "AIRWARN_DATA_DIR",
@@ -170,8 +201,8 @@ def load_settings(
     data_dir = Path(values.get("data_dir", "var"))
     model = values.get("model_dir", DEFAULT_MODEL)
     model_dir = Path(model)
-    if not model_dir.exists() and (MODELS_DIR / model).exists():
-        model_dir = MODELS_DIR / model
+    if not model_dir.exists() and (models_dir() / model).is_dir():
+        model_dir = models_dir() / model
     return Settings(
         data_dir=data_dir,
         db_url=str(values.get("db_url", f"sqlite:///{data_dir / 'airwarn.sqlite'}")),
