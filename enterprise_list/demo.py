@@ -32,6 +32,7 @@ def build_demo(settings: Settings, date: dt.date | None = None) -> str:
     str
         One-line summary.
     """
+    from airwarn.core.vocab import YANGQUAN_COUNTIES
     from enterprise_list.io import count_rows, import_list
     from enterprise_list.models import ListVersion
     from enterprise_list.sample import SYNTHETIC_NOTE, make_sample_list
@@ -45,7 +46,9 @@ def build_demo(settings: Settings, date: dt.date | None = None) -> str:
             n_e, n_l, n_m = count_rows(session, version)
             return (f"list version {DEMO_VERSION} already present: {n_e} enterprises, {n_l} lines, "
                     f"{n_m} measures (synthetic)")
+        # the synthetic sample is 阳泉's, whatever city is configured: checked against 阳泉's counties and box
         result = import_list(session, make_sample_list(DEMO_SIZE, DEMO_SEED), DEMO_VERSION, DEMO_EFFECTIVE,
+                             counties=YANGQUAN_COUNTIES, bounds="阳泉",
                              approved_by="阳泉市重污染天气应急指挥部(合成)", approval_doc="合成示例，无真实文号",
                              note=f"{SYNTHETIC_NOTE}：由 enterprise_list.sample.make_sample_list"
                                   f"({DEMO_SIZE}, seed={DEMO_SEED}) 生成", synthetic=True)

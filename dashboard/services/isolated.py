@@ -107,12 +107,13 @@ def run_isolated(func, *args, memory_bytes: int | None = UPLOAD_MEMORY_BYTES, se
 
 # --------------------------------------------------------------------------- what the process runs
 # Module-level and in this light module: the new process imports only what it needs to read a file.
-def read_and_check(path: str, city: str, previous, allow_shrink: bool):
-    """In the separate process: read an uploaded list and validate it against the version in force."""
+def read_and_check(path: str, city: str, counties, previous, allow_shrink: bool):
+    """In the separate process: read an uploaded list and validate it against the version in force,
+    the city's box and its counties (``None``: not checked), as the app's settings give them."""
     from enterprise_list.io import read_list_workbook, validate
 
     parsed = read_list_workbook(path)
-    return parsed, validate(parsed, bounds=city, previous=previous, allow_shrink=allow_shrink)
+    return parsed, validate(parsed, counties=counties, bounds=city, previous=previous, allow_shrink=allow_shrink)
 
 
 def read_only(path: str):

@@ -31,7 +31,7 @@ from dashboard.services.lists import in_force_day
 from enterprise_list.coverage import REASONS_ZH, check_coverage
 from enterprise_list.io import ListValidationError, import_list, totals_in_force
 from enterprise_list.template import SHEETS, match_sheet
-from enterprise_list.validate import MAX_SHRINK, compare_totals, list_totals
+from enterprise_list.validate import MAX_SHRINK, compare_totals, default_counties, list_totals
 
 #: Largest list file accepted [bytes], decoded: the page's ``dcc.Upload(max_size=...)`` refuses bigger
 #: ones in the browser, the server checks again here, and :mod:`dashboard.auth` derives the request
@@ -308,7 +308,7 @@ def validate_upload(token: str, s: Settings | None = None, *, filename: str | No
     shown = _shown_name(filename, token)
     previous = _in_force_totals(s, effective)
     try:
-        parsed, problems = run_isolated(read_and_check, str(path), s.city, previous, False)
+        parsed, problems = run_isolated(read_and_check, str(path), s.city, default_counties(s), previous, False)
     except (ValueError, IsolatedFailure) as exc:
         raise _unreadable(path, shown, exc) from None
     table = pd.DataFrame([{"严重性": p.severity_zh, "工作表": p.sheet, "行": p.row, "列": p.column or "",
@@ -357,7 +357,8 @@ def import_upload(token: str, version_name: str, effective: dt.date, user: str, 
         raise _unreadable(path, shown, exc) from None
     try:
         result = import_list(engine(s), parsed, version_name, effective, note=f"由 {user} 在仪表盘上传导入",
-                             bounds=s.city, allow_shrink=allow_shrink, source_name=shown)
+                             counties=default_counties(s), bounds=s.city, allow_shrink=allow_shrink,
+                             source_name=shown)
     except ListValidationError as exc:
         if exc.shrink_only:
             dropped = "；".join(c.zh() + f"（减少 {c.drop:.0%}）" for c in exc.changes if c.drop > MAX_SHRINK)

@@ -53,3 +53,10 @@ def test_demo_step_is_idempotent(settings):
         v = resolve_version(s, dt.date(2026, 11, 28))
         assert (v.name, v.synthetic, v.effective_date) == (DEMO_VERSION, True, dt.date(2026, 1, 1))
         assert count_rows(s, v)[0] == 320
+
+
+def test_demo_list_imports_when_another_city_is_configured(settings, monkeypatch):
+    """The synthetic sample is 阳泉's; a demo for 太原 (settings and environment) still imports it."""
+    monkeypatch.setenv("AIRWARN_CITY", "太原")
+    summary = build_demo(settings.with_(city="太原"), dt.date(2026, 11, 28))
+    assert summary.startswith(f"imported synthetic list version {DEMO_VERSION}: 320 enterprises")
