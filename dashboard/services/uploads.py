@@ -134,6 +134,18 @@ def _store(payload: bytes, ext: str, s: Settings) -> tuple[str, Path]:
     return token, path
 
 
+def _accept(contents: str, filename: str | None, default: str, what: str, s: Settings) -> tuple[str, Path, int]:
+    """Check an upload's type (.xlsx or .csv), decode it and keep it (:func:`_store`):
+    ``(token, path, size)``. ``what`` names the file in the Chinese message of a wrong type."""
+    shown = Path(str(filename or "")).name or default
+    ext = Path(shown).suffix.lower().lstrip(".")
+    if ext not in ("xlsx", "csv"):
+        raise InputError(f"{shown}：{what}应为 .xlsx 或 .csv，收到 .{ext or '（无扩展名）'}")
+    payload = _decode_data_url(contents, shown)
+    token, path = _store(payload, ext, s)
+    return token, path, len(payload)
+
+
 def save_upload(contents: str, filename: str, s: Settings | None = None) -> dict:
     """Store a ``dcc.Upload`` data URL under ``<data_dir>/uploads`` and return ``{"token", "size"}``.
 
@@ -145,14 +157,8 @@ def save_upload(contents: str, filename: str, s: Settings | None = None) -> dict
         If the file is not .xlsx or .csv, larger than :data:`MAX_UPLOAD_BYTES`, or the contents are not
         a base64 data URL (Chinese messages naming the file).
     """
-    s = s or settings()
-    shown = Path(str(filename or "")).name or "upload"
-    ext = Path(shown).suffix.lower().lstrip(".")
-    if ext not in ("xlsx", "csv"):
-        raise InputError(f"{shown}：文件类型应为 .xlsx 或 .csv，收到 .{ext or '（无扩展名）'}")
-    payload = _decode_data_url(contents, shown)
-    token, _ = _store(payload, ext, s)
-    return {"token": token, "size": len(payload)}
+    token, _, size = _accept(contents, filename, "upload", "文件类型", s or settings())
+    return {"token": token, "size": size}
 
 
 # --------------------------------------------------------------------------- CSV files and zips
@@ -397,11 +403,7 @@ def coverage_upload(contents: str, filename: str, s: Settings | None = None, *,
     """
     s = s or settings()
     shown = Path(str(filename or "")).name or "register"
-    ext = Path(shown).suffix.lower().lstrip(".")
-    if ext not in ("xlsx", "csv"):
-        raise InputError(f"{shown}：排污许可登记文件应为 .xlsx 或 .csv，收到 .{ext or '（无扩展名）'}")
-    payload = _decode_data_url(contents, shown)
-    _, path = _store(payload, ext, s)
+    _, path, _ = _accept(contents, filename, "register", "排污许可登记文件", s)
     try:
         register = run_isolated(read_register, str(path))
     except (ValueError, IsolatedFailure) as exc:

@@ -293,6 +293,16 @@ def _first_bad(bad: pd.Series) -> int:
     return bad.index[np.argmax(bad.to_numpy())]
 
 
+def _require_known(values: pd.Series, allowed: Iterable[str], df: pd.DataFrame, name: str, source: str,
+                   origin: Mapping[str, str], expected: str) -> None:
+    """Raise :class:`ReaderError` at the first value of ``values`` (text, NaN allowed) not in ``allowed``,
+    naming the row, the column as in the file, ``expected`` and the value read from ``df[name]``."""
+    bad = values.notna() & ~values.isin(list(allowed))
+    if bad.any():
+        idx = _first_bad(bad)
+        raise ReaderError(source, row=int(idx) + 2, column=origin[name], expected=expected, got=df.loc[idx, name])
+
+
 def _to_numeric(df: pd.DataFrame, name: str, source: str, origin: Mapping[str, str]) -> pd.Series:
     """Parse a column to float; the first unreadable value raises :class:`ReaderError`."""
     raw = df[name]

@@ -30,6 +30,7 @@ from forecast.io._csv import (
     _key_text,
     _map_columns,
     _read_text_table,
+    _require_known,
     _source_name,
     _to_datetime,
     _to_numeric,
@@ -175,16 +176,8 @@ def _parse_china_sites_file(
             got="" if pd.isna(raw_hour) else raw_hour,
         )
     types = _to_text(df, "type", source, origin, required=True)
-    unknown = ~types.isin(list(CHINA_SITES_TYPE_MAP))
-    if unknown.any():
-        idx = _first_bad(unknown)
-        raise ReaderError(
-            source,
-            row=int(idx) + 2,
-            column=origin["type"],
-            expected=f"a pollutant type, one of {list(CHINA_SITES_TYPE_MAP)}",
-            got=df.loc[idx, "type"],
-        )
+    _require_known(types, CHINA_SITES_TYPE_MAP, df, "type", source, origin,
+                   f"a pollutant type, one of {list(CHINA_SITES_TYPE_MAP)}")
     keep = station_cols if wanted is None else [c for c in station_cols if c in wanted]
     values = pd.DataFrame({c: _to_numeric(df, c, source, {}) for c in keep}, index=df.index)
     frame = pd.DataFrame(

@@ -34,6 +34,7 @@ from forecast.io._csv import (
     _map_columns,
     _range_check,
     _read_text_table,
+    _require_known,
     _source_name,
     _to_numeric,
     _to_text,
@@ -223,16 +224,7 @@ def _parse_prsa_multisite_file(src: PathLike | IO[str], source: str) -> pd.DataF
         out[name] = _to_numeric(df, name, source, origin)
     out["co"] = convert(out["co"], CONCENTRATION, unit_of("co"))  # the file's µg/m³ → mg/m³
     wd = _to_text(df, "wd", source, origin, required=False)
-    bad = wd.notna() & ~wd.isin(COMPASS_16)
-    if bad.any():
-        idx = _first_bad(bad)
-        raise ReaderError(
-            source,
-            row=int(idx) + 2,
-            column=origin["wd"],
-            expected=f"a 16-point compass direction {list(COMPASS_16)}",
-            got=df.loc[idx, "wd"],
-        )
+    _require_known(wd, COMPASS_16, df, "wd", source, origin, f"a 16-point compass direction {list(COMPASS_16)}")
     out["wd"] = wd
     qc: dict[str, int] = {}
     records: list[dict] = []
@@ -298,16 +290,7 @@ def _prsa_single(src: PathLike | IO[str], source: str) -> pd.DataFrame:
     for name in ("pm25", "dewp", "temp", "pres"):
         out[name] = _to_numeric(df, name, source, origin)
     cbwd = _to_text(df, "cbwd", source, origin, required=False)
-    bad = cbwd.notna() & ~cbwd.isin(CBWD_VALUES)
-    if bad.any():
-        idx = _first_bad(bad)
-        raise ReaderError(
-            source,
-            row=int(idx) + 2,
-            column=origin["cbwd"],
-            expected=f"a combined wind direction {list(CBWD_VALUES)}",
-            got=df.loc[idx, "cbwd"],
-        )
+    _require_known(cbwd, CBWD_VALUES, df, "cbwd", source, origin, f"a combined wind direction {list(CBWD_VALUES)}")
     out["cbwd"] = cbwd
     for name in ("iws", "is", "ir"):
         values = _to_numeric(df, name, source, origin)
