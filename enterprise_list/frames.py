@@ -26,6 +26,7 @@ vocs`` [t/day]. ``measures`` (one level): ``line_id, stop`` (1 for a 停产 meas
 from __future__ import annotations
 
 import io
+import threading
 from typing import NamedTuple
 
 import numpy as np
@@ -61,11 +62,14 @@ class ListFrames(NamedTuple):
 #: (database url, version id, fingerprint, part) -> frame; bounded.
 _CACHE: dict[tuple, pd.DataFrame] = {}
 _CACHE_MAX = 16
+#: Guards _CACHE: the dashboard's waitress threads read and evict it at once.
+_CACHE_LOCK = threading.Lock()
 
 
 def clear_cache() -> None:
     """Forget this process's cached frames (the stored ones stay)."""
-    _CACHE.clear()
+    with _CACHE_LOCK:
+        _CACHE.clear()
 
 
 def fingerprint(session: Session, version_id: int) -> str:
@@ -89,15 +93,18 @@ def list_frames(session: Session, version_id: int, level: str) -> ListFrames:
     fp = fingerprint(session, version_id)
     base = (str(session.get_bind().url), version_id, fp)
     parts = ("enterprises", "lines", f"measures:{level}")
-    missing = [p for p in parts if base + (p,) not in _CACHE]
+    with _CACHE_LOCK:
+        found = {p: _CACHE[base + (p,)] for p in parts if base + (p,) in _CACHE}
+    missing = [p for p in parts if p not in found]
     if missing:
         stored = _read_stored(session, version_id, fp, missing)
         for p in missing:
             frame = stored.get(p)
             if frame is None:
                 frame = _read_tables(session, version_id, p)
+            found[p] = frame
             _remember(base + (p,), frame)
-    return ListFrames(*(_CACHE[base + (p,)] for p in parts))
+    return ListFrames(*(found[p] for p in parts))
 
 
 def store_frames(session: Session, version_id: int) -> int:
@@ -118,9 +125,10 @@ def store_frames(session: Session, version_id: int) -> int:
 
 
 def _remember(key: tuple, frame: pd.DataFrame) -> None:
-    if len(_CACHE) >= _CACHE_MAX:
-        _CACHE.pop(next(iter(_CACHE)))
-    _CACHE[key] = frame
+    with _CACHE_LOCK:
+        while len(_CACHE) >= _CACHE_MAX:
+            _CACHE.pop(next(iter(_CACHE)))
+        _CACHE[key] = frame
 
 
 def _read_stored(session: Session, version_id: int, fp: str, parts: list[str]) -> dict[str, pd.DataFrame]:

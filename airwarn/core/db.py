@@ -71,6 +71,8 @@ _SQLITE_HEADER = b"SQLite format 3\x00"
 _BUSY_TIMEOUT = 30  # seconds a connection waits for another process's lock
 
 _ENGINES: dict[str, Engine] = {}
+#: Guards _ENGINES, so that threads asking for one URL at once share one engine (one pool).
+_ENGINES_LOCK = threading.Lock()
 
 
 def get_engine(url: str) -> Engine:
@@ -95,28 +97,35 @@ def get_engine(url: str) -> Engine:
         If the URL's driver is not installed.
     """
     engine = _ENGINES.get(url)
-    if engine is None:
-        from sqlalchemy.exc import ArgumentError
+    if engine is not None:
+        return engine
+    with _ENGINES_LOCK:
+        return _ENGINES.get(url) or _new_engine(url)
 
-        try:
-            parsed = make_url(url)
-        except ArgumentError as exc:
-            raise InputError(f"database URL {url!r} cannot be parsed ({exc})") from None
-        if parsed.drivername == "postgresql":  # the driver airwarn installs (SQLAlchemy 2.0 would pick psycopg2)
-            parsed = parsed.set(drivername="postgresql+psycopg")
-        shown = parsed.render_as_string(hide_password=True)
-        try:
-            if parsed.get_backend_name() == "sqlite":
-                engine = _sqlite_engine(parsed)
-            else:
-                engine = create_engine(parsed, pool_pre_ping=True)
-        except ModuleNotFoundError as exc:
-            hint = "; pip install -e '.[postgresql]'" if exc.name == "psycopg" else ""
-            raise DriverMissingError(f"database {shown}: its driver is not installed ({exc}){hint}",
-                                     name=exc.name) from None
-        except ArgumentError as exc:  # NoSuchModuleError: an unknown dialect
-            raise InputError(f"database URL {shown}: {exc}") from None
-        _ENGINES[url] = engine
+
+def _new_engine(url: str) -> Engine:
+    """Create, remember and return the engine of ``url`` (under :data:`_ENGINES_LOCK`)."""
+    from sqlalchemy.exc import ArgumentError
+
+    try:
+        parsed = make_url(url)
+    except ArgumentError as exc:
+        raise InputError(f"database URL {url!r} cannot be parsed ({exc})") from None
+    if parsed.drivername == "postgresql":  # the driver airwarn installs (SQLAlchemy 2.0 would pick psycopg2)
+        parsed = parsed.set(drivername="postgresql+psycopg")
+    shown = parsed.render_as_string(hide_password=True)
+    try:
+        if parsed.get_backend_name() == "sqlite":
+            engine = _sqlite_engine(parsed)
+        else:
+            engine = create_engine(parsed, pool_pre_ping=True)
+    except ModuleNotFoundError as exc:
+        hint = "; pip install -e '.[postgresql]'" if exc.name == "psycopg" else ""
+        raise DriverMissingError(f"database {shown}: its driver is not installed ({exc}){hint}",
+                                 name=exc.name) from None
+    except ArgumentError as exc:  # NoSuchModuleError: an unknown dialect
+        raise InputError(f"database URL {shown}: {exc}") from None
+    _ENGINES[url] = engine
     return engine
 
 
