@@ -14,7 +14,7 @@
 
 ``validate`` and ``import`` compare the file with the version in force (today's; the import's: on its
 effective date) and refuse a version that drops more than
-:data:`enterprise_list.validate.MAX_SHRINK` of its enterprises, lines or a pollutant's baseline
+:data:`enterprise_list.limits.MAX_SHRINK` of its enterprises, lines or a pollutant's baseline
 unless ``--allow-shrink`` is given; coordinates are checked against the bounds of ``settings.city``.
 """
 from __future__ import annotations
@@ -197,7 +197,7 @@ def _coverage(args, settings) -> int:
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     """Add ``airwarn list …`` to the ``airwarn`` parser."""
-    from enterprise_list.validate import MAX_SHRINK
+    from enterprise_list.limits import MAX_SHRINK
 
     p = subparsers.add_parser("list", help="the emergency emission-reduction list (应急减排清单)",
                               description="Import, validate, export and look up the emergency-reduction list.")

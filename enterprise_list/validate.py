@@ -57,6 +57,7 @@ from enterprise_list import credit_code as cc
 from enterprise_list.models import LEVELS, MEASURE_KIND_LABELS, VOLUNTARY_GRADES, Enterprise, Measure, ProductionLine
 
 from enterprise_list.guide import Guide, effective_fraction, load_guide
+from enterprise_list.limits import MAX_SHRINK
 from enterprise_list.records import ParsedList, Problem, Severity, errors
 from enterprise_list.template import SHEETS
 
@@ -67,10 +68,6 @@ log = logging.getLogger("airwarn.list")
 #: city's, :func:`default_counties`.
 CONFIGURED: Literal["configured"] = "configured"
 
-#: Share of the version in force (its enterprises, lines, or any pollutant's total baseline) that a new
-#: version may drop without an explicit confirmation (``airwarn list import --allow-shrink``, the
-#: confirmation box of the dashboard's 清单管理 page).
-MAX_SHRINK = 0.20
 #: A line's baseline [t/day] above which a warning is given: ten times the largest line of the synthetic
 #: lists (a coke oven's NOx, 0.5–2.5 t/day, at most about 11 t/day), and about what a whole uncontrolled
 #: 600 MW coal unit emits; a figure in t/year typed into the t/day column lands here.

@@ -69,3 +69,16 @@ def test_cli_help_lists_commands(capsys):
         main(["--help"])
     assert exc.value.code == 0
     assert "demo" in capsys.readouterr().out
+
+
+def test_help_loads_no_heavy_library():
+    """`airwarn --help` builds every subcommand's parser without numpy, pandas or SQLAlchemy (issue 18:
+    lazy imports inside the command handlers); it took 1.4 s when the list commands loaded them."""
+    import subprocess
+    import sys
+
+    code = ("import sys; from airwarn.cli import main\n"
+            "try:\n    main(['--help'])\nexcept SystemExit:\n    pass\n"
+            "print(sorted({m.split('.')[0] for m in sys.modules} & {'numpy', 'pandas', 'sqlalchemy', 'xarray'}))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip().splitlines()[-1] == "[]"

@@ -48,7 +48,6 @@ from fractions import Fraction
 from types import MappingProxyType
 from typing import Any, Mapping
 
-import numpy as np
 
 from airwarn.core.errors import InputError, UnknownNameError
 from airwarn.core.vocab import AQI_POLLUTANTS, EMISSION_POLLUTANTS, HOURLY_POLLUTANTS
@@ -310,6 +309,8 @@ def convert(values: Any, from_unit: "str | Unit", to_unit: "str | Unit") -> Any:
     """
     factor, offset = _ratio(from_unit, to_unit)
     if isinstance(values, (list, tuple)):
+        import numpy as np  # here, not at import: the floor stays light for `airwarn --help`
+
         values = np.asarray(values, dtype=float)
     if factor == 1:
         out = values * 1.0
