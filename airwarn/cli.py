@@ -20,6 +20,7 @@ from typing import Sequence
 
 import dashboard.cli
 import emergency.cli
+import emergency.compliance_cli
 import enterprise_list.cli
 import forecast.cli
 from airwarn import __version__, db_cli, demo
@@ -27,7 +28,8 @@ from airwarn.core.errors import AirwarnError, DatabaseError
 from airwarn.core.settings import load_settings
 
 #: Modules that contribute subcommands, in the order of ``airwarn --help``.
-_COMMAND_MODULES = (forecast.cli, enterprise_list.cli, emergency.cli, dashboard.cli, db_cli, demo)
+_COMMAND_MODULES = (forecast.cli, enterprise_list.cli, emergency.cli, emergency.compliance_cli, dashboard.cli,
+                    db_cli, demo)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -138,6 +138,8 @@ UNITS: Mapping[str, Unit] = MappingProxyType({u.code: u for u in _ALL})
 #: Units of the pollutant concentrations: µg/m³, and mg/m³ for CO.
 CONCENTRATION: Unit = UNITS["ug/m3"]
 CO_UNIT: Unit = UNITS["mg/m3"]
+#: Stack-gas concentrations of online monitoring (CEMS outlets) are mg/m³.
+STACK_CONCENTRATION: Unit = UNITS["mg/m3"]
 #: The AQI and IAQI are dimensionless.
 AQI: Unit = UNITS["1"]
 #: Emissions and emission cuts of the enterprise list and of the reduction targets [t/d].
