@@ -27,6 +27,7 @@ import pandas as pd
 
 from airwarn.core.dates import BEIJING, format_beijing
 from airwarn.core.errors import InputError, UnknownNameError
+from airwarn.core.products import FORECAST_NC
 
 __all__ = ["PUBLISH_TIME", "MIN_DAYS", "MIN_WIDTH", "POLLUTANT_NAMES", "PublicDay", "PublicForecast",
            "public_forecast", "public_forecast_text", "public_forecast_html", "public_forecast_json",
@@ -289,7 +290,7 @@ def write_public_forecast(folder: "str | Path", city: str, date: "dt.date | str"
     from airwarn.core.files import atomic_write_text
 
     folder = Path(folder)
-    pf = public_forecast(forecast or folder / "forecast.nc", city, date, days=days)
+    pf = public_forecast(forecast or folder / FORECAST_NC, city, date, days=days)
     docs = (public_forecast_text(pf), public_forecast_html(pf),
             json.dumps(public_forecast_json(pf), ensure_ascii=False, indent=2) + "\n")
     paths = []

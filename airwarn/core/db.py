@@ -542,7 +542,7 @@ def require_tables(connection: Connection, tables: Iterable[Table]) -> None:
 def create_tables(engine: Engine, *models) -> None:
     """Bring the database to the newest schema revision and check the tables ``models`` use.
 
-    A database at the newest revision is only checked (no lock, no write); any other is upgraded
+    A database at the newest revision is not migrated (no migration lock); any other is upgraded
     (:func:`upgrade`). Then the tables of ``models`` (:func:`tables_of`; default: every table declared
     so far) must be there with all their columns, and the metadata's ``after_create`` DDL event runs,
     where a package keeps what is not a table (``emergency.models`` puts dropped append-only triggers

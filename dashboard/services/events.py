@@ -88,7 +88,7 @@ def event_scorecard(city: str | None = None, s: Settings | None = None) -> dict 
         table = table[table["city"] == city]
         if len(table):
             own = table.drop(columns="city").assign(lo=np.nan, hi=np.nan).reset_index(drop=True)
-    return {"region": read_csv(path), "city": own, "source": src}
+    return {"region": read_csv(path).copy(), "city": own, "source": src}
 
 
 def backtest_warning_events(city: str, s: Settings | None = None) -> pd.DataFrame | None:

@@ -39,7 +39,8 @@ def _read_json(path: Path) -> dict:
 
 
 def model_card(s: Settings | None = None) -> dict:
-    """The model card (``card.json``, parsed once per version of the file; read only) or an empty dict."""
+    """The model card (``card.json``, parsed once per version of the file) or an empty dict: shared by
+    every request thread, read only."""
     s = s or settings()
     path = Path(s.model_dir) / "card.json"
     return _read_json(path) if path.exists() else {}
@@ -58,7 +59,9 @@ def scored_model_label(card: dict) -> str:
 
 
 def backtest_scores(s: Settings | None = None) -> pd.DataFrame:
-    """The model's verification scores ``lead_day, metric, model, value`` (empty if absent)."""
+    """The model's verification scores ``lead_day, metric, model, value`` (empty if absent).
+
+    The frame is the cached one that every request thread shares: read it, never change it in place."""
     s = s or settings()
     path = Path(s.model_dir) / "backtest_scores.csv"
     if not path.exists():
@@ -67,7 +70,8 @@ def backtest_scores(s: Settings | None = None) -> pd.DataFrame:
 
 
 def backtest_intervals(s: Settings | None = None) -> pd.DataFrame:
-    """Bootstrap intervals of those scores (``backtest_skill_intervals.csv``; empty if absent)."""
+    """Bootstrap intervals of those scores (``backtest_skill_intervals.csv``; empty if absent; shared like
+    :func:`backtest_scores`: never change it in place)."""
     s = s or settings()
     path = Path(s.model_dir) / "backtest_skill_intervals.csv"
     return read_csv(path) if path.exists() else pd.DataFrame()

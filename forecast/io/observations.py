@@ -189,9 +189,8 @@ def read_observations(paths: PathLike | Iterable[PathLike], *,
                 shown.append({"file": shown[-1]["file"], "row": None, "more": int(twice.sum()) - len(shown)})
             for rec in shown:
                 _add_record(records, rec)
-            warnings.warn(_named(option, f"{int(twice.sum())} city day(s) in more than one layout; the later "
-                                         f"layout's values are used: {_records_text(shown)}"),
-                          ReaderWarning, stacklevel=2)
+            warnings.warn(f"{int(twice.sum())} city day(s) in more than one layout; the later layout's values "
+                          f"are used: {_records_text(shown)}", ReaderWarning, stacklevel=2)
             obs = obs.loc[~twice]
     obs = obs.drop(columns="_layout").sort_values(["city", "date"], kind="stable").reset_index(drop=True)
     obs.attrs = {"qc_rows": records}

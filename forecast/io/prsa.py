@@ -9,7 +9,7 @@
 
 Both are hourly, naive Beijing time from ``year, month, day, hour``. The readers return hours as
 in the files; the daily values and AQI of the multi-site stations are a separate step
-(:func:`forecast.io.observations.prsa_daily`).
+(:func:`forecast.io.observations.prsa_daily_with_aqi`).
 """
 
 from __future__ import annotations

@@ -783,3 +783,16 @@ def test_obs_option_named_by_the_cli_not_the_reader(china_sites_files, monkeypat
         model_cli.read_obs(argparse.Namespace(obs=[str(p) for p in china_sites_files], stations=None))
     with pytest.raises(FileNotFoundError, match=r"^--met: no such file or folder .*nope.nc"):
         model_cli.load_met([str(china_sites_files[0].parent / "nope.nc")])
+
+
+def test_read_observations_warns_when_two_layouts_give_one_city_day(china_sites_files, shared_data, tmp_path):
+    """A city day in a city daily file and in the national archive: the archive's values, one ReaderWarning
+    naming both (this raised NameError after the reader stopped naming its caller's option)."""
+    stations = fio.read_station_list(shared_data / "stations/cnemc_station_list_NewSiteList.csv")
+    pd.DataFrame({"city": ["阳泉"], "date": ["2025-01-15"], "aqi": [999.0 / 3], "pm25": [1.0], "pm10": [2.0],
+                  "so2": [3.0], "no2": [4.0], "co": [0.5], "o3_8h": [6.0]}).to_csv(tmp_path / "daily.csv", index=False)
+    with pytest.warns(fio.ReaderWarning, match=r"^1 city day\(s\) in more than one layout; the later layout's "
+                                               r"values are used: .*daily\.csv.*阳泉.*2025-01-15"):
+        obs = fio.read_observations([tmp_path / "daily.csv", *china_sites_files], stations=stations)
+    day = obs[(obs["city"] == "阳泉") & (obs["date"] == "2025-01-15")]
+    assert len(day) == 1 and day["pm25"].iloc[0] > 1.0  # the archive's mean, not the city file's 1.0

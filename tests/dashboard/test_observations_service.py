@@ -1,0 +1,17 @@
+"""The dashboard's observations service names the setting to fix when the files cannot be used."""
+from __future__ import annotations
+
+import pytest
+
+from airwarn.core.errors import InputError
+from dashboard.services.context import stamps
+from dashboard.services.observations import read_all
+
+
+def test_archive_files_without_a_station_list_name_the_settings(tmp_path):
+    archive = tmp_path / "china_sites_20150101.csv"
+    archive.write_text("date,hour,type,1001A\n", encoding="utf-8")
+    read_all.cache_clear()
+    with pytest.raises(InputError, match=r"^settings 'observations': 1 CNEMC national archive file\(s\) .* "
+                                         r"none was given: set 'stations' \(AIRWARN_STATIONS\)$"):
+        read_all(stamps([archive]), None)
