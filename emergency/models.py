@@ -179,7 +179,7 @@ class WarningNotice(Base):
 
 class BulletinEdit(Base):
     """An edit of a warning's bulletin text before sign-off, append-only and hash-chained in its own
-    chain (:func:`emergency.bulletin.edit_bulletin`): who, when, the warning's revision, the hashes of
+    chain (:func:`emergency.edits.edit_bulletin`): who, when, the warning's revision, the hashes of
     the text before and after, the text itself."""
 
     __tablename__ = "bulletin_edit"
