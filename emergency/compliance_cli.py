@@ -20,6 +20,8 @@ import argparse
 import datetime as dt
 from pathlib import Path
 
+from airwarn.core.products import COMPLIANCE_CSV, COMPLIANCE_REDUCTIONS_CSV, COMPLIANCE_REPORT_HTML
+
 
 def _engine(settings):
     from airwarn.core import users
@@ -70,16 +72,16 @@ def _check(args, settings) -> int:
     red = achieved_reductions(res, targets=targets, totals=totals)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
-    res.write_csv(out / "compliance.csv")
-    red.to_csv(out / "compliance_reductions.csv", index=False)
+    res.write_csv(out / COMPLIANCE_CSV)
+    red.to_csv(out / COMPLIANCE_REDUCTIONS_CSV, index=False)
     synthetic = bool(len(power)) and "synthetic" in str(args.power)
-    atomic_write_text(out / "compliance_report.html",
+    atomic_write_text(out / COMPLIANCE_REPORT_HTML,
                       compliance_report_html(res, day=day, reductions=red, synthetic=synthetic))
     c = res.counts()
     print(f"warning {args.warning}: {len(res.lines)} line-days judged — compliant {c['compliant']}, "
           f"violation {c['violation']}, unverifiable {c['unverifiable']}; unmapped meters/outlets "
           f"{len(res.unmapped)}")
-    print(f"wrote {out / 'compliance.csv'}, {out / 'compliance_reductions.csv'}, {out / 'compliance_report.html'}")
+    print(f"wrote {out / COMPLIANCE_CSV}, {out / COMPLIANCE_REDUCTIONS_CSV}, {out / COMPLIANCE_REPORT_HTML}")
     return 0
 
 

@@ -27,6 +27,11 @@ BULLETIN_HTML = "bulletin.html"
 BULLETIN_TXT = "bulletin.txt"
 NOTIFICATIONS_XLSX = "notifications.xlsx"
 NOTIFICATIONS_CSV = "notifications.csv"
+#: The compliance check of the warning in force (``airwarn compliance check``, the daily chain when the
+#: ``power`` / ``cems`` settings are given): per line and day, the achieved reductions, the Chinese report.
+COMPLIANCE_CSV = "compliance.csv"
+COMPLIANCE_REDUCTIONS_CSV = "compliance_reductions.csv"
+COMPLIANCE_REPORT_HTML = "compliance_report.html"
 
 #: The files of a product day that the dashboard offers for download (nothing else is served).
 DOWNLOADABLE: tuple[str, ...] = (BULLETIN_HTML, BULLETIN_TXT, NOTIFICATIONS_XLSX, NOTIFICATIONS_CSV,
