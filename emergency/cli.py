@@ -74,7 +74,7 @@ def _daily(args, settings) -> int:
     print(res.summary())
     for f in res.files:
         print(f"  {f}")
-    return 0
+    return 1 if res.compliance_error else 0  # the products are written; the compliance check failed
 
 
 def _inventory_import(args, settings) -> int:

@@ -5,9 +5,9 @@
     airwarn compliance check --warning ID --power FILE [FILE ...] [--cems FILE ...] [--date D] --out DIR
     airwarn compliance sample --warning ID --out DIR [--seed N]
 
-``check`` judges every obligated line of the warning (:func:`emergency.compliance.check_warning`) and
-writes ``DIR/compliance.csv`` (``date,credit_code,enterprise,line_id,level,measure,required_cut,
-baseline_kw,observed_kw,achieved_cut,status,evidence``, violators first) and the Chinese daily report
+``check`` judges every obligated line of the warning (:func:`emergency.compliance_run.write_compliance`,
+the step the daily chain runs too) and writes ``DIR/compliance.csv`` (``date,credit_code,enterprise,
+line_id,level,measure,required_cut,baseline_kw,observed_kw,achieved_cut,status,evidence``, violators first) and the Chinese daily report
 ``DIR/compliance_report.html`` (:mod:`emergency.compliance_report`), and prints the counts.
 ``sample`` writes seeded synthetic power-use and CEMS files for the warning's lines
 (``DIR/power_synthetic.csv``, ``DIR/cems_synthetic.csv``, every row marked ``synthetic=true``): most
@@ -20,7 +20,6 @@ import argparse
 import datetime as dt
 from pathlib import Path
 
-from airwarn.core.products import COMPLIANCE_CSV, COMPLIANCE_REDUCTIONS_CSV, COMPLIANCE_REPORT_HTML
 
 
 def _engine(settings):
@@ -47,41 +46,17 @@ def _date(text: str | None) -> dt.date | None:
 
 
 def _check(args, settings) -> int:
-    from airwarn.core.db import session_scope
-    from airwarn.core.files import atomic_write_text
-    from emergency.compliance import achieved_reductions, check_warning
     from emergency.compliance_io import read_cems, read_power
-    from emergency.compliance_report import compliance_report_html
-    from emergency.lifecycle import get_warning
-    from emergency.reductions import inventory_totals
-    from emergency.rules import load_rules
+    from emergency.compliance_run import write_compliance
 
     engine = _engine(settings)
     day = _date(args.date)
     power = read_power(args.power)
     cems = read_cems(args.cems) if args.cems else None
-    res = check_warning(engine, args.warning, power, cems=cems, day=day, rules=args.rules)
-    w = get_warning(engine, args.warning)
-    try:
-        targets = dict(load_rules(w.rules_version.split("@")[0] if w.rules_version else settings.rules)
-                       .reduction_targets[w.level])
-    except Exception:  # a warning recorded with a rule set no longer bundled: no targets
-        targets = None
-    with session_scope(engine) as s:
-        _, totals, _ = inventory_totals(s)
-    red = achieved_reductions(res, targets=targets, totals=totals)
-    out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
-    res.write_csv(out / COMPLIANCE_CSV)
-    red.to_csv(out / COMPLIANCE_REDUCTIONS_CSV, index=False)
-    synthetic = bool(len(power)) and "synthetic" in str(args.power)
-    atomic_write_text(out / COMPLIANCE_REPORT_HTML,
-                      compliance_report_html(res, day=day, reductions=red, synthetic=synthetic))
-    c = res.counts()
-    print(f"warning {args.warning}: {len(res.lines)} line-days judged — compliant {c['compliant']}, "
-          f"violation {c['violation']}, unverifiable {c['unverifiable']}; unmapped meters/outlets "
-          f"{len(res.unmapped)}")
-    print(f"wrote {out / COMPLIANCE_CSV}, {out / COMPLIANCE_REDUCTIONS_CSV}, {out / COMPLIANCE_REPORT_HTML}")
+    run = write_compliance(engine, args.warning, power, cems, day, args.out, rules=args.rules,
+                           settings_rules=settings.rules)
+    print(run.summary())
+    print("wrote " + ", ".join(map(str, run.files)))
     return 0
 
 

@@ -2,13 +2,14 @@
 
 Power use (分表计电 platforms' export), CSV or xlsx::
 
-    credit_code,line_id,time,kw[,meter_kind]
+    credit_code,line_id,time,kw[,meter_kind][,synthetic]
     91140300MA0XXXXXX1,L01,2026-01-08 00:00,812.5,production
 
 ``line_id`` is the list's 生产线编号 (``production_line.line_code``); ``meter_kind`` is ``production``
 (default when the column is absent or the cell empty), ``treatment`` (a pollution-treatment facility
 of the line) or ``total`` (the line's whole supply, used when it has no production meter). Samples
-are 15-min or hourly mean power [kW].
+are 15-min or hourly mean power [kW]. An optional ``synthetic`` column (true/false) marks made-up rows
+(``airwarn compliance sample``); the frame keeps it, so a report made from them says so.
 
 CEMS (online monitoring of outlets), CSV or xlsx, hourly::
 
@@ -157,6 +158,21 @@ def _duplicates(df: pd.DataFrame, path: Path, keys: Sequence[str]) -> None:
                                   f"{int(same[0]) + 2}; expected one value per {'/'.join(keys)}")
 
 
+_TRUE = ("true", "1", "yes", "y", "是")
+_FALSE = ("false", "0", "no", "n", "否", "")
+
+
+def _flags(df: pd.DataFrame, path: Path, column: str) -> np.ndarray:
+    """A yes/no column (true/false, 1/0, yes/no, 是/否; an empty cell is no) as bools."""
+    text = df[column].astype(str).str.strip().str.lower().mask(df[column].isna(), "")
+    yes, no = text.isin(_TRUE).to_numpy(), text.isin(_FALSE).to_numpy()
+    bad = np.flatnonzero(~(yes | no))
+    if len(bad):
+        raise ReaderError(str(path), row=int(bad[0]) + 2, column=column, expected="true or false",
+                          got=df[column].iloc[int(bad[0])])
+    return yes
+
+
 def _paths(paths) -> list[Path]:
     if isinstance(paths, (str, os.PathLike)):
         return [Path(paths)]
@@ -174,8 +190,9 @@ def read_power(paths: "str | os.PathLike | Iterable[str | os.PathLike]") -> pd.D
     Returns
     -------
     DataFrame
-        ``credit_code, line_id, meter_kind, time`` (naive Beijing, datetime64), ``kw`` (float), sorted by
-        credit code, line, meter kind and time.
+        ``credit_code, line_id, meter_kind, time`` (naive Beijing, datetime64), ``kw`` (float), and
+        ``synthetic`` (bool) when a file has that column (False for the rows of the other files),
+        sorted by credit code, line, meter kind and time.
 
     Raises
     ------
@@ -202,11 +219,15 @@ def read_power(paths: "str | os.PathLike | Iterable[str | os.PathLike]") -> pd.D
             out["meter_kind"] = "production"
         out["time"] = _times(df, path)
         out["kw"] = _number(df, path, "kw", "kW")
+        if "synthetic" in df.columns:
+            out["synthetic"] = _flags(df, path, "synthetic")
         _duplicates(out, path, ("credit_code", "line_id", "meter_kind", "time"))
         frames.append(out)
     if not frames:
         raise ReaderError("power-use", "no file given")
     res = pd.concat(frames, ignore_index=True)
+    if "synthetic" in res.columns:  # rows of files without the column are not synthetic
+        res["synthetic"] = res["synthetic"].astype("boolean").fillna(False).astype(bool)
     res["meter_kind"] = pd.Categorical(res["meter_kind"], categories=list(METER_KINDS))
     return res.sort_values(["credit_code", "line_id", "meter_kind", "time"], kind="stable").reset_index(drop=True)
 

@@ -4,6 +4,10 @@ bulletin → notification list, written to ``<settings.output_dir>/<YYYY-MM-DD>/
 Products (each written atomically: a temp file in the same folder, then ``os.replace``):
 ``forecast.nc`` + ``forecast.csv`` (only when the chain had to run the model), ``recommendation.json``,
 ``reductions.json``, ``bulletin.html``, ``bulletin.txt``, ``notifications.xlsx``, ``notifications.csv``.
+When the ``power`` setting is given and a warning is in force for the city on the day, the compliance
+check of that warning and day writes ``compliance.csv``, ``compliance_reductions.csv`` and
+``compliance_report.html`` last (:func:`run_compliance`); its failure does not lose the other products
+(it is kept in :attr:`DailyResult.compliance_error`, and ``airwarn daily`` exits non-zero).
 
 After each lifecycle step the products are republished (:func:`republish`): issue, upgrade and
 downgrade rewrite them for the decided level (:func:`publish_issued`); a lift replaces the bulletin
@@ -70,6 +74,11 @@ class DailyResult:
         At the recommended level (None without a warning or without a list).
     files : tuple of Path
     seconds : float
+    compliance : emergency.compliance_run.ComplianceRun or None
+        The compliance check of the warning in force (None when not run: no ``power`` setting, no
+        warning in force, or it failed).
+    compliance_error : str or None
+        Why the compliance check failed (the other products are written).
     """
 
     date: dt.date
@@ -81,6 +90,8 @@ class DailyResult:
     reductions: Reductions | None
     files: tuple[Path, ...]
     seconds: float
+    compliance: "object | None" = None
+    compliance_error: str | None = None
 
     def summary(self) -> str:
         """One line for the CLI and the demo."""
@@ -91,7 +102,14 @@ class DailyResult:
         ents = "" if red is None else f", {len(red.enterprises)} enterprises"
         period = f" {r.start}..{r.end}" if r.start else ""
         stale = (f"; WARNING observations end {r.observations_through}" if r.data_warnings else "")
-        return f"{self.city} {self.date}: {r.level.key}{period}{ents}{met}{stale} -> {self.folder}"
+        comp = ""
+        if self.compliance is not None:
+            c = self.compliance.counts()
+            comp = (f"; compliance of warning {self.compliance.result.warning_id}: compliant {c['compliant']}, "
+                    f"violation {c['violation']}, unverifiable {c['unverifiable']}")
+        if self.compliance_error is not None:
+            comp = f"; compliance check FAILED: {self.compliance_error}"
+        return f"{self.city} {self.date}: {r.level.key}{period}{ents}{met}{stale}{comp} -> {self.folder}"
 
 
 def _make_forecast(settings: Settings, date: dt.date, nc: Path) -> None:
@@ -158,6 +176,45 @@ def warning_in_force(settings: Settings, engine, date: dt.date) -> WarningLevel:
         return WarningLevel.NONE
 
 
+def warning_on_day(settings: Settings, engine, date: dt.date):
+    """The city's active warning when ``date`` lies in its period (from its start day to its end day,
+    open-ended without one), else None."""
+    from emergency.areas import areas_for
+    from emergency.lifecycle import active_warning
+
+    w = active_warning(engine, settings.city, areas=areas_for(settings))
+    if w is None or w.start is None or date < w.start or (w.end is not None and date > w.end):
+        return None
+    return w
+
+
+def run_compliance(settings: Settings, engine, date: dt.date, warning_id: int):
+    """The compliance check of a warning on ``date`` from the ``power`` / ``cems`` settings' files, written
+    into the day's product folder (:func:`emergency.compliance_run.write_compliance`).
+
+    Raises
+    ------
+    InputError
+        A file of the settings that cannot be read (missing, malformed): the message names the setting.
+    """
+    from airwarn.core.errors import AirwarnError
+    from emergency.compliance_io import read_cems, read_power
+    from emergency.compliance_run import write_compliance
+
+    frames = {}
+    for name, var, reader, paths in (("power", "AIRWARN_POWER", read_power, settings.power),
+                                     ("cems", "AIRWARN_CEMS", read_cems, settings.cems)):
+        if not paths:
+            frames[name] = None
+            continue
+        try:
+            frames[name] = reader(paths)
+        except (AirwarnError, OSError) as exc:
+            raise InputError(f"settings {name!r} ({var}): {exc}") from exc
+    return write_compliance(engine, warning_id, frames["power"], frames["cems"], date,
+                            day_dir(settings.output_dir, date), settings_rules=settings.rules)
+
+
 def run_daily(settings: Settings, date: "dt.date | str | None" = None, *, rules=None,
               regional_minimum: "WarningLevel | str | None" = None,
               list_version: "int | str | None" = None) -> DailyResult:
@@ -178,6 +235,10 @@ def run_daily(settings: Settings, date: "dt.date | str | None" = None, *, rules=
     Returns
     -------
     DailyResult
+        With the compliance check of the city's warning in force on ``date`` when the ``power``
+        setting is given (:func:`run_compliance`, run after every other product is written; an
+        :class:`~airwarn.core.errors.AirwarnError` or ``OSError`` of it is kept in
+        ``compliance_error`` and printed on stderr, not raised).
     """
     from emergency import models
     from enterprise_list import models as list_models
@@ -233,7 +294,20 @@ def run_daily(settings: Settings, date: "dt.date | str | None" = None, *, rules=
     from emergency.public_forecast import write_public_forecast  # the 20:00 public forecast (HJ 633-2026 §5.2.3)
 
     files += write_public_forecast(folder, settings.city, date, nc)
-    return DailyResult(date, settings.city, folder, nc, made, rec, red, tuple(files), time.perf_counter() - t0)
+    compliance = error = None
+    if settings.power:  # last, so that its failure loses none of the products above
+        from airwarn.core.errors import AirwarnError
+
+        w = warning_on_day(settings, engine, date)
+        if w is not None:
+            try:
+                compliance = run_compliance(settings, engine, date, w.id)
+                files += list(compliance.files)
+            except (AirwarnError, OSError) as exc:
+                error = f"warning {w.id}: {exc}"
+                print(f"error: compliance check: {error}", file=sys.stderr, flush=True)
+    return DailyResult(date, settings.city, folder, nc, made, rec, red, tuple(files), time.perf_counter() - t0,
+                       compliance, error)
 
 
 def latest_product_day(settings: Settings) -> dt.date | None:

@@ -16,6 +16,8 @@ field                  environment             default
 ``observations``       ``AIRWARN_OBS``         ``<data_dir>/demo/synthetic_city_daily.csv``
 ``stations``           ``AIRWARN_STATIONS``    none
 ``areas``              ``AIRWARN_AREAS``       none (阳泉: bundled; else the city alone)
+``power``              ``AIRWARN_POWER``       none
+``cems``               ``AIRWARN_CEMS``        none
 =====================  ======================  ==========================================
 
 ``observations`` lists the daily observation files the daily chain forecasts from and the dashboard
@@ -27,6 +29,10 @@ The default is the demo's synthetic file. ``stations`` is the CNEMC station list
 coordinates) that maps the stations of national archive files (``china_sites_YYYYMMDD.csv``) among
 the observations to their cities; it is needed only for those files. ``areas`` is a YAML file of the
 areas a warning may be issued for (the city, its counties, aliases; ``emergency.areas``).
+``power`` and ``cems`` list the power-use (分表计电) and CEMS files the daily chain checks the warning
+in force with (``emergency.compliance_io``; no check when ``power`` is empty); in the settings file a
+path or a list of paths, in ``AIRWARN_POWER`` / ``AIRWARN_CEMS`` paths separated by commas or
+``os.pathsep``.
 ``secure_cookies`` (``AIRWARN_SECURE_COOKIES``: 1/0, true/false, yes/no, on/off; default false) marks
 the dashboard's cookies ``Secure``; it must be true when the dashboard is served over HTTPS.
 
@@ -85,6 +91,8 @@ _ENV = {
     "observations": "AIRWARN_OBS",
     "stations": "AIRWARN_STATIONS",
     "areas": "AIRWARN_AREAS",
+    "power": "AIRWARN_POWER",
+    "cems": "AIRWARN_CEMS",
     "secure_cookies": "AIRWARN_SECURE_COOKIES",
 }
 
@@ -114,6 +122,11 @@ class Settings:
         CNEMC station list for national archive files among the observations.
     areas : Path or None
         YAML file of the warning areas (city, counties, aliases); see :mod:`emergency.areas`.
+    power : tuple of Path
+        Power-use files (CSV/xlsx, ``emergency.compliance_io.read_power``) of the obligated lines; when
+        given, the daily chain checks the compliance of the warning in force. Default none.
+    cems : tuple of Path
+        CEMS outlet files (``emergency.compliance_io.read_cems``) for the same check. Default none.
     secure_cookies : bool
         Mark the dashboard's cookies ``Secure`` (sent over HTTPS only). Off by default because the
         demo serves plain http on localhost; it must be on when the dashboard is served over HTTPS.
@@ -128,6 +141,8 @@ class Settings:
     observations: tuple[Path, ...] = ()
     stations: Path | None = None
     areas: Path | None = None
+    power: tuple[Path, ...] = ()
+    cems: tuple[Path, ...] = ()
     secure_cookies: bool = False
 
     def __post_init__(self) -> None:
@@ -213,6 +228,8 @@ def load_settings(
         observations=_paths(values.get("observations")),
         stations=Path(values["stations"]) if values.get("stations") else None,
         areas=Path(values["areas"]) if values.get("areas") else None,
+        power=_paths(values.get("power"), "power", commas=True),
+        cems=_paths(values.get("cems"), "cems", commas=True),
         secure_cookies=_flag("secure_cookies", values.get("secure_cookies", False)),
     )
 
@@ -229,13 +246,14 @@ def _flag(name: str, value: Any) -> bool:
     raise InputError(f"settings: {name} must be true or false (1/0, yes/no, on/off), got {value!r}")
 
 
-def _paths(value: Any) -> tuple[Path, ...]:
-    """A path, a list of paths or an ``os.pathsep``-separated string → a tuple of paths (empty: the
-    default of :class:`Settings`)."""
+def _paths(value: Any, name: str = "observations", commas: bool = False) -> tuple[Path, ...]:
+    """A path, a list of paths or an ``os.pathsep``-separated string (also comma-separated with
+    ``commas``) → a tuple of paths (empty: the default of :class:`Settings`)."""
     if value is None or value == "" or value == []:
         return ()
     if isinstance(value, str):
-        value = [v for v in value.split(os.pathsep) if v.strip()]
+        parts = value.replace(",", os.pathsep).split(os.pathsep) if commas else value.split(os.pathsep)
+        value = [v.strip() for v in parts if v.strip()]
     if not isinstance(value, (list, tuple)) or not all(isinstance(v, (str, os.PathLike)) for v in value):
-        raise InputError(f"settings: observations must be a path or a list of paths, got {value!r}")
+        raise InputError(f"settings: {name} must be a path or a list of paths, got {value!r}")
     return tuple(Path(v) for v in value)
