@@ -457,6 +457,39 @@ def targets_figure(summary: pd.DataFrame, level_label: str, target: float | None
                    hovermode="closest")
 
 
+def compliance_cut_figure(reductions: pd.DataFrame, title: str = "") -> go.Figure:
+    """Planned against compliance-adjusted cut ratio per pollutant, with each pollutant's target (督查).
+
+    Parameters
+    ----------
+    reductions : DataFrame
+        ``pollutant, planned, adjusted, target, planned_ratio, adjusted_ratio`` (ratios and target as
+        fractions; :func:`emergency.compliance.achieved_reductions` of one day).
+    """
+    if reductions.empty or not np.isfinite(reductions["planned_ratio"].to_numpy(dtype=float)).any():
+        return empty_figure("无核查后减排数据")
+    labels = [EMISSION_LABELS.get(p, p) for p in reductions["pollutant"]]
+    traces = []
+    for col, amount, name, colour in (("planned_ratio", "planned", "计划", "#90a4ae"),
+                                      ("adjusted_ratio", "adjusted", "核查后", "#1565c0")):
+        y = [100 * float(v) for v in reductions[col]]
+        traces.append(dict(type="bar", x=labels, y=y, name=name, marker=dict(color=colour),
+                           text=[f"{v:.1f}%" for v in y], textposition="outside",
+                           customdata=[float(a) for a in reductions[amount]],
+                           hovertemplate=f"%{{x}} {name}：%{{y:.1f}}%，%{{customdata:.2f}} {EMISSION.text}<extra></extra>"))
+    target = pd.to_numeric(reductions["target"], errors="coerce").to_numpy(dtype=float)
+    if np.isfinite(target).any():
+        traces.append(dict(type="scatter", mode="markers", x=labels, y=list(100 * target), name="目标",
+                           marker=dict(symbol="line-ew-open", size=34, color="black", line=dict(width=3)),
+                           hovertemplate="%{x} 目标：%{y:.0f}%<extra></extra>"))
+    values = np.concatenate([100 * reductions[c].to_numpy(dtype=float) for c in ("planned_ratio", "adjusted_ratio")]
+                            + [100 * target])
+    top = float(np.nanmax(values)) * 1.3 + 5 if np.isfinite(values).any() else 100
+    return _figure(traces, barmode="group", title=title or "计划与核查后减排比例",
+                   yaxis=dict(title="减排比例 (%)", range=[0, top], gridcolor="#eee"),
+                   legend=dict(orientation="h", y=-0.2), height=320, hovermode="closest")
+
+
 def groups_figure(groups: pd.DataFrame, by: str, title: str) -> go.Figure:
     """Cuts [t/day] per pollutant side by side per group (county, industry or grade)."""
     if groups.empty:

@@ -59,6 +59,13 @@ CMD_DL_NOTIFY = "cmd-dl-notify"
 CMD_DOWNLOAD = "cmd-download"
 CMD_HISTORY = "cmd-history"
 CMD_AUDIT = "cmd-audit"
+CMD_COMP_SUMMARY = "cmd-comp-summary"
+CMD_COMP_VIOLATORS = "cmd-comp-violators"
+CMD_COMP_UNVERIFIABLE = "cmd-comp-unverifiable"
+CMD_COMP_REDUCTIONS = "cmd-comp-reductions"
+CMD_COMP_FIGURE = "cmd-comp-figure"
+CMD_COMP_DL_REPORT = "cmd-comp-dl-report"
+CMD_COMP_DOWNLOAD = "cmd-comp-download"
 
 # ----------------------------------------------------------------- 企业查询 enterprise
 ENT_QUERY = "ent-query"
@@ -86,4 +93,6 @@ ROLE_REQUIRED: dict[str, tuple[str, ...]] = {
     CONSULT_NOTE_STATUS: ("forecaster", "commander"),
     LIST_RESULT: ("list-admin",),
     LIST_STORE: ("list-admin",),
+    # not a change of state, but the compliance report is never public: refused before the callback runs
+    CMD_COMP_DOWNLOAD: ("viewer", "forecaster", "commander", "list-admin", "vice-mayor", "mayor"),
 }

@@ -266,6 +266,11 @@ def test_i15_pages_have_no_english_words(page_env):
             _walk(mod.layout(), f"/{name}", texts)
         _walk(list(command.show_status(0)), "/command:show_status", texts)
         city, day = settings.city, str(products.resolve_date(None, settings))
+        # the 督查 panel before and after a compliance check of the product day (issue 17)
+        from tests.dashboard.test_compliance_panel import write_check
+        _walk(list(command.show_compliance(0)), "/command:show_compliance (no check)", texts)
+        write_check(settings.output_dir / day, "911403000000000099")
+        _walk(list(command.show_compliance(0)), "/command:show_compliance", texts)
         for cb, args in ((consult.update_outlook, (city, day)), (consult.update_level_outlook, (city, day))):
             try:
                 _walk(list(cb(*args)), f"/consult:{cb.__name__}", texts)

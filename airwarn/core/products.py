@@ -33,9 +33,11 @@ COMPLIANCE_CSV = "compliance.csv"
 COMPLIANCE_REDUCTIONS_CSV = "compliance_reductions.csv"
 COMPLIANCE_REPORT_HTML = "compliance_report.html"
 
-#: The files of a product day that the dashboard offers for download (nothing else is served).
+#: The files of a product day that the dashboard offers for download (nothing else is served). Its only
+#: download is the 指挥 page's, for signed-in roles: the compliance files are never public.
 DOWNLOADABLE: tuple[str, ...] = (BULLETIN_HTML, BULLETIN_TXT, NOTIFICATIONS_XLSX, NOTIFICATIONS_CSV,
-                                 RECOMMENDATION_JSON, REDUCTIONS_JSON, FORECAST_CSV, FORECAST_NC)
+                                 RECOMMENDATION_JSON, REDUCTIONS_JSON, FORECAST_CSV, FORECAST_NC,
+                                 COMPLIANCE_CSV, COMPLIANCE_REDUCTIONS_CSV, COMPLIANCE_REPORT_HTML)
 
 _DAY_DIR = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 

@@ -1,4 +1,5 @@
-"""指挥 command page: recommendation, warning actions, reductions against targets, bulletin."""
+"""指挥 command page: recommendation, warning actions, reductions against targets, the compliance check
+(督查), bulletin."""
 from __future__ import annotations
 
 import dash
@@ -11,8 +12,9 @@ from dashboard import auth, figures, ids
 from dashboard.pages._common import (ALL_ROLES, DROPDOWN_LABELS, DROPDOWN_PLACEHOLDER, GRAPH_CONFIG as _GRAPH_CONFIG,
                                      callback, decision_basis, error_box, level_badge, sign_in_needed, table_style,
                                      triggered_id, zh_punct)
-from dashboard.services import (context, events as event_service, products, reductions, scores,
-                                warnings as warning_service)
+from airwarn.core.errors import InputError
+from dashboard.services import (compliance as compliance_service, context, events as event_service, products,
+                                reductions, scores, warnings as warning_service)
 
 dash.register_page(__name__, path="/command", name="指挥", title="应急指挥", order=2)
 
@@ -33,6 +35,22 @@ TABLE_COLUMNS = [("credit_code", "统一社会信用代码"), ("name", "企业�
                  *((f"cut_{p}", f"{EMISSION_LABELS[p]} {EMISSION.text}") for p in EMISSION_POLLUTANTS)]
 #: Columns the table's native filter compares as numbers (``>0.5``) and shows right-aligned.
 NUMERIC_COLUMNS = tuple(c for c, _ in TABLE_COLUMNS[5:])
+#: Columns of the 督查 panel's tables: the violators, the unverifiable lines, the reductions.
+VIOLATOR_COLUMNS = [("enterprise", "企业名称"), ("credit_code", "统一社会信用代码"), ("county", "区县"),
+                    ("line_id", "生产线"), ("measure", "措施"), ("required_cut", "要求削减"),
+                    ("achieved_cut", "实际削减"), ("rule", "判定依据"), ("reason", "原因"),
+                    ("switch_off", "关停时间（北京时间）")]
+UNVERIFIABLE_COLUMNS = [("enterprise", "企业名称"), ("credit_code", "统一社会信用代码"), ("county", "区县"),
+                        ("line_id", "生产线"), ("reason", "原因")]
+COMPLIANCE_RED_COLUMNS = [("pollutant", "污染物"), ("planned", f"计划减排量 {EMISSION.text}"),
+                          ("adjusted", f"核查后减排量 {EMISSION.text}"),
+                          ("unverifiable_planned", f"其中无法核实（未计入） {EMISSION.text}"),
+                          ("target", "目标比例"), ("planned_ratio", "计划比例"), ("adjusted_ratio", "核查后比例"),
+                          ("met", "核查后是否达标")]
+#: The compliance rules (emergency/data/compliance_rules.yaml) as the panel names them.
+RULE_LABELS = {"stop_min_fall": "停产用电降幅", "limit_tolerance": "限产用电降幅", "treatment": "治污设施用电",
+               "late_tolerance_hours": "执行时限", "cems": "在线监测", "data": "无数据",
+               "gap_share_max": "数据缺失", "baseline_days_min": "基准无法计算"}
 
 
 def layout(**_: str) -> html.Div:
@@ -99,6 +117,7 @@ def layout(**_: str) -> html.Div:
                           dcc.Graph(id=ids.CMD_RED_GROUPS, config=_GRAPH_CONFIG)], className="grid2"),
             ], className="card"),
         ]),
+        _compliance_card(),
         html.Div([
             html.H3("受影响企业"),
             html.Div(id=ids.CMD_TABLE_COUNT, className="muted"),
@@ -418,3 +437,124 @@ def download(n_html, n_txt, n_notify):
     if name is None:
         raise dash.exceptions.PreventUpdate
     return dcc.send_file(str(products.product_file(name)))
+
+
+# --------------------------------------------------------------------------- compliance (督查)
+def _compliance_card() -> html.Div:
+    """The 督查 panel: were the warning's measures carried out (power use, CEMS; issue 17)."""
+    small = table_style(maxWidth=280, whiteSpace="normal")
+    return html.Div([
+        html.H3("督查：减排措施落实情况（用电量、在线监测）"),
+        html.Div(id=ids.CMD_COMP_SUMMARY),
+        html.H4("未落实措施的生产线（优先处置）"),
+        dash_table.DataTable(id=ids.CMD_COMP_VIOLATORS, columns=[{"name": n, "id": c} for c, n in VIOLATOR_COLUMNS],
+                             data=[], page_size=10, sort_action="native", **small),
+        html.H4("无法核实的生产线（建议现场核查）"),
+        dash_table.DataTable(id=ids.CMD_COMP_UNVERIFIABLE,
+                             columns=[{"name": n, "id": c} for c, n in UNVERIFIABLE_COLUMNS],
+                             data=[], page_size=10, sort_action="native", **small),
+        html.H4("计划减排量与核查后减排量"),
+        html.Div([dcc.Graph(id=ids.CMD_COMP_FIGURE, config=_GRAPH_CONFIG),
+                  dash_table.DataTable(id=ids.CMD_COMP_REDUCTIONS,
+                                       columns=[{"name": n, "id": c} for c, n in COMPLIANCE_RED_COLUMNS],
+                                       data=[], **table_style(maxWidth=200, whiteSpace="normal"))],
+                 className="grid2"),
+        html.Div([html.Button("下载督查日报 HTML", id=ids.CMD_COMP_DL_REPORT, className="secondary", disabled=True)],
+                 style={"marginTop": 8}),
+        dcc.Download(id=ids.CMD_COMP_DOWNLOAD),
+    ], className="card", id="cmd-comp-card")
+
+
+def _pct(v) -> str:
+    try:
+        f = float(v)
+    except (TypeError, ValueError):
+        return "—"
+    return f"{100 * f:.0f}%" if f == f else "—"
+
+
+def _amount(v) -> str:
+    try:
+        f = float(v)
+    except (TypeError, ValueError):
+        return "—"
+    return f"{f:.2f}" if f == f else "—"
+
+
+def _text(v) -> str:
+    return "—" if v is None or (isinstance(v, float) and v != v) or v == "" else zh_punct(str(v))
+
+
+def _switch(v) -> str:
+    return "—" if v is None or v != v or str(v) == "NaT" else f"{v:%m-%d %H:%M}"
+
+
+def compliance_rows(view: dict) -> tuple[list[dict], list[dict], list[dict]]:
+    """The 督查 tables' rows (violators, unverifiable lines, reductions) of a
+    :func:`dashboard.services.compliance.compliance_view`, formatted for the page."""
+    viol = [{"enterprise": _text(r.enterprise), "credit_code": str(r.credit_code), "county": _text(r.county),
+             "line_id": _text(r.line_id), "measure": _text(r.measure), "required_cut": _pct(r.required_cut),
+             "achieved_cut": _pct(r.achieved_cut), "rule": RULE_LABELS.get(r.rule, _text(r.rule)),
+             "reason": _text(r.reason), "switch_off": _switch(r.switch_off)} for r in view["violators"].itertuples()]
+    unver = [{"enterprise": _text(r.enterprise), "credit_code": str(r.credit_code), "county": _text(r.county),
+              "line_id": _text(r.line_id), "reason": _text(r.reason)} for r in view["unverifiable"].itertuples()]
+    red = [{"pollutant": EMISSION_LABELS.get(r.pollutant, str(r.pollutant)), "planned": _amount(r.planned),
+            "adjusted": _amount(r.adjusted), "unverifiable_planned": _amount(r.unverifiable_planned),
+            "target": _pct(r.target), "planned_ratio": _pct(r.planned_ratio), "adjusted_ratio": _pct(r.adjusted_ratio),
+            "met": "—" if r.met is None or r.met != r.met else ("是" if r.met else "否")}
+           for r in view["reductions"].itertuples()]
+    return viol, unver, red
+
+
+def _compliance_summary(view: dict) -> html.Div:
+    c = view["counts"]
+    n = sum(c.values())
+    days = view["judged_days"]
+    more = f"（共核查 {len(days)} 天，显示最后一天）" if len(days) > 1 else ""
+    parts = [
+        html.P([f"核查日期 {view['judged_day']}{more}，共核查生产线 {n} 条：",
+                html.B(f"合规 {c['compliant']}、违规 {c['violation']}、无法核实 {c['unverifiable']}",
+                       className="error" if c["violation"] else "ok", id="cmd-comp-counts"), "。"]),
+    ]
+    red = view["reductions"]
+    short = [EMISSION_LABELS.get(p, p) for p, m in zip(red["pollutant"], red["met"]) if m is False]
+    if len(red) and (short or all(m is True for m in red["met"])):  # no targets or totals: no verdict
+        parts.append(html.P("核查后减排比例" + ("未达到目标：" + "、".join(short) if short else "达到各污染物目标") + "。",
+                            className="error" if short else "ok", id="cmd-comp-met"))
+    if not view["report"]:
+        parts.append(html.P("督查日报尚未生成。", className="muted"))
+    return html.Div(parts)
+
+
+@callback(
+    Output(ids.CMD_COMP_SUMMARY, "children"),
+    Output(ids.CMD_COMP_VIOLATORS, "data"),
+    Output(ids.CMD_COMP_UNVERIFIABLE, "data"),
+    Output(ids.CMD_COMP_REDUCTIONS, "data"),
+    Output(ids.CMD_COMP_FIGURE, "figure"),
+    Output(ids.CMD_COMP_DL_REPORT, "disabled"),
+    Input(ids.CMD_REFRESH, "data"),
+)
+def show_compliance(_refresh):
+    """The compliance check of the newest product day (signed-in roles only): the counts, the violators
+    first, the lines to inspect on site, planned against compliance-adjusted cuts, the report download."""
+    auth.require_role(*ALL_ROLES)
+    try:
+        view = compliance_service.compliance_view()
+    except InputError as exc:
+        return error_box(str(exc)), [], [], [], figures.empty_figure("督查文件无法读取"), True
+    if not view["checked"]:
+        return (html.P(view["message"], className="muted", id="cmd-comp-none"), [], [], [],
+                figures.empty_figure("尚未开展督查"), not view["report"])
+    viol, unver, red = compliance_rows(view)
+    fig = figures.compliance_cut_figure(view["reductions"], title=f"{view['judged_day']} 计划与核查后减排比例")
+    return _compliance_summary(view), viol, unver, red, fig, not view["report"]
+
+
+@callback(Output(ids.CMD_COMP_DOWNLOAD, "data"), Input(ids.CMD_COMP_DL_REPORT, "n_clicks"), prevent_initial_call=True)
+def download_compliance_report(n_clicks):
+    """Send the product day's 督查日报 (``compliance_report.html``; signed-in roles only)."""
+    if not n_clicks:
+        raise dash.exceptions.PreventUpdate
+    auth.require_role(*ALL_ROLES)
+    return dcc.send_file(str(compliance_service.report_file()))

@@ -18,6 +18,8 @@ per idea:
   actions, history, audit log and provincial notices;
 * :mod:`~dashboard.services.reductions`: the reductions of a level against the targets and the
   affected enterprises;
+* :mod:`~dashboard.services.compliance`: the compliance check (督查) of the product day: counts,
+  violators, lines to inspect, achieved against planned cuts, the report;
 * :mod:`~dashboard.services.lists`: the list versions, the version in force, the enterprise lookup,
   the 一厂一策 sheet, the template and the coverage report;
 * :mod:`~dashboard.services.isolated` and :mod:`~dashboard.services.uploads`: reading uploads in a
