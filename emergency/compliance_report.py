@@ -43,7 +43,8 @@ def _e(v) -> str:
 
 
 def _pct(v) -> str:
-    return "—" if v is None or not np.isfinite(v) else f"{v:.0%}"
+    """A share as a whole percentage; a tiny negative cut (power rose a little) reads 0%, never -0%."""
+    return "—" if v is None or not np.isfinite(v) else f"{round(v * 100)}%"
 
 
 def _time(v) -> str:

@@ -370,3 +370,9 @@ def test_excluded_days_leave_the_baseline():
     assert set(cp.assess_compliance(power, obl, START, END).lines["status"]) == {"compliant"}
     res = cp.assess_compliance(power, obl, START, END, exclude_days=[dt.date(2026, 1, 8), dt.date(2026, 1, 9)])
     assert set(res.lines["rule"]) == {"baseline_days_min"}
+
+
+def test_report_percentages_never_read_minus_zero():
+    from emergency.compliance_report import _pct
+
+    assert [_pct(v) for v in (-0.004, 0.0, 0.549, 1.0, -0.03, float("nan"))] == ["0%", "0%", "55%", "100%", "-3%", "—"]
