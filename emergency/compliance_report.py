@@ -23,7 +23,7 @@ import pandas as pd
 
 from airwarn.core.dates import LABEL, format_beijing, utc_now
 from airwarn.core.vocab import EMISSION_LABELS
-from airwarn.core.zh import level_label, zh_punct
+from airwarn.core.zh import level_label, percent_text, zh_punct
 
 STATUS_ZH = {"compliant": "落实", "violation": "未落实", "unverifiable": "无法核查"}
 _CSS = """
@@ -42,9 +42,7 @@ def _e(v) -> str:
     return html.escape(zh_punct(str(v)))
 
 
-def _pct(v) -> str:
-    """A share as a whole percentage; a tiny negative cut (power rose a little) reads 0%, never -0%."""
-    return "—" if v is None or not np.isfinite(v) else f"{round(v * 100)}%"
+_pct = percent_text
 
 
 def _time(v) -> str:

@@ -83,3 +83,17 @@ def level_label(level: str | None, short: bool = True) -> str:
     except (KeyError, ValueError):
         return str(level)
     return (lv.label[:2] if short and lv != WarningLevel.NONE else lv.label)
+
+
+def percent_text(value) -> str:
+    """A share as a whole percentage for official texts and pages: ``0.549`` → ``55%``; a tiny negative
+    share reads ``0%`` (never ``-0%``); missing or not a number → ``—``.
+
+    >>> [percent_text(v) for v in (0.549, -0.004, -0.03, None, float("nan"), "x")]
+    ['55%', '0%', '-3%', '—', '—', '—']
+    """
+    try:
+        f = float(value)
+    except (TypeError, ValueError):
+        return "—"
+    return f"{round(f * 100)}%" if f == f and abs(f) != float("inf") else "—"

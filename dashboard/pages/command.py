@@ -8,6 +8,7 @@ from dash import Input, Output, State, dash_table, dcc, html
 from airwarn.core.products import BULLETIN_HTML, BULLETIN_TXT, NOTIFICATIONS_XLSX
 from airwarn.core.units import EMISSION
 from airwarn.core.vocab import EMISSION_LABELS, EMISSION_POLLUTANTS, WarningLevel
+from airwarn.core.zh import percent_text
 from dashboard import auth, figures, ids
 from dashboard.pages._common import (ALL_ROLES, DROPDOWN_LABELS, DROPDOWN_PLACEHOLDER, GRAPH_CONFIG as _GRAPH_CONFIG,
                                      callback, decision_basis, error_box, level_badge, sign_in_needed, table_style,
@@ -465,12 +466,7 @@ def _compliance_card() -> html.Div:
     ], className="card", id="cmd-comp-card")
 
 
-def _pct(v) -> str:
-    try:
-        f = float(v)
-    except (TypeError, ValueError):
-        return "—"
-    return f"{100 * f:.0f}%" if f == f else "—"
+_pct = percent_text
 
 
 def _amount(v) -> str:
