@@ -19,6 +19,7 @@ import pytest
 from airwarn.core.errors import InputError
 from airwarn.core.products import (COMPLIANCE_CSV, COMPLIANCE_REDUCTIONS_CSV, COMPLIANCE_REPORT_HTML,
                                    DOWNLOADABLE, product_path)
+from tests.compliance_data import profile, series
 from tests.dashboard.dash_env import ISSUED, build_env
 from tests.dashboard.test_callbacks import _find, _texts, signed_in
 
@@ -28,14 +29,6 @@ STEP = pd.Timedelta(minutes=15)
 LATE = pd.Timestamp("2026-01-16 14:00")  # line F stops 6 h after its deadline
 
 
-def _profile(t, level=1000.0, seed=0):
-    rng = np.random.default_rng(seed)
-    hour = t.hour.to_numpy() + t.minute.to_numpy() / 60
-    return level * (1 + 0.1 * np.sin(hour / 24 * 2 * np.pi)) + rng.normal(0, level * 0.01, len(t))
-
-
-def _series(code, line, kw, t, kind="production"):
-    return pd.DataFrame({"credit_code": code, "line_id": line, "meter_kind": kind, "time": t, "kw": kw})
 
 
 #: The synthetic lines' plants (credit-code shaped, not on the demo list) and line ids (生产线编号).
@@ -56,22 +49,22 @@ def write_check(folder, code_b: str):
     t = pd.date_range(pd.Timestamp("2026-01-01"), pd.Timestamp(END) - STEP, freq=STEP)
     after = lambda when: np.asarray(t >= pd.Timestamp(when))  # noqa: E731
     frames = []
-    kw = _profile(t, seed=1)
+    kw = profile(t, seed=1)
     kw[after("2026-01-15 14:15")] *= 0.05
-    frames.append(_series(CODES["A"], LINES["A"], kw, t))
-    frames.append(_series(code_b, LINES["B"], _profile(t, seed=2), t))
-    kw = _profile(t, seed=3)
+    frames.append(series(CODES["A"], LINES["A"], kw, t))
+    frames.append(series(code_b, LINES["B"], profile(t, seed=2), t))
+    kw = profile(t, seed=3)
     kw[after("2026-01-15 20:00")] *= 0.45
-    frames.append(_series(CODES["C"], LINES["C"], kw, t))
-    kw = _profile(t, seed=4)
+    frames.append(series(CODES["C"], LINES["C"], kw, t))
+    kw = profile(t, seed=4)
     kw[after("2026-01-15 20:00")] *= 0.65
-    frames.append(_series(CODES["D"], LINES["D"], kw, t))
-    tr = _profile(t, level=200, seed=5)
+    frames.append(series(CODES["D"], LINES["D"], kw, t))
+    tr = profile(t, level=200, seed=5)
     tr[after("2026-01-16 00:00")] *= 0.02
-    frames.append(_series(CODES["D"], LINES["D"], tr, t, "treatment"))
-    kw = _profile(t, seed=7)
+    frames.append(series(CODES["D"], LINES["D"], tr, t, "treatment"))
+    kw = profile(t, seed=7)
     kw[after(LATE)] *= 0.02
-    frames.append(_series(CODES["F"], LINES["F"], kw, t))
+    frames.append(series(CODES["F"], LINES["F"], kw, t))
     power = pd.concat(frames, ignore_index=True)
     obl = pd.DataFrame({
         "credit_code": [CODES["A"], code_b, CODES["C"], CODES["D"], CODES["E"], CODES["F"]],

@@ -10,6 +10,7 @@ import pytest
 from airwarn.core.errors import InputError, ReaderError
 from emergency import compliance as cp
 from emergency.compliance_io import read_cems, read_power
+from tests.compliance_data import profile, series
 
 START = dt.datetime(2026, 1, 15, 8, 0)   # warning start (Beijing); deadline 24 h later
 END = dt.datetime(2026, 1, 18, 0, 0)
@@ -21,14 +22,6 @@ def _times(step=STEP):
     return pd.date_range(pd.Timestamp("2026-01-01"), pd.Timestamp(END) - step, freq=step)
 
 
-def _profile(t, level=1000.0, seed=0):
-    rng = np.random.default_rng(seed)
-    hour = t.hour.to_numpy() + t.minute.to_numpy() / 60
-    return level * (1 + 0.1 * np.sin(hour / 24 * 2 * np.pi)) + rng.normal(0, level * 0.01, len(t))
-
-
-def _series(code, line, kw, t, kind="production"):
-    return pd.DataFrame({"credit_code": code, "line_id": line, "meter_kind": kind, "time": t, "kw": kw})
 
 
 def _after(t, when):
@@ -40,24 +33,24 @@ def case():
     t = _times()
     frames = []
     # A: stops at SWITCH (power -95 %)
-    kw = _profile(t, seed=1)
+    kw = profile(t, seed=1)
     kw[_after(t, SWITCH)] *= 0.05
-    frames.append(_series("C1", "A", kw, t))
+    frames.append(series("C1", "A", kw, t))
     # B: ignores its stop order
-    frames.append(_series("C2", "B", _profile(t, seed=2), t))
+    frames.append(series("C2", "B", profile(t, seed=2), t))
     # C: limited by 50 %, falls by 55 %
-    kw = _profile(t, seed=3)
+    kw = profile(t, seed=3)
     kw[_after(t, pd.Timestamp("2026-01-15 20:00"))] *= 0.45
-    frames.append(_series("C3", "C", kw, t))
+    frames.append(series("C3", "C", kw, t))
     # D: limited by 30 %, falls 35 %, but its treatment meter stops while production runs
-    kw = _profile(t, seed=4)
+    kw = profile(t, seed=4)
     kw[_after(t, pd.Timestamp("2026-01-15 20:00"))] *= 0.65
-    frames.append(_series("C4", "D", kw, t))
-    tr = _profile(t, level=200, seed=5)
+    frames.append(series("C4", "D", kw, t))
+    tr = profile(t, level=200, seed=5)
     tr[_after(t, pd.Timestamp("2026-01-16 00:00"))] *= 0.02
-    frames.append(_series("C4", "D", tr, t, "treatment"))
+    frames.append(series("C4", "D", tr, t, "treatment"))
     # an unmapped meter
-    frames.append(_series("C9", "X", _profile(t, seed=6), t))
+    frames.append(series("C9", "X", profile(t, seed=6), t))
     power = pd.concat(frames, ignore_index=True)
     power["meter_kind"] = pd.Categorical(power["meter_kind"], categories=["production", "treatment", "total"])
     obl = pd.DataFrame({
@@ -103,21 +96,21 @@ def test_days_before_deadline_not_judged(case):
 
 def test_late_switch_off_is_violation():
     t = _times()
-    kw = _profile(t, seed=7)
+    kw = profile(t, seed=7)
     kw[_after(t, pd.Timestamp("2026-01-16 14:00"))] *= 0.02  # 6 h after the 24 h deadline
     obl = pd.DataFrame({"credit_code": ["C1"], "line_id": ["A"], "kind": ["stop"], "required_cut": [1.0]})
-    res = cp.assess_compliance(_series("C1", "A", kw, t), obl, START, END)
+    res = cp.assess_compliance(series("C1", "A", kw, t), obl, START, END)
     assert _status(res, "A", "2026-01-16")["status"] == "violation"
     assert _status(res, "A", "2026-01-17")["status"] == "compliant"
 
 
 def test_hourly_data_and_gaps():
     t = _times(pd.Timedelta(hours=1))
-    kw = _profile(t, seed=8)
+    kw = profile(t, seed=8)
     kw[_after(t, SWITCH.floor("h"))] *= 0.1
     keep = ~((t >= pd.Timestamp("2026-01-17 00:00")) & (t < pd.Timestamp("2026-01-17 12:00")))
     obl = pd.DataFrame({"credit_code": ["C1"], "line_id": ["A"], "kind": ["stop"], "required_cut": [1.0]})
-    res = cp.assess_compliance(_series("C1", "A", kw[keep], t[keep]), obl, START, END)
+    res = cp.assess_compliance(series("C1", "A", kw[keep], t[keep]), obl, START, END)
     assert _status(res, "A", "2026-01-16")["status"] == "compliant"
     day17 = _status(res, "A", "2026-01-17")
     assert day17["status"] == "unverifiable" and day17["rule"] == "gap_share_max"
@@ -128,7 +121,7 @@ def test_baseline_not_computable():
     t = _times()
     m = np.asarray(t >= pd.Timestamp("2026-01-12"))  # only 3 days before the warning
     obl = pd.DataFrame({"credit_code": ["C1"], "line_id": ["A"], "kind": ["stop"], "required_cut": [1.0]})
-    res = cp.assess_compliance(_series("C1", "A", _profile(t)[m], t[m]), obl, START, END)
+    res = cp.assess_compliance(series("C1", "A", profile(t)[m], t[m]), obl, START, END)
     assert set(res.lines["status"]) == {"unverifiable"} and set(res.lines["rule"]) == {"baseline_days_min"}
 
 
@@ -158,9 +151,9 @@ def test_achieved_reductions(case):
 
 def test_cems_rate_must_fall_and_not_exceed():
     t = _times(pd.Timedelta(hours=1))
-    kw = _profile(t, seed=9)
+    kw = profile(t, seed=9)
     kw[_after(t, pd.Timestamp("2026-01-15 20:00"))] *= 0.45  # power falls 55 %: limit 50 % met
-    power = _series("C3", "C", kw, t)
+    power = series("C3", "C", kw, t)
     flow = np.full(len(t), 1e5)
     conc = np.full(len(t), 50.0)
     cems_ok = pd.DataFrame({"credit_code": "C3", "outlet_id": "DA001", "line_id": "", "time": t,
@@ -302,9 +295,9 @@ def test_check_warning_from_the_database(engine):
     assert obl["execution_hours"].tolist() == [12.0, 24.0, 24.0]
     assert obl["planned_nox"].tolist() == [2.0, 1.0, 2.0]
     t = _times()
-    kw = _profile(t, seed=11)
+    kw = profile(t, seed=11)
     kw[np.asarray(t >= pd.Timestamp("2026-01-15 03:00"))] *= 0.05
-    power = _series("C1", "A", kw, t)
+    power = series("C1", "A", kw, t)
     res = cp.check_warning(engine, w.id, power)
     start = res.start
     assert start >= dt.datetime(2026, 1, 15) and res.end == dt.datetime(2026, 1, 18)
@@ -363,10 +356,10 @@ def test_report_lists_violators_first(case):
 def test_excluded_days_leave_the_baseline():
     t = _times()
     m = np.asarray(t >= pd.Timestamp("2026-01-07"))  # 8 baseline days: enough, unless two are excluded
-    kw = _profile(t, seed=12)
+    kw = profile(t, seed=12)
     kw[np.asarray(t >= SWITCH)] *= 0.05
     obl = pd.DataFrame({"credit_code": ["C1"], "line_id": ["A"], "kind": ["stop"], "required_cut": [1.0]})
-    power = _series("C1", "A", kw[m], t[m])
+    power = series("C1", "A", kw[m], t[m])
     assert set(cp.assess_compliance(power, obl, START, END).lines["status"]) == {"compliant"}
     res = cp.assess_compliance(power, obl, START, END, exclude_days=[dt.date(2026, 1, 8), dt.date(2026, 1, 9)])
     assert set(res.lines["rule"]) == {"baseline_days_min"}
