@@ -46,7 +46,7 @@ from emergency.decision import WINDOW
 from emergency.engine import Recommendation, assess
 from emergency.reductions import Reductions, compute_reductions
 from enterprise_list.models import list_in_force, resolve_version
-from airwarn.core.errors import InputError, UnknownNameError
+from airwarn.core.errors import InputError, ReaderError, UnknownNameError
 
 #: Product files of a day, in the order they are written.
 PRODUCTS: tuple[str, ...] = (RECOMMENDATION_JSON, REDUCTIONS_JSON, BULLETIN_HTML, BULLETIN_TXT,
@@ -132,8 +132,9 @@ def _make_forecast(settings: Settings, date: dt.date, nc: Path) -> None:
                 print(f"warning: {w.message}", file=sys.stderr, flush=True)
             else:
                 warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
-    except InputError as exc:  # e.g. national archive files without a station list
-        hint = ": set 'stations' (AIRWARN_STATIONS)" if settings.stations is None else ""
+    except (InputError, ReaderError) as exc:  # a malformed file; archive files without a station list
+        hint = (": set 'stations' (AIRWARN_STATIONS)"
+                if settings.stations is None and not isinstance(exc, ReaderError) else "")
         raise InputError(f"settings 'observations' (AIRWARN_OBS): {exc}{hint}") from None
     except FileNotFoundError as exc:
         raise FileNotFoundError(f"no forecast {nc} to use, and settings 'observations' (AIRWARN_OBS): {exc}; "

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from airwarn.core.errors import InputError
+from airwarn.core.errors import InputError, ReaderError
 from airwarn.core.products import FORECAST_CSV, FORECAST_NC, product_path
 from airwarn.core.settings import Settings
 from dashboard.services.context import settings, stamp, stamps
@@ -45,9 +45,9 @@ def read_all(key: tuple, stations: str | None) -> pd.DataFrame:
         return pd.DataFrame(columns=["city", "date", "aqi"])
     try:
         obs = read_observations([Path(p) for p, _, _ in key], stations=stations)
-    except InputError as exc:  # e.g. national archive files without a station list: name the setting to fix
-        raise InputError(f"settings 'observations': {exc}"
-                         + (": set 'stations' (AIRWARN_STATIONS)" if stations is None else "")) from None
+    except (InputError, ReaderError) as exc:  # a malformed file, archive files without a station list
+        hint = ": set 'stations' (AIRWARN_STATIONS)" if stations is None and not isinstance(exc, ReaderError) else ""
+        raise InputError(f"settings 'observations': {exc}{hint}") from None
     obs["date"] = pd.to_datetime(obs["date"]).dt.normalize()
     if "aqi" not in obs.columns or obs["aqi"].isna().all():
         obs["aqi"] = daily_aqi(obs)["aqi"].to_numpy()

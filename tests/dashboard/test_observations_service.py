@@ -15,3 +15,11 @@ def test_archive_files_without_a_station_list_name_the_settings(tmp_path):
     with pytest.raises(InputError, match=r"^settings 'observations': 1 CNEMC national archive file\(s\) .* "
                                          r"none was given: set 'stations' \(AIRWARN_STATIONS\)$"):
         read_all(stamps([archive]), None)
+
+
+def test_a_malformed_file_names_the_settings(tmp_path):
+    bad = tmp_path / "obs.csv"
+    bad.write_text("city,date,aqi,pm25,pm10,so2,no2,co,o3_8h\n阳泉,2026-13-45,80,50,70,10,30,0.8,60\n", encoding="utf-8")
+    read_all.cache_clear()
+    with pytest.raises(InputError, match=r"^settings 'observations': .*obs\.csv, row 2, column 'date'.*2026-13-45'$"):
+        read_all(stamps([bad]), None)

@@ -242,3 +242,11 @@ def test_daily_names_the_setting_when_national_archive_files_come_without_a_stat
     with pytest.raises(AirwarnError, match=r"^settings 'observations' \(AIRWARN_OBS\): 1 CNEMC national archive "
                                            r"file\(s\) .* none was given: set 'stations' \(AIRWARN_STATIONS\)$"):
         run_daily(settings.with_(observations=(archive,), stations=None), DATE)
+
+
+def test_daily_names_the_setting_when_an_observation_file_is_malformed(settings, tmp_path):
+    bad = tmp_path / "obs.csv"
+    bad.write_text("city,date,aqi,pm25,pm10,so2,no2,co,o3_8h\n阳泉,2026-13-45,80,50,70,10,30,0.8,60\n", encoding="utf-8")
+    with pytest.raises(AirwarnError, match=r"^settings 'observations' \(AIRWARN_OBS\): .*obs\.csv, row 2, "
+                                           r"column 'date'.*2026-13-45"):
+        run_daily(settings.with_(observations=(bad,)), DATE)
