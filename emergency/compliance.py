@@ -763,6 +763,7 @@ def warning_obligations(session, level: "WarningLevel | str", day: dt.date,
     """
     from sqlalchemy import select
 
+    from emergency.reductions import policy_line_cut
     from enterprise_list.models import (
         GUARANTEE_GRADE, VOLUNTARY_GRADES, Enterprise, Measure, ProductionLine, list_in_force)
 
@@ -793,12 +794,11 @@ def warning_obligations(session, level: "WarningLevel | str", day: dt.date,
     df["level"] = lvl.key
     df["measure"] = df["measure"].fillna("").astype(str)
     df.loc[df["measure"] == "", "measure"] = np.where(df.loc[df["measure"] == "", "kind"] == "stop", "停产", "限产")
+    voluntary = df["grade"].isin(list(VOLUNTARY_GRADES)).to_numpy()  # left here only if not compliant: they stop
     for p in pols:
         b = df[p].astype(float).to_numpy()
-        lc = np.nan_to_num(df[f"cut_{p}"].astype(float).to_numpy())
-        capped = np.minimum(lc, b)
-        gcap = np.where(np.isfinite(frac), np.minimum(capped, b * np.nan_to_num(frac, nan=1.0)), capped)
-        df[f"planned_{p}"] = np.where(~df["compliant"].astype(bool).to_numpy(), b, np.where(guar, gcap, capped))
+        df[f"planned_{p}"] = policy_line_cut(b, df[f"cut_{p}"].astype(float).to_numpy(), frac,
+                                             df["compliant"].astype(bool).to_numpy(), voluntary, guar)
         df[f"baseline_{p}"] = b
     keep = [*OBLIGATION_COLUMNS, *[f"planned_{p}" for p in pols], *[f"baseline_{p}" for p in pols]]
     return df[keep].drop_duplicates(["credit_code", "line_id"]).reset_index(drop=True)

@@ -174,6 +174,26 @@ def _enterprise_frame(session: Session, version_id: int, level: WarningLevel) ->
     return _apply_policy(f.enterprises, f.lines, f.measures)
 
 
+def policy_line_cut(baseline, list_cut, fraction, compliant, voluntary, guarantee) -> np.ndarray:
+    """Each line's planned cut [t/d] under the policy (module notes), all arguments arrays per line.
+
+    A plant not meeting its grade's requirements stops (its baseline); a compliant A+/A/引领性 plant
+    is left out (0: its cuts are voluntary); a 保障类 plant cuts at most ``fraction`` of its baseline
+    (NaN: no cap); every cut is capped at the line's baseline. Used by :func:`compute_reductions` and
+    by the compliance check's planned cuts (:func:`emergency.compliance.warning_obligations`).
+
+    >>> policy_line_cut([10, 10, 10, 10], [4, 4, 12, 4], [float("nan"), float("nan"), float("nan"), 0.3],
+    ...                 [True, False, True, True], [False, False, False, False], [False, False, False, True]).tolist()
+    [4.0, 10.0, 10.0, 3.0]
+    """
+    base = np.asarray(baseline, dtype=float)
+    capped = np.minimum(np.nan_to_num(np.asarray(list_cut, dtype=float)), base)
+    frac = np.asarray(fraction, dtype=float)
+    gcap = np.where(np.isfinite(frac), np.minimum(capped, base * np.nan_to_num(frac, nan=1.0)), capped)
+    return np.where(~np.asarray(compliant, dtype=bool), base,
+                    np.where(np.asarray(voluntary, dtype=bool), 0.0, np.where(np.asarray(guarantee, dtype=bool), gcap, capped)))
+
+
 def _apply_policy(ents: pd.DataFrame, lines: pd.DataFrame, meas: pd.DataFrame) -> pd.DataFrame:
     """Per-line cuts under the policy (module notes), summed per enterprise with ``np.bincount``.
 
@@ -209,10 +229,8 @@ def _apply_policy(ents: pd.DataFrame, lines: pd.DataFrame, meas: pd.DataFrame) -
         base = lines[p].to_numpy(dtype=float)
         listcut = np.nan_to_num(per_line(f"cut_{p}", 0.0))
         over |= listcut > base + 1e-9
-        capped = np.minimum(listcut, base)
-        gcap = np.where(np.isfinite(frac), np.minimum(capped, base * np.nan_to_num(frac, nan=1.0)), capped)
-        out[f"cut_{p}"] = total(np.where(~compliant, base, np.where(vol, 0.0, np.where(guar, gcap, capped))))
-        out[f"voluntary_{p}"] = total(np.where(compliant & vol, capped, 0.0))
+        out[f"cut_{p}"] = total(policy_line_cut(base, listcut, frac, compliant, vol, guar))
+        out[f"voluntary_{p}"] = total(np.where(compliant & vol, np.minimum(listcut, base), 0.0))
         out[f"baseline_{p}"] = total(base)
     out["over_baseline"] = total(over)
     res = ents.assign(**out)
