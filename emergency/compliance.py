@@ -77,8 +77,10 @@ _FRACTIONS = ("stop_min_fall", "limit_tolerance", "production_day_share", "gap_s
 OBLIGATION_COLUMNS: tuple[str, ...] = ("credit_code", "line_id", "enterprise", "county", "industry", "level",
                                        "kind", "required_cut", "execution_hours", "measure")
 #: Columns of the compliance CSV (issue 17), after ``date``.
-CSV_COLUMNS: tuple[str, ...] = ("date", "credit_code", "enterprise", "line_id", "level", "measure", "required_cut",
-                                "baseline_kw", "observed_kw", "achieved_cut", "status", "evidence")
+CSV_COLUMNS: tuple[str, ...] = ("date", "credit_code", "enterprise", "county", "industry", "line_id", "level", "measure",
+                                "required_cut", "baseline_kw", "observed_kw", "achieved_cut", "status", "evidence")
+#: Its columns of text from the list, escaped against spreadsheet formulas when written.
+TEXT_COLUMNS: tuple[str, ...] = ("credit_code", "enterprise", "county", "industry", "line_id", "measure")
 _HOURS_RE = re.compile(r"(\d+(?:\.\d+)?)\s*(?:小时|个小时|h\b|hours?)")
 _NS_HOUR = np.int64(3_600_000_000_000)
 
@@ -238,7 +240,7 @@ class ComplianceResult:
         from airwarn.core.files import atomic_write_text, csv_escape
         path = Path(path)
         t = self.table()
-        for c in ("credit_code", "enterprise", "line_id", "measure"):
+        for c in TEXT_COLUMNS:
             t[c] = t[c].map(csv_escape)
         for c in ("baseline_kw", "observed_kw"):
             t[c] = t[c].round(2)

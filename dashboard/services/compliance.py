@@ -24,16 +24,15 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from airwarn.core.errors import InputError, UnknownNameError
+from airwarn.core.errors import InputError
 from airwarn.core.files import csv_unescape
 from airwarn.core.products import (COMPLIANCE_CSV, COMPLIANCE_REDUCTIONS_CSV, COMPLIANCE_REPORT_HTML,
                                    product_path)
 from airwarn.core.settings import Settings
 from airwarn.core.vocab import EMISSION_POLLUTANTS
-from dashboard.services.context import cached_by_stamp, session, settings
-from dashboard.services.lists import in_force_day
+from dashboard.services.context import cached_by_stamp, settings
 from dashboard.services.products import product_file, resolve_date
-from emergency.compliance import CSV_COLUMNS, STATUSES
+from emergency.compliance import CSV_COLUMNS, STATUSES, TEXT_COLUMNS
 
 #: Columns of :func:`compliance_view`'s ``violators`` frame.
 VIOLATOR_COLUMNS = ("enterprise", "credit_code", "county", "line_id", "measure", "required_cut", "achieved_cut",
@@ -92,7 +91,7 @@ def read_compliance(path: Path) -> pd.DataFrame:
     DataFrame
         :data:`emergency.compliance.CSV_COLUMNS` (numbers as floats, ``date`` a date, texts as written
         before the CSV escaping) plus ``rule``, ``reason``, ``switch_off`` (naive Beijing
-        :class:`pandas.Timestamp` or NaT) and ``county`` (when the file has it, else empty).
+        :class:`pandas.Timestamp` or NaT).
 
     Raises
     ------
@@ -106,7 +105,7 @@ def read_compliance(path: Path) -> pd.DataFrame:
     if bad.any():
         i = int(np.flatnonzero(bad.to_numpy())[0])
         raise _bad(path, i + 2, "status", "、".join(STATUSES) + " 之一", df["status"].iloc[i])
-    for c in ("credit_code", "enterprise", "line_id", "measure"):
+    for c in TEXT_COLUMNS:
         df[c] = df[c].map(csv_unescape)
     rule, reason, switch = [], [], []
     for i, text in enumerate(df["evidence"]):
@@ -121,8 +120,6 @@ def read_compliance(path: Path) -> pd.DataFrame:
         switch.append(ev.get("switch_off"))
     df["rule"], df["reason"] = rule, reason
     df["switch_off"] = pd.to_datetime(pd.Series(switch, index=df.index, dtype=object), errors="coerce")
-    if "county" not in df.columns:
-        df["county"] = ""
     return df
 
 
@@ -145,25 +142,6 @@ def read_compliance_reductions(path: Path) -> pd.DataFrame:
         raise _bad(path, i + 2, "met", "True、False 或空值", df["met"].iloc[i])
     df["met"] = met.map({"true": True, "false": False, "": None})
     return df
-
-
-def _counties(codes, s: Settings) -> dict[str, str]:
-    """County of each credit code on the list in force (empty when none is in force)."""
-    from sqlalchemy import select
-
-    from enterprise_list.models import Enterprise, list_in_force
-
-    codes = sorted({str(c) for c in codes if c})
-    if not codes:
-        return {}
-    with session(s) as sess:
-        try:
-            v = list_in_force(sess, in_force_day())
-        except UnknownNameError:
-            return {}
-        e = Enterprise.__table__.c
-        rows = sess.execute(select(e.credit_code, e.county).where(e.version_id == v.id, e.credit_code.in_(codes)))
-        return {str(code): str(county or "") for code, county in rows}
 
 
 def compliance_day(day: "dt.date | str | None" = None, s: Settings | None = None) -> dt.date | None:
@@ -206,9 +184,6 @@ def compliance_view(day: "dt.date | str | None" = None, s: Settings | None = Non
     days = sorted(set(rows["date"]))
     jday = days[-1] if days else None
     df = rows[rows["date"] == jday].copy() if jday is not None else rows.iloc[0:0].copy()
-    if len(df) and (df["county"] == "").any():
-        county = _counties(df["credit_code"], s)
-        df["county"] = [c or county.get(code, "") for c, code in zip(df["county"], df["credit_code"])]
     counts = {k: int((df["status"] == k).sum()) for k in STATUSES}
     viol = df[df["status"] == "violation"].sort_values(["county", "credit_code", "line_id"], kind="stable")
     unver = df[df["status"] == "unverifiable"].sort_values(["county", "credit_code", "line_id"], kind="stable")

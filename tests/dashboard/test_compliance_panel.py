@@ -36,7 +36,7 @@ CODES = {x: f"91140300000000{i:04d}" for i, x in enumerate("ACDEF", 1)}
 LINES = {x: f"{i}号线" for i, x in enumerate("ABCDEF", 1)}
 
 
-def write_check(folder, code_b: str):
+def write_check(folder, code_b: str, county_b: str = ""):
     """Judge six synthetic lines and write the three compliance files into ``folder``.
 
     A stops (−95 %), B ignores its stop order (credit code ``code_b``, a plant of the demo list),
@@ -69,7 +69,8 @@ def write_check(folder, code_b: str):
     obl = pd.DataFrame({
         "credit_code": [CODES["A"], code_b, CODES["C"], CODES["D"], CODES["E"], CODES["F"]],
         "line_id": [LINES[x] for x in "ABCDEF"],
-        "enterprise": ["甲厂", "乙厂", "丙厂", "丁厂", "戊厂", "己厂"], "county": "", "industry": "焦化",
+        "enterprise": ["甲厂", "乙厂", "丙厂", "丁厂", "戊厂", "己厂"], "county": ["", county_b, "", "", "", ""],
+        "industry": "焦化",
         "level": "orange", "kind": ["stop", "stop", "limit", "limit", "stop", "stop"],
         "required_cut": [1.0, 1.0, 0.5, 0.3, 1.0, 1.0], "execution_hours": np.nan,
         "measure": ["停产", "停产", "限产50%", "限产30%", "停产", "停产"],
@@ -94,7 +95,8 @@ def checked(tmp_path_factory):
     app = create_app(settings)
     with signed_in(app, None):
         hit = lists.find_enterprises("焦化", limit=1)[0]
-    res, red = write_check(settings.output_dir / ISSUED.isoformat(), hit["credit_code"])
+    # B's county as the obligations carry it from the list in force (emergency.compliance.warning_obligations)
+    res, red = write_check(settings.output_dir / ISSUED.isoformat(), hit["credit_code"], hit["county"])
     return settings, app, hit, res, red
 
 
@@ -134,7 +136,7 @@ def test_panel_shows_counts_violators_unverifiable_and_reductions(checked):
     by_line = {x: r for r in viol for x in LINES if LINES[x] == r["line_id"]}
     b = by_line["B"]
     assert b["enterprise"] == "乙厂" and b["credit_code"] == hit["credit_code"]
-    assert hit["county"] and b["county"] == hit["county"]  # from the list in force
+    assert hit["county"] and b["county"] == hit["county"]  # from the list in force, through compliance.csv
     assert b["required_cut"] == "100%" and b["rule"] == "停产用电降幅" and "未达到要求" in b["reason"]
     assert by_line["D"]["rule"] == "治污设施用电" and by_line["D"]["measure"] == "限产30%"
     assert by_line["F"]["rule"] == "执行时限" and by_line["F"]["switch_off"] == LATE.strftime("%m-%d %H:%M")
