@@ -42,7 +42,6 @@ def _e(v) -> str:
     return html.escape(zh_punct(str(v)))
 
 
-_pct = percent_text
 
 
 def _time(v) -> str:
@@ -118,7 +117,7 @@ def compliance_report_html(result, day: dt.date | None = None, reductions: pd.Da
     parts.append(_table(
         ["企业", "统一社会信用代码", "区县", "生产线", "措施", "要求削减", "实际削减", "关停时间", "原因"],
         [[(_e(r.enterprise), None), (_e(r.credit_code), None), (_e(r.county), None), (_e(r.line_id), None),
-          (_e(r.measure), None), (_pct(r.required_cut), None), (_pct(r.achieved_cut), None),
+          (_e(r.measure), None), (percent_text(r.required_cut), None), (percent_text(r.achieved_cut), None),
           (_time(r.switch_off), None), (_e(r.reason), "violation")] for r in v.itertuples()], numeric=(5, 6)))
     u = df[df["status"] == "unverifiable"]
     parts.append("<h2>五、无法核查的企业（建议现场核查）</h2>")
@@ -137,7 +136,7 @@ def compliance_report_html(result, day: dt.date | None = None, reductions: pd.Da
             [[(html.escape(EMISSION_LABELS.get(r.pollutant, r.pollutant)), None), (f"{r.planned:.2f}", None),
               (f"{r.adjusted:.2f}", None), (f"{r.unverifiable_planned:.2f}", None),
               ("—" if r.target is None or pd.isna(r.target) else f"{r.target:.0%}", None),
-              (_pct(r.adjusted_ratio), None),
+              (percent_text(r.adjusted_ratio), None),
               ("—" if r.met is None or pd.isna(r.met) else ("是" if r.met else "否"), None)]
              for r in rd.itertuples()], numeric=(1, 2, 3, 4, 5)))
     parts.append('<p class="note">说明：基准为预警前 14 天内正常生产日同一时段用电量中位数；停产要求用电量下降不少于 75%，'

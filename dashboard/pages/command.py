@@ -466,7 +466,6 @@ def _compliance_card() -> html.Div:
     ], className="card", id="cmd-comp-card")
 
 
-_pct = percent_text
 
 
 def _amount(v) -> str:
@@ -489,14 +488,14 @@ def compliance_rows(view: dict) -> tuple[list[dict], list[dict], list[dict]]:
     """The 督查 tables' rows (violators, unverifiable lines, reductions) of a
     :func:`dashboard.services.compliance.compliance_view`, formatted for the page."""
     viol = [{"enterprise": _text(r.enterprise), "credit_code": str(r.credit_code), "county": _text(r.county),
-             "line_id": _text(r.line_id), "measure": _text(r.measure), "required_cut": _pct(r.required_cut),
-             "achieved_cut": _pct(r.achieved_cut), "rule": RULE_LABELS.get(r.rule, _text(r.rule)),
+             "line_id": _text(r.line_id), "measure": _text(r.measure), "required_cut": percent_text(r.required_cut),
+             "achieved_cut": percent_text(r.achieved_cut), "rule": RULE_LABELS.get(r.rule, _text(r.rule)),
              "reason": _text(r.reason), "switch_off": _switch(r.switch_off)} for r in view["violators"].itertuples()]
     unver = [{"enterprise": _text(r.enterprise), "credit_code": str(r.credit_code), "county": _text(r.county),
               "line_id": _text(r.line_id), "reason": _text(r.reason)} for r in view["unverifiable"].itertuples()]
     red = [{"pollutant": EMISSION_LABELS.get(r.pollutant, str(r.pollutant)), "planned": _amount(r.planned),
             "adjusted": _amount(r.adjusted), "unverifiable_planned": _amount(r.unverifiable_planned),
-            "target": _pct(r.target), "planned_ratio": _pct(r.planned_ratio), "adjusted_ratio": _pct(r.adjusted_ratio),
+            "target": percent_text(r.target), "planned_ratio": percent_text(r.planned_ratio), "adjusted_ratio": percent_text(r.adjusted_ratio),
             "met": "—" if r.met is None or r.met != r.met else ("是" if r.met else "否")}
            for r in view["reductions"].itertuples()]
     return viol, unver, red

@@ -366,6 +366,6 @@ def test_excluded_days_leave_the_baseline():
 
 
 def test_report_percentages_never_read_minus_zero():
-    from emergency.compliance_report import _pct
+    from airwarn.core.zh import percent_text as _pct  # what the report and the page use
 
     assert [_pct(v) for v in (-0.004, 0.0, 0.549, 1.0, -0.03, float("nan"))] == ["0%", "0%", "55%", "100%", "-3%", "—"]
