@@ -64,6 +64,7 @@ CMD_COMP_VIOLATORS = "cmd-comp-violators"
 CMD_COMP_UNVERIFIABLE = "cmd-comp-unverifiable"
 CMD_COMP_REDUCTIONS = "cmd-comp-reductions"
 CMD_COMP_FIGURE = "cmd-comp-figure"
+CMD_COMP_DETAILS = "cmd-comp-details"
 CMD_COMP_DL_REPORT = "cmd-comp-dl-report"
 CMD_COMP_DOWNLOAD = "cmd-comp-download"
 

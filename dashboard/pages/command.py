@@ -447,25 +447,25 @@ def _compliance_card() -> html.Div:
     return html.Div([
         html.H3("督查：减排措施落实情况（用电量、在线监测）"),
         html.Div(id=ids.CMD_COMP_SUMMARY),
-        html.H4("未落实措施的生产线（优先处置）"),
-        dash_table.DataTable(id=ids.CMD_COMP_VIOLATORS, columns=[{"name": n, "id": c} for c, n in VIOLATOR_COLUMNS],
-                             data=[], page_size=10, sort_action="native", **small),
-        html.H4("无法核实的生产线（建议现场核查）"),
-        dash_table.DataTable(id=ids.CMD_COMP_UNVERIFIABLE,
-                             columns=[{"name": n, "id": c} for c, n in UNVERIFIABLE_COLUMNS],
-                             data=[], page_size=10, sort_action="native", **small),
-        html.H4("计划减排量与核查后减排量"),
-        html.Div([dcc.Graph(id=ids.CMD_COMP_FIGURE, config=_GRAPH_CONFIG),
-                  dash_table.DataTable(id=ids.CMD_COMP_REDUCTIONS,
-                                       columns=[{"name": n, "id": c} for c, n in COMPLIANCE_RED_COLUMNS],
-                                       data=[], **table_style(maxWidth=200, whiteSpace="normal"))],
-                 className="grid2"),
+        html.Div([  # shown once a check exists
+            html.H4("未落实措施的生产线（优先处置）"),
+            dash_table.DataTable(id=ids.CMD_COMP_VIOLATORS, columns=[{"name": n, "id": c} for c, n in VIOLATOR_COLUMNS],
+                                 data=[], page_size=10, sort_action="native", **small),
+            html.H4("无法核实的生产线（建议现场核查）"),
+            dash_table.DataTable(id=ids.CMD_COMP_UNVERIFIABLE,
+                                 columns=[{"name": n, "id": c} for c, n in UNVERIFIABLE_COLUMNS],
+                                 data=[], page_size=10, sort_action="native", **small),
+            html.H4("计划减排量与核查后减排量"),
+            html.Div([dcc.Graph(id=ids.CMD_COMP_FIGURE, config=_GRAPH_CONFIG),
+                      dash_table.DataTable(id=ids.CMD_COMP_REDUCTIONS,
+                                           columns=[{"name": n, "id": c} for c, n in COMPLIANCE_RED_COLUMNS],
+                                           data=[], **table_style(maxWidth=200, whiteSpace="normal"))],
+                     className="grid2"),
+        ], id=ids.CMD_COMP_DETAILS, hidden=True),
         html.Div([html.Button("下载督查日报 HTML", id=ids.CMD_COMP_DL_REPORT, className="secondary", disabled=True)],
                  style={"marginTop": 8}),
         dcc.Download(id=ids.CMD_COMP_DOWNLOAD),
     ], className="card", id="cmd-comp-card")
-
-
 
 
 def _amount(v) -> str:
@@ -528,6 +528,7 @@ def _compliance_summary(view: dict) -> html.Div:
     Output(ids.CMD_COMP_REDUCTIONS, "data"),
     Output(ids.CMD_COMP_FIGURE, "figure"),
     Output(ids.CMD_COMP_DL_REPORT, "disabled"),
+    Output(ids.CMD_COMP_DETAILS, "hidden"),
     Input(ids.CMD_REFRESH, "data"),
 )
 def show_compliance(_refresh):
@@ -537,13 +538,13 @@ def show_compliance(_refresh):
     try:
         view = compliance_service.compliance_view()
     except InputError as exc:
-        return error_box(str(exc)), [], [], [], figures.empty_figure("督查文件无法读取"), True
-    if not view["checked"]:
+        return error_box(str(exc)), [], [], [], figures.empty_figure("督查文件无法读取"), True, True
+    if not view["checked"]:  # only the line saying so: no empty tables and figure
         return (html.P(view["message"], className="muted", id="cmd-comp-none"), [], [], [],
-                figures.empty_figure("尚未开展督查"), not view["report"])
+                figures.empty_figure("尚未开展督查"), not view["report"], True)
     viol, unver, red = compliance_rows(view)
     fig = figures.compliance_cut_figure(view["reductions"], title=f"{view['judged_day']} 计划与核查后减排比例")
-    return _compliance_summary(view), viol, unver, red, fig, not view["report"]
+    return _compliance_summary(view), viol, unver, red, fig, not view["report"], False
 
 
 @callback(Output(ids.CMD_COMP_DOWNLOAD, "data"), Input(ids.CMD_COMP_DL_REPORT, "n_clicks"), prevent_initial_call=True)

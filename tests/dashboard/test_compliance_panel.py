@@ -127,7 +127,8 @@ def test_panel_shows_counts_violators_unverifiable_and_reductions(checked):
 
     settings, app, hit, res, red = checked
     with signed_in(app, "viewer"):
-        summary, viol, unver, reds, fig, no_report = command.show_compliance(0)
+        summary, viol, unver, reds, fig, no_report, details = command.show_compliance(0)
+    assert details is False
     text = _texts(summary)
     assert "核查日期 2026-01-16" in text and "合规 2、违规 3、无法核实 1" in text
     assert "未达到目标" in text or "达到各污染物目标" in text
@@ -156,6 +157,15 @@ def test_panel_shows_counts_violators_unverifiable_and_reductions(checked):
     assert no_report is False
 
 
+def _ids_in_order(component) -> list:
+    """The ids of a component and everything inside it, in document order."""
+    out = [getattr(component, "id", None)]
+    children = getattr(component, "children", None)
+    for c in children if isinstance(children, (list, tuple)) else [children] if children is not None else []:
+        out += _ids_in_order(c) if hasattr(c, "children") or hasattr(c, "id") else []
+    return out
+
+
 def test_panel_layout_violators_before_unverifiable_and_signed_in_only(checked):
     from dashboard.pages import command
     from dashboard import ids
@@ -165,7 +175,7 @@ def test_panel_layout_violators_before_unverifiable_and_signed_in_only(checked):
         page = command.layout()
     card = _find(page, "cmd-comp-card")
     assert card is not None and "督查" in _texts(card)
-    order = [getattr(c, "id", None) for c in card.children]
+    order = _ids_in_order(card)
     assert order.index(ids.CMD_COMP_VIOLATORS) < order.index(ids.CMD_COMP_UNVERIFIABLE)
     assert _find(card, ids.CMD_COMP_DL_REPORT) is not None
     # below the reductions
@@ -232,11 +242,12 @@ def test_no_check_yet(checked):
     with _moved_away(settings), signed_in(app, "commander"):
         view = compliance.compliance_view()
         assert view["checked"] is False and view["day"] == ISSUED
-        summary, viol, unver, reds, fig, no_report = command.show_compliance(0)
+        summary, viol, unver, reds, fig, no_report, details = command.show_compliance(0)
         with pytest.raises(FileNotFoundError):
             compliance.report_file()
     assert "尚未开展督查" in _texts(summary) and viol == unver == reds == [] and no_report is True
     assert "尚未开展督查" in str(fig.layout.annotations[0].text)
+    assert details is True  # hidden: no empty tables under the line that says so
 
 
 def test_malformed_file_is_a_chinese_input_error_naming_the_file(checked, tmp_path):
