@@ -48,7 +48,9 @@ _RED_NUMBERS = ("planned", "adjusted", "unverifiable_planned", "violation_planne
 
 
 def _bad(path: Path, row: int | None, column: str | None, expected: str, got) -> InputError:
-    where = f"督查文件 {path}" + (f" 第 {row} 行" if row is not None else "") + (f" “{column}”列" if column else "")
+    # the product day and the file, never the server's path
+    where = (f"督查文件 {path.parent.name}/{path.name}" + (f" 第 {row} 行" if row is not None else "")
+             + (f" “{column}”列" if column else ""))
     return InputError(f"{where}：应为{expected}，实际为 {got!r}")
 
 

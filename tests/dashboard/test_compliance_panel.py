@@ -274,3 +274,4 @@ def test_malformed_file_is_a_chinese_input_error_naming_the_file(checked, tmp_pa
         finally:
             (folder / COMPLIANCE_CSV).unlink()
     assert "督查文件" in _texts(summary) and "缺少" in _texts(summary) and viol == []
+    assert str(settings.output_dir) not in _texts(summary)  # the day and file name, not the server's path
