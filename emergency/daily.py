@@ -177,6 +177,20 @@ def warning_in_force(settings: Settings, engine, date: dt.date) -> WarningLevel:
         return WarningLevel.NONE
 
 
+def warning_published_on(settings: Settings, engine, date: dt.date):
+    """The city's active warning whose bulletin is the day's: decided for the coming days (its start within
+    the decision window, as :func:`warning_in_force`) and not yet ended on ``date``; else None."""
+    from emergency.areas import areas_for
+    from emergency.lifecycle import active_warning
+
+    w = active_warning(engine, settings.city, areas=areas_for(settings))
+    if w is None or (w.start is not None and w.start > date + dt.timedelta(days=WINDOW[1])):
+        return None
+    if w.end is not None and date > w.end:
+        return None
+    return w
+
+
 def warning_on_day(settings: Settings, engine, date: dt.date):
     """The city's active warning when ``date`` lies in its period (from its start day to its end day,
     open-ended without one), else None."""
@@ -295,6 +309,11 @@ def run_daily(settings: Settings, date: "dt.date | str | None" = None, *, rules=
     from emergency.public_forecast import write_public_forecast  # the 20:00 public forecast (HJ 633-2026 §5.2.3)
 
     files += write_public_forecast(folder, settings.city, date, nc)
+    issued = warning_published_on(settings, engine, date)
+    if issued is not None and version is not None:
+        # the day's bulletin, reductions and notification list are those of the warning the command issued,
+        # not the recommendation's draft (建议稿) of the products above
+        files = list(dict.fromkeys(files + publish_issued(settings, issued, date, rules=rules)))
     compliance = error = None
     if settings.power:  # last, so that its failure loses none of the products above
         from airwarn.core.errors import AirwarnError

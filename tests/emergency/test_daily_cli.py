@@ -250,3 +250,34 @@ def test_daily_names_the_setting_when_an_observation_file_is_malformed(settings,
     with pytest.raises(AirwarnError, match=r"^settings 'observations' \(AIRWARN_OBS\): .*obs\.csv, row 2, "
                                            r"column 'date'.*2026-13-45"):
         run_daily(settings.with_(observations=(bad,)), DATE)
+
+
+def test_a_later_daily_run_keeps_the_issued_warnings_bulletin(demo_db):
+    # the bug: after the commander issued a warning, the next `airwarn daily` rewrote bulletin.html and
+    # the notification list as the recommendation's draft (建议稿) over the issued warning's
+    from airwarn.core.db import get_engine
+    from emergency import lifecycle
+
+    settings = demo_db
+    folder = write_forecast(settings, [205, 212, 225, 180, 95, 80, 70, 60, 60, 60])
+    run_daily(settings, DATE)
+    w = lifecycle.issue(get_engine(settings.db_url), user="zhang", role="commander", area=settings.city,
+                        level="red", start=dt.date(2026, 1, 11), end=dt.date(2026, 1, 14), reason="会商决定",
+                        rules_version="national-2024")
+    result = run_daily(settings, DATE)  # the duty forecaster runs the chain again the same evening
+    txt = (folder / "bulletin.txt").read_text(encoding="utf-8")
+    assert "（建议稿）" not in txt and f"签发：zhang（预警编号 #{w.id}" in txt
+    assert json.loads((folder / "reductions.json").read_text(encoding="utf-8"))["issued_warning"] == w.id
+    assert set(pd.read_csv(folder / "notifications.csv", encoding="utf-8-sig")["预警级别"]) == {"红色预警"}
+    assert len(result.files) == len(set(result.files))
+    # the recommendation stays the engine's own
+    assert json.loads((folder / "recommendation.json").read_text(encoding="utf-8"))["level"] == "orange"
+    # after its end the day's products are the recommendation's again
+    later = dt.date(2026, 1, 15)
+    folder2 = settings.output_dir / later.isoformat()
+    folder2.mkdir(parents=True, exist_ok=True)
+    from tests.emergency.test_engine_inputs import make_dataset
+
+    make_dataset({settings.city: [60] * 10}, issued=later.isoformat()).to_netcdf(folder2 / "forecast.nc")
+    run_daily(settings, later)
+    assert "issued_warning" not in json.loads((folder2 / "reductions.json").read_text(encoding="utf-8"))
