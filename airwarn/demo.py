@@ -3,7 +3,8 @@
 Every package contributes one step, a ``build_demo(settings, date)`` function in
 its own ``demo`` module that returns a one-line summary; the steps run in the
 order of :func:`demo_steps` (observations and model, the enterprise list, the
-daily warning chain, the dashboard's users). All demo inputs are synthetic and
+daily warning chain, the dashboard's users), then the demo's warning in force with its compliance
+check (``emergency.demo.build_demo_warning``: it needs the users). All demo inputs are synthetic and
 marked so; none of the third-party data in ``../shared/data`` is copied.
 """
 from __future__ import annotations
@@ -17,15 +18,16 @@ from airwarn.core.settings import Settings
 
 
 def demo_steps() -> dict:
-    """The demo steps, one ``demo`` module per package, in the order they run (imported here, not at
+    """The demo steps (each package's ``demo.build_demo``, then the demo warning), in the order they run (imported here, not at
     the top, so that ``airwarn --help`` does not load numpy, pandas and the model)."""
     import dashboard.demo
     import emergency.demo
     import enterprise_list.demo
     import forecast.demo
 
-    return {"forecast": forecast.demo, "enterprise_list": enterprise_list.demo,
-            "emergency": emergency.demo, "dashboard": dashboard.demo}
+    return {"forecast": forecast.demo.build_demo, "enterprise_list": enterprise_list.demo.build_demo,
+            "emergency": emergency.demo.build_demo, "dashboard": dashboard.demo.build_demo,
+            "warning": emergency.demo.build_demo_warning}
 
 
 def run_demo(settings: Settings, *, date: dt.date | None = None, serve: bool = True,
@@ -36,7 +38,7 @@ def run_demo(settings: Settings, *, date: dt.date | None = None, serve: bool = T
     print(f"airwarn demo for {settings.city} on {date} (database {settings.db_url})", flush=True)
     for name, step in demo_steps().items():
         start = time.perf_counter()
-        summary = step.build_demo(settings, date=date)
+        summary = step(settings, date=date)
         print(f"  [{name:>15}] {summary} ({time.perf_counter() - start:.1f} s)", flush=True)
     if serve:
         from dashboard.server import serve as serve_dashboard
