@@ -90,8 +90,16 @@ def _need(df: pd.DataFrame, path: Path, columns: Sequence[str], optional: str) -
                           f"{optional}; found {list(df.columns)}")
 
 
+def _stripped(col: pd.Series) -> pd.Series:
+    """The column as stripped text ('' for a missing cell), stripping each distinct value once (an export
+    repeats a few codes over millions of rows)."""
+    codes, uniques = pd.factorize(col, use_na_sentinel=True)
+    text = np.array([str(v).strip() for v in uniques] + [""], dtype=object)
+    return pd.Series(text[codes], index=col.index, dtype=object)
+
+
 def _text(df: pd.DataFrame, path: Path, column: str, required: bool = True) -> pd.Series:
-    s = df[column].astype(object).where(df[column].notna(), "").astype(str).str.strip()
+    s = _stripped(df[column])
     if required:
         bad = np.flatnonzero(s.eq("").to_numpy())
         if len(bad):
@@ -102,7 +110,12 @@ def _text(df: pd.DataFrame, path: Path, column: str, required: bool = True) -> p
 def _number(df: pd.DataFrame, path: Path, column: str, unit: str, missing_ok: bool = False) -> np.ndarray:
     raw = df[column]
     vals = pd.to_numeric(raw, errors="coerce").to_numpy(dtype=float, copy=True)
-    empty = raw.isna().to_numpy() | raw.astype(str).str.strip().isin(["", "nan", "NaN", "None"]).to_numpy()
+    empty = np.zeros(len(vals), dtype=bool)
+    unparsed = np.flatnonzero(~np.isfinite(vals))  # only these can be empty cells
+    if len(unparsed):
+        cells = raw.iloc[unparsed]
+        empty[unparsed] = (cells.isna().to_numpy()
+                           | cells.astype(str).str.strip().isin(["", "nan", "NaN", "None"]).to_numpy())
     bad = ~np.isfinite(vals) & ~(empty & missing_ok)
     bad |= np.isfinite(vals) & (vals < 0)
     idx = np.flatnonzero(bad)
@@ -121,7 +134,7 @@ def _times(df: pd.DataFrame, path: Path, column: str = "time") -> np.ndarray:
     if pd.api.types.is_datetime64_any_dtype(raw):
         ts = pd.to_datetime(raw)
     else:
-        txt = raw.astype(object).where(raw.notna(), "").astype(str).str.strip()
+        txt = _stripped(raw)
         try:
             ts = pd.to_datetime(txt, errors="coerce", format="ISO8601")
         except (ValueError, TypeError):  # mixed naive and aware times: one at a time
@@ -209,7 +222,9 @@ def read_power(paths: "str | os.PathLike | Iterable[str | os.PathLike]") -> pd.D
         out = pd.DataFrame({"credit_code": _text(df, path, "credit_code"), "line_id": _text(df, path, "line_id")})
         if "meter_kind" in df.columns:
             kind = _text(df, path, "meter_kind", required=False)
-            mapped = kind.map(lambda k: "production" if k == "" else _KIND_ALIASES.get(k.lower(), _KIND_ALIASES.get(k)))
+            names = {k: "production" if k == "" else _KIND_ALIASES.get(k.lower(), _KIND_ALIASES.get(k))
+                     for k in kind.unique()}
+            mapped = kind.map(names)
             bad = np.flatnonzero(mapped.isna().to_numpy())
             if len(bad):
                 raise ReaderError(str(path), row=int(bad[0]) + 2, column="meter_kind",
