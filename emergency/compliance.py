@@ -33,14 +33,17 @@ source or is marked unverified):
   pollutant measured, the cut against the same-hour baseline must reach the line's required cut
   (``stop_min_fall`` for a stop) minus ``cems_tolerance``, and no judged hour may exceed its
   pre-warning level (the highest rate of that hour on the normal days) by more than ``cems_exceed_share``.
+* **Concentration caps**: where a line's measure names one (:func:`measure_caps`: ``颗粒物排放浓度不高于
+  10mg/m³``), no judged hour's mean concentration at any of its outlets may exceed it (rule
+  ``concentration_cap``; the worst hour is the evidence ``cap_exceeded``).
 
 Status of a line and day: ``violation`` if a check fails, else ``compliant`` if the power check (or
 the CEMS check) passed, else ``unverifiable`` (no data, baseline not computable, gaps).
 
 Times are naive Beijing times throughout (the readers' convention).
 
-Size: about 830 lines, just over the ~800 guide, a third of them docstrings and comments: one idea (the
-judgement of a warning's lines), whose rules, grid computation, switch-off detection, CEMS check and
+Size: about 920 lines, over the ~800 guide, a third of them docstrings and comments: one idea (the
+judgement of a warning's lines), whose rules, grid computation, switch-off detection, CEMS and cap checks and
 database glue share the same arrays and would only pass them between modules if split.
 """
 from __future__ import annotations
@@ -83,6 +86,17 @@ CSV_COLUMNS: tuple[str, ...] = ("date", "credit_code", "enterprise", "county", "
 TEXT_COLUMNS: tuple[str, ...] = ("credit_code", "enterprise", "county", "industry", "line_id", "measure")
 _HOURS_RE = re.compile(r"(\d+(?:\.\d+)?)\s*(?:小时|个小时|h\b|hours?)")
 _NS_HOUR = np.int64(3_600_000_000_000)
+#: Pollutant names a measure's text may cap, → the CEMS column of the capped concentration.
+CAP_POLLUTANTS: dict[str, str] = {
+    "二氧化硫": "so2_mg_m3", "SO2": "so2_mg_m3", "SO₂": "so2_mg_m3",
+    "氮氧化物": "nox_mg_m3", "NOx": "nox_mg_m3", "NOX": "nox_mg_m3",
+    "颗粒物": "pm_mg_m3", "烟尘": "pm_mg_m3", "粉尘": "pm_mg_m3", "PM": "pm_mg_m3"}
+_CAP_POL = "|".join(sorted(map(re.escape, CAP_POLLUTANTS), key=len, reverse=True))
+_CAP_NUM = r"\d+(?:\.\d+)?"
+_CAP_RE = re.compile(
+    rf"((?:{_CAP_POL})(?:\s*[、，,和及与/]\s*(?:{_CAP_POL}))*)[^。；;]*?"
+    rf"(?:不高于|不超过|不大于|低于|小于|≤|<=|<|控制在)\s*({_CAP_NUM}(?:\s*[、，,/]\s*{_CAP_NUM})*)\s*"
+    rf"(?:mg/N?m³|mg/N?m3|毫克/(?:标准)?立方米)")
 
 
 # ------------------------------------------------------------------------------------------ rules
@@ -181,6 +195,32 @@ def load_compliance_rules(source: "str | os.PathLike | ComplianceRules | None" =
     return ComplianceRules(rules.name, rules.version, values, rules.unverified, rules.sha256)
 
 
+def measure_caps(text: "str | None") -> dict[str, float]:
+    """The concentration caps [mg/m³] a measure's text names, by CEMS column.
+
+    Reads the forms a 一厂一策 sheet uses: ``颗粒物排放浓度不高于10mg/m³``, ``二氧化硫、氮氧化物排放浓度分别不
+    高于35、50毫克/立方米`` (the numbers in the pollutants' order), ``NOx 控制在 100 mg/m3 以内``. A list whose
+    numbers do not pair with its pollutants (neither one number nor one per pollutant) names no cap.
+
+    >>> measure_caps("限产50%，颗粒物、二氧化硫、氮氧化物排放浓度分别不高于10、35、50mg/m³")
+    {'pm_mg_m3': 10.0, 'so2_mg_m3': 35.0, 'nox_mg_m3': 50.0}
+    >>> measure_caps("停产")
+    {}
+    """
+    caps: dict[str, float] = {}
+    for pols, nums in _CAP_RE.findall(text or ""):
+        names = re.findall(_CAP_POL, pols)
+        values = [float(v) for v in re.findall(_CAP_NUM, nums)]
+        if len(values) == 1:
+            values = values * len(names)
+        if len(values) != len(names):
+            continue
+        for name, v in zip(names, values):
+            col = CAP_POLLUTANTS[name]
+            caps[col] = min(v, caps.get(col, np.inf))
+    return caps
+
+
 def execution_hours(timing: "str | None", default: float) -> float:
     """Hours a measure's 执行时间 text allows (``预警发布后24小时内`` → 24), else ``default``."""
     if timing:
@@ -228,7 +268,7 @@ class ComplianceResult:
         df = self.lines
         ev = [json.dumps({k: _jsonable(v) for k, v in rec.items()}, ensure_ascii=False)
               for rec in df[["baseline_kw", "observed_kw", "achieved_cut", "gap_share", "switch_off", "deadline",
-                             "treatment_hours", "cems_status", "cems_cut", "rule", "reason"]]
+                             "treatment_hours", "cems_status", "cems_cut", "cap_exceeded", "rule", "reason"]]
               .to_dict(orient="records")]
         out = df.assign(evidence=ev, date=df["date"].astype(str))
         order = out["status"].map({"violation": 0, "unverifiable": 1, "compliant": 2})
@@ -462,10 +502,11 @@ def _assess(power, obl, start, end, cems, days, exclude_days, rules, detect_swit
     # ---- CEMS
     cems_status = np.full((L, n_days), "", dtype=object)
     cems_cut = np.full((L, n_days), np.nan)
+    cap_over = np.full((L, n_days), "", dtype=object)
     unmapped_cems = pd.DataFrame(columns=["source", "credit_code", "id", "rows"])
     if cems is not None and len(cems):
-        cems_status, cems_cut, unmapped_cems = _cems_check(cems, obl, key, t0, H, n_days, n_base, normal, judged,
-                                                           in_warning, kinds, req, rules)
+        cems_status, cems_cut, unmapped_cems, cap_over = _cems_check(cems, obl, key, t0, H, n_days, n_base, normal,
+                                                                     judged, in_warning, kinds, req, rules)
         cv = cems_status == "violation"
         status[cv] = "violation"
         rule[cv] = "cems"
@@ -474,6 +515,10 @@ def _assess(power, obl, start, end, cems, days, exclude_days, rules, detect_swit
         status[cok] = "compliant"
         rule[cok] = "cems"
         reason[cok] = "在线监测排放速率降幅达到要求（无可用电量数据）"
+        capped = cap_over != ""
+        status[capped] = "violation"
+        rule[capped] = "concentration_cap"
+        reason[capped] = "在线监测小时浓度超过措施规定的限值（" + cap_over[capped].astype(str) + "）"
 
     # ---- rows
     day_dates = np.array([(day0 + pd.Timedelta(days=i)).date() for i in range(n_days)], dtype=object)
@@ -493,7 +538,8 @@ def _assess(power, obl, start, end, cems, days, exclude_days, rules, detect_swit
         "baseline_kw": base_kw[ll, dd], "observed_kw": obs[ll, dd], "achieved_cut": achieved[ll, dd],
         "gap_share": gap[ll, dd], "switch_off": sw, "deadline": pd.to_datetime(deadline_ns[ll]),
         "treatment_hours": np.where(has_tr[ll], tr_hours[ll, dd], -1), "cems_status": cems_status[ll, dd],
-        "cems_cut": cems_cut[ll, dd], "status": status[ll, dd], "rule": rule[ll, dd], "reason": reason[ll, dd],
+        "cems_cut": cems_cut[ll, dd], "cap_exceeded": cap_over[ll, dd], "status": status[ll, dd],
+        "rule": rule[ll, dd], "reason": reason[ll, dd],
     })
     um = _unmapped_power(power, li)
     unmapped = pd.concat([x for x in (um, unmapped_cems) if len(x)], ignore_index=True) if (len(um) or len(unmapped_cems)) \
@@ -677,7 +723,32 @@ def _cems_check(cems, obl, key, t0, H, n_days, n_base, normal, judged, in_warnin
                                  "rows": g["rows"]})
     has_cems = np.bincount(li[ok], minlength=L) > 0
     status[~has_cems] = ""
-    return status, cut_min, unmapped
+    return status, cut_min, unmapped, _cap_check(cems, obl, li, hi, ok, judged, L, H, n_days)
+
+
+def _cap_check(cems, obl, li, hi, ok, judged, L, H, n_days) -> np.ndarray:
+    """Per line and day, the caps its measure names (:func:`measure_caps`) that a judged hour's mean
+    concentration exceeded at any of its outlets: ``"pm_mg_m3 18.2 > 10"`` (the worst hour), else ''."""
+    caps = [measure_caps(t) for t in obl["measure"]]
+    over = np.full((L, n_days), "", dtype=object)
+    for col in ("so2_mg_m3", "nox_mg_m3", "pm_mg_m3"):
+        cap = np.array([c.get(col, np.nan) for c in caps])
+        if not np.isfinite(cap).any():
+            continue
+        conc = cems[col].to_numpy(dtype=float)
+        m = ok & np.isfinite(conc)
+        m[m] = np.isfinite(cap[li[m]])
+        if not m.any():
+            continue
+        g = pd.DataFrame({"k": li[m] * H + hi[m], "o": cems["outlet_id"].to_numpy()[m], "c": conc[m]}) \
+            .groupby(["k", "o"], sort=False)["c"].mean()
+        worst = np.full(L * H, -np.inf)
+        np.maximum.at(worst, g.index.get_level_values("k").to_numpy(), g.to_numpy())
+        hr = np.where(judged, worst.reshape(L, n_days, 24), -np.inf).max(-1)
+        hit = hr > cap[:, None]
+        for i, d in zip(*np.nonzero(hit & (over == ""))):
+            over[i, d] = f"{col} {hr[i, d]:g} > {cap[i]:g}"
+    return over
 
 
 # ----------------------------------------------------------------------------- achieved reductions
