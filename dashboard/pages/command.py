@@ -16,6 +16,9 @@ from dashboard.pages._common import (ALL_ROLES, DROPDOWN_LABELS, DROPDOWN_PLACEH
 from airwarn.core.errors import InputError
 from dashboard.services import (compliance as compliance_service, context, events as event_service, products,
                                 reductions, scores, warnings as warning_service)
+from dashboard.services import benefit as benefit_service
+from airwarn.core.errors import UnknownNameError
+from airwarn.core.units import CONCENTRATION
 
 dash.register_page(__name__, path="/command", name="指挥", title="应急指挥", order=2)
 
@@ -51,7 +54,7 @@ COMPLIANCE_RED_COLUMNS = [("pollutant", "污染物"), ("planned", f"计划减排
 #: The compliance rules (emergency/data/compliance_rules.yaml) as the panel names them.
 RULE_LABELS = {"stop_min_fall": "停产用电降幅", "limit_tolerance": "限产用电降幅", "treatment": "治污设施用电",
                "late_tolerance_hours": "执行时限", "cems": "在线监测", "data": "无数据",
-               "gap_share_max": "数据缺失", "baseline_days_min": "基准无法计算"}
+               "gap_share_max": "数据缺失", "baseline_days_min": "基准无法计算", "concentration_cap": "排放浓度限值"}
 
 
 def layout(**_: str) -> html.Div:
@@ -116,6 +119,7 @@ def layout(**_: str) -> html.Div:
                 html.Div(id=ids.CMD_RED_SUMMARY),
                 html.Div([dcc.Graph(id=ids.CMD_RED_TARGETS, config=_GRAPH_CONFIG),
                           dcc.Graph(id=ids.CMD_RED_GROUPS, config=_GRAPH_CONFIG)], className="grid2"),
+                _benefit_block(),
             ], className="card"),
         ]),
         _compliance_card(),
@@ -140,6 +144,8 @@ def layout(**_: str) -> html.Div:
                                 style={"marginLeft": 8}),
                     html.Button("下载企业通知清单", id=ids.CMD_DL_NOTIFY, className="secondary",
                                 style={"marginLeft": 8}),
+                    dcc.Link("编辑公告（签发批准前）", href="/command/bulletin", id="cmd-edit-bulletin",
+                             style={"marginLeft": 12}),
                 ], style={"marginTop": 8}),
                 dcc.Download(id=ids.CMD_DOWNLOAD),
             ], className="card"),
@@ -423,6 +429,83 @@ def table_count(shown: list | None, level: str) -> str:
     n_all = len(reductions.affected_enterprises(WarningLevel.parse(level).key))
     n = n_all if shown is None else len(shown)
     return f"共 {n_all} 家企业，筛选后 {n} 家（在表头下方输入筛选条件，如 盂县 或 >0.5）"
+
+
+# --------------------------------------------------------------------------- benefit of the measures (issue 19)
+BEN_SUMMARY = "cmd-ben-summary"
+BEN_TABLE = "cmd-ben-table"
+BEN_LEVELS = "cmd-ben-levels"
+_UG = CONCENTRATION.text
+BENEFIT_COLUMNS = [("date", "日期"), ("pm25_without", f"无措施 PM2.5 {_UG}"),
+                   ("pm25_with", f"有措施 PM2.5 {_UG}（中位数）"), ("pm25_band", "有措施 PM2.5 区间（5%–95%）"),
+                   ("aqi", "AQI 中位数（无措施→有措施）"), ("p_without", "重污染概率（无措施）"),
+                   ("p_with", "重污染概率（有措施）")]
+BENEFIT_LEVEL_COLUMNS = [("label", "预警级别"), ("peak_date", "降幅最大日"), ("pm25_without", f"无措施 PM2.5 {_UG}"),
+                         ("pm25_with", f"有措施 PM2.5 {_UG}（5%–95%）"), ("avoided", "避免重污染天数（概率之和）"),
+                         ("avoided_median", "中位数降至非重污染天数")]
+
+
+def _benefit_block() -> html.Div:
+    """What the level's measures buy (beside the tonnes): PM2.5 and P(AQI>200) with and without them."""
+    return html.Div([
+        html.H4("措施效益：PM2.5 浓度与重污染概率（有措施 / 无措施）"),
+        html.Div(id=BEN_SUMMARY),
+        dash_table.DataTable(id=BEN_TABLE, columns=[{"name": n, "id": c} for c, n in BENEFIT_COLUMNS], data=[],
+                             **table_style(numeric=tuple(c for c, _ in BENEFIT_COLUMNS[1:]), whiteSpace="normal")),
+        html.H4("各级别措施效益对比"),
+        dash_table.DataTable(id=BEN_LEVELS, columns=[{"name": n, "id": c} for c, n in BENEFIT_LEVEL_COLUMNS], data=[],
+                             **table_style(numeric=tuple(c for c, _ in BENEFIT_LEVEL_COLUMNS[2:]),
+                                           whiteSpace="normal")),
+    ], id="cmd-ben-card")
+
+
+def benefit_rows(res) -> list[dict]:
+    """The daily table of a :class:`emergency.benefit.BenefitResult`, formatted for the page."""
+    return [{"date": f"{r.date:%Y-%m-%d}", "pm25_without": f"{r.pm25_without:.0f}",
+             "pm25_with": f"{r.pm25_with_p50:.0f}",
+             "pm25_band": f"{r.pm25_with_p05:.0f}–{r.pm25_with_p95:.0f}",
+             "aqi": f"{r.aqi_median_without:.0f}→{r.aqi_median_with:.0f}",
+             "p_without": percent_text(r.p_aqi_gt_200_without), "p_with": percent_text(r.p_aqi_gt_200_with)}
+            for r in res.days.itertuples(index=False)]
+
+
+def benefit_level_rows(comparison) -> list[dict]:
+    """The three levels side by side (:func:`dashboard.services.benefit.level_comparison`), formatted."""
+    return [{"label": r.label, "peak_date": r.peak_date.isoformat(), "pm25_without": f"{r.pm25_without:.0f}",
+             "pm25_with": f"{r.pm25_with_p50:.0f}（{r.pm25_with_p05:.0f}–{r.pm25_with_p95:.0f}）",
+             "avoided": f"{r.heavy_days_avoided:.2f}", "avoided_median": str(int(r.heavy_days_avoided_median))}
+            for r in comparison.itertuples(index=False)]
+
+
+def benefit_summary(res) -> html.Div:
+    """The level's heavy days avoided, how the figures are made, and the parameters not verified locally."""
+    level = res.level.label if res.level is not None else "给定减排"
+    parts = [
+        html.P([f"{level}措施（起报 {res.issued or '—'}，清单版本 {res.list_version or '—'}）：预报期内避免重污染天数 ",
+                html.B(f"{res.heavy_days_avoided:.2f} 天", id="cmd-ben-avoided"),
+                f"（各日 AQI>200 概率降幅之和）；AQI 中位数由重污染降至非重污染 {res.heavy_days_avoided_median} 天。"]),
+        html.P(f"简化响应模型（参数第 {res.parameters.rsplit('@', 1)[-1]} 版），{res.n_draws} 次蒙特卡洛抽样；假定措施自预报首日起执行，"
+               "逐日效益按滞后权重累积。", className="muted"),
+    ]
+    unverified = benefit_service.unverified_labels(res)
+    if unverified:
+        parts.append(html.P("参数未经本地验证：" + "、".join(unverified) + "。结果仅供会商参考。",
+                            className="notice", id="cmd-ben-unverified"))
+    return html.Div(parts)
+
+
+@callback(Output(BEN_SUMMARY, "children"), Output(BEN_TABLE, "data"), Output(BEN_LEVELS, "data"),
+          Input(ids.CMD_RED_LEVEL, "value"), Input(ids.CMD_REFRESH, "data"))
+def update_benefit(level: str, _refresh):
+    """PM2.5 with and without the level's measures (band), P(AQI>200) with and without, heavy days
+    avoided; and the three levels side by side."""
+    auth.require_role(*ALL_ROLES)
+    try:
+        res = benefit_service.benefit(WarningLevel.parse(level).key)
+        comparison = benefit_service.level_comparison()
+    except (FileNotFoundError, InputError, UnknownNameError) as exc:
+        return error_box(f"无法估算措施效益：{exc}"), [], []
+    return benefit_summary(res), benefit_rows(res), benefit_level_rows(comparison)
 
 
 # --------------------------------------------------------------------------- downloads
