@@ -86,11 +86,20 @@ LIST_REJECT = "list-reject"
 LIST_RESULT = "list-result"
 LIST_VERSIONS = "list-versions"
 
+#: 公告编辑 (dashboard/pages/bulletin.py)
+BUL_SEEN = "bul-seen"
+BUL_TEXT = "bul-text"
+BUL_REASON = "bul-reason"
+BUL_SAVE = "bul-save"
+BUL_RESULT = "bul-result"
+BUL_EDITS = "bul-edits"
+
 #: Outputs whose callbacks change state, and the roles allowed to trigger them.
 #: The server refuses any other user's request before the callback runs, and the
 #: callbacks check again themselves.
 ROLE_REQUIRED: dict[str, tuple[str, ...]] = {
     CMD_ACTION_RESULT: ("commander",),
+    BUL_RESULT: ("commander",),
     CONSULT_NOTE_STATUS: ("forecaster", "commander"),
     LIST_RESULT: ("list-admin",),
     LIST_STORE: ("list-admin",),
