@@ -26,7 +26,7 @@ from dashboard.services.context import SETTINGS_KEY, ensure_tables, settings as 
 
 _HERE = Path(__file__).parent
 #: Pages in navigation order (module name suffix → shown when).
-_NAV_ORDER = ("home", "consult", "command", "enterprise", "listadmin")
+_NAV_ORDER = ("home", "consult", "command", "ranking", "enterprise", "listadmin")
 
 
 def create_app(settings: Settings) -> Dash:

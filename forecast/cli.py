@@ -14,3 +14,5 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
     aqi_cli.register(subparsers)
     model_cli.register(subparsers)
+    from forecast import ranking_cli  # airwarn rank (county composite-index ranking)
+    ranking_cli.register(subparsers)

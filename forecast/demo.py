@@ -60,6 +60,7 @@ def build_demo(settings: Settings, date: dt.date | None = None) -> str:
     from forecast.model import load_model
     from forecast.product import write_forecast
     from forecast.synthetic import DEMO_CITIES, make_city_daily
+    from forecast.synthetic_counties import build_ranking_demo
 
     date = date or today_beijing()
     paths = demo_paths(settings, date)
@@ -80,6 +81,7 @@ def build_demo(settings: Settings, date: dt.date | None = None) -> str:
     recent_days = [pd.Timestamp(date) - pd.Timedelta(days=k) for k in range(RECENT_DAYS, 0, -1)]
     recent = model.predict(obs, issued=recent_days, n_members=50)
     atomic_write_text(paths["recent"], backtest_frame(recent).to_csv(index=False, float_format="%.4g"))
+    build_ranking_demo(settings, date)  # 考核排名: synthetic county data and the ranking of the last month
 
     city = settings.city
     p200 = ds["p_aqi_gt_200"].sel(city=city).isel(issued=0).values if city in ds.city else np.array([np.nan])

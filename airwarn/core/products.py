@@ -32,6 +32,10 @@ NOTIFICATIONS_CSV = "notifications.csv"
 COMPLIANCE_CSV = "compliance.csv"
 COMPLIANCE_REDUCTIONS_CSV = "compliance_reductions.csv"
 COMPLIANCE_REPORT_HTML = "compliance_report.html"
+#: The county ranking (``airwarn rank``, the demo): the table, the target tracking, the Chinese monthly report.
+RANKING_CSV = "ranking.csv"
+RANKING_TRACKING_JSON = "ranking_tracking.json"
+RANKING_REPORT_HTML = "ranking_report.html"
 
 #: The files of a product day that the dashboard offers for download (nothing else is served). Its only
 #: download is the 指挥 page's, for signed-in roles: the compliance files are never public.

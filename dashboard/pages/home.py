@@ -37,6 +37,7 @@ def layout(**_: str) -> html.Div:
         blocks.append(html.Div(html.Ul([
             html.Li(dcc.Link("会商：未来10天概率预报、检验与会商意见", href="/consult")),
             html.Li(dcc.Link("指挥：预警建议、发布/升级/降级/解除、减排核算、公告", href="/command")),
+            html.Li(dcc.Link("考核排名：区县综合指数排名与目标进度", href="/ranking")),
             html.Li(dcc.Link("企业查询：一厂一策", href="/enterprise")),
             html.Li(dcc.Link("清单管理：上传、校验、导入", href="/list")),
         ]), className="card"))

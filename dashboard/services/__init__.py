@@ -23,6 +23,8 @@ per idea:
 * :mod:`~dashboard.services.benefit`: what a level's measures buy (PM2.5 with and without them,
   P(AQI > 200), heavy days avoided) on the newest forecast;
 * :mod:`~dashboard.services.bulletin_editor`: the warning's bulletin before its sign-off, its edits;
+* :mod:`~dashboard.services.ranking`: the newest county ranking product (composite index, target
+  tracking, the monthly report);
 * :mod:`~dashboard.services.lists`: the list versions, the version in force, the enterprise lookup,
   the 一厂一策 sheet, the template and the coverage report;
 * :mod:`~dashboard.services.isolated` and :mod:`~dashboard.services.uploads`: reading uploads in a

@@ -16,6 +16,7 @@ UCI Beijing multi-site / PM2.5 (PRSA)       :mod:`.prsa`                :func:`r
                                                                         :func:`read_prsa_single`
 CNEMC station list, city coordinates        :mod:`.stations`            :func:`read_station_list`,
                                                                         :func:`city_coordinates`
+station daily values with their county      :mod:`.county_daily`        :func:`read_county_daily`
 any of the above → city days (``--obs``)    :mod:`.observations`        :func:`read_observations`
 any CSV the way the readers read it         :mod:`._csv` (private)      :func:`read_table`
 ==========================================  ==========================  ===================================
@@ -63,6 +64,13 @@ from forecast.io.cnemc_hourly import (
     parse_cnemc_station_hourly,
     read_cnemc_station_hourly,
 )
+from forecast.io.county_daily import (
+    COUNTY_DAILY_COLUMNS,
+    COUNTY_DAILY_VARIABLE_MAP,
+    UCI_BEIJING_DISTRICTS,
+    parse_county_daily,
+    read_county_daily,
+)
 from forecast.io.observations import (
     expand_paths,
     is_china_sites,
@@ -97,6 +105,8 @@ __all__ = [
     "CITY_DAILY_COLUMNS",
     "CITY_DAILY_VARIABLE_MAP",
     "CNEMC_HOURLY_VARIABLE_MAP",
+    "COUNTY_DAILY_COLUMNS",
+    "COUNTY_DAILY_VARIABLE_MAP",
     "COMPASS_16",
     "HOURLY_POLLUTANTS",
     "MAX_QC_ROWS",
@@ -106,6 +116,7 @@ __all__ = [
     "PRSA_SINGLE_VARIABLE_MAP",
     "PRSA_STATION_CODES",
     "STATION_LIST_VARIABLE_MAP",
+    "UCI_BEIJING_DISTRICTS",
     "ReaderError",
     "ReaderWarning",
     "check_last_line",
@@ -116,6 +127,7 @@ __all__ = [
     "parse_china_sites",
     "parse_city_daily",
     "parse_cnemc_station_hourly",
+    "parse_county_daily",
     "parse_prsa_multisite",
     "parse_prsa_single",
     "parse_station_list",
@@ -124,6 +136,7 @@ __all__ = [
     "read_china_sites",
     "read_city_daily",
     "read_cnemc_station_hourly",
+    "read_county_daily",
     "read_observations",
     "read_prsa_multisite",
     "read_prsa_single",

@@ -64,6 +64,9 @@ STATION_LIST_VARIABLE_MAP: dict[str, str] = {
     "province": "province",
     "地级行政区": "prefecture",
     "prefecture": "prefecture",
+    "区县": "county",
+    "county": "county",
+    "district": "county",
 }
 
 
@@ -75,7 +78,7 @@ def read_station_list(path: PathLike) -> pd.DataFrame:
     path : path-like
         CSV with ``监测点编码,监测点名称,城市,经度,纬度,对照点,省级行政区,地级行政区``
         (or the English names of :data:`STATION_LIST_VARIABLE_MAP`); UTF-8 or
-        GB18030. ``对照点``, ``省级行政区`` and ``地级行政区`` are optional.
+        GB18030. ``对照点``, ``省级行政区``, ``地级行政区`` and ``区县`` (``county``) are optional.
 
     Returns
     -------
@@ -83,7 +86,8 @@ def read_station_list(path: PathLike) -> pd.DataFrame:
         One row per station, in file order: ``code`` (``1738A``), ``name``,
         ``city`` (short name as in the list, ``阳泉``), ``lon`` [°E], ``lat`` [°N]
         (WGS-84 as published; NaN where the list leaves them blank), ``control``
-        (bool, background/control site ``Y``), ``province``, ``prefecture``.
+        (bool, background/control site ``Y``), ``province``, ``prefecture``; and ``county`` (the district or
+        county of the station, for the county ranking of :mod:`forecast.ranking`) when the file has that column.
 
     Raises
     ------
@@ -123,6 +127,8 @@ def _station_list(src: PathLike | IO[str], source: str) -> pd.DataFrame:
     out["control"] = _bool_column(df, "control", source, origin) if "control" in df.columns else False
     for name in ("province", "prefecture"):
         out[name] = _to_text(df, name, source, origin, required=False) if name in df.columns else pd.NA
+    if "county" in df.columns:  # only when the file has one (the ranking's station → county map)
+        out["county"] = _to_text(df, "county", source, origin, required=False)
     dup = out["code"].duplicated()
     if dup.any():
         idx = _first_bad(dup)
