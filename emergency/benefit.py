@@ -70,6 +70,7 @@ import pandas as pd
 import yaml
 
 from airwarn.core.errors import InputError, UnknownNameError
+from airwarn.core.units import CONCENTRATION
 from airwarn.core.vocab import AQI_HEAVY, DAILY_POLLUTANTS, EMISSION_LABELS, EMISSION_POLLUTANTS, WarningLevel
 
 DATA_DIR = Path(__file__).resolve().parent / "data"
@@ -680,7 +681,7 @@ def format_benefit(res: BenefitResult) -> str:
                      f"{r.pm25_with_p50:.0f}（{r.pm25_with_p05:.0f}–{r.pm25_with_p95:.0f}）",
                      f"{r.aqi_median_without:.0f}→{r.aqi_median_with:.0f}",
                      f"{100 * r.p_aqi_gt_200_without:.0f}%→{100 * r.p_aqi_gt_200_with:.0f}%"))
-    lines = [head, f"减排比例：{cut or '无'}（PM2.5 单位 µg/m³）"]
+    lines = [head, f"减排比例：{cut or '无'}（PM2.5 单位 {CONCENTRATION.text}）"]
     lines += ["".join(_pad(c, w) for c, w in zip(row, widths)).rstrip() for row in rows]
     lines.append(f"避免重污染天数（各日 AQI>200 概率降幅之和）：{res.heavy_days_avoided:.2f} 天；"
                  f"AQI 中位数由重污染降至非重污染：{res.heavy_days_avoided_median} 天。")
