@@ -21,6 +21,7 @@ from airwarn.core.products import BULLETIN_TXT, FORECAST_NC, day_dir, product_pa
 from airwarn.core.vocab import EMISSION_POLLUTANTS
 from emergency import skill_cli
 from emergency import benefit_cli
+from emergency import evaluation_cli
 
 #: What the acting user's check (:func:`airwarn.core.users.check_actor`) and the area lookup raise for
 #: a refusal: our own errors and the role check's PermissionError (anything else is a bug).
@@ -384,6 +385,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     """Add this package's subcommands to the ``airwarn`` parser."""
     skill_cli.register(subparsers)
     benefit_cli.register(subparsers)
+    evaluation_cli.register(subparsers)
     p = subparsers.add_parser("warn", help="recommend a warning level from a forecast (prints JSON)")
     p.add_argument("--forecast", required=True, help="forecast netCDF, or CSV with city,valid_date,aqi "
                    "(+ optional p_aqi_gt_150/200/300, aqi_pNN)")
