@@ -41,6 +41,7 @@ import numpy as np
 import pandas as pd
 
 from airwarn.core.errors import InputError
+from airwarn.core.vocab import DAILY_POLLUTANTS
 from forecast.bau import AFTER_DAYS, BAU_POLLUTANTS, BauModel, fit_bau, predict_bau
 
 __all__ = [
@@ -541,7 +542,7 @@ def prsa_city_inputs(paths, city: str = "北京") -> tuple[pd.DataFrame, pd.Data
         warnings.simplefilter("ignore", category=ReaderWarning)
         hourly = read_prsa_multisite(expand_paths(paths))
     per_station = prsa_daily_with_aqi(hourly)
-    conc = [c for c in ("pm25", "pm10", "so2", "no2", "co", "o3_8h") if c in per_station.columns]
+    conc = [c for c in DAILY_POLLUTANTS if c in per_station.columns]
     daily = per_station.groupby("date", as_index=False)[conc].mean()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
