@@ -2,7 +2,7 @@
 
 ::
 
-    airwarn evaluate --warning ID [--obs FILE ...] [--met FILE ...] [--compliance FILE ...] --out DIR
+    airwarn evaluate --warning ID [--obs FILE ...] [--met FILE ...] [--compliance FILE ...] [--out DIR]
     airwarn evaluate --obs PRSA... --period 2015-12-07:2015-12-10 --period 2015-12-19:2015-12-22 \\
         --level red --city 北京 [--issued 2015-12-07 --issued 2015-12-18] --out DIR
 
@@ -158,6 +158,7 @@ def _from_warning(args, settings):
 def _evaluate(args, settings) -> int:
     from airwarn.core.errors import InputError
     from emergency.evaluation import Episode, StagnationRule, evaluate_episodes
+    from airwarn.core.products import evaluations_dir
     from emergency.evaluation_report import write_evaluation
 
     t0 = time.perf_counter()
@@ -192,8 +193,9 @@ def _evaluate(args, settings) -> int:
                               rules=args.rules or rules,
                               compliance=_compliance_files(comp_paths), cut_fractions=cuts,
                               synthetic=synthetic or args.synthetic, seed=args.seed)
+    out = args.out or evaluations_dir(settings.output_dir)
     for ev in evals:
-        files = write_evaluation(ev, args.out)
+        files = write_evaluation(ev, out)
         pm = ev.pm25
         e = ev.episode
         print(f"{e.city} {e.level} {e.start}…{e.end}: PM2.5 {pm.relative:+.1f}% "
@@ -247,5 +249,6 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                                           "Apr-Sep)")
     p.add_argument("--synthetic", action="store_true", help="mark the reports as made from synthetic data")
     p.add_argument("--seed", type=int, default=0, help="seed of the boosters and the benefit draws")
-    p.add_argument("--out", required=True, metavar="DIR", help="folder of the reports")
+    p.add_argument("--out", metavar="DIR", help="folder of the reports (default: <output_dir>/evaluations, where "
+                   "the 指挥 page finds them)")
     p.set_defaults(func=_evaluate)

@@ -32,6 +32,8 @@ NOTIFICATIONS_CSV = "notifications.csv"
 COMPLIANCE_CSV = "compliance.csv"
 COMPLIANCE_REDUCTIONS_CSV = "compliance_reductions.csv"
 COMPLIANCE_REPORT_HTML = "compliance_report.html"
+#: Folder (under the output dir, beside the day folders) of the post-episode evaluations (``airwarn evaluate``).
+EVALUATIONS_DIR = "evaluations"
 #: The county ranking (``airwarn rank``, the demo): the table, the target tracking, the Chinese monthly report.
 RANKING_CSV = "ranking.csv"
 RANKING_TRACKING_JSON = "ranking_tracking.json"
@@ -75,3 +77,8 @@ def product_days(output_dir: str | os.PathLike, name: str = FORECAST_NC) -> list
             except ValueError:  # a folder such as 2026-13-45: not a product day
                 continue
     return sorted(days)
+
+
+def evaluations_dir(output_dir: str | os.PathLike) -> Path:
+    """``<output_dir>/evaluations``: the post-episode evaluations of the warnings (not a product day)."""
+    return Path(output_dir) / EVALUATIONS_DIR

@@ -17,6 +17,7 @@ from airwarn.core.errors import InputError
 from dashboard.services import (compliance as compliance_service, context, events as event_service, products,
                                 reductions, scores, warnings as warning_service)
 from dashboard.services import benefit as benefit_service
+from dashboard.services import evaluations as evaluation_service
 from airwarn.core.errors import UnknownNameError
 from airwarn.core.units import CONCENTRATION
 
@@ -123,6 +124,7 @@ def layout(**_: str) -> html.Div:
             ], className="card"),
         ]),
         _compliance_card(),
+        _evaluation_card(),
         html.Div([
             html.H3("受影响企业"),
             html.Div(id=ids.CMD_TABLE_COUNT, className="muted"),
@@ -521,6 +523,26 @@ def download(n_html, n_txt, n_notify):
     if name is None:
         raise dash.exceptions.PreventUpdate
     return dcc.send_file(str(products.product_file(name)))
+
+
+# --------------------------------------------------------------------------- evaluation (总结评估)
+def _evaluation_card() -> html.Div:
+    """The post-episode evaluations of the city's warnings (``airwarn evaluate``; issue 19, item 2)."""
+    try:
+        rows = evaluation_service.evaluation_rows()
+    except InputError as exc:
+        return html.Div([html.H3("预警效果评估（总结评估）"), error_box(str(exc))], className="card")
+    head = html.H3("预警效果评估（总结评估，扣除气象影响）")
+    if not rows:
+        return html.Div([head, html.P("尚无评估结果：预警结束后运行 airwarn evaluate --warning 编号。", className="muted",
+                                      id="cmd-eval-none")], className="card", id="cmd-eval-card")
+    note = ("PM2.5 相对业务照常情景（仅由气象和日历预测、不含减排措施的浓度）的变化，含滞后 2 天；"
+            "落在同季静稳天气对照窗口的 5%–95% 范围内时判为不可检出。")
+    return html.Div([head, html.P(note, className="muted"),
+                     dash_table.DataTable(id="cmd-eval-table",
+                                          columns=[{"name": c, "id": c} for c in evaluation_service.EVALUATION_COLUMNS],
+                                          data=rows, page_size=5, **table_style(whiteSpace="normal"))],
+                    className="card", id="cmd-eval-card")
 
 
 # --------------------------------------------------------------------------- compliance (督查)

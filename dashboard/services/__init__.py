@@ -22,6 +22,7 @@ per idea:
   violators, lines to inspect, achieved against planned cuts, the report;
 * :mod:`~dashboard.services.benefit`: what a level's measures buy (PM2.5 with and without them,
   P(AQI > 200), heavy days avoided) on the newest forecast;
+* :mod:`~dashboard.services.evaluations`: the post-episode evaluations (总结评估) of the warnings;
 * :mod:`~dashboard.services.bulletin_editor`: the warning's bulletin before its sign-off, its edits;
 * :mod:`~dashboard.services.ranking`: the newest county ranking product (composite index, target
   tracking, the monthly report);
