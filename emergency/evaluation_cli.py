@@ -152,7 +152,25 @@ def _from_warning(args, settings):
                 paths.append(p)
             day += dt.timedelta(days=1)
     rules = w.rules_version.split("@")[0] if w.rules_version else settings.rules
-    return [ep], others, paths, rules, city
+    return [ep], others, paths, rules, city, _list_fractions(eng, w)
+
+
+def _list_fractions(eng, w) -> "dict[str, float] | None":
+    """The cut fractions of the warning's level on the list in force on its start day over the inventory
+    totals (:func:`emergency.benefit.list_fractions`), for the benefit model's prediction; None when the
+    list or the inventory is missing (the report then says the prediction is not available)."""
+    from airwarn.core.db import session_scope
+    from airwarn.core.errors import InputError, UnknownNameError
+    from emergency.benefit import list_fractions, load_benefit_parameters
+    from emergency.reductions import compute_reductions
+    from enterprise_list.models import list_in_force
+
+    try:
+        with session_scope(eng) as s:
+            version = list_in_force(s, w.start)
+            return list_fractions(compute_reductions(s, w.level, version=version.id), load_benefit_parameters())
+    except (InputError, UnknownNameError):
+        return None
 
 
 def _evaluate(args, settings) -> int:
@@ -165,7 +183,7 @@ def _evaluate(args, settings) -> int:
     if args.warning is not None:
         if args.period:
             raise InputError("evaluate: give --warning or --period, not both")
-        episodes, db_periods, comp_paths, rules, city = _from_warning(args, settings)
+        episodes, db_periods, comp_paths, rules, city, list_cuts = _from_warning(args, settings)
         obs_paths = args.obs or list(settings.observations)
     else:
         if not args.period:
@@ -180,10 +198,10 @@ def _evaluate(args, settings) -> int:
                              f"per period, in the same order, or none")
         episodes = [Episode(a, b, args.level, city, issued=issued[k] if issued else None)
                     for k, (a, b) in enumerate(args.period)]
-        db_periods, comp_paths, obs_paths = [], list(args.compliance or []), args.obs
+        db_periods, comp_paths, obs_paths, list_cuts = [], list(args.compliance or []), args.obs, None
         rules = args.rules or settings.rules
     daily, met, synthetic = _inputs(obs_paths, args.met, city, stations=args.stations)
-    cuts = None
+    cuts = list_cuts  # a database warning: its level's cuts on the list in force (given --cut overrides them)
     if args.cut is not None or args.cut_fractions:
         cuts = {k: float(args.cut) for k in _BETA_KEYS} if args.cut is not None else {}
         cuts.update(args.cut_fractions or {})

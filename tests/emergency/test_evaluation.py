@@ -251,11 +251,30 @@ def test_a_database_warning_gives_its_episode_exclusions_and_compliance(settings
     comp.parent.mkdir(parents=True, exist_ok=True)
     comp.write_text("date,pollutant,planned,adjusted\n2015-12-08,so2,1.0,0.8\n", encoding="utf-8")
     args = argparse.Namespace(warning=w.id, city=None, compliance=None)
-    episodes, others, paths, rules, city = _from_warning(args, settings)
+    episodes, others, paths, rules, city, cuts = _from_warning(args, settings)
+    assert cuts is None  # no list in force on its start day: the benefit model's prediction is not available
     assert episodes == [Episode(dt.date(2015, 12, 7), dt.date(2015, 12, 10), "red", settings.city, warning_id=w.id,
                                 issued=today_beijing())]
     assert others == [(dt.date(2015, 11, 27), dt.date(2015, 12, 1))] and city == settings.city
     assert paths == [comp] and rules == "national-2019"  # the rule set the warning was issued under
+    # with a list in force and an inventory, the level's cuts feed the benefit model's prediction
+    from airwarn.core.db import create_tables
+    from emergency.demo import make_demo_inventory
+    from emergency.reductions import compute_reductions, import_inventory
+    from enterprise_list.io import import_list
+    from enterprise_list.sample import make_sample_list
+
+    create_tables(eng)
+    v = import_list(eng, make_sample_list(30, 2015), "30家(合成)", dt.date(2015, 1, 1), synthetic=True)
+    from airwarn.core.db import session_scope
+
+    with session_scope(eng) as s:
+        red = compute_reductions(s, "red", version=v.id if hasattr(v, "id") else None)
+    inv = settings.data_dir / "inventory.csv"
+    make_demo_inventory(red.list_baseline).to_csv(inv, index=False)
+    import_inventory(eng, inv, name="示例清单", area=settings.city, year=2015, synthetic=True)
+    cuts = _from_warning(args, settings)[5]
+    assert set(cuts) >= {"ppm", "nox", "so2", "voc"} and cuts["nh3"] == 0.0 and 0 < cuts["ppm"] < 1
     d = lc.draft(eng, area=settings.city, level="yellow", user="c", role="commander",
                  start=dt.date(2016, 1, 1), end=dt.date(2016, 1, 2))
     with pytest.raises(InputError, match="issued or lifted"):
