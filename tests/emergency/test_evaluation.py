@@ -269,7 +269,7 @@ def test_a_database_warning_gives_its_episode_exclusions_and_compliance(settings
     from airwarn.core.db import session_scope
 
     with session_scope(eng) as s:
-        red = compute_reductions(s, "red", version=v.id if hasattr(v, "id") else None)
+        red = compute_reductions(s, "red", version=v.version_id)
     inv = settings.data_dir / "inventory.csv"
     make_demo_inventory(red.list_baseline).to_csv(inv, index=False)
     import_inventory(eng, inv, name="示例清单", area=settings.city, year=2015, synthetic=True)
