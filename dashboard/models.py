@@ -3,10 +3,10 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import Date, DateTime, Integer, String, Text, UniqueConstraint, func
+from sqlalchemy import Date, Integer, String, Text, UniqueConstraint, func
 from sqlalchemy.orm import Mapped, mapped_column
 
-from airwarn.core.db import Base
+from airwarn.core.db import Base, UTCDateTime
 
 
 class ConsultationNote(Base):
@@ -20,11 +20,11 @@ class ConsultationNote(Base):
     city: Mapped[str] = mapped_column(String(32))
     text: Mapped[str] = mapped_column(Text, default="")
     author: Mapped[str] = mapped_column(String(64))
-    updated_at: Mapped[dt.datetime] = mapped_column(DateTime, server_default=func.now(), onupdate=func.now())
+    updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, server_default=func.now(), onupdate=func.now())
 
 
 class ConsultationNoteRevision(Base):
-    """Every saved version of a consultation note (the note's history: who saved what, when, in UTC)."""
+    """Every saved version of a consultation note (the note's history: who saved what, when: an aware UTC instant)."""
 
     __tablename__ = "dashboard_consult_note_revision"
 
@@ -33,4 +33,4 @@ class ConsultationNoteRevision(Base):
     city: Mapped[str] = mapped_column(String(32))
     text: Mapped[str] = mapped_column(Text, default="")
     author: Mapped[str] = mapped_column(String(64))
-    saved_at: Mapped[dt.datetime] = mapped_column(DateTime)  # naive UTC, as airwarn.core.dates.utc_now gives
+    saved_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)  # aware UTC, as airwarn.core.dates.utc_now gives

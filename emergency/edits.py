@@ -36,7 +36,7 @@ _EDIT_FIELDS = ("id", "warning_id", "revision", "at", "user", "role", "before_ha
 
 @dataclass(frozen=True)
 class BulletinEditRecord:
-    """One stored edit of a warning's bulletin (``at`` naive UTC, as stored)."""
+    """One stored edit of a warning's bulletin (``at`` aware UTC, as stored)."""
 
     id: int
     warning_id: int

@@ -30,12 +30,12 @@ import logging
 import datetime as dt
 
 from sqlalchemy import (
-    Boolean, CheckConstraint, Date, DateTime, Float, ForeignKey, Integer, String, Text,
+    Boolean, CheckConstraint, Date, Float, ForeignKey, Integer, String, Text,
     UniqueConstraint, event, inspect,
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from airwarn.core.db import Base
+from airwarn.core.db import Base, UTCDateTime
 from airwarn.core.vocab import EMISSION_POLLUTANTS
 
 #: Statuses of a warning.
@@ -51,7 +51,8 @@ SECTOR_LABELS: dict[str, str] = {"industry": "工业源", "mobile": "移动源",
 
 
 def _utcnow() -> dt.datetime:
-    return dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
+    """Now, aware UTC (what the :class:`~airwarn.core.db.UTCDateTime` columns hold)."""
+    return dt.datetime.now(dt.timezone.utc)
 
 
 #: Logger of the warning tables.
@@ -74,10 +75,10 @@ class WarningRecord(Base):
     start: Mapped[dt.date | None] = mapped_column(Date)
     end: Mapped[dt.date | None] = mapped_column(Date)
     created_by: Mapped[str] = mapped_column(String(64))
-    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=_utcnow)
-    issued_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=_utcnow)
+    issued_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     issued_by: Mapped[str | None] = mapped_column(String(64))
-    lifted_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    lifted_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     lifted_by: Mapped[str | None] = mapped_column(String(64))
     forecast_ref: Mapped[str | None] = mapped_column(String(256))
     forecast_hash: Mapped[str | None] = mapped_column(String(64))
@@ -94,7 +95,7 @@ class ActiveWarning(Base):
 
     area: Mapped[str] = mapped_column(String(32), primary_key=True)
     warning_id: Mapped[int] = mapped_column(ForeignKey("warning.id"), unique=True)
-    since: Mapped[dt.datetime] = mapped_column(DateTime, default=_utcnow)
+    since: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=_utcnow)
 
 
 class WarningAudit(Base):
@@ -105,7 +106,7 @@ class WarningAudit(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     warning_id: Mapped[int] = mapped_column(ForeignKey("warning.id"), index=True)
     area: Mapped[str] = mapped_column(String(32), index=True)
-    at: Mapped[dt.datetime] = mapped_column(DateTime, default=_utcnow)
+    at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=_utcnow)
     user: Mapped[str] = mapped_column(String(64))
     role: Mapped[str] = mapped_column(String(16))
     action: Mapped[str] = mapped_column(String(12))
@@ -132,7 +133,7 @@ class WarningRefusal(Base):
     __tablename__ = "warning_refusal"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    at: Mapped[dt.datetime] = mapped_column(DateTime, default=_utcnow)
+    at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=_utcnow)
     user: Mapped[str] = mapped_column(String(64))
     role: Mapped[str] = mapped_column(String(32))
     action: Mapped[str] = mapped_column(String(12))
@@ -158,10 +159,10 @@ class ProvincialNotice(Base):
     end: Mapped[dt.date | None] = mapped_column(Date)
     issuing_body: Mapped[str] = mapped_column(String(128))
     doc_number: Mapped[str] = mapped_column(String(128))
-    received_at: Mapped[dt.datetime] = mapped_column(DateTime)
+    received_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
     recorded_by: Mapped[str] = mapped_column(String(64))
     recorded_role: Mapped[str] = mapped_column(String(16))
-    recorded_at: Mapped[dt.datetime] = mapped_column(DateTime, default=_utcnow)
+    recorded_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=_utcnow)
     note: Mapped[str] = mapped_column(Text, default="")
     prev_hash: Mapped[str | None] = mapped_column(String(64))
     row_hash: Mapped[str | None] = mapped_column(String(64))
@@ -187,7 +188,7 @@ class BulletinEdit(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     warning_id: Mapped[int] = mapped_column(ForeignKey("warning.id"), index=True)
     revision: Mapped[int] = mapped_column(Integer)
-    at: Mapped[dt.datetime] = mapped_column(DateTime, default=_utcnow)
+    at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=_utcnow)
     user: Mapped[str] = mapped_column(String(64))
     role: Mapped[str] = mapped_column(String(16))
     before_hash: Mapped[str | None] = mapped_column(String(64))
@@ -311,4 +312,4 @@ class EmissionInventory(Base):
     unit_in_source: Mapped[str] = mapped_column(String(8))
     source_file: Mapped[str | None] = mapped_column(String(256))
     synthetic: Mapped[bool] = mapped_column(Boolean, default=False)
-    imported_at: Mapped[dt.datetime] = mapped_column(DateTime, default=_utcnow)
+    imported_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=_utcnow)

@@ -49,7 +49,7 @@ _FIELDS = ("id", "area", "kind", "level", "start", "end", "issuing_body", "doc_n
 
 @dataclass(frozen=True)
 class Notice:
-    """One provincial notice (times in UTC, naive)."""
+    """One provincial notice (times aware UTC)."""
 
     id: int
     area: str
@@ -94,7 +94,7 @@ def notice_hash(row, prev_hash: str | None) -> str:
 
 
 def _utc(t: "dt.datetime | str | None") -> dt.datetime:
-    """A received-at time as naive UTC; a time without zone is Beijing time (as people write it)."""
+    """A received-at time as aware UTC; a time without zone is Beijing time (as people write it)."""
     if t is None:
         return _utcnow()
     if isinstance(t, str):
@@ -104,7 +104,7 @@ def _utc(t: "dt.datetime | str | None") -> dt.datetime:
             raise InputError(f"received at: expected a time YYYY-MM-DDTHH:MM (Beijing time), got {t!r}") from None
     if t.tzinfo is None:
         t = t.replace(tzinfo=BEIJING)
-    return t.astimezone(dt.timezone.utc).replace(tzinfo=None)
+    return t.astimezone(dt.timezone.utc)
 
 
 def _latest(s: Session, area: str) -> ProvincialNotice | None:

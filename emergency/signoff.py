@@ -18,7 +18,7 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Mapping
 
-from airwarn.core.dates import format_beijing
+from airwarn.core.dates import as_utc, format_beijing
 from airwarn.core.errors import InputError
 from airwarn.core.vocab import Role, WarningLevel
 from emergency.rules import load_rules
@@ -79,7 +79,7 @@ def signoff_config(rules=None) -> SignoffConfig:
 
 @dataclass(frozen=True)
 class SignoffState:
-    """The sign-off of a warning's latest level step (times naive UTC, as stored).
+    """The sign-off of a warning's latest level step (times aware UTC, as stored).
 
     Attributes
     ----------
@@ -107,9 +107,9 @@ class SignoffState:
     def overdue(self, now: dt.datetime | None = None) -> bool:
         """Not approved and past the deadline, or approved after it."""
         if self.approved_at is not None:
-            return self.approved_at > self.deadline
-        now = now or dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
-        return now > self.deadline
+            return as_utc(self.approved_at) > as_utc(self.deadline)
+        now = as_utc(now) if now is not None else dt.datetime.now(dt.timezone.utc)  # naive: UTC
+        return now > as_utc(self.deadline)
 
     def describe(self, now: dt.datetime | None = None) -> str:
         """Chinese one-line account with Beijing times."""

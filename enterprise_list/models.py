@@ -17,7 +17,6 @@ from sqlalchemy import (
     Boolean,
     CheckConstraint,
     Date,
-    DateTime,
     Float,
     ForeignKey,
     Index,
@@ -32,7 +31,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 from airwarn.core.dates import today_beijing
-from airwarn.core.db import Base
+from airwarn.core.db import Base, UTCDateTime
 from airwarn.core.errors import UnknownNameError
 
 #: Performance grades, an open set (环办大气〔2026〕2号 adds A+; B- and 引领性 may go).
@@ -64,7 +63,7 @@ class ListVersion(Base):
     source_file: Mapped[str | None] = mapped_column(String(256))
     synthetic: Mapped[bool] = mapped_column(Boolean, default=False)
     note: Mapped[str | None] = mapped_column(Text)
-    created_at: Mapped[dt.datetime] = mapped_column(DateTime, server_default=func.now())
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, server_default=func.now())
 
     enterprises: Mapped[list["Enterprise"]] = relationship(
         back_populates="version", cascade="all, delete-orphan")
@@ -249,4 +248,4 @@ class ListFrame(Base):
     fingerprint: Mapped[str] = mapped_column(String(128))
     format: Mapped[str] = mapped_column(String(16))
     payload: Mapped[bytes] = mapped_column(LargeBinary)
-    created_at: Mapped[dt.datetime] = mapped_column(DateTime, server_default=func.now())
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, server_default=func.now())

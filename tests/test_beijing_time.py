@@ -13,7 +13,8 @@ import pytest
 
 from airwarn.core.dates import BEIJING, beijing, beijing_today, format_beijing, to_beijing
 
-UTC_INSTANT = dt.datetime(2026, 12, 1, 20, 35, 12)  # naive = UTC, as SQLite gives it back
+UTC_INSTANT = dt.datetime(2026, 12, 1, 20, 35, 12)  # naive = UTC, as rows from before the aware columns
+UTC_AWARE = UTC_INSTANT.replace(tzinfo=dt.timezone.utc)  # what the columns hold and give back now
 SHOWN = "2026-12-02 04:35"
 WRONG = "2026-12-01 20:35"
 
@@ -39,7 +40,7 @@ def issued_at_0435(settings, monkeypatch):
     from airwarn.core.db import create_tables, get_engine
     from emergency import lifecycle
 
-    monkeypatch.setattr(lifecycle, "_utcnow", lambda: UTC_INSTANT)
+    monkeypatch.setattr(lifecycle, "_utcnow", lambda: UTC_AWARE)
     eng = get_engine(settings.db_url)
     create_tables(eng)
     w = lifecycle.issue(eng, user="zhang", role="commander", area=settings.city, level="orange",
@@ -52,7 +53,7 @@ def test_i15_bulletin_signs_in_beijing_time(issued_at_0435):
     from emergency.engine import assess
 
     _, w = issued_at_0435
-    assert w.issued_at == UTC_INSTANT  # stored as UTC
+    assert w.issued_at == UTC_AWARE and w.issued_at.utcoffset() == dt.timedelta(0)  # stored as aware UTC
     fc = pd.DataFrame({"city": "阳泉", "valid_date": pd.date_range("2026-12-03", periods=10),
                        "aqi": [205, 212, 225, 180, 95, 80, 70, 60, 60, 60]})
     rec = assess(fc, "national-2024", city="阳泉", issued="2026-12-02")
@@ -106,5 +107,5 @@ def test_i15_note_time_stored_in_utc(settings, monkeypatch):
         monkeypatch.delenv("TZ")
         time.tzset()
     saved = notes.get_note("2026-12-02", settings.city, s=settings)["updated_at"]
-    # naive UTC (the server's local clock would be off by its zone's offset)
+    # aware UTC (the server's local clock would be off by its zone's offset)
     assert abs((saved - before).total_seconds()) < 600

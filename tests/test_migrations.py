@@ -156,7 +156,7 @@ def test_a_database_lacking_a_table_at_head_is_refused(db_url):
     create_tables(engine, dashboard.models.ConsultationNote)  # a caller that does not use it is not stopped
     with pytest.raises(SchemaMismatchError, match=r"it lacks tables this version of airwarn uses "
                                                   r"\(dashboard_consult_note_revision\), although its schema is "
-                                                  r"at revision 0001"):
+                                                  r"at revision 0002"):
         create_tables(engine, dashboard.models)
 
 
@@ -166,7 +166,7 @@ def test_a_revision_of_a_newer_airwarn_is_refused(db_url):
     with engine.begin() as conn:
         conn.execute(text("UPDATE alembic_version SET version_num = '0099'"))
     with pytest.raises(SchemaMismatchError, match=r"its schema is at revision 0099, which this version of airwarn "
-                                                  r"does not know \(its newest is 0001\): a newer airwarn"):
+                                                  r"does not know \(its newest is 0002\): a newer airwarn"):
         create_tables(engine)
 
 
@@ -244,24 +244,25 @@ def _cli(argv, monkeypatch, capsys, url, tmp_path):
 def test_airwarn_db_current_upgrade_history_stamp(db_url, tmp_path, monkeypatch, capsys):
     shown = sa.make_url(db_url).render_as_string(hide_password=True)
     rc, out, _ = _cli(["db", "history"], monkeypatch, capsys, db_url, tmp_path)
-    assert rc == 0 and out.startswith("0001  Baseline: the schema airwarn had when it began to use migrations.")
-    assert out.rstrip().endswith("(head)")
+    assert rc == 0 and out.startswith("0002  Aware timestamps: every instant column is timezone-aware UTC")
+    assert out.splitlines()[0].endswith("(head)")
+    assert out.splitlines()[1] == "0001  Baseline: the schema airwarn had when it began to use migrations."
     rc, out, _ = _cli(["db", "current"], monkeypatch, capsys, db_url, tmp_path)
     if db_url.startswith("sqlite"):
         assert (rc, out) == (0, f"database {shown}: no such file (the first command that uses it creates it)\n")
     else:
         assert rc == 0 and out.startswith(f"database {shown}: no revision (an empty database")
     rc, out, _ = _cli(["db", "upgrade"], monkeypatch, capsys, db_url, tmp_path)
-    assert (rc, out) == (0, f"database {shown}: upgraded from no revision to 0001 (head)\n")
+    assert (rc, out) == (0, f"database {shown}: upgraded from no revision to 0002 (head)\n")
     rc, out, _ = _cli(["db", "upgrade"], monkeypatch, capsys, db_url, tmp_path)
-    assert (rc, out) == (0, f"database {shown}: already at 0001 (head)\n")
+    assert (rc, out) == (0, f"database {shown}: already at 0002 (head)\n")
     rc, out, _ = _cli(["db", "current"], monkeypatch, capsys, db_url, tmp_path)
-    assert (rc, out) == (0, f"database {shown}: 0001 (head)\n")
+    assert (rc, out) == (0, f"database {shown}: 0002 (head)\n")
     rc, _, err = _cli(["db", "stamp", "nosuch"], monkeypatch, capsys, db_url, tmp_path)
     assert rc == 2 and err.startswith(f"airwarn db: error: database {shown}: cannot stamp to revision 'nosuch'")
-    assert err.rstrip().endswith("the revisions are: 0001")
-    rc, out, _ = _cli(["db", "stamp", "0001"], monkeypatch, capsys, db_url, tmp_path)
-    assert (rc, out) == (0, f"database {shown}: marked as 0001 (head) (no revision was run)\n")
+    assert err.rstrip().endswith("the revisions are: 0002, 0001")
+    rc, out, _ = _cli(["db", "stamp", "0002"], monkeypatch, capsys, db_url, tmp_path)
+    assert (rc, out) == (0, f"database {shown}: marked as 0002 (head) (no revision was run)\n")
 
 
 def test_airwarn_db_upgrade_refuses_a_mismatching_database(db_url, tmp_path, monkeypatch, capsys):
@@ -275,23 +276,23 @@ def test_airwarn_db_upgrade_refuses_a_mismatching_database(db_url, tmp_path, mon
 
 
 # --------------------------------------------------------------------------- a later revision (issue 15)
-_LATER = '''"""Test revision: aware timestamps on warning, a wider phone column on enterprise.
+_LATER = '''"""Test revision: a wider forecast reference on warning, a wider phone column on enterprise.
 
-Revision ID: 0002
-Revises: 0001
+Revision ID: 0003
+Revises: 0002
 """
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0002"
-down_revision = "0001"
+revision = "0003"
+down_revision = "0002"
 branch_labels = None
 depends_on = None
 
 
 def upgrade():
     with op.batch_alter_table("warning") as batch:
-        batch.alter_column("issued_at", type_=sa.DateTime(timezone=True), existing_nullable=True)
+        batch.alter_column("forecast_ref", type_=sa.String(300), existing_nullable=True)
     with op.batch_alter_table("enterprise") as batch:
         batch.alter_column("contact_phone", type_=sa.String(40), existing_nullable=True)
 
@@ -300,7 +301,7 @@ def downgrade():
     with op.batch_alter_table("enterprise") as batch:
         batch.alter_column("contact_phone", type_=sa.String(32), existing_nullable=True)
     with op.batch_alter_table("warning") as batch:
-        batch.alter_column("issued_at", type_=sa.DateTime(), existing_nullable=True)
+        batch.alter_column("forecast_ref", type_=sa.String(256), existing_nullable=True)
 '''
 
 
@@ -319,26 +320,26 @@ def script_copy(tmp_path, monkeypatch):
 
 @pytest.fixture
 def later_revision(script_copy):
-    """airwarn's script directory plus a revision 0002 that copies two tables on SQLite (batch mode)."""
-    (script_copy / "versions" / "0002_later.py").write_text(_LATER, encoding="utf-8")
+    """airwarn's script directory plus a revision 0003 that copies two tables on SQLite (batch mode)."""
+    (script_copy / "versions" / "0003_later.py").write_text(_LATER, encoding="utf-8")
 
 
 def test_airwarn_db_revision_writes_the_next_numbered_file(script_copy, tmp_path, monkeypatch, capsys):
     url = f"sqlite:///{tmp_path / 'dev.sqlite'}"
-    rc, out, _ = _cli(["db", "revision", "-m", "aware timestamps"], monkeypatch, capsys, url, tmp_path)
-    path = script_copy / "versions" / "0002_aware_timestamps.py"
+    rc, out, _ = _cli(["db", "revision", "-m", "wider phones"], monkeypatch, capsys, url, tmp_path)
+    path = script_copy / "versions" / "0003_wider_phones.py"
     assert rc == 0 and out.startswith(f"wrote {path}; review it by hand") and path.exists()
-    assert 'down_revision: Union[str, Sequence[str], None] = \'0001\'' in path.read_text(encoding="utf-8")
-    assert head() == "0002"
+    assert 'down_revision: Union[str, Sequence[str], None] = \'0002\'' in path.read_text(encoding="utf-8")
+    assert head() == "0003"
     path.unlink()
     db._script.cache_clear()
     # autogenerate on a database at head, the models unchanged: nothing to do
-    with pytest.raises(SchemaMismatchError, match="not at the newest revision 0001"):
+    with pytest.raises(SchemaMismatchError, match="not at the newest revision 0002"):
         db.new_revision("too early", engine=get_engine(url))
     upgrade(get_engine(url))
     rc, out, _ = _cli(["db", "revision", "-m", "nothing", "--autogenerate"], monkeypatch, capsys, url, tmp_path)
-    text_ = (script_copy / "versions" / "0002_nothing.py").read_text(encoding="utf-8")
-    assert rc == 0 and "revision: str = '0002'" in text_
+    text_ = (script_copy / "versions" / "0003_nothing.py").read_text(encoding="utf-8")
+    assert rc == 0 and "revision: str = '0003'" in text_
     body = text_.split("def upgrade")[1]
     assert "op." not in body  # no operation: the models are the head's schema
 
@@ -353,7 +354,7 @@ def test_a_later_revision_that_copies_tables_keeps_their_rows_and_children(db_ur
     from enterprise_list.models import Enterprise, ListVersion, ProductionLine
 
     engine = get_engine(db_url)
-    upgrade(engine, "0001")
+    upgrade(engine, "0002")
     lc.issue(engine, area="阳泉", level="yellow", user="c", role="commander", **PERIOD)
     with db.session_scope(engine) as s:
         version = ListVersion(name="2026", year=2026, effective_date=dt.date(2026, 1, 1))
@@ -362,7 +363,7 @@ def test_a_later_revision_that_copies_tables_keeps_their_rows_and_children(db_ur
                                                                                                 name="焦炉")]))
         s.add(version)
     upgrade(engine)
-    assert current(engine) == "0002"
+    assert current(engine) == "0003"
     with engine.connect() as conn:
         assert conn.execute(text("SELECT COUNT(*) FROM production_line")).scalar() == 1
         assert conn.execute(text("SELECT COUNT(*) FROM warning_audit")).scalar() == 1
@@ -370,13 +371,13 @@ def test_a_later_revision_that_copies_tables_keeps_their_rows_and_children(db_ur
             assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1  # back on for the pool
     columns = {c["name"]: c for c in inspect(engine).get_columns("enterprise")}
     assert columns["contact_phone"]["type"].length == 40
-    db.downgrade(engine, "0001")
-    assert current(engine) == "0001" and _differences(engine) == []
+    db.downgrade(engine, "0002")
+    assert current(engine) == "0002" and _differences(engine) == []
 
 
 def test_a_revision_that_breaks_a_foreign_key_is_rolled_back_on_sqlite(tmp_path, script_copy):
-    (script_copy / "versions" / "0002_orphan.py").write_text(
-        'from alembic import op\nrevision = "0002"\ndown_revision = "0001"\nbranch_labels = depends_on = None\n\n\n'
+    (script_copy / "versions" / "0003_orphan.py").write_text(
+        'from alembic import op\nrevision = "0003"\ndown_revision = "0002"\nbranch_labels = depends_on = None\n\n\n'
         'def upgrade():\n    op.execute("INSERT INTO warning_active (area, warning_id, since) '
         'VALUES (\'阳泉\', 99, \'2026-12-02 00:00:00\')")\n\n\ndef downgrade():\n    pass\n', encoding="utf-8")
     engine = get_engine(f"sqlite:///{tmp_path / 'fk.sqlite'}")

@@ -2,8 +2,8 @@
 
 The warning audit (``emergency.lifecycle``), the provincial notices (``emergency.notices``) and the
 bulletin edits (``emergency.bulletin``) each chain their rows: a row's ``row_hash`` is the SHA-256 of
-the previous row's hash and the row's values (JSON, dates and times ISO 8601), and its ``prev_hash``
-is the previous row's ``row_hash``. A changed, removed, inserted or forged row breaks the chain.
+the previous row's hash and the row's values (JSON, dates and times ISO 8601, a time as naive UTC
+whatever its zone: see :func:`_value`), and its ``prev_hash`` is the previous row's ``row_hash``. A changed, removed, inserted or forged row breaks the chain.
 """
 from __future__ import annotations
 
@@ -14,7 +14,20 @@ from typing import Any, Callable, Iterable, Sequence
 
 
 def _value(v: Any) -> Any:
-    return v.isoformat() if isinstance(v, (dt.date, dt.datetime)) else v
+    """A value as the hash sees it: a date ISO 8601; a datetime as naive UTC ISO 8601, whether it is
+    aware (any zone: converted to UTC) or naive (UTC, as the columns gave it before they were aware),
+    so that rows hashed before and after the change hash the same.
+
+    >>> _value(dt.datetime(2026, 12, 2, 4, 35, tzinfo=dt.timezone(dt.timedelta(hours=8))))
+    '2026-12-01T20:35:00'
+    >>> _value(dt.datetime(2026, 12, 1, 20, 35))
+    '2026-12-01T20:35:00'
+    """
+    if isinstance(v, dt.datetime):
+        if v.tzinfo is not None and v.utcoffset() is not None:
+            v = v.astimezone(dt.timezone.utc).replace(tzinfo=None)
+        return v.isoformat()
+    return v.isoformat() if isinstance(v, dt.date) else v
 
 
 def row_hash(row: Any, fields: Sequence[str], prev_hash: str | None) -> str:

@@ -3,11 +3,16 @@
 Daily products, the list version in force and the dashboard's "today" all follow the
 Chinese natural day (HJ 633-2026 §4: the daily report covers the natural day, Beijing time).
 
-Instants are stored as UTC (the database columns are ``DateTime`` without a zone, so SQLite gives
-them back naive: a naive datetime here always means UTC). Every time shown to a person goes through
-:func:`format_beijing` (or :func:`beijing`), which converts to Beijing time and labels it, so that a
-warning issued at 04:35 Beijing time on product day 2026-12-02 reads "2026-12-02 04:35（北京时间）"
-and never "2026-12-01 20:35".
+Instants (when a warning was issued, an audit row written, a notice received …) are timezone-aware
+UTC datetimes everywhere in Python: the database columns are :class:`airwarn.core.db.UTCDateTime`
+(``timestamptz`` on PostgreSQL; on SQLite the same UTC text as before, given back aware), every
+writer takes the time from :func:`utc_now`, and a naive datetime bound to such a column is refused.
+The functions here still accept a naive datetime and take it as UTC (rows and values from before
+the columns were aware: the only meaning a naive instant ever had in airwarn); :func:`as_utc` is
+that rule for a caller's ``now``. Every time shown to a person goes through :func:`format_beijing`
+(or :func:`beijing`), which converts to Beijing time and labels it, so that a warning issued at
+04:35 Beijing time on product day 2026-12-02 reads "2026-12-02 04:35（北京时间）" and never
+"2026-12-01 20:35".
 """
 from __future__ import annotations
 
@@ -31,7 +36,7 @@ def to_beijing(ts) -> dt.datetime | None:
     Parameters
     ----------
     ts : datetime.datetime, pandas.Timestamp, str or None
-        A naive datetime is UTC (what the database returns); an aware one is converted; a string
+        An aware datetime (what the database returns) is converted; a naive one is UTC; a string
         is parsed as ISO 8601 (naive again meaning UTC). ``None``, NaT and ``""`` give None.
 
     Raises
@@ -97,5 +102,21 @@ def today_beijing() -> dt.date:
 
 
 def utc_now() -> dt.datetime:
-    """Now as a naive UTC datetime, the form the database columns store."""
-    return dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
+    """Now as an aware UTC datetime, the form the instant columns take (:class:`~airwarn.core.db.UTCDateTime`)."""
+    return dt.datetime.now(dt.timezone.utc)
+
+
+def as_utc(ts) -> dt.datetime | None:
+    """The instant ``ts`` as an aware UTC datetime (a naive one is UTC; ``None`` and NaT give None).
+
+    Parameters
+    ----------
+    ts : see :func:`to_beijing`
+
+    >>> as_utc(dt.datetime(2026, 12, 1, 20, 35)).isoformat()
+    '2026-12-01T20:35:00+00:00'
+    >>> as_utc(dt.datetime(2026, 12, 2, 4, 35, tzinfo=BEIJING)).isoformat()
+    '2026-12-01T20:35:00+00:00'
+    """
+    t = to_beijing(ts)
+    return None if t is None else t.astimezone(dt.timezone.utc)

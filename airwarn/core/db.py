@@ -6,7 +6,8 @@ Each package declares its tables on :class:`Base` in its own module
 (``airwarn/core/migrations/versions/``): :func:`upgrade` brings a database to a revision,
 :func:`create_tables` to the newest one and checks it holds the tables its caller uses, whatever
 model modules are imported (no import registers a table). SQLite is the default; any SQLAlchemy
-URL (PostgreSQL included) works.
+URL (PostgreSQL included) works. Every instant (``created_at``, ``issued_at``, ``at`` …) is a
+:class:`UTCDateTime` column: timezone-aware UTC in Python on every database.
 
 An SQLite file is opened only if it is a sound database of this application (:func:`get_engine`
 checks it once per process and raises :class:`DatabaseRefusedError` otherwise); a new one is
@@ -16,6 +17,7 @@ not a new empty database.
 """
 from __future__ import annotations
 
+import datetime as dt
 import functools
 import logging
 import os
@@ -29,10 +31,11 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterable, Iterator
 
-from sqlalchemy import MetaData, Table, create_engine, event, inspect, make_url
+from sqlalchemy import DateTime, MetaData, Table, create_engine, event, inspect, make_url
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.schema import CreateColumn
+from sqlalchemy.types import TypeDecorator
 
 from airwarn.core.errors import DatabaseRefusedError, DriverMissingError, InputError, SchemaMismatchError  # noqa: F401
 
@@ -49,6 +52,48 @@ NAMING_CONVENTION = {
     "fk": "%(table_name)s_%(column_0_name)s_fkey",
     "ix": "ix_%(column_0_label)s",
 }
+
+
+class UTCDateTime(TypeDecorator):
+    """An instant: an aware datetime in UTC in Python, whatever the database.
+
+    The column is ``DateTime(timezone=True)``: ``timestamptz`` on PostgreSQL; on SQLite, which has no
+    time type, the same text as a naive ``DateTime`` column stores (``2026-12-01 20:35:12.000000``,
+    UTC), so rows written before the columns were aware read unchanged.
+
+    Binding (an insert, an update, a comparison in a query): an aware datetime is converted to UTC; a
+    naive one is refused with :class:`TypeError` (wrapped by SQLAlchemy in a ``StatementError`` that
+    shows the statement, hence the column): every writer of airwarn produces aware UTC
+    (:func:`airwarn.core.dates.utc_now`), and a naive value would be ambiguous (UTC, or Beijing time as
+    people write it?). Reading: aware UTC; a naive value (SQLite's text, a row written before, or
+    ``CURRENT_TIMESTAMP`` of a server default, which is UTC) is taken as UTC.
+
+    >>> t = UTCDateTime().process_result_value(dt.datetime(2026, 12, 1, 20, 35), None)
+    >>> t.isoformat()
+    '2026-12-01T20:35:00+00:00'
+    """
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect):
+        if value is None:
+            return None
+        if not isinstance(value, dt.datetime):
+            raise TypeError(f"UTCDateTime column: expected an aware datetime, got {type(value).__name__} {value!r}")
+        if value.tzinfo is None or value.utcoffset() is None:
+            raise TypeError(f"UTCDateTime column: expected an aware datetime (UTC instant), got the naive "
+                            f"{value.isoformat(' ')}; use airwarn.core.dates.utc_now() or "
+                            f"datetime.now(datetime.timezone.utc)")
+        value = value.astimezone(dt.timezone.utc)
+        return value if dialect.name == "postgresql" else value.replace(tzinfo=None)
+
+    def process_result_value(self, value, dialect):
+        if value is None:
+            return None
+        if value.tzinfo is None or value.utcoffset() is None:
+            return value.replace(tzinfo=dt.timezone.utc)
+        return value.astimezone(dt.timezone.utc)
 
 
 class Base(DeclarativeBase):
@@ -303,7 +348,7 @@ def alembic_config(connection: Connection | None = None):
 
     config = Config(cmd_opts=argparse.Namespace(quiet=True, x=None))  # airwarn prints what it did itself
     config.set_main_option("script_location", str(MIGRATIONS_DIR))
-    config.set_main_option("file_template", "%%(rev)s_%%(slug)s")  # versions/0002_aware_timestamps.py
+    config.set_main_option("file_template", "%%(rev)s_%%(slug)s")  # versions/0003_wider_phones.py
     config.set_main_option("truncate_slug_length", "40")
     if connection is not None:
         config.attributes["connection"] = connection

@@ -43,11 +43,11 @@ import unicodedata
 from functools import lru_cache
 from pathlib import Path
 
-from sqlalchemy import Boolean, DateTime, ForeignKey, Integer, String, delete, func, select, update
+from sqlalchemy import Boolean, ForeignKey, Integer, String, delete, func, select, update
 from sqlalchemy.orm import Mapped, Session, mapped_column
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from airwarn.core.db import Base
+from airwarn.core.db import Base, UTCDateTime
 from airwarn.core.vocab import Role
 from airwarn.core.errors import NotAuthorisedError, InputError, UnknownNameError
 
@@ -88,7 +88,7 @@ class User(Base):
     role: Mapped[str] = mapped_column(String(16))
     password_hash: Mapped[str] = mapped_column(String(256))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
-    created_at: Mapped[dt.datetime] = mapped_column(DateTime, server_default=func.now())
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, server_default=func.now())
 
 
 class UserSession(Base):
@@ -100,9 +100,9 @@ class UserSession(Base):
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("dashboard_user.id"), index=True)
     address: Mapped[str] = mapped_column(String(64), default="")
-    created_at: Mapped[dt.datetime] = mapped_column(DateTime)
-    last_seen: Mapped[dt.datetime] = mapped_column(DateTime)
-    ended_at: Mapped[dt.datetime | None] = mapped_column(DateTime, nullable=True)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    last_seen: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    ended_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, nullable=True)
     end_reason: Mapped[str | None] = mapped_column(String(32), nullable=True)
 
 
@@ -112,7 +112,7 @@ class LoginFailure(Base):
     __tablename__ = "login_failure"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    at: Mapped[dt.datetime] = mapped_column(DateTime, index=True)
+    at: Mapped[dt.datetime] = mapped_column(UTCDateTime, index=True)
     user_name: Mapped[str] = mapped_column(String(64), index=True)
     address: Mapped[str] = mapped_column(String(64), index=True)
 
@@ -132,8 +132,8 @@ class SignInThrottled(NotAuthorisedError):
 
 
 def _now() -> dt.datetime:
-    """The current UTC time, naive (the same on SQLite and PostgreSQL)."""
-    return dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
+    """The current time, aware UTC (what the :class:`~airwarn.core.db.UTCDateTime` columns hold)."""
+    return dt.datetime.now(dt.timezone.utc)
 
 
 # --------------------------------------------------------------------------- names and passwords

@@ -59,7 +59,7 @@ def save_note(day: "dt.date | str", city: str, text: str, author: str, s: Settin
 
 def note_history(day: "dt.date | str", city: str, s: Settings | None = None, limit: int = 50) -> list[dict]:
     """The saved versions of the note of (day, city), newest first: ``{"text", "author", "saved_at"}``
-    (``saved_at`` naive UTC, as stored)."""
+    (``saved_at`` aware UTC, as stored)."""
     day = _day(day)
     with session(s) as sess:
         rows = sess.scalars(select(ConsultationNoteRevision).where(

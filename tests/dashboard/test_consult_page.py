@@ -86,4 +86,5 @@ def test_i15_note_history_in_beijing_time(fresh_env):
     assert "2 次保存" in text and text.index("第二稿") < text.index("第一稿")
     assert text.count("（北京时间）") == 2 and "forecaster" in text
     saved = notes.note_history("2026-01-10", "阳泉", fresh_env)[0]["saved_at"]
-    assert abs((dt.datetime.now(dt.timezone.utc).replace(tzinfo=None) - saved).total_seconds()) < 120  # UTC
+    assert saved.utcoffset() == dt.timedelta(0)  # aware UTC
+    assert abs((dt.datetime.now(dt.timezone.utc) - saved).total_seconds()) < 120

@@ -41,7 +41,7 @@ def test_i15_notice_sets_minimum_level_and_start_and_holds_lift_until_province_l
     from emergency.notices import current, notice_of_warning, notices
 
     n = _record(engine, "issue", "orange", D, D + dt.timedelta(days=3))
-    assert n.area == "阳泉" and n.received_at == dt.datetime(2026, 12, 2, 0, 30)  # Beijing 08:30 stored as UTC
+    assert n.area == "阳泉" and n.received_at == dt.datetime(2026, 12, 2, 0, 30, tzinfo=dt.timezone.utc)  # Beijing 08:30 as UTC
     assert "2026-12-02 08:30（北京时间）" in n.describe()
     with pytest.raises(ValueError, match="may not be below it, got yellow"):
         lc.issue(engine, area="阳泉", level="yellow", user="c", role="commander")
