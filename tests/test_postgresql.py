@@ -47,6 +47,12 @@ def test_demo_builds_serves_and_issues_on_postgresql(postgres_server, tmp_path):
 
     run_demo(settings, date=DATE, serve=False)  # a second build keeps one copy of everything
     assert _counts(engine) == built
+    # the demo's warning in force (issued and signed off); lifted here so that the page can issue one
+    from emergency import lifecycle as lc
+
+    demo_warning = lc.active_warning(engine, settings.city)
+    assert demo_warning is not None and built["warnings"] == 1 and built["audit"] == 2
+    lc.lift(engine, demo_warning.id, user="commander", role="commander", reason="测试：解除演示预警")
 
     server = LiveServer(settings)
     try:
@@ -58,7 +64,7 @@ def test_demo_builds_serves_and_issues_on_postgresql(postgres_server, tmp_path):
     finally:
         server.close()
     after = _counts(engine)
-    assert (after["warnings"], after["audit"]) == (built["warnings"] + 1, built["audit"] + 1)
+    assert (after["warnings"], after["audit"]) == (built["warnings"] + 1, built["audit"] + 2)
 
     # the dashboard's data layer reads and writes the same on PostgreSQL
     from dashboard.services import lists, notes, warnings as warning_service
@@ -70,8 +76,8 @@ def test_demo_builds_serves_and_issues_on_postgresql(postgres_server, tmp_path):
 
     with session_scope(engine) as s:
         assert s.execute(select(func.count()).select_from(ConsultationNote)).scalar() == 1
-    assert list(warning_service.warning_history(settings)["级别"]) == ["橙色预警"]
-    assert list(warning_service.audit_log(settings)["用户"]) == ["commander"]
+    assert list(warning_service.warning_history(settings)["级别"]) == ["橙色预警", "黄色预警"]
+    assert list(warning_service.audit_log(settings)["用户"]) == ["commander", "commander", "vice-mayor", "commander"]
     assert lists.list_versions(settings).iloc[0]["企业"] == 320
     hit = lists.find_enterprises("焦化", s=settings)[0]
     sheet = lists.enterprise_sheet(hit["credit_code"], "orange", settings)

@@ -534,7 +534,7 @@ def _evaluation_card() -> html.Div:
         return html.Div([html.H3("预警效果评估（总结评估）"), error_box(str(exc))], className="card")
     head = html.H3("预警效果评估（总结评估，扣除气象影响）")
     if not rows:
-        return html.Div([head, html.P("尚无评估结果：预警结束后运行 airwarn evaluate --warning 编号。", className="muted",
+        return html.Div([head, html.P("尚无评估结果：预警结束后，由值班人员运行预警效果评估（总结评估）。", className="muted",
                                       id="cmd-eval-none")], className="card", id="cmd-eval-card")
     note = ("PM2.5 相对业务照常情景（仅由气象和日历预测、不含减排措施的浓度）的变化，含滞后 2 天；"
             "落在同季静稳天气对照窗口的 5%–95% 范围内时判为不可检出。")
