@@ -16,3 +16,5 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     model_cli.register(subparsers)
     from forecast import ranking_cli  # airwarn rank (county composite-index ranking)
     ranking_cli.register(subparsers)
+    from forecast import met_cli  # airwarn met extract (daily weather predictors)
+    met_cli.register(subparsers)

@@ -73,6 +73,8 @@ def build_demo(settings: Settings, date: dt.date | None = None) -> str:
     obs = make_city_daily(cities, start, date, seed=DEMO_SEED, focus_city=focus)
     out = obs.assign(date=obs["date"].dt.strftime("%Y-%m-%d"))
     atomic_write_text(paths["observations"], out.to_csv(index=False))
+    from forecast.synthetic_nwp import write_synthetic_nwp  # synthetic GRIB2 run → <data_dir>/demo/nwp/
+    write_synthetic_nwp(paths["observations"].parent / "nwp", date)
 
     model = load_model(settings.model_dir)
     ds = model.predict(obs, issued=date)

@@ -11,10 +11,13 @@ A forecast issued on day ``D`` for lead ``L`` (valid on ``D + L``) sees
   (15 Nov – 15 Mar), days to/from the Spring Festival (:func:`calendar_features`);
 * the city's statics: long-term means of the log pollutants, longitude and latitude
   (:func:`city_statics`);
-* meteorology of the valid day when given (:func:`met_features`): wind as ``u``/``v`` and
-  speed, temperature, dew point, relative humidity, pressure, precipitation and
-  boundary-layer height where present. In the backtest the UCI station meteorology stands
-  in for a perfect NWP forecast.
+* weather when given (:func:`met_features`): every numeric predictor column of the meteorology
+  frame (:func:`met_predictors`: the UCI names of :func:`met_daily`, or any daily predictors such as
+  those of :mod:`forecast.met`), on the *valid* day (``met_<v>``), on the issue day (``met0_<v>``)
+  and their change (``met_d<v>``). A frame with an ``issued`` column is a forecast run: the valid
+  day's weather comes from the run of the issue day (or the latest run before it), never from
+  observations after the issue day. Without ``issued`` the frame is keyed by ``(city, date)``: in
+  the backtest the UCI station meteorology then stands in for a perfect NWP forecast.
 
 Nothing here reads files or trains anything; every function only looks backwards in time
 from the issue day, which ``tests/forecast/test_features.py`` checks by perturbing the
@@ -61,8 +64,19 @@ LIGHT_WINDOWS: tuple[int, ...] = (7, 30)
 #: E-folding distance [km] of the regional weights and the largest distance used.
 REGION_SCALE_KM = 250.0
 REGION_MAX_KM = 600.0
-#: Meteorological variables taken when present (canonical names of the readers).
+#: Meteorological variables that :func:`met_daily` forms from station rows (the UCI names of
+#: ``load_met``). A model takes any numeric predictor column of its frame (:func:`met_predictors`).
 MET_VARIABLES: tuple[str, ...] = ("temp", "dewp", "rh", "pres", "rain", "wspm", "u", "v", "blh")
+#: Columns of a meteorology frame that are keys or labels, never predictors.
+MET_KEY_COLUMNS: tuple[str, ...] = ("city", "date", "issued", "valid_date", "time", "station", "lead_day",
+                                    "step", "lon", "lat", "source", "member", "n_hours")
+#: The same quantity under the UCI names of :func:`met_daily` and the daily predictor names of
+#: :mod:`forecast.met` (t2m, d2m, psfc, precip, ws10, u10, v10): a model trained on one finds it under
+#: the other (:func:`align_met`).
+MET_SYNONYMS: dict[str, str] = {"temp": "t2m", "dewp": "d2m", "pres": "psfc", "rain": "precip",
+                                "wspm": "ws10", "u": "u10", "v": "v10"}
+#: The latest forecast run used for an issue day without its own run: at most this many days older.
+MET_RUN_MAX_AGE_DAYS = 2
 
 _COMPASS = {
     "N": 0.0, "NNE": 22.5, "NE": 45.0, "ENE": 67.5, "E": 90.0, "ESE": 112.5, "SE": 135.0,
@@ -458,12 +472,151 @@ def met_daily(met: pd.DataFrame) -> pd.DataFrame:
     for v in present:
         df[v] = pd.to_numeric(df[v], errors="coerce").astype(float)
     agg = {v: ("sum" if v == "rain" else "mean") for v in present}
-    by_day = df.groupby(["city", "date"], as_index=False).agg(agg)
+    # per station first (a station's day: hourly means, the rain summed over its hours), then the mean of
+    # the city's stations: summing rain over the rows of a city would add up its stations' rain
+    keys = ["city", "station", "date"] if "station" in df.columns else ["city", "date"]
+    by_day = df.groupby(keys, as_index=False).agg(agg)
     if "rain" in present:
         # a day whose hourly rain is all missing has unknown (not zero) rain
-        counts = df.groupby(["city", "date"])["rain"].count().to_numpy()
+        counts = df.groupby(keys)["rain"].count().to_numpy()
         by_day.loc[counts == 0, "rain"] = np.nan
+    if "station" in keys:
+        by_day = by_day.groupby(["city", "date"], as_index=False)[present].mean()
     return by_day.sort_values(["city", "date"]).reset_index(drop=True)
+
+
+def met_predictors(met: pd.DataFrame) -> list[str]:
+    """The predictor columns of a meteorology frame: every numeric column but the keys.
+
+    Parameters
+    ----------
+    met : DataFrame
+        Daily meteorology: ``city, date`` (+ ``issued`` for a forecast run) and predictor columns.
+
+    Returns
+    -------
+    list of str
+        Numeric columns not in :data:`MET_KEY_COLUMNS` with at least one value, in the frame's order
+        (a reader's column of a quantity its source lacks is all NaN: not a predictor).
+    """
+    return [c for c in met.columns if c not in MET_KEY_COLUMNS and pd.api.types.is_numeric_dtype(met[c])
+            and not pd.api.types.is_datetime64_any_dtype(met[c]) and met[c].notna().any()]
+
+
+def align_met(met: pd.DataFrame, variables: Sequence[str]) -> tuple[pd.DataFrame, list[str]]:
+    """The frame with each of ``variables`` under its own name, taken from its synonym
+    (:data:`MET_SYNONYMS`, either direction) where only that is present; and the variables still missing.
+
+    Parameters
+    ----------
+    met : DataFrame
+        Daily meteorology.
+    variables : sequence of str
+        The predictor names a model expects (its card's ``met_variables``).
+
+    Returns
+    -------
+    (DataFrame, list of str)
+        The aligned frame (a copy when a column was added) and the names neither present (with at
+        least one value) nor available under a synonym.
+    """
+    reverse = {b: a for a, b in MET_SYNONYMS.items()}
+    added, missing = {}, []
+    has = lambda c: c in met.columns and met[c].notna().any()  # noqa: E731
+    for v in variables:
+        if has(v):
+            continue
+        other = MET_SYNONYMS.get(v) or reverse.get(v)
+        if other is not None and has(other):
+            added[v] = met[other]
+        else:
+            missing.append(v)
+    return (met.assign(**added) if added else met), missing
+
+
+def _met_table(met: pd.DataFrame, variables: Sequence[str]) -> pd.DataFrame:
+    """The frame's ``variables`` as floats, keys normalised to days, duplicate keys averaged."""
+    keys = ["city", "issued", "date"] if "issued" in met.columns else ["city", "date"]
+    _require(met, keys, "meteorology")
+    df = pd.DataFrame({"city": met["city"].astype(str).to_numpy()})
+    for k in keys[1:]:
+        df[k] = pd.to_datetime(met[k]).dt.normalize().astype("datetime64[ns]").to_numpy()
+    for v in variables:
+        df[v] = pd.to_numeric(met[v], errors="coerce").astype(float).to_numpy()
+    return df.groupby(keys, sort=True)[list(variables)].mean()
+
+
+def _latest_runs(runs: pd.DataFrame, city, issued) -> np.ndarray:
+    """For each (city, issue day) the latest run issued on or before it, at most
+    :data:`MET_RUN_MAX_AGE_DAYS` older (NaT where none)."""
+    want = pd.DataFrame({"city": np.asarray(city, dtype=object).astype(str),
+                         "issued": pd.to_datetime(np.asarray(issued)).astype("datetime64[ns]"),
+                         "order": np.arange(len(city))})
+    have = runs.assign(run=runs["issued"]).sort_values("issued")
+    got = pd.merge_asof(want.sort_values("issued"), have, on="issued", by="city", direction="backward",
+                        tolerance=pd.Timedelta(days=MET_RUN_MAX_AGE_DAYS))
+    return got.sort_values("order")["run"].to_numpy("datetime64[ns]")
+
+
+def met_features(keys: pd.DataFrame, met: pd.DataFrame, variables: Sequence[str]) -> pd.DataFrame:
+    """Weather predictors of forecast rows: the valid day's, the issue day's and their change.
+
+    Parameters
+    ----------
+    keys : DataFrame
+        ``city, issued, valid_date`` of each forecast row.
+    met : DataFrame
+        Daily meteorology. Keyed by ``(city, date)``: the valid day's value is the frame's value on
+        ``valid_date`` (observations stand in for a perfect forecast), the issue day's on ``issued``.
+        With an ``issued`` column it is keyed by ``(city, issued, date)``, a forecast run per issue
+        day: the valid day's value comes from the run of the forecast's issue day, or the latest run
+        at most :data:`MET_RUN_MAX_AGE_DAYS` before it; the issue day's from the latest run issued on
+        or before that day that covers it, or its observation (a row whose ``issued`` is empty).
+        Nothing issued after the issue day is used.
+    variables : sequence of str
+        Predictor columns (:func:`met_predictors`); absent ones come out NaN.
+
+    Returns
+    -------
+    DataFrame
+        Row-aligned with ``keys`` (positional index): ``met_<v>`` (valid day), ``met0_<v>`` (issue day)
+        and ``met_d<v>`` (valid minus issue day) for each of ``variables``, float32; NaN where a city
+        or day has no weather.
+    """
+    variables = list(variables)
+    present = [v for v in variables if v in met.columns]
+    table = None if "issued" in met.columns else _met_table(met, present)
+    city = keys["city"].astype(str).to_numpy()
+    issued = pd.to_datetime(keys["issued"]).to_numpy("datetime64[ns]")
+    valid = pd.to_datetime(keys["valid_date"]).to_numpy("datetime64[ns]")
+    observed = None
+    if "issued" in met.columns and pd.isna(met["issued"]).any():  # rows of observations beside the runs
+        observed = _met_table(met[pd.isna(met["issued"])].drop(columns="issued"), present)
+        met = met[pd.notna(met["issued"])]
+        if not len(met):
+            table, observed = observed, None
+    if "issued" in met.columns and len(met):
+        table = _met_table(met, present)
+        flat = table.reset_index()
+        run = _latest_runs(flat[["city", "issued"]].drop_duplicates(), city, issued)
+        mv = table.reindex(pd.MultiIndex.from_arrays([city, run, valid])).to_numpy(float)
+        known = flat[flat["issued"] <= flat["date"]].sort_values(["issued"], kind="stable")
+        best = known.groupby(["city", "date"], sort=True)[present].last()  # the latest run of each day
+        m0 = best.reindex(pd.MultiIndex.from_arrays([city, issued])).to_numpy(float)
+        if observed is not None:  # the issue day observed, where it was
+            seen = observed.reindex(pd.MultiIndex.from_arrays([city, issued])).to_numpy(float)
+            m0 = np.where(np.isfinite(seen), seen, m0)
+    else:
+        mv = table.reindex(pd.MultiIndex.from_arrays([city, valid])).to_numpy(float)
+        m0 = table.reindex(pd.MultiIndex.from_arrays([city, issued])).to_numpy(float)
+    out = {}
+    nan = np.full(len(keys), np.nan)
+    for v in variables:
+        i = present.index(v) if v in present else None
+        a = mv[:, i] if i is not None else nan
+        b = m0[:, i] if i is not None else nan
+        out[f"met_{v}"], out[f"met0_{v}"], out[f"met_d{v}"] = a, b, a - b
+    return pd.DataFrame(out, index=pd.RangeIndex(len(keys))).astype("float32")
 
 
 def issue_features(obs: pd.DataFrame, coords: pd.DataFrame | None = None,
@@ -507,8 +660,9 @@ def expand_leads(issue: pd.DataFrame, leads: Sequence[int],
     leads : sequence of int
         Lead days (1 = the day after the issue day).
     met : DataFrame, optional
-        Output of :func:`met_daily`. Its values on the *valid* day become ``met_<var>``
-        (a perfect-forecast stand-in for NWP) and those on the issue day ``met0_<var>``.
+        Daily meteorology (:func:`met_daily`, or any frame of :func:`met_features`): its values on the
+        *valid* day become ``met_<var>``, those on the issue day ``met0_<var>``, their change
+        ``met_d<var>``.
 
     Returns
     -------
@@ -528,17 +682,8 @@ def expand_leads(issue: pd.DataFrame, leads: Sequence[int],
     cal.index = out.index
     out = pd.concat([out, cal], axis=1)
     if met is not None:
-        variables = [v for v in MET_VARIABLES if v in met.columns]
-        m = met.set_index(["city", "date"])[variables]
-        valid_key = pd.MultiIndex.from_arrays([out["city"], out["valid_date"]])
-        issue_key = pd.MultiIndex.from_arrays([out["city"], out["issued"]])
-        mv = m.reindex(valid_key).to_numpy()
-        m0 = m.reindex(issue_key).to_numpy()
-        for i, v in enumerate(variables):
-            out[f"met_{v}"] = mv[:, i]
-            out[f"met0_{v}"] = m0[:, i]
-            if v in ("pres", "temp"):
-                out[f"met_d{v}"] = mv[:, i] - m0[:, i]
+        extra = met_features(out, met, met_predictors(met))
+        out = pd.concat([out, extra.set_axis(out.index)], axis=1)
     return out
 
 

@@ -54,7 +54,7 @@ tables, decision thresholds, residual quantiles) are in :mod:`forecast.calibrati
 folder's files in :mod:`forecast.model_store`, and the forecast product (the Dataset, its netCDF and
 CSV) in :mod:`forecast.product`.
 
-Size: about 820 lines, just over the ~800 guide, about 240 of them docstrings (the design notes
+Size: about 880 lines, over the ~800 guide, about 250 of them docstrings (the design notes
 above). The code is one idea, :class:`ForecastModel`: its named training steps (rows, held-out
 forecasts, calibration, refit) pass the private tables ``_TrainingRows`` and ``_HeldOut`` to each
 other, and prediction reuses the same predictor tables. The pieces that stand alone already live in
@@ -66,7 +66,7 @@ import os
 import time
 import warnings
 import zlib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Mapping, Sequence
 
@@ -79,6 +79,7 @@ from airwarn.core.errors import InputError, UnknownNameError
 from airwarn.core.vocab import DAILY_POLLUTANTS
 from forecast import features as F
 from forecast import verify
+from forecast import weather_model as W
 from forecast.aqi import aqi_from_concentrations
 from forecast.calibration import (MIN_VALIDATION_SHARE_RATIO, THRESHOLD_POOL_KM, VALIDATION_SCHEMES,
                                   CalibrationWarning, apply_isotonic, best_threshold, copula_correlation,
@@ -152,6 +153,7 @@ class _TrainingRows:
     issue: pd.DataFrame
     target: pd.DataFrame
     met: pd.DataFrame | None
+    met_variables: list
     idx: np.ndarray
     lead: np.ndarray
     issued_at: np.ndarray
@@ -161,14 +163,16 @@ class _TrainingRows:
     max_rows: int
 
     @classmethod
-    def of(cls, issue: pd.DataFrame, clean: pd.DataFrame, met, until: pd.Timestamp, rng, max_rows: int):
+    def of(cls, issue: pd.DataFrame, clean: pd.DataFrame, met, met_variables, until: pd.Timestamp, rng,
+           max_rows: int):
         """Step 2: every issue row with every lead; ``in_period``: its valid day is on or before ``until``."""
         n_issue = len(issue)
         idx = np.repeat(np.arange(n_issue), len(LEADS))
         lead = np.tile(np.array(LEADS), n_issue)
         issued_at = issue["date"].to_numpy()[idx]
         valid = issued_at + lead.astype("timedelta64[D]")
-        return cls(issue=issue, target=clean.set_index(["city", "date"]), met=met, idx=idx, lead=lead,
+        return cls(issue=issue, target=clean.set_index(["city", "date"]), met=met,
+                   met_variables=list(met_variables), idx=idx, lead=lead,
                    issued_at=issued_at, valid=valid, in_period=valid <= until.to_datetime64(), rng=rng,
                    max_rows=max_rows)
 
@@ -184,7 +188,7 @@ class _TrainingRows:
 
     def table(self, pairs: np.ndarray) -> tuple[pd.DataFrame, pd.DataFrame]:
         """The predictor table of rows ``pairs`` and the observations of their valid days."""
-        t = _expand_pairs(self.issue, self.idx[pairs], self.lead[pairs], self.met)
+        t = _expand_pairs(self.issue, self.idx[pairs], self.lead[pairs], self.met, self.met_variables)
         key = pd.MultiIndex.from_arrays([t["city"], t["valid_date"]])
         return t, self.target.reindex(key)
 
@@ -198,6 +202,7 @@ class _HeldOut:
     y: pd.DataFrame
     loc: dict | None
     scale: dict | None
+    factors: dict = field(default_factory=dict)
 
 
 class ForecastModel:
@@ -226,6 +231,11 @@ class ForecastModel:
         Seed of sampling, boosters and scenarios.
     n_jobs : int
         Threads of LightGBM.
+    residual : {"auto", "off"}
+        Per-city residual boosters on the weather (:mod:`forecast.weather_model`): ``"auto"`` fits them
+        for the cities with about a year of weather when weather covers few of the training city-days.
+    residual_params : dict, optional
+        Hyperparameters of the residual boosters (over :data:`forecast.weather_model.RESIDUAL_PARAMS`).
 
     Attributes (after fit or load)
     ------------------------------
@@ -236,6 +246,9 @@ class ForecastModel:
     coords_ : DataFrame (city, lon, lat)
     card_ : dict (the model card)
     city_thresholds_ : DataFrame (city, lead_day, threshold, value, events): per-city decision thresholds
+    met_variables_ : list of str (the weather predictors expected; empty without weather)
+    met_summary_ : dict (the card's ``weather`` entry: sources, variables, cities with weather)
+    residuals_ : forecast.weather_model.CityResiduals or None (per-city residual boosters on the weather)
     validation_frame_ : DataFrame (after fit only, not saved): the calibrated validation forecasts
         (city, issued, lead_day, obs_aqi, p_aqi_gt_<t>), for studies of the decision rule
     """
@@ -245,7 +258,7 @@ class ForecastModel:
 
     def __init__(self, name: str = "model", params: dict | None = None, max_rows: int = 150_000,
                  validation: str = "last", valid_days: int = 122, folds: int = 4, refit: bool = True,
-                 seed: int = 0, n_jobs: int = 2):
+                 seed: int = 0, n_jobs: int = 2, residual: str = "auto", residual_params: dict | None = None):
         self.name = name
         self.params = dict(DEFAULT_PARAMS, **(params or {}))
         self.max_rows = max_rows
@@ -255,6 +268,8 @@ class ForecastModel:
         self.refit = refit
         self.seed = seed
         self.n_jobs = n_jobs
+        self.residual = residual
+        self.residual_params = dict(residual_params or {})
 
     # ------------------------------------------------------------------ training
     def fit(self, obs: pd.DataFrame, *, met: pd.DataFrame | None = None,
@@ -292,7 +307,8 @@ class ForecastModel:
         issue = F.issue_features(clean, self.coords_, self.statics_)
         log(f"features: {len(issue):,} city-days, {issue['city'].nunique()} cities, "
             f"{start.date()} → {until.date()} ({time.perf_counter() - t0:.1f} s)")
-        rows = _TrainingRows.of(issue, clean, met, until, np.random.default_rng(self.seed), self.max_rows)
+        rows = _TrainingRows.of(issue, clean, met, self.met_variables_, until, np.random.default_rng(self.seed),
+                                self.max_rows)
         folds = validation_folds(rows.issued_at, rows.valid, rows.in_period, start, until, self.validation,
                                  valid_days=self.valid_days, n_folds=self.folds)
         held = self._held_out_forecasts(rows, folds, log, t0)
@@ -304,6 +320,12 @@ class ForecastModel:
         if self.refit or len(folds) > 1:
             self.regressors_ = self._fit_boosters(*rows.table(rows.sample(rows.in_period)), self.pollutants_)
             log(f"fitted on the whole training period ({time.perf_counter() - t0:.1f} s)")
+        if self.residual_cities_:
+            self.residuals_ = W.fit_residuals(self, rows, rows.in_period, self._location(self.regressors_),
+                                              self.residual_cities_, self.residual_params)
+            self.residuals_.factors = held.factors
+            log(f"residual models on the weather: {', '.join(self.residuals_.cities) or 'none'} "
+                f"({time.perf_counter() - t0:.1f} s)")
         for key, reg in self.regressors_.items():
             reg.z_groups_, reg.z_quantiles_ = z_tables[key]
         self.train_span_ = (str(start.date()), str(until.date()))
@@ -343,7 +365,15 @@ class ForecastModel:
         self.with_met_ = met is not None
         self.statics_ = F.city_statics(clean, self.coords_, variables)
         self.climatology_ = training_climatology(obs, start, until)
-        self.met_variables_ = [v for v in F.MET_VARIABLES if met is not None and v in met.columns]
+        self.met_variables_ = F.met_predictors(met) if met is not None else []
+        if met is not None and not self.met_variables_:
+            raise InputError(f"meteorology: no numeric predictor column; got columns {list(met.columns)}")
+        self.met_summary_ = W.met_summary(met, self.met_variables_, until) if met is not None else {}
+        if self.residual not in ("auto", "off"):
+            raise InputError(f"residual must be 'auto' or 'off', got {self.residual!r}")
+        self.residual_cities_ = (W.residual_cities(self.met_summary_, len(clean)) if self.residual == "auto"
+                                 else [])
+        self.residuals_ = None
         return clean, start, until
 
     def _check_period(self, start: pd.Timestamp, until: pd.Timestamp) -> None:
@@ -375,14 +405,27 @@ class ForecastModel:
                    for p in pollutants}
             scale = {p: _by_lead_group(regs, p, tab_held, self.features_, lambda r, X, _: r.predict_scale(X))
                      for p in pollutants}
-            held.append((tab_held[["city", "issued", "lead_day", "valid_date"]], y_held, loc, scale))
+            corr = {}
+            if self.residual_cities_:  # fitted on this fold's training rows only
+                res = W.fit_residuals(self, rows, fit_mask, self._location(regs), self.residual_cities_,
+                                      self.residual_params)
+                corr = {p: res.location(tab_held, p) for p in pollutants}
+            held.append((tab_held[["city", "issued", "lead_day", "valid_date"]], y_held, loc, scale, corr))
             del tab_fit, y_fit, tab_held
             if len(folds) == 1 and not self.refit:
                 self.regressors_ = regs
-        return _HeldOut(table=pd.concat([h[0] for h in held], ignore_index=True),
-                        y=pd.concat([h[1] for h in held]),
-                        loc={p: np.concatenate([h[2][p] for h in held]) for p in pollutants},
-                        scale={p: np.concatenate([h[3][p] for h in held]) for p in pollutants})
+        out = _HeldOut(table=pd.concat([h[0] for h in held], ignore_index=True),
+                       y=pd.concat([h[1] for h in held]),
+                       loc={p: np.concatenate([h[2][p] for h in held]) for p in pollutants},
+                       scale={p: np.concatenate([h[3][p] for h in held]) for p in pollutants})
+        if self.residual_cities_:  # the corrected cities' held-out forecasts, as they will be made
+            corr = {p: np.concatenate([h[4][p] for h in held]) for p in pollutants}
+            out.factors = W.scale_factors(out.table, out.y, out.loc, corr, self.residual_cities_)
+            probe = W.CityResiduals(factors=out.factors)
+            for p in pollutants:
+                out.loc[p] = out.loc[p] + corr[p]
+                out.scale[p] = out.scale[p] * probe.scale(out.table, p)
+        return out
 
     def _held_out_aqi(self, held: "_HeldOut") -> tuple[dict, np.ndarray]:
         """Step 4: residual quantiles per lead (:func:`residual_quantiles`) of each booster's held-out rows,
@@ -500,6 +543,10 @@ class ForecastModel:
                 regs[f"{p}|g{k}"] = reg
         return regs
 
+    def _location(self, regs: dict):
+        """``location(table, pollutant)``: the log location of the boosters ``regs`` on a predictor table."""
+        return lambda table, p: _by_lead_group(regs, p, table, self.features_, lambda r, X, _: r.predict(X))
+
     def _regressor(self, pollutant: str) -> LogLocationScaleRegressor:
         params = dict(self.params)
         if pollutant in MINOR_POLLUTANTS:
@@ -524,9 +571,18 @@ class ForecastModel:
 
     # ------------------------------------------------------------------ prediction pieces
     def _log_quantiles(self, table: pd.DataFrame) -> dict[str, np.ndarray]:
-        return {p: _by_lead_group(self.regressors_, p, table, self.features_,
-                                  lambda r, X, leads: r.predict_log_quantiles(X, leads))
-                for p in self.pollutants_}
+        out = {p: _by_lead_group(self.regressors_, p, table, self.features_,
+                                 lambda r, X, leads: r.predict_log_quantiles(X, leads))
+               for p in self.pollutants_}
+        res = getattr(self, "residuals_", None)
+        rows = table["city"].astype(str).isin(res.cities).to_numpy() if res is not None else np.zeros(0, bool)
+        if rows.any():  # the corrected cities: location + correction, spread × factor
+            part = table.loc[rows]
+            for p in self.pollutants_:
+                loc = self._location(self.regressors_)(part, p)
+                q = out[p][rows]
+                out[p][rows] = (loc + res.location(part, p))[:, None] + res.scale(part, p)[:, None] * (q - loc[:, None])
+        return out
 
     def _conc_grid(self, table: pd.DataFrame) -> dict[str, np.ndarray]:
         return _concentrations(self._log_quantiles(table))
@@ -625,11 +681,23 @@ class ForecastModel:
         sel = issue[issue["date"].isin(issued_list) & issue["city"].isin(cities)].reset_index(drop=True)
         lead_idx = np.repeat(np.arange(len(sel)), len(LEADS))
         lead = np.tile(np.array(LEADS), len(sel))
-        table = _expand_pairs(sel, lead_idx, lead, met if self.with_met_ else None)
+        if met is not None and self.with_met_:
+            met = self.check_met(met)
+        table = _expand_pairs(sel, lead_idx, lead, met if self.with_met_ else None, self.met_variables_)
         for c in self.features_:
             if c not in table.columns:
                 table[c] = np.nan
         return table
+
+    def check_met(self, met: pd.DataFrame) -> pd.DataFrame:
+        """``met`` aligned to the weather variables of the model (:func:`forecast.weather_model.check_met`).
+
+        Raises
+        ------
+        InputError
+            If it lacks one of them (the message names them and the frame's files).
+        """
+        return W.check_met(met, self.met_variables_, self.name)
 
     def _dataset(self, table: pd.DataFrame, n_members: int) -> xr.Dataset:
         conc = self._conc_grid(table)
@@ -749,8 +817,9 @@ def _extend_to(clean: pd.DataFrame, last: pd.Timestamp) -> pd.DataFrame:
 
 
 def _expand_pairs(issue: pd.DataFrame, rows: np.ndarray, leads: np.ndarray,
-                  met: pd.DataFrame | None) -> pd.DataFrame:
-    """Predictor table for (issue row, lead) pairs: issue features + lead + valid calendar (+ met)."""
+                  met: pd.DataFrame | None, variables=()) -> pd.DataFrame:
+    """Predictor table for (issue row, lead) pairs: issue features + lead + valid calendar (+ the weather
+    predictors ``variables`` of ``met``, :func:`forecast.features.met_features`)."""
     base = issue.iloc[rows].reset_index(drop=True)
     base = base.rename(columns={"date": "issued"})
     num = base.drop(columns=["city", "issued"]).astype("float32")
@@ -761,17 +830,7 @@ def _expand_pairs(issue: pd.DataFrame, rows: np.ndarray, leads: np.ndarray,
     cal.index = out.index
     parts = [out, cal]
     if met is not None:
-        variables = [v for v in F.MET_VARIABLES if v in met.columns]
-        m = met.set_index(["city", "date"])[variables]
-        mv = m.reindex(pd.MultiIndex.from_arrays([out["city"], out["valid_date"]])).to_numpy()
-        m0 = m.reindex(pd.MultiIndex.from_arrays([out["city"], out["issued"]])).to_numpy()
-        extra = {}
-        for i, v in enumerate(variables):
-            extra[f"met_{v}"] = mv[:, i]
-            extra[f"met0_{v}"] = m0[:, i]
-            if v in ("pres", "temp"):
-                extra[f"met_d{v}"] = mv[:, i] - m0[:, i]
-        parts.append(pd.DataFrame(extra, index=out.index).astype("float32"))
+        parts.append(F.met_features(out, met, variables).set_axis(out.index))
     return pd.concat(parts, axis=1)
 
 

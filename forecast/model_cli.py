@@ -6,6 +6,7 @@
     airwarn forecast --model models/NAME --obs FILE ... --issued YYYY-MM-DD [--cities 阳泉,太原] --out OUT.nc
     airwarn backtest --model models/NAME --obs FILE ... --start YYYY-MM-DD --end YYYY-MM-DD
                      [--cities ...] [--scheduler ADDRESS] --out DIR
+    airwarn weather-study --data ../shared/data/beijing_multisite_uci --out DIR   (forecast.weather_study)
 
 ``--obs`` takes city daily files (aqistudy layout, :func:`forecast.io.read_city_daily`), CNEMC
 national archive files (``china_sites_YYYYMMDD.csv``: station hours → city days, with the station
@@ -28,7 +29,8 @@ from airwarn.core.errors import InputError
 
 _OBS_HELP = ("observations: city daily CSV (aqistudy layout), CNEMC china_sites_*.csv or UCI PRSA_Data_* "
              "files, or folders of them; several after one --obs or --obs repeated, concatenated in time")
-_MET_HELP = "meteorology: UCI PRSA_Data_* files or NWP netCDF; several after one --met or --met repeated"
+_MET_HELP = ("meteorology: UCI PRSA_Data_* files, NWP netCDF, GRIB2 runs or a tidy city/station CSV "
+             "(city,date[,issued],t2m,…); several after one --met or --met repeated")
 _STATIONS_HELP = ("CNEMC station list: maps the stations of china_sites_*.csv files in --obs to cities "
                   "(default: ../shared/data/stations/… when present)")
 #: Where the station list is looked for when ``--stations`` is not given (shared data beside the repo).
@@ -47,10 +49,14 @@ def _cities(text: str) -> list[str]:
 
 
 def load_met(paths, cities=None, coords=None) -> "pd.DataFrame":  # noqa: F821
-    """Daily meteorology per city from UCI multi-site files or NWP netCDF grids.
+    """Daily meteorology per city from UCI multi-site files, NWP netCDF grids, or the formats of
+    :func:`forecast.met.read_met` (GRIB2 runs, tidy station/city CSV).
 
     UCI station meteorology keeps one series per station (``city`` = station name) and adds the
-    station mean as ``北京``; a grid is interpolated to ``coords`` (``city, lon, lat``).
+    station mean as ``北京``; a netCDF grid is interpolated to ``coords`` (``city, lon, lat``); other
+    files go to :func:`forecast.met.read_met` (a forecast run keeps its ``issued`` column; rows of
+    observations beside runs have it empty, :func:`forecast.features.met_features`). The
+    frame's ``attrs["sources"]`` names the files (the model card records them).
     """
     import pandas as pd
 
@@ -63,17 +69,12 @@ def load_met(paths, cities=None, coords=None) -> "pd.DataFrame":  # noqa: F821
         raise FileNotFoundError(f"--met: {exc}") from None
     frames = []
     prsa = [p for p in paths if io.is_prsa(p)]
-    grids = [p for p in paths if p not in prsa]
+    grids = [p for p in paths if p not in prsa and str(p).endswith((".nc", ".nc4", ".netcdf"))]
+    others = [p for p in paths if p not in prsa and p not in grids]
     if prsa:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", category=io.ReaderWarning)
-            hourly = io.read_prsa_multisite(prsa)
-        met = hourly[["station", "time", "temp", "pres", "dewp", "rain", "wd", "wspm"]].rename(
-            columns={"station": "city"})
-        per_station = F.met_daily(met)
-        city_mean = per_station.drop(columns="city").groupby("date", as_index=False).mean()
-        city_mean.insert(0, "city", "北京")
-        frames += [per_station, city_mean]
+        from forecast.weather_model import prsa_met
+
+        frames.append(prsa_met(prsa))
     if grids:
         if coords is None or not len(coords):
             raise InputError("--met: a gridded NWP file needs city coordinates (--stations)")
@@ -88,7 +89,40 @@ def load_met(paths, cities=None, coords=None) -> "pd.DataFrame":  # noqa: F821
                                compute=True)
         df = pts.to_dataframe().reset_index().rename(columns={"point": "city"})
         frames.append(F.met_daily(df))
-    return pd.concat(frames, ignore_index=True)
+    if others:
+        try:
+            from forecast.met import read_met
+        except ImportError:  # pragma: no cover - the readers' module ships with airwarn
+            raise InputError(f"--met {others[0]}: no reader for this meteorology format in this installation "
+                             f"(UCI PRSA_Data_* files and netCDF grids are read here)") from None
+        frames.append(read_met([str(p) for p in others], coords=coords, cities=cities))
+    out = pd.concat(frames, ignore_index=True)
+    out.attrs["sources"] = [str(p) for p in paths]
+    return out
+
+
+def met_for_model(args, model) -> "pd.DataFrame | None":  # noqa: F821
+    """The ``--met`` meteorology for a trained model, checked against its card.
+
+    A model trained without weather ignores ``--met`` (said on stderr); one trained with weather and
+    given no ``--met`` forecasts with its weather predictors missing, as for a city without weather (said
+    too).
+
+    Raises
+    ------
+    InputError
+        If the files lack a weather variable the model was trained with (named, with the files).
+    """
+    if not model.with_met_:
+        if args.met:
+            _print_warnings([f"model {model.name} was trained without weather: --met "
+                             f"{', '.join(map(str, args.met))} ignored"])
+        return None
+    if not args.met:
+        _print_warnings([f"model {model.name} was trained with weather ({', '.join(model.met_variables_)}) and no "
+                         f"--met was given: every city is forecast without weather"])
+        return None
+    return model.check_met(load_met(args.met, None, model.coords_))
 
 
 def station_list_path(stations: str | os.PathLike | None = None) -> Path | None:
@@ -170,6 +204,10 @@ def train_model(args):
     if args.n_estimators:
         model.params["n_estimators"] = args.n_estimators
     model.fit(obs, met=met, coords=coords, until=args.until, log=lambda m: print(f"  {m}", flush=True))
+    if met is not None:
+        w = model.met_summary_
+        print(f"  weather: {len(w['variables'])} variables of {', '.join(w['sources'])} for "
+              f"{len(w['cities'])} cities; residual models: {', '.join(model.residual_cities_) or 'none'}")
     model.save(out)
     size = sum(f.stat().st_size for f in out.iterdir() if f.is_file()) / 1e6
     print(f"trained {out.name}: {len(model.cities_)} cities, {model.train_span_[0]} → {model.train_span_[1]}, "
@@ -189,7 +227,7 @@ def _forecast(args, settings) -> int:
 
     model = load_model(args.model)
     obs = read_obs(args)
-    met = load_met(args.met, None, model.coords_) if args.met else None
+    met = met_for_model(args, model)
     issued = pd.Timestamp(args.issued)
     # cities whose data end too long before the issue day are named and left out, before predicting
     wanted = args.cities or sorted(obs.loc[obs["date"] <= issued, "city"].unique())
@@ -233,7 +271,7 @@ def run_backtest(args) -> dict:
     obs = read_obs(args)
     # the scorecard's climatology reference, checked before the long run and kept for its scoring
     model.climatology_ = reference_climatology(model, obs, args.cities or sorted(obs["city"].unique()))
-    met = load_met(args.met, None, model.coords_) if args.met else None
+    met = met_for_model(args, model)
     # as many scenario members as the warning decision was calibrated on
     ds = backtest_dataset(model, obs, args.start, args.end, cities=args.cities, met=met, scheduler=args.scheduler,
                           n_members=N_MEMBERS)
@@ -304,9 +342,25 @@ def add_backtest_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--out", required=True, metavar="DIR")
 
 
+def add_weather_study_arguments(p: argparse.ArgumentParser) -> None:
+    """The options of ``airwarn weather-study`` (:mod:`forecast.weather_study`)."""
+    p.add_argument("--data", required=True, metavar="DIR", help="the UCI Beijing multi-site folder (PRSA_Data_*)")
+    p.add_argument("--out", required=True, metavar="DIR", help="models (reused when present), scenario files, tables")
+    p.add_argument("--draws", type=int, default=2, help="draws of the degraded weather (default: %(default)s)")
+    p.add_argument("--seed", type=int, default=0, help="seed of the first draw")
+    p.add_argument("--n-estimators", type=int, default=None,
+                   help="trees of the boosters, the learning rate scaled to match (default: the model's)")
+
+
+def _weather_study(args, settings) -> int:
+    from forecast.weather_study import command
+
+    return command(args, settings)
+
+
 def register(subparsers: argparse._SubParsersAction) -> None:
-    """Add ``forecast`` (``train`` and ``backtest`` are registered by :mod:`emergency.skill_cli`, which adds
-    the warning decision's calibration and event verification to them)."""
+    """Add ``forecast`` and ``weather-study`` (``train`` and ``backtest`` are registered by
+    :mod:`emergency.skill_cli`, which adds the warning decision's calibration and event verification to them)."""
     p = subparsers.add_parser("forecast", help="issue a 1-10 day probabilistic AQI forecast")
     p.add_argument("--model", required=True, metavar="models/NAME")
     p.add_argument("--obs", action="extend", nargs="+", required=True, metavar="FILE", help=_OBS_HELP)
@@ -316,3 +370,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--cities", type=_cities, help="comma-separated cities (default: all)")
     p.add_argument("--out", required=True, metavar="OUT.nc", help="netCDF to write (OUT.csv beside it)")
     p.set_defaults(func=_forecast)
+
+    p = subparsers.add_parser("weather-study", help="three-curve evaluation of the weather-driven forecast on the "
+                                                    "UCI Beijing data (persisted / degraded / perfect weather)")
+    add_weather_study_arguments(p)
+    p.set_defaults(func=_weather_study)

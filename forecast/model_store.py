@@ -9,6 +9,9 @@ A model folder (``models/<name>``) holds
   and lead group (:data:`forecast.estimator.LEAD_GROUPS`);
 * ``statics.csv``, ``coords.csv``, ``decision_thresholds.csv``: per-city constants, coordinates and
   decision thresholds;
+* ``residual_<k>_<pollutant>.txt``: the per-city residual boosters on the weather
+  (:mod:`forecast.weather_model`), described in the card's ``weather`` entry (the sources, variables
+  and cities of the training weather, and the residual models);
 * :data:`CLIMATOLOGY_FILE`: the day-of-year AQI climatology of the training period (the scorecard's
   reference), gzip without a time stamp.
 
@@ -33,6 +36,7 @@ import xarray as xr
 from airwarn.core.errors import InputError
 from airwarn.core.files import atomic_write_bytes, atomic_write_text
 from forecast import verify
+from forecast import weather_model as W
 from forecast.aqi import SWITCH_DATE
 from forecast.calibration import THRESHOLD_POOL_KM
 from forecast.estimator import DEFAULT_PARAMS, GRID_LEVELS, LEAD_GROUPS
@@ -62,10 +66,12 @@ def model_card(model) -> dict:
         "variables": model.variables_,
         "with_met": model.with_met_,
         "met_variables": model.met_variables_,
+        "weather": (W.describe(getattr(model, "met_summary_", {}), getattr(model, "residuals_", None))
+                    if model.with_met_ else None),
         "features": model.features_,
         "hyperparameters": dict(model.params, max_rows=model.max_rows, validation=model.validation,
                                 valid_days=model.valid_days, folds=model.folds, refit=model.refit,
-                                seed=model.seed),
+                                seed=model.seed, residual=model.residual, residual_params=model.residual_params),
         "quantiles": list(QUANTILES),
         "grid_levels": [float(v) for v in GRID_LEVELS],
         "leads": list(LEADS),
@@ -111,6 +117,10 @@ def save_model(model, out_dir: str | os.PathLike) -> Path:
     atomic_write_text(out / "coords.csv", model.coords_.to_csv(index=False))
     atomic_write_text(out / "decision_thresholds.csv", model.city_thresholds_.to_csv(index=False))
     files += ["statics.csv", "coords.csv", "decision_thresholds.csv"]
+    for old in out.glob("residual_*.txt"):  # not a previous model's, left in the same folder
+        old.unlink()
+    residual_files, residual_entries = W.save_residuals(getattr(model, "residuals_", None), out, model.cities_)
+    files += residual_files
     if model.climatology_ is not None:
         # full precision (a reference recomputed from the same observations scores identically);
         # gzip without a time stamp, so the same model gives the same bytes
@@ -119,7 +129,10 @@ def save_model(model, out_dir: str | os.PathLike) -> Path:
         files.append(CLIMATOLOGY_FILE)
     else:  # not a previous model's, left in the same folder
         (out / CLIMATOLOGY_FILE).unlink(missing_ok=True)
-    card = dict(model.card_, files=files, climatology=None if model.climatology_ is None else {
+    card = dict(model.card_)
+    if card.get("weather") is not None:
+        card["weather"] = dict(card["weather"], residual_models=residual_entries)
+    card = dict(card, files=files, climatology=None if model.climatology_ is None else {
         "file": CLIMATOLOGY_FILE, "span": list(model.train_span_), "half_window_days": verify.CLIMATOLOGY_HALF_WINDOW,
         "use": "reference forecast of the scorecard (airwarn backtest)"})
     atomic_write_text(out / CARD_FILE, json.dumps(card, ensure_ascii=False, indent=1, default=json_default))
@@ -166,7 +179,8 @@ def model_arguments(card: dict) -> dict:
     return dict(name=card["name"], params={k: hp[k] for k in DEFAULT_PARAMS if k in hp},
                 max_rows=hp.get("max_rows", 150_000), validation=hp.get("validation", "last"),
                 valid_days=hp.get("valid_days", 122), folds=hp.get("folds", 4),
-                refit=hp.get("refit", True), seed=hp.get("seed", 0))
+                refit=hp.get("refit", True), seed=hp.get("seed", 0), residual=hp.get("residual", "auto"),
+                residual_params=hp.get("residual_params"))
 
 
 def restore(model, model_dir: str | os.PathLike, card: dict):
@@ -193,6 +207,7 @@ def restore(model, model_dir: str | os.PathLike, card: dict):
     else:  # a model trained before per-city thresholds: the all-city ones everywhere
         m.city_thresholds_ = pd.DataFrame(columns=["city", "lead_day", "threshold", "value", "events"])
     m.regressors_ = _read_boosters(m, folder, card)
+    m.residuals_ = W.read_residuals(folder, (card.get("weather") or {}).get("residual_models"))
     m.card_ = card
     return m
 
@@ -203,6 +218,7 @@ def _restore_card_state(m, card: dict) -> None:
     m.variables_ = card["variables"]
     m.with_met_ = card["with_met"]
     m.met_variables_ = card.get("met_variables", [])
+    m.met_summary_ = {k: v for k, v in (card.get("weather") or {}).items() if k != "residual_models"}
     m.features_ = card["features"]
     m.cities_ = card["cities"]
     m.train_span_ = tuple(card["train_span"])

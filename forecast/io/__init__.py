@@ -17,6 +17,8 @@ UCI Beijing multi-site / PM2.5 (PRSA)       :mod:`.prsa`                :func:`r
 CNEMC station list, city coordinates        :mod:`.stations`            :func:`read_station_list`,
                                                                         :func:`city_coordinates`
 station daily values with their county      :mod:`.county_daily`        :func:`read_county_daily`
+NWP GRIB2 runs (ECMWF, GFS, CMA GRAPES)     :mod:`.grib`                :func:`open_grib`, :func:`grib_runs`
+tidy station/city meteorology CSV           :mod:`.met_csv`             :func:`read_met_csv`
 any of the above → city days (``--obs``)    :mod:`.observations`        :func:`read_observations`
 any CSV the way the readers read it         :mod:`._csv` (private)      :func:`read_table`
 ==========================================  ==========================  ===================================
@@ -71,6 +73,8 @@ from forecast.io.county_daily import (
     parse_county_daily,
     read_county_daily,
 )
+from forecast.io.grib import GRIB_FIELDS, grib_runs, is_grib, open_grib, scan_grib
+from forecast.io.met_csv import MET_CSV_COLUMNS, parse_met_csv, read_met_csv
 from forecast.io.observations import (
     expand_paths,
     is_china_sites,
@@ -105,29 +109,35 @@ __all__ = [
     "CITY_DAILY_COLUMNS",
     "CITY_DAILY_VARIABLE_MAP",
     "CNEMC_HOURLY_VARIABLE_MAP",
+    "COMPASS_16",
     "COUNTY_DAILY_COLUMNS",
     "COUNTY_DAILY_VARIABLE_MAP",
-    "COMPASS_16",
+    "GRIB_FIELDS",
     "HOURLY_POLLUTANTS",
     "MAX_QC_ROWS",
+    "MET_CSV_COLUMNS",
     "NA_VALUES",
     "PLAUSIBLE_RANGES",
     "PRSA_MULTISITE_VARIABLE_MAP",
     "PRSA_SINGLE_VARIABLE_MAP",
     "PRSA_STATION_CODES",
-    "STATION_LIST_VARIABLE_MAP",
-    "UCI_BEIJING_DISTRICTS",
     "ReaderError",
     "ReaderWarning",
+    "STATION_LIST_VARIABLE_MAP",
+    "UCI_BEIJING_DISTRICTS",
     "check_last_line",
     "city_coordinates",
     "expand_paths",
+    "grib_runs",
     "is_china_sites",
+    "is_grib",
     "is_prsa",
+    "open_grib",
     "parse_china_sites",
     "parse_city_daily",
     "parse_cnemc_station_hourly",
     "parse_county_daily",
+    "parse_met_csv",
     "parse_prsa_multisite",
     "parse_prsa_single",
     "parse_station_list",
@@ -137,9 +147,11 @@ __all__ = [
     "read_city_daily",
     "read_cnemc_station_hourly",
     "read_county_daily",
+    "read_met_csv",
     "read_observations",
     "read_prsa_multisite",
     "read_prsa_single",
     "read_station_list",
     "read_table",
+    "scan_grib",
 ]

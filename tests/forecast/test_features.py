@@ -110,3 +110,13 @@ def test_expand_leads_valid_day_calendar(subset, coords):
     assert len(t) == 10
     assert (t["valid_date"] - t["issued"]).dt.days.tolist() == [1] * 5 + [10] * 5
     assert "valid_doy_sin" in t.columns and "lead_day" in F.feature_columns(t)
+
+
+def test_met_daily_averages_the_stations_of_a_city_rain_included():
+    # the bug: a city's rain was the sum over all rows, so 12 stations' rain added up to 12 times a station's
+    t = pd.date_range("2015-07-01", periods=24, freq="h")
+    rows = [pd.DataFrame({"city": "北京", "station": st, "time": t, "temp": temp, "rain": rain})
+            for st, temp, rain in (("A", 20.0, 0.5), ("B", 24.0, 1.0))]
+    day = F.met_daily(pd.concat(rows, ignore_index=True)).iloc[0]
+    assert day["rain"] == pytest.approx((12.0 + 24.0) / 2)   # each station's daily sum, then their mean
+    assert day["temp"] == pytest.approx(22.0)
