@@ -18,29 +18,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-
-
-def _engine(settings):
-    from airwarn.core import users
-    from airwarn.core.db import create_tables, get_engine
-    from emergency import models
-    from enterprise_list import models as list_models
-
-    settings.ensure_dirs()
-    engine = get_engine(settings.db_url)
-    create_tables(engine, users, models, list_models)
-    return engine
-
-
-def _day(text: str | None) -> dt.date | None:
-    from airwarn.core.errors import InputError
-
-    if text is None:
-        return None
-    try:
-        return dt.date.fromisoformat(text)
-    except ValueError:
-        raise InputError(f"--date: expected a date YYYY-MM-DD, got {text!r}") from None
+from emergency.cli_common import open_engine, parse_day
 
 
 def _benefit(args, settings) -> int:
@@ -50,7 +28,7 @@ def _benefit(args, settings) -> int:
     from emergency.benefit import estimate_benefit, format_benefit
     from emergency.reductions import compute_reductions
 
-    day = _day(args.date)
+    day = parse_day(args.date)
     if args.draws < 1:
         raise InputError(f"--draws: expected a whole number >= 1, got {args.draws}")
     forecast = args.forecast
@@ -60,7 +38,7 @@ def _benefit(args, settings) -> int:
             raise FileNotFoundError(f"no forecast product {path} (run `airwarn daily` or give --forecast)")
         forecast = str(path)
     version = args.list_version if args.list_version is not None else day  # None: in force today
-    red = compute_reductions(_engine(settings), args.level, version=version, inventory=args.inventory,
+    red = compute_reductions(open_engine(settings), args.level, version=version, inventory=args.inventory,
                              rules=args.rules or settings.rules)
     res = estimate_benefit(forecast, red, args.parameters, n_draws=args.draws, seed=args.seed,
                            city=args.city or settings.city, issued=day)

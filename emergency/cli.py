@@ -22,6 +22,7 @@ from airwarn.core.vocab import EMISSION_POLLUTANTS
 from emergency import skill_cli
 from emergency import benefit_cli
 from emergency import evaluation_cli
+from emergency.cli_common import open_engine
 
 #: What the acting user's check (:func:`airwarn.core.users.check_actor`) and the area lookup raise for
 #: a refusal: our own errors and the role check's PermissionError (anything else is a bug).
@@ -38,22 +39,10 @@ def _warn(args, settings) -> int:
     return 0
 
 
-def _engine(settings):
-    from airwarn.core import users
-    from airwarn.core.db import create_tables, get_engine
-    from emergency import models
-    from enterprise_list import models as list_models
-
-    settings.ensure_dirs()
-    engine = get_engine(settings.db_url)
-    create_tables(engine, users, models, list_models)  # the users the warning commands act as, and the lists
-    return engine
-
-
 def _reductions(args, settings) -> int:
     from emergency.reductions import compute_reductions, format_reductions
 
-    red = compute_reductions(_engine(settings), args.level, version=args.list_version, inventory=args.inventory,
+    red = compute_reductions(open_engine(settings), args.level, version=args.list_version, inventory=args.inventory,
                              rules=args.rules or settings.rules)
     if args.json:
         print(json.dumps(red.to_dict(with_enterprises=args.enterprises), ensure_ascii=False, indent=2))
@@ -82,7 +71,7 @@ def _daily(args, settings) -> int:
 def _inventory_import(args, settings) -> int:
     from emergency.reductions import import_inventory
 
-    n = import_inventory(_engine(settings), args.file, name=args.name, unit=args.unit, area=args.area,
+    n = import_inventory(open_engine(settings), args.file, name=args.name, unit=args.unit, area=args.area,
                          year=args.year)
     print(f"imported {n} inventory rows from {args.file} as {args.name or args.file.rsplit('/', 1)[-1].rsplit('.', 1)[0]!r}")
     return 0
@@ -153,7 +142,7 @@ def _warning(args, settings) -> int:
             print("audit chain intact: 0 rows (no warning tables yet)")
             return 0
         return _verify(eng)
-    eng = _engine(settings)
+    eng = open_engine(settings)
     if act == "log":
         return _log(lc, eng, args, settings)
     areas = areas_for(settings)

@@ -19,38 +19,15 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 from pathlib import Path
-
-
-
-def _engine(settings):
-    from airwarn.core import users
-    from airwarn.core.db import create_tables, get_engine
-    from emergency import models
-    from enterprise_list import models as list_models
-
-    settings.ensure_dirs()
-    engine = get_engine(settings.db_url)
-    create_tables(engine, users, models, list_models)
-    return engine
-
-
-def _date(text: str | None) -> dt.date | None:
-    from airwarn.core.errors import InputError
-
-    if text is None:
-        return None
-    try:
-        return dt.date.fromisoformat(text)
-    except ValueError:
-        raise InputError(f"--date: expected a date YYYY-MM-DD, got {text!r}") from None
+from emergency.cli_common import open_engine, parse_day
 
 
 def _check(args, settings) -> int:
     from emergency.compliance_io import read_cems, read_power
     from emergency.compliance_run import write_compliance
 
-    engine = _engine(settings)
-    day = _date(args.date)
+    engine = open_engine(settings)
+    day = parse_day(args.date)
     power = read_power(args.power)
     cems = read_cems(args.cems) if args.cems else None
     run = write_compliance(engine, args.warning, power, cems, day, args.out, rules=args.rules,
@@ -65,7 +42,7 @@ def _sample(args, settings) -> int:
     from emergency.compliance import warning_obligations, warning_start_instant
     from emergency.lifecycle import get_warning
 
-    engine = _engine(settings)
+    engine = open_engine(settings)
     w = get_warning(engine, args.warning)
     with session_scope(engine) as s:
         obl = warning_obligations(s, w.level, w.start)

@@ -23,6 +23,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import time
+from emergency.cli_common import open_engine
 
 #: The β keys of the benefit model (``emergency.benefit.BETA_KEYS``), for ``--cut``.
 _BETA_KEYS = ("ppm", "nox", "so2", "nh3", "voc")
@@ -59,18 +60,6 @@ def _fractions(text: str) -> dict[str, float]:
             raise argparse.ArgumentTypeError(f"expected KEY=FRACTION,… with keys {list(_BETA_KEYS)}, got {text!r}") \
                 from None
     return out
-
-
-def _engine(settings):
-    from airwarn.core import users
-    from airwarn.core.db import create_tables, get_engine
-    from emergency import models
-    from enterprise_list import models as list_models
-
-    settings.ensure_dirs()
-    engine = get_engine(settings.db_url)
-    create_tables(engine, users, models, list_models)
-    return engine
 
 
 def _inputs(obs_paths, met_paths, city: str, stations=None):
@@ -132,7 +121,7 @@ def _from_warning(args, settings):
     from emergency import lifecycle as lc
     from emergency.evaluation import Episode
 
-    eng = _engine(settings)
+    eng = open_engine(settings)
     w = lc.get_warning(eng, args.warning)
     if w.start is None or w.end is None:
         raise InputError(f"warning {w.id}: it has no period (start {w.start}, end {w.end}); nothing to evaluate")

@@ -238,7 +238,8 @@ def test_a_database_warning_gives_its_episode_exclusions_and_compliance(settings
     from airwarn.core.dates import today_beijing
     from airwarn.core.products import COMPLIANCE_REDUCTIONS_CSV, product_path
     from emergency import lifecycle as lc
-    from emergency.evaluation_cli import _engine, _from_warning
+    from emergency.cli_common import open_engine as _engine
+    from emergency.evaluation_cli import _from_warning
 
     RULES = "national-2019@2019-07-01"
     eng = _engine(settings)
