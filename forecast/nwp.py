@@ -19,7 +19,6 @@ the dataset **once**, where it is read:
 
 from __future__ import annotations
 
-import glob
 import os
 import warnings
 from collections.abc import Iterable, Mapping, Sequence
@@ -32,7 +31,7 @@ import xarray as xr
 from airwarn.core.errors import InputError, ReaderError, UnknownNameError
 from airwarn.core.units import UNITS, conversion, convert
 from airwarn.core.units import parse as parse_unit
-from forecast.io._csv import ReaderWarning
+from forecast.io._csv import ReaderWarning, expand_pattern
 
 __all__ = [
     "COORD_MAP",
@@ -126,21 +125,8 @@ _LON_UNITS = {"degrees_east", "degree_east", "degree_e", "degrees_e", "degreee",
 
 
 def _expand(paths: str | os.PathLike | Iterable[str | os.PathLike]) -> list[str]:
-    if isinstance(paths, (str, os.PathLike)):
-        text = str(paths)
-        if any(ch in text for ch in "*?["):
-            found = sorted(glob.glob(text))
-            if not found:
-                raise FileNotFoundError(f"no netCDF file matches {text!r}")
-            return found
-        items = [text]
-    else:
-        items = [str(p) for p in paths]
-    if not items:
-        raise InputError("no file given; expected a path, a glob pattern or a non-empty list of paths")
+    items = expand_pattern(paths, "netCDF")
     for p in items:
-        if not Path(p).exists():
-            raise FileNotFoundError(f"no such file: {p}")
         _check_signature(p)
     return items
 

@@ -21,6 +21,7 @@ Private to the package: the readers import it, :mod:`forecast.io` re-exports its
 from __future__ import annotations
 
 import csv
+import glob
 import gzip
 import os
 import re
@@ -600,3 +601,33 @@ def qc_notes(obs: pd.DataFrame, cities: Iterable[str] | None = None) -> list[str
                 else f"{n} value(s) or row(s) set aside (not used)")
         notes.append(f"{file}: {what}: {_records_text(recs, file, limit=None)}")
     return notes
+
+
+def expand_pattern(paths: PathLike | Iterable[PathLike], kind: str) -> list[str]:
+    """The files meant by a path, a glob pattern (``run/*.grib2``) or a list of paths, in order.
+
+    ``kind`` names the files in the messages (``"netCDF"``, ``"GRIB"``).
+
+    Raises
+    ------
+    FileNotFoundError
+        A pattern that matches nothing, or a path that does not exist.
+    InputError
+        An empty list.
+    """
+    if isinstance(paths, (str, os.PathLike)):
+        text = str(paths)
+        if any(ch in text for ch in "*?["):
+            found = sorted(glob.glob(text))
+            if not found:
+                raise FileNotFoundError(f"no {kind} file matches {text!r}")
+            return found
+        items = [text]
+    else:
+        items = [str(p) for p in paths]
+    if not items:
+        raise InputError(f"no file given; expected a {kind} path, a glob pattern or a non-empty list of paths")
+    for p in items:
+        if not Path(p).exists():
+            raise FileNotFoundError(f"no such file: {p}")
+    return items

@@ -31,7 +31,6 @@ where :mod:`forecast.nwp` (netCDF grids) takes its conversions from; this module
 
 from __future__ import annotations
 
-import glob
 import os
 import tempfile
 import warnings
@@ -45,6 +44,7 @@ import pandas as pd
 from airwarn.core.errors import InputError, ReaderError
 from airwarn.core.units import UNITS, convert
 from airwarn.core.units import parse as parse_unit
+from forecast.io._csv import expand_pattern
 
 __all__ = [
     "GRIB_FIELDS",
@@ -107,21 +107,10 @@ def is_grib(path: str | os.PathLike) -> bool:
 
 
 def _expand(paths: str | os.PathLike | Iterable[str | os.PathLike]) -> list[str]:
-    if isinstance(paths, (str, os.PathLike)):
-        text = str(paths)
-        if any(ch in text for ch in "*?["):
-            found = sorted(glob.glob(text))
-            if not found:
-                raise FileNotFoundError(f"no GRIB file matches {text!r}")
-            return found
-        items = [text]
-    else:
-        items = [str(p) for p in paths]
-    if not items:
-        raise InputError("no file given; expected a GRIB2 path, a glob pattern or a non-empty list of paths")
+    items = expand_pattern(paths, "GRIB")
     for p in items:
         if not Path(p).is_file():
-            raise FileNotFoundError(f"no such file: {p}")
+            raise FileNotFoundError(f"not a file: {p}")
     return items
 
 
