@@ -30,6 +30,7 @@ per idea:
   the 一厂一策 sheet, the template and the coverage report;
 * :mod:`~dashboard.services.isolated` and :mod:`~dashboard.services.uploads`: reading uploads in a
   separate, limited process, and storing, validating and importing them;
+* :mod:`~dashboard.services.product_csv`: reading a product CSV for a page, with Chinese errors;
 * :mod:`~dashboard.services.notes`: the consultation notes (the dashboard's own tables).
 
 The settings are kept in the Flask config (:data:`~dashboard.services.context.SETTINGS_KEY`, set by

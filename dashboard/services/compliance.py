@@ -31,6 +31,7 @@ from airwarn.core.products import (COMPLIANCE_CSV, COMPLIANCE_REDUCTIONS_CSV, CO
 from airwarn.core.settings import Settings
 from airwarn.core.vocab import EMISSION_POLLUTANTS
 from dashboard.services.context import cached_by_stamp, settings
+from dashboard.services.product_csv import file_error, parse_numbers, read_text_csv
 from dashboard.services.products import product_file, resolve_date
 from emergency.compliance import CSV_COLUMNS, STATUSES, TEXT_COLUMNS
 
@@ -42,38 +43,15 @@ UNVERIFIABLE_COLUMNS = ("enterprise", "credit_code", "county", "line_id", "rule"
 #: Columns of its ``reductions`` frame (one row per pollutant of the judged day).
 REDUCTION_COLUMNS = ("pollutant", "planned", "adjusted", "unverifiable_planned", "violation_planned", "target",
                      "total", "planned_ratio", "adjusted_ratio", "met")
+#: How the messages name these files.
+_WHAT = "督查文件"
 _NUMBERS = ("required_cut", "baseline_kw", "observed_kw", "achieved_cut")
 _RED_NUMBERS = ("planned", "adjusted", "unverifiable_planned", "violation_planned", "target", "total",
                 "planned_ratio", "adjusted_ratio")
 
 
 def _bad(path: Path, row: int | None, column: str | None, expected: str, got) -> InputError:
-    # the product day and the file, never the server's path
-    where = (f"督查文件 {path.parent.name}/{path.name}" + (f" 第 {row} 行" if row is not None else "")
-             + (f" “{column}”列" if column else ""))
-    return InputError(f"{where}：应为{expected}，实际为 {got!r}")
-
-
-def _read_csv(path: Path, columns, name: str) -> pd.DataFrame:
-    try:
-        df = pd.read_csv(path, encoding="utf-8-sig", dtype=str, keep_default_na=False)
-    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
-        raise _bad(path, None, None, f"UTF-8 编码的 CSV 文件（{name}）", type(exc).__name__) from None
-    missing = [c for c in columns if c not in df.columns]
-    if missing:
-        raise _bad(path, 1, None, f"表头包含 {'、'.join(columns)}", "缺少 " + "、".join(missing))
-    return df
-
-
-def _numbers(df: pd.DataFrame, path: Path, cols) -> None:
-    for c in cols:
-        raw = df[c].str.strip()
-        val = pd.to_numeric(raw.replace("", np.nan), errors="coerce")
-        bad = val.isna() & (raw != "")
-        if bad.any():
-            i = int(np.flatnonzero(bad.to_numpy())[0])
-            raise _bad(path, i + 2, c, "数字或空值", df[c].iloc[i])
-        df[c] = val.astype(float)
+    return file_error(_WHAT, path, row, column, expected, got)
 
 
 def _dates(df: pd.DataFrame, path: Path) -> None:
@@ -100,9 +78,9 @@ def read_compliance(path: Path) -> pd.DataFrame:
     InputError
         A missing column, a bad number, date, status or evidence (the message names file, row, column).
     """
-    df = _read_csv(path, CSV_COLUMNS, COMPLIANCE_CSV)
+    df = read_text_csv(_WHAT, path, CSV_COLUMNS)
     _dates(df, path)
-    _numbers(df, path, _NUMBERS)
+    parse_numbers(_WHAT, df, path, _NUMBERS)
     bad = ~df["status"].isin(STATUSES)
     if bad.any():
         i = int(np.flatnonzero(bad.to_numpy())[0])
@@ -134,9 +112,9 @@ def read_compliance_reductions(path: Path) -> pd.DataFrame:
     InputError
         A missing column, a bad number or date (the message names file, row, column).
     """
-    df = _read_csv(path, ("date", *REDUCTION_COLUMNS), COMPLIANCE_REDUCTIONS_CSV)
+    df = read_text_csv(_WHAT, path, ("date", *REDUCTION_COLUMNS))
     _dates(df, path)
-    _numbers(df, path, _RED_NUMBERS)
+    parse_numbers(_WHAT, df, path, _RED_NUMBERS)
     met = df["met"].str.strip().str.lower()
     bad = ~met.isin(["true", "false", ""])
     if bad.any():

@@ -24,19 +24,20 @@ from airwarn.core.files import csv_unescape
 from airwarn.core.products import RANKING_CSV, RANKING_REPORT_HTML, RANKING_TRACKING_JSON, product_days, product_path
 from airwarn.core.settings import Settings
 from dashboard.services.context import cached_by_stamp, settings
+from dashboard.services.product_csv import file_error, parse_numbers, read_text_csv
 from forecast.ranking import INDEX_POLLUTANTS
 
 #: Columns the page needs from ``ranking.csv``.
 REQUIRED_COLUMNS: tuple[str, ...] = ("county", "composite_index", "rank", "change_rate",
                                      *[f"term_{p}" for p in INDEX_POLLUTANTS])
+#: How the messages name these files.
+_WHAT = "排名文件"
 _NUMBERS = ("composite_index", "change_rate", "index_last_year", *[f"term_{p}" for p in INDEX_POLLUTANTS],
             *[f"c_{p}" for p in INDEX_POLLUTANTS])
 
 
 def _bad(path: Path, row: int | None, column: str | None, expected: str, got) -> InputError:
-    where = (f"排名文件 {path.parent.name}/{path.name}" + (f" 第 {row} 行" if row is not None else "")
-             + (f" “{column}”列" if column else ""))
-    return InputError(f"{where}：应为{expected}，实际为 {got!r}")
+    return file_error(_WHAT, path, row, column, expected, got)
 
 
 @cached_by_stamp(maxsize=8)
@@ -48,21 +49,8 @@ def read_ranking(path: Path) -> pd.DataFrame:
     InputError
         Not a CSV, a missing column, a bad number or rank (the message names file, row, column).
     """
-    try:
-        df = pd.read_csv(path, encoding="utf-8-sig", dtype=str, keep_default_na=False)
-    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
-        raise _bad(path, None, None, "UTF-8 编码的 CSV 文件（ranking.csv）", type(exc).__name__) from None
-    missing = [c for c in REQUIRED_COLUMNS if c not in df.columns]
-    if missing:
-        raise _bad(path, 1, None, f"表头包含 {'、'.join(REQUIRED_COLUMNS)}", "缺少 " + "、".join(missing))
-    for c in [c for c in _NUMBERS if c in df.columns]:
-        raw = df[c].str.strip()
-        val = pd.to_numeric(raw.replace("", np.nan), errors="coerce")
-        bad = val.isna() & (raw != "")
-        if bad.any():
-            i = int(np.flatnonzero(bad.to_numpy())[0])
-            raise _bad(path, i + 2, c, "数字或空值", df[c].iloc[i])
-        df[c] = val.astype(float)
+    df = read_text_csv(_WHAT, path, REQUIRED_COLUMNS)
+    parse_numbers(_WHAT, df, path, [c for c in _NUMBERS if c in df.columns])
     rank = pd.to_numeric(df["rank"].str.strip(), errors="coerce")
     if rank.isna().any() or (rank != rank.round()).any():
         i = int(np.flatnonzero((rank.isna() | (rank != rank.round())).to_numpy())[0])
