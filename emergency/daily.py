@@ -291,29 +291,30 @@ def run_daily(settings: Settings, date: "dt.date | str | None" = None, *, rules=
             else:
                 standby = r
         notes = notification_frame(s, red) if red is not None else pd.DataFrame(columns=list(COLUMNS))
-    files = []
+    files = [folder / RECOMMENDATION_JSON]
     atomic_write_text(folder / RECOMMENDATION_JSON, rec.to_json(indent=2) + "\n")
-    if red is not None:
-        red_doc = {"active": True, **red.to_dict()}
+    issued = warning_published_on(settings, engine, date) if version is not None else None
+    if issued is not None:
+        # the day's bulletin, reductions and notification list are those of the warning the command issued,
+        # never the recommendation's draft (建议稿): it is not written, not even for a moment
+        files += publish_issued(settings, issued, date, rules=rules)
     else:
-        red_doc = {"active": False, "level": "none",
-                   "note": ("无预警,以下为黄色预警预案的减排核算(备用)" if standby is not None
-                            else "无预警;当日没有生效的应急减排清单"),
-                   "standby": standby.to_dict() if standby is not None else None}
-    atomic_write_text(folder / REDUCTIONS_JSON, json.dumps(red_doc, ensure_ascii=False, indent=2) + "\n")
-    atomic_write_text(folder / BULLETIN_HTML, bulletin_html(rec, red))
-    atomic_write_text(folder / BULLETIN_TXT, bulletin_text(rec, red))
-    files += [folder / p for p in PRODUCTS[:4]]
-    files += write_notifications(notes, folder / NOTIFICATIONS_XLSX, folder / NOTIFICATIONS_CSV,
-                                 title=f"{rec.city} {rec.level.label} 应急减排告知清单")
+        if red is not None:
+            red_doc = {"active": True, **red.to_dict()}
+        else:
+            red_doc = {"active": False, "level": "none",
+                       "note": ("无预警,以下为黄色预警预案的减排核算(备用)" if standby is not None
+                                else "无预警;当日没有生效的应急减排清单"),
+                       "standby": standby.to_dict() if standby is not None else None}
+        atomic_write_text(folder / REDUCTIONS_JSON, json.dumps(red_doc, ensure_ascii=False, indent=2) + "\n")
+        atomic_write_text(folder / BULLETIN_HTML, bulletin_html(rec, red))
+        atomic_write_text(folder / BULLETIN_TXT, bulletin_text(rec, red))
+        files += [folder / p for p in PRODUCTS[1:4]]
+        files += write_notifications(notes, folder / NOTIFICATIONS_XLSX, folder / NOTIFICATIONS_CSV,
+                                     title=f"{rec.city} {rec.level.label} 应急减排告知清单")
     from emergency.public_forecast import write_public_forecast  # the 20:00 public forecast (HJ 633-2026 §5.2.3)
 
     files += write_public_forecast(folder, settings.city, date, nc)
-    issued = warning_published_on(settings, engine, date)
-    if issued is not None and version is not None:
-        # the day's bulletin, reductions and notification list are those of the warning the command issued,
-        # not the recommendation's draft (建议稿) of the products above
-        files = list(dict.fromkeys(files + publish_issued(settings, issued, date, rules=rules)))
     compliance = error = None
     if settings.power:  # last, so that its failure loses none of the products above
         from airwarn.core.errors import AirwarnError
