@@ -153,10 +153,75 @@ def _make_forecast(settings: Settings, date: dt.date, nc: Path) -> None:
                          f"the coming days; bring the observations up to date")
     # issued from the last observed day (on or before the product day): a day without observations
     # would leave the predictors empty
-    ds = model.predict(obs[obs["date"] <= last], issued=last, cities=[settings.city])
+    ds = model.predict(obs[obs["date"] <= last], issued=last, cities=[settings.city],
+                       met=forecast_weather(settings, model))
     quality = qc_notes(obs, [settings.city])
     ds.attrs["data_quality"] = "\n".join(quality) if quality else "none"
     write_forecast(ds, nc)
+
+
+def _met_paths(paths) -> list[Path]:
+    """The ``met`` setting's paths with each glob replaced by the files it matches (sorted).
+
+    Raises
+    ------
+    FileNotFoundError
+        If a glob matches nothing (the message names the setting and the pattern).
+    """
+    import glob
+
+    out = []
+    for p in paths:
+        if glob.has_magic(str(p)):
+            found = sorted(glob.glob(str(p)))
+            if not found:
+                raise FileNotFoundError(f"settings 'met' (AIRWARN_MET): no file matches {p}")
+            out += [Path(f) for f in found]
+        else:
+            out.append(Path(p))
+    return out
+
+
+def forecast_weather(settings: Settings, model) -> "pd.DataFrame | None":
+    """The weather forecast of the ``met`` setting for ``model``, as the daily chain gives it to
+    :meth:`forecast.model.ForecastModel.predict` (:func:`forecast.model_cli.load_met`, checked against the
+    model's weather variables); None when the model was trained without weather (a ``met`` setting is then
+    ignored, said on stderr) or no ``met`` is set (the model forecasts without weather, said on stderr).
+
+    Raises
+    ------
+    InputError
+        A weather file that cannot be read or lacks a variable the model was trained with (the message
+        names the setting and the file).
+    FileNotFoundError
+        A file, folder or glob of the setting that does not exist or matches nothing.
+    """
+    from airwarn.core.errors import AirwarnError
+    from forecast.model_cli import load_met
+
+    if not model.with_met_:
+        if settings.met:
+            print(f"warning: model {model.name} was trained without weather: settings 'met' (AIRWARN_MET) "
+                  f"{', '.join(map(str, settings.met))} ignored", file=sys.stderr, flush=True)
+        return None
+    if not settings.met:
+        print(f"warning: model {model.name} was trained with weather ({', '.join(model.met_variables_)}) and "
+              f"settings 'met' (AIRWARN_MET) is not set: {settings.city} is forecast without weather",
+              file=sys.stderr, flush=True)
+        return None
+    paths = _met_paths(settings.met)
+    try:
+        return model.check_met(load_met(paths, [settings.city], model.coords_))
+    except FileNotFoundError as exc:
+        raise FileNotFoundError(f"settings 'met' (AIRWARN_MET): {_without_flag(exc)}") from None
+    except (AirwarnError, OSError, ValueError, KeyError) as exc:
+        raise InputError(f"settings 'met' (AIRWARN_MET): {_without_flag(exc)}") from None
+
+
+def _without_flag(exc: BaseException) -> str:
+    """A reader's message without the ``--met`` of the command line it was written for."""
+    text = str(exc.args[0]) if isinstance(exc, KeyError) and exc.args else str(exc)
+    return text.removeprefix("--met: ").removeprefix("--met ")
 
 
 def warning_in_force(settings: Settings, engine, date: dt.date) -> WarningLevel:

@@ -91,6 +91,7 @@ from forecast.estimator import (DEFAULT_PARAMS, GRID_LEVELS, GRID_WEIGHTS, LEAD_
 from forecast.inputs import last_observed
 from forecast.model_store import model_arguments, model_card, read_card, restore, save_model
 from forecast.product import CRITERIA, LEADS, QUANTILES, THRESHOLDS, forecast_dataset, p_var, standard_for
+from forecast.product import met_sources
 
 #: Default number of AQI scenario members.
 N_MEMBERS = 100
@@ -576,6 +577,8 @@ class ForecastModel:
                for p in self.pollutants_}
         res = getattr(self, "residuals_", None)
         rows = table["city"].astype(str).isin(res.cities).to_numpy() if res is not None else np.zeros(0, bool)
+        # a row without the valid day's weather (no met_ value) keeps the pooled forecast: no correction
+        rows = rows & table.filter(regex="^met_").notna().any(axis=1).to_numpy() if rows.any() else rows
         if rows.any():  # the corrected cities: location + correction, spread × factor
             part = table.loc[rows]
             for p in self.pollutants_:
@@ -626,7 +629,8 @@ class ForecastModel:
             Cities to forecast (default: every city in ``obs``).
         met : DataFrame, optional
             Daily meteorology (required if the model was trained with it; missing values
-            are allowed).
+            are allowed). The product records the weather it used (``met_<v>``) and the frame's
+            files (``attrs["sources"]``) in ``weather_sources`` (:func:`forecast.product.weather_info`).
         n_members : int
             Number of AQI scenario members.
 
@@ -648,7 +652,8 @@ class ForecastModel:
 
         with threadpool_limits(limits=1, user_api="blas"):
             table = self.forecast_table(obs, issued_list, cities, met)
-            ds = self._dataset(table, n_members)
+            ds = self._dataset(table, n_members,
+                               weather_sources=met_sources(met) if self.with_met_ else None)
         return ds.assign(last_observed=last_observed(obs, ds["city"].values, ds["issued"].values,
                                                      self.variables_),
                          aqi_issue_day=issue_day_aqi(obs, ds["city"].values, ds["issued"].values))
@@ -699,7 +704,7 @@ class ForecastModel:
         """
         return W.check_met(met, self.met_variables_, self.name)
 
-    def _dataset(self, table: pd.DataFrame, n_members: int) -> xr.Dataset:
+    def _dataset(self, table: pd.DataFrame, n_members: int, weather_sources=None) -> xr.Dataset:
         conc = self._conc_grid(table)
         aqi_grid = self._aqi_grid(table, conc)
         q_idx = [int(np.argmin(np.abs(GRID_LEVELS - q))) for q in QUANTILES]
@@ -724,7 +729,8 @@ class ForecastModel:
             share = np.where(np.isfinite(members).all(axis=(1, 2)), share, np.nan)
             crit[c.key] = apply_isotonic(self.calibration_["criteria"][c.key], share)
         aqi_mean = aqi_grid @ GRID_WEIGHTS
-        return forecast_dataset(self, table, keys, conc_q, aqi_q, probs, members, crit, aqi_mean)
+        return forecast_dataset(self, table, keys, conc_q, aqi_q, probs, members, crit, aqi_mean,
+                                weather_sources=weather_sources)
 
     # ------------------------------------------------------------------ persistence
     def save(self, out_dir: str | os.PathLike) -> Path:

@@ -22,7 +22,16 @@ lead_day)``. Variables:
 * ``p_criterion`` (city, issued, criterion): probability that a warning criterion is met;
 * ``primary_pollutant`` (city, issued, lead_day; strings), ``aqi_standard`` (issued, lead_day; strings);
 * ``last_observed`` (city, issued) and ``aqi_issue_day`` (city, issued), added by
-  :meth:`forecast.model.ForecastModel.predict`.
+  :meth:`forecast.model.ForecastModel.predict`;
+* ``met_<v>`` (city, issued, lead_day; float32): the weather the forecast used, the valid day's
+  predictor ``v`` (:func:`forecast.features.met_features`) for each weather variable of a model trained
+  with weather (:data:`WEATHER_VARIABLES` gives the CF ``long_name`` and ``units``); NaN where a city
+  or day had none. A model without weather writes none.
+
+Weather attributes (:func:`weather_info` reads them): ``weather_used`` (``yes``/``no``: any finite
+``met_<v>`` value), ``weather_sources`` (the weather files' names, basename only, ``"; "``-joined;
+empty when none) and ``weather_cities`` (the cities with weather, comma-joined). A file without them
+(written before they existed) reads as no weather.
 
 CF attributes throughout; no wall-clock time anywhere (identical inputs give identical files).
 
@@ -100,6 +109,40 @@ P_VARS: tuple[str, ...] = tuple(p_var(t) for t in THRESHOLDS)
 #: What :func:`open_forecast` requires of a forecast file by default.
 REQUIRED_VARIABLES: tuple[str, ...] = ("aqi", "valid_date")
 
+#: Prefix of the weather variables of the product (``met_blh``): the valid day's predictor the forecast used.
+WEATHER_PREFIX = "met_"
+#: CF ``long_name`` and ``units`` of the weather predictors a product may carry (``met_<v>``): the daily
+#: predictors of :data:`forecast.met.DAILY_PREDICTORS` (units of :mod:`forecast.io.met_csv`) and the UCI
+#: names of :func:`forecast.features.met_daily`. Another predictor gets ``long_name`` only.
+WEATHER_VARIABLES: dict[str, tuple[str, str]] = {
+    "t2m": ("2 m air temperature, daily mean", "degC"),
+    "t2m_min": ("2 m air temperature, daily minimum", "degC"),
+    "t2m_max": ("2 m air temperature, daily maximum", "degC"),
+    "d2m": ("2 m dew point temperature, daily mean", "degC"),
+    "rh": ("2 m relative humidity, daily mean", "%"),
+    "u10": ("10 m eastward wind, daily mean", "m s-1"),
+    "v10": ("10 m northward wind, daily mean", "m s-1"),
+    "ws10": ("10 m wind speed, daily mean", "m s-1"),
+    "psfc": ("surface pressure, daily mean", "hPa"),
+    "precip": ("precipitation, daily sum", "mm"),
+    "blh": ("boundary-layer height, daily mean", "m"),
+    "t850": ("air temperature at 850 hPa, daily mean", "degC"),
+    "t925": ("air temperature at 925 hPa, daily mean", "degC"),
+    "tcc": ("total cloud cover, daily mean (fraction 0-1)", "1"),
+    "inversion_850": ("thermal-inversion proxy T850 - T2m, daily mean", "degC"),
+    "inversion_925": ("thermal-inversion proxy T925 - T2m, daily mean", "degC"),
+    "ventilation": ("ventilation coefficient BLH x 10 m wind speed, daily mean", "m2 s-1"),
+    "stagnation": ("air stagnation index, surface criteria (1: stagnant day; Horton et al. 2012)", "1"),
+    # the UCI names of forecast.features.met_daily
+    "temp": ("2 m air temperature, daily mean", "degC"),
+    "dewp": ("2 m dew point temperature, daily mean", "degC"),
+    "pres": ("surface pressure, daily mean", "hPa"),
+    "rain": ("precipitation, daily sum", "mm"),
+    "wspm": ("10 m wind speed, daily mean", "m s-1"),
+    "u": ("10 m eastward wind, daily mean", "m s-1"),
+    "v": ("10 m northward wind, daily mean", "m s-1"),
+}
+
 
 @dataclass(frozen=True)
 class Criterion:
@@ -143,16 +186,19 @@ def standard_for(valid_dates) -> np.ndarray:
 def forecast_dataset(model, table: pd.DataFrame, keys: pd.DataFrame,
                      conc_q: dict[str, np.ndarray], aqi_q: np.ndarray, probs: dict[int, np.ndarray],
                      members: np.ndarray, crit: dict[str, np.ndarray],
-                     aqi_mean: np.ndarray | None = None) -> xr.Dataset:
+                     aqi_mean: np.ndarray | None = None, weather_sources: Sequence[str] | None = None
+                     ) -> xr.Dataset:
     """Assemble the forecast Dataset (the layout in the module docstring).
 
     Parameters
     ----------
     model : ForecastModel
         Read for ``name``, ``train_span_``, ``coords_`` (city, lon, lat), ``card_`` (optional),
-        ``threshold_pool_km`` and ``decision_thresholds(t, cities)``.
+        ``threshold_pool_km``, ``decision_thresholds(t, cities)`` and, if it has them, ``with_met_`` and
+        ``met_variables_`` (the weather variables written as ``met_<v>``).
     table : DataFrame
-        The (city, issued, lead_day, valid_date) rows the per-row arrays belong to.
+        The (city, issued, lead_day, valid_date) rows the per-row arrays belong to, with the weather
+        predictors ``met_<v>`` of a model trained with weather.
     keys : DataFrame
         The (city, issued) rows of ``members`` and ``crit``.
     conc_q : dict pollutant → ndarray (rows, quantiles)
@@ -161,6 +207,8 @@ def forecast_dataset(model, table: pd.DataFrame, keys: pd.DataFrame,
     members : ndarray (keys, members, leads)
     crit : dict criterion key → ndarray (keys,)
     aqi_mean : ndarray (rows,), optional
+    weather_sources : sequence of str, optional
+        The weather files the forecast was given (:func:`met_sources`); recorded by basename.
     """
     cities = sorted(keys["city"].unique())
     issued = sorted(pd.DatetimeIndex(keys["issued"].unique()))
@@ -247,6 +295,8 @@ def forecast_dataset(model, table: pd.DataFrame, keys: pd.DataFrame,
                             "criteria": "; ".join(f"{c.key}: {c.label}" for c in CRITERIA)})
     data["aqi_standard"] = (("issued", "lead_day"), std.astype(object),
                             {"long_name": "AQI standard of the valid day"})
+    weather = _weather_variables(model, table, cube3)
+    data.update(weather)
     stds = sorted(set(std.ravel().tolist()))
     attrs = {
         "title": "airwarn 1-10 day probabilistic AQI forecast",
@@ -259,8 +309,124 @@ def forecast_dataset(model, table: pd.DataFrame, keys: pd.DataFrame,
         "issued": ", ".join(str(pd.Timestamp(d).date()) for d in issued[:5]) + (" …" if len(issued) > 5 else ""),
         # no wall-clock time: identical inputs give identical files
         "history": "created by airwarn forecast.model",
+        **_weather_attrs(weather, cities, weather_sources),
     }
     return xr.Dataset(data, coords=coords, attrs=attrs)
+
+
+def met_sources(met: pd.DataFrame | None) -> list[str]:
+    """The files a meteorology frame was read from: ``attrs["sources"]`` (set by
+    :func:`forecast.model_cli.load_met` and :func:`forecast.met.read_met`), else the distinct values of
+    its ``source`` column; empty for None."""
+    if met is None:
+        return []
+    found = met.attrs.get("sources") or (sorted(met["source"].dropna().astype(str).unique())
+                                         if "source" in met.columns else [])
+    return [str(s) for s in found]
+
+
+def _weather_variables(model, table: pd.DataFrame, cube3) -> dict:
+    """The ``met_<v>`` variables (dims, float32 cube, CF attributes) of the model's weather variables
+    present in ``table``; none for a model trained without weather."""
+    if not getattr(model, "with_met_", False):
+        return {}
+    out = {}
+    for v in getattr(model, "met_variables_", None) or []:
+        column = f"{WEATHER_PREFIX}{v}"
+        if column not in table.columns:
+            continue
+        long_name, units = WEATHER_VARIABLES.get(v, (f"weather predictor {v}", None))
+        attrs = {"long_name": f"weather forecast of the valid day used by the forecast: {long_name}",
+                 "predictor": v}
+        if units is not None:
+            attrs["units"] = units
+        out[column] = (DAILY_DIMS, cube3(table[column].to_numpy(dtype="float32")), attrs)
+    return out
+
+
+def _weather_attrs(weather: dict, cities: Sequence[str], sources: Sequence[str] | None) -> dict:
+    """``weather_used``, ``weather_sources`` and ``weather_cities`` of the ``met_<v>`` variables."""
+    with_weather = [c for i, c in enumerate(cities)
+                    if any(np.isfinite(cube[i]).any() for _, cube, _ in weather.values())]
+    names = [Path(str(s)).name for s in (sources or [])]
+    return {"weather_used": "yes" if with_weather else "no",
+            "weather_sources": "; ".join(dict.fromkeys(names)) if with_weather else "",
+            "weather_cities": ",".join(map(str, with_weather))}
+
+
+def weather_info(ds: xr.Dataset) -> dict:
+    """Whether a forecast used weather, from which files, for which cities and variables.
+
+    Parameters
+    ----------
+    ds : xarray.Dataset
+        A forecast product (:func:`open_forecast`); one written before the weather attributes existed
+        reads as no weather.
+
+    Returns
+    -------
+    dict
+        ``used`` (bool: some ``met_<v>`` value is finite), ``sources`` (list of file names),
+        ``cities`` (list of the cities with weather), ``variables`` (list of the predictor names ``v`` of
+        the ``met_<v>`` variables, in the file's order).
+    """
+    variables = [str(n)[len(WEATHER_PREFIX):] for n in ds.data_vars if str(n).startswith(WEATHER_PREFIX)]
+    cities = []
+    if variables:
+        finite = np.zeros(ds.sizes["city"], dtype=bool)
+        for v in variables:
+            values = ds[f"{WEATHER_PREFIX}{v}"].transpose("city", ...).values.reshape(ds.sizes["city"], -1)
+            finite |= np.isfinite(values).any(axis=1)
+        cities = [str(c) for c, f in zip(ds["city"].values, finite) if f]
+    sources = [s.strip() for s in str(ds.attrs.get("weather_sources", "")).split(";") if s.strip()]
+    return {"used": bool(cities), "sources": sources if cities else [], "cities": cities,
+            "variables": variables}
+
+
+def weather_frame(ds: xr.Dataset, city: str, issued=None) -> pd.DataFrame:
+    """The weather a city's forecast used, one row per lead day.
+
+    Parameters
+    ----------
+    ds : xarray.Dataset
+        A forecast product.
+    city : str
+    issued : date-like, optional
+        The issue day (default: the newest in ``ds``).
+
+    Returns
+    -------
+    DataFrame
+        ``lead_day, valid_date`` and one column per weather variable (``blh``, ``ws10`` …, the names of
+        :func:`weather_info`); empty (those columns, no rows) when the product holds no weather for the
+        city on that issue day.
+
+    Raises
+    ------
+    InputError
+        If ``city`` or ``issued`` is not in the product (the message lists what is).
+    """
+    info = weather_info(ds)
+    columns = ["lead_day", "valid_date", *info["variables"]]
+    cities = [str(c) for c in ds["city"].values]
+    if city not in cities:
+        raise InputError(f"forecast: no city {city!r}; cities in the product: {cities}")
+    sub = ds.sel(city=city)
+    if "issued" in sub.dims:
+        days = pd.DatetimeIndex(sub["issued"].values)
+        at = len(days) - 1 if issued is None else days.get_indexer([pd.Timestamp(issued).normalize()])[0]
+        if at < 0:
+            raise InputError(f"forecast: no issue day {pd.Timestamp(issued).date()}; issue days in the product: "
+                             f"{[str(d.date()) for d in days]}")
+        sub = sub.isel(issued=at)
+    out = pd.DataFrame({"lead_day": sub["lead_day"].values.astype(int),
+                        "valid_date": pd.to_datetime(sub["valid_date"].values).normalize()})
+    for v in info["variables"]:
+        out[v] = sub[f"{WEATHER_PREFIX}{v}"].values.astype(float)
+    if not info["variables"] or not np.isfinite(out[info["variables"]].to_numpy(float)).any():
+        return pd.DataFrame({c: pd.Series(dtype={"lead_day": "int64", "valid_date": "datetime64[ns]"}.get(c, "float64"))
+                             for c in columns})
+    return out[columns]
 
 
 def write_forecast(ds: xr.Dataset, out_nc: str | os.PathLike) -> tuple[Path, Path]:

@@ -18,6 +18,7 @@ field                  environment             default
 ``areas``              ``AIRWARN_AREAS``       none (阳泉: bundled; else the city alone)
 ``power``              ``AIRWARN_POWER``       none
 ``cems``               ``AIRWARN_CEMS``        none
+``met``                ``AIRWARN_MET``         none
 =====================  ======================  ==========================================
 
 ``observations`` lists the daily observation files the daily chain forecasts from and the dashboard
@@ -33,6 +34,11 @@ areas a warning may be issued for (the city, its counties, aliases; ``emergency.
 in force with (``emergency.compliance_io``; no check when ``power`` is empty); in the settings file a
 path or a list of paths, in ``AIRWARN_POWER`` / ``AIRWARN_CEMS`` paths separated by commas or
 ``os.pathsep``.
+``met`` lists the weather forecast files (GRIB2 runs, NWP netCDF, a tidy city/station CSV or UCI
+``PRSA_Data_*`` files; :func:`forecast.model_cli.load_met`) the daily chain gives a model trained with
+weather; a path, a glob (``/data/nwp/*.grib2``) or a list of them, in ``AIRWARN_MET`` separated by commas
+or ``os.pathsep``. Without it such a model forecasts without weather (said on stderr); a model trained
+without weather ignores it.
 ``secure_cookies`` (``AIRWARN_SECURE_COOKIES``: 1/0, true/false, yes/no, on/off; default false) marks
 the dashboard's cookies ``Secure``; it must be true when the dashboard is served over HTTPS.
 
@@ -93,6 +99,7 @@ _ENV = {
     "areas": "AIRWARN_AREAS",
     "power": "AIRWARN_POWER",
     "cems": "AIRWARN_CEMS",
+    "met": "AIRWARN_MET",
     "secure_cookies": "AIRWARN_SECURE_COOKIES",
 }
 
@@ -127,6 +134,9 @@ class Settings:
         given, the daily chain checks the compliance of the warning in force. Default none.
     cems : tuple of Path
         CEMS outlet files (``emergency.compliance_io.read_cems``) for the same check. Default none.
+    met : tuple of Path
+        Weather forecast files, folders or globs given to a model trained with weather by the daily
+        chain (``emergency.daily``); default none.
     secure_cookies : bool
         Mark the dashboard's cookies ``Secure`` (sent over HTTPS only). Off by default because the
         demo serves plain http on localhost; it must be on when the dashboard is served over HTTPS.
@@ -143,6 +153,7 @@ class Settings:
     areas: Path | None = None
     power: tuple[Path, ...] = ()
     cems: tuple[Path, ...] = ()
+    met: tuple[Path, ...] = ()
     secure_cookies: bool = False
 
     def __post_init__(self) -> None:
@@ -230,6 +241,7 @@ def load_settings(
         areas=Path(values["areas"]) if values.get("areas") else None,
         power=_paths(values.get("power"), "power", commas=True),
         cems=_paths(values.get("cems"), "cems", commas=True),
+        met=_paths(values.get("met"), "met", commas=True),
         secure_cookies=_flag("secure_cookies", values.get("secure_cookies", False)),
     )
 
