@@ -6,11 +6,20 @@
   (:func:`forecast.synthetic.make_city_daily`) for the "2+26" and Shanxi cities, 400 days up to
   the demo date, ending in a heavy-pollution process building over the region (阳泉's AQI
   reaches about 235 on the demo date), marked ``synthetic = True``;
+* ``<data_dir>/demo/synthetic_met_daily.csv``: synthetic daily weather of the same cities and days
+  (:func:`forecast.synthetic_met.make_met_daily`, the tidy met CSV layout), derived from the synthetic
+  pollution's regional anomaly, marked ``synthetic = True``;
+* ``<data_dir>/demo/nwp/synthetic_nwp_<YYYYMMDD>00_<k>of2.grib2``: a synthetic GRIB2 forecast run of the
+  demo date (:func:`forecast.synthetic_nwp.write_synthetic_nwp`: a stagnant spell, then a cold front);
+* ``<data_dir>/demo/model-weather/``: the committed model (``settings.model_dir``) plus the weather
+  add-on of ``settings.city`` (:func:`forecast.weather_addon.add_city_weather`: residual boosters on
+  the synthetic weather history; only that city, to keep the demo fast);
 * ``<output_dir>/<YYYY-MM-DD>/forecast.nc`` and ``forecast.csv``: the forecast issued on the demo
-  date by the committed model (``settings.model_dir``);
+  date by that model, with the GRIB2 run as the weather forecast and the weather history as the
+  observations of the issue day;
 * ``<data_dir>/demo/recent_forecasts.csv``: the forecasts issued on each of the 30 days before
-  the demo date, in the backtest ``forecasts.csv`` layout, so the dashboard can set recent
-  observations against what was forecast for them.
+  the demo date by the same model, in the backtest ``forecasts.csv`` layout, so the dashboard can set
+  recent observations against what was forecast for them.
 """
 from __future__ import annotations
 
@@ -30,12 +39,16 @@ DEMO_SEED = 2026
 DEMO_HISTORY_DAYS = 400
 #: Issue days of the recent forecasts.
 RECENT_DAYS = 30
+#: Folder (under ``<data_dir>/demo``) of the committed model plus the demo city's weather add-on.
+WEATHER_MODEL = "model-weather"
 
 
 def demo_paths(settings: Settings, date: dt.date) -> dict[str, Path]:
     """Where the demo step writes its files."""
     demo_dir = Path(settings.data_dir) / "demo"
     return {"observations": demo_dir / "synthetic_city_daily.csv",
+            "met": demo_dir / "synthetic_met_daily.csv",
+            "weather_card": demo_dir / WEATHER_MODEL / "card.json",
             "recent": demo_dir / "recent_forecasts.csv",
             "forecast": product_path(settings.output_dir, pd.Timestamp(date).date(), FORECAST_NC)}
 
@@ -57,7 +70,6 @@ def build_demo(settings: Settings, date: dt.date | None = None) -> str:
     """
     from airwarn.core.files import atomic_write_text
     from forecast.backtest import backtest_frame
-    from forecast.model import load_model
     from forecast.product import write_forecast
     from forecast.synthetic import DEMO_CITIES, make_city_daily
     from forecast.synthetic_counties import build_ranking_demo
@@ -73,15 +85,16 @@ def build_demo(settings: Settings, date: dt.date | None = None) -> str:
     obs = make_city_daily(cities, start, date, seed=DEMO_SEED, focus_city=focus)
     out = obs.assign(date=obs["date"].dt.strftime("%Y-%m-%d"))
     atomic_write_text(paths["observations"], out.to_csv(index=False))
-    from forecast.synthetic_nwp import write_synthetic_nwp  # synthetic GRIB2 run → <data_dir>/demo/nwp/
-    write_synthetic_nwp(paths["observations"].parent / "nwp", date)
-
-    model = load_model(settings.model_dir)
-    ds = model.predict(obs, issued=date)
+    model, history, run = _weather_model(settings, date, obs, paths)
+    # today: the GRIB2 run forecasts the weather of the coming days, the history observes the issue day
+    met = pd.concat([run, history.assign(issued=pd.NaT)], ignore_index=True)
+    met.attrs["sources"] = [*run.attrs.get("sources", []), *history.attrs["sources"]]
+    ds = model.predict(obs, issued=date, met=met)
     write_forecast(ds, paths["forecast"])
 
     recent_days = [pd.Timestamp(date) - pd.Timedelta(days=k) for k in range(RECENT_DAYS, 0, -1)]
-    recent = model.predict(obs, issued=recent_days, n_members=50)
+    # the recent forecasts use the observed synthetic weather (the history) as their weather forecast
+    recent = model.predict(obs, issued=recent_days, met=history, n_members=50)
     atomic_write_text(paths["recent"], backtest_frame(recent).to_csv(index=False, float_format="%.4g"))
     build_ranking_demo(settings, date)  # 考核排名: synthetic county data and the ranking of the last month
 
@@ -91,4 +104,47 @@ def build_demo(settings: Settings, date: dt.date | None = None) -> str:
     p50 = ds["aqi"].sel(city=city, quantile=0.5).isel(issued=0).values if city in ds.city else [np.nan]
     return (f"synthetic observations for {len(cities)} cities → {paths['observations']}; forecast issued {date} "
             f"→ {paths['forecast']} ({city}: AQI p50 D+1 {p50[0]:.0f}, max P(AQI>200) {np.nanmax(p200):.2f} "
-            f"at D+{lead}); {RECENT_DAYS} recent forecasts → {paths['recent'].name}")
+            f"at D+{lead}); {RECENT_DAYS} recent forecasts → {paths['recent'].name}; weather: {city} "
+            f"({'synthetic GRIB2' if len(run) else 'synthetic GRIB2 run without this city: history only'})")
+
+
+def _weather_model(settings: Settings, date: dt.date, obs: pd.DataFrame, paths: dict):
+    """The weather path: the synthetic weather history (written as tidy met CSV), the synthetic GRIB2 run
+    of ``date``, and the committed model plus ``settings.city``'s weather add-on (saved, and timed).
+
+    Returns
+    -------
+    (ForecastModel, DataFrame, DataFrame)
+        The model with weather, the history read back (:func:`forecast.model_cli.load_met`) and the run
+        of the city (empty when the city has no coordinates inside the run's grid).
+    """
+    import time
+    import warnings
+
+    from airwarn.core.files import atomic_write_text
+    from forecast.io import ReaderWarning
+    from forecast.model import load_model
+    from forecast.model_cli import load_met
+    from forecast.synthetic_met import make_met_daily, met_csv_text
+    from forecast.synthetic_nwp import GRID_LAT, GRID_LON, write_synthetic_nwp
+    from forecast.weather_addon import add_city_weather, copy_base_files
+
+    base = load_model(settings.model_dir)
+    atomic_write_text(paths["met"], met_csv_text(make_met_daily(obs, seed=DEMO_SEED, coords=base.coords_)))
+    nwp = write_synthetic_nwp(paths["met"].parent / "nwp", date)  # synthetic GRIB2 run → <data_dir>/demo/nwp/
+    with warnings.catch_warnings():  # the file's own marker column: not a weather variable
+        warnings.filterwarnings("ignore", r".*columns not known, left out: \['synthetic'\]", ReaderWarning)
+        history = load_met([paths["met"]])
+    city = settings.city
+    start = time.perf_counter()
+    model = add_city_weather(base, obs, history, [city], until=pd.Timestamp(date), name=WEATHER_MODEL)
+    folder = paths["weather_card"].parent
+    model.save(folder)
+    copy_base_files(settings.model_dir, folder)  # the warning decision's calibration and the scorecards
+    print(f"  weather add-on of {city} on the committed model: {time.perf_counter() - start:.1f} s → {folder}",
+          flush=True)
+    c = base.coords_[base.coords_["city"] == city]
+    inside = (len(c) > 0 and GRID_LON[0] <= float(c["lon"].iloc[0]) <= GRID_LON[-1]
+              and GRID_LAT[0] <= float(c["lat"].iloc[0]) <= GRID_LAT[-1])
+    run = load_met(nwp, [city], base.coords_) if inside else history.iloc[:0].assign(issued=pd.NaT)
+    return model, history, run

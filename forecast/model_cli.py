@@ -7,6 +7,8 @@
     airwarn backtest --model models/NAME --obs FILE ... --start YYYY-MM-DD --end YYYY-MM-DD
                      [--cities ...] [--scheduler ADDRESS] --out DIR
     airwarn weather-study --data ../shared/data/beijing_multisite_uci --out DIR   (forecast.weather_study)
+    airwarn weather-add --model BASE --obs FILE ... --met FILE ... --cities 阳泉[,太原] [--until D]
+                        [--stations F] --out DIR   (forecast.weather_addon)
 
 ``--obs`` takes city daily files (aqistudy layout, :func:`forecast.io.read_city_daily`), CNEMC
 national archive files (``china_sites_YYYYMMDD.csv``: station hours → city days, with the station
@@ -352,6 +354,48 @@ def add_weather_study_arguments(p: argparse.ArgumentParser) -> None:
                    help="trees of the boosters, the learning rate scaled to match (default: the model's)")
 
 
+def add_weather_add_arguments(p: argparse.ArgumentParser) -> None:
+    """The options of ``airwarn weather-add`` (:func:`forecast.weather_addon.add_city_weather`)."""
+    p.add_argument("--model", required=True, metavar="BASE", help="model folder trained without weather")
+    p.add_argument("--obs", action="extend", nargs="+", required=True, metavar="FILE",
+                   help=_OBS_HELP + " (the cities' history and their neighbours)")
+    p.add_argument("--met", action="extend", nargs="+", required=True, metavar="FILE",
+                   help=_MET_HELP + " (about a year of each city's weather)")
+    p.add_argument("--cities", type=_cities, required=True, help="comma-separated cities to correct (阳泉,太原)")
+    p.add_argument("--until", type=_date, help="last valid day used (default: the last day of --obs)")
+    p.add_argument("--stations", metavar="FILE", help=_STATIONS_HELP + "; also the cities' coordinates for "
+                   "gridded --met (default: the base model's)")
+    p.add_argument("--out", required=True, metavar="DIR", help="model folder to write (not the base's)")
+
+
+def _weather_add(args, settings) -> int:
+    """``airwarn weather-add``: the base model plus residual boosters of ``--cities`` on their weather."""
+    from forecast.model import load_model
+    from forecast.weather_addon import add_city_weather, copy_base_files
+
+    t0 = time.perf_counter()
+    out = Path(args.out)
+    if out.resolve() == Path(args.model).resolve():
+        raise InputError(f"--out {out}: is the base model's folder; write the add-on to a folder of its own")
+    base = load_model(args.model)
+    obs = read_obs(args)
+    coords = station_coordinates(args.stations, sorted(obs["city"].unique())) if args.stations else base.coords_
+    met = load_met(args.met, args.cities, coords)
+    model = add_city_weather(base, obs, met, args.cities, until=args.until, name=out.name,
+                             log=lambda m: print(f"  {m}", flush=True))
+    model.save(out)
+    copied = copy_base_files(args.model, out)
+    w = model.met_summary_
+    days = ", ".join(f"{c} {w['cities'][c]} days" for c in model.residuals_.cities)
+    print(f"  weather: {len(w['variables'])} variables of {', '.join(w['sources'])} ({days}, up to "
+          f"{w['residual_fit']['until']}); left out: {', '.join(w['variables_left_out']) or 'none'}")
+    print(f"  copied from {args.model}: {', '.join(p.name for p in copied) or 'nothing'} (they describe the base "
+          f"model {base.name})")
+    print(f"weather add-on {out.name}: {w['kind']}, {len(model.residuals_.boosters)} residual boosters "
+          f"({time.perf_counter() - t0:.0f} s) → {out}")
+    return 0
+
+
 def _weather_study(args, settings) -> int:
     from forecast.weather_study import command
 
@@ -359,7 +403,7 @@ def _weather_study(args, settings) -> int:
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    """Add ``forecast`` and ``weather-study`` (``train`` and ``backtest`` are registered by
+    """Add ``forecast``, ``weather-study`` and ``weather-add`` (``train`` and ``backtest`` are registered by
     :mod:`emergency.skill_cli`, which adds the warning decision's calibration and event verification to them)."""
     p = subparsers.add_parser("forecast", help="issue a 1-10 day probabilistic AQI forecast")
     p.add_argument("--model", required=True, metavar="models/NAME")
@@ -370,6 +414,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--cities", type=_cities, help="comma-separated cities (default: all)")
     p.add_argument("--out", required=True, metavar="OUT.nc", help="netCDF to write (OUT.csv beside it)")
     p.set_defaults(func=_forecast)
+
+    p = subparsers.add_parser("weather-add", help="add per-city residual boosters on the weather to a model trained "
+                                                  "without weather (a city's own weather history)")
+    add_weather_add_arguments(p)
+    p.set_defaults(func=_weather_add)
 
     p = subparsers.add_parser("weather-study", help="three-curve evaluation of the weather-driven forecast on the "
                                                     "UCI Beijing data (persisted / degraded / perfect weather)")

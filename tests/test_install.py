@@ -254,4 +254,10 @@ def test_installed_demo_runs_on_the_bundled_model(installed):
     import xarray as xr
 
     with xr.open_dataset(products.product_path(run / "products", DATE, products.FORECAST_NC)) as ds:
-        assert ds.attrs["model"] == DEFAULT_MODEL  # the bundled default model made the forecast
+        # the bundled default model plus the demo city's weather add-on made the forecast, with the GRIB2 run
+        assert ds.attrs["model"] == "model-weather" and ds.attrs["weather_used"] == "yes"
+        assert "synthetic_nwp_" in ds.attrs["weather_sources"]
+    import json
+
+    card = json.loads((run / "var" / "demo" / "model-weather" / "card.json").read_text(encoding="utf-8"))
+    assert card["weather"]["scores_of"] == DEFAULT_MODEL
