@@ -14,6 +14,7 @@ from dashboard.pages._common import (ALL_ROLES, DROPDOWN_LABELS, DROPDOWN_PLACEH
                                      callback, decision_basis, error_box, sign_in_needed)
 from dashboard.services import (context, events as event_service, notes, observations, products,
                                 scores as score_service, warnings as warning_service)
+from dashboard.services import weather as weather_service
 
 dash.register_page(__name__, path="/consult", name="会商", title="每日会商", order=1)
 
@@ -27,6 +28,8 @@ CONSULT_DAYS = "consult-days"
 CONSULT_NOTE_HISTORY = "consult-note-history"
 #: Days of observations drawn before the fan.
 OBSERVED_DAYS = 30
+#: The panel of the weather behind the forecast (气象条件预报).
+CONSULT_WEATHER = "consult-weather"
 _GRADE_TEXT = {"clear": "明显优于气候平均", "some": "略优于气候平均", "none": "接近气候平均"}
 
 
@@ -70,6 +73,8 @@ def layout(city: str | None = None, date: str | None = None, **_: str) -> html.D
                     html.Div(dcc.Graph(id=ids.CONSULT_FAN, config=_GRAPH_CONFIG), className="card"),
                     html.Div(dcc.Graph(id=ids.CONSULT_PROB, config=_GRAPH_CONFIG), className="card"),
                 ], className="grid2"),
+                html.Div([html.H3("气象条件预报"), html.Div(id=CONSULT_WEATHER)], className="card",
+                         id="consult-weather-card"),
                 html.Div(id=CONSULT_DAYS, className="card"),
                 html.Div([
                     html.Div(dcc.Graph(id=ids.CONSULT_POLLUTANTS, config=_GRAPH_CONFIG), className="card"),
@@ -156,6 +161,9 @@ def _card_text(card: dict) -> str:
     parts.append(f"评分来自回测{where}")
     if bt.get("scores_by_city_file"):
         parts.append("回测中的城市显示其单城市评分，其余城市显示合计评分")
+    base = weather_service.scores_base(card)
+    if base:
+        parts.append(f"评分为基础模型 {base}（未含气象订正）的回算结果")
     if bt.get("intervals_file"):
         parts.append("误差线为本系统预报评分的 95% 区间（按起报日以 10 天为块的自助抽样，逐日所有城市一并抽取）；"
                      "与持续性、气候态的配对差异及其区间见悬停提示")
@@ -205,11 +213,77 @@ def update_outlook(city: str, day: str, compare: str | None = None):
     issued = table["valid_date"].iloc[0] - pd.Timedelta(days=int(table["lead_day"].iloc[0]))
     observed = observations.observed_history(city, through or issued.date(), OBSERVED_DAYS)
     title = f"{city} 近{OBSERVED_DAYS}天实况与未来10天 AQI 概率预报（{day} 起报）"
+    title += f"<br><sup>{weather_used_text(weather_service.forecast_weather(ds, city))}</sup>"
     return (figures.fan_figure(table, levels, title=title, observed=observed, issued=issued, compare=other,
                                compare_label=other_label),
             figures.probability_figure(table),
             figures.pollutant_figure(table),
             summary)
+
+
+def _sources_text(sources, most: int = 3) -> str:
+    """File names joined by "；", the first ``most`` and "等 n 个文件" beyond."""
+    shown = "；".join(sources[:most])
+    return shown + (f" 等 {len(sources)} 个文件" if len(sources) > most else "")
+
+
+def weather_used_text(weather: dict) -> str:
+    """The fan chart's line on the weather: "含气象预报：<sources>" or "未使用气象预报"."""
+    if not weather["city_used"]:
+        return "未使用气象预报（本城市无气象数据）" if weather["used"] else "未使用气象预报"
+    return f"含气象预报：{_sources_text(weather['sources']) or '来源未记录'}"
+
+
+#: Rows of the weather panel: quantity → (label, format of a value).
+WEATHER_ROWS: dict[str, tuple[str, str]] = {
+    "blh": ("边界层高度（米）", "{:.0f}"), "wind": ("风速（米/秒）", "{:.1f}"), "rh": ("相对湿度（%）", "{:.0f}"),
+    "inversion": ("逆温强度 T850−T2m（℃）", "{:+.1f}"), "stagnation": ("静稳", "")}
+
+
+def _weather_cell(key: str, value: float) -> str:
+    if value != value:
+        return "—"
+    if key == "stagnation":
+        return "是" if value >= 0.5 else "否"
+    return WEATHER_ROWS[key][1].format(value)
+
+
+def weather_panel(weather: dict, city: str) -> html.Div:
+    """The 气象条件预报 panel: one column per forecast day, one row per quantity, the sources below."""
+    if not weather["used"]:
+        return html.Div(html.P("本次预报未使用气象预报（模型未用气象因子训练或未提供气象文件）", className="muted",
+                               id="consult-weather-none"))
+    lines = [html.P(f"气象来源：{_sources_text(weather['sources'], most=12) or '未记录'}", className="muted",
+                     id="consult-weather-sources")]
+    if weather["synthetic"]:
+        lines.append(html.P("气象数据为合成数据（演示）", className="notice", id="consult-weather-synthetic"))
+    if not weather["city_used"]:
+        return html.Div([html.P(f"本次预报的气象文件未覆盖{city}，{city}的预报未使用气象因子。", className="muted",
+                                id="consult-weather-none"), *lines])
+    days = weather["days"]
+    head = html.Tr([html.Th("气象因子")] + [html.Th([f"第{int(r.lead_day)}天", html.Br(), f"{r.valid_date:%m-%d}"])
+                                           for r in days.itertuples()])
+    body = []
+    for key, (label, _) in WEATHER_ROWS.items():
+        if key == "inversion" and weather["inversion_level"] == 925:
+            label = "逆温强度 T925−T2m（℃）"
+        body.append(html.Tr([html.Td(label)] + [html.Td(_weather_cell(key, float(v)), className="num")
+                                                for v in days[key]], **{"data-quantity": key}))
+    missing = [WEATHER_ROWS[k][0].split("（")[0] for k in WEATHER_ROWS if k not in weather["present"]]
+    if missing:
+        lines.append(html.P(f"气象来源未提供：{'、'.join(missing)}。", className="muted"))
+    level = weather["inversion_level"] or 850
+    lines.append(html.P(f"各日为该日的日均值；逆温强度为 {level} hPa 与 2 米气温之差，正值表示存在逆温；"
+                        "静稳指日均风速低于 3.2 米/秒且日降水少于 1 毫米（Horton 等，2012）。", className="muted"))
+    return html.Div([html.Table([html.Thead(head), html.Tbody(body)], className="plain scores",
+                                id="consult-weather-table"), *lines])
+
+
+@callback(Output(CONSULT_WEATHER, "children"), Input(ids.CONSULT_CITY, "value"), Input(ids.CONSULT_DATE, "value"))
+def update_weather(city: str, day: str):
+    """The weather predictors behind the forecast of the city and issue date (气象条件预报)."""
+    auth.require_role(*ALL_ROLES)
+    return weather_panel(weather_service.forecast_weather(products.load_forecast(day), city), city)
 
 
 @callback(Output(ids.CONSULT_RECENT, "figure"), Output(ids.CONSULT_RECENT_SCORES, "children"),

@@ -26,6 +26,8 @@ per idea:
 * :mod:`~dashboard.services.bulletin_editor`: the warning's bulletin before its sign-off, its edits;
 * :mod:`~dashboard.services.ranking`: the newest county ranking product (composite index, target
   tracking, the monthly report);
+* :mod:`~dashboard.services.weather`: the weather forecast behind the newest forecast (会商), and the
+  base model whose scores a weather add-on shows;
 * :mod:`~dashboard.services.lists`: the list versions, the version in force, the enterprise lookup,
   the 一厂一策 sheet, the template and the coverage report;
 * :mod:`~dashboard.services.isolated` and :mod:`~dashboard.services.uploads`: reading uploads in a
