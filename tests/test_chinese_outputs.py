@@ -24,16 +24,16 @@ import pytest
 ALLOWED = re.compile(
     r"AQI|IAQI|PM2\.5|PM10|O3(?:[-_]?8h|[-_]?1h)?|SO2|NO2|NOx|CO|VOCs|ID|SHA-256|"
     # file formats named in instructions and buttons
-    r"CSV|csv|xlsx?|XLSX|zip|ZIP|HTML|html|TXT|txt|"
+    r"CSV|csv|xlsx?|XLSX|zip|ZIP|HTML|html|TXT|txt|GRIB2|netCDF|"
     # verification scores as Chinese forecast verification writes them (TS评分, 命中率 POD …)
     r"TS|ETS|POD|FAR|CSI|MAE|RMSE|CRPS|Brier|"
     # the security token a refused request names (pinned by the issue-14 tests)
     r"CSRF|"
-    r"I{1,3}|IV|[A-D]\+?|P|p\*?|D\+\d+|T\d+|[0-9A-HJ-NPQRTUWXY]{18}")
+    r"I{1,3}|IV|[A-D]\+?|P|p\*?|D\+\d+|T\d+m?|[0-9A-HJ-NPQRTUWXY]{18}")
 #: Account names (login names are identifiers, not language): the demo users.
 ACCOUNTS = ("list-admin", "commander", "forecaster", "viewer")
 #: Units removed before the words are looked at.
-UNITS = re.compile(r"[µμ]g/m³|mg/m³|t/d(?:ay)?|(?<![A-Za-z])(?:km|h)(?![A-Za-z])")
+UNITS = re.compile(r"[µμ]g/m³|mg/m³|t/d(?:ay)?|(?<![A-Za-z])(?:km|h|hPa)(?![A-Za-z])")
 WORD = re.compile(r"[A-Za-z][A-Za-z0-9_.+\-*]*")
 
 
@@ -271,6 +271,7 @@ def test_i15_pages_have_no_english_words(page_env):
         _walk(list(command.show_compliance(0)), "/command:show_compliance (no check)", texts)
         write_check(settings.output_dir / day, "911403000000000099")
         _walk(list(command.show_compliance(0)), "/command:show_compliance", texts)
+        _walk(consult.update_weather(city, day), "/consult:update_weather", texts)  # one component, not a tuple
         for cb, args in ((consult.update_outlook, (city, day)), (consult.update_level_outlook, (city, day))):
             try:
                 _walk(list(cb(*args)), f"/consult:{cb.__name__}", texts)

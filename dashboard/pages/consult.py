@@ -221,10 +221,9 @@ def update_outlook(city: str, day: str, compare: str | None = None):
             summary)
 
 
-def _sources_text(sources, most: int = 3) -> str:
-    """File names joined by "；", the first ``most`` and "等 n 个文件" beyond."""
-    shown = "；".join(sources[:most])
-    return shown + (f" 等 {len(sources)} 个文件" if len(sources) > most else "")
+def _sources_text(sources) -> str:
+    """The weather sources in words, by kind and count (:func:`dashboard.services.weather.describe_sources`)."""
+    return weather_service.describe_sources(sources)
 
 
 def weather_used_text(weather: dict) -> str:
@@ -237,7 +236,7 @@ def weather_used_text(weather: dict) -> str:
 #: Rows of the weather panel: quantity → (label, format of a value).
 WEATHER_ROWS: dict[str, tuple[str, str]] = {
     "blh": ("边界层高度（米）", "{:.0f}"), "wind": ("风速（米/秒）", "{:.1f}"), "rh": ("相对湿度（%）", "{:.0f}"),
-    "inversion": ("逆温强度 T850−T2m（℃）", "{:+.1f}"), "stagnation": ("静稳", "")}
+    "inversion": ("逆温强度 T850−T2m（°C）", "{:+.1f}"), "stagnation": ("静稳", "")}
 
 
 def _weather_cell(key: str, value: float) -> str:
@@ -253,8 +252,8 @@ def weather_panel(weather: dict, city: str) -> html.Div:
     if not weather["used"]:
         return html.Div(html.P("本次预报未使用气象预报（模型未用气象因子训练或未提供气象文件）", className="muted",
                                id="consult-weather-none"))
-    lines = [html.P(f"气象来源：{_sources_text(weather['sources'], most=12) or '未记录'}", className="muted",
-                     id="consult-weather-sources")]
+    lines = [html.P(f"气象来源：{_sources_text(weather['sources']) or '未记录'}", className="muted",
+                     id="consult-weather-sources", title="\n".join(weather["sources"]))]
     if weather["synthetic"]:
         lines.append(html.P("气象数据为合成数据（演示）", className="notice", id="consult-weather-synthetic"))
     if not weather["city_used"]:
@@ -266,7 +265,7 @@ def weather_panel(weather: dict, city: str) -> html.Div:
     body = []
     for key, (label, _) in WEATHER_ROWS.items():
         if key == "inversion" and weather["inversion_level"] == 925:
-            label = "逆温强度 T925−T2m（℃）"
+            label = "逆温强度 T925−T2m（°C）"
         body.append(html.Tr([html.Td(label)] + [html.Td(_weather_cell(key, float(v)), className="num")
                                                 for v in days[key]], **{"data-quantity": key}))
     missing = [WEATHER_ROWS[k][0].split("（")[0] for k in WEATHER_ROWS if k not in weather["present"]]
@@ -274,7 +273,7 @@ def weather_panel(weather: dict, city: str) -> html.Div:
         lines.append(html.P(f"气象来源未提供：{'、'.join(missing)}。", className="muted"))
     level = weather["inversion_level"] or 850
     lines.append(html.P(f"各日为该日的日均值；逆温强度为 {level} hPa 与 2 米气温之差，正值表示存在逆温；"
-                        "静稳指日均风速低于 3.2 米/秒且日降水少于 1 毫米（Horton 等，2012）。", className="muted"))
+                        "静稳指日均风速低于 3.2 米/秒且日降水少于 1 毫米（大气静稳指数的地面判据）。", className="muted"))
     return html.Div([html.Table([html.Thead(head), html.Tbody(body)], className="plain scores",
                                 id="consult-weather-table"), *lines])
 

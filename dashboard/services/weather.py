@@ -59,6 +59,34 @@ def forecast_weather(ds, city: str) -> dict:
             "days": days, "present": present, "inversion_level": level}
 
 
+#: Kinds of weather source by file name (checked in order): suffixes or a name prefix → the page's words.
+SOURCE_KINDS: tuple[tuple[tuple[str, ...], str], ...] = (
+    ((".grib2", ".grb2", ".grib", ".grb"), "GRIB2 数值预报"),
+    ((".nc", ".nc4", ".netcdf"), "netCDF 格点气象"),
+    (("PRSA_Data_",), "站点逐时气象"),
+    ((".csv", ".csv.gz", ".txt"), "城市/站点气象 CSV"),
+)
+
+
+def source_kind(name: str) -> str:
+    """The words of the page for a weather file (:data:`SOURCE_KINDS`; "其他气象文件" otherwise)."""
+    low = str(name).rsplit("/", 1)[-1]
+    for marks, label in SOURCE_KINDS:
+        if any(low.startswith(m) if not m.startswith(".") else low.lower().endswith(m) for m in marks):
+            return label
+    return "其他气象文件"
+
+
+def describe_sources(sources) -> str:
+    """The sources in words, by kind with their counts: "GRIB2 数值预报 2 个文件、城市/站点气象 CSV 1 个文件"
+    (the file names themselves are technical detail: the page puts them in a tooltip)."""
+    counts: dict[str, int] = {}
+    for name in sources:
+        kind = source_kind(name)
+        counts[kind] = counts.get(kind, 0) + 1
+    return "、".join(f"{kind} {n} 个文件" for kind, n in counts.items())
+
+
 def scores_base(card: dict) -> str | None:
     """The model whose backtest the scorecard shows when the running model is a weather add-on scored by
     its base (the card's ``weather.scores_of``: a name, or a dict with ``name`` or ``model``); else None."""
