@@ -160,28 +160,6 @@ def _make_forecast(settings: Settings, date: dt.date, nc: Path) -> None:
     write_forecast(ds, nc)
 
 
-def _met_paths(paths) -> list[Path]:
-    """The ``met`` setting's paths with each glob replaced by the files it matches (sorted).
-
-    Raises
-    ------
-    FileNotFoundError
-        If a glob matches nothing (the message names the setting and the pattern).
-    """
-    import glob
-
-    out = []
-    for p in paths:
-        if glob.has_magic(str(p)):
-            found = sorted(glob.glob(str(p)))
-            if not found:
-                raise FileNotFoundError(f"settings 'met' (AIRWARN_MET): no file matches {p}")
-            out += [Path(f) for f in found]
-        else:
-            out.append(Path(p))
-    return out
-
-
 def forecast_weather(settings: Settings, model) -> "pd.DataFrame | None":
     """The weather forecast of the ``met`` setting for ``model``, as the daily chain gives it to
     :meth:`forecast.model.ForecastModel.predict` (:func:`forecast.model_cli.load_met`, checked against the
@@ -209,8 +187,11 @@ def forecast_weather(settings: Settings, model) -> "pd.DataFrame | None":
               f"settings 'met' (AIRWARN_MET) is not set: {settings.city} is forecast without weather",
               file=sys.stderr, flush=True)
         return None
-    paths = _met_paths(settings.met)
+    from forecast.io import expand_pattern
+
     try:
+        # each entry a file, a folder or a glob (run/*.grib2), in the order given
+        paths = [Path(f) for p in settings.met for f in expand_pattern(p, "weather")]
         return model.check_met(load_met(paths, [settings.city], model.coords_))
     except FileNotFoundError as exc:
         raise FileNotFoundError(f"settings 'met' (AIRWARN_MET): {_without_flag(exc)}") from None

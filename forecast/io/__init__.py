@@ -46,6 +46,7 @@ from forecast.io._csv import (
     PLAUSIBLE_RANGES,
     ReaderWarning,
     check_last_line,
+    expand_pattern,
     qc_notes,
     read_table,
 )
@@ -128,6 +129,7 @@ __all__ = [
     "check_last_line",
     "city_coordinates",
     "expand_paths",
+    "expand_pattern",
     "grib_runs",
     "is_china_sites",
     "is_grib",

@@ -217,5 +217,5 @@ def test_daily_chain_names_the_setting_and_the_file_of_bad_weather(settings, wor
     with pytest.raises(InputError) as err:
         forecast_weather(s.with_(met=(thin,)), model)
     assert "settings 'met'" in str(err.value) and "bureau_thin.csv" in str(err.value) and "ws10" in str(err.value)
-    with pytest.raises(FileNotFoundError, match=r"settings 'met' \(AIRWARN_MET\): no file matches"):
+    with pytest.raises(FileNotFoundError, match=r"settings 'met' \(AIRWARN_MET\): no weather file matches"):
         forecast_weather(s.with_(met=(tmp_path / "nwp" / "*.grib2",)), model)
