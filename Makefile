@@ -3,6 +3,9 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV   := .venv
 BIN    := $(VENV)/bin
 PIP    := $(BIN)/python -m pip
+# The suite runs on every core (pytest-xdist), a test file per worker (module fixtures built once);
+# `make test PYTEST_ARGS=-n0` runs it in one process, `PYTEST_ARGS='-n0 -k name'` one test.
+PYTEST_ARGS ?= -n auto --dist loadfile
 
 .PHONY: demo test venv test-deps browser postgresql bench clean
 
