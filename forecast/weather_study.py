@@ -117,7 +117,8 @@ def degraded_weather(observed: pd.DataFrame, issued, seed: int = 0) -> pd.DataFr
 
     One error series per variable for all cities (regionally shared), :func:`standard_errors` ×
     :func:`error_sd` by lead; lead 0 (the issue day) is the observation. Wind speed and rain stay
-    ≥ 0 (rain perturbed on ``log1p``), the dew point ≤ the temperature, ``rh`` recomputed from them.
+    ≥ 0 (rain perturbed on ``log1p`` and capped at the wettest observed day), the dew point ≤ the
+    temperature, ``rh`` recomputed from them.
 
     Parameters
     ----------
@@ -141,8 +142,10 @@ def degraded_weather(observed: pd.DataFrame, issued, seed: int = 0) -> pd.DataFr
         if v not in runs.columns:
             continue
         e = np.where(lead > 0, x[run_index, np.maximum(lead, 1) - 1], 0.0) * error_sd(v, lead)
-        if v == "rain":
-            runs[v] = np.maximum(np.expm1(np.log1p(runs[v].clip(lower=0)) + e), 0.0)
+        if v == "rain":  # never wetter than the wettest observed day of the record (a log error's tail
+            # on a rainy day would otherwise reach thousands of mm, which the readers then set aside)
+            wettest = float(np.nanmax(observed[v].to_numpy(float))) if observed[v].notna().any() else 0.0
+            runs[v] = np.clip(np.expm1(np.log1p(runs[v].clip(lower=0)) + e), 0.0, wettest)
         elif v == "wspm":
             runs[v] = np.maximum(runs[v] + e, 0.1)
         else:

@@ -99,6 +99,13 @@ def test_degraded_weather_is_seeded_lead_dependent_autocorrelated_and_shared():
     assert (a["wspm"] > 0).all() and (a["dewp"] <= a["temp"]).all()
 
 
+def test_degraded_rain_is_never_wetter_than_the_wettest_observed_day():
+    obs = _observed_synthetic(400).assign(rain=lambda d: np.where(d["date"].dt.day % 9 == 0, 60.0, 0.0))
+    a = S.degraded_weather(obs, pd.date_range("2015-01-01", periods=380), seed=0)
+    assert a["rain"].max() <= 60.0 and (a["rain"] >= 0).all()
+    assert (a["rain"] == 60.0).sum() > 0 and a.loc[a["rain"] > 0, "rain"].nunique() > 10  # capped, still perturbed
+
+
 def test_persisted_weather_carries_the_issue_day():
     obs = _observed_synthetic(40).assign(temp=lambda d: d["date"].dt.day.astype(float))
     p = S.persisted_weather(obs, pd.date_range("2015-01-05", periods=3))
