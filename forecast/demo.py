@@ -119,10 +119,7 @@ def _weather_model(settings: Settings, date: dt.date, obs: pd.DataFrame, paths: 
         of the city (empty when the city has no coordinates inside the run's grid).
     """
     import time
-    import warnings
-
     from airwarn.core.files import atomic_write_text
-    from forecast.io import ReaderWarning
     from forecast.model import load_model
     from forecast.model_cli import load_met
     from forecast.synthetic_met import make_met_daily, met_csv_text
@@ -132,9 +129,7 @@ def _weather_model(settings: Settings, date: dt.date, obs: pd.DataFrame, paths: 
     base = load_model(settings.model_dir)
     atomic_write_text(paths["met"], met_csv_text(make_met_daily(obs, seed=DEMO_SEED, coords=base.coords_)))
     nwp = write_synthetic_nwp(paths["met"].parent / "nwp", date)  # synthetic GRIB2 run → <data_dir>/demo/nwp/
-    with warnings.catch_warnings():  # the file's own marker column: not a weather variable
-        warnings.filterwarnings("ignore", r".*columns not known, left out: \['synthetic'\]", ReaderWarning)
-        history = load_met([paths["met"]])
+    history = load_met([paths["met"]])
     city = settings.city
     start = time.perf_counter()
     model = add_city_weather(base, obs, history, [city], until=pd.Timestamp(date), name=WEATHER_MODEL)

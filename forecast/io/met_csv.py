@@ -93,6 +93,9 @@ MET_CSV_VARIABLE_MAP: dict[str, str] = {
     **{name: name for name in MET_CSV_COLUMNS},
 }
 _KEYS = ("city", "station", "issued", "date", "time")
+#: Column that marks synthetic rows (``synthetic = True``, as the demo's files carry it): read into
+#: ``attrs["synthetic"]``, never warned about as an unknown column.
+SYNTHETIC_MARKER = "synthetic"
 #: Fewer values than this in a column: no unit guess (a handful of cold days can look like anything).
 _MIN_VALUES_FOR_UNIT_GUESS = 3
 _OFFSET = re.compile(r"(?:[+-]\d{2}:?\d{2}|Z)$")
@@ -115,7 +118,8 @@ def read_met_csv(path: PathLike, *, stations: pd.DataFrame | PathLike | None = N
         ``city``, ``station`` (hourly station files), ``issued`` (if given), ``date`` (daily files,
         ``datetime64[ns]``) or ``time`` (hourly files, naive Beijing time), then the columns of :data:`MET_CSV_COLUMNS`
         present, as float, in the units of the table. ``attrs["qc"]`` counts the values set to
-        missing, ``attrs["qc_rows"]`` lists them, ``attrs["unknown_columns"]`` the columns left out.
+        missing, ``attrs["qc_rows"]`` lists them, ``attrs["unknown_columns"]`` the columns left out, ``attrs["synthetic"]`` whether a ``synthetic`` column
+        marks rows as synthetic.
 
     Raises
     ------
@@ -150,6 +154,11 @@ def _met_csv(src, source: str, stations) -> pd.DataFrame:
     if not fields:
         raise ReaderError(source, f"no meteorological column; expected any of {list(MET_CSV_COLUMNS)}, "
                                   f"found {list(raw.columns)}")
+    # the marker of the project's own synthetic files (demo weather): recorded, not a weather variable
+    marker = next((c for c in unknown if str(c).strip().lower() == SYNTHETIC_MARKER), None)
+    synthetic = marker is not None and raw[marker].astype(str).str.strip().str.lower().isin(
+        ("true", "1", "yes")).any()
+    unknown = [c for c in unknown if c != marker]
     if unknown:
         warnings.warn(f"{source}: columns not known, left out: {unknown}; the known columns are "
                       f"{[*_KEYS, *MET_CSV_COLUMNS]}", ReaderWarning, stacklevel=3)
@@ -177,7 +186,7 @@ def _met_csv(src, source: str, stations) -> pd.DataFrame:
     out = _drop_duplicates(out, keys, source, qc, origin)
     out = out.sort_values(keys, kind="stable").reset_index(drop=True)
     _warn_qc(source, qc, stacklevel=4, records=records)
-    out.attrs.update(qc=qc, qc_rows=records, unknown_columns=unknown)
+    out.attrs.update(qc=qc, qc_rows=records, unknown_columns=unknown, synthetic=bool(synthetic))
     return out
 
 

@@ -113,3 +113,14 @@ def test_no_meteorological_column(tmp_path):
     path = _csv(tmp_path, "city,date,aqi\n阳泉,2016-12-14,150\n")
     with pytest.raises(ReaderError, match=r"no meteorological column; expected any of \['t2m', 'd2m'"):
         read_met_csv(path)
+
+
+def test_synthetic_marker_column_is_recorded_not_warned_about(tmp_path):
+    path = _csv(tmp_path, "city,date,t2m,ws10,synthetic\n阳泉,2026-12-01,-2.5,1.5,True\n阳泉,2026-12-02,-3.0,2.0,True\n")
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        df = read_met_csv(path)
+    assert not [w for w in caught if issubclass(w.category, ReaderWarning)]
+    assert df.attrs["synthetic"] is True and df.attrs["unknown_columns"] == [] and "synthetic" not in df.columns
+    real = read_met_csv(_csv(tmp_path, "city,date,t2m\n阳泉,2026-12-01,-2.5\n阳泉,2026-12-02,-3.0\n"))
+    assert real.attrs["synthetic"] is False
