@@ -13,6 +13,12 @@ import pytest
 
 REPO = Path(__file__).resolve().parent.parent
 
+# The suite runs on every core (pytest-xdist), so two trainings often share the 2 cores: OpenMP threads
+# that spin while they wait then make a 2-thread LightGBM fit up to 8 times slower than sleeping ones
+# (bench/bench_threads.py). Set before any test imports LightGBM; inherited by the servers and CLIs the
+# tests start. An explicit setting wins.
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+
 
 def _shared_data_dir() -> Path:
     return Path(os.environ.get("AIRWARN_SHARED_DATA", REPO.parent / "shared" / "data"))
