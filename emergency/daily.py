@@ -154,7 +154,7 @@ def _make_forecast(settings: Settings, date: dt.date, nc: Path) -> None:
     # issued from the last observed day (on or before the product day): a day without observations
     # would leave the predictors empty
     ds = model.predict(obs[obs["date"] <= last], issued=last, cities=[settings.city],
-                       met=forecast_weather(settings, model))
+                       met=weather_known_on(forecast_weather(settings, model), last))
     quality = qc_notes(obs, [settings.city])
     ds.attrs["data_quality"] = "\n".join(quality) if quality else "none"
     write_forecast(ds, nc)
@@ -197,6 +197,22 @@ def forecast_weather(settings: Settings, model) -> "pd.DataFrame | None":
         raise FileNotFoundError(f"settings 'met' (AIRWARN_MET): {_without_flag(exc)}") from None
     except (AirwarnError, OSError, ValueError, KeyError) as exc:
         raise InputError(f"settings 'met' (AIRWARN_MET): {_without_flag(exc)}") from None
+
+
+def weather_known_on(met: "pd.DataFrame | None", issued) -> "pd.DataFrame | None":
+    """The weather a forecast issued on ``issued`` may use: forecast runs issued on or before it, and
+    observed rows (no ``issued``) of days up to it; an observed row of a later day would be a perfect
+    forecast of the weather (a station CSV brought up to date, ``airwarn daily --date`` of a past day)."""
+    if met is None:
+        return None
+    day = pd.Timestamp(issued).normalize()
+    keep = pd.to_datetime(met["date"]) <= day
+    if "issued" in met.columns:
+        run = met["issued"].notna()
+        keep = (~run & keep) | (run & (pd.to_datetime(met["issued"]) <= day))
+    out = met[keep.to_numpy()]
+    out.attrs = dict(met.attrs)
+    return out
 
 
 def _without_flag(exc: BaseException) -> str:

@@ -178,13 +178,23 @@ def test_daily_chain_forecasts_with_the_met_setting(settings, world, tmp_path, c
     from emergency.daily import _make_forecast
 
     day = dt.date(2015, 2, 10)
-    glob = Path(world["csv"]).parent / "bureau_met_*.csv"
-    s = _chain_settings(settings, world, "with-weather", tmp_path, met=[glob])
+    # the bureau's weather forecast run of the day (its observed weather as the run's values, `issued` set)
+    observed = pd.read_csv(world["csv"])
+    valid = pd.to_datetime(observed["date"])
+    run = observed[(valid > pd.Timestamp(day)) & (valid <= pd.Timestamp(day) + pd.Timedelta(days=10))]
+    folder = tmp_path / "nwp"
+    folder.mkdir()
+    run.assign(issued=day.isoformat()).to_csv(folder / "bureau_run_20150210.csv", index=False)
+    s = _chain_settings(settings, world, "with-weather", tmp_path, met=[folder / "bureau_run_*.csv"])
     _make_forecast(s, day, tmp_path / "a" / "forecast.nc")
     ds = P.open_forecast(tmp_path / "a" / "forecast.nc")
     info = P.weather_info(ds)
-    assert info["used"] and info["sources"] == ["bureau_met_beijing.csv"] and info["cities"] == ["北京"]
+    assert info["used"] and info["sources"] == ["bureau_run_20150210.csv"] and info["cities"] == ["北京"]
     assert P.weather_frame(ds, "北京")["valid_date"].iloc[0] == pd.Timestamp("2015-02-11")
+    # the station observations of later days are not a forecast: the chain of a past day leaves them out
+    glob = Path(world["csv"]).parent / "bureau_met_*.csv"
+    _make_forecast(s.with_(met=(glob,)), day, tmp_path / "a2" / "forecast.nc")
+    assert P.open_forecast(tmp_path / "a2" / "forecast.nc").attrs["weather_used"] == "no"
     # a model with weather and no met setting: forecast without weather, said on stderr
     capsys.readouterr()
     _make_forecast(s.with_(met=()), day, tmp_path / "b" / "forecast.nc")
@@ -219,3 +229,22 @@ def test_daily_chain_names_the_setting_and_the_file_of_bad_weather(settings, wor
     assert "settings 'met'" in str(err.value) and "bureau_thin.csv" in str(err.value) and "ws10" in str(err.value)
     with pytest.raises(FileNotFoundError, match=r"settings 'met' \(AIRWARN_MET\): no weather file matches"):
         forecast_weather(s.with_(met=(tmp_path / "nwp" / "*.grib2",)), model)
+
+
+def test_the_daily_chain_uses_no_weather_known_only_after_the_issue_day():
+    from emergency.daily import weather_known_on
+
+    day = pd.Timestamp("2026-12-03")
+    met = pd.DataFrame({
+        "city": "阳泉",
+        "issued": [pd.NaT, pd.NaT, day, day, day + pd.Timedelta(days=1)],
+        "date": [day - pd.Timedelta(days=1), day + pd.Timedelta(days=1),  # observed: before / after the day
+                 day + pd.Timedelta(days=1), day + pd.Timedelta(days=2),  # the day's own run
+                 day + pd.Timedelta(days=2)],                            # tomorrow's run
+        "blh": [300.0, 900.0, 350.0, 400.0, 950.0]})
+    met.attrs["sources"] = ["a.csv", "run.grib2"]
+    kept = weather_known_on(met, day)
+    assert kept["blh"].tolist() == [300.0, 350.0, 400.0] and kept.attrs["sources"] == met.attrs["sources"]
+    station = met[met["issued"].isna()].drop(columns="issued")  # a station CSV brought up to date
+    assert weather_known_on(station, day)["blh"].tolist() == [300.0]
+    assert weather_known_on(None, day) is None
