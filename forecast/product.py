@@ -330,6 +330,11 @@ def _weather_variables(model, table: pd.DataFrame, cube3) -> dict:
     present in ``table``; none for a model trained without weather."""
     if not getattr(model, "with_met_", False):
         return {}
+    # a weather add-on (pooled boosters without weather) uses it only for the cities it corrects
+    pooled = any(str(f).startswith(WEATHER_PREFIX) for f in getattr(model, "features_", []) or [])
+    res = getattr(model, "residuals_", None)
+    unused = (np.zeros(len(table), dtype=bool) if pooled else
+              ~table["city"].astype(str).isin(res.cities if res is not None else []).to_numpy())
     out = {}
     for v in getattr(model, "met_variables_", None) or []:
         column = f"{WEATHER_PREFIX}{v}"
@@ -340,7 +345,8 @@ def _weather_variables(model, table: pd.DataFrame, cube3) -> dict:
                  "predictor": v}
         if units is not None:
             attrs["units"] = units
-        out[column] = (DAILY_DIMS, cube3(table[column].to_numpy(dtype="float32")), attrs)
+        values = np.where(unused, np.nan, table[column].to_numpy(dtype="float32")).astype("float32")
+        out[column] = (DAILY_DIMS, cube3(values), attrs)
     return out
 
 

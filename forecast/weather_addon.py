@@ -30,7 +30,6 @@ warning decision's calibration from the base folder (``airwarn weather-add`` doe
 from __future__ import annotations
 
 import copy
-import shutil
 import time
 from pathlib import Path
 from types import SimpleNamespace
@@ -39,6 +38,7 @@ import numpy as np
 import pandas as pd
 
 from airwarn.core.errors import InputError
+from airwarn.core.files import atomic_write_bytes
 from forecast import features as F
 from forecast import weather_model as W
 
@@ -120,7 +120,14 @@ def _split(rows, cities) -> tuple[np.ndarray, np.ndarray, pd.Timestamp]:
     """Fit rows (valid day before the split day) and held-out rows (issued on or after it)."""
     city = rows.issue["city"].astype(str).to_numpy()[rows.idx]
     usable = rows.in_period & np.isin(city, list(cities))
-    days = np.unique(rows.issued_at[usable])
+    # the split is taken over the days with weather (three years of observations, one of weather: the
+    # year of weather is split, not the three years)
+    tab, _ = rows.table(np.nonzero(usable)[0])
+    weather = tab.filter(regex="^met_").notna().any(axis=1).to_numpy()
+    days = np.unique(rows.issued_at[np.nonzero(usable)[0][weather]])
+    if len(days) < 3:
+        raise InputError(f"no issue day of {sorted(cities)} with weather in the training period "
+                         f"(got {len(days)}): nothing to fit the weather add-on on")
     cut = days[int(len(days) * FIT_SHARE)]
     return usable & (rows.valid < cut), usable & (rows.issued_at >= cut), pd.Timestamp(cut)
 
@@ -244,6 +251,6 @@ def copy_base_files(base_dir, out_dir) -> list[Path]:
     for pattern in BASE_FILE_PATTERNS:
         for f in sorted(base.glob(pattern)):
             if f.is_file():
-                shutil.copyfile(f, out / f.name)
+                atomic_write_bytes(out / f.name, f.read_bytes())  # never a half-copied calibration
                 copied.append(out / f.name)
     return copied

@@ -263,10 +263,12 @@ def save_residuals(res: CityResiduals | None, out: Path, cities_order) -> tuple[
 
     if res is None or not res.boosters:
         return [], []
-    index = {c: k for k, c in enumerate(cities_order)}
+    # a corrected city outside the model's training cities (a weather add-on) gets its own number after them
+    order = [*cities_order, *sorted(set(res.cities) - set(cities_order))]
+    index = {c: k for k, c in enumerate(order)}
     files = {}
     for (c, p), booster in sorted(res.boosters.items()):
-        name = f"residual_{index.get(c, 0):03d}_{p}.txt"
+        name = f"residual_{index[c]:03d}_{p}.txt"
         atomic_write_text(out / name, booster.model_to_string(num_iteration=-1))
         files[(c, p)] = name
     return sorted(files.values()), res.card(files)

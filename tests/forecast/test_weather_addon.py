@@ -172,3 +172,37 @@ def test_cli_refuses_the_base_folder_and_a_short_history(obs, history, tmp_path,
         warnings.simplefilter("ignore")
         assert main(args + ["--out", str(tmp_path / "w")]) != 0
     assert "got 阳泉 100" in capsys.readouterr().err and not (tmp_path / "w").exists()
+
+
+def test_a_city_the_add_on_does_not_correct_is_not_reported_as_using_weather(addon, obs, runs, plain):
+    from forecast.product import weather_info
+
+    met = runs["stagnant"]
+    both = pd.concat([met, met[met["issued"].notna()].assign(city="太原")], ignore_index=True)
+    both.attrs = dict(met.attrs)
+    ds = addon.predict(obs, DATE, cities=FORECAST_CITIES, met=both, n_members=20)
+    info = weather_info(ds)
+    assert info["used"] and info["cities"] == ["阳泉"]  # 太原 has weather in the run, but no booster
+    assert np.isnan(ds["met_blh"].sel(city="太原").values).all()
+    assert np.isfinite(ds["met_blh"].sel(city="阳泉").values).any()
+    np.testing.assert_array_equal(_p50(ds, "太原"), _p50(plain, "太原"))
+
+
+def test_residual_files_of_cities_outside_the_base_do_not_collide(tmp_path):
+    from forecast import weather_model as W
+
+    import lightgbm
+
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(200, 1))
+
+    def booster(slope):
+        return lightgbm.train({"verbose": -1, "num_leaves": 4}, lightgbm.Dataset(x, slope * x[:, 0]), 5)
+
+    res = W.CityResiduals(boosters={("甲", "pm25"): booster(1.0), ("乙", "pm25"): booster(-1.0)},
+                          features={"pm25": ["lead_day"]})
+    files, entries = W.save_residuals(res, tmp_path, ["北京", "天津"])  # neither city among the model's
+    assert len(set(files)) == 2
+    back = W.read_residuals(tmp_path, entries)
+    probe = np.array([[1.5]])
+    assert back.boosters[("甲", "pm25")].predict(probe)[0] > 0 > back.boosters[("乙", "pm25")].predict(probe)[0]
