@@ -18,8 +18,9 @@
   date by that model, with the GRIB2 run as the weather forecast and the weather history as the
   observations of the issue day;
 * ``<data_dir>/demo/recent_forecasts.csv``: the forecasts issued on each of the 30 days before
-  the demo date by the same model, in the backtest ``forecasts.csv`` layout, so the dashboard can set
-  recent observations against what was forecast for them.
+  the demo date by the same model without weather (no run of those days exists; the history would be a
+  perfect forecast), in the backtest ``forecasts.csv`` layout, so the dashboard can set recent
+  observations against what was forecast for them.
 """
 from __future__ import annotations
 
@@ -93,8 +94,10 @@ def build_demo(settings: Settings, date: dt.date | None = None) -> str:
     write_forecast(ds, paths["forecast"])
 
     recent_days = [pd.Timestamp(date) - pd.Timedelta(days=k) for k in range(RECENT_DAYS, 0, -1)]
-    # the recent forecasts use the observed synthetic weather (the history) as their weather forecast
-    recent = model.predict(obs, issued=recent_days, met=history, n_members=50)
+    # the recent forecasts without weather (the base model's): the demo has no weather forecast run of
+    # those days, and the history's weather of a valid day would be a perfect forecast of it (and the
+    # add-on was fitted on those days), which would flatter the 预报检验 tab
+    recent = model.predict(obs, issued=recent_days, n_members=50)
     atomic_write_text(paths["recent"], backtest_frame(recent).to_csv(index=False, float_format="%.4g"))
     build_ranking_demo(settings, date)  # 考核排名: synthetic county data and the ranking of the last month
 

@@ -282,7 +282,11 @@ def weather_panel(weather: dict, city: str) -> html.Div:
 def update_weather(city: str, day: str):
     """The weather predictors behind the forecast of the city and issue date (气象条件预报)."""
     auth.require_role(*ALL_ROLES)
-    return weather_panel(weather_service.forecast_weather(products.load_forecast(day), city), city)
+    try:
+        ds = products.load_forecast(day)
+    except (UnknownNameError, FileNotFoundError):
+        return html.P(f"{day} 无预报产品，无气象条件可显示。", className="muted", id="consult-weather-none")
+    return weather_panel(weather_service.forecast_weather(ds, city), city)
 
 
 @callback(Output(ids.CONSULT_RECENT, "figure"), Output(ids.CONSULT_RECENT_SCORES, "children"),

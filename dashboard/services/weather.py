@@ -43,7 +43,8 @@ def forecast_weather(ds, city: str) -> dict:
         925: the level of the inversion proxy shown, None without one).
     """
     info = weather_info(ds)
-    frame = weather_frame(ds, city) if info["used"] else pd.DataFrame()
+    # a city absent from the day's product (an older product of the home city only) has no weather there
+    frame = weather_frame(ds, city) if info["used"] and city in ds["city"].values else pd.DataFrame()
     days = pd.DataFrame({"lead_day": frame.get("lead_day", pd.Series(dtype=int)),
                          "valid_date": frame.get("valid_date", pd.Series(dtype="datetime64[ns]"))})
     present, level = [], None
