@@ -38,7 +38,9 @@ path or a list of paths, in ``AIRWARN_POWER`` / ``AIRWARN_CEMS`` paths separated
 ``PRSA_Data_*`` files; :func:`forecast.model_cli.load_met`) the daily chain gives a model trained with
 weather; a path, a glob (``/data/nwp/*.grib2``) or a list of them, in ``AIRWARN_MET`` separated by commas
 or ``os.pathsep``. Without it such a model forecasts without weather (said on stderr); a model trained
-without weather ignores it.
+without weather ignores it. Only what is known on the issue day is used: runs issued on or before it,
+and rows without an ``issued`` column (observations) of days up to it, so a CSV forecast must carry
+``issued``.
 ``secure_cookies`` (``AIRWARN_SECURE_COOKIES``: 1/0, true/false, yes/no, on/off; default false) marks
 the dashboard's cookies ``Secure``; it must be true when the dashboard is served over HTTPS.
 
