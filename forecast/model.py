@@ -576,9 +576,9 @@ class ForecastModel:
                                  lambda r, X, leads: r.predict_log_quantiles(X, leads))
                for p in self.pollutants_}
         res = getattr(self, "residuals_", None)
-        rows = table["city"].astype(str).isin(res.cities).to_numpy() if res is not None else np.zeros(0, bool)
-        # a row without the valid day's weather (no met_ value) keeps the pooled forecast: no correction
-        rows = rows & table.filter(regex="^met_").notna().any(axis=1).to_numpy() if rows.any() else rows
+        # the residual boosters correct their cities' rows that have the valid day's weather
+        rows = (self.weather_rows(table) & table["city"].astype(str).isin(res.cities).to_numpy()
+                if res is not None else np.zeros(len(table), dtype=bool))
         if rows.any():  # the corrected cities: location + correction, spread × factor
             part = table.loc[rows]
             for p in self.pollutants_:
@@ -586,6 +586,18 @@ class ForecastModel:
                 q = out[p][rows]
                 out[p][rows] = (loc + res.location(part, p))[:, None] + res.scale(part, p)[:, None] * (q - loc[:, None])
         return out
+
+    def weather_rows(self, table: pd.DataFrame) -> np.ndarray:
+        """Which rows of a predictor table are forecast with weather: those with the valid day's weather
+        (a ``met_`` value), of any city when the pooled boosters learnt the weather, else (a weather
+        add-on, :mod:`forecast.weather_addon`) of the cities with a residual booster only."""
+        if not getattr(self, "with_met_", False):
+            return np.zeros(len(table), dtype=bool)
+        rows = table.filter(regex="^met_").notna().any(axis=1).to_numpy()
+        if not any(str(f).startswith("met_") for f in self.features_):
+            res = getattr(self, "residuals_", None)
+            rows = rows & table["city"].astype(str).isin(res.cities if res is not None else []).to_numpy()
+        return rows
 
     def _conc_grid(self, table: pd.DataFrame) -> dict[str, np.ndarray]:
         return _concentrations(self._log_quantiles(table))
@@ -730,7 +742,7 @@ class ForecastModel:
             crit[c.key] = apply_isotonic(self.calibration_["criteria"][c.key], share)
         aqi_mean = aqi_grid @ GRID_WEIGHTS
         return forecast_dataset(self, table, keys, conc_q, aqi_q, probs, members, crit, aqi_mean,
-                                weather_sources=weather_sources)
+                                weather_sources=weather_sources, weather_rows=self.weather_rows(table))
 
     # ------------------------------------------------------------------ persistence
     def save(self, out_dir: str | os.PathLike) -> Path:

@@ -186,8 +186,8 @@ def standard_for(valid_dates) -> np.ndarray:
 def forecast_dataset(model, table: pd.DataFrame, keys: pd.DataFrame,
                      conc_q: dict[str, np.ndarray], aqi_q: np.ndarray, probs: dict[int, np.ndarray],
                      members: np.ndarray, crit: dict[str, np.ndarray],
-                     aqi_mean: np.ndarray | None = None, weather_sources: Sequence[str] | None = None
-                     ) -> xr.Dataset:
+                     aqi_mean: np.ndarray | None = None, weather_sources: Sequence[str] | None = None,
+                     weather_rows: np.ndarray | None = None) -> xr.Dataset:
     """Assemble the forecast Dataset (the layout in the module docstring).
 
     Parameters
@@ -209,6 +209,9 @@ def forecast_dataset(model, table: pd.DataFrame, keys: pd.DataFrame,
     aqi_mean : ndarray (rows,), optional
     weather_sources : sequence of str, optional
         The weather files the forecast was given (:func:`met_sources`); recorded by basename.
+    weather_rows : ndarray of bool (rows,), optional
+        The rows forecast with weather (:meth:`forecast.model.ForecastModel.weather_rows`); the others'
+        ``met_<v>`` are written NaN. Default: every row.
     """
     cities = sorted(keys["city"].unique())
     issued = sorted(pd.DatetimeIndex(keys["issued"].unique()))
@@ -295,7 +298,7 @@ def forecast_dataset(model, table: pd.DataFrame, keys: pd.DataFrame,
                             "criteria": "; ".join(f"{c.key}: {c.label}" for c in CRITERIA)})
     data["aqi_standard"] = (("issued", "lead_day"), std.astype(object),
                             {"long_name": "AQI standard of the valid day"})
-    weather = _weather_variables(model, table, cube3)
+    weather = _weather_variables(model, table, cube3, weather_rows)
     data.update(weather)
     stds = sorted(set(std.ravel().tolist()))
     attrs = {
@@ -316,25 +319,17 @@ def forecast_dataset(model, table: pd.DataFrame, keys: pd.DataFrame,
 
 def met_sources(met: pd.DataFrame | None) -> list[str]:
     """The files a meteorology frame was read from: ``attrs["sources"]`` (set by
-    :func:`forecast.model_cli.load_met` and :func:`forecast.met.read_met`), else the distinct values of
-    its ``source`` column; empty for None."""
-    if met is None:
-        return []
-    found = met.attrs.get("sources") or (sorted(met["source"].dropna().astype(str).unique())
-                                         if "source" in met.columns else [])
-    return [str(s) for s in found]
+    :func:`forecast.model_cli.load_met` and :func:`forecast.met.read_met`); empty for None."""
+    return [] if met is None else [str(s) for s in met.attrs.get("sources") or []]
 
 
-def _weather_variables(model, table: pd.DataFrame, cube3) -> dict:
+def _weather_variables(model, table: pd.DataFrame, cube3, used: np.ndarray | None) -> dict:
     """The ``met_<v>`` variables (dims, float32 cube, CF attributes) of the model's weather variables
-    present in ``table``; none for a model trained without weather."""
+    present in ``table``, NaN on the rows not forecast with weather (``used``); none for a model trained
+    without weather."""
     if not getattr(model, "with_met_", False):
         return {}
-    # a weather add-on (pooled boosters without weather) uses it only for the cities it corrects
-    pooled = any(str(f).startswith(WEATHER_PREFIX) for f in getattr(model, "features_", []) or [])
-    res = getattr(model, "residuals_", None)
-    unused = (np.zeros(len(table), dtype=bool) if pooled else
-              ~table["city"].astype(str).isin(res.cities if res is not None else []).to_numpy())
+    unused = np.zeros(len(table), dtype=bool) if used is None else ~np.asarray(used, dtype=bool)
     out = {}
     for v in getattr(model, "met_variables_", None) or []:
         column = f"{WEATHER_PREFIX}{v}"
@@ -430,8 +425,7 @@ def weather_frame(ds: xr.Dataset, city: str, issued=None) -> pd.DataFrame:
     for v in info["variables"]:
         out[v] = sub[f"{WEATHER_PREFIX}{v}"].values.astype(float)
     if not info["variables"] or not np.isfinite(out[info["variables"]].to_numpy(float)).any():
-        return pd.DataFrame({c: pd.Series(dtype={"lead_day": "int64", "valid_date": "datetime64[ns]"}.get(c, "float64"))
-                             for c in columns})
+        return out[columns].iloc[:0]
     return out[columns]
 
 

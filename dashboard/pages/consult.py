@@ -221,16 +221,11 @@ def update_outlook(city: str, day: str, compare: str | None = None):
             summary)
 
 
-def _sources_text(sources) -> str:
-    """The weather sources in words, by kind and count (:func:`dashboard.services.weather.describe_sources`)."""
-    return weather_service.describe_sources(sources)
-
-
 def weather_used_text(weather: dict) -> str:
     """The fan chart's line on the weather: "含气象预报：<sources>" or "未使用气象预报"."""
     if not weather["city_used"]:
         return "未使用气象预报（本城市无气象数据）" if weather["used"] else "未使用气象预报"
-    return f"含气象预报：{_sources_text(weather['sources']) or '来源未记录'}"
+    return f"含气象预报：{weather_service.describe_sources(weather['sources']) or '来源未记录'}"
 
 
 #: Rows of the weather panel: quantity → (label, format of a value).
@@ -252,7 +247,7 @@ def weather_panel(weather: dict, city: str) -> html.Div:
     if not weather["used"]:
         return html.Div(html.P("本次预报未使用气象预报（模型未用气象因子训练或未提供气象文件）", className="muted",
                                id="consult-weather-none"))
-    lines = [html.P(f"气象来源：{_sources_text(weather['sources']) or '未记录'}", className="muted",
+    lines = [html.P(f"气象来源：{weather_service.describe_sources(weather['sources']) or '未记录'}", className="muted",
                      id="consult-weather-sources", title="\n".join(weather["sources"]))]
     if weather["synthetic"]:
         lines.append(html.P("气象数据为合成数据（演示）", className="notice", id="consult-weather-synthetic"))
