@@ -22,7 +22,9 @@ Steps
    (:data:`SPANS`).
 4. **Calibration** (:func:`calibrate`): per level and span, isotonic regression of the observed event
    (the same grading of the observed series of the same days) on the raw share, over the held-out
-   forecasts of the model's validation fold (inside its training period). Reliability per decile is
+   forecasts of the model's validation fold (inside its training period). Under a rule set with
+   ``by_pollutant`` the fold's members are graded as a forecast is (:func:`colour_mask`): a day whose
+   median forecast is led by a pollutant that starts no colour warning counts in no member. Reliability per decile is
    reported out of fold (two-fold cross-fitting by issue-day blocks).
 5. **Thresholds.** ``p*_L`` is chosen on the event CSI of "a warning of level ≥ L"
    (:mod:`emergency.events`) over the validation fold's issue days for all cities (step 6); a level
@@ -419,7 +421,13 @@ def calibrate(scenarios, observations: pd.DataFrame, rules: "RuleSet | str" = "n
     """
     rules = load_rules(rules)
     keys = scenarios.keys.reset_index(drop=True)
-    shares = level_shares(scenarios.members, scenarios.issue_aqi, rules)
+    members = scenarios.members
+    primary = getattr(scenarios, "primary", None)
+    if rules.colour_pollutants is not None and primary is not None:
+        # graded as a forecast is graded (forecast_recommendations, engine.assess): a day led by a
+        # pollutant that starts no colour warning counts in no member; the observed events stay all days
+        members = np.where(colour_days(primary, rules)[:, None, :], members, np.nan)
+    shares = level_shares(members, scenarios.issue_aqi, rules)
     observed_spans = observed_levels(scenarios.observed, scenarios.issue_aqi, rules)
     tables: dict = {span: {} for span in SPANS}
     issued = pd.to_datetime(keys["issued"])
@@ -480,7 +488,9 @@ def calibrate(scenarios, observations: pd.DataFrame, rules: "RuleSet | str" = "n
     recs = recommendations(keys, shares, cal)
     scored = verify_events(recs, episodes, first, last, with_events=False, observed_until=until).counts
     cal.fold = dict(fold or {}, issue_days=[str(first.date()), str(last.date())], cities=len(cities),
-                    forecasts=int(len(keys)), members=int(scenarios.members.shape[1]))
+                    forecasts=int(len(keys)), members=int(scenarios.members.shape[1]),
+                    colour_days_by_primary_pollutant=bool(rules.colour_pollutants is not None
+                                                          and primary is not None))
     cal.validation = {"thresholds": chosen, "event_scores": scored, "reliability_out_of_fold": reliability,
                       "brier_out_of_fold": bss,
                       "note": "event scores at the chosen thresholds on the fold they were chosen on (in sample); "
@@ -674,11 +684,17 @@ def colour_mask(ds, rules: RuleSet) -> np.ndarray | None:
             dates = np.broadcast_to(ds["valid_date"].broadcast_like(ds[pols[0]].sel(quantile=0.5, method="nearest"))
                                     .transpose("city", "issued", "lead_day").values.reshape(n, L), (n, L))
         names = primary_pollutants(med, dates=dates)
-    names = np.asarray(names, dtype=object)
+    return colour_days(np.asarray(names, dtype=object).reshape(n, L), rules)
+
+
+def colour_days(primary: np.ndarray, rules: RuleSet) -> np.ndarray:
+    """Which days of primary pollutant names (comma-joined; ``""``/None unknown) count toward the colour
+    levels (:meth:`RuleSet.counts_for_colour`), same shape."""
+    names = np.asarray(primary, dtype=object)
     names = np.where(pd.isna(names), "", names).astype(str)
     uniq, inv = np.unique(names, return_inverse=True)
     counts = np.array([rules.counts_for_colour(u) for u in uniq], dtype=bool)
-    return counts[inv].reshape(n, L)
+    return counts[inv].reshape(names.shape)
 
 
 def probability_scores(keys: pd.DataFrame, shares: LevelShares, calibration: DecisionCalibration,

@@ -80,7 +80,7 @@ from airwarn.core.vocab import DAILY_POLLUTANTS
 from forecast import features as F
 from forecast import verify
 from forecast import weather_model as W
-from forecast.aqi import aqi_from_concentrations
+from forecast.aqi import aqi_from_concentrations, primary_pollutants
 from forecast.calibration import (MIN_VALIDATION_SHARE_RATIO, THRESHOLD_POOL_KM, VALIDATION_SCHEMES,
                                   CalibrationWarning, apply_isotonic, best_threshold, copula_correlation,
                                   criterion_met, exceedance_probability, fit_isotonic, neighbourhood_thresholds,
@@ -111,12 +111,17 @@ class ValidationScenarios:
         Observed daily AQI of each lead's valid day (NaN: not observed).
     issue_aqi : ndarray, shape (keys,)
         Observed daily AQI of the issue day (NaN: not observed).
+    primary : ndarray of str, shape (keys, leads), optional
+        Primary pollutant(s) of each lead's median forecast, as the product's ``primary_pollutant``
+        (comma-joined; ``""`` none or unknown): a rule set that starts colour warnings by primary
+        pollutant grades these scenarios as it grades a forecast (:func:`emergency.decision.calibrate`).
     """
 
     keys: pd.DataFrame
     members: np.ndarray
     observed: np.ndarray
     issue_aqi: np.ndarray
+    primary: np.ndarray | None = None
 
 
 def aqi_of(conc: Mapping[str, np.ndarray], valid_dates) -> np.ndarray:
@@ -204,6 +209,8 @@ class _HeldOut:
     loc: dict | None
     scale: dict | None
     factors: dict = field(default_factory=dict)
+    #: primary pollutant(s) of each row's median forecast (set with the AQI grid)
+    primary: np.ndarray | None = None
 
 
 class ForecastModel:
@@ -444,11 +451,16 @@ class ForecastModel:
                 keys, table_z = z_tables[f"{p}|g{g}"] = residual_quantiles(z[rows], lead_val[rows])
                 z_by_lead[p][keys] = table_z
         aqi_grid = np.empty((len(held.table), len(GRID_LEVELS)))
+        # the primary pollutant of each row's median forecast, as the product has it (forecast.product)
+        held.primary = np.full(len(held.table), "", dtype=object)
+        median = int(np.argmin(np.abs(GRID_LEVELS - 0.5)))
+        valid = held.table["valid_date"].to_numpy()
         for lo in range(0, len(held.table), 200_000):
             rows = slice(lo, lo + 200_000)
             conc = _concentrations({p: held.loc[p][rows, None] + held.scale[p][rows, None] * z_by_lead[p][lead_val[rows]]
                                     for p in self.pollutants_})
             aqi_grid[rows] = self._aqi_grid(held.table.iloc[rows], conc)
+            held.primary[rows] = primary_pollutants({p: c[:, median] for p, c in conc.items()}, dates=valid[rows])
         return z_tables, aqi_grid
 
     def _calibrate(self, held: "_HeldOut", aqi_grid: np.ndarray, clean: pd.DataFrame, log) -> None:
@@ -467,7 +479,7 @@ class ForecastModel:
         self.copula_corr_ = copula_correlation(tab_val, aqi_grid, obs_aqi)
         issue_aqi = (clean.set_index(["city", "date"])["aqi"] if "aqi" in clean.columns
                      else pd.Series(dtype=float, index=pd.MultiIndex.from_arrays([[], []])))
-        self._fit_criteria_calibration(tab_val, aqi_grid, obs_aqi, issue_aqi)
+        self._fit_criteria_calibration(tab_val, aqi_grid, obs_aqi, issue_aqi, held.primary)
         self.validation_ = validation_scores(tab_val, aqi_grid, obs_aqi, raw, self)
 
     def _check_validation_events(self, tab_val: pd.DataFrame, obs_aqi: np.ndarray, clean: pd.DataFrame,
@@ -555,7 +567,8 @@ class ForecastModel:
             params["num_leaves"] = min(params["num_leaves"], 15)
         return LogLocationScaleRegressor(**params, random_state=self.seed, n_jobs=self.n_jobs)
 
-    def _fit_criteria_calibration(self, tab_val, aqi_grid, obs_aqi, issue_aqi: pd.Series) -> None:
+    def _fit_criteria_calibration(self, tab_val, aqi_grid, obs_aqi, issue_aqi: pd.Series,
+                                  primary: np.ndarray | None = None) -> None:
         members, keys = self._members(tab_val, aqi_grid, n_members=N_MEMBERS)
         obs_w = to_wide(tab_val, obs_aqi, keys)
         complete = np.isfinite(obs_w).all(axis=1)
@@ -568,7 +581,8 @@ class ForecastModel:
         # by the warning layer (emergency.decision), which knows the rule sets
         self.validation_scenarios_ = ValidationScenarios(
             keys=keys, members=members.astype("float32"), observed=obs_w.astype("float32"),
-            issue_aqi=issue_aqi.reindex(pd.MultiIndex.from_frame(keys)).to_numpy(float))
+            issue_aqi=issue_aqi.reindex(pd.MultiIndex.from_frame(keys)).to_numpy(float),
+            primary=_wide_text(tab_val, primary, keys) if primary is not None else None)
 
     # ------------------------------------------------------------------ prediction pieces
     def _log_quantiles(self, table: pd.DataFrame) -> dict[str, np.ndarray]:
@@ -873,6 +887,16 @@ def _to_wide_grid(table: pd.DataFrame, grid: np.ndarray, keys: pd.DataFrame) -> 
     ki = key_pos.reindex(pd.MultiIndex.from_arrays([table["city"], table["issued"]])).to_numpy()
     li = table["lead_day"].to_numpy().astype(int) - 1
     out[ki, li] = grid
+    return out
+
+
+def _wide_text(table: pd.DataFrame, values: np.ndarray, keys: pd.DataFrame) -> np.ndarray:
+    """(keys × leads) array of a per-row text (``""`` where a key has no row for a lead)."""
+    k = pd.MultiIndex.from_frame(keys)
+    out = np.full((len(keys), len(LEADS)), "", dtype=object)
+    key_pos = pd.Series(np.arange(len(keys)), index=k)
+    ki = key_pos.reindex(pd.MultiIndex.from_arrays([table["city"], table["issued"]])).to_numpy()
+    out[ki, table["lead_day"].to_numpy().astype(int) - 1] = values
     return out
 
 

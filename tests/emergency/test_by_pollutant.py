@@ -194,3 +194,9 @@ def test_i15_the_model_forecast_carries_the_primary_pollutant_into_nc_csv_and_wa
     assert assess(nc, RULES, decision="median").primary_pollutants == tuple(expected)
     assert main(["warn", "--forecast", str(csv), "--decision", "median"]) == 0
     assert tuple(json.loads(capsys.readouterr().out)["primary_pollutants"]) == tuple(expected)
+    # the validation fold's scenarios carry each lead's primary pollutant too: the decision is
+    # calibrated on them graded as this forecast is graded (emergency.decision.calibrate)
+    scen = m.validation_scenarios_
+    assert scen.primary.shape == scen.observed.shape
+    names = set(scen.primary.ravel())
+    assert names <= {"", *m.pollutants_} | {n for n in names if "," in n} and "pm25" in names

@@ -132,6 +132,28 @@ def test_calibrate_on_a_fold_and_round_trip(tmp_path):
     assert load_calibration(tmp_path / "nowhere", "national-2024") is None
 
 
+def test_calibrate_grades_the_fold_by_primary_pollutant_as_a_forecast_is_graded():
+    """Under a by-pollutant rule set a day led by ozone starts no colour warning in a forecast
+    (forecast_recommendations, assess); the fold's scenarios must be graded alike, or the thresholds are
+    chosen on shares the product never sees (a bug: the fold was graded on every day)."""
+    import dataclasses
+
+    scen, obs = _synthetic_fold(n_cities=12, days=60)
+    plain = calibrate(scen, obs, RULES)
+    all_o3 = dataclasses.replace(scen, primary=np.full(scen.observed.shape, "o3_8h", dtype=object))
+    led = calibrate(all_o3, obs, RULES)
+    # no member day may count: the raw shares are all 0, the calibrated window probability one constant
+    assert len(set(plain.tables["window"]["yellow"]["y"])) > 2
+    assert len(set(led.tables["window"]["yellow"]["y"])) == 1
+    assert led.validation["brier_out_of_fold"]["window"]["yellow"]["bss"] <= 0.0 \
+        < plain.validation["brier_out_of_fold"]["window"]["yellow"]["bss"]
+    # PM2.5-led days count as before; a rule set without by_pollutant ignores the names
+    pm25 = dataclasses.replace(scen, primary=np.full(scen.observed.shape, "pm25", dtype=object))
+    assert calibrate(pm25, obs, RULES).tables == plain.tables
+    r2019 = load_rules("national-2019")
+    assert calibrate(all_o3, obs, r2019).tables == calibrate(scen, obs, r2019).tables
+
+
 def _dataset(members: np.ndarray, issue_aqi: float, issued="2026-01-10") -> xr.Dataset:
     """A one-city, one-issue-day forecast Dataset in the model's layout."""
     issued = pd.DatetimeIndex([issued])
