@@ -380,7 +380,9 @@ def read_met(paths, *, coords: pd.DataFrame | None = None, cities: Iterable[str]
     -------
     DataFrame
         ``city``, ``issued`` (when a source is a forecast run; NaT for the rows of others),
-        ``date`` and :data:`DAILY_PREDICTORS`. ``attrs["sources"]`` names the files.
+        ``date`` and :data:`DAILY_PREDICTORS`. ``attrs["sources"]`` names the files;
+        ``attrs["synthetic"]`` (bool) says whether some file is synthetic weather (a tidy CSV's
+        ``synthetic`` column, a GRIB2 run's test-product mark: :func:`forecast.io.grib.is_synthetic`).
 
     Raises
     ------
@@ -397,10 +399,12 @@ def read_met(paths, *, coords: pd.DataFrame | None = None, cities: Iterable[str]
     for f in files:
         kinds.setdefault(source_kind(f), []).append(str(f))
     frames = []
+    synthetic = False  # some source is marked synthetic (the demo's seeded weather)
     if ("grib" in kinds or "netcdf" in kinds):
         points = _points(coords, wanted, kinds)
     for path in kinds.get("csv", []):
         rows = read_met_csv(path, stations=stations)
+        synthetic |= bool(rows.attrs.get("synthetic", False))
         if "issued" in rows.columns:
             rows["issued"] = pd.to_datetime(rows["issued"]).dt.normalize()
         frames.append(daily_predictors(rows))
@@ -409,6 +413,7 @@ def read_met(paths, *, coords: pd.DataFrame | None = None, cities: Iterable[str]
     if "grib" in kinds:
         for run, run_files in grib_runs(kinds["grib"]).items():
             ds = open_grib(run_files, run=None if pd.isna(run) else run)
+            synthetic |= bool(ds.attrs.get("synthetic", 0))
             rows = grid_rows(ds, points, strict=False)
             if not pd.isna(run):
                 rows.insert(1, "issued", _to_beijing([run])[0].normalize())
@@ -427,6 +432,7 @@ def read_met(paths, *, coords: pd.DataFrame | None = None, cities: Iterable[str]
     keys = ["city", "issued", "date"] if "issued" in out.columns else ["city", "date"]
     out = out.sort_values(keys, kind="stable").reset_index(drop=True)
     out.attrs["sources"] = [str(f) for f in files]
+    out.attrs["synthetic"] = synthetic
     return out
 
 

@@ -91,7 +91,7 @@ from forecast.estimator import (DEFAULT_PARAMS, GRID_LEVELS, GRID_WEIGHTS, LEAD_
 from forecast.inputs import last_observed
 from forecast.model_store import model_arguments, model_card, read_card, restore, save_model
 from forecast.product import CRITERIA, LEADS, QUANTILES, THRESHOLDS, forecast_dataset, p_var, standard_for
-from forecast.product import met_sources
+from forecast.product import met_sources, met_synthetic
 
 #: Default number of AQI scenario members.
 N_MEMBERS = 100
@@ -656,7 +656,8 @@ class ForecastModel:
         met : DataFrame, optional
             Daily meteorology (required if the model was trained with it; missing values
             are allowed). The product records the weather it used (``met_<v>``) and the frame's
-            files (``attrs["sources"]``) in ``weather_sources`` (:func:`forecast.product.weather_info`).
+            files (``attrs["sources"]``) in ``weather_sources``, whether they are synthetic
+            (``attrs["synthetic"]``) in ``weather_synthetic`` (:func:`forecast.product.weather_info`).
         n_members : int
             Number of AQI scenario members.
 
@@ -679,7 +680,8 @@ class ForecastModel:
         with threadpool_limits(limits=1, user_api="blas"):
             table = self.forecast_table(obs, issued_list, cities, met)
             ds = self._dataset(table, n_members,
-                               weather_sources=met_sources(met) if self.with_met_ else None)
+                               weather_sources=met_sources(met) if self.with_met_ else None,
+                               weather_synthetic=self.with_met_ and met_synthetic(met))
         return ds.assign(last_observed=last_observed(obs, ds["city"].values, ds["issued"].values,
                                                      self.variables_),
                          aqi_issue_day=issue_day_aqi(obs, ds["city"].values, ds["issued"].values))
@@ -730,7 +732,8 @@ class ForecastModel:
         """
         return W.check_met(met, self.met_variables_, self.name)
 
-    def _dataset(self, table: pd.DataFrame, n_members: int, weather_sources=None) -> xr.Dataset:
+    def _dataset(self, table: pd.DataFrame, n_members: int, weather_sources=None,
+                 weather_synthetic: bool = False) -> xr.Dataset:
         conc = self._conc_grid(table)
         aqi_grid = self._aqi_grid(table, conc)
         q_idx = [int(np.argmin(np.abs(GRID_LEVELS - q))) for q in QUANTILES]
@@ -756,7 +759,8 @@ class ForecastModel:
             crit[c.key] = apply_isotonic(self.calibration_["criteria"][c.key], share)
         aqi_mean = aqi_grid @ GRID_WEIGHTS
         return forecast_dataset(self, table, keys, conc_q, aqi_q, probs, members, crit, aqi_mean,
-                                weather_sources=weather_sources, weather_rows=self.weather_rows(table))
+                                weather_sources=weather_sources, weather_rows=self.weather_rows(table),
+                                weather_synthetic=weather_synthetic)
 
     # ------------------------------------------------------------------ persistence
     def save(self, out_dir: str | os.PathLike) -> Path:

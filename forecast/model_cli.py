@@ -58,7 +58,9 @@ def load_met(paths, cities=None, coords=None) -> "pd.DataFrame":  # noqa: F821
     station mean as ``北京``; a netCDF grid is interpolated to ``coords`` (``city, lon, lat``); other
     files go to :func:`forecast.met.read_met` (a forecast run keeps its ``issued`` column; rows of
     observations beside runs have it empty, :func:`forecast.features.met_features`). The
-    frame's ``attrs["sources"]`` names the files (the model card records them).
+    frame's ``attrs["sources"]`` names the files (the model card records them) and
+    ``attrs["synthetic"]`` (bool) whether some file is synthetic weather (:func:`forecast.met.read_met`;
+    UCI files and netCDF grids carry no such mark and count as not synthetic).
     """
     import pandas as pd
 
@@ -100,6 +102,7 @@ def load_met(paths, cities=None, coords=None) -> "pd.DataFrame":  # noqa: F821
         frames.append(read_met([str(p) for p in others], coords=coords, cities=cities))
     out = pd.concat(frames, ignore_index=True)
     out.attrs["sources"] = [str(p) for p in paths]
+    out.attrs["synthetic"] = any(bool(f.attrs.get("synthetic", False)) for f in frames)
     return out
 
 

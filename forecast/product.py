@@ -30,8 +30,10 @@ lead_day)``. Variables:
 
 Weather attributes (:func:`weather_info` reads them): ``weather_used`` (``yes``/``no``: any finite
 ``met_<v>`` value), ``weather_sources`` (the weather files' names, basename only, ``"; "``-joined;
-empty when none) and ``weather_cities`` (the cities with weather, comma-joined). A file without them
-(written before they existed) reads as no weather.
+empty when none), ``weather_cities`` (the cities with weather, comma-joined) and ``weather_synthetic``
+(``1`` when the weather used is synthetic, the demo's seeded weather: the met frame's
+``attrs["synthetic"]``; else ``0``). A file without them (written before they existed) reads as no
+weather, not synthetic.
 
 CF attributes throughout; no wall-clock time anywhere (identical inputs give identical files).
 
@@ -187,7 +189,7 @@ def forecast_dataset(model, table: pd.DataFrame, keys: pd.DataFrame,
                      conc_q: dict[str, np.ndarray], aqi_q: np.ndarray, probs: dict[int, np.ndarray],
                      members: np.ndarray, crit: dict[str, np.ndarray],
                      aqi_mean: np.ndarray | None = None, weather_sources: Sequence[str] | None = None,
-                     weather_rows: np.ndarray | None = None) -> xr.Dataset:
+                     weather_rows: np.ndarray | None = None, weather_synthetic: bool = False) -> xr.Dataset:
     """Assemble the forecast Dataset (the layout in the module docstring).
 
     Parameters
@@ -212,6 +214,8 @@ def forecast_dataset(model, table: pd.DataFrame, keys: pd.DataFrame,
     weather_rows : ndarray of bool (rows,), optional
         The rows forecast with weather (:meth:`forecast.model.ForecastModel.weather_rows`); the others'
         ``met_<v>`` are written NaN. Default: every row.
+    weather_synthetic : bool
+        The weather files are synthetic (:func:`met_synthetic`); recorded as ``weather_synthetic`` 0/1.
     """
     cities = sorted(keys["city"].unique())
     issued = sorted(pd.DatetimeIndex(keys["issued"].unique()))
@@ -312,7 +316,7 @@ def forecast_dataset(model, table: pd.DataFrame, keys: pd.DataFrame,
         "issued": ", ".join(str(pd.Timestamp(d).date()) for d in issued[:5]) + (" …" if len(issued) > 5 else ""),
         # no wall-clock time: identical inputs give identical files
         "history": "created by airwarn forecast.model",
-        **_weather_attrs(weather, cities, weather_sources),
+        **_weather_attrs(weather, cities, weather_sources, weather_synthetic),
     }
     return xr.Dataset(data, coords=coords, attrs=attrs)
 
@@ -321,6 +325,12 @@ def met_sources(met: pd.DataFrame | None) -> list[str]:
     """The files a meteorology frame was read from: ``attrs["sources"]`` (set by
     :func:`forecast.model_cli.load_met` and :func:`forecast.met.read_met`); empty for None."""
     return [] if met is None else [str(s) for s in met.attrs.get("sources") or []]
+
+
+def met_synthetic(met: pd.DataFrame | None) -> bool:
+    """Whether a meteorology frame is synthetic weather: ``attrs["synthetic"]`` (set by
+    :func:`forecast.model_cli.load_met` and :func:`forecast.met.read_met`); False for None."""
+    return False if met is None else bool(met.attrs.get("synthetic", False))
 
 
 def _weather_variables(model, table: pd.DataFrame, cube3, used: np.ndarray | None) -> dict:
@@ -345,14 +355,17 @@ def _weather_variables(model, table: pd.DataFrame, cube3, used: np.ndarray | Non
     return out
 
 
-def _weather_attrs(weather: dict, cities: Sequence[str], sources: Sequence[str] | None) -> dict:
-    """``weather_used``, ``weather_sources`` and ``weather_cities`` of the ``met_<v>`` variables."""
+def _weather_attrs(weather: dict, cities: Sequence[str], sources: Sequence[str] | None,
+                   synthetic: bool = False) -> dict:
+    """``weather_used``, ``weather_sources``, ``weather_cities`` and ``weather_synthetic`` (int 0/1: netCDF
+    has no boolean attribute; 0 when no weather was used) of the ``met_<v>`` variables."""
     with_weather = [c for i, c in enumerate(cities)
                     if any(np.isfinite(cube[i]).any() for _, cube, _ in weather.values())]
     names = [Path(str(s)).name for s in (sources or [])]
     return {"weather_used": "yes" if with_weather else "no",
             "weather_sources": "; ".join(dict.fromkeys(names)) if with_weather else "",
-            "weather_cities": ",".join(map(str, with_weather))}
+            "weather_cities": ",".join(map(str, with_weather)),
+            "weather_synthetic": int(bool(synthetic) and bool(with_weather))}
 
 
 def weather_info(ds: xr.Dataset) -> dict:
@@ -369,7 +382,8 @@ def weather_info(ds: xr.Dataset) -> dict:
     dict
         ``used`` (bool: some ``met_<v>`` value is finite), ``sources`` (list of file names),
         ``cities`` (list of the cities with weather), ``variables`` (list of the predictor names ``v`` of
-        the ``met_<v>`` variables, in the file's order).
+        the ``met_<v>`` variables, in the file's order), ``synthetic`` (bool: the product's
+        ``weather_synthetic``; False when the weather was not used or the attribute is absent).
     """
     variables = [str(n)[len(WEATHER_PREFIX):] for n in ds.data_vars if str(n).startswith(WEATHER_PREFIX)]
     cities = []
@@ -380,8 +394,9 @@ def weather_info(ds: xr.Dataset) -> dict:
             finite |= np.isfinite(values).any(axis=1)
         cities = [str(c) for c, f in zip(ds["city"].values, finite) if f]
     sources = [s.strip() for s in str(ds.attrs.get("weather_sources", "")).split(";") if s.strip()]
+    synthetic = bool(cities) and bool(int(ds.attrs.get("weather_synthetic", 0) or 0))
     return {"used": bool(cities), "sources": sources if cities else [], "cities": cities,
-            "variables": variables}
+            "variables": variables, "synthetic": synthetic}
 
 
 def weather_frame(ds: xr.Dataset, city: str, issued=None) -> pd.DataFrame:

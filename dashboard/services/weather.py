@@ -20,7 +20,8 @@ QUANTITIES: dict[str, tuple[str, ...]] = {
     "inversion": ("inversion_850", "inversion_925"),
     "stagnation": ("stagnation",),
 }
-#: A source whose name holds this word is synthetic (the demo's weather).
+#: A source whose name holds this word is synthetic (the demo's weather): the rule for products written
+#: before they carried ``weather_synthetic`` only (:func:`is_synthetic`).
 SYNTHETIC_MARK = "synthetic"
 
 
@@ -37,10 +38,10 @@ def forecast_weather(ds, city: str) -> dict:
     -------
     dict
         ``used`` (the product used weather for some city), ``city_used`` (for this city), ``sources``
-        (file names), ``synthetic`` (a source is marked synthetic), ``days`` (DataFrame ``lead_day,
-        valid_date`` and one column per key of :data:`QUANTITIES`, NaN where the product lacks it; empty
-        when the city has no weather), ``present`` (the keys with a value), ``inversion_level`` (850 or
-        925: the level of the inversion proxy shown, None without one).
+        (file names), ``synthetic`` (the weather is synthetic: :func:`is_synthetic`), ``days`` (DataFrame
+        ``lead_day, valid_date`` and one column per key of :data:`QUANTITIES`, NaN where the product lacks
+        it; empty when the city has no weather), ``present`` (the keys with a value), ``inversion_level``
+        (850 or 925: the level of the inversion proxy shown, None without one).
     """
     info = weather_info(ds)
     # a city absent from the day's product (an older product of the home city only) has no weather there
@@ -56,8 +57,22 @@ def forecast_weather(ds, city: str) -> dict:
             if key == "inversion":
                 level = int(name.rsplit("_", 1)[1])
     return {"used": info["used"], "city_used": not frame.empty, "sources": list(info["sources"]),
-            "synthetic": any(SYNTHETIC_MARK in s.lower() for s in info["sources"]),
+            "synthetic": is_synthetic(ds, info),
             "days": days, "present": present, "inversion_level": level}
+
+
+def is_synthetic(ds, info: dict | None = None) -> bool:
+    """Whether the weather a product used is synthetic (the demo's seeded weather).
+
+    The product's own record (``weather_synthetic``, :func:`forecast.product.weather_info`) when it has
+    the attribute; a product written before the attribute existed falls back to the file names (a source
+    whose name holds :data:`SYNTHETIC_MARK`), the only sign such a product carries.
+    """
+    info = weather_info(ds) if info is None else info
+    if "weather_synthetic" in ds.attrs:
+        return bool(info["synthetic"])
+    # an old product (no weather_synthetic attribute): the file-name rule
+    return any(SYNTHETIC_MARK in s.lower() for s in info["sources"])
 
 
 #: Kinds of weather source by file name (checked in order): suffixes or a name prefix → the page's words.

@@ -50,6 +50,7 @@ __all__ = [
     "GRIB_FIELDS",
     "grib_runs",
     "is_grib",
+    "is_synthetic",
     "open_grib",
     "scan_grib",
 ]
@@ -253,7 +254,9 @@ def open_grib(
         ``precip`` is the amount since the previous step. Coordinates ``step`` (along ``time``)
         and ``run`` (scalar) for a forecast; attributes ``run`` (ISO, UTC), ``kind``
         (``forecast`` / ``analysis``), ``source``, ``centre``, ``production_status``
-        (GRIB2 ``productionStatusOfProcessedData``), ``airwarn_normalised = 1``.
+        (GRIB2 ``productionStatusOfProcessedData``), ``synthetic`` (1 when a message is a test
+        product of no real centre, :func:`is_synthetic`, as the demo's weather is; else 0),
+        ``airwarn_normalised = 1``.
 
     Raises
     ------
@@ -332,11 +335,28 @@ def open_grib(
         "source": ", ".join(Path(f).name for f in files),
         "centre": ", ".join(sorted({str(c) for c in scan["centre"].dropna()})),
         "production_status": ", ".join(map(str, status)),
+        "synthetic": int(is_synthetic(scan)),  # 0/1: a netCDF attribute cannot be a bool
         "airwarn_normalised": 1,
     }
     if not analysis:
         ds.attrs["run"] = pd.Timestamp(chosen["run"].iloc[0]).isoformat()
     return ds
+
+
+#: GRIB2 ``productionStatusOfProcessedData`` of a test product (code table 1.3) and the originating
+#: centre code "missing" (255): the marks of :mod:`forecast.synthetic_nwp`'s seeded demo weather.
+TEST_PRODUCT_STATUS = 1
+MISSING_CENTRE = "255"
+
+
+def is_synthetic(scan: pd.DataFrame) -> bool:
+    """Whether scanned messages (:func:`scan_grib`) hold synthetic weather: some message is a test
+    product (``productionStatusOfProcessedData`` = 1) of no real centre (``centre`` 255), as
+    :func:`forecast.synthetic_nwp.write_grib2` marks them. A real centre's test product is not
+    synthetic, nor is a GRIB1 message (which has no production status)."""
+    status = pd.to_numeric(scan["productionStatusOfProcessedData"], errors="coerce")
+    centre = scan["centre"].astype(str).str.strip()
+    return bool(((status == TEST_PRODUCT_STATUS) & (centre == MISSING_CENTRE)).any())
 
 
 def _check_duplicates(chosen: pd.DataFrame, source: str) -> None:

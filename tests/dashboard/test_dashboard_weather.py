@@ -22,8 +22,9 @@ INVERSION = np.array([-3.5, 2.1, 4.6, 3.2, -4.1, -5.0, -4.4, -1.0, 0.5, -0.8], d
 STAGNATION = (WS10 < 3.2).astype("float32")
 
 
-def _with_weather(ds, inversion="inversion_850", wind="ws10", sources=SOURCES):
-    """The product with 阳泉's weather added as :func:`forecast.product.forecast_dataset` writes it."""
+def _with_weather(ds, inversion="inversion_850", wind="ws10", sources=SOURCES, synthetic=None):
+    """The product with 阳泉's weather added as :func:`forecast.product.forecast_dataset` writes it;
+    ``weather_synthetic`` only when ``synthetic`` is given (None: a product written before it existed)."""
     values = {"blh": BLH, wind: WS10, "rh": RH, inversion: INVERSION, "stagnation": STAGNATION}
     out = ds.copy()
     for name, v in values.items():
@@ -31,6 +32,8 @@ def _with_weather(ds, inversion="inversion_850", wind="ws10", sources=SOURCES):
         cube[list(ds["city"].values).index("阳泉"), -1] = v
         out[f"met_{name}"] = (("city", "issued", "lead_day"), cube, {"predictor": name})
     out.attrs.update(weather_used="yes", weather_sources="; ".join(sources), weather_cities="阳泉")
+    if synthetic is not None:
+        out.attrs["weather_synthetic"] = int(synthetic)
     return out
 
 
@@ -70,6 +73,26 @@ def test_service_reads_the_weather_of_the_product(base):
     # the fixture's product has no weather
     none = weather_service.forecast_weather(base, "阳泉")
     assert not none["used"] and not none["city_used"] and none["sources"] == [] and none["present"] == []
+
+
+def test_synthetic_is_the_product_s_record_and_the_names_only_for_old_products(base, tmp_path):
+    from forecast.product import open_forecast
+
+    def synthetic(ds):
+        return weather_service.forecast_weather(ds, "阳泉")["synthetic"]
+
+    # the product says synthetic, the file names do not (and the other way round): the product wins
+    plain_names = ("ecmwf_ifs_2026011000_024.grib2", "ecmwf_ifs_2026011000_048.grib2")
+    _with_weather(base, sources=plain_names, synthetic=True).to_netcdf(tmp_path / "marked.nc")
+    marked = open_forecast(tmp_path / "marked.nc")
+    assert marked.attrs["weather_synthetic"] == 1 and synthetic(marked) is True
+    assert synthetic(_with_weather(base, synthetic=False)) is False  # SOURCES hold "synthetic"
+    # a product written before weather_synthetic existed: the file-name rule
+    assert "weather_synthetic" not in _with_weather(base).attrs
+    assert synthetic(_with_weather(base)) is True
+    assert synthetic(_with_weather(base, sources=plain_names)) is False
+    # a product that used no weather is not synthetic, whatever it says
+    assert synthetic(base.assign_attrs(weather_synthetic=1)) is False
 
 
 def test_scores_base_of_a_weather_add_on():

@@ -86,6 +86,7 @@ def test_forecast_records_the_weather_it_used_and_reads_it_back(world, tmp_path)
     assert ds.attrs["weather_used"] == "yes"
     assert ds.attrs["weather_sources"] == "bureau_met_beijing.csv"  # the file's name, not its path
     assert ds.attrs["weather_cities"] == "北京"
+    assert ds.attrs["weather_synthetic"] == 0  # the bureau file carries no synthetic column
     for v in model.met_variables_:
         assert ds[f"met_{v}"].dims == P.DAILY_DIMS and ds[f"met_{v}"].dtype == np.float32
     assert ds["met_t2m"].attrs["units"] == "degC" and ds["met_ws10"].attrs["units"] == "m s-1"
@@ -93,7 +94,7 @@ def test_forecast_records_the_weather_it_used_and_reads_it_back(world, tmp_path)
     assert "met0_t2m" not in ds and "met_dt2m" not in ds  # the valid day's predictor only
     info = P.weather_info(ds)
     assert info == {"used": True, "sources": ["bureau_met_beijing.csv"], "cities": ["北京"],
-                    "variables": list(model.met_variables_)}
+                    "variables": list(model.met_variables_), "synthetic": False}
     # the valid days' values of the bureau file, per issue day
     bureau = world["table"].assign(date=lambda d: pd.to_datetime(d["date"])).set_index("date")
     for issued in ISSUED:
@@ -117,7 +118,8 @@ def test_without_weather_the_product_says_no(world, tmp_path):
                                              tmp_path / "plain.nc")[0])
     assert plain.attrs["weather_used"] == "no" and plain.attrs["weather_sources"] == ""
     assert not [v for v in plain.data_vars if str(v).startswith("met_")]
-    assert P.weather_info(plain) == {"used": False, "sources": [], "cities": [], "variables": []}
+    assert P.weather_info(plain) == {"used": False, "sources": [], "cities": [], "variables": [],
+                                     "synthetic": False}
     assert P.weather_frame(plain, "北京").empty
     # a model trained with weather and given none: its predictors are missing, and the product says so
     blind = _predict(world["with-weather"], world, None)
@@ -126,7 +128,20 @@ def test_without_weather_the_product_says_no(world, tmp_path):
     # a product written before the weather attributes existed
     old = plain.copy()
     old.attrs = {k: v for k, v in old.attrs.items() if not k.startswith("weather_")}
-    assert P.weather_info(old)["used"] is False
+    assert P.weather_info(old)["used"] is False and P.weather_info(old)["synthetic"] is False
+
+
+def test_forecast_from_synthetic_weather_says_so(world, tmp_path):
+    """The met frame's ``attrs["synthetic"]`` reaches the product's ``weather_synthetic`` through predict,
+    whatever the files are called."""
+    met = world["met"].copy()
+    met.attrs = {**world["met"].attrs, "synthetic": True}
+    ds = P.open_forecast(P.write_forecast(_predict(world["with-weather"], world, met), tmp_path / "f.nc")[0])
+    assert ds.attrs["weather_synthetic"] == 1 and ds.attrs["weather_sources"] == "bureau_met_beijing.csv"
+    assert P.weather_info(ds)["synthetic"] is True
+    # a model trained without weather used none of it: not synthetic
+    plain = _predict(world["without-weather"], world, met)
+    assert plain.attrs["weather_synthetic"] == 0 and P.weather_info(plain)["synthetic"] is False
 
 
 def test_weather_units_are_those_of_the_readers():
