@@ -22,6 +22,8 @@ def test_build_demo_twice(settings):
     assert obs["date"].max() == "2026-11-28"
     ds = xr.open_dataset(paths["forecast"])
     assert ds.attrs["standard"] == "HJ633-2026"
+    # its weather (a synthetic GRIB2 run and synthetic history) is recorded as synthetic in the product
+    assert ds.attrs["weather_used"] == "yes" and ds.attrs["weather_synthetic"] == 1
     p = ds["p_aqi_gt_150"].sel(city=settings.city).isel(issued=0).values
     assert p[0] > 0.3          # the synthetic episode is visible at D+1
     ds.close()
