@@ -50,6 +50,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Mapping, Sequence
@@ -91,10 +92,13 @@ DECISION_FILE = "warning_decision.json"
 
 
 def rules_signature(rules: RuleSet) -> str:
-    """Hash of what the grading and the thresholds depend on: the level conditions, the merge gap and
-    any cost–loss ratios (not the titles, comments, targets or lifting)."""
+    """Hash of what the grading and the thresholds depend on: the level conditions, the merge gap, the
+    primary pollutants whose days count toward the colours (``by_pollutant``: the fold is graded by them,
+    :func:`calibrate`) and any cost–loss ratios (not the titles, comments, targets or lifting)."""
     doc = {"levels": {k.key: repr(v) for k, v in sorted(rules.levels.items())},
            "merge_gap_hours": rules.merge_gap_hours}
+    if rules.colour_pollutants is not None:
+        doc["colour_pollutants"] = sorted(rules.colour_pollutants)
     if rules.cost_loss:  # the thresholds follow the cost–loss ratios
         doc["cost_loss"] = {k.key: v for k, v in sorted(rules.cost_loss.items())}
     text = json.dumps(doc, sort_keys=True)
@@ -423,6 +427,9 @@ def calibrate(scenarios, observations: pd.DataFrame, rules: "RuleSet | str" = "n
     keys = scenarios.keys.reset_index(drop=True)
     members = scenarios.members
     primary = getattr(scenarios, "primary", None)
+    if rules.colour_pollutants is not None and primary is None:
+        warnings.warn(f"{rules.name}: the validation scenarios carry no primary pollutants; the fold is graded "
+                      f"on every day, not by primary pollutant as a forecast is", RuntimeWarning, stacklevel=2)
     if rules.colour_pollutants is not None and primary is not None:
         # graded as a forecast is graded (forecast_recommendations, engine.assess): a day led by a
         # pollutant that starts no colour warning counts in no member; the observed events stay all days

@@ -152,6 +152,26 @@ def test_calibrate_grades_the_fold_by_primary_pollutant_as_a_forecast_is_graded(
     assert calibrate(pm25, obs, RULES).tables == plain.tables
     r2019 = load_rules("national-2019")
     assert calibrate(all_o3, obs, r2019).tables == calibrate(scen, obs, r2019).tables
+    assert led.fold["colour_days_by_primary_pollutant"] is True
+    assert calibrate(all_o3, obs, r2019).fold["colour_days_by_primary_pollutant"] is False
+    # scenarios without primary pollutants under a by-pollutant rule set: said, not silent
+    with pytest.warns(RuntimeWarning, match="no primary pollutants"):
+        calibrate(scen, obs, RULES)
+
+
+def test_the_grading_signature_includes_the_colour_pollutants(tmp_path):
+    """A rule set that differs only in by_pollutant grades the fold otherwise: it needs its own
+    calibration (a by-pollutant calibration must not be loaded for a rule set without the rule)."""
+    import dataclasses
+
+    without = dataclasses.replace(RULES, colour_pollutants=None)
+    other = dataclasses.replace(RULES, colour_pollutants=("pm25", "pm10"))
+    assert len({rules_signature(RULES), rules_signature(without), rules_signature(other)}) == 3
+    scen, obs = _synthetic_fold(n_cities=6, days=40)
+    scen = dataclasses.replace(scen, primary=np.full(scen.observed.shape, "pm25", dtype=object))
+    (tmp_path / "card.json").write_text(json.dumps({"name": "m"}), encoding="utf-8")
+    save_calibrations(tmp_path, [calibrate(scen, obs, RULES)])
+    assert load_calibration(tmp_path, RULES) is not None and load_calibration(tmp_path, without) is None
 
 
 def _dataset(members: np.ndarray, issue_aqi: float, issued="2026-01-10") -> xr.Dataset:
