@@ -31,7 +31,7 @@ import xarray as xr
 from forecast import verify
 from airwarn.core.files import atomic_write_text
 from forecast.model import ForecastModel, training_climatology
-from forecast.product import CRITERIA, QUANTILES, THRESHOLDS, forecast_frame
+from forecast.product import CRITERIA, QUANTILES, THRESHOLDS, combined_attrs, forecast_frame
 from airwarn.core.errors import InputError
 
 #: Leading columns of ``forecasts.csv`` (pinned).
@@ -112,6 +112,7 @@ def backtest_dataset(model: ForecastModel, obs: pd.DataFrame, start, end, *,
         parts = dask.compute(*tasks, scheduler=scheduler or "threads")
     ds = xr.concat(parts, dim="issued", data_vars="minimal", coords="minimal", compat="override",
                    join="outer")
+    ds.attrs = combined_attrs(parts)  # concat keeps the first chunk's: the weather of all chunks
     return ds.sortby("issued")
 
 

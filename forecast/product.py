@@ -313,12 +313,38 @@ def forecast_dataset(model, table: pd.DataFrame, keys: pd.DataFrame,
         "model": model.name,
         "model_train_span": " to ".join(model.train_span_),
         "standard": stds[0] if len(stds) == 1 else ", ".join(stds),
-        "issued": ", ".join(str(pd.Timestamp(d).date()) for d in issued[:5]) + (" …" if len(issued) > 5 else ""),
+        "issued": _issued_text(issued),
         # no wall-clock time: identical inputs give identical files
         "history": "created by airwarn forecast.model",
         **_weather_attrs(weather, cities, weather_sources, weather_synthetic),
     }
     return xr.Dataset(data, coords=coords, attrs=attrs)
+
+
+def _issued_text(issued) -> str:
+    """The ``issued`` attribute: the first five issue days, ``…`` when there are more."""
+    return ", ".join(str(pd.Timestamp(d).date()) for d in issued[:5]) + (" …" if len(issued) > 5 else "")
+
+
+def combined_attrs(parts: Sequence[xr.Dataset]) -> dict:
+    """The attributes of a forecast made of several (a backtest's chunks of issue days, concatenated
+    along ``issued``): the first part's, with ``issued`` and the weather attributes (:func:`weather_info`)
+    taken over all parts (``xr.concat`` keeps the first part's only: a backtest whose first chunk had no
+    weather would say it used none)."""
+    if not parts:
+        return {}
+    attrs = dict(parts[0].attrs)
+    issued = sorted({pd.Timestamp(d) for p in parts for d in np.atleast_1d(p["issued"].values)})
+    attrs["issued"] = _issued_text(issued)
+    if any("weather_used" in p.attrs for p in parts):
+        used = [p for p in parts if p.attrs.get("weather_used") == "yes"]
+        sources = [s.strip() for p in used for s in str(p.attrs.get("weather_sources", "")).split(";")]
+        cities = {c for p in used for c in str(p.attrs.get("weather_cities", "")).split(",") if c}
+        attrs.update(weather_used="yes" if used else "no",
+                     weather_sources="; ".join(dict.fromkeys(s for s in sources if s)),
+                     weather_cities=",".join(sorted(cities)),
+                     weather_synthetic=int(any(int(p.attrs.get("weather_synthetic", 0) or 0) for p in used)))
+    return attrs
 
 
 def met_sources(met: pd.DataFrame | None) -> list[str]:

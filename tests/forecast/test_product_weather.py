@@ -263,3 +263,29 @@ def test_the_daily_chain_uses_no_weather_known_only_after_the_issue_day():
     station = met[met["issued"].isna()].drop(columns="issued")  # a station CSV brought up to date
     assert weather_known_on(station, day)["blh"].tolist() == [300.0]
     assert weather_known_on(None, day) is None
+
+
+def test_a_forecast_of_several_chunks_says_the_weather_of_all_of_them():
+    """A backtest concatenates chunks of issue days; xr.concat keeps the first chunk's attributes, so a
+    backtest whose first chunk had no weather said it used none (a bug found in review)."""
+    import xarray as xr
+
+    from forecast.product import combined_attrs
+
+    def part(days, used, sources="", cities="", synthetic=0):
+        return xr.Dataset(coords={"issued": pd.to_datetime(days)},
+                          attrs={"title": "t", "issued": "x", "weather_used": "yes" if used else "no",
+                                 "weather_sources": sources, "weather_cities": cities,
+                                 "weather_synthetic": synthetic})
+
+    parts = [part(["2026-01-01", "2026-01-02", "2026-01-03"], False),
+             part(["2026-01-04", "2026-01-05", "2026-01-06"], True, "run_a.grib2", "阳泉", 1),
+             part(["2026-01-07"], True, "run_b.grib2; run_a.grib2", "太原,阳泉", 0)]
+    attrs = combined_attrs(parts)
+    assert attrs["title"] == "t" and attrs["weather_used"] == "yes"
+    assert attrs["weather_sources"] == "run_a.grib2; run_b.grib2" and attrs["weather_cities"] == "太原,阳泉"
+    assert attrs["weather_synthetic"] == 1
+    assert attrs["issued"] == "2026-01-01, 2026-01-02, 2026-01-03, 2026-01-04, 2026-01-05 …"
+    none = combined_attrs(parts[:1])
+    assert none["weather_used"] == "no" and none["weather_sources"] == "" and none["weather_synthetic"] == 0
+    assert xr.concat(parts, dim="issued").attrs["weather_used"] == "no"   # what xr.concat alone keeps
