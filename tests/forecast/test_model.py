@@ -214,3 +214,21 @@ def test_unknown_city_and_missing_card(trained, subset, tmp_path):
         m.predict(subset, issued="2015-01-10", cities=["不存在"])
     with pytest.raises(FileNotFoundError, match="no card.json"):
         M.load_model(tmp_path)
+
+
+def test_wide_text_puts_each_row_at_its_key_and_lead():
+    """The validation scenarios' primary pollutants (ValidationScenarios.primary) are laid out by
+    _wide_text like the members by _to_wide_grid: row order of the keys, column = lead day − 1."""
+    from forecast.model import _wide_text
+
+    rows = [(c, d, lead) for c in ("阳泉", "太原") for d in pd.date_range("2015-01-01", periods=3)
+            for lead in range(1, 11) if not (c == "太原" and lead == 7)]
+    table = pd.DataFrame(rows, columns=["city", "issued", "lead_day"]).sample(frac=1.0, random_state=3)
+    values = (table["city"] + "|" + table["issued"].dt.strftime("%d") + "|" + table["lead_day"].astype(str)).to_numpy()
+    keys = table[["city", "issued"]].drop_duplicates().sample(frac=1.0, random_state=4).reset_index(drop=True)
+    out = _wide_text(table, values, keys)
+    assert out.shape == (6, 10)
+    for i, (city, issued) in enumerate(keys.itertuples(index=False)):
+        for lead in range(1, 11):
+            expected = "" if (city == "太原" and lead == 7) else f"{city}|{issued:%d}|{lead}"
+            assert out[i, lead - 1] == expected
