@@ -883,24 +883,24 @@ def _observed_aqi(y: pd.DataFrame, pollutants) -> np.ndarray:
 
 
 
+def _key_lead_index(table: pd.DataFrame, keys: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+    """Each row's position in ``keys`` (``city, issued``) and its lead column (lead day − 1)."""
+    key_pos = pd.Series(np.arange(len(keys)), index=pd.MultiIndex.from_frame(keys))
+    ki = key_pos.reindex(pd.MultiIndex.from_arrays([table["city"], table["issued"]])).to_numpy()
+    return ki, table["lead_day"].to_numpy().astype(int) - 1
+
+
 def _to_wide_grid(table: pd.DataFrame, grid: np.ndarray, keys: pd.DataFrame) -> np.ndarray:
     """(keys × leads × levels) array of per-row grids."""
-    k = pd.MultiIndex.from_frame(keys)
     out = np.full((len(keys), len(LEADS), grid.shape[1]), np.nan)
-    key_pos = pd.Series(np.arange(len(keys)), index=k)
-    ki = key_pos.reindex(pd.MultiIndex.from_arrays([table["city"], table["issued"]])).to_numpy()
-    li = table["lead_day"].to_numpy().astype(int) - 1
-    out[ki, li] = grid
+    out[_key_lead_index(table, keys)] = grid
     return out
 
 
 def _wide_text(table: pd.DataFrame, values: np.ndarray, keys: pd.DataFrame) -> np.ndarray:
     """(keys × leads) array of a per-row text (``""`` where a key has no row for a lead)."""
-    k = pd.MultiIndex.from_frame(keys)
     out = np.full((len(keys), len(LEADS)), "", dtype=object)
-    key_pos = pd.Series(np.arange(len(keys)), index=k)
-    ki = key_pos.reindex(pd.MultiIndex.from_arrays([table["city"], table["issued"]])).to_numpy()
-    out[ki, table["lead_day"].to_numpy().astype(int) - 1] = values
+    out[_key_lead_index(table, keys)] = values
     return out
 
 
