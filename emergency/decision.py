@@ -426,14 +426,14 @@ def calibrate(scenarios, observations: pd.DataFrame, rules: "RuleSet | str" = "n
     rules = load_rules(rules)
     keys = scenarios.keys.reset_index(drop=True)
     members = scenarios.members
-    primary = getattr(scenarios, "primary", None)
-    if rules.colour_pollutants is not None and primary is None:
-        warnings.warn(f"{rules.name}: the validation scenarios carry no primary pollutants; the fold is graded "
-                      f"on every day, not by primary pollutant as a forecast is", RuntimeWarning, stacklevel=2)
-    if rules.colour_pollutants is not None and primary is not None:
+    by_primary = rules.colour_pollutants is not None and scenarios.primary is not None
+    if by_primary:
         # graded as a forecast is graded (forecast_recommendations, engine.assess): a day led by a
         # pollutant that starts no colour warning counts in no member; the observed events stay all days
-        members = np.where(colour_days(primary, rules)[:, None, :], members, np.nan)
+        members = np.where(colour_days(scenarios.primary, rules)[:, None, :], members, np.nan)
+    elif rules.colour_pollutants is not None:
+        warnings.warn(f"{rules.name}: the validation scenarios carry no primary pollutants; the fold is graded "
+                      f"on every day, not by primary pollutant as a forecast is", RuntimeWarning, stacklevel=2)
     shares = level_shares(members, scenarios.issue_aqi, rules)
     observed_spans = observed_levels(scenarios.observed, scenarios.issue_aqi, rules)
     tables: dict = {span: {} for span in SPANS}
@@ -496,8 +496,7 @@ def calibrate(scenarios, observations: pd.DataFrame, rules: "RuleSet | str" = "n
     scored = verify_events(recs, episodes, first, last, with_events=False, observed_until=until).counts
     cal.fold = dict(fold or {}, issue_days=[str(first.date()), str(last.date())], cities=len(cities),
                     forecasts=int(len(keys)), members=int(scenarios.members.shape[1]),
-                    colour_days_by_primary_pollutant=bool(rules.colour_pollutants is not None
-                                                          and primary is not None))
+                    colour_days_by_primary_pollutant=by_primary)
     cal.validation = {"thresholds": chosen, "event_scores": scored, "reliability_out_of_fold": reliability,
                       "brier_out_of_fold": bss,
                       "note": "event scores at the chosen thresholds on the fold they were chosen on (in sample); "
