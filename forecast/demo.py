@@ -71,7 +71,7 @@ def build_demo(settings: Settings, date: dt.date | None = None) -> str:
     """
     from airwarn.core.files import atomic_write_text
     from forecast.backtest import backtest_frame
-    from forecast.product import met_synthetic, write_forecast
+    from forecast.product import concat_met, write_forecast
     from forecast.synthetic import DEMO_CITIES, make_city_daily
     from forecast.synthetic_counties import build_ranking_demo
 
@@ -88,10 +88,7 @@ def build_demo(settings: Settings, date: dt.date | None = None) -> str:
     atomic_write_text(paths["observations"], out.to_csv(index=False))
     model, history, run = _weather_model(settings, date, obs, paths)
     # today: the GRIB2 run forecasts the weather of the coming days, the history observes the issue day
-    met = pd.concat([run, history.assign(issued=pd.NaT)], ignore_index=True)
-    # concat keeps attrs only when all inputs agree: set the sources and the synthetic mark of both
-    met.attrs["sources"] = [*run.attrs.get("sources", []), *history.attrs["sources"]]
-    met.attrs["synthetic"] = met_synthetic(run) or met_synthetic(history)
+    met = concat_met([run, history.assign(issued=pd.NaT)])
     ds = model.predict(obs, issued=date, met=met)
     write_forecast(ds, paths["forecast"])
 

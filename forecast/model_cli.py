@@ -62,10 +62,9 @@ def load_met(paths, cities=None, coords=None) -> "pd.DataFrame":  # noqa: F821
     ``attrs["synthetic"]`` (bool) whether some file is synthetic weather (:func:`forecast.met.read_met`;
     UCI files and netCDF grids carry no such mark and count as not synthetic).
     """
-    import pandas as pd
-
     from forecast import features as F
     from forecast import io
+    from forecast.product import concat_met
 
     try:
         paths = io.expand_paths(paths)
@@ -100,9 +99,8 @@ def load_met(paths, cities=None, coords=None) -> "pd.DataFrame":  # noqa: F821
             raise InputError(f"--met {others[0]}: no reader for this meteorology format in this installation "
                              f"(UCI PRSA_Data_* files and netCDF grids are read here)") from None
         frames.append(read_met([str(p) for p in others], coords=coords, cities=cities))
-    out = pd.concat(frames, ignore_index=True)
-    out.attrs["sources"] = [str(p) for p in paths]
-    out.attrs["synthetic"] = any(bool(f.attrs.get("synthetic", False)) for f in frames)
+    out = concat_met(frames)
+    out.attrs["sources"] = [str(p) for p in paths]  # every file given, in order (a UCI frame names none)
     return out
 
 

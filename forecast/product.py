@@ -353,6 +353,16 @@ def met_sources(met: pd.DataFrame | None) -> list[str]:
     return [] if met is None else [str(s) for s in met.attrs.get("sources") or []]
 
 
+def concat_met(frames: Sequence[pd.DataFrame]) -> pd.DataFrame:
+    """Meteorology frames one after the other, with the attributes ``pd.concat`` drops when the frames'
+    differ: ``sources`` (every frame's files, in order, :func:`met_sources`) and ``synthetic`` (some frame
+    is, :func:`met_synthetic`)."""
+    out = pd.concat(list(frames), ignore_index=True)
+    out.attrs.update(sources=list(dict.fromkeys(s for f in frames for s in met_sources(f))),
+                     synthetic=any(met_synthetic(f) for f in frames))
+    return out
+
+
 def met_synthetic(met: pd.DataFrame | None) -> bool:
     """Whether a meteorology frame is synthetic weather: ``attrs["synthetic"]`` (set by
     :func:`forecast.model_cli.load_met` and :func:`forecast.met.read_met`); False for None."""
